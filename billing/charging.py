@@ -1,0 +1,127 @@
+"""Use cases: bill WhatsApp messages exactly once.
+
+A message (wamid) is charged once, on its first delivered/read status, at the price of its Meta
+pricing category, from the balance that category belongs to. Its category is taken from the
+`pricing` of any of its statuses. Statuses arrive out of order: a `read` without pricing may
+overtake the `delivered` that carries it. So a delivered message whose category is not known yet
+waits up to `grace` for it; after that it is charged by the 24-hour rule (a reply if the customer
+wrote to the workspace in the 24 hours before the message, else a broadcast). The ledger key
+`charge:<wamid>` makes every path exactly-once.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from billing.ports import Ledger, MessageRecord, WhatsAppLog
+from billing.rates import FALLBACK_BROADCAST, FALLBACK_REPLY, RateCard, balance_for
+from billing.wallet import LedgerIntent
+from billing.whatsapp import DELIVERED_RANK, Event, InboundMessage, OtherChange, StatusUpdate
+
+REPLY_WINDOW = timedelta(hours=24)
+
+
+@dataclass
+class ProcessResult:
+    inbound: int = 0
+    statuses: int = 0
+    charged: list[str] = field(default_factory=list)
+    waiting_for_category: list[str] = field(default_factory=list)
+    unrouted: int = 0
+    other: int = 0
+
+
+def charge_key(wamid: str) -> str:
+    return f"charge:{wamid}"
+
+
+def charge_intent(record: MessageRecord, category: str, rates: RateCard,
+                  *, inferred: bool) -> LedgerIntent:
+    meta = {"wamid": record.wamid, "category": category, "inferred_category": inferred}
+    return LedgerIntent(charge_key(record.wamid), "charge", balance_for(category),
+                        rates.price(category), meta)
+
+
+async def process_events(events: list[Event], payload_id: str, *, log: WhatsAppLog,
+                         ledger: Ledger, now: datetime) -> ProcessResult:
+    result = ProcessResult()
+    phones = {e.phone_number_id for e in events if e.phone_number_id}
+    routes = await log.routes(phones) if phones else {}
+    inbound, statuses, unrouted = [], [], []
+    for event in events:
+        route = routes.get(event.phone_number_id) if event.phone_number_id else None
+        if isinstance(event, OtherChange):
+            result.other += 1
+        elif route is None:
+            unrouted.append(event)
+        elif isinstance(event, InboundMessage):
+            inbound.append((route.workspace_id, event))
+        elif isinstance(event, StatusUpdate):
+            statuses.append((route.workspace_id, event))
+    if unrouted:
+        result.unrouted = len(unrouted)
+        await log.record_unrouted(payload_id, unrouted, now)
+    if inbound:
+        result.inbound = len(inbound)
+        await log.record_inbound(inbound)
+    if statuses:
+        result.statuses = len(statuses)
+        await log.record_statuses(statuses, now)
+        rates = {r.workspace_id: r.rates for r in routes.values()}
+        records = await log.messages({s.wamid for _, s in statuses})
+        await _charge_known(records, rates, log=log, ledger=ledger, now=now, result=result)
+    return result
+
+
+async def _charge_known(records: list[MessageRecord], rates: dict[str, RateCard], *,
+                        log: WhatsAppLog, ledger: Ledger, now: datetime,
+                        result: ProcessResult) -> None:
+    by_workspace: dict[str, list[LedgerIntent]] = {}
+    for record in records:
+        if record.charge_key or record.rank < DELIVERED_RANK:
+            continue
+        if record.category is None:
+            result.waiting_for_category.append(record.wamid)
+            continue
+        intent = charge_intent(record, record.category, rates[record.workspace_id], inferred=False)
+        by_workspace.setdefault(record.workspace_id, []).append(intent)
+    await _post(by_workspace, log=log, ledger=ledger, now=now, result=result)
+
+
+async def _post(by_workspace: dict[str, list[LedgerIntent]], *, log: WhatsAppLog,
+                ledger: Ledger, now: datetime, result: ProcessResult) -> None:
+    charged: dict[str, str] = {}
+    for workspace_id, intents in by_workspace.items():
+        await ledger.post(workspace_id, intents, now)
+        charged.update({i.meta["wamid"]: i.key for i in intents})
+    if charged:
+        await log.mark_charged(charged)
+        result.charged.extend(charged)
+
+
+async def fallback_category(record: MessageRecord, log: WhatsAppLog) -> str:
+    """No status carried pricing: a reply if the customer wrote in the 24 h before, else a
+    broadcast."""
+    customers = {c for c in (record.recipient_id, record.recipient_user_id) if c}
+    sent_at = record.first_seen or record.delivered_seen_at
+    if customers and sent_at and await log.had_inbound(
+            record.workspace_id, customers, sent_at - REPLY_WINDOW, sent_at):
+        return FALLBACK_REPLY
+    return FALLBACK_BROADCAST
+
+
+async def charge_overdue(*, log: WhatsAppLog, ledger: Ledger, now: datetime, grace: timedelta,
+                         limit: int = 500) -> ProcessResult:
+    """Charge delivered messages that are still uncharged `grace` after delivery: by their
+    category if it arrived meanwhile, else by the 24-hour rule."""
+    result = ProcessResult()
+    records = await log.awaiting_charge(now - grace, limit)
+    rates = await log.rates_for({r.workspace_id for r in records}) if records else {}
+    by_workspace: dict[str, list[LedgerIntent]] = {}
+    for record in records:
+        inferred = record.category is None
+        category = await fallback_category(record, log) if inferred else record.category
+        intent = charge_intent(record, category, rates[record.workspace_id], inferred=inferred)
+        by_workspace.setdefault(record.workspace_id, []).append(intent)
+    await _post(by_workspace, log=log, ledger=ledger, now=now, result=result)
+    return result

@@ -1,0 +1,59 @@
+"""Rate card: what one delivered WhatsApp message costs, by Meta pricing category.
+
+Defaults are the fallback charges: they apply whenever the plan or workspace sets no price of its
+own for a category, and whenever a message's category cannot be known (then the 24-hour rule of
+`charging.fallback_category` picks a reply or a broadcast).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from billing.money import Money
+from billing.wallet import BalanceKind
+
+REPLY_PRICE = Money.idr(30)
+BROADCAST_PRICE = Money.idr(650)
+
+CONVERSATION_CATEGORIES = frozenset({"service", "referral_conversion"})
+KNOWN_BROADCAST_CATEGORIES = frozenset({
+    "marketing", "marketing_lite", "utility", "authentication",
+    "authentication-international", "authentication_international",
+})
+# Used when no status of a message carried pricing: a reply or a broadcast by the 24-hour rule.
+FALLBACK_REPLY = "service"
+FALLBACK_BROADCAST = "unknown"
+
+
+def normalize_category(raw: str | None) -> str | None:
+    if raw is None:
+        return None
+    text = str(raw).strip().lower()
+    return text or None
+
+
+def balance_for(category: str) -> BalanceKind:
+    return "conversation" if category in CONVERSATION_CATEGORIES else "broadcast"
+
+
+def default_price(category: str) -> Money:
+    return REPLY_PRICE if balance_for(category) == "conversation" else BROADCAST_PRICE
+
+
+@dataclass(frozen=True)
+class RateCard:
+    """Prices per category: the plan's card with the workspace's overrides on top."""
+    plan_rates: dict[str, Money] = field(default_factory=dict)
+    overrides: dict[str, Money] = field(default_factory=dict)
+
+    def price(self, category: str) -> Money:
+        if category in self.overrides:
+            return self.overrides[category]
+        if category in self.plan_rates:
+            return self.plan_rates[category]
+        return default_price(category)
+
+    def reply_price(self) -> Money:
+        return self.price(FALLBACK_REPLY)
+
+    def broadcast_price(self) -> Money:
+        return self.price("marketing")

@@ -1,0 +1,149 @@
+"""The WhatsApp wallet: two balances (conversation, broadcast), each with granted, purchased
+and arrears buckets, changed only by ledger entries.
+
+For every balance: granted + purchased - arrears == sum of its ledger entries' `amount`.
+
+- A charge takes `granted` first, then `purchased`. If the two together cannot cover it, the
+  whole charge becomes arrears (the buckets never go below zero, the charge is never dropped).
+- A credit (grant → granted; top-up / add-on → purchased) pays arrears first: the credit entry is
+  followed by an `arrears_settlement` entry (amount 0: the bucket and the arrears both shrink).
+- An expiry removes unused granted credit at a period end.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from typing import Literal
+
+from billing.money import Money
+
+BalanceKind = Literal["conversation", "broadcast"]
+BALANCE_KINDS: tuple[BalanceKind, ...] = ("conversation", "broadcast")
+Bucket = Literal["granted", "purchased"]
+
+CREDIT_BUCKET: dict[str, Bucket] = {
+    "grant": "granted",
+    "topup": "purchased",
+    "addon_credit": "purchased",
+    "refund": "purchased",
+}
+CREDIT_KINDS = frozenset(CREDIT_BUCKET)
+DEBIT_KINDS = frozenset({"charge", "expiry"})
+
+
+@dataclass(frozen=True, slots=True)
+class Buckets:
+    granted: Money
+    purchased: Money
+    arrears: Money
+
+    @classmethod
+    def empty(cls, currency: str = "IDR") -> Buckets:
+        zero = Money.zero(currency)
+        return cls(zero, zero, zero)
+
+    @property
+    def total(self) -> Money:
+        """What can be spent: granted + purchased (arrears are owed separately)."""
+        return self.granted + self.purchased
+
+    @property
+    def net(self) -> Money:
+        """granted + purchased - arrears: what the ledger of this balance sums to."""
+        return self.granted + self.purchased - self.arrears
+
+    def plus(self, delta: Buckets) -> Buckets:
+        return Buckets(self.granted + delta.granted, self.purchased + delta.purchased,
+                       self.arrears + delta.arrears)
+
+
+@dataclass(frozen=True, slots=True)
+class LedgerIntent:
+    """A request to move money, identified by its idempotency key."""
+    key: str
+    kind: str                    # charge | grant | topup | addon_credit | refund | expiry
+    balance: BalanceKind
+    amount: Money                # magnitude, >= 0 (for expiry: the most to expire)
+    meta: dict = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.amount.is_negative():
+            raise ValueError("intent amounts are magnitudes; use the kind for the direction")
+        if self.kind not in CREDIT_KINDS | DEBIT_KINDS:
+            raise ValueError(f"unknown ledger kind {self.kind!r}")
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """An applied, immutable ledger entry."""
+    key: str
+    kind: str                    # the intent's kind, or arrears / arrears_settlement
+    balance: BalanceKind
+    amount: Money                # signed change of granted + purchased - arrears
+    delta: Buckets
+    after: Buckets
+    meta: dict = field(default_factory=dict)
+
+
+def apply_intent(state: Buckets, intent: LedgerIntent) -> tuple[Buckets, list[Entry]]:
+    """Apply one intent to one balance's buckets; return the new buckets and its entries."""
+    if intent.kind == "charge":
+        return _charge(state, intent)
+    if intent.kind == "expiry":
+        return _expire(state, intent)
+    return _credit(state, intent)
+
+
+def _entry(state: Buckets, intent: LedgerIntent, delta: Buckets, *, kind: str | None = None,
+           key: str | None = None) -> tuple[Buckets, Entry]:
+    after = state.plus(delta)
+    amount = delta.granted + delta.purchased - delta.arrears
+    entry = Entry(key or intent.key, kind or intent.kind, intent.balance, amount, delta, after,
+                  dict(intent.meta))
+    return after, entry
+
+
+def _charge(state: Buckets, intent: LedgerIntent) -> tuple[Buckets, list[Entry]]:
+    zero = Money.zero(intent.amount.currency)
+    if state.total < intent.amount:
+        after, entry = _entry(state, intent, Buckets(zero, zero, intent.amount), kind="arrears")
+        return after, [entry]
+    from_granted = min(state.granted, intent.amount)
+    from_purchased = intent.amount - from_granted
+    after, entry = _entry(state, intent, Buckets(-from_granted, -from_purchased, zero))
+    return after, [entry]
+
+
+def _expire(state: Buckets, intent: LedgerIntent) -> tuple[Buckets, list[Entry]]:
+    zero = Money.zero(intent.amount.currency)
+    expired = min(state.granted, intent.amount)
+    after, entry = _entry(state, intent, Buckets(-expired, zero, zero))
+    return after, [entry]
+
+
+def _credit(state: Buckets, intent: LedgerIntent) -> tuple[Buckets, list[Entry]]:
+    zero = Money.zero(intent.amount.currency)
+    bucket = CREDIT_BUCKET[intent.kind]
+    delta = replace(Buckets(zero, zero, zero), **{bucket: intent.amount})
+    state, credit = _entry(state, intent, delta)
+    settled = min(state.arrears, intent.amount)
+    if settled.is_zero():
+        return state, [credit]
+    settle_delta = replace(Buckets(zero, zero, -settled), **{bucket: -settled})
+    state, settlement = _entry(state, intent, settle_delta, kind="arrears_settlement",
+                               key=f"{intent.key}:settle")
+    return state, [credit, settlement]
+
+
+@dataclass(frozen=True, slots=True)
+class Authorization:
+    allowed: bool
+    cost: Money
+    available: Money
+
+
+def authorize(state: Buckets, cost: Money, *, may_use_arrears: bool,
+              arrears_limit: Money) -> Authorization:
+    """May the console send messages costing `cost`? Replies may run into arrears up to the
+    limit; broadcasts must be covered by the net balance."""
+    available = state.net + (arrears_limit if may_use_arrears else Money.zero(cost.currency))
+    return Authorization(available >= cost, cost, available)

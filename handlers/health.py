@@ -1,0 +1,26 @@
+"""Liveness, readiness and the OpenAPI document."""
+from __future__ import annotations
+
+from aiohttp import web
+
+from handlers.http import route, services
+from handlers.openapi import build_openapi
+
+
+@route("GET", "/healthz", "Process is up", auth="none")
+async def healthz(request: web.Request) -> web.Response:
+    return web.json_response({"ok": True})
+
+
+@route("GET", "/readyz", "Database reachable", auth="none")
+async def readyz(request: web.Request) -> web.Response:
+    try:
+        await services(request).db.command("ping")
+    except Exception:
+        return web.json_response({"ok": False, "database": "unreachable"}, status=503)
+    return web.json_response({"ok": True})
+
+
+@route("GET", "/openapi.json", "This document (OpenAPI 3.1)", auth="none")
+async def openapi(request: web.Request) -> web.Response:
+    return web.json_response(build_openapi())

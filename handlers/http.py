@@ -1,0 +1,149 @@
+"""HTTP plumbing shared by all handlers: the route registry (also feeds /openapi.json), body
+parsing with pydantic, the error middleware (contract §6) and the access log middleware."""
+from __future__ import annotations
+
+import json
+import logging
+import time
+from dataclasses import dataclass
+from typing import Any, Awaitable, Callable, TypeVar
+
+from aiohttp import web
+from pydantic import BaseModel, ValidationError
+
+from billing.errors import (BillingError, Conflict, IdempotencyKeyReused, InsufficientBalance,
+                            NotFound, PayloadRejected, Unauthorized, ValidationFailed)
+from handlers.formatting import locale_from
+from service.context import SERVICES, Services
+from service.workspaces import Principal, authenticate
+
+log = logging.getLogger("saldo.http")
+access_log = logging.getLogger("saldo.access")
+M = TypeVar("M", bound=BaseModel)
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+_STATUS: list[tuple[type[BillingError], int]] = [
+    (ValidationFailed, 422), (Unauthorized, 401), (NotFound, 404), (Conflict, 409),
+    (InsufficientBalance, 402), (IdempotencyKeyReused, 422)]
+_PAYLOAD_STATUS = {"invalid_json": 400, "payload_too_large": 413, "unsupported_media_type": 415}
+
+
+@dataclass(frozen=True)
+class RouteSpec:
+    method: str
+    path: str
+    handler: Handler
+    summary: str
+    body: type[BaseModel] | None = None
+    response: type[BaseModel] | None = None
+    status: int = 200
+    auth: str = "bearer"          # bearer | none | signature
+    query: type[BaseModel] | None = None
+
+
+ROUTES: list[RouteSpec] = []
+
+
+def route(method: str, path: str, summary: str, *, body: type[BaseModel] | None = None,
+          response: type[BaseModel] | None = None, status: int = 200, auth: str = "bearer",
+          query: type[BaseModel] | None = None) -> Callable[[Handler], Handler]:
+    def register(handler: Handler) -> Handler:
+        ROUTES.append(RouteSpec(method, path, handler, summary, body, response, status, auth, query))
+        return handler
+    return register
+
+
+def services(request: web.Request) -> Services:
+    return request.app[SERVICES]
+
+
+def locale(request: web.Request) -> str:
+    return locale_from(request.headers.get("Accept-Language"))
+
+
+async def principal(request: web.Request) -> Principal:
+    svc = services(request)
+    who = await authenticate(svc.db, svc.settings.admin_token, request.headers.get("Authorization"))
+    request["principal"] = who
+    return who
+
+
+async def read_json(request: web.Request) -> Any:
+    if request.content_type != "application/json":
+        raise PayloadRejected("Send a JSON body with Content-Type: application/json",
+                              code="unsupported_media_type")
+    raw = await request.read()
+    try:
+        return json.loads(raw)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise PayloadRejected(f"Body is not valid JSON: {exc}", code="invalid_json") from None
+
+
+async def parse_body(request: web.Request, model: type[M]) -> M:
+    return model.model_validate(await read_json(request))
+
+
+def parse_query(request: web.Request, model: type[M]) -> M:
+    return model.model_validate(dict(request.query))
+
+
+def respond(data: BaseModel | dict, status: int = 200) -> web.Response:
+    payload = data.model_dump(mode="json") if isinstance(data, BaseModel) else data
+    return web.json_response(payload, status=status)
+
+
+def error_response(status: int, code: str, message: str, field: str | None = None,
+                   details: dict | None = None) -> web.Response:
+    body: dict = {"code": code, "message": message}
+    if field:
+        body["field"] = field
+    if details:
+        body["details"] = details
+    return web.json_response({"error": body}, status=status)
+
+
+def _from_billing(exc: BillingError) -> web.Response:
+    status = _PAYLOAD_STATUS.get(exc.code, 400) if isinstance(exc, PayloadRejected) else next(
+        (s for cls, s in _STATUS if isinstance(exc, cls)), 400)
+    return error_response(status, exc.code, exc.message, exc.field, exc.details)
+
+
+def _from_validation(exc: ValidationError) -> web.Response:
+    first = exc.errors()[0]
+    field = ".".join(str(p) for p in first["loc"]) or None
+    details = {"errors": [{"field": ".".join(str(p) for p in e["loc"]), "message": e["msg"]}
+                          for e in exc.errors()]}
+    return error_response(422, "validation_error", f"{field}: {first['msg']}" if field
+                          else first["msg"], field, details)
+
+
+@web.middleware
+async def errors_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    try:
+        return await handler(request)
+    except BillingError as exc:
+        return _from_billing(exc)
+    except ValidationError as exc:
+        return _from_validation(exc)
+    except web.HTTPRequestEntityTooLarge:
+        return error_response(413, "payload_too_large", "Body larger than 4 MiB")
+    except web.HTTPException as exc:
+        if exc.status < 400:
+            raise
+        code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status, "http_error")
+        return error_response(exc.status, code, exc.reason)
+    except Exception:
+        log.exception("unhandled error on %s %s", request.method, request.path)
+        return error_response(500, "internal_error", "Internal error; it has been logged")
+
+
+@web.middleware
+async def access_log_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    started = time.perf_counter()
+    response = await handler(request)
+    who: Principal | None = request.get("principal")
+    access_log.info("request", extra={"fields": {
+        "method": request.method, "path": request.path, "status": response.status,
+        "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+        "workspace": request.match_info.get("ws") or (who.workspace_id if who else None)}})
+    return response

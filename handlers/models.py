@@ -1,0 +1,156 @@
+"""Request and response models at the HTTP edge (requests forbid unknown fields)."""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+
+class Request(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class MoneyOut(BaseModel):
+    amount: int
+    currency: str
+    formatted: str
+
+
+class ErrorBody(BaseModel):
+    code: str
+    message: str
+    field: str | None = None
+    details: dict | None = None
+
+
+class ErrorOut(BaseModel):
+    error: ErrorBody
+
+
+PhoneId = str
+
+
+def _phone_ids(values: list[str]) -> list[str]:
+    cleaned = [v.strip() for v in values]
+    if any(not v.isdigit() or len(v) > 32 for v in cleaned):
+        raise ValueError("phone_number_ids must be digit strings (Meta phone_number_id)")
+    if len(set(cleaned)) != len(cleaned):
+        raise ValueError("phone_number_ids must not repeat")
+    return cleaned
+
+
+class CreateWorkspace(Request):
+    name: str = Field(min_length=1, max_length=200)
+    phone_number_ids: list[PhoneId] = Field(min_length=1, max_length=50)
+    plan: Literal["free", "growth", "pro"] | None = None
+    reseller_id: str | None = Field(default=None, max_length=100)
+
+    _phones = field_validator("phone_number_ids")(_phone_ids)
+
+
+class UpdateWorkspace(Request):
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    phone_number_ids: list[PhoneId] | None = Field(default=None, min_length=1, max_length=50)
+    arrears_limit: int | None = Field(default=None, ge=0, le=100_000_000,
+                                      description="Rupiah a reply may run into arrears")
+    rate_overrides: dict[str, int] | None = Field(
+        default=None, description="Price in rupiah per Meta pricing category")
+
+    @field_validator("phone_number_ids")
+    @classmethod
+    def _check_phones(cls, values: list[str] | None) -> list[str] | None:
+        return None if values is None else _phone_ids(values)
+
+    @field_validator("rate_overrides")
+    @classmethod
+    def _check_rates(cls, values: dict[str, int] | None) -> dict[str, int] | None:
+        if values and any(v < 0 or v > 10_000_000 for v in values.values()):
+            raise ValueError("rates must be between 0 and 10,000,000 rupiah")
+        return values
+
+
+class WorkspaceOut(BaseModel):
+    id: str
+    name: str
+    phone_number_ids: list[str]
+    plan: str
+    reseller_id: str | None
+    arrears_limit: MoneyOut
+    rate_overrides: dict[str, MoneyOut]
+    created_at: datetime
+
+
+class WorkspaceCreated(BaseModel):
+    workspace: WorkspaceOut
+    api_key: str = Field(description="Shown once; store it now")
+
+
+class BalanceOut(BaseModel):
+    granted: MoneyOut
+    purchased: MoneyOut
+    total: MoneyOut
+    arrears: MoneyOut
+    rate: MoneyOut
+
+
+class WalletOut(BaseModel):
+    conversation: BalanceOut
+    broadcast: BalanceOut
+    arrears_limit: MoneyOut
+
+
+class UsageQuery(Request):
+    balance: Literal["conversation", "broadcast"] | None = None
+    kind: str | None = Field(default=None, max_length=40)
+    from_: datetime | None = Field(default=None, alias="from")
+    to: datetime | None = None
+    limit: int = Field(default=50, ge=1, le=500)
+    cursor: str | None = Field(default=None, max_length=100)
+
+
+class UsageEntryOut(BaseModel):
+    id: str
+    time: datetime
+    kind: str
+    balance: str
+    amount: MoneyOut
+    balance_after: MoneyOut
+    arrears_after: MoneyOut
+    wamid: str | None = None
+    category: str | None = None
+
+
+class UsageOut(BaseModel):
+    entries: list[UsageEntryOut]
+    next_cursor: str | None
+
+
+class AuthorizeIn(Request):
+    kind: Literal["reply", "broadcast"]
+    count: int = Field(ge=1, le=1_000_000)
+
+
+class AuthorizeOut(BaseModel):
+    allowed: bool
+    kind: str
+    count: int
+    cost: MoneyOut
+    available: MoneyOut
+    balance: str
+
+
+class ReconcileBalance(BaseModel):
+    ledger_sum: int
+    balance: int
+    ok: bool
+
+
+class ReconcileWorkspace(BaseModel):
+    workspace_id: str
+    balances: dict[str, ReconcileBalance]
+
+
+class ReconcileOut(BaseModel):
+    ok: bool
+    workspaces: list[ReconcileWorkspace]

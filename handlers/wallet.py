@@ -1,0 +1,85 @@
+"""Wallet: balances, usage history, authorize-before-send; admin reconciliation."""
+from __future__ import annotations
+
+from aiohttp import web
+
+from billing.authorization import authorize_send
+from billing.errors import NotFound
+from billing.money import Money
+from billing.wallet import BALANCE_KINDS
+from handlers.formatting import money_out
+from handlers.http import locale, parse_body, parse_query, principal, respond, route, services
+from handlers.models import (AuthorizeIn, AuthorizeOut, BalanceOut, ReconcileOut, UsageEntryOut,
+                             UsageOut, UsageQuery, WalletOut)
+from service.reports import reconcile, usage
+from service.workspaces import load_workspace
+
+
+async def _wallet_context(request: web.Request):
+    who = await principal(request)
+    svc = services(request)
+    workspace = await load_workspace(svc.db, who, request.match_info["ws"])
+    balances = await svc.ledger.balances(workspace["_id"])
+    if balances is None:
+        raise NotFound("Wallet not found")
+    rates = (await svc.whatsapp.rates_for({workspace["_id"]}))[workspace["_id"]]
+    return svc, workspace, balances, rates
+
+
+@route("GET", "/v1/workspaces/{ws}/wallet", "Balances of the WhatsApp wallet", response=WalletOut)
+async def wallet(request: web.Request) -> web.Response:
+    _, workspace, balances, rates = await _wallet_context(request)
+    lang = locale(request)
+    prices = {"conversation": rates.reply_price(), "broadcast": rates.broadcast_price()}
+    out = {b: BalanceOut(granted=money_out(balances[b].granted, lang),
+                         purchased=money_out(balances[b].purchased, lang),
+                         total=money_out(balances[b].total, lang),
+                         arrears=money_out(balances[b].arrears, lang),
+                         rate=money_out(prices[b], lang)) for b in BALANCE_KINDS}
+    return respond(WalletOut(**out, arrears_limit=money_out(
+        Money.idr(workspace["arrears_limit"]), lang)))
+
+
+@route("GET", "/v1/workspaces/{ws}/wallet/usage", "Ledger entries, newest first",
+       response=UsageOut, query=UsageQuery)
+async def wallet_usage(request: web.Request) -> web.Response:
+    who = await principal(request)
+    svc = services(request)
+    workspace = await load_workspace(svc.db, who, request.match_info["ws"])
+    q = parse_query(request, UsageQuery)
+    docs, cursor = await usage(svc.db, workspace["_id"], balance=q.balance, kind=q.kind,
+                               since=q.from_, until=q.to, limit=q.limit, cursor=q.cursor)
+    lang = locale(request)
+    entries = [UsageEntryOut(
+        id=d["_id"], time=d["applied_at"], kind=d["kind"], balance=d["balance"],
+        amount=money_out(Money(d["amount"], d["currency"]), lang),
+        balance_after=money_out(Money(d["after"]["granted"] + d["after"]["purchased"]
+                                      - d["after"]["arrears"], d["currency"]), lang),
+        arrears_after=money_out(Money(d["after"]["arrears"], d["currency"]), lang),
+        wamid=d["meta"].get("wamid"), category=d["meta"].get("category")) for d in docs]
+    return respond(UsageOut(entries=entries, next_cursor=cursor))
+
+
+@route("POST", "/v1/workspaces/{ws}/wallet/authorize",
+       "May the console send `count` replies or broadcasts? 402 insufficient_balance if not",
+       body=AuthorizeIn, response=AuthorizeOut)
+async def wallet_authorize(request: web.Request) -> web.Response:
+    _, workspace, balances, rates = await _wallet_context(request)
+    body = await parse_body(request, AuthorizeIn)
+    balance, result = authorize_send(balances, rates, body.kind, body.count,
+                                     Money.idr(workspace["arrears_limit"]))
+    lang = locale(request)
+    return respond(AuthorizeOut(allowed=True, kind=body.kind, count=body.count,
+                                cost=money_out(result.cost, lang),
+                                available=money_out(result.available, lang), balance=balance))
+
+
+@route("GET", "/v1/admin/reconcile", "Prove every balance equals the sum of its ledger (admin)",
+       response=ReconcileOut)
+async def admin_reconcile(request: web.Request) -> web.Response:
+    who = await principal(request)
+    if who.role != "admin":
+        raise NotFound("Not found")
+    rows = await reconcile(services(request).db)
+    ok = all(b["ok"] for r in rows for b in r["balances"].values())
+    return respond(ReconcileOut(ok=ok, workspaces=rows))

@@ -1,0 +1,47 @@
+"""Meta WhatsApp webhooks: GET verification handshake and signed POST notifications."""
+from __future__ import annotations
+
+import hashlib
+import hmac
+
+from aiohttp import web
+
+from billing.errors import PayloadRejected, Unauthorized
+from handlers.http import route, services
+from service import webhooks
+
+
+def signature_ok(raw: bytes, header: str | None, secrets: tuple[str, ...]) -> bool:
+    """Constant-time check of `sha256=<hex>` against every configured app secret."""
+    if not header or not header.startswith("sha256=") or not secrets:
+        return False
+    given = header[len("sha256="):].strip().lower().encode()
+    matched = False
+    for secret in secrets:
+        expected = hmac.new(secret.encode(), raw, hashlib.sha256).hexdigest().encode()
+        matched |= hmac.compare_digest(expected, given)
+    return matched
+
+
+@route("GET", "/webhooks/whatsapp", "Meta verification handshake (hub.challenge echo)", auth="none")
+async def verify(request: web.Request) -> web.Response:
+    q = request.query
+    token = services(request).settings.whatsapp_verify_token
+    if (q.get("hub.mode") == "subscribe" and token and hmac.compare_digest(
+            q.get("hub.verify_token", "").encode(), token.encode())):
+        return web.Response(text=q.get("hub.challenge", ""), content_type="text/plain")
+    return web.Response(status=403, text="verification failed", content_type="text/plain")
+
+
+@route("POST", "/webhooks/whatsapp", "WhatsApp notifications, signed with X-Hub-Signature-256",
+       auth="signature")
+async def notify(request: web.Request) -> web.Response:
+    svc = services(request)
+    raw = await request.read()
+    if not signature_ok(raw, request.headers.get("X-Hub-Signature-256"),
+                        svc.settings.whatsapp_app_secrets):
+        raise Unauthorized("Missing or invalid X-Hub-Signature-256")
+    if request.content_type != "application/json":
+        raise PayloadRejected("Content-Type must be application/json", code="unsupported_media_type")
+    await webhooks.receive(svc, raw)
+    return web.json_response({"ok": True})

@@ -1,0 +1,53 @@
+"""Workspaces: create (admin or reseller), read, update."""
+from __future__ import annotations
+
+from aiohttp import web
+
+from billing.money import Money
+from handlers.formatting import money_out
+from handlers.http import locale, parse_body, principal, respond, route, services
+from handlers.models import CreateWorkspace, UpdateWorkspace, WorkspaceCreated, WorkspaceOut
+from service.workspaces import create_workspace, load_workspace, require_manager, update_workspace
+
+
+def workspace_out(doc: dict, lang: str) -> WorkspaceOut:
+    return WorkspaceOut(
+        id=doc["_id"], name=doc["name"], phone_number_ids=doc["phone_number_ids"],
+        plan=doc["plan"], reseller_id=doc.get("reseller_id"),
+        arrears_limit=money_out(Money.idr(doc["arrears_limit"]), lang),
+        rate_overrides={c: money_out(Money.idr(v), lang)
+                        for c, v in (doc.get("rate_overrides") or {}).items()},
+        created_at=doc["created_at"])
+
+
+@route("POST", "/v1/workspaces", "Create a workspace (admin, or a reseller for its customers)",
+       body=CreateWorkspace, response=WorkspaceCreated, status=201)
+async def create(request: web.Request) -> web.Response:
+    who = await principal(request)
+    body = await parse_body(request, CreateWorkspace)
+    svc = services(request)
+    doc, key = await create_workspace(
+        svc.db, svc.ledger, who, name=body.name, phone_number_ids=body.phone_number_ids,
+        plan=body.plan, reseller_id=body.reseller_id, now=svc.clock.now(), tz=svc.settings.tz)
+    svc.whatsapp.forget_routes()
+    return respond(WorkspaceCreated(workspace=workspace_out(doc, locale(request)), api_key=key), 201)
+
+
+@route("GET", "/v1/workspaces/{ws}", "Read a workspace", response=WorkspaceOut)
+async def read(request: web.Request) -> web.Response:
+    who = await principal(request)
+    doc = await load_workspace(services(request).db, who, request.match_info["ws"])
+    return respond(workspace_out(doc, locale(request)))
+
+
+@route("PATCH", "/v1/workspaces/{ws}", "Change phone numbers, arrears limit or rate overrides "
+       "(admin or the workspace's reseller)", body=UpdateWorkspace, response=WorkspaceOut)
+async def update(request: web.Request) -> web.Response:
+    who = await principal(request)
+    svc = services(request)
+    doc = await load_workspace(svc.db, who, request.match_info["ws"])
+    require_manager(who)
+    body = await parse_body(request, UpdateWorkspace)
+    doc = await update_workspace(svc.db, doc, body.model_dump(exclude_none=True))
+    svc.whatsapp.forget_routes()
+    return respond(workspace_out(doc, locale(request)))

@@ -1,0 +1,19 @@
+"""`python -m service`: run the HTTP service (embedded store unless MONGODB_URI is set)."""
+from __future__ import annotations
+
+from aiohttp import web
+
+from service.app import create_app
+from service.logs import configure
+from service.settings import Settings
+
+
+def main() -> None:
+    settings = Settings.from_env()
+    configure(settings.log_level)
+    web.run_app(create_app(settings), host="0.0.0.0", port=settings.port, access_log=None,
+                shutdown_timeout=30, print=None)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,83 @@
+"""The app factory: settings in, aiohttp application out. No globals: the Mongo client, the
+embedded server and the background sweeper live in cleanup contexts."""
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from typing import AsyncIterator
+
+from aiohttp import web
+
+import handlers.health  # noqa: F401  (registers routes)
+import handlers.wallet  # noqa: F401
+import handlers.webhooks  # noqa: F401
+import handlers.workspaces  # noqa: F401
+from handlers.http import ROUTES, access_log_middleware, errors_middleware
+from service import webhooks
+from service.clock import Clock, SystemClock
+from service.context import SERVICES, Services
+from service.embedded import EmbeddedServer
+from service.ledger import MongoLedger
+from service.plans import seed_plans
+from service.settings import Settings
+from service.store import connect, ensure_indexes
+from service.whatsapp_log import MongoWhatsAppLog
+
+log = logging.getLogger("saldo.app")
+MAX_BODY = 4 * 1024 * 1024
+
+
+def create_app(settings: Settings, *, clock: Clock | None = None,
+               background: bool = True) -> web.Application:
+    app = web.Application(client_max_size=MAX_BODY,
+                          middlewares=[access_log_middleware, errors_middleware])
+    for r in ROUTES:
+        app.router.add_route(r.method, r.path, r.handler)
+    app.cleanup_ctx.append(_store(settings, clock or SystemClock()))
+    app.cleanup_ctx.append(_recovery(background))
+    return app
+
+
+def _store(settings: Settings, clock: Clock):
+    async def ctx(app: web.Application) -> AsyncIterator[None]:
+        embedded = None
+        uri = settings.mongodb_uri
+        if not uri:
+            embedded = EmbeddedServer(settings.data_dir)
+            uri = await embedded.start()
+        client = connect(uri)
+        try:
+            db = client[settings.mongodb_db]
+            await ensure_indexes(db)
+            await seed_plans(db)
+            app[SERVICES] = Services(settings, clock, db, MongoLedger(db), MongoWhatsAppLog(db))
+            yield
+        finally:
+            await client.close()
+            if embedded:
+                embedded.stop()
+    return ctx
+
+
+def _recovery(background: bool):
+    async def ctx(app: web.Application) -> AsyncIterator[None]:
+        svc = app[SERVICES]
+        summary = await webhooks.sweep(svc, everything=True)  # what a crash left behind
+        log.info("start-up recovery", extra={"fields": summary})
+        task = asyncio.create_task(_sweep_forever(svc)) if background else None
+        yield
+        if task:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+    return ctx
+
+
+async def _sweep_forever(svc: Services) -> None:
+    while True:
+        await asyncio.sleep(svc.settings.sweep_interval.total_seconds())  # a schedule, not a sync
+        try:
+            await webhooks.sweep(svc)
+        except Exception:
+            log.exception("sweep failed; will retry")

@@ -1,0 +1,69 @@
+"""WhatsApp webhook pipeline: store the raw payload durably, then process it; a sweep
+re-processes what a crash left unprocessed and charges messages whose category never came."""
+from __future__ import annotations
+
+import json
+import logging
+from datetime import timedelta
+
+from billing.charging import charge_overdue, process_events
+from billing.errors import PayloadRejected
+from billing.whatsapp import parse_payload
+from service.context import Services
+
+log = logging.getLogger("saldo.webhooks")
+REPROCESS_AFTER = timedelta(minutes=1)
+STALE_PENDING_AFTER = timedelta(minutes=1)
+
+
+def decode(raw: bytes) -> dict:
+    try:
+        payload = json.loads(raw)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise PayloadRejected(f"Body is not valid JSON: {exc}", code="invalid_json") from None
+    if not isinstance(payload, dict):
+        raise PayloadRejected("Body must be a JSON object", code="invalid_json")
+    return payload
+
+
+async def receive(svc: Services, raw: bytes) -> None:
+    """Called with a verified body. Returns once the payload is durable (and, normally,
+    processed). A processing failure is logged and left to the sweep: Meta gets its 200."""
+    payload = decode(raw)
+    payload_id, done = await svc.whatsapp.store_payload(raw, svc.clock.now())
+    if done:
+        return
+    try:
+        await process(svc, payload_id, payload)
+    except Exception as exc:
+        log.exception("payload %s stored but not processed; the sweep will retry", payload_id)
+        await svc.whatsapp.note_failure(payload_id, repr(exc))
+
+
+async def process(svc: Services, payload_id: str, payload: dict) -> None:
+    now = svc.clock.now()
+    result = await process_events(parse_payload(payload), payload_id, log=svc.whatsapp,
+                                  ledger=svc.ledger, now=now)
+    await svc.whatsapp.mark_processed(payload_id, now, {
+        "statuses": result.statuses, "inbound": result.inbound, "charged": len(result.charged),
+        "waiting": len(result.waiting_for_category), "unrouted": result.unrouted})
+
+
+async def sweep(svc: Services, *, everything: bool = False) -> dict:
+    """Recover after crashes and charge overdue messages. Safe to run at any time, anywhere."""
+    now = svc.clock.now()
+    cutoff = now + timedelta(seconds=1) if everything else now - REPROCESS_AFTER
+    reprocessed = 0
+    for doc in await svc.whatsapp.unprocessed(cutoff):
+        try:
+            await process(svc, doc["_id"], decode(doc["body"].encode()))
+            reprocessed += 1
+        except Exception as exc:
+            log.exception("re-processing payload %s failed", doc["_id"])
+            await svc.whatsapp.note_failure(doc["_id"], repr(exc))
+    stale = now + timedelta(seconds=1) if everything else now - STALE_PENDING_AFTER
+    applied = await svc.ledger.apply_stale_pending(stale, now)
+    overdue = await charge_overdue(log=svc.whatsapp, ledger=svc.ledger, now=now,
+                                   grace=svc.settings.category_grace)
+    return {"reprocessed": reprocessed, "pending_applied": applied,
+            "fallback_charged": len(overdue.charged)}

@@ -1,0 +1,168 @@
+"""MongoDB side of WhatsApp billing: raw payloads, per-wamid message records, inbound messages."""
+from __future__ import annotations
+
+import hashlib
+import time
+from datetime import datetime, timedelta
+
+from pymongo import UpdateOne
+from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import BulkWriteError, DuplicateKeyError
+
+from billing.ports import MessageRecord, Route
+from billing.rates import RateCard
+from billing.whatsapp import InboundMessage, OtherChange, StatusUpdate
+from service.docs import money_from_doc
+
+ROUTE_CACHE_SECONDS = 5.0  # phone → workspace; PATCH on this instance clears it at once
+
+
+def _ignore_duplicates(exc: BulkWriteError) -> None:
+    if any(e.get("code") != 11000 for e in exc.details.get("writeErrors", [])):
+        raise exc
+
+
+class MongoWhatsAppLog:
+    def __init__(self, db: AsyncDatabase) -> None:
+        self.db = db
+        self._routes: dict[str, tuple[float, Route | None]] = {}
+
+    # --- raw payloads -------------------------------------------------------------------
+    async def store_payload(self, raw: bytes, now: datetime) -> tuple[str, bool]:
+        """Store the raw body durably. Returns (payload id, already fully processed)."""
+        payload_id = hashlib.sha256(raw).hexdigest()
+        try:
+            await self.db.wa_payloads.insert_one({
+                "_id": payload_id, "body": raw.decode("utf-8", errors="replace"),
+                "received_at": now, "processed_at": None, "attempts": 0})
+            return payload_id, False
+        except DuplicateKeyError:
+            doc = await self.db.wa_payloads.find_one({"_id": payload_id}, {"processed_at": 1})
+            return payload_id, bool(doc and doc.get("processed_at"))
+
+    async def mark_processed(self, payload_id: str, now: datetime, summary: dict) -> None:
+        await self.db.wa_payloads.update_one(
+            {"_id": payload_id}, {"$set": {"processed_at": now, "summary": summary}})
+
+    async def note_failure(self, payload_id: str, error: str) -> None:
+        await self.db.wa_payloads.update_one(
+            {"_id": payload_id}, {"$inc": {"attempts": 1}, "$set": {"last_error": error[:500]}})
+
+    async def unprocessed(self, received_before: datetime, limit: int = 200) -> list[dict]:
+        cursor = self.db.wa_payloads.find(
+            {"processed_at": None, "received_at": {"$lt": received_before}}).sort(
+            "received_at", 1).limit(limit)
+        return [doc async for doc in cursor]
+
+    # --- routing ------------------------------------------------------------------------
+    def forget_routes(self) -> None:
+        self._routes.clear()
+
+    async def routes(self, phone_number_ids: set[str]) -> dict[str, Route]:
+        now = time.monotonic()
+        fresh = {p: r for p, (at, r) in self._routes.items()
+                 if p in phone_number_ids and now - at < ROUTE_CACHE_SECONDS}
+        missing = phone_number_ids - fresh.keys()
+        if missing:
+            owners = {d["_id"]: d["workspace_id"] async for d in
+                      self.db.phone_numbers.find({"_id": {"$in": list(missing)}})}
+            rates = await self.rates_for(set(owners.values()))
+            for phone in missing:
+                ws = owners.get(phone)
+                route = Route(ws, rates[ws]) if ws in rates else None
+                self._routes[phone] = (now, route)
+                fresh[phone] = route
+        return {p: r for p, r in fresh.items() if r is not None}
+
+    async def rates_for(self, workspace_ids: set[str]) -> dict[str, RateCard]:
+        workspaces = [w async for w in self.db.workspaces.find(
+            {"_id": {"$in": list(workspace_ids)}}, {"plan": 1, "rate_overrides": 1})]
+        plan_ids = {w["plan"] for w in workspaces}
+        plans = {p["_id"]: p async for p in self.db.plans.find({"_id": {"$in": list(plan_ids)}})}
+        out = {}
+        for ws in workspaces:
+            plan_rates = (plans.get(ws["plan"]) or {}).get("rates") or {}
+            out[ws["_id"]] = RateCard(
+                {c: money_from_doc(m) for c, m in plan_rates.items()},
+                {c: money_from_doc(m) for c, m in (ws.get("rate_overrides") or {}).items()})
+        return out
+
+    # --- events -------------------------------------------------------------------------
+    async def record_inbound(self, routed: list[tuple[str, InboundMessage]]) -> None:
+        docs = [{"_id": m.wamid, "workspace_id": ws, "wa_id": m.wa_id, "user_id": m.user_id,
+                 "timestamp": m.timestamp, "type": m.type} for ws, m in routed]
+        try:
+            await self.db.wa_inbound.insert_many(docs, ordered=False)
+        except BulkWriteError as exc:
+            _ignore_duplicates(exc)
+
+    async def record_statuses(self, routed: list[tuple[str, StatusUpdate]],
+                              now: datetime) -> None:
+        ops = [UpdateOne({"_id": s.wamid}, self._status_update(ws, s, now), upsert=True)
+               for ws, s in routed]
+        await self.db.wa_messages.bulk_write(ops, ordered=False)
+
+    @staticmethod
+    def _status_update(workspace_id: str, status: StatusUpdate, now: datetime) -> dict:
+        update: dict = {
+            "$setOnInsert": {"workspace_id": workspace_id, "charge_key": None},
+            "$addToSet": {"statuses": status.status},
+            "$max": {"rank": status.rank},
+            "$min": {"first_seen": status.timestamp},
+            "$set": {"updated_at": now},
+        }
+        if status.recipient_id or status.recipient_user_id:
+            update["$set"].update({"recipient_id": status.recipient_id,
+                                   "recipient_user_id": status.recipient_user_id})
+        if status.category:
+            update["$set"].update({"category": status.category, "pricing": status.pricing})
+        if status.delivered:
+            update["$min"]["delivered_seen_at"] = now
+        if status.errors:
+            update["$set"]["errors"] = status.errors
+        return update
+
+    async def record_unrouted(self, payload_id: str, events: list, now: datetime) -> None:
+        docs = [{"_id": f"{payload_id}:{i}", "payload_id": payload_id, "received_at": now,
+                 "phone_number_id": e.phone_number_id, "kind": type(e).__name__,
+                 "wamid": getattr(e, "wamid", None)} for i, e in enumerate(events)
+                if not isinstance(e, OtherChange)]
+        if not docs:
+            return
+        try:
+            await self.db.wa_unrouted.insert_many(docs, ordered=False)
+        except BulkWriteError as exc:
+            _ignore_duplicates(exc)
+
+    async def messages(self, wamids: set[str]) -> list[MessageRecord]:
+        return [_record(d) async for d in self.db.wa_messages.find({"_id": {"$in": list(wamids)}})]
+
+    async def mark_charged(self, charged: dict[str, str]) -> None:
+        ops = [UpdateOne({"_id": wamid}, {"$set": {"charge_key": key}})
+               for wamid, key in charged.items()]
+        await self.db.wa_messages.bulk_write(ops, ordered=False)
+
+    async def had_inbound(self, workspace_id: str, customer_ids: set[str], since: datetime,
+                          until: datetime) -> bool:
+        ids = list(customer_ids)
+        found = await self.db.wa_inbound.find_one({
+            "workspace_id": workspace_id, "timestamp": {"$gte": since, "$lte": until},
+            "$or": [{"wa_id": {"$in": ids}}, {"user_id": {"$in": ids}}]})
+        return found is not None
+
+    async def awaiting_charge(self, delivered_before: datetime,
+                              limit: int) -> list[MessageRecord]:
+        cursor = self.db.wa_messages.find(
+            {"charge_key": None, "delivered_seen_at": {"$lte": delivered_before}}).limit(limit)
+        return [_record(d) async for d in cursor]
+
+
+def _record(doc: dict) -> MessageRecord:
+    return MessageRecord(
+        wamid=doc["_id"], workspace_id=doc["workspace_id"], recipient_id=doc.get("recipient_id"),
+        recipient_user_id=doc.get("recipient_user_id"), category=doc.get("category"),
+        rank=doc.get("rank", 0), first_seen=doc.get("first_seen"),
+        delivered_seen_at=doc.get("delivered_seen_at"), charge_key=doc.get("charge_key"))
+
+
+__all__ = ["MongoWhatsAppLog", "timedelta"]

@@ -1,0 +1,60 @@
+"""One real wire-protocol server (NX-27017, or MONGODB_URI) per session; a fresh database and a
+fresh app per test, driven over HTTP with aiohttp's test client."""
+from __future__ import annotations
+
+import os
+import uuid
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from pymongo import AsyncMongoClient
+
+from service.app import create_app
+from service.clock import FrozenClock
+from service.embedded import EmbeddedServer
+from service.settings import Settings
+from tests.helpers import ADMIN_TOKEN, APP_SECRETS, PAYMENT_SECRET, VERIFY_TOKEN, Api
+
+START = datetime(2026, 11, 21, 3, 0, tzinfo=timezone.utc)  # 10:00 in Jakarta
+
+
+@pytest.fixture(scope="session")
+async def mongo_uri(tmp_path_factory):
+    if os.environ.get("MONGODB_URI"):
+        yield os.environ["MONGODB_URI"]
+        return
+    server = EmbeddedServer(tmp_path_factory.mktemp("nx-27017"))
+    uri = await server.start()
+    yield uri
+    server.stop()
+
+
+@pytest.fixture
+def clock() -> FrozenClock:
+    return FrozenClock(START)
+
+
+@pytest.fixture
+async def settings(mongo_uri):
+    name = f"saldo_test_{uuid.uuid4().hex[:12]}"
+    yield Settings(mongodb_uri=mongo_uri, mongodb_db=name, admin_token=ADMIN_TOKEN,
+                   whatsapp_verify_token=VERIFY_TOKEN, whatsapp_app_secrets=APP_SECRETS,
+                   payment_webhook_secret=PAYMENT_SECRET, sweep_interval=timedelta(hours=1),
+                   category_grace=timedelta(minutes=10))
+    client = AsyncMongoClient(mongo_uri)
+    try:
+        await client.drop_database(name)
+    finally:
+        await client.close()
+
+
+@pytest.fixture
+def make_app(settings, clock):
+    def factory(**overrides):
+        return create_app(settings, clock=clock, background=False, **overrides)
+    return factory
+
+
+@pytest.fixture
+async def api(aiohttp_client, make_app, clock) -> Api:
+    return Api(await aiohttp_client(make_app()), clock)
