@@ -66,11 +66,38 @@ async def process_events(events: list[Event], payload_id: str, *, log: WhatsAppL
         await log.record_inbound(inbound)
     if statuses:
         result.statuses = len(statuses)
-        await log.record_statuses(statuses, now)
+        created = await log.record_statuses(statuses, now)
         rates = {r.workspace_id: r.rates for r in routes.values()}
-        records = await log.messages({s.wamid for _, s in statuses})
+        decided, to_read = split_by_knowledge(statuses, created)
+        records = decided + (await log.messages(to_read) if to_read else [])
+        elsewhere = {r.workspace_id for r in records} - rates.keys()  # a number moved meanwhile
+        if elsewhere:
+            rates.update(await log.rates_for(elsewhere))
         await _charge_known(records, rates, log=log, ledger=ledger, now=now, result=result)
     return result
+
+
+def split_by_knowledge(statuses: list[tuple[str, StatusUpdate]],
+                       created: set[str]) -> tuple[list[MessageRecord], set[str]]:
+    """Which messages this payload alone decides, and which need their stored record.
+
+    A delivered message whose category this payload carries is charged from the payload (its
+    ledger key stops a repeat). A message whose record this payload created has no earlier
+    status to combine with. Only the rest (e.g. a `read` without pricing after a `sent` with
+    it, or a `sent` with pricing after a `read` without) needs a read."""
+    by_wamid: dict[str, list[tuple[str, StatusUpdate]]] = {}
+    for workspace_id, update in statuses:
+        by_wamid.setdefault(update.wamid, []).append((workspace_id, update))
+    decided, to_read = [], set()
+    for wamid, updates in by_wamid.items():
+        category = next((u.category for _, u in updates if u.category), None)
+        delivered = any(u.delivered for _, u in updates)
+        if delivered and category:
+            decided.append(MessageRecord(wamid, updates[0][0], None, None, category,
+                                         max(u.rank for _, u in updates), None, None, None))
+        elif wamid not in created and (delivered or category):
+            to_read.add(wamid)
+    return decided, to_read
 
 
 async def _charge_known(records: list[MessageRecord], rates: dict[str, RateCard], *,
@@ -78,25 +105,27 @@ async def _charge_known(records: list[MessageRecord], rates: dict[str, RateCard]
                         result: ProcessResult) -> None:
     by_workspace: dict[str, list[LedgerIntent]] = {}
     for record in records:
-        if record.charge_key or record.rank < DELIVERED_RANK:
+        if record.charge_key or record.rank < DELIVERED_RANK or record.workspace_id not in rates:
             continue
         if record.category is None:
             result.waiting_for_category.append(record.wamid)
             continue
         intent = charge_intent(record, record.category, rates[record.workspace_id], inferred=False)
         by_workspace.setdefault(record.workspace_id, []).append(intent)
-    await _post(by_workspace, log=log, ledger=ledger, now=now, result=result)
+    await _post(by_workspace, log=log, ledger=ledger, now=now, result=result, mark=False)
 
 
 async def _post(by_workspace: dict[str, list[LedgerIntent]], *, log: WhatsAppLog,
-                ledger: Ledger, now: datetime, result: ProcessResult) -> None:
+                ledger: Ledger, now: datetime, result: ProcessResult, mark: bool) -> None:
+    """Post charges. Only the sweep's charges are marked on the message records (they are what
+    the sweep looks for); a repeated inline charge is stopped by its ledger key."""
     charged: dict[str, str] = {}
     for workspace_id, intents in by_workspace.items():
         await ledger.post(workspace_id, intents, now)
         charged.update({i.meta["wamid"]: i.key for i in intents})
-    if charged:
+    if charged and mark:
         await log.mark_charged(charged)
-        result.charged.extend(charged)
+    result.charged.extend(charged)
 
 
 async def fallback_category(record: MessageRecord, log: WhatsAppLog) -> str:
@@ -112,16 +141,18 @@ async def fallback_category(record: MessageRecord, log: WhatsAppLog) -> str:
 
 async def charge_overdue(*, log: WhatsAppLog, ledger: Ledger, now: datetime, grace: timedelta,
                          limit: int = 500) -> ProcessResult:
-    """Charge delivered messages that are still uncharged `grace` after delivery: by their
-    category if it arrived meanwhile, else by the 24-hour rule."""
+    """Charge delivered messages whose category is still unknown `grace` after delivery, by
+    the 24-hour rule. (Messages with a known category are charged inline; a crash there is
+    recovered by re-processing the stored payload.)"""
     result = ProcessResult()
     records = await log.awaiting_charge(now - grace, limit)
     rates = await log.rates_for({r.workspace_id for r in records}) if records else {}
     by_workspace: dict[str, list[LedgerIntent]] = {}
     for record in records:
-        inferred = record.category is None
-        category = await fallback_category(record, log) if inferred else record.category
-        intent = charge_intent(record, category, rates[record.workspace_id], inferred=inferred)
+        if record.workspace_id not in rates:
+            continue  # the workspace is gone; nothing to bill
+        category = await fallback_category(record, log)
+        intent = charge_intent(record, category, rates[record.workspace_id], inferred=True)
         by_workspace.setdefault(record.workspace_id, []).append(intent)
-    await _post(by_workspace, log=log, ledger=ledger, now=now, result=result)
+    await _post(by_workspace, log=log, ledger=ledger, now=now, result=result, mark=True)
     return result

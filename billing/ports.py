@@ -46,7 +46,9 @@ class WhatsAppLog(Protocol):
     async def record_inbound(self, routed: list[tuple[str, InboundMessage]]) -> None: ...
 
     async def record_statuses(self, routed: list[tuple[str, StatusUpdate]],
-                              now: datetime) -> None: ...
+                              now: datetime) -> set[str]:
+        """Record statuses on their message records; return the wamids whose record this
+        call created."""
 
     async def record_unrouted(self, payload_id: str, events: list, now: datetime) -> None: ...
 
@@ -58,7 +60,8 @@ class WhatsAppLog(Protocol):
                           since: datetime, until: datetime) -> bool: ...
 
     async def awaiting_charge(self, delivered_before: datetime,
-                              limit: int) -> list[MessageRecord]: ...
+                              limit: int) -> list[MessageRecord]:
+        """Delivered before the cutoff, category still unknown, not charged by the sweep."""
 
 
 __all__ = ["Ledger", "MessageRecord", "Money", "Route", "WhatsAppLog"]

@@ -21,6 +21,7 @@ log = logging.getLogger("saldo.http")
 access_log = logging.getLogger("saldo.access")
 M = TypeVar("M", bound=BaseModel)
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+PRINCIPAL = web.RequestKey("principal", Principal)
 
 _STATUS: list[tuple[type[BillingError], int]] = [
     (ValidationFailed, 422), (Unauthorized, 401), (NotFound, 404), (Conflict, 409),
@@ -64,7 +65,7 @@ def locale(request: web.Request) -> str:
 async def principal(request: web.Request) -> Principal:
     svc = services(request)
     who = await authenticate(svc.db, svc.settings.admin_token, request.headers.get("Authorization"))
-    request["principal"] = who
+    request[PRINCIPAL] = who
     return who
 
 
@@ -75,7 +76,7 @@ async def read_json(request: web.Request) -> Any:
     raw = await request.read()
     try:
         return json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as exc:
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
         raise PayloadRejected(f"Body is not valid JSON: {exc}", code="invalid_json") from None
 
 
@@ -141,7 +142,7 @@ async def errors_middleware(request: web.Request, handler: Handler) -> web.Strea
 async def access_log_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     started = time.perf_counter()
     response = await handler(request)
-    who: Principal | None = request.get("principal")
+    who: Principal | None = request.get(PRINCIPAL)
     access_log.info("request", extra={"fields": {
         "method": request.method, "path": request.path, "status": response.status,
         "duration_ms": round((time.perf_counter() - started) * 1000, 2),

@@ -5,6 +5,7 @@ from aiohttp import web
 
 from billing.money import Money
 from handlers.formatting import money_out
+from service.docs import money_from_doc
 from handlers.http import locale, parse_body, principal, respond, route, services
 from handlers.models import CreateWorkspace, UpdateWorkspace, WorkspaceCreated, WorkspaceOut
 from service.workspaces import create_workspace, load_workspace, require_manager, update_workspace
@@ -15,7 +16,7 @@ def workspace_out(doc: dict, lang: str) -> WorkspaceOut:
         id=doc["_id"], name=doc["name"], phone_number_ids=doc["phone_number_ids"],
         plan=doc["plan"], reseller_id=doc.get("reseller_id"),
         arrears_limit=money_out(Money.idr(doc["arrears_limit"]), lang),
-        rate_overrides={c: money_out(Money.idr(v), lang)
+        rate_overrides={c: money_out(money_from_doc(v), lang)
                         for c, v in (doc.get("rate_overrides") or {}).items()},
         created_at=doc["created_at"])
 

@@ -1,10 +1,22 @@
 """Explicit conversions between domain objects and MongoDB documents (no _id in billing/)."""
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timezone
 
 from billing.money import Money
 from billing.wallet import Buckets, Entry, LedgerIntent
+
+
+def to_ms(moment: datetime) -> int:
+    """Epoch milliseconds. Every time Saldo range-queries, sorts on, or writes with $set/$min
+    is stored like this: NX-27017 compares datetimes as strings (wrong below one second) and
+    turns a top-level datetime written by $set/$min into a naive string. Integers are exact on
+    NX-27017 and MongoDB alike."""
+    return int(moment.timestamp() * 1000)
+
+
+def from_ms(value: int | None) -> datetime | None:
+    return None if value is None else datetime.fromtimestamp(value / 1000, tz=timezone.utc)
 
 
 def money_to_doc(money: Money) -> dict:
@@ -25,30 +37,14 @@ def buckets_from_doc(doc: dict, currency: str) -> Buckets:
                    Money(doc["arrears"], currency))
 
 
-def intent_to_doc(workspace_id: str, intent: LedgerIntent, now: datetime) -> dict:
-    return {"_id": intent.key, "intent_key": intent.key, "state": "pending",
-            "workspace_id": workspace_id, "balance": intent.balance,
-            "wb": f"{workspace_id}:{intent.balance}", "kind": intent.kind,
-            "intent": {"kind": intent.kind, "amount": intent.amount.amount,
-                       "currency": intent.amount.currency},
-            "meta": dict(intent.meta), "created_at": now}
-
-
-def intent_from_doc(doc: dict) -> LedgerIntent:
-    raw = doc["intent"]
-    return LedgerIntent(doc["intent_key"], raw["kind"], doc["balance"],
-                        Money(raw["amount"], raw["currency"]), dict(doc.get("meta") or {}))
-
-
-def entry_to_doc(workspace_id: str, entry: Entry, intent_key: str, seq: int, order: int,
-                 intent_doc: dict, now: datetime) -> dict:
-    return {"_id": entry.key, "intent_key": intent_key, "state": "applied",
-            "workspace_id": workspace_id, "balance": entry.balance,
-            "wb": f"{workspace_id}:{entry.balance}", "kind": entry.kind,
-            "intent": intent_doc["intent"], "meta": dict(entry.meta),
+def entry_to_doc(workspace_id: str, entry: Entry, intent: LedgerIntent, seq: int, order: int,
+                 now: datetime) -> dict:
+    return {"_id": entry.key, "intent_key": intent.key, "workspace_id": workspace_id,
+            "balance": entry.balance, "wb": f"{workspace_id}:{entry.balance}",
+            "kind": entry.kind, "meta": dict(entry.meta),
             "amount": entry.amount.amount, "currency": entry.amount.currency,
             "delta": buckets_to_doc(entry.delta), "after": buckets_to_doc(entry.after),
-            "seq": seq, "order": order, "created_at": intent_doc["created_at"], "applied_at": now}
+            "seq": seq, "order": order, "applied_at": now, "applied_ms": to_ms(now)}
 
 
 def entry_from_doc(doc: dict) -> Entry:

@@ -8,6 +8,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from billing.errors import ValidationFailed
 from billing.wallet import BALANCE_KINDS
+from service.docs import to_ms
 
 
 def _encode_cursor(order: int) -> str:
@@ -25,13 +26,13 @@ async def usage(db: AsyncDatabase, workspace_id: str, *, balance: str | None, ki
                 since: datetime | None, until: datetime | None, limit: int,
                 cursor: str | None) -> tuple[list[dict], str | None]:
     """Applied ledger entries, newest first."""
-    query: dict = {"workspace_id": workspace_id, "state": "applied"}
+    query: dict = {"workspace_id": workspace_id}
     if balance:
         query["balance"] = balance
     if kind:
         query["kind"] = kind
     if since or until:
-        query["applied_at"] = {k: v for k, v in (("$gte", since), ("$lt", until)) if v}
+        query["applied_ms"] = {k: to_ms(v) for k, v in (("$gte", since), ("$lt", until)) if v}
     if cursor:
         query["order"] = {"$lt": _decode_cursor(cursor)}
     docs = [d async for d in db.ledger.find(query).sort("order", -1).limit(limit + 1)]
@@ -43,13 +44,13 @@ async def usage(db: AsyncDatabase, workspace_id: str, *, balance: str | None, ki
 async def reconcile(db: AsyncDatabase, workspace_ids: list[str] | None = None) -> list[dict]:
     """For every wallet and balance: sum of applied ledger entries (plus entries applied by the
     last wallet update and not finalized yet) against granted + purchased - arrears."""
-    match: dict = {"state": "applied"}
+    match: dict = {}
     wallet_query: dict = {}
     if workspace_ids is not None:
         match["workspace_id"] = {"$in": workspace_ids}
         wallet_query["_id"] = {"$in": workspace_ids}
     # NX-27017 does not evaluate a compound $group _id document, so group by the "wb" string.
-    pipeline = [{"$match": match}, {"$group": {"_id": "$wb", "sum": {"$sum": "$amount"}}}]
+    pipeline = [{"$match": match} if match else {"$match": {}}, {"$group": {"_id": "$wb", "sum": {"$sum": "$amount"}}}]
     sums = {d["_id"]: d["sum"] async for d in await db.ledger.aggregate(pipeline)}
     out = []
     async for wallet in db.wallets.find(wallet_query).sort("_id", 1):
@@ -69,7 +70,7 @@ async def _unfinalized(db: AsyncDatabase, last: list[dict]) -> dict[str, int]:
     if not last:
         return {}
     applied = {d["_id"] async for d in db.ledger.find(
-        {"_id": {"$in": [e["_id"] for e in last]}, "state": "applied"}, {"_id": 1})}
+        {"_id": {"$in": [e["_id"] for e in last]}}, {"_id": 1})}
     pending: dict[str, int] = {}
     for entry in last:
         if entry["_id"] not in applied:

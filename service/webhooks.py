@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 
 from billing.charging import charge_overdue, process_events
 from billing.errors import PayloadRejected
@@ -13,13 +13,14 @@ from service.context import Services
 
 log = logging.getLogger("saldo.webhooks")
 REPROCESS_AFTER = timedelta(minutes=1)
-STALE_PENDING_AFTER = timedelta(minutes=1)
+STALE_AFTER = timedelta(seconds=30)      # a wallet writer finalizes its entries within this
+FINALIZE_WINDOW = timedelta(hours=1)     # wallets the periodic sweep looks at
 
 
 def decode(raw: bytes) -> dict:
     try:
         payload = json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as exc:
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
         raise PayloadRejected(f"Body is not valid JSON: {exc}", code="invalid_json") from None
     if not isinstance(payload, dict):
         raise PayloadRejected("Body must be a JSON object", code="invalid_json")
@@ -61,9 +62,10 @@ async def sweep(svc: Services, *, everything: bool = False) -> dict:
         except Exception as exc:
             log.exception("re-processing payload %s failed", doc["_id"])
             await svc.whatsapp.note_failure(doc["_id"], repr(exc))
-    stale = now + timedelta(seconds=1) if everything else now - STALE_PENDING_AFTER
-    applied = await svc.ledger.apply_stale_pending(stale, now)
+    since = datetime.min.replace(tzinfo=timezone.utc) if everything else now - FINALIZE_WINDOW
+    until = now + timedelta(seconds=1) if everything else now - STALE_AFTER
+    finalized = await svc.ledger.finalize_recent(since, until)
     overdue = await charge_overdue(log=svc.whatsapp, ledger=svc.ledger, now=now,
                                    grace=svc.settings.category_grace)
-    return {"reprocessed": reprocessed, "pending_applied": applied,
+    return {"reprocessed": reprocessed, "wallets_finalized": finalized,
             "fallback_charged": len(overdue.charged)}

@@ -1,19 +1,23 @@
 """MongoDB side of WhatsApp billing: raw payloads, per-wamid message records, inbound messages."""
 from __future__ import annotations
 
+import asyncio
 import hashlib
+import logging
 import time
 from datetime import datetime, timedelta
 
 from pymongo import UpdateOne
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import BulkWriteError, DuplicateKeyError
+from pymongo.errors import BulkWriteError
 
 from billing.ports import MessageRecord, Route
 from billing.rates import RateCard
 from billing.whatsapp import InboundMessage, OtherChange, StatusUpdate
-from service.docs import money_from_doc
+from service.coalesce import Coalescer
+from service.docs import from_ms, money_from_doc, to_ms
 
+log = logging.getLogger("saldo.whatsapp")
 ROUTE_CACHE_SECONDS = 5.0  # phone → workspace; PATCH on this instance clears it at once
 
 
@@ -22,27 +26,77 @@ def _ignore_duplicates(exc: BulkWriteError) -> None:
         raise exc
 
 
+class DeferredMarks:
+    """Bookkeeping writes whose loss is harmless (a crash before the flush only makes the sweep
+    redo idempotent work), group-committed across concurrent requests: one bulk write per
+    collection per event-loop turn instead of one round trip per request."""
+
+    def __init__(self, db: AsyncDatabase) -> None:
+        self.db = db
+        self._ops: dict[str, list[UpdateOne]] = {}
+        self._task: asyncio.Task | None = None
+
+    def add(self, collection: str, ops: list[UpdateOne]) -> None:
+        self._ops.setdefault(collection, []).extend(ops)
+        if self._task is None:
+            self._task = asyncio.create_task(self._flush_soon())
+
+    async def _flush_soon(self) -> None:
+        try:
+            while self._ops:
+                await asyncio.sleep(0)
+                await self.flush()
+        finally:
+            self._task = None
+
+    async def flush(self) -> None:
+        ops, self._ops = self._ops, {}
+        for collection, batch in ops.items():
+            try:
+                await self.db[collection].bulk_write(batch, ordered=False)
+            except Exception:
+                log.exception("deferred marks on %s lost; the sweep will redo them", collection)
+
+    async def close(self) -> None:
+        if self._task is not None:
+            await self._task
+        await self.flush()
+
+
 class MongoWhatsAppLog:
     def __init__(self, db: AsyncDatabase) -> None:
         self.db = db
         self._routes: dict[str, tuple[float, Route | None]] = {}
+        self.marks = DeferredMarks(db)
+        self._payload_inserts: Coalescer[dict, bool] = Coalescer(self._insert_payloads)
+        self._status_writes: Coalescer[list[UpdateOne], set[str]] = Coalescer(self._write_statuses)
+        self._message_reads: Coalescer[set[str], list[dict]] = Coalescer(self._read_messages)
 
     # --- raw payloads -------------------------------------------------------------------
     async def store_payload(self, raw: bytes, now: datetime) -> tuple[str, bool]:
         """Store the raw body durably. Returns (payload id, already fully processed)."""
         payload_id = hashlib.sha256(raw).hexdigest()
-        try:
-            await self.db.wa_payloads.insert_one({
-                "_id": payload_id, "body": raw.decode("utf-8", errors="replace"),
-                "received_at": now, "processed_at": None, "attempts": 0})
+        inserted = await self._payload_inserts.submit({
+            "_id": payload_id, "body": raw.decode("utf-8", errors="replace"),
+            "received_at": now, "received_ms": to_ms(now), "processed_ms": None, "attempts": 0})
+        if inserted:
             return payload_id, False
-        except DuplicateKeyError:
-            doc = await self.db.wa_payloads.find_one({"_id": payload_id}, {"processed_at": 1})
-            return payload_id, bool(doc and doc.get("processed_at"))
+        doc = await self.db.wa_payloads.find_one({"_id": payload_id}, {"processed_ms": 1})
+        return payload_id, bool(doc and doc.get("processed_ms"))
+
+    async def _insert_payloads(self, docs: list[dict]) -> list[bool]:
+        """One insert_many for concurrent requests; True where inserted, False on duplicate."""
+        try:
+            await self.db.wa_payloads.insert_many(docs, ordered=False)
+            return [True] * len(docs)
+        except BulkWriteError as exc:
+            _ignore_duplicates(exc)
+            duplicates = {e["index"] for e in exc.details["writeErrors"]}
+            return [i not in duplicates for i in range(len(docs))]
 
     async def mark_processed(self, payload_id: str, now: datetime, summary: dict) -> None:
-        await self.db.wa_payloads.update_one(
-            {"_id": payload_id}, {"$set": {"processed_at": now, "summary": summary}})
+        self.marks.add("wa_payloads", [UpdateOne(
+            {"_id": payload_id}, {"$set": {"processed_ms": to_ms(now), "summary": summary}})])
 
     async def note_failure(self, payload_id: str, error: str) -> None:
         await self.db.wa_payloads.update_one(
@@ -50,8 +104,8 @@ class MongoWhatsAppLog:
 
     async def unprocessed(self, received_before: datetime, limit: int = 200) -> list[dict]:
         cursor = self.db.wa_payloads.find(
-            {"processed_at": None, "received_at": {"$lt": received_before}}).sort(
-            "received_at", 1).limit(limit)
+            {"processed_ms": None, "received_ms": {"$lt": to_ms(received_before)}}).sort(
+            "received_ms", 1).limit(limit)
         return [doc async for doc in cursor]
 
     # --- routing ------------------------------------------------------------------------
@@ -90,17 +144,32 @@ class MongoWhatsAppLog:
     # --- events -------------------------------------------------------------------------
     async def record_inbound(self, routed: list[tuple[str, InboundMessage]]) -> None:
         docs = [{"_id": m.wamid, "workspace_id": ws, "wa_id": m.wa_id, "user_id": m.user_id,
-                 "timestamp": m.timestamp, "type": m.type} for ws, m in routed]
+                 "timestamp": m.timestamp, "ts_ms": to_ms(m.timestamp), "type": m.type}
+                for ws, m in routed]
         try:
             await self.db.wa_inbound.insert_many(docs, ordered=False)
         except BulkWriteError as exc:
             _ignore_duplicates(exc)
 
     async def record_statuses(self, routed: list[tuple[str, StatusUpdate]],
-                              now: datetime) -> None:
-        ops = [UpdateOne({"_id": s.wamid}, self._status_update(ws, s, now), upsert=True)
-               for ws, s in routed]
-        await self.db.wa_messages.bulk_write(ops, ordered=False)
+                              now: datetime) -> set[str]:
+        # One bulk upsert then a find, not find_one_and_update(upsert=True): NX-27017's
+        # findAndModify ignores $setOnInsert and $addToSet (MongoDB applies them).
+        return await self._status_writes.submit(
+            [UpdateOne({"_id": s.wamid}, self._status_update(ws, s, now), upsert=True)
+             for ws, s in routed])
+
+    async def _write_statuses(self, batches: list[list[UpdateOne]]) -> list[set[str]]:
+        """One bulk write for concurrent requests; per request, the records it created.
+        Every operator used is commutative ($max, $min, $addToSet, $set of the same values),
+        so merging concurrent requests' updates cannot change the outcome."""
+        ops = [op for batch in batches for op in batch]
+        upserted = (await self.db.wa_messages.bulk_write(ops, ordered=False)).upserted_ids
+        created, start = [], 0
+        for batch in batches:
+            created.append({upserted[i] for i in range(start, start + len(batch)) if i in upserted})
+            start += len(batch)
+        return created
 
     @staticmethod
     def _status_update(workspace_id: str, status: StatusUpdate, now: datetime) -> dict:
@@ -108,8 +177,8 @@ class MongoWhatsAppLog:
             "$setOnInsert": {"workspace_id": workspace_id, "charge_key": None},
             "$addToSet": {"statuses": status.status},
             "$max": {"rank": status.rank},
-            "$min": {"first_seen": status.timestamp},
-            "$set": {"updated_at": now},
+            "$min": {"first_seen_ms": to_ms(status.timestamp)},
+            "$set": {"updated_ms": to_ms(now)},
         }
         if status.recipient_id or status.recipient_user_id:
             update["$set"].update({"recipient_id": status.recipient_id,
@@ -117,7 +186,7 @@ class MongoWhatsAppLog:
         if status.category:
             update["$set"].update({"category": status.category, "pricing": status.pricing})
         if status.delivered:
-            update["$min"]["delivered_seen_at"] = now
+            update["$min"]["delivered_seen_ms"] = to_ms(now)
         if status.errors:
             update["$set"]["errors"] = status.errors
         return update
@@ -135,25 +204,30 @@ class MongoWhatsAppLog:
             _ignore_duplicates(exc)
 
     async def messages(self, wamids: set[str]) -> list[MessageRecord]:
-        return [_record(d) async for d in self.db.wa_messages.find({"_id": {"$in": list(wamids)}})]
+        return [_record(d) for d in await self._message_reads.submit(wamids)]
+
+    async def _read_messages(self, wanted: list[set[str]]) -> list[list[dict]]:
+        every = set().union(*wanted)
+        found = {d["_id"]: d async for d in self.db.wa_messages.find({"_id": {"$in": list(every)}})}
+        return [[found[w] for w in wamids if w in found] for wamids in wanted]
 
     async def mark_charged(self, charged: dict[str, str]) -> None:
-        ops = [UpdateOne({"_id": wamid}, {"$set": {"charge_key": key}})
-               for wamid, key in charged.items()]
-        await self.db.wa_messages.bulk_write(ops, ordered=False)
+        self.marks.add("wa_messages", [UpdateOne({"_id": wamid}, {"$set": {"charge_key": key}})
+                                       for wamid, key in charged.items()])
 
     async def had_inbound(self, workspace_id: str, customer_ids: set[str], since: datetime,
                           until: datetime) -> bool:
         ids = list(customer_ids)
         found = await self.db.wa_inbound.find_one({
-            "workspace_id": workspace_id, "timestamp": {"$gte": since, "$lte": until},
+            "workspace_id": workspace_id, "ts_ms": {"$gte": to_ms(since), "$lte": to_ms(until)},
             "$or": [{"wa_id": {"$in": ids}}, {"user_id": {"$in": ids}}]})
         return found is not None
 
     async def awaiting_charge(self, delivered_before: datetime,
                               limit: int) -> list[MessageRecord]:
         cursor = self.db.wa_messages.find(
-            {"charge_key": None, "delivered_seen_at": {"$lte": delivered_before}}).limit(limit)
+            {"charge_key": None, "category": None,
+             "delivered_seen_ms": {"$lte": to_ms(delivered_before)}}).limit(limit)
         return [_record(d) async for d in cursor]
 
 
@@ -161,8 +235,8 @@ def _record(doc: dict) -> MessageRecord:
     return MessageRecord(
         wamid=doc["_id"], workspace_id=doc["workspace_id"], recipient_id=doc.get("recipient_id"),
         recipient_user_id=doc.get("recipient_user_id"), category=doc.get("category"),
-        rank=doc.get("rank", 0), first_seen=doc.get("first_seen"),
-        delivered_seen_at=doc.get("delivered_seen_at"), charge_key=doc.get("charge_key"))
+        rank=doc.get("rank", 0), first_seen=from_ms(doc.get("first_seen_ms")),
+        delivered_seen_at=from_ms(doc.get("delivered_seen_ms")), charge_key=doc.get("charge_key"))
 
 
 __all__ = ["MongoWhatsAppLog", "timedelta"]

@@ -128,7 +128,8 @@ async def update_workspace(db: AsyncDatabase, workspace: dict, changes: dict) ->
     if changes.get("arrears_limit") is not None:
         update["arrears_limit"] = changes["arrears_limit"]
     if changes.get("rate_overrides") is not None:
-        update["rate_overrides"] = changes["rate_overrides"]
+        update["rate_overrides"] = {category.strip().lower(): {"amount": amount, "currency": "IDR"}
+                                    for category, amount in changes["rate_overrides"].items()}
     if changes.get("name") is not None:
         update["name"] = changes["name"]
     if update:

@@ -1,0 +1,97 @@
+"""The transaction-free ledger protocol (service/ledger.py) under races and crashes."""
+import asyncio
+
+import pytest
+
+from billing.money import Money
+from billing.wallet import LedgerIntent
+from service import webhooks
+from service.context import SERVICES
+from service.ledger import MongoLedger
+from service.reports import reconcile
+from tests.helpers import PHONE_A, Api
+
+
+@pytest.fixture
+async def app_and_api(aiohttp_client, make_app, clock):
+    app = make_app()
+    client = await aiohttp_client(app)
+    return app, Api(client, clock)
+
+
+def charge(key: str, amount: int, balance: str = "conversation") -> LedgerIntent:
+    return LedgerIntent(key, "charge", balance, Money.idr(amount), {"wamid": key})
+
+
+async def test_two_processes_posting_the_same_keys_apply_each_once(app_and_api, clock):
+    app, api = app_and_api
+    ws, key = await api.create_workspace([PHONE_A])
+    db = app[SERVICES].db
+    first, second = MongoLedger(db), MongoLedger(db)  # two processes: no shared in-memory queue
+    intents = [charge(f"k{i}", 100) for i in range(40)]
+    await asyncio.gather(*[ledger.post(ws, intents[i::3], clock.now())
+                           for ledger in (first, second) for i in range(3)])
+    assert await api.amounts(ws, key) == {"conversation": (11000, 0, 0), "broadcast": (0, 0, 0)}
+    assert await db.ledger.count_documents({"workspace_id": ws, "kind": "charge"}) == 40
+    assert (await api.reconcile())["ok"] is True
+
+
+async def test_racing_writers_on_one_wallet_lose_no_update(app_and_api, clock):
+    app, api = app_and_api
+    ws, key = await api.create_workspace([PHONE_A])
+    db = app[SERVICES].db
+    ledgers = [MongoLedger(db) for _ in range(6)]
+    await asyncio.gather(*[ledgers[i % 6].post(ws, [charge(f"race{i}", 7)], clock.now())
+                           for i in range(120)])
+    assert await api.amounts(ws, key) == {"conversation": (15000 - 840, 0, 0),
+                                          "broadcast": (0, 0, 0)}
+    assert (await api.reconcile())["ok"] is True
+
+
+async def test_crash_after_wallet_update_is_finished_by_the_next_writer(app_and_api, clock,
+                                                                       monkeypatch):
+    app, api = app_and_api
+    ws, key = await api.create_workspace([PHONE_A])
+    svc = app[SERVICES]
+    real_finalize = svc.ledger.finalize
+
+    async def die_before_finalizing(docs, *, check=True):
+        if not check:
+            raise ConnectionError("process killed")
+        await real_finalize(docs, check=check)
+
+    monkeypatch.setattr(svc.ledger, "finalize", die_before_finalizing)
+    with pytest.raises(ConnectionError):
+        await svc.ledger.post(ws, [charge("lost-step", 500)], clock.now())
+    monkeypatch.setattr(svc.ledger, "finalize", real_finalize)
+
+    assert await svc.db.ledger.find_one({"_id": "lost-step"}) is None  # not in the ledger yet
+    rows = await reconcile(svc.db, [ws])
+    assert rows[0]["balances"]["conversation"] == {"ledger_sum": 14500, "balance": 14500, "ok": True}
+    await svc.ledger.post(ws, [charge("lost-step", 500), charge("next", 30)], clock.now())
+    assert await api.amounts(ws, key) == {"conversation": (14470, 0, 0), "broadcast": (0, 0, 0)}
+    assert await svc.db.ledger.find_one({"_id": "lost-step"}) is not None
+    assert (await api.reconcile())["ok"] is True
+
+
+async def test_the_sweep_finishes_an_idle_wallets_interrupted_write(app_and_api, clock,
+                                                                    monkeypatch):
+    app, api = app_and_api
+    ws, _ = await api.create_workspace([PHONE_A])
+    svc = app[SERVICES]
+    real_finalize = svc.ledger.finalize
+
+    async def die(docs, *, check=True):
+        if not check:
+            raise ConnectionError("process killed")
+        await real_finalize(docs, check=check)
+
+    monkeypatch.setattr(svc.ledger, "finalize", die)
+    with pytest.raises(ConnectionError):
+        await svc.ledger.post(ws, [charge("idle", 30)], clock.now())
+    monkeypatch.setattr(svc.ledger, "finalize", real_finalize)
+    await webhooks.sweep(svc, everything=True)
+    assert await svc.db.ledger.find_one({"_id": "idle"}) is not None
+    resp = await api.client.get(f"/v1/workspaces/{ws}/wallet/usage", headers=api.auth(
+        (await svc.db.api_keys.find_one({"workspace_id": ws}))["_id"]))
+    assert resp.status == 401  # hashes are not keys: stored keys cannot be replayed
