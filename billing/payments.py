@@ -1,0 +1,106 @@
+"""Payments: what Saldo needs from a payment provider, and the rules of a payment's life.
+
+    pending ──success──▶ succeeded ──(invoice still payable)──▶ the invoice is paid, order fulfilled
+       │                     └──────(invoice expired/failed)──▶ needs_refund (money came too late)
+       └──failure──▶ failed ──success (a provider may change its mind)──▶ succeeded …
+
+A success is honoured only for a pending invoice whose expiry is after the moment the success
+arrived; anything else is money Saldo must give back, never a second fulfilment.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal, Mapping, Protocol
+
+from billing.errors import ValidationFailed
+from billing.money import SUPPORTED_CURRENCIES, Money
+
+PaymentStatus = Literal["pending", "succeeded", "failed", "needs_refund"]
+PAYMENT_STATUSES = ("pending", "succeeded", "failed", "needs_refund")
+CallbackStatus = Literal["succeeded", "failed"]
+SUCCESS_FROM = ("pending", "failed")     # statuses a success callback may move on from
+FAILURE_FROM = ("pending",)              # a failure after a success changes nothing
+MAX_ID_LENGTH = 200
+
+
+@dataclass(frozen=True, slots=True)
+class PaymentRequest:
+    """What the provider is asked to collect."""
+    payment_id: str
+    invoice_code: str
+    description: str
+    amount: Money
+
+
+@dataclass(frozen=True, slots=True)
+class Checkout:
+    provider_reference: str
+    checkout_url: str
+
+
+@dataclass(frozen=True, slots=True)
+class PaymentCallback:
+    """A provider's verified statement about one payment."""
+    payment_id: str
+    provider_reference: str
+    status: CallbackStatus
+    amount: Money
+    event_id: str
+
+
+class PaymentProvider(Protocol):
+    name: str
+
+    async def create_payment(self, request: PaymentRequest) -> Checkout:
+        """Open a payment (idempotent by payment_id) and say where the customer pays."""
+
+    def verify(self, raw: bytes, headers: Mapping[str, str]) -> bool:
+        """Is this callback body really from the provider (constant-time)?"""
+
+    def parse(self, raw: bytes) -> PaymentCallback:
+        """A verified body → PaymentCallback; ValidationFailed when malformed."""
+
+
+def _text(data: dict, name: str) -> str:
+    value = data.get(name)
+    if not isinstance(value, str) or not value.strip() or len(value) > MAX_ID_LENGTH:
+        raise ValidationFailed(f"Callback field {name!r} must be a non-empty string", field=name)
+    return value
+
+
+def callback_from_dict(data: object) -> PaymentCallback:
+    """Validate a decoded callback body {payment_id, provider_reference, status, amount,
+    currency, event_id}. `amount` is an integer of the currency's billed unit."""
+    if not isinstance(data, dict):
+        raise ValidationFailed("Callback body must be a JSON object")
+    status = data.get("status")
+    if status not in ("succeeded", "failed"):
+        raise ValidationFailed("Callback status must be succeeded or failed", field="status")
+    amount = data.get("amount")
+    if isinstance(amount, bool) or not isinstance(amount, int) or amount < 0:
+        raise ValidationFailed("Callback amount must be a non-negative integer", field="amount")
+    currency = data.get("currency")
+    if currency not in SUPPORTED_CURRENCIES:
+        raise ValidationFailed("Callback currency is not supported", field="currency")
+    return PaymentCallback(_text(data, "payment_id"), _text(data, "provider_reference"), status,
+                           Money(amount, currency), _text(data, "event_id"))
+
+
+def check_amount(callback: PaymentCallback, expected: Money) -> None:
+    """A callback must confirm exactly the invoice's amount and currency."""
+    if callback.amount != expected:
+        raise ValidationFailed(
+            "Paid amount does not match the invoice", code="payment_amount_mismatch",
+            field="amount", details={"expected": expected.to_dict(),
+                                     "received": callback.amount.to_dict()})
+
+
+def paid_in_time(expires_at: datetime, succeeded_at: datetime) -> bool:
+    """A success counts only if it arrived before the invoice expired."""
+    return succeeded_at < expires_at
+
+
+def refund_reason(invoice_status: str) -> str:
+    return "invoice_expired" if invoice_status in ("pending", "expired") \
+        else f"invoice_{invoice_status}"

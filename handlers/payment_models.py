@@ -1,0 +1,117 @@
+"""Request and response models of top-ups, invoices and payments."""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, Field, StrictInt
+
+from handlers.models import MoneyOut, Request
+
+
+class TopupIn(Request):
+    balance: Literal["conversation", "broadcast"]
+    amount: StrictInt = Field(gt=0, description="Whole rupiah, e.g. 50000 (an integer)")
+
+
+class ListQuery(Request):
+    limit: int = Field(default=50, ge=1, le=200)
+    cursor: str | None = Field(default=None, max_length=200)
+
+
+class InvoicesQuery(ListQuery):
+    type: Literal["subscription", "renewal", "plan_change", "addon", "topup"] | None = None
+    status: Literal["pending", "paid", "expired", "cancelled", "failed"] | None = None
+
+
+class PaymentsQuery(ListQuery):
+    state: Literal["pending", "succeeded", "failed", "needs_refund"] | None = None
+
+
+class TopupOut(BaseModel):
+    id: str
+    balance: str
+    amount: MoneyOut
+    status: str
+    invoice_code: str | None
+    created_at: datetime
+    paid_at: datetime | None
+
+
+class InvoiceLineOut(BaseModel):
+    description: str
+    quantity: int
+    unit_price: MoneyOut
+    amount: MoneyOut
+
+
+class BuyerOut(BaseModel):
+    workspace_id: str
+    name: str
+
+
+class SellerOut(BaseModel):
+    name: str
+    address: str
+    tax_id: str
+
+
+class InvoiceOut(BaseModel):
+    code: str | None
+    type: str
+    requested_at: datetime
+    package: str
+    lines: list[InvoiceLineOut]
+    amount: MoneyOut
+    status: str
+    paid_at: datetime | None
+    expires_at: datetime
+    buyer: BuyerOut
+    seller: SellerOut
+
+
+class PaymentOut(BaseModel):
+    id: str
+    provider: str
+    status: str
+    checkout_url: str | None
+
+
+class TopupCreatedOut(BaseModel):
+    topup: TopupOut
+    invoice: InvoiceOut
+    payment: PaymentOut
+
+
+class TopupsOut(BaseModel):
+    topups: list[TopupOut]
+    next_cursor: str | None
+
+
+class InvoicesOut(BaseModel):
+    invoices: list[InvoiceOut]
+    next_cursor: str | None
+
+
+class PaymentAdminOut(BaseModel):
+    id: str
+    workspace_id: str
+    invoice_code: str | None
+    provider: str
+    provider_reference: str | None
+    amount: MoneyOut
+    status: str
+    refund_reason: str | None = None
+    created_at: datetime
+    succeeded_at: datetime | None = None
+    failed_at: datetime | None = None
+
+
+class PaymentsOut(BaseModel):
+    payments: list[PaymentAdminOut]
+    next_cursor: str | None
+
+
+class CallbackOut(BaseModel):
+    ok: bool
+    payment: PaymentOut

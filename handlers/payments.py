@@ -1,0 +1,47 @@
+"""Payment provider callbacks (signed), and the admin's view of payments (e.g. refunds due)."""
+from __future__ import annotations
+
+from aiohttp import web
+
+from billing.errors import NotFound
+from handlers.formatting import money_out
+from handlers.http import locale, parse_query, principal, respond, route, services
+from handlers.payment_models import CallbackOut, PaymentAdminOut, PaymentsOut, PaymentsQuery
+from handlers.topups import payment_out
+from service import payments, settlement
+from service.docs import money_from_doc
+
+
+@route("POST", "/webhooks/payments/{provider}",
+       "Payment provider callback, signed with PAYMENT_WEBHOOK_SECRET "
+       "(X-Saldo-Signature: sha256=<hex HMAC-SHA256 of the raw body>)",
+       response=CallbackOut, auth="signature")
+async def callback(request: web.Request) -> web.Response:
+    svc = services(request)
+    payment = await settlement.receive_callback(svc, request.match_info["provider"],
+                                                await request.read(), request.headers)
+    return respond(CallbackOut(ok=True, payment=payment_out(payment)))
+
+
+def admin_payment_out(doc: dict, lang: str) -> PaymentAdminOut:
+    return PaymentAdminOut(
+        id=doc["_id"], workspace_id=doc["workspace_id"], invoice_code=doc.get("invoice_code"),
+        provider=doc["provider"], provider_reference=doc.get("provider_reference"),
+        amount=money_out(money_from_doc(doc["amount"]), lang), status=doc["status"],
+        refund_reason=doc.get("refund_reason"), created_at=doc["created_at"],
+        succeeded_at=doc.get("succeeded_at"), failed_at=doc.get("failed_at"))
+
+
+@route("GET", "/v1/admin/payments",
+       "Payments, newest first; ?state=needs_refund lists money received too late (admin)",
+       response=PaymentsOut, query=PaymentsQuery)
+async def admin_list(request: web.Request) -> web.Response:
+    who = await principal(request)
+    if who.role != "admin":
+        raise NotFound("Not found")
+    q = parse_query(request, PaymentsQuery)
+    docs, cursor = await payments.list_payments(services(request).db, status=q.state,
+                                                limit=q.limit, cursor=q.cursor)
+    lang = locale(request)
+    return respond(PaymentsOut(payments=[admin_payment_out(d, lang) for d in docs],
+                               next_cursor=cursor))

@@ -1,0 +1,73 @@
+"""The sandbox provider's checkout page (HTML) and its Pay / Fail buttons."""
+from __future__ import annotations
+
+from html import escape
+
+from aiohttp import web
+
+from handlers.http import locale, route, services
+from handlers.invoices import invoice_out
+from service.sandbox_checkout import checkout, press
+
+WORDS = {
+    "id": {"title": "Pembayaran Sandbox Saldo", "invoice": "Faktur", "package": "Paket",
+           "amount": "Jumlah", "status": "Status", "pay": "Bayar", "fail": "Gagalkan",
+           "note": "Ini simulasi: tidak ada uang sungguhan yang berpindah.",
+           "back": "Kembali ke halaman pembayaran",
+           "succeeded": "Pembayaran berhasil. Faktur lunas.", "failed": "Pembayaran gagal.",
+           "needs_refund": "Pembayaran diterima setelah faktur kedaluwarsa; dana akan "
+                           "dikembalikan."},
+    "en": {"title": "Saldo Sandbox Checkout", "invoice": "Invoice", "package": "Package",
+           "amount": "Amount", "status": "Status", "pay": "Pay", "fail": "Fail",
+           "note": "This is a simulation: no real money moves.",
+           "back": "Back to the checkout page",
+           "succeeded": "Payment succeeded. The invoice is paid.", "failed": "Payment failed.",
+           "needs_refund": "Payment arrived after the invoice expired; it will be refunded."},
+}
+
+
+def _page(payment: dict, invoice: dict, lang: str, message: str = "") -> web.Response:
+    words = WORDS[lang]
+    out = invoice_out(invoice, lang)
+    action = f"/sandbox/checkout/{escape(payment['_id'])}"
+    rows = "".join(f"<tr><th>{escape(k)}</th><td>{escape(v)}</td></tr>" for k, v in (
+        (words["invoice"], out.code or ""), (words["package"], out.package),
+        (words["amount"], out.amount.formatted),
+        (words["status"], f"{invoice['status']} / {payment['status']}")))
+    buttons = "" if payment["status"] != "pending" or invoice["status"] != "pending" else (
+        f'<form method="post" action="{action}/pay"><button type="submit">'
+        f'{words["pay"]}</button></form>'
+        f'<form method="post" action="{action}/fail"><button type="submit">'
+        f'{words["fail"]}</button></form>')
+    notice = f'<p class="result">{escape(message)}</p><p><a href="{action}">' \
+             f'{words["back"]}</a></p>' if message else ""
+    html = (f'<!doctype html><html lang="{lang}"><head><meta charset="utf-8">'
+            f'<title>{words["title"]}</title></head><body><h1>{words["title"]}</h1>'
+            f'<table>{rows}</table>{buttons}{notice}<p><small>{words["note"]}</small></p>'
+            f'</body></html>')
+    return web.Response(text=html, content_type="text/html")
+
+
+@route("GET", "/sandbox/checkout/{payment_id}", "Sandbox provider: checkout page (HTML)",
+       auth="none")
+async def page(request: web.Request) -> web.Response:
+    payment, invoice = await checkout(services(request), request.match_info["payment_id"])
+    return _page(payment, invoice, locale(request))
+
+
+async def _press(request: web.Request, outcome: str) -> web.Response:
+    payment, invoice = await press(services(request), request.match_info["payment_id"], outcome)
+    lang = locale(request)
+    return _page(payment, invoice, lang, WORDS[lang].get(payment["status"], payment["status"]))
+
+
+@route("POST", "/sandbox/checkout/{payment_id}/pay",
+       "Sandbox provider: the Pay button (sends Saldo a signed success callback)", auth="none")
+async def pay(request: web.Request) -> web.Response:
+    return await _press(request, "succeeded")
+
+
+@route("POST", "/sandbox/checkout/{payment_id}/fail",
+       "Sandbox provider: the Fail button (sends Saldo a signed failure callback)", auth="none")
+async def fail(request: web.Request) -> web.Response:
+    return await _press(request, "failed")

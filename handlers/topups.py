@@ -1,0 +1,56 @@
+"""Top-ups: order one (→ invoice + checkout URL), list them."""
+from __future__ import annotations
+
+from aiohttp import web
+
+from billing.money import Money
+from handlers.formatting import money_out
+from handlers.http import locale, parse_body, parse_query, principal, respond, route, services
+from handlers.idempotency import idempotent, seed
+from handlers.invoices import invoice_out
+from handlers.payment_models import (ListQuery, PaymentOut, TopupCreatedOut, TopupIn, TopupOut,
+                             TopupsOut)
+from service.docs import money_from_doc
+from service.topups import list_topups, order_topup
+from service.workspaces import load_workspace
+
+
+def topup_out(doc: dict, lang: str) -> TopupOut:
+    return TopupOut(id=doc["_id"], balance=doc["balance"],
+                    amount=money_out(money_from_doc(doc["amount"]), lang), status=doc["status"],
+                    invoice_code=doc.get("invoice_code"), created_at=doc["created_at"],
+                    paid_at=doc.get("paid_at"))
+
+
+def payment_out(doc: dict) -> PaymentOut:
+    return PaymentOut(id=doc["_id"], provider=doc["provider"], status=doc["status"],
+                      checkout_url=doc.get("checkout_url"))
+
+
+@route("POST", "/v1/workspaces/{ws}/topups",
+       "Order a top-up of a balance; the balance rises once the payment succeeds "
+       "(Idempotency-Key supported)", body=TopupIn, response=TopupCreatedOut, status=201)
+@idempotent
+async def create(request: web.Request) -> web.Response:
+    who = await principal(request)
+    svc = services(request)
+    workspace = await load_workspace(svc.db, who, request.match_info["ws"])
+    body = await parse_body(request, TopupIn)
+    placed = await order_topup(svc, workspace, body.balance, Money.idr(body.amount),
+                               seed(request))
+    lang = locale(request)
+    return respond(TopupCreatedOut(topup=topup_out(placed.topup, lang),
+                                   invoice=invoice_out(placed.invoice, lang),
+                                   payment=payment_out(placed.payment)), 201)
+
+
+@route("GET", "/v1/workspaces/{ws}/topups", "Top-ups with their status, newest first",
+       response=TopupsOut, query=ListQuery)
+async def list_all(request: web.Request) -> web.Response:
+    who = await principal(request)
+    svc = services(request)
+    workspace = await load_workspace(svc.db, who, request.match_info["ws"])
+    q = parse_query(request, ListQuery)
+    docs, cursor = await list_topups(svc.db, workspace["_id"], limit=q.limit, cursor=q.cursor)
+    lang = locale(request)
+    return respond(TopupsOut(topups=[topup_out(d, lang) for d in docs], next_cursor=cursor))

@@ -1,0 +1,26 @@
+"""The `events` collection: every state change of invoices, payments and orders, appended once
+(the `_id` is the object id + the event type), for outbound webhooks later.
+
+Emitting is idempotent, so a use case re-driven after a crash emits again without duplicates.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+
+from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import DuplicateKeyError
+
+
+async def emit(db: AsyncDatabase, event_type: str, object_id: str, workspace_id: str,
+               data: dict, now: datetime) -> None:
+    doc = {"_id": f"{object_id}:{event_type}", "type": event_type,
+           "object": event_type.split(".")[0], "object_id": object_id,
+           "workspace_id": workspace_id, "data": data, "created_at": now}
+    try:
+        await db.events.insert_one(doc)
+    except DuplicateKeyError:
+        pass
+
+
+async def events_of(db: AsyncDatabase, object_id: str) -> list[dict]:
+    return [d async for d in db.events.find({"object_id": object_id}).sort("created_at", 1)]
