@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, field_validator
 
 
 class Request(BaseModel):
@@ -54,7 +54,7 @@ class UpdateWorkspace(Request):
     phone_number_ids: list[PhoneId] | None = Field(default=None, min_length=1, max_length=50)
     arrears_limit: int | None = Field(default=None, ge=0, le=100_000_000,
                                       description="Rupiah a reply may run into arrears")
-    rate_overrides: dict[str, int] | None = Field(
+    rate_overrides: dict[str, StrictInt] | None = Field(
         default=None, description="Price in rupiah per Meta pricing category")
 
     @field_validator("phone_number_ids")
@@ -128,7 +128,7 @@ class UsageOut(BaseModel):
 
 class AuthorizeIn(Request):
     kind: Literal["reply", "broadcast"]
-    count: int = Field(ge=1, le=1_000_000)
+    count: StrictInt = Field(ge=1, le=1_000_000)
 
 
 class AuthorizeOut(BaseModel):

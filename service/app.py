@@ -10,6 +10,12 @@ from typing import AsyncIterator
 from aiohttp import web
 
 import handlers.health  # noqa: F401  (registers routes)
+import handlers.invoices
+import handlers.payments  # noqa: F401
+import handlers.plans  # noqa: F401  (issue 4)
+import handlers.sandbox  # noqa: F401
+import handlers.subscriptions  # noqa: F401  (issue 4)
+import handlers.topups  # noqa: F401
 import handlers.wallet  # noqa: F401
 import handlers.webhooks  # noqa: F401
 import handlers.workspaces  # noqa: F401
@@ -19,6 +25,7 @@ from service.clock import Clock, SystemClock
 from service.context import SERVICES, Services
 from service.embedded import EmbeddedServer
 from service.ledger import MongoLedger
+from service.payment_jobs import payment_sweeper
 from service.plans import seed_plans
 from service.settings import Settings
 from service.store import connect, ensure_indexes
@@ -34,8 +41,10 @@ def create_app(settings: Settings, *, clock: Clock | None = None,
                           middlewares=[access_log_middleware, errors_middleware])
     for r in ROUTES:
         app.router.add_route(r.method, r.path, r.handler)
+    app.router.add_route("GET", handlers.invoices.SLASHED_CODE_PATH, handlers.invoices.read)
     app.cleanup_ctx.append(_store(settings, clock or SystemClock()))
     app.cleanup_ctx.append(_recovery(background))
+    app.cleanup_ctx.append(payment_sweeper(background))
     return app
 
 
@@ -53,6 +62,7 @@ def _store(settings: Settings, clock: Clock):
             await seed_plans(db)
             app[SERVICES] = Services(settings, clock, db, MongoLedger(db), MongoWhatsAppLog(db))
             yield
+            await app[SERVICES].whatsapp.marks.close()
         finally:
             await client.close()
             if embedded:

@@ -1,10 +1,18 @@
-"""The three plans, seeded idempotently at start-up. Editable later by the admin."""
+"""Plans as data: the three plans seeded idempotently at start-up, reads, admin edits, and the
+change policy table (a `billing_policy` document)."""
 from __future__ import annotations
+
+from dataclasses import asdict
+from datetime import datetime
 
 from pymongo import UpdateOne
 from pymongo.asynchronous.database import AsyncDatabase
 
+from billing.errors import NotFound
+from billing.plans import PlanTerms, validate_plan
 from billing.rates import BROADCAST_PRICE, KNOWN_BROADCAST_CATEGORIES, REPLY_PRICE
+from billing.subscriptions import DEFAULT_POLICY, PolicyRule
+from service.docs import money_to_doc
 
 _DEFAULT_RATES = {
     **{c: {"amount": REPLY_PRICE.amount, "currency": "IDR"} for c in ("service", "referral_conversion")},
@@ -39,3 +47,62 @@ async def seed_plans(db: AsyncDatabase) -> None:
     ops = [UpdateOne({"_id": p["_id"]}, {"$setOnInsert": {k: v for k, v in p.items() if k != "_id"}},
                      upsert=True) for p in SEED_PLANS]
     await db.plans.bulk_write(ops, ordered=False)
+
+
+# --- reads and admin edits (issue 4) ---------------------------------------------------------
+
+def plan_from_doc(doc: dict) -> PlanTerms:
+    return PlanTerms.from_data({**doc, "id": doc["_id"]})
+
+
+def plan_to_doc(plan: PlanTerms, rates: dict) -> dict:
+    return {"name": plan.name, "rank": plan.rank,
+            "prices": {u: money_to_doc(p) for u, p in plan.prices.items()},
+            "conversation_grant": money_to_doc(plan.grant), "grant_rolls_over": plan.rolls_over,
+            "limits": dict(plan.limits), "rates": rates}
+
+
+async def load_plans(db: AsyncDatabase) -> dict[str, PlanTerms]:
+    return {d["_id"]: plan_from_doc(d) async for d in db.plans.find().sort("rank", 1)}
+
+
+async def plan_docs(db: AsyncDatabase) -> list[dict]:
+    return [d async for d in db.plans.find().sort("rank", 1)]
+
+
+async def get_plan_doc(db: AsyncDatabase, plan_id: str) -> dict:
+    doc = await db.plans.find_one({"_id": plan_id})
+    if doc is None:
+        raise NotFound(f"Unknown plan {plan_id!r}", code="plan_not_found")
+    return doc
+
+
+async def put_plan(db: AsyncDatabase, plan: PlanTerms, rates: dict, now: datetime) -> dict:
+    """Create or replace a plan (admin). Existing subscriptions see new prices at their next
+    invoice; the grant of a period already granted does not change."""
+    validate_plan(plan)
+    # A replace keeps datetime types on NX-27017; its upsert needs the _id in the document.
+    doc = {"_id": plan.id, **plan_to_doc(plan, rates), "updated_at": now}
+    await db.plans.replace_one({"_id": plan.id}, doc, upsert=True)
+    return await get_plan_doc(db, plan.id)
+
+
+# --- the change policy table, a document editable by the admin -------------------------------
+
+POLICY_ID = "change_policy"
+
+
+def policy_from_doc(doc: dict | None) -> tuple[PolicyRule, ...]:
+    if not doc or not doc.get("rules"):
+        return DEFAULT_POLICY
+    return tuple(PolicyRule(**r) for r in doc["rules"])
+
+
+async def load_policy(db: AsyncDatabase) -> tuple[PolicyRule, ...]:
+    return policy_from_doc(await db.billing_policy.find_one({"_id": POLICY_ID}))
+
+
+async def put_policy(db: AsyncDatabase, rules: list[PolicyRule], now: datetime) -> None:
+    await db.billing_policy.replace_one(
+        {"_id": POLICY_ID},
+        {"_id": POLICY_ID, "rules": [asdict(r) for r in rules], "updated_at": now}, upsert=True)

@@ -36,6 +36,19 @@ class Settings:
     category_grace: timedelta = timedelta(minutes=10)
     sweep_interval: timedelta = timedelta(seconds=30)
     public_url: str = ""
+    topup_conversation_min: int = 10_000
+    topup_conversation_max: int = 1_000_000
+    topup_broadcast_min: int = 10_000
+    topup_broadcast_max: int = 5_000_000
+    seller_name: str = "Saldo"
+    seller_address: str = ""
+    seller_tax_id: str = ""
+    payment_provider: str = "sandbox"
+    payment_sweep_interval: timedelta = timedelta(seconds=60)
+    renewal_lead: timedelta = timedelta(days=3)        # issue 4: renewal invoice ahead of the end
+    renewal_grace: timedelta = timedelta(days=7)       # unpaid renewal → Free after this
+    billing_claim_lease: timedelta = timedelta(minutes=5)
+    billing_tick: timedelta = timedelta(minutes=1)
 
     @property
     def tz(self) -> ZoneInfo:
@@ -60,6 +73,19 @@ class Settings:
             category_grace=parse_duration(env.get("SALDO_CATEGORY_GRACE", "10m")),
             sweep_interval=parse_duration(env.get("SALDO_SWEEP_INTERVAL", "30s")),
             public_url=env.get("SALDO_PUBLIC_URL", ""),
+            topup_conversation_min=int(env.get("SALDO_TOPUP_CONVERSATION_MIN", "10000")),
+            topup_conversation_max=int(env.get("SALDO_TOPUP_CONVERSATION_MAX", "1000000")),
+            topup_broadcast_min=int(env.get("SALDO_TOPUP_BROADCAST_MIN", "10000")),
+            topup_broadcast_max=int(env.get("SALDO_TOPUP_BROADCAST_MAX", "5000000")),
+            seller_name=env.get("SALDO_SELLER_NAME", "Saldo"),
+            seller_address=env.get("SALDO_SELLER_ADDRESS", ""),
+            seller_tax_id=env.get("SALDO_SELLER_TAX_ID", ""),
+            payment_provider=env.get("SALDO_PAYMENT_PROVIDER", "sandbox").strip().lower(),
+            payment_sweep_interval=parse_duration(env.get("SALDO_PAYMENT_SWEEP_INTERVAL", "60s")),
+            renewal_lead=parse_duration(env.get("SALDO_RENEWAL_LEAD", "3d")),
+            renewal_grace=parse_duration(env.get("SALDO_RENEWAL_GRACE", "7d")),
+            billing_claim_lease=parse_duration(env.get("SALDO_BILLING_CLAIM_LEASE", "5m")),
+            billing_tick=parse_duration(env.get("SALDO_BILLING_TICK", "60s")),
         )
         settings.tz  # fail fast on an unknown zone
         return settings

@@ -6,16 +6,31 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 INDEXES: dict[str, list[tuple[list, dict]]] = {
     "ledger": [([("workspace_id", ASCENDING), ("order", DESCENDING)], {}),
-               ([("state", ASCENDING), ("created_at", ASCENDING)], {}),
                ([("intent_key", ASCENDING)], {}),
                ([("wb", ASCENDING)], {})],
-    "wa_messages": [([("charge_key", ASCENDING), ("delivered_seen_at", ASCENDING)], {})],
-    "wa_inbound": [([("workspace_id", ASCENDING), ("wa_id", ASCENDING), ("timestamp", ASCENDING)], {}),
-                   ([("workspace_id", ASCENDING), ("user_id", ASCENDING), ("timestamp", ASCENDING)], {})],
-    "wa_payloads": [([("processed_at", ASCENDING), ("received_at", ASCENDING)], {})],
+    "wa_messages": [([("delivered_seen_ms", ASCENDING)], {})],
+    "wallets": [([("updated_ms", ASCENDING)], {})],
+    "wa_inbound": [([("workspace_id", ASCENDING), ("wa_id", ASCENDING), ("ts_ms", ASCENDING)], {}),
+                   ([("workspace_id", ASCENDING), ("user_id", ASCENDING), ("ts_ms", ASCENDING)], {})],
+    "wa_payloads": [([("processed_ms", ASCENDING), ("received_ms", ASCENDING)], {})],
     "phone_numbers": [([("workspace_id", ASCENDING)], {})],
     "workspaces": [([("reseller_id", ASCENDING), ("created_at", ASCENDING)], {})],
     "api_keys": [([("workspace_id", ASCENDING)], {})],
+    # NX-27017 cannot index `_id` inside a compound index ("JSON path error near '_id'").
+    "invoices": [([("workspace_id", ASCENDING), ("code", ASCENDING)], {}),
+                 ([("code", ASCENDING)], {"unique": True,
+                                          "partialFilterExpression": {"code": {"$type": "string"}}}),
+                 ([("status", ASCENDING), ("expires_at", ASCENDING)], {}),
+                 ([("settled", ASCENDING), ("updated_at", ASCENDING)], {})],
+    "topups": [([("workspace_id", ASCENDING)], {})],
+    # issue 4: the billing run's due list; orders per workspace and period
+    "subscriptions": [([("due.at", ASCENDING)], {})],
+    "subscription_orders": [([("workspace_id", ASCENDING), ("period_start", ASCENDING)], {})],
+    "payments": [([("status", ASCENDING)], {}),
+                 ([("resolved", ASCENDING), ("updated_at", ASCENDING)], {})],
+    "payment_callbacks": [([("payment_id", ASCENDING)], {})],
+    "events": [([("created_at", ASCENDING)], {}), ([("object_id", ASCENDING)], {})],
+    "idempotency": [([("expires_at", ASCENDING)], {"expireAfterSeconds": 0})],
 }
 
 

@@ -91,3 +91,103 @@ class Api:
         resp = await self.client.get("/v1/admin/reconcile", headers=self.auth(ADMIN_TOKEN))
         assert resp.status == 200
         return await resp.json()
+
+
+# --- WhatsApp billing test helpers (issue 2) ------------------------------------------------
+FRESH = {"conversation": (15000, 0, 0), "broadcast": (0, 0, 0)}   # a new Free workspace
+
+
+def multi_status_payload(groups: list[tuple[str, list[dict]]]) -> dict:
+    """One payload with one `messages` change per (phone_number_id, statuses) group."""
+    changes = [status_payload(phone, statuses)["entry"][0]["changes"][0]
+               for phone, statuses in groups]
+    return {"object": "whatsapp_business_account",
+            "entry": [{"id": "WABA", "changes": changes}]}
+
+
+async def usage_entries(api: Api, ws: str, key: str, **params) -> list[dict]:
+    """Every usage entry (newest first), following next_cursor to the end."""
+    entries: list[dict] = []
+    query = {k: str(v) for k, v in params.items()}
+    while True:
+        resp = await api.client.get(f"/v1/workspaces/{ws}/wallet/usage", params=query,
+                                    headers=api.auth(key))
+        assert resp.status == 200, await resp.text()
+        body = await resp.json()
+        entries += body["entries"]
+        if not body["next_cursor"]:
+            return entries
+        query["cursor"] = body["next_cursor"]
+
+
+async def charge_entries(api: Api, ws: str, key: str) -> list[dict]:
+    """The entries that bill messages (kind charge or arrears), newest first."""
+    entries = await usage_entries(api, ws, key, limit=500)
+    return [e for e in entries if e["kind"] in ("charge", "arrears")]
+
+
+async def assert_reconciled(api: Api) -> None:
+    body = await api.reconcile()
+    assert body["ok"] is True, body
+
+
+async def patch_workspace(api: Api, ws: str, changes: dict):
+    return await api.client.patch(f"/v1/workspaces/{ws}", json=changes,
+                                  headers=api.auth(ADMIN_TOKEN))
+
+
+async def unprocessed_payloads(db) -> int:
+    """Stored webhook payloads not processed yet. (A find, not count_documents: NX-27017's
+    count_documents miscounts a {field: None} filter.)"""
+    return len([d async for d in db.wa_payloads.find({"processed_at": {"$eq": None}}, {"_id": 1})])
+
+
+# --- Top-ups, invoices and payments helpers (issue 3) ----------------------------------------
+def sign_payment(raw: bytes, secret: str = PAYMENT_SECRET) -> str:
+    """`X-Saldo-Signature` of a payment provider callback."""
+    return "sha256=" + hmac.new(secret.encode(), raw, hashlib.sha256).hexdigest()
+
+
+def payment_callback(payment_id: str, outcome: str = "succeeded", amount: int = 50_000,
+                     currency: str = "IDR", event_id: str | None = None) -> bytes:
+    return json.dumps({"payment_id": payment_id, "provider_reference": f"sbx_{payment_id}",
+                       "status": outcome, "amount": amount, "currency": currency,
+                       "event_id": event_id or f"evt_{payment_id}_{outcome}"}).encode()
+
+
+async def post_payment_callback(api: Api, raw: bytes, signature: str | None = None,
+                                provider: str = "sandbox"):
+    headers = {"Content-Type": "application/json",
+               "X-Saldo-Signature": signature if signature is not None else sign_payment(raw)}
+    return await api.client.post(f"/webhooks/payments/{provider}", data=raw, headers=headers)
+
+
+async def order_topup(api: Api, ws: str, key: str, balance: str = "conversation",
+                      amount: object = 50_000, headers: dict | None = None):
+    return await api.client.post(f"/v1/workspaces/{ws}/topups",
+                                 json={"balance": balance, "amount": amount},
+                                 headers={**api.auth(key), **(headers or {})})
+
+
+async def topup(api: Api, ws: str, key: str, balance: str = "conversation",
+                amount: int = 50_000) -> dict:
+    """Order a top-up; → the 201 body {topup, invoice, payment}."""
+    resp = await order_topup(api, ws, key, balance, amount)
+    assert resp.status == 201, await resp.text()
+    return await resp.json()
+
+
+async def press_pay(api: Api, payment_id: str, button: str = "pay"):
+    """What the sandbox checkout page's Pay (or Fail) button does."""
+    return await api.client.post(f"/sandbox/checkout/{payment_id}/{button}")
+
+
+def app_services(api: Api):
+    from service.context import SERVICES
+    return api.client.server.app[SERVICES]
+
+
+async def failed_payloads(db) -> list[dict]:
+    """Stored webhook payloads whose processing raised (the handler still answered 200)."""
+    return [d async for d in db.wa_payloads.find({"last_error": {"$exists": True}},
+                                                 {"last_error": 1})]

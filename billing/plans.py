@@ -1,0 +1,106 @@
+"""Plans as data: prices per period unit, limits, the conversation grant per period.
+
+Pure: built from plain dicts by `service/` (see `PlanTerms.from_data`), no I/O.
+A limit of -1 means unlimited. Free (`FREE_PLAN`) costs nothing and is the fallback plan.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from billing.errors import ValidationFailed
+from billing.money import Money
+from billing.periods import UNIT_MONTHS
+
+FREE_PLAN = "free"
+LIMIT_KEYS = ("users", "contacts", "broadcast_quota")
+UNLIMITED = -1
+
+
+@dataclass(frozen=True)
+class PlanTerms:
+    id: str
+    name: str
+    rank: int
+    prices: dict[str, Money]
+    grant: Money
+    rolls_over: bool = False
+    limits: dict[str, int] = field(default_factory=dict)
+
+    @classmethod
+    def from_data(cls, data: dict) -> PlanTerms:
+        return cls(
+            id=data["id"], name=data["name"], rank=int(data.get("rank", 0)),
+            prices={u: Money(int(p["amount"]), p.get("currency", "IDR"))
+                    for u, p in data["prices"].items()},
+            grant=Money(int(data["conversation_grant"]["amount"]),
+                        data["conversation_grant"].get("currency", "IDR")),
+            rolls_over=bool(data.get("grant_rolls_over", False)),
+            limits={k: int(v) for k, v in (data.get("limits") or {}).items()})
+
+    def price(self, unit: str) -> Money:
+        if unit not in UNIT_MONTHS:
+            raise ValidationFailed(f"Unknown period {unit!r}; expected one of "
+                                   f"{', '.join(UNIT_MONTHS)}", field="period",
+                                   code="period_not_found")
+        if unit not in self.prices:
+            raise ValidationFailed(f"Plan {self.id!r} is not sold {unit}", field="period",
+                                   code="period_not_available")
+        return self.prices[unit]
+
+    def is_paid(self, unit: str) -> bool:
+        return self.price(unit).amount > 0
+
+    def limit(self, key: str) -> int:
+        return self.limits.get(key, UNLIMITED)
+
+
+def find_plan(plans: dict[str, PlanTerms], plan_id: str) -> PlanTerms:
+    plan = plans.get(plan_id)
+    if plan is None:
+        raise ValidationFailed(f"Unknown plan {plan_id!r}", code="plan_not_found", field="plan")
+    return plan
+
+
+def _bigger(a: int, b: int) -> bool:
+    """Is limit `a` larger than limit `b`? (-1 is unlimited)"""
+    if a == UNLIMITED:
+        return b != UNLIMITED
+    return b != UNLIMITED and a > b
+
+
+@dataclass(frozen=True)
+class LimitShrink:
+    key: str
+    used: int
+    current_max: int
+    new_max: int
+
+    @property
+    def exceeded(self) -> bool:
+        return self.new_max != UNLIMITED and self.used > self.new_max
+
+
+def shrinking_limits(current: PlanTerms, target: PlanTerms,
+                     used: dict[str, int]) -> list[LimitShrink]:
+    """The limits that get smaller going from `current` to `target`, with current usage."""
+    return [LimitShrink(k, used.get(k, 0), current.limit(k), target.limit(k))
+            for k in LIMIT_KEYS if _bigger(current.limit(k), target.limit(k))]
+
+
+def validate_plan(plan: PlanTerms) -> None:
+    """Rules an admin edit must keep: IDR prices >= 0 per known unit; Free costs nothing."""
+    for unit, price in plan.prices.items():
+        if unit not in UNIT_MONTHS:
+            raise ValidationFailed(f"Unknown period {unit!r}", field=f"prices.{unit}")
+        if price.currency != "IDR" or price.is_negative():
+            raise ValidationFailed("Plan prices are rupiah >= 0", field=f"prices.{unit}")
+        if plan.id == FREE_PLAN and not price.is_zero():
+            raise ValidationFailed("Free costs nothing", field=f"prices.{unit}",
+                                   code="free_plan_must_be_free")
+    if plan.id == FREE_PLAN and set(plan.prices) != set(UNIT_MONTHS):
+        raise ValidationFailed("Free is sold in every period", field="prices")
+    if plan.grant.currency != "IDR" or plan.grant.is_negative():
+        raise ValidationFailed("The grant is rupiah >= 0", field="conversation_grant")
+    for key, value in plan.limits.items():
+        if key not in LIMIT_KEYS or value < UNLIMITED:
+            raise ValidationFailed(f"Bad limit {key}={value}", field=f"limits.{key}")

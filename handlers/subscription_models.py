@@ -1,0 +1,156 @@
+"""Request and response models of plans, the billing policy and subscriptions."""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, Field, StrictInt
+
+from handlers.models import MoneyOut, Request
+from handlers.payment_models import InvoiceOut, PaymentOut
+
+
+PeriodName = Literal["monthly", "quarterly", "yearly"]
+PLAN_ID = r"^[a-z][a-z0-9_-]{1,39}$"
+
+
+class RupiahIn(Request):
+    amount: StrictInt = Field(ge=0, le=1_000_000_000_000, description="Whole rupiah")
+    currency: Literal["IDR"] = "IDR"
+
+
+class LimitsIn(Request):
+    users: StrictInt = Field(ge=-1, le=10_000_000, description="-1 = unlimited")
+    contacts: StrictInt = Field(ge=-1, le=1_000_000_000)
+    broadcast_quota: StrictInt = Field(ge=-1, le=1_000_000_000,
+                                       description="Broadcast messages per period")
+
+
+class PlanIn(Request):
+    name: str = Field(min_length=1, max_length=100)
+    rank: StrictInt = Field(ge=0, le=1000, description="Higher rank = upgrade")
+    prices: dict[PeriodName, RupiahIn] = Field(min_length=1)
+    conversation_grant: RupiahIn
+    grant_rolls_over: bool = False
+    limits: LimitsIn
+    rates: dict[str, RupiahIn] = Field(default_factory=dict, max_length=50,
+                                       description="Price per Meta pricing category")
+
+
+class PlanOut(BaseModel):
+    id: str
+    name: str
+    rank: int
+    prices: dict[str, MoneyOut]
+    conversation_grant: MoneyOut
+    grant_rolls_over: bool
+    limits: dict[str, int]
+    rates: dict[str, MoneyOut]
+
+
+class PlansOut(BaseModel):
+    plans: list[PlanOut]
+
+
+class PolicyRuleIn(Request):
+    timing: Literal["end_of_term", "immediate"]
+    from_plan: str = Field(default="*", max_length=40)
+    to_plan: str = Field(default="*", max_length=40)
+    from_period: Literal["*", "monthly", "quarterly", "yearly"] = "*"
+    to_period: Literal["*", "monthly", "quarterly", "yearly"] = "*"
+    direction: Literal["*", "upgrade", "downgrade", "period_change"] = "*"
+
+
+class PolicyIn(Request):
+    rules: list[PolicyRuleIn] = Field(max_length=100)
+
+
+class PolicyOut(BaseModel):
+    rules: list[PolicyRuleIn]
+    default: str = "end_of_term"
+
+
+class AddonQuantityIn(Request):
+    addon_id: str = Field(min_length=1, max_length=100)
+    quantity: StrictInt = Field(ge=1, le=10_000)
+
+
+class SubscriptionChangeIn(Request):
+    plan: str = Field(min_length=1, max_length=40)
+    period: str = Field(min_length=1, max_length=20)
+    addons: list[AddonQuantityIn] = Field(default_factory=list, max_length=50)
+
+
+class UsageReportIn(Request):
+    users: StrictInt = Field(ge=0, le=10_000_000)
+    contacts: StrictInt = Field(ge=0, le=1_000_000_000)
+
+
+class PeriodOut(BaseModel):
+    start: datetime
+    end: datetime
+
+
+class ScheduledChangeOut(BaseModel):
+    kind: str
+    plan: str
+    period: str
+    timing: str
+    effective_at: datetime | None
+    invoice_code: str | None
+    requested_at: datetime
+
+
+class LimitUsageOut(BaseModel):
+    used: int
+    maximum: int = Field(description="-1 = unlimited")
+    exceeded: bool
+
+
+class SubscriptionOut(BaseModel):
+    workspace_id: str
+    plan: str
+    plan_name: str
+    period: str
+    status: str
+    current_period: PeriodOut
+    scheduled_change: ScheduledChangeOut | None
+    next_period_paid: bool
+    addons: list[dict] = Field(default_factory=list, description="Add-ons: a later issue")
+    usage: dict[str, LimitUsageOut]
+
+
+class QuoteLineOut(BaseModel):
+    kind: str
+    description: str
+    quantity: int
+    unit_price: MoneyOut
+    amount: MoneyOut
+
+
+class ShrinkingLimitOut(BaseModel):
+    limit: str
+    used: int
+    current_maximum: int
+    new_maximum: int
+    exceeded: bool
+
+
+class QuoteOut(BaseModel):
+    plan: str
+    period: str
+    direction: str
+    timing: str
+    invoice_type: str
+    lines: list[QuoteLineOut]
+    total: MoneyOut
+    covers: PeriodOut
+    effective_at: datetime | None
+    shrinking_limits: list[ShrinkingLimitOut]
+
+
+class SubscriptionOrderOut(BaseModel):
+    subscription: SubscriptionOut
+    quote: QuoteOut | None = None
+    invoice: InvoiceOut | None = None
+    payment: PaymentOut | None = None

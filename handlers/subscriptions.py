@@ -1,0 +1,130 @@
+"""Subscription of a workspace: read (with usage), quote, change, renew, cancel, undo; usage
+reports from the chat platform."""
+from __future__ import annotations
+
+from aiohttp import web
+
+from billing.subscriptions import Quote
+from handlers.formatting import money_out
+from handlers.http import locale, parse_body, principal, respond, route, services
+from handlers.idempotency import idempotent, seed
+from handlers.invoices import invoice_out
+from handlers.subscription_models import (LimitUsageOut, PeriodOut, QuoteLineOut, QuoteOut,
+                             ScheduledChangeOut, ShrinkingLimitOut, SubscriptionChangeIn,
+                             SubscriptionOrderOut, SubscriptionOut, UsageReportIn)
+from handlers.topups import payment_out
+from service import subscriptions as subs
+from service.workspaces import load_workspace
+
+BASE = "/v1/workspaces/{ws}/subscription"
+
+
+def subscription_out(view: dict) -> SubscriptionOut:
+    change = view["scheduled_change"]
+    return SubscriptionOut(
+        workspace_id=view["workspace_id"], plan=view["plan"].id, plan_name=view["plan"].name,
+        period=view["period"], status=view["status"],
+        current_period=PeriodOut(start=view["current_period"].start,
+                                 end=view["current_period"].end),
+        scheduled_change=ScheduledChangeOut(**{k: change.get(k) for k in (
+            "kind", "plan", "period", "timing", "effective_at", "invoice_code",
+            "requested_at")}) if change else None,
+        next_period_paid=view["next_period_paid"], addons=view["addons"],
+        usage={k: LimitUsageOut(used=used, maximum=cap, exceeded=cap != -1 and used > cap)
+               for k, (used, cap) in view["usage"].items()})
+
+
+def quote_out(q: Quote, lang: str) -> QuoteOut:
+    return QuoteOut(
+        plan=q.target.plan.id, period=q.target.unit, direction=q.direction, timing=q.timing,
+        invoice_type=q.invoice_type, total=money_out(q.total, lang),
+        lines=[QuoteLineOut(kind=line.kind, description=line.description,
+                            quantity=line.quantity, unit_price=money_out(line.unit_price, lang),
+                            amount=money_out(line.amount, lang)) for line in q.lines],
+        covers=PeriodOut(start=q.covers.start, end=q.covers.end), effective_at=q.effective_at,
+        shrinking_limits=[ShrinkingLimitOut(limit=s.key, used=s.used,
+                                            current_maximum=s.current_max,
+                                            new_maximum=s.new_max, exceeded=s.exceeded)
+                          for s in q.shrinking])
+
+
+def placed_out(placed: subs.Placed, lang: str) -> SubscriptionOrderOut:
+    return SubscriptionOrderOut(
+        subscription=subscription_out(placed.subscription),
+        quote=quote_out(placed.quote, lang) if placed.quote else None,
+        invoice=invoice_out(placed.invoice, lang) if placed.invoice else None,
+        payment=payment_out(placed.payment) if placed.payment else None)
+
+
+async def _workspace(request: web.Request):
+    svc = services(request)
+    return svc, await load_workspace(svc.db, await principal(request), request.match_info["ws"])
+
+
+def _addons(body: SubscriptionChangeIn) -> list[tuple[str, int]]:
+    return [(a.addon_id, a.quantity) for a in body.addons]
+
+
+@route("GET", BASE, "Plan, period, current period dates, scheduled change, add-ons and usage "
+       "(each limit: used and effective maximum)", response=SubscriptionOut)
+async def read(request: web.Request) -> web.Response:
+    svc, ws = await _workspace(request)
+    return respond(subscription_out(await subs.view(svc, ws["_id"], svc.clock.now())))
+
+
+@route("POST", f"{BASE}/quote", "Order summary of a change: lines, total, timing, and for a "
+       "downgrade the limits that shrink. Any add-on → 422 addon_not_found (add-ons: later)",
+       body=SubscriptionChangeIn, response=QuoteOut)
+async def quote(request: web.Request) -> web.Response:
+    svc, ws = await _workspace(request)
+    body = await parse_body(request, SubscriptionChangeIn)
+    q = await subs.quote(svc, ws["_id"], body.plan, body.period, _addons(body), svc.clock.now())
+    return respond(quote_out(q, locale(request)))
+
+
+@route("POST", f"{BASE}/change", "Change plan or period: at the next billing cycle (or now, "
+       "prorated, if the policy table says so); invoiced when it costs money; replaces a "
+       "scheduled change (Idempotency-Key supported)", body=SubscriptionChangeIn,
+       response=SubscriptionOrderOut)
+@idempotent
+async def change(request: web.Request) -> web.Response:
+    svc, ws = await _workspace(request)
+    body = await parse_body(request, SubscriptionChangeIn)
+    placed = await subs.change_plan(svc, ws, body.plan, body.period, _addons(body),
+                                    svc.clock.now(), seed(request))
+    return respond(placed_out(placed, locale(request)))
+
+
+@route("POST", f"{BASE}/renew", "Invoice the next period (it starts where the current one "
+       "ends); Idempotency-Key supported", response=SubscriptionOrderOut, status=201)
+@idempotent
+async def renew(request: web.Request) -> web.Response:
+    svc, ws = await _workspace(request)
+    placed = await subs.renew_subscription(svc, ws, svc.clock.now(), seed(request))
+    return respond(placed_out(placed, locale(request)), 201)
+
+
+@route("POST", f"{BASE}/cancel", "Back to Free at the end of the paid period (undo: delete "
+       "the scheduled change)", response=SubscriptionOrderOut)
+async def cancel(request: web.Request) -> web.Response:
+    svc, ws = await _workspace(request)
+    placed = await subs.cancel_subscription(svc, ws, svc.clock.now(), seed(request))
+    return respond(placed_out(placed, locale(request)))
+
+
+@route("DELETE", f"{BASE}/scheduled-change", "Cancel the scheduled change (its unpaid invoice "
+       "is cancelled)", response=SubscriptionOut)
+async def cancel_change(request: web.Request) -> web.Response:
+    svc, ws = await _workspace(request)
+    view = await subs.cancel_scheduled_change(svc, ws["_id"], svc.clock.now())
+    return respond(subscription_out(view))
+
+
+@route("PUT", "/v1/workspaces/{ws}/usage", "The chat platform reports users and contacts",
+       body=UsageReportIn, response=SubscriptionOut)
+async def report_usage(request: web.Request) -> web.Response:
+    svc, ws = await _workspace(request)
+    body = await parse_body(request, UsageReportIn)
+    now = svc.clock.now()
+    await subs.report_usage(svc, ws["_id"], body.users, body.contacts, now)
+    return respond(subscription_out(await subs.view(svc, ws["_id"], now)))

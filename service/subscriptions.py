@@ -1,0 +1,188 @@
+"""Subscription use cases: read with usage, quote, change, cancel, undo, renew, report usage.
+
+Every write is a versioned update (service/subscription_state.py); invoices go through the
+issue-3 order flow (service/subscription_orders.py). An end-of-term change is recorded as
+`scheduled_change` and applied by the billing run at the boundary if it is free or paid; an
+immediate upgrade (policy table) is applied when its prorated invoice is paid.
+Once the next period is paid, it can no longer be changed (409 next_period_already_paid).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from billing.errors import Conflict, NotFound, ValidationFailed
+from billing.periods import Period
+from billing.plans import FREE_PLAN, LIMIT_KEYS, PlanTerms, find_plan
+from billing.subscriptions import Choice, Quote, invoice_type, quote_change
+from service import subscription_orders as orders
+from service import subscription_state as state
+from service.context import Services
+from service.docs import to_ms
+from service.plans import load_plans, load_policy
+
+
+@dataclass(frozen=True)
+class Placed:
+    subscription: dict
+    quote: Quote | None
+    order: dict | None
+    invoice: dict | None
+    payment: dict | None
+
+
+async def usage_of(svc: Services, workspace_id: str, period: Period) -> dict[str, int]:
+    """Users and contacts as reported by the chat platform; broadcasts charged this period."""
+    reported = await svc.db.workspace_usage.find_one({"_id": workspace_id}) or {}
+    # find, not count_documents: NX-27017 miscounts some filters; times as epoch ms (docs.to_ms)
+    broadcasts = len([d async for d in svc.db.ledger.find({
+        "wb": f"{workspace_id}:broadcast", "kind": {"$in": ["charge", "arrears"]},
+        "applied_ms": {"$gte": to_ms(period.start), "$lt": to_ms(period.end)}}, {"_id": 1})])
+    return {"users": int(reported.get("users", 0)), "contacts": int(reported.get("contacts", 0)),
+            "broadcast_quota": broadcasts}
+
+
+async def report_usage(svc: Services, workspace_id: str, users: int, contacts: int,
+                       now: datetime) -> None:
+    await svc.db.workspace_usage.replace_one(
+        {"_id": workspace_id},  # NX: an upserting replace needs the _id in the document
+        {"_id": workspace_id, "users": users, "contacts": contacts, "updated_at": now},
+        upsert=True)
+
+
+async def view(svc: Services, workspace_id: str, now: datetime) -> dict:
+    """The subscription as the API shows it (plain data; handlers format it)."""
+    doc = await state.load(svc, workspace_id)
+    plans = await load_plans(svc.db)
+    plan = find_plan(plans, doc["plan"])
+    period = state.period_of(doc)
+    used = await usage_of(svc, workspace_id, period)
+    statuses = orders.status_by_choice(await orders.orders_for(svc, workspace_id, period.end))
+    coming = state.scheduled_choice(doc, plans) or state.current_choice(doc, plans)
+    unpaid = coming.paid and statuses.get(coming.key) != "paid"
+    return {"workspace_id": workspace_id, "plan": plan, "period": doc["period"],
+            "status": "past_due" if now >= period.end and unpaid else "active",
+            "current_period": period, "scheduled_change": doc.get("scheduled_change"),
+            "next_period_paid": "paid" in statuses.values(), "addons": [],
+            "usage": {k: (used[k], plan.limit(k)) for k in LIMIT_KEYS}}
+
+
+def check_addons(addons: list[tuple[str, int]]) -> None:
+    """Add-ons come in a later issue: any add-on id is unknown for now."""
+    for i, (addon_id, _) in enumerate(addons):
+        raise ValidationFailed(f"Unknown add-on {addon_id!r}", code="addon_not_found",
+                               field=f"addons.{i}.addon_id")
+
+
+async def quote(svc: Services, workspace_id: str, plan_id: str, unit: str,
+                addons: list[tuple[str, int]], now: datetime) -> Quote:
+    doc, plans, target = await _target(svc, workspace_id, plan_id, unit, addons)
+    return await _quote(svc, doc, plans, target, now)
+
+
+async def _target(svc: Services, workspace_id: str, plan_id: str, unit: str,
+                  addons: list[tuple[str, int]]) -> tuple[dict, dict[str, PlanTerms], Choice]:
+    plans = await load_plans(svc.db)
+    target = Choice(find_plan(plans, plan_id), unit)
+    target.plan.price(unit)  # unknown or unsold period → 422 on `period`
+    check_addons(addons)
+    return await state.load(svc, workspace_id), plans, target
+
+
+async def _quote(svc: Services, doc: dict, plans: dict[str, PlanTerms], target: Choice,
+                 now: datetime) -> Quote:
+    period = state.period_of(doc)
+    used = await usage_of(svc, doc["_id"], period)
+    return quote_change(state.current_choice(doc, plans), target, period,
+                        state.anchor_day(doc, svc.settings.tz), await load_policy(svc.db),
+                        used, now, svc.settings.tz)
+
+
+async def _refuse_if_next_paid(svc: Services, doc: dict) -> None:
+    statuses = orders.status_by_choice(
+        await orders.orders_for(svc, doc["_id"], doc["current_period_end"]))
+    if "paid" in statuses.values():
+        raise Conflict("The next period is already paid; it can no longer be changed",
+                       code="next_period_already_paid")
+
+
+async def _drop_other_orders(svc: Services, doc: dict, keep: str | None, now: datetime) -> None:
+    """Cancel the open invoices of the next period that the new plan choice makes moot."""
+    for o in await orders.orders_for(svc, doc["_id"], doc["current_period_end"]):
+        if o["_id"] != keep and o["status"] in orders.OPEN:
+            await orders.cancel_order(svc, o["_id"], now)
+    change = doc.get("scheduled_change") or {}
+    if change.get("order_id") not in (None, keep):
+        await orders.cancel_order(svc, change["order_id"], now)
+
+
+async def change_plan(svc: Services, workspace: dict, plan_id: str, unit: str,
+                      addons: list[tuple[str, int]], now: datetime, seed: str,
+                      kind: str = "change") -> Placed:
+    """Schedule (or, by policy, invoice for now) a change; replaces any scheduled change."""
+    async def attempt() -> Placed | None:
+        doc, plans, target = await _target(svc, workspace["_id"], plan_id, unit, addons)
+        q = await _quote(svc, doc, plans, target, now)
+        if q.timing == "end_of_term":
+            await _refuse_if_next_paid(svc, doc)
+        order = invoice = payment = None
+        if q.total.amount > 0:
+            spec = orders.OrderSpec(doc["_id"], state.current_choice(doc, plans), target,
+                                    q.covers, q.timing, q.invoice_type, q.total,
+                                    q.lines[0].description if q.timing == "immediate" else "")
+            order, invoice, payment = await orders.issue(svc, workspace, spec, now, seed)
+        await _drop_other_orders(svc, doc, order and order["_id"], now)
+        change = {"kind": kind, "plan": target.plan.id, "period": target.unit,
+                  "timing": q.timing, "order_id": order and order["_id"],
+                  "invoice_code": invoice and invoice.get("code"), "requested_at": now,
+                  "effective_at": q.effective_at}
+        if not await state.save(svc, doc, {"scheduled_change": change}, now):
+            return None
+        return Placed(await view(svc, doc["_id"], now), q, order, invoice, payment)
+    return await state.retrying(attempt, "changing the plan")
+
+
+async def cancel_subscription(svc: Services, workspace: dict, now: datetime,
+                              seed: str) -> Placed:
+    """Keep the paid period; switch to Free at its end (undo: delete the scheduled change)."""
+    return await change_plan(svc, workspace, FREE_PLAN, "monthly", [], now, seed, "cancel")
+
+
+async def cancel_scheduled_change(svc: Services, workspace_id: str, now: datetime) -> dict:
+    async def attempt() -> dict | None:
+        doc = await state.load(svc, workspace_id)
+        change = doc.get("scheduled_change")
+        if not change:
+            raise NotFound("There is no scheduled change", code="no_scheduled_change")
+        order = change.get("order_id") and await svc.db.subscription_orders.find_one(
+            {"_id": change["order_id"]})
+        if order and order["status"] == "paid":
+            raise Conflict("The scheduled change is already paid",
+                           code="scheduled_change_paid")
+        await orders.cancel_order(svc, change.get("order_id"), now)
+        doc = await state.load(svc, workspace_id)  # cancelling may have dropped it already
+        if doc.get("scheduled_change") and not await state.save(
+                svc, doc, {"scheduled_change": None}, now):
+            return None
+        return await view(svc, workspace_id, now)
+    return await state.retrying(attempt, "cancelling the scheduled change")
+
+
+async def renew_subscription(svc: Services, workspace: dict, now: datetime,
+                             seed: str | None = None) -> Placed:
+    """Invoice the next period (it starts where the current one ends) for the plan it will
+    have: the scheduled change's, else the current one. An open invoice is returned again."""
+    doc = await state.load(svc, workspace["_id"])
+    plans = await load_plans(svc.db)
+    current = state.current_choice(doc, plans)
+    target = state.scheduled_choice(doc, plans) or current
+    if not target.paid:
+        raise Conflict("The next period costs nothing; it renews by itself",
+                       code="nothing_to_renew")
+    covers = state.next_period_for(doc, target.unit, svc.settings.tz)
+    spec = orders.OrderSpec(doc["_id"], current, target, covers, "end_of_term",
+                            invoice_type(current, target), target.plan.price(target.unit))
+    order, invoice, payment = await orders.issue(svc, workspace, spec, now, seed)
+    if invoice is None:
+        raise Conflict("The next period is already paid", code="already_renewed")
+    return Placed(await view(svc, doc["_id"], now), None, order, invoice, payment)
