@@ -84,6 +84,10 @@ class Entry:
     meta: dict = field(default_factory=dict)
 
 
+def settlement_key(intent_key: str) -> str:
+    return f"{intent_key}:settle"
+
+
 def apply_intent(state: Buckets, intent: LedgerIntent) -> tuple[Buckets, list[Entry]]:
     """Apply one intent to one balance's buckets; return the new buckets and its entries."""
     if intent.kind == "charge":
@@ -130,7 +134,7 @@ def _credit(state: Buckets, intent: LedgerIntent) -> tuple[Buckets, list[Entry]]
         return state, [credit]
     settle_delta = replace(Buckets(zero, zero, -settled), **{bucket: -settled})
     state, settlement = _entry(state, intent, settle_delta, kind="arrears_settlement",
-                               key=f"{intent.key}:settle")
+                               key=settlement_key(intent.key))
     return state, [credit, settlement]
 
 

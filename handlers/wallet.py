@@ -11,6 +11,7 @@ from handlers.formatting import money_out
 from handlers.http import locale, parse_body, parse_query, principal, respond, route, services
 from handlers.models import (AuthorizeIn, AuthorizeOut, BalanceOut, ReconcileOut, UsageEntryOut,
                              UsageOut, UsageQuery, WalletOut)
+from service.docs import from_ms
 from service.reports import reconcile, usage
 from service.workspaces import load_workspace
 
@@ -51,7 +52,7 @@ async def wallet_usage(request: web.Request) -> web.Response:
                                since=q.from_, until=q.to, limit=q.limit, cursor=q.cursor)
     lang = locale(request)
     entries = [UsageEntryOut(
-        id=d["_id"], time=d["applied_at"], kind=d["kind"], balance=d["balance"],
+        id=d["_id"], time=from_ms(d["applied_ms"]), kind=d["kind"], balance=d["balance"],
         amount=money_out(Money(d["amount"], d["currency"]), lang),
         balance_after=money_out(Money(d["after"]["granted"] + d["after"]["purchased"]
                                       - d["after"]["arrears"], d["currency"]), lang),

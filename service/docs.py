@@ -40,11 +40,10 @@ def buckets_from_doc(doc: dict, currency: str) -> Buckets:
 def entry_to_doc(workspace_id: str, entry: Entry, intent: LedgerIntent, seq: int, order: int,
                  now: datetime) -> dict:
     return {"_id": entry.key, "intent_key": intent.key, "workspace_id": workspace_id,
-            "balance": entry.balance, "wb": f"{workspace_id}:{entry.balance}",
-            "kind": entry.kind, "meta": dict(entry.meta),
+            "balance": entry.balance, "kind": entry.kind, "meta": dict(entry.meta),
             "amount": entry.amount.amount, "currency": entry.amount.currency,
             "delta": buckets_to_doc(entry.delta), "after": buckets_to_doc(entry.after),
-            "seq": seq, "order": order, "applied_at": now, "applied_ms": to_ms(now)}
+            "seq": seq, "order": order, "applied_ms": to_ms(now)}
 
 
 def entry_from_doc(doc: dict) -> Entry:

@@ -6,12 +6,12 @@ aborted writes surviving). The protocol below needs only single-document atomici
 NX-27017 and MongoDB guarantee.
 
 Protocol for `post(workspace, intents)`, exactly once per intent key:
-1. Read the wallet `{seq, balances, last}`. `last` holds the entries written by the update that
+1. Read the wallet `{seq, balances, last}`. `last` journals the entries written by the update that
    produced `seq`; finalize them (insert them into the ledger collection, idempotently). Entries
    of earlier updates were finalized before those updates were superseded.
 2. An intent is applied iff its key is in the ledger collection (the key is the `_id` of its
    first entry). Apply the others in order (pure `billing.wallet.apply_intent`) and write the
-   wallet with one conditional update `{_id, seq: n} → {seq: n+1, balances, last: entries}`.
+   wallet with one conditional replace `{_id, seq: n} → {seq: n+1, balances, last: entries}`.
    A writer that lost the race retries from 1 and then sees the winner's entries.
 3. Finalize the new entries (the next writer, or the sweep, does it if this process dies).
 
@@ -22,10 +22,15 @@ unfinalized `last` entries, at every moment; `service.reports.reconcile` checks 
 
 Concurrent posts to one wallet inside a process are group-committed: one drain task per wallet
 applies everything queued in one conditional update.
+
+`last` is stored as one JSON string, and the wallet is written with a conditional replace_one:
+NX-27017 processes a nested array of a hundred entry documents in an update ~9 times slower
+(measured: 65 vs 570 wallet writes/s with 100 entries); MongoDB is indifferent.
 """
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from datetime import datetime
 
@@ -33,7 +38,8 @@ from pymongo.errors import BulkWriteError
 from pymongo.asynchronous.database import AsyncDatabase
 
 from billing.money import Money
-from billing.wallet import BALANCE_KINDS, Buckets, Entry, LedgerIntent, apply_intent
+from billing.wallet import (BALANCE_KINDS, Buckets, Entry, LedgerIntent, apply_intent,
+                            settlement_key)
 from service.docs import (buckets_from_doc, buckets_to_doc, entry_from_doc, entry_to_doc,
                           to_ms)
 
@@ -102,10 +108,14 @@ class MongoLedger:
         wallet = await self.db.wallets.find_one({"_id": workspace_id})
         if wallet is None:
             raise LookupError(f"no wallet for workspace {workspace_id}")
-        if wallet.get("last"):
-            await self.finalize(wallet["last"])
+        journal = unjournal(wallet)
         keys = [i.key for i in intents]
-        applied = {d["_id"] async for d in self.db.ledger.find({"_id": {"$in": keys}}, {"_id": 1})}
+        # One read answers both questions: which journal entries still need finalizing, and
+        # which intents were applied already (in the ledger, or in the journal itself).
+        found = {d["_id"] async for d in self.db.ledger.find(
+            {"_id": {"$in": keys + [d["_id"] for d in journal]}}, {"_id": 1})}
+        await self.finalize([d for d in journal if d["_id"] not in found], check=False)
+        applied = (found & set(keys)) | {d["intent_key"] for d in journal}
         results = await self._existing_results(applied) if applied else {}
         todo = [i for i in intents if i.key not in applied]
         if not todo:
@@ -120,18 +130,20 @@ class MongoLedger:
             for entry in entries:
                 order = seq * ORDER_STRIDE + len(new_docs)
                 new_docs.append(entry_to_doc(workspace_id, entry, intent, seq, order, now))
-        updated = await self.db.wallets.update_one(
-            {"_id": workspace_id, "seq": wallet["seq"]},
-            {"$set": {"seq": seq, "last": new_docs, "updated_ms": to_ms(now),
-                      "balances": {b: buckets_to_doc(state[b]) for b in BALANCE_KINDS}}})
+        replacement = {**wallet, "seq": seq, "last": journal_of(new_docs), "updated_ms": to_ms(now),
+                       "balances": {b: buckets_to_doc(state[b]) for b in BALANCE_KINDS}}
+        updated = await self.db.wallets.replace_one({"_id": workspace_id, "seq": wallet["seq"]},
+                                                    replacement)
         if updated.matched_count != 1:
             raise ConcurrentUpdate()
         await self.finalize(new_docs, check=False)
         return results
 
     async def _existing_results(self, keys: set[str]) -> dict[str, list[Entry]]:
+        """The entries of already applied intents: the key's own entry and its settlement."""
+        ids = [k for key in keys for k in (key, settlement_key(key))]
         out: dict[str, list[Entry]] = {}
-        async for d in self.db.ledger.find({"intent_key": {"$in": list(keys)}}).sort("order", 1):
+        async for d in self.db.ledger.find({"_id": {"$in": ids}}).sort("order", 1):
             out.setdefault(d["intent_key"], []).append(entry_from_doc(d))
         return out
 
@@ -156,8 +168,9 @@ class MongoLedger:
         async for wallet in self.db.wallets.find(
                 {"updated_ms": {"$gte": to_ms(updated_since), "$lt": to_ms(updated_before)}},
                 {"last": 1}):
-            if wallet.get("last"):
-                await self.finalize(wallet["last"])
+            journal = unjournal(wallet)
+            if journal:
+                await self.finalize(journal)
                 count += 1
         return count
 
@@ -169,9 +182,19 @@ class MongoLedger:
         return {b: buckets_from_doc(wallet["balances"][b], currency) for b in BALANCE_KINDS}
 
 
+def journal_of(entry_docs: list[dict]) -> str:
+    """The wallet's `last`: entry documents as one JSON string."""
+    return json.dumps(entry_docs, separators=(",", ":"))
+
+
+def unjournal(wallet: dict) -> list[dict]:
+    """The entry documents of the wallet's last update, ready to insert into the ledger."""
+    return json.loads(wallet.get("last") or "[]")
+
+
 def zero_wallet_doc(workspace_id: str, now: datetime, currency: str = "IDR") -> dict:
     empty = buckets_to_doc(Buckets.empty(currency))
-    return {"_id": workspace_id, "currency": currency, "seq": 0, "last": [], "created_at": now,
+    return {"_id": workspace_id, "currency": currency, "seq": 0, "last": "[]", "created_at": now,
             "updated_ms": to_ms(now), "balances": {b: dict(empty) for b in BALANCE_KINDS}}
 
 

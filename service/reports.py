@@ -9,6 +9,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from billing.errors import ValidationFailed
 from billing.wallet import BALANCE_KINDS
 from service.docs import to_ms
+from service.ledger import unjournal
 
 
 def _encode_cursor(order: int) -> str:
@@ -49,12 +50,13 @@ async def reconcile(db: AsyncDatabase, workspace_ids: list[str] | None = None) -
     if workspace_ids is not None:
         match["workspace_id"] = {"$in": workspace_ids}
         wallet_query["_id"] = {"$in": workspace_ids}
-    # NX-27017 does not evaluate a compound $group _id document, so group by the "wb" string.
-    pipeline = [{"$match": match} if match else {"$match": {}}, {"$group": {"_id": "$wb", "sum": {"$sum": "$amount"}}}]
+    # NX-27017 does not evaluate a compound $group _id document: group by a $concat key.
+    key = {"$concat": ["$workspace_id", ":", "$balance"]}
+    pipeline = [{"$match": match}, {"$group": {"_id": key, "sum": {"$sum": "$amount"}}}]
     sums = {d["_id"]: d["sum"] async for d in await db.ledger.aggregate(pipeline)}
     out = []
     async for wallet in db.wallets.find(wallet_query).sort("_id", 1):
-        pending = await _unfinalized(db, wallet.get("last") or [])
+        pending = await _unfinalized(db, unjournal(wallet))
         balances = {}
         for kind in BALANCE_KINDS:
             b = wallet["balances"][kind]

@@ -6,8 +6,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 INDEXES: dict[str, list[tuple[list, dict]]] = {
     "ledger": [([("workspace_id", ASCENDING), ("order", DESCENDING)], {}),
-               ([("intent_key", ASCENDING)], {}),
-               ([("wb", ASCENDING)], {})],
+               ],
     "wa_messages": [([("delivered_seen_ms", ASCENDING)], {})],
     "wallets": [([("updated_ms", ASCENDING)], {})],
     "wa_inbound": [([("workspace_id", ASCENDING), ("wa_id", ASCENDING), ("ts_ms", ASCENDING)], {}),

@@ -36,7 +36,7 @@ async def usage_of(svc: Services, workspace_id: str, period: Period) -> dict[str
     reported = await svc.db.workspace_usage.find_one({"_id": workspace_id}) or {}
     # find, not count_documents: NX-27017 miscounts some filters; times as epoch ms (docs.to_ms)
     broadcasts = len([d async for d in svc.db.ledger.find({
-        "wb": f"{workspace_id}:broadcast", "kind": {"$in": ["charge", "arrears"]},
+        "workspace_id": workspace_id, "balance": "broadcast", "kind": {"$in": ["charge", "arrears"]},
         "applied_ms": {"$gte": to_ms(period.start), "$lt": to_ms(period.end)}}, {"_id": 1})])
     return {"users": int(reported.get("users", 0)), "contacts": int(reported.get("contacts", 0)),
             "broadcast_quota": broadcasts}

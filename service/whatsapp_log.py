@@ -174,11 +174,10 @@ class MongoWhatsAppLog:
     @staticmethod
     def _status_update(workspace_id: str, status: StatusUpdate, now: datetime) -> dict:
         update: dict = {
-            "$setOnInsert": {"workspace_id": workspace_id, "charge_key": None},
-            "$addToSet": {"statuses": status.status},
+            "$setOnInsert": {"workspace_id": workspace_id},
             "$max": {"rank": status.rank},
             "$min": {"first_seen_ms": to_ms(status.timestamp)},
-            "$set": {"updated_ms": to_ms(now)},
+            "$set": {},
         }
         if status.recipient_id or status.recipient_user_id:
             update["$set"].update({"recipient_id": status.recipient_id,
@@ -189,6 +188,8 @@ class MongoWhatsAppLog:
             update["$min"]["delivered_seen_ms"] = to_ms(now)
         if status.errors:
             update["$set"]["errors"] = status.errors
+        if not update["$set"]:
+            del update["$set"]
         return update
 
     async def record_unrouted(self, payload_id: str, events: list, now: datetime) -> None:

@@ -8,6 +8,7 @@ import pytest
 from billing.money import Money
 from billing.wallet import LedgerIntent
 from service import webhooks
+from service.ledger import unjournal
 from service.context import SERVICES
 from tests.helpers import (FRESH, PHONE_A, PHONE_B, Api, assert_reconciled, charge_entries,
                            multi_status_payload, sample, status, status_payload,
@@ -125,7 +126,7 @@ async def _lose_the_last_entries(api, svc, ws) -> list[str]:
     """Crash after the wallet's conditional update, before its entries reached the ledger
     collection: the entries then live only in the wallet's `last`."""
     wallet = await svc.db.wallets.find_one({"_id": ws})
-    ids = [d["_id"] for d in wallet["last"]]
+    ids = [d["_id"] for d in unjournal(wallet)]
     assert ids
     await svc.db.ledger.delete_many({"_id": {"$in": ids}})
     return ids
