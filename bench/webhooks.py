@@ -1,5 +1,6 @@
 """Webhook throughput benchmark for Saldo, run by hand (not a test). Phases of batch size 1 and 100 over
-32 connections, fresh workspaces each; signed `delivered` statuses (70% service), 10% duplicates, shuffled.
+32 connections, fresh workspaces each; signed `delivered` statuses (70% service), 10% duplicates, shuffled
+into the stream (`--mixed-dups`: half of the batched phase's duplicates arrive as 1-status POSTs).
 Exit status 0 only if every POST got 200, every wallet is exact and /v1/admin/reconcile is ok."""
 import argparse, asyncio, contextlib, hashlib, hmac, json, os, random  # noqa: E401
 import secrets, shutil, socket, statistics, subprocess, sys, tempfile, time  # noqa: E401
@@ -70,9 +71,11 @@ def sign_body(chunk: list, secret: bytes, waba: str) -> tuple[bytes, dict, list[
     return body, {"Content-Type": "application/json", "X-Hub-Signature-256": sig}, [s["id"] for _, s in chunk]
 
 
-def build_requests(events: list, dups: list, batch: int, secret: bytes, rng: random.Random) -> list:
-    """Shuffle all events and cut them into batches; in the batched phase half the dups go alone."""
-    alone = dups[: len(dups) // 2] if batch > 1 else []
+def build_requests(events: list, dups: list, batch: int, secret: bytes, rng: random.Random,
+                   mixed: bool = False) -> list:
+    """Shuffle all events (duplicates included) and cut them into batches. With `mixed`, half
+    of the duplicates of the batched phase are sent alone instead, as extra 1-status POSTs."""
+    alone = dups[: len(dups) // 2] if batch > 1 and mixed else []
     pool = events + dups[len(alone):]
     rng.shuffle(pool)
     chunks = [pool[i:i + batch] for i in range(0, len(pool), batch)] + [[d] for d in alone]
@@ -236,7 +239,8 @@ async def run_all(args: argparse.Namespace, base: str, proc: subprocess.Popen | 
         phases, wallet_lines = [], []
         for batch, n in ((1, args.single), (100, args.batched)):
             ph = Phase(batch, [await saldo.create_workspace(f"bench-{run}-b{batch}-{k}") for k in (1, 2)])
-            reqs = build_requests(*make_events(n, ph, run, rng), batch, args.app_secret.encode(), rng)
+            reqs = build_requests(*make_events(n, ph, run, rng), batch, args.app_secret.encode(), rng,
+                                  mixed=args.mixed_dups)
             print(f"phase batch={batch}: {n} wamids, {sum(len(r[2]) for r in reqs)} status events in "
                   f"{len(reqs)} POSTs over {CONCURRENCY} connections ...", flush=True)
             await saldo.run_phase(ph, reqs)
@@ -265,6 +269,8 @@ def parse_args() -> argparse.Namespace:
     ap.add_argument("--single", type=int, default=4_000, help="wamids sent one status per POST")
     ap.add_argument("--batched", type=int, default=40_000, help="wamids sent 100 statuses per POST")
     ap.add_argument("--quick", action="store_true", help="smoke run: 400 single / 4,000 batched")
+    ap.add_argument("--mixed-dups", action="store_true",
+                    help="batched phase: send half of the duplicates as extra 1-status POSTs")
     ap.add_argument("--url", help="an already running service (loopback only) instead of starting one")
     ap.add_argument("--admin-token", help="its SALDO_ADMIN_TOKEN (with --url)")
     ap.add_argument("--app-secret", help="one of its WHATSAPP_APP_SECRETS (with --url)")

@@ -2,8 +2,6 @@
 embedded server and the background sweeper live in cleanup contexts."""
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 from typing import AsyncIterator
 
@@ -21,6 +19,7 @@ import handlers.webhooks  # noqa: F401
 import handlers.workspaces  # noqa: F401
 from handlers.http import ROUTES, access_log_middleware, errors_middleware
 from service import webhooks
+from service.background import sweeper
 from service.clock import Clock, SystemClock
 from service.context import SERVICES, Services
 from service.embedded import EmbeddedServer
@@ -43,7 +42,8 @@ def create_app(settings: Settings, *, clock: Clock | None = None,
         app.router.add_route(r.method, r.path, r.handler)
     app.router.add_route("GET", handlers.invoices.SLASHED_CODE_PATH, handlers.invoices.read)
     app.cleanup_ctx.append(_store(settings, clock or SystemClock()))
-    app.cleanup_ctx.append(_recovery(background))
+    app.cleanup_ctx.append(sweeper("whatsapp", webhooks.sweep,
+                                   lambda svc: svc.settings.sweep_interval, background=background))
     app.cleanup_ctx.append(payment_sweeper(background))
     return app
 
@@ -68,26 +68,3 @@ def _store(settings: Settings, clock: Clock):
             if embedded:
                 embedded.stop()
     return ctx
-
-
-def _recovery(background: bool):
-    async def ctx(app: web.Application) -> AsyncIterator[None]:
-        svc = app[SERVICES]
-        summary = await webhooks.sweep(svc, everything=True)  # what a crash left behind
-        log.info("start-up recovery", extra={"fields": summary})
-        task = asyncio.create_task(_sweep_forever(svc)) if background else None
-        yield
-        if task:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-    return ctx
-
-
-async def _sweep_forever(svc: Services) -> None:
-    while True:
-        await asyncio.sleep(svc.settings.sweep_interval.total_seconds())  # a schedule, not a sync
-        try:
-            await webhooks.sweep(svc)
-        except Exception:
-            log.exception("sweep failed; will retry")
