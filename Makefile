@@ -11,7 +11,17 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
+# Development defaults for `make run` only (production runs `python -m service`, see Procfile,
+# where nothing is on unless configured). Any of them can be overridden from the environment.
+export SALDO_ADMIN_TOKEN ?= dev-admin
+export WHATSAPP_APP_SECRETS ?= dev-secret
+export WHATSAPP_VERIFY_TOKEN ?= dev-verify
+export PAYMENT_WEBHOOK_SECRET ?= dev-payments
+export SALDO_PAYMENT_PROVIDER ?= sandbox
+
 run: $(STAMP)
+	@echo "Saldo on http://localhost:$${PORT:-8080} (development defaults: admin token" \
+	      "'$$SALDO_ADMIN_TOKEN', WhatsApp app secret '$$WHATSAPP_APP_SECRETS', sandbox payments)"
 	$(BIN)/python -m service
 
 test: $(STAMP)

@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictInt, field_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictInt, field_validator
 
 
 class Request(BaseModel):
@@ -103,8 +103,9 @@ class WalletOut(BaseModel):
 class UsageQuery(Request):
     balance: Literal["conversation", "broadcast"] | None = None
     kind: str | None = Field(default=None, max_length=40)
-    from_: datetime | None = Field(default=None, alias="from")
-    to: datetime | None = None
+    from_: AwareDatetime | None = Field(default=None, alias="from",
+                                       description="ISO 8601 with a UTC offset")
+    to: AwareDatetime | None = Field(default=None, description="ISO 8601 with a UTC offset")
     limit: int = Field(default=50, ge=1, le=500)
     cursor: str | None = Field(default=None, max_length=100)
 

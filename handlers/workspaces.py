@@ -49,6 +49,6 @@ async def update(request: web.Request) -> web.Response:
     doc = await load_workspace(svc.db, who, request.match_info["ws"])
     require_manager(who)
     body = await parse_body(request, UpdateWorkspace)
-    doc = await update_workspace(svc.db, doc, body.model_dump(exclude_none=True))
+    doc = await update_workspace(svc.db, doc, body.model_dump(exclude_none=True), svc.clock.now())
     svc.whatsapp.forget_routes()
     return respond(workspace_out(doc, locale(request)))

@@ -17,6 +17,7 @@ from pymongo.errors import DuplicateKeyError
 from billing.errors import NotFound, ValidationFailed
 from billing.invoices import InvoiceLine, Order, Text, invoice_year
 from billing.money import Money
+from billing.payments import paid_in_time
 from service.docs import money_from_doc, money_to_doc
 from service.revisions import BUMP, swap
 from service.settings import Settings
@@ -60,10 +61,16 @@ async def attach_payment(db: AsyncDatabase, invoice_id: str, payment_id: str) ->
 
 async def claim_paid(db: AsyncDatabase, invoice_id: str, payment_id: str,
                      succeeded_at: datetime, now: datetime) -> dict | None:
-    """pending → paid, only if the payment arrived before the invoice expired. None if lost."""
+    """pending → paid, only if the payment arrived before the invoice expired. None if lost.
+
+    The deadline is compared here, not in the filter: NX-27017 compares stored datetimes to
+    the second only (a payment 0.3 s before the deadline would lose). `expires_at` never
+    changes, so checking it on the document read is exact; the swap re-checks `pending`."""
+    doc = await db.invoices.find_one({"_id": invoice_id, "status": "pending"})
+    if doc is None or not paid_in_time(doc["expires_at"], succeeded_at):
+        return None
     return await swap(
-        db.invoices,
-        {"_id": invoice_id, "status": "pending", "expires_at": {"$gt": succeeded_at}},
+        db.invoices, {"_id": invoice_id, "status": "pending"},
         {"status": "paid", "paid_at": succeeded_at, "payment_id": payment_id,
          "settled": False, "updated_at": now})
 

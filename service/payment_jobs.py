@@ -19,7 +19,7 @@ def payment_sweeper(background: bool):
 
     async def ctx(app: web.Application) -> AsyncIterator[None]:
         svc = app[SERVICES]
-        payments.configured_provider(svc.settings)
+        payments.check_configuration(svc.settings)
         topups.limits(svc.settings)
         async for _ in sweep(app):
             yield

@@ -13,7 +13,7 @@ from datetime import datetime
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
-from billing.errors import NotFound
+from billing.errors import Conflict, NotFound
 from billing.payments import PaymentCallback, PaymentProvider, PaymentRequest
 from service import invoices
 from service.context import Services
@@ -28,12 +28,26 @@ def enabled_providers(settings: Settings) -> dict[str, PaymentProvider]:
     return {}
 
 
+NO_PROVIDER = "none"
+
+
+def check_configuration(settings: Settings) -> None:
+    """At start-up: SALDO_PAYMENT_PROVIDER must name a known provider, or be `none`."""
+    if settings.payment_provider != NO_PROVIDER and \
+            settings.payment_provider not in enabled_providers(settings):
+        raise ValueError(f"SALDO_PAYMENT_PROVIDER={settings.payment_provider!r} is not a known "
+                         f"payment provider (known: sandbox, or none)")
+
+
 def configured_provider(settings: Settings) -> PaymentProvider:
-    """The provider new payments go to (SALDO_PAYMENT_PROVIDER); checked at start-up."""
+    """The provider new payments go to (SALDO_PAYMENT_PROVIDER). With `none` (the default),
+    nothing can be ordered: the sandbox hands out credit to anyone holding a checkout link, so
+    it is never on unless asked for (`make run` asks for it)."""
+    check_configuration(settings)
     found = enabled_providers(settings).get(settings.payment_provider)
     if found is None:
-        raise ValueError(f"SALDO_PAYMENT_PROVIDER={settings.payment_provider!r} is not a known "
-                         f"payment provider (known: sandbox)")
+        raise Conflict("No payment provider is configured (SALDO_PAYMENT_PROVIDER)",
+                       code="payments_unavailable")
     return found
 
 

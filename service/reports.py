@@ -17,10 +17,15 @@ def _encode_cursor(order: int) -> str:
 
 
 def _decode_cursor(cursor: str) -> int:
+    """The `order` of the last entry seen: a non-negative int64 (a larger one would make the
+    store's BSON encoder raise, i.e. a 500 for a bad cursor)."""
     try:
-        return int(base64.urlsafe_b64decode(cursor.encode()).decode())
+        text = base64.urlsafe_b64decode(cursor.encode()).decode()
     except (ValueError, UnicodeDecodeError):
-        raise ValidationFailed("Malformed cursor", field="cursor") from None
+        text = ""
+    if not (text.isascii() and text.isdigit() and len(text) <= 19 and int(text) < 2**63):
+        raise ValidationFailed("Malformed cursor", field="cursor")
+    return int(text)
 
 
 async def usage(db: AsyncDatabase, workspace_id: str, *, balance: str | None, kind: str | None,

@@ -43,7 +43,7 @@ class Settings:
     seller_name: str = "Saldo"
     seller_address: str = ""
     seller_tax_id: str = ""
-    payment_provider: str = "sandbox"
+    payment_provider: str = "none"
     payment_sweep_interval: timedelta = timedelta(seconds=60)
     renewal_lead: timedelta = timedelta(days=3)        # issue 4: renewal invoice ahead of the end
     renewal_grace: timedelta = timedelta(days=7)       # unpaid renewal → Free after this
@@ -80,7 +80,7 @@ class Settings:
             seller_name=env.get("SALDO_SELLER_NAME", "Saldo"),
             seller_address=env.get("SALDO_SELLER_ADDRESS", ""),
             seller_tax_id=env.get("SALDO_SELLER_TAX_ID", ""),
-            payment_provider=env.get("SALDO_PAYMENT_PROVIDER", "sandbox").strip().lower(),
+            payment_provider=env.get("SALDO_PAYMENT_PROVIDER", "none").strip().lower(),
             payment_sweep_interval=parse_duration(env.get("SALDO_PAYMENT_SWEEP_INTERVAL", "60s")),
             renewal_lead=parse_duration(env.get("SALDO_RENEWAL_LEAD", "3d")),
             renewal_grace=parse_duration(env.get("SALDO_RENEWAL_GRACE", "7d")),

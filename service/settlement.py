@@ -89,9 +89,10 @@ async def _claim_or_read(svc: Services, payment: dict) -> dict:
     if claimed:
         return claimed
     invoice = await invoices.get(svc.db, payment["invoice_id"])
-    if invoice["status"] == "pending":  # its expiry passed before the money arrived
-        closed = await invoices.close(svc.db, invoice["_id"], "expired", now,
-                                      {"expires_at": {"$lte": payment["succeeded_at"]}})
+    if invoice["status"] == "pending" and not paid_in_time(invoice["expires_at"],
+                                                           payment["succeeded_at"]):
+        # its expiry passed before the money arrived (compared here, exactly: see claim_paid)
+        closed = await invoices.close(svc.db, invoice["_id"], "expired", now)
         if closed:
             return await settle_invoice(svc, closed)
         invoice = await invoices.get(svc.db, payment["invoice_id"])
@@ -141,18 +142,21 @@ async def expire_due(svc: Services, limit: int = SWEEP_BATCH) -> int:
     """Expire pending invoices past PAYMENT_EXPIRY (their orders are closed, nothing is
     fulfilled). An invoice whose payment succeeded in time is resolved instead."""
     now = svc.clock.now()
+    # The filter only narrows (on NX-27017 it compares to the second, so it may also return
+    # invoices due later within this second); the deadline itself is checked exactly below.
     due = [d async for d in svc.db.invoices.find(
         {"status": "pending", "expires_at": {"$lte": now}}).limit(limit)]
     expired = 0
     for invoice in due:
+        if invoice["expires_at"] > now:
+            continue
         payment = await svc.db.payments.find_one({"_id": invoice.get("payment_id")}) \
             if invoice.get("payment_id") else None
         if payment and payment["status"] == "succeeded" and \
                 paid_in_time(invoice["expires_at"], payment["succeeded_at"]):
             await resolve_payment(svc, payment["_id"])
             continue
-        closed = await invoices.close(svc.db, invoice["_id"], "expired", now,
-                                      {"expires_at": {"$lte": now}})
+        closed = await invoices.close(svc.db, invoice["_id"], "expired", now)
         if closed:
             await settle_invoice(svc, closed)
             expired += 1

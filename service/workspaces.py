@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
@@ -15,9 +16,11 @@ from billing.errors import Conflict, NotFound, Unauthorized, ValidationFailed
 from billing.money import Money
 from billing.periods import first_period
 from billing.wallet import LedgerIntent
+from service.docs import to_ms
 from service.ledger import MongoLedger, zero_wallet_doc
 
 DEFAULT_ARREARS_LIMIT = Money.idr(15_000)
+ORPHAN_CLAIM_AGE_MS = 60_000
 
 
 @dataclass(frozen=True)
@@ -42,9 +45,16 @@ async def authenticate(db: AsyncDatabase, admin_token: str, header: str | None) 
     if admin_token and hmac.compare_digest(token.encode(), admin_token.encode()):
         return Principal("admin")
     doc = await db.api_keys.find_one({"_id": hash_key(token)}) if token else None
-    if doc is None or doc.get("revoked"):
+    if doc is None or doc.get("revoked") or _tenant_missing(doc):
         raise Unauthorized("Unknown or revoked API key")
     return Principal(doc["role"], doc.get("workspace_id"), doc.get("reseller_id"))
+
+
+def _tenant_missing(key_doc: dict) -> bool:
+    """A workspace or reseller key must name its tenant: a None would otherwise match every
+    workspace without a reseller (fail closed)."""
+    field = {"workspace": "workspace_id", "reseller": "reseller_id"}.get(key_doc.get("role"))
+    return field is not None and not key_doc.get(field)
 
 
 async def load_workspace(db: AsyncDatabase, principal: Principal, workspace_id: str) -> dict:
@@ -64,21 +74,38 @@ def require_manager(principal: Principal) -> None:
         raise NotFound("Not found")
 
 
-async def claim_phone_numbers(db: AsyncDatabase, workspace_id: str, phones: list[str]) -> None:
-    """Each phone_number_id belongs to exactly one workspace (unique _id)."""
-    docs = [{"_id": p, "workspace_id": workspace_id} for p in phones]
+async def claim_phone_numbers(db: AsyncDatabase, workspace_id: str, phones: list[str],
+                              now: datetime) -> None:
+    """Each phone_number_id belongs to exactly one workspace (unique _id). A claim whose
+    workspace was never written (its creator died in between) is taken over once it is older
+    than ORPHAN_CLAIM_AGE, so a crashed creation cannot block the numbers forever."""
+    docs = [{"_id": p, "workspace_id": workspace_id, "claimed_ms": to_ms(now)} for p in phones]
     try:
         await db.phone_numbers.insert_many(docs, ordered=False)
     except BulkWriteError as exc:
         taken = [docs[e["index"]]["_id"] for e in exc.details["writeErrors"] if e["code"] == 11000]
-        owners = {d["_id"]: d["workspace_id"] async for d in
-                  db.phone_numbers.find({"_id": {"$in": taken}})}
-        really_taken = [p for p in taken if owners.get(p) != workspace_id]
-        if really_taken:
-            mine = [p for p in phones if p not in taken]
-            await db.phone_numbers.delete_many({"_id": {"$in": mine}, "workspace_id": workspace_id})
+        claims = {d["_id"]: d async for d in db.phone_numbers.find({"_id": {"$in": taken}})}
+        others = [p for p in taken if claims.get(p, {}).get("workspace_id") != workspace_id]
+        adopted = [p for p in others if await _take_over_orphan(db, claims.get(p), workspace_id, now)]
+        really_taken = [p for p in others if p not in adopted]
+        if really_taken:  # release only what this call claimed
+            claimed_now = [p for p in phones if p not in taken] + adopted
+            await db.phone_numbers.delete_many({"_id": {"$in": claimed_now},
+                                                "workspace_id": workspace_id})
             raise Conflict("Phone number already belongs to another workspace",
                            field="phone_number_ids", details={"phone_number_ids": really_taken})
+
+
+async def _take_over_orphan(db: AsyncDatabase, claim: dict | None, workspace_id: str,
+                            now: datetime) -> bool:
+    if claim is None or to_ms(now) - claim.get("claimed_ms", 0) < ORPHAN_CLAIM_AGE_MS:
+        return False
+    if await db.workspaces.find_one({"_id": claim["workspace_id"]}, {"_id": 1}):
+        return False
+    taken = await db.phone_numbers.update_one(
+        {"_id": claim["_id"], "workspace_id": claim["workspace_id"]},
+        {"$set": {"workspace_id": workspace_id, "claimed_ms": to_ms(now)}})
+    return taken.modified_count == 1
 
 
 async def create_workspace(db: AsyncDatabase, ledger: MongoLedger, principal: Principal, *,
@@ -93,7 +120,7 @@ async def create_workspace(db: AsyncDatabase, ledger: MongoLedger, principal: Pr
     if plan_doc is None:
         raise ValidationFailed(f"Unknown plan {plan!r}", code="plan_not_found", field="plan")
     workspace_id = f"ws_{secrets.token_hex(8)}"
-    await claim_phone_numbers(db, workspace_id, phone_number_ids)
+    await claim_phone_numbers(db, workspace_id, phone_number_ids, now)
     period = first_period(now, "monthly", tz)
     await db.wallets.insert_one(zero_wallet_doc(workspace_id, now))
     await db.subscriptions.insert_one({
@@ -117,19 +144,41 @@ async def create_workspace(db: AsyncDatabase, ledger: MongoLedger, principal: Pr
     return workspace, key
 
 
-async def update_workspace(db: AsyncDatabase, workspace: dict, changes: dict) -> dict:
+CATEGORY = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
+MAX_RATE_OVERRIDES = 50
+
+
+def _check_categories(overrides: dict[str, int]) -> None:
+    """Rate overrides are keyed by Meta pricing category (`marketing`, `authentication-
+    international`…). Anything else is refused before it becomes a document key: a NUL
+    cannot be stored at all (it was a 500), and `.`/`$`/empty keys are not portable."""
+    bad = [c for c in overrides if not CATEGORY.match(c)]
+    if bad:
+        raise ValidationFailed("Rate override categories are Meta pricing categories "
+                               "(lowercase letters, digits, _ and -)", field="rate_overrides",
+                               details={"categories": [c[:64] for c in bad[:10]]})
+    if len(overrides) > MAX_RATE_OVERRIDES:
+        raise ValidationFailed(f"At most {MAX_RATE_OVERRIDES} rate overrides",
+                               field="rate_overrides")
+
+
+async def update_workspace(db: AsyncDatabase, workspace: dict, changes: dict,
+                           now: datetime) -> dict:
     update: dict = {}
     if changes.get("phone_number_ids") is not None:
         new = list(changes["phone_number_ids"])
-        await claim_phone_numbers(db, workspace["_id"], new)
+        await claim_phone_numbers(db, workspace["_id"], new, now)
         dropped = [p for p in workspace["phone_number_ids"] if p not in new]
         await db.phone_numbers.delete_many({"_id": {"$in": dropped}, "workspace_id": workspace["_id"]})
         update["phone_number_ids"] = new
     if changes.get("arrears_limit") is not None:
         update["arrears_limit"] = changes["arrears_limit"]
     if changes.get("rate_overrides") is not None:
-        update["rate_overrides"] = {category.strip().lower(): {"amount": amount, "currency": "IDR"}
-                                    for category, amount in changes["rate_overrides"].items()}
+        overrides = {category.strip().lower(): amount
+                     for category, amount in changes["rate_overrides"].items()}
+        _check_categories(overrides)
+        update["rate_overrides"] = {category: {"amount": amount, "currency": "IDR"}
+                                    for category, amount in overrides.items()}
     if changes.get("name") is not None:
         update["name"] = changes["name"]
     if update:

@@ -39,7 +39,8 @@ async def settings(mongo_uri):
     name = f"saldo_test_{uuid.uuid4().hex[:12]}"
     yield Settings(mongodb_uri=mongo_uri, mongodb_db=name, admin_token=ADMIN_TOKEN,
                    whatsapp_verify_token=VERIFY_TOKEN, whatsapp_app_secrets=APP_SECRETS,
-                   payment_webhook_secret=PAYMENT_SECRET, sweep_interval=timedelta(hours=1),
+                   payment_webhook_secret=PAYMENT_SECRET, payment_provider="sandbox",
+                   sweep_interval=timedelta(hours=1),
                    category_grace=timedelta(minutes=10))
     client = AsyncMongoClient(mongo_uri)
     try:

@@ -230,3 +230,18 @@ def test_an_unknown_payment_provider_is_refused_at_start_up(settings):
     with pytest.raises(ValueError, match="SALDO_PAYMENT_PROVIDER"):
         payments.configured_provider(dataclasses.replace(settings, payment_provider="nope"))
     assert payments.configured_provider(settings).name == "sandbox"
+
+
+async def test_without_a_configured_provider_nothing_can_be_ordered_and_no_checkout_exists(
+        aiohttp_client, settings, clock):
+    # The production default: the sandbox would credit anyone holding a checkout link.
+    app = create_app(dataclasses.replace(settings, payment_provider="none"), clock=clock,
+                     background=False)
+    api = Api(await aiohttp_client(app), clock)
+    ws, key = await api.create_workspace([PHONE_A])
+    resp = await api.client.post(f"/v1/workspaces/{ws}/topups", headers=api.auth(key),
+                                 json={"balance": "conversation", "amount": 50_000})
+    assert resp.status == 409
+    assert (await resp.json())["error"]["code"] == "payments_unavailable"
+    assert (await api.client.get("/sandbox/checkout/pay_anything")).status == 404
+    assert await api.amounts(ws, key) == {"conversation": (15000, 0, 0), "broadcast": (0, 0, 0)}
