@@ -6,8 +6,10 @@ own for a category, and whenever a message's category cannot be known (then the 
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
+from billing.errors import ValidationFailed
 from billing.money import Money
 from billing.wallet import BalanceKind
 
@@ -22,6 +24,22 @@ KNOWN_BROADCAST_CATEGORIES = frozenset({
 # Used when no status of a message carried pricing: a reply or a broadcast by the 24-hour rule.
 FALLBACK_REPLY = "service"
 FALLBACK_BROADCAST = "unknown"
+
+
+CATEGORY_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
+MAX_PRICED_CATEGORIES = 50
+
+
+def check_categories(categories, field: str) -> None:
+    """A rate card is keyed by Meta pricing category (`marketing`, `authentication-
+    international`…): lowercase letters, digits, `_` and `-`. Anything else is refused before it
+    becomes a document key (a NUL cannot be stored; `.`, `$` and empty keys are not portable)."""
+    bad = [c for c in categories if not CATEGORY_PATTERN.match(c)]
+    if bad:
+        raise ValidationFailed("Rate categories are Meta pricing categories (lowercase letters, "
+                               "digits, _ and -)", field=field, details={"categories": bad[:10]})
+    if len(categories) > MAX_PRICED_CATEGORIES:
+        raise ValidationFailed(f"At most {MAX_PRICED_CATEGORIES} priced categories", field=field)
 
 
 def normalize_category(raw: str | None) -> str | None:

@@ -48,10 +48,10 @@ def _replay(stored: dict) -> web.Response:
 def idempotent(handler: Handler) -> Handler:
     @functools.wraps(handler)
     async def wrapper(request: web.Request) -> web.StreamResponse:
-        key = _key(request)
-        if key is None:
+        if request.headers.get(HEADER) is None:
             return await handler(request)
-        who = await principal(request)
+        who = await principal(request)  # 401 before anything about the key is said
+        key = _key(request)
         svc = services(request)
         scope = f"{who.role}:{who.workspace_id or who.reseller_id or ''}"
         rid = idempotency.record_id(scope, request.method, request.path, key)

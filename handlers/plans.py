@@ -8,6 +8,7 @@ from aiohttp import web
 from billing.errors import NotFound, ValidationFailed
 from billing.money import Money
 from billing.plans import PlanTerms
+from billing.rates import check_categories
 from billing.subscriptions import PolicyRule
 from handlers.formatting import money_out
 from handlers.http import locale, parse_body, principal, respond, route, services
@@ -57,6 +58,7 @@ async def write_plan(request: web.Request) -> web.Response:
                      Money(body.conversation_grant.amount), body.grant_rolls_over,
                      body.limits.model_dump())
     rates = {c.strip().lower(): r.model_dump() for c, r in body.rates.items()}
+    check_categories(rates, "rates")
     svc = services(request)
     doc = await put_plan(svc.db, plan, rates, svc.clock.now())
     svc.whatsapp.forget_routes()

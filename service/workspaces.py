@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
@@ -15,6 +14,7 @@ from pymongo.errors import BulkWriteError
 from billing.errors import Conflict, NotFound, Unauthorized, ValidationFailed
 from billing.money import Money
 from billing.periods import first_period
+from billing.rates import check_categories
 from billing.wallet import LedgerIntent
 from service.docs import to_ms
 from service.ledger import MongoLedger, zero_wallet_doc
@@ -144,24 +144,6 @@ async def create_workspace(db: AsyncDatabase, ledger: MongoLedger, principal: Pr
     return workspace, key
 
 
-CATEGORY = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
-MAX_RATE_OVERRIDES = 50
-
-
-def _check_categories(overrides: dict[str, int]) -> None:
-    """Rate overrides are keyed by Meta pricing category (`marketing`, `authentication-
-    international`…). Anything else is refused before it becomes a document key: a NUL
-    cannot be stored at all (it was a 500), and `.`/`$`/empty keys are not portable."""
-    bad = [c for c in overrides if not CATEGORY.match(c)]
-    if bad:
-        raise ValidationFailed("Rate override categories are Meta pricing categories "
-                               "(lowercase letters, digits, _ and -)", field="rate_overrides",
-                               details={"categories": [c[:64] for c in bad[:10]]})
-    if len(overrides) > MAX_RATE_OVERRIDES:
-        raise ValidationFailed(f"At most {MAX_RATE_OVERRIDES} rate overrides",
-                               field="rate_overrides")
-
-
 async def update_workspace(db: AsyncDatabase, workspace: dict, changes: dict,
                            now: datetime) -> dict:
     update: dict = {}
@@ -176,7 +158,7 @@ async def update_workspace(db: AsyncDatabase, workspace: dict, changes: dict,
     if changes.get("rate_overrides") is not None:
         overrides = {category.strip().lower(): amount
                      for category, amount in changes["rate_overrides"].items()}
-        _check_categories(overrides)
+        check_categories(overrides, "rate_overrides")
         update["rate_overrides"] = {category: {"amount": amount, "currency": "IDR"}
                                     for category, amount in overrides.items()}
     if changes.get("name") is not None:

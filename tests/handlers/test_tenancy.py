@@ -240,9 +240,6 @@ async def test_a_workspace_key_cannot_create_workspaces(api, tenants):
     assert (await resp.json())["error"]["code"] == "not_found"
 
 
-@pytest.mark.xfail(reason="finding: handlers/idempotency.py validates Idempotency-Key before "
-                          "authenticating (422 instead of 401); not in this audit's files",
-                   strict=False)
 async def test_a_malformed_idempotency_key_without_auth_is_401(api, tenants):
     ws_a, _ = tenants["a"]
     resp = await api.client.post(f"/v1/workspaces/{ws_a}/topups",
