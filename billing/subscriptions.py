@@ -95,6 +95,8 @@ class QuoteLine:
     quantity: int
     unit_price: Money
     amount: Money
+    addon_id: str | None = None  # add-on lines: which add-on,
+    quantity_change: int | None = None  # and +/- units vs now
 
 
 @dataclass(frozen=True)
@@ -108,6 +110,7 @@ class Quote:
     covers: Period               # the period the plan line pays for
     effective_at: datetime | None  # None: when the invoice is paid
     shrinking: list[LimitShrink] = field(default_factory=list)
+    removed_addons: list = field(default_factory=list)  # billing.addon_orders.Removal
 
 
 def quote_change(current: Choice, target: Choice, period: Period, anchor_day: int,

@@ -69,6 +69,14 @@ async def principal(request: web.Request) -> Principal:
     return who
 
 
+async def admin_only(request: web.Request) -> Principal:
+    """The admin's routes: any other valid key is answered like a missing route (404)."""
+    who = await principal(request)
+    if who.role != "admin":
+        raise NotFound("Not found")
+    return who
+
+
 async def read_json(request: web.Request) -> Any:
     if request.content_type != "application/json":
         raise PayloadRejected("Send a JSON body with Content-Type: application/json",

@@ -81,6 +81,11 @@ class WorkspaceOut(BaseModel):
     created_at: datetime
 
 
+class WorkspacesOut(BaseModel):
+    workspaces: list[WorkspaceOut]
+    next_cursor: str | None = None
+
+
 class WorkspaceCreated(BaseModel):
     workspace: WorkspaceOut
     api_key: str = Field(description="Shown once; store it now")

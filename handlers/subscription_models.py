@@ -103,8 +103,22 @@ class ScheduledChangeOut(BaseModel):
 
 class LimitUsageOut(BaseModel):
     used: int
-    maximum: int = Field(description="-1 = unlimited")
+    maximum: int = Field(description="Effective maximum: the plan's with the add-ons' "
+                                     "increments and sets applied; -1 = unlimited")
     exceeded: bool
+
+
+class SubscriptionAddonOut(BaseModel):
+    addon_id: str
+    name: str | None
+    display_name: str | None
+    type: str | None
+    billing: str | None
+    quantity: int
+    next_quantity: int | None = Field(description="From the next period (null: the same; "
+                                                  "0: it stops at the period end)")
+    stops_at_period_end: bool
+    added_at: datetime | None
 
 
 class SubscriptionOut(BaseModel):
@@ -116,8 +130,12 @@ class SubscriptionOut(BaseModel):
     current_period: PeriodOut
     scheduled_change: ScheduledChangeOut | None
     next_period_paid: bool
-    addons: list[dict] = Field(default_factory=list, description="Add-ons: a later issue")
+    addons: list[SubscriptionAddonOut] = Field(default_factory=list)
+    entitlements: list[str] = Field(default_factory=list,
+                                    description="Features granted by the add-ons held")
     usage: dict[str, LimitUsageOut]
+    plan_limits: dict[str, int] = Field(default_factory=dict,
+                                        description="The plan's own limits, before add-ons")
 
 
 class QuoteLineOut(BaseModel):
@@ -126,6 +144,14 @@ class QuoteLineOut(BaseModel):
     quantity: int
     unit_price: MoneyOut
     amount: MoneyOut
+    addon_id: str | None = None
+    quantity_change: int | None = Field(default=None, description="Add-on lines: +/- units")
+
+
+class RemovedAddonOut(BaseModel):
+    addon_id: str
+    quantity: int
+    reason: str
 
 
 class ShrinkingLimitOut(BaseModel):
@@ -147,6 +173,9 @@ class QuoteOut(BaseModel):
     covers: PeriodOut
     effective_at: datetime | None
     shrinking_limits: list[ShrinkingLimitOut]
+    removed_addons: list[RemovedAddonOut] = Field(
+        default_factory=list, description="Held add-ons the new plan does not allow: removed "
+                                          "at the switch")
 
 
 class SubscriptionOrderOut(BaseModel):

@@ -10,8 +10,9 @@ from handlers.http import locale, parse_body, principal, respond, route, service
 from handlers.idempotency import idempotent, seed
 from handlers.invoices import invoice_out
 from handlers.subscription_models import (LimitUsageOut, PeriodOut, QuoteLineOut, QuoteOut,
-                             ScheduledChangeOut, ShrinkingLimitOut, SubscriptionChangeIn,
-                             SubscriptionOrderOut, SubscriptionOut, UsageReportIn)
+                             RemovedAddonOut, ScheduledChangeOut, ShrinkingLimitOut,
+                             SubscriptionAddonOut, SubscriptionChangeIn, SubscriptionOrderOut,
+                             SubscriptionOut, UsageReportIn)
 from handlers.topups import payment_out
 from service import subscriptions as subs
 from service.workspaces import load_workspace
@@ -29,9 +30,12 @@ def subscription_out(view: dict) -> SubscriptionOut:
         scheduled_change=ScheduledChangeOut(**{k: change.get(k) for k in (
             "kind", "plan", "period", "timing", "effective_at", "invoice_code",
             "requested_at")}) if change else None,
-        next_period_paid=view["next_period_paid"], addons=view["addons"],
+        next_period_paid=view["next_period_paid"],
+        addons=[SubscriptionAddonOut(**a) for a in view["addons"]],
+        entitlements=view["entitlements"],
         usage={k: LimitUsageOut(used=used, maximum=cap, exceeded=cap != -1 and used > cap)
-               for k, (used, cap) in view["usage"].items()})
+               for k, (used, cap, _) in view["usage"].items()},
+        plan_limits={k: plan_cap for k, (_, _, plan_cap) in view["usage"].items()})
 
 
 def quote_out(q: Quote, lang: str) -> QuoteOut:
@@ -40,12 +44,15 @@ def quote_out(q: Quote, lang: str) -> QuoteOut:
         invoice_type=q.invoice_type, total=money_out(q.total, lang),
         lines=[QuoteLineOut(kind=line.kind, description=line.description,
                             quantity=line.quantity, unit_price=money_out(line.unit_price, lang),
-                            amount=money_out(line.amount, lang)) for line in q.lines],
+                            amount=money_out(line.amount, lang), addon_id=line.addon_id,
+                            quantity_change=line.quantity_change) for line in q.lines],
         covers=PeriodOut(start=q.covers.start, end=q.covers.end), effective_at=q.effective_at,
         shrinking_limits=[ShrinkingLimitOut(limit=s.key, used=s.used,
                                             current_maximum=s.current_max,
                                             new_maximum=s.new_max, exceeded=s.exceeded)
-                          for s in q.shrinking])
+                          for s in q.shrinking],
+        removed_addons=[RemovedAddonOut(addon_id=r.addon_id, quantity=r.quantity,
+                                        reason=r.reason) for r in q.removed_addons])
 
 
 def placed_out(placed: subs.Placed, lang: str) -> SubscriptionOrderOut:
@@ -73,12 +80,13 @@ async def read(request: web.Request) -> web.Response:
 
 
 @route("POST", f"{BASE}/quote", "Order summary of a change: lines, total, timing, and for a "
-       "downgrade the limits that shrink. Any add-on → 422 addon_not_found (add-ons: later)",
+       "downgrade the limits that shrink; add-on lines (+/- quantities) and the add-ons removed "
+       "at the switch",
        body=SubscriptionChangeIn, response=QuoteOut)
 async def quote(request: web.Request) -> web.Response:
     svc, ws = await _workspace(request)
     body = await parse_body(request, SubscriptionChangeIn)
-    q = await subs.quote(svc, ws["_id"], body.plan, body.period, _addons(body), svc.clock.now())
+    q = await subs.quote(svc, ws, body.plan, body.period, _addons(body), svc.clock.now())
     return respond(quote_out(q, locale(request)))
 
 

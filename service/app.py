@@ -7,11 +7,14 @@ from typing import AsyncIterator
 
 from aiohttp import web
 
+import handlers.addons  # noqa: F401  (issue 5)
 import handlers.health  # noqa: F401  (registers routes)
 import handlers.invoices
 import handlers.payments  # noqa: F401
 import handlers.plans  # noqa: F401  (issue 4)
+import handlers.resellers  # noqa: F401  (issue 5)
 import handlers.sandbox  # noqa: F401
+import handlers.subscription_addons  # noqa: F401  (issue 5)
 import handlers.subscriptions  # noqa: F401  (issue 4)
 import handlers.topups  # noqa: F401
 import handlers.wallet  # noqa: F401

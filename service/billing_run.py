@@ -26,8 +26,10 @@ from datetime import datetime
 
 from billing.plans import FREE_PLAN, PlanTerms
 from billing.subscriptions import Cycle, IssueRenewal, Rollover, Wait, next_step
+from service import addon_renewals
 from service import subscription_orders as orders
 from service import subscription_state as state
+from service.addon_holdings import post_credits
 from service.context import Services
 from service.plans import load_plans
 from service.reports import reconcile
@@ -97,10 +99,13 @@ async def process(svc: Services, workspace_id: str, now: datetime, counts: Count
     settings = svc.settings
     for _ in range(MAX_STEPS):
         doc = await state.finish_boundary(svc, await state.load(svc, workspace_id), now)
+        if doc.get("addon_credits"):            # owed by an add-on change that died half-way
+            await post_credits(svc, workspace_id, now)
+            continue
         step = next_step(await cycle_of(svc, doc, plans, now), now, lead=settings.renewal_lead,
                          grace=settings.renewal_grace, free=plans[FREE_PLAN], tz=settings.tz)
         if isinstance(step, Wait):
-            return doc, step.until
+            return doc, await addon_renewals.issue_due(svc, doc, plans, now, step.until)
         if isinstance(step, IssueRenewal):
             await _issue(svc, doc, step, now, plans)
             counts["renewals_issued"] += 1
@@ -125,7 +130,9 @@ async def _issue(svc: Services, doc: dict, step: IssueRenewal, now: datetime,
     workspace = await svc.db.workspaces.find_one({"_id": doc["_id"]})
     current = state.current_choice(doc, plans)
     spec = orders.OrderSpec(doc["_id"], current, step.target, step.covers, "end_of_term",
-                            step.invoice_type, step.target.plan.price(step.target.unit))
+                            step.invoice_type, step.target.plan.price(step.target.unit), "",
+                            await addon_renewals.plan_order_lines(svc, doc, step.target,
+                                                                  step.covers))
     await orders.issue(svc, workspace, spec, now)
 
 
@@ -145,11 +152,13 @@ async def _roll(svc: Services, doc: dict, step: Rollover, now: datetime) -> bool
     if step.reason != "renewed":
         changes["last_change"] = {"outcome": step.reason, "at": now, "from_plan": doc["plan"],
                                   "plan": step.target.plan.id, "effective_at": ended.end}
-    if doc.get("boundary") or not await state.save(svc, doc, changes, now):
+    addon_changes, rolled = await addon_renewals.rollover_changes(svc, doc, step, now)
+    if doc.get("boundary") or not await state.save(svc, doc, {**changes, **addon_changes}, now):
         return False
     for order in open_orders:         # invoices of the ended boundary that were not used
         if (order["plan"], order["period"]) != step.target.key:
             await orders.cancel_order(svc, order["_id"], now)
+    await addon_renewals.after_rollover(svc, doc, step, rolled, now)
     return True
 
 

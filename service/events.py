@@ -1,5 +1,6 @@
 """The `events` collection: every state change of invoices, payments and orders, appended once
-(the `_id` is the object id + the event type), for outbound webhooks later.
+(the `_id` is the object id + the event type, + `key` for events that recur on one object, such
+as `addon.updated`), for outbound webhooks later.
 
 Emitting is idempotent, so a use case re-driven after a crash emits again without duplicates.
 """
@@ -12,8 +13,9 @@ from pymongo.errors import DuplicateKeyError
 
 
 async def emit(db: AsyncDatabase, event_type: str, object_id: str, workspace_id: str,
-               data: dict, now: datetime) -> None:
-    doc = {"_id": f"{object_id}:{event_type}", "type": event_type,
+               data: dict, now: datetime, key: str | None = None) -> None:
+    event_id = f"{object_id}:{event_type}" + (f":{key}" if key else "")
+    doc = {"_id": event_id, "type": event_type,
            "object": event_type.split(".")[0], "object_id": object_id,
            "workspace_id": workspace_id, "data": data, "created_at": now}
     try:

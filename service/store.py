@@ -28,6 +28,10 @@ INDEXES: dict[str, list[tuple[list, dict]]] = {
     "payments": [([("status", ASCENDING)], {}),
                  ([("resolved", ASCENDING), ("updated_at", ASCENDING)], {})],
     "payment_callbacks": [([("payment_id", ASCENDING)], {})],
+    # issue 5: add-on names are unique; add-on orders per workspace
+    "addons": [([("name", ASCENDING)], {"unique": True})],
+    "addon_orders": [([("workspace_id", ASCENDING), ("period_start", ASCENDING)], {})],
+    "resellers": [([("created_at", ASCENDING)], {})],
     "events": [([("created_at", ASCENDING)], {}), ([("object_id", ASCENDING)], {})],
     "idempotency": [([("expires_at", ASCENDING)], {"expireAfterSeconds": 0})],
 }

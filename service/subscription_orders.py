@@ -27,6 +27,9 @@ from billing.periods import Period
 from billing.subscriptions import Choice
 from billing.wallet import LedgerIntent
 from service import subscription_state as state
+from service.addon_holdings import post_credits
+from service.addon_orders import credit_consumption, invoice_lines
+from service.addon_switch import after_switch, immediate_switch
 from service.checkout import new_seed, place_order
 from service.context import Services
 from service.invoices import close as close_invoice
@@ -49,8 +52,9 @@ class OrderSpec:
     covers: Period               # the period paid for (next one, or the current for upgrades)
     timing: str                  # end_of_term | immediate
     invoice_type: str
-    amount: Money
+    amount: Money                # the plan line
     detail: str = ""             # e.g. "10 of 30 days" for an immediate upgrade
+    addons: tuple[dict, ...] = ()  # add-on lines (service/addon_orders.line_doc), same currency
 
 
 def _package(spec: OrderSpec) -> Text:
@@ -64,7 +68,7 @@ def _package(spec: OrderSpec) -> Text:
 def _order(spec: OrderSpec, order_id: str) -> Order:
     package = _package(spec)
     return Order(spec.invoice_type, spec.invoice_type, package,
-                 (InvoiceLine(package, 1, spec.amount),),
+                 (InvoiceLine(package, 1, spec.amount), *invoice_lines(list(spec.addons))),
                  {"order_id": order_id, "workspace_id": spec.workspace_id,
                   "plan": spec.target.plan.id, "period": spec.target.unit,
                   "period_start": spec.covers.start.isoformat(), "timing": spec.timing})
@@ -96,9 +100,17 @@ async def issue(svc: Services, workspace: dict, spec: OrderSpec, now: datetime,
     live = [o for o in same if o["status"] != "closed"]
     if live and live[0]["status"] == "paid":
         return live[0], None, None
+    if live and not _same_lines(live[0], spec):   # its add-ons changed since: a new invoice
+        await cancel_order(svc, live[0]["_id"], now)
+        live, seed = [], None
     order = live[0] if live else await _insert(svc, spec, len(same), seed or new_seed(now), now)
     invoice, payment = await place_order(svc, workspace, _order(spec, order["_id"]), order["seed"])
     return order, invoice, payment
+
+
+def _same_lines(order: dict, spec: OrderSpec) -> bool:
+    return order["amount"] == spec.amount.to_dict() and \
+        list(order.get("addons") or []) == list(spec.addons)
 
 
 async def _insert(svc: Services, spec: OrderSpec, n: int, seed: str, now: datetime) -> dict:
@@ -109,7 +121,7 @@ async def _insert(svc: Services, spec: OrderSpec, n: int, seed: str, now: dateti
            "plan": spec.target.plan.id, "period": spec.target.unit,
            "from_plan": spec.current.plan.id, "from_period": spec.current.unit,
            "invoice_type": spec.invoice_type, "amount": spec.amount.to_dict(), "seed": seed,
-           "detail": spec.detail,
+           "detail": spec.detail, "addons": list(spec.addons),
            "status": "new", "invoice_id": None, "invoice_code": None, "created_at": now}
     try:
         await svc.db.subscription_orders.insert_one(doc)
@@ -125,7 +137,8 @@ async def redrive(svc: Services, order: dict) -> None:
     spec = OrderSpec(order["workspace_id"], Choice(plans[order["from_plan"]], order["from_period"]),
                      Choice(plans[order["plan"]], order["period"]),
                      Period(order["period_start"], order["period_end"]), order["timing"],
-                     order["invoice_type"], Money(**order["amount"]), order.get("detail", ""))
+                     order["invoice_type"], Money(**order["amount"]), order.get("detail", ""),
+                     tuple(order.get("addons") or ()))
     await place_order(svc, workspace, _order(spec, order["_id"]), order["seed"])
 
 
@@ -159,6 +172,8 @@ class SubscriptionOrders:
             {"$set": {"status": "paid", "paid": {"at": invoice["paid_at"]},
                       "invoice_id": invoice["_id"], "invoice_code": invoice["code"]}})
         order = await svc.db.subscription_orders.find_one({"_id": order_id})
+        await credit_consumption(svc, order["workspace_id"], order_id,
+                                 list(order.get("addons") or []), now)
         if order["timing"] == "immediate" and not order.get("applied"):
             await _apply_upgrade(svc, order, now)
         await state.poke(svc, order["workspace_id"], now)
@@ -181,6 +196,8 @@ async def _apply_upgrade(svc: Services, order: dict, now: datetime) -> None:
     plans = await load_plans(svc.db)
     ws = order["workspace_id"]
 
+    removed: list = []
+
     async def attempt() -> str | None:
         doc = await state.load(svc, ws)
         if (doc.get("last_change") or {}).get("order_id") == order["_id"]:
@@ -188,10 +205,11 @@ async def _apply_upgrade(svc: Services, order: dict, now: datetime) -> None:
         if ((doc.get("scheduled_change") or {}).get("order_id") != order["_id"]
                 or doc["current_period_start"] != order["period_start"]):
             return "stale"
+        addon_changes, removed[:] = await immediate_switch(svc, doc, order, now)
         saved = await state.save(svc, doc, {
             "plan": order["plan"], "period": order["period"], "scheduled_change": None,
             "last_change": {"order_id": order["_id"], "outcome": "applied", "at": now,
-                            "from_plan": doc["plan"]}}, now)
+                            "from_plan": doc["plan"]}, **addon_changes}, now)
         return "applied" if saved else None
 
     if await state.retrying(attempt, "applying an upgrade") == "stale":
@@ -200,6 +218,8 @@ async def _apply_upgrade(svc: Services, order: dict, now: datetime) -> None:
         await svc.db.subscription_orders.update_one({"_id": order["_id"]},
                                                     {"$set": {"outcome": "not_applied"}})
         return
+    await after_switch(svc, ws, removed, order["_id"], now)
+    await post_credits(svc, ws, now)
     await state.sync_workspace_plan(svc, ws, order["plan"])
     extra = plans[order["plan"]].grant - plans[order["from_plan"]].grant
     if extra.amount > 0:

@@ -11,12 +11,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from billing.errors import Conflict, NotFound, ValidationFailed
+from billing.addon_orders import with_addons
+from billing.addons import effective_limits, entitlements
+from billing.errors import Conflict, NotFound
 from billing.periods import Period
 from billing.plans import FREE_PLAN, LIMIT_KEYS, PlanTerms, find_plan
 from billing.subscriptions import Choice, Quote, invoice_type, quote_change
+from service import addon_orders, addon_renewals, addon_switch
 from service import subscription_orders as orders
 from service import subscription_state as state
+from service.addon_holdings import held_terms, holdings_of, holdings_view
 from service.context import Services
 from service.docs import to_ms
 from service.plans import load_plans, load_policy
@@ -60,57 +64,72 @@ async def view(svc: Services, workspace_id: str, now: datetime) -> dict:
     statuses = orders.status_by_choice(await orders.orders_for(svc, workspace_id, period.end))
     coming = state.scheduled_choice(doc, plans) or state.current_choice(doc, plans)
     unpaid = coming.paid and statuses.get(coming.key) != "paid"
+    held = await held_terms(svc, doc)
+    pairs = [(held[a], h.quantity) for a, h in holdings_of(doc).items() if a in held]
+    limits = effective_limits(plan.limits, pairs)
     return {"workspace_id": workspace_id, "plan": plan, "period": doc["period"],
             "status": "past_due" if now >= period.end and unpaid else "active",
             "current_period": period, "scheduled_change": doc.get("scheduled_change"),
-            "next_period_paid": "paid" in statuses.values(), "addons": [],
-            "usage": {k: (used[k], plan.limit(k)) for k in LIMIT_KEYS}}
+            "next_period_paid": "paid" in statuses.values(),
+            "addons": holdings_view(doc, held), "entitlements": sorted(entitlements(pairs)),
+            "usage": {k: (used[k], limits[k], plan.limit(k)) for k in LIMIT_KEYS}}
 
 
-def check_addons(addons: list[tuple[str, int]]) -> None:
-    """Add-ons come in a later issue: any add-on id is unknown for now."""
-    for i, (addon_id, _) in enumerate(addons):
-        raise ValidationFailed(f"Unknown add-on {addon_id!r}", code="addon_not_found",
-                               field=f"addons.{i}.addon_id")
-
-
-async def quote(svc: Services, workspace_id: str, plan_id: str, unit: str,
+async def quote(svc: Services, workspace: dict, plan_id: str, unit: str,
                 addons: list[tuple[str, int]], now: datetime) -> Quote:
-    doc, plans, target = await _target(svc, workspace_id, plan_id, unit, addons)
-    return await _quote(svc, doc, plans, target, now)
+    doc, plans, target, wanted = await _target(svc, workspace, plan_id, unit, addons)
+    return (await _quote(svc, doc, plans, target, wanted, now))[0]
 
 
-async def _target(svc: Services, workspace_id: str, plan_id: str, unit: str,
-                  addons: list[tuple[str, int]]) -> tuple[dict, dict[str, PlanTerms], Choice]:
+async def _target(svc: Services, workspace: dict, plan_id: str, unit: str,
+                  addons: list[tuple[str, int]]
+                  ) -> tuple[dict, dict[str, PlanTerms], Choice, dict[str, int]]:
     plans = await load_plans(svc.db)
     target = Choice(find_plan(plans, plan_id), unit)
     target.plan.price(unit)  # unknown or unsold period → 422 on `period`
-    check_addons(addons)
-    return await state.load(svc, workspace_id), plans, target
+    doc = await state.load(svc, workspace["_id"])
+    wanted = await addon_switch.check_requested(svc, workspace, doc, target, addons)
+    return doc, plans, target, wanted
 
 
 async def _quote(svc: Services, doc: dict, plans: dict[str, PlanTerms], target: Choice,
-                 now: datetime) -> Quote:
+                 wanted: dict[str, int], now: datetime) -> tuple[Quote, tuple[dict, ...]]:
+    """The plan quote with its add-on lines, and those lines as order lines."""
     period = state.period_of(doc)
     used = await usage_of(svc, doc["_id"], period)
-    return quote_change(state.current_choice(doc, plans), target, period,
-                        state.anchor_day(doc, svc.settings.tz), await load_policy(svc.db),
-                        used, now, svc.settings.tz)
+    q = quote_change(state.current_choice(doc, plans), target, period,
+                     state.anchor_day(doc, svc.settings.tz), await load_policy(svc.db),
+                     used, now, svc.settings.tz)
+    if q.timing == "immediate":
+        pairs = await addon_switch.immediate_charges(svc, doc, wanted, q.total.currency, now)
+    else:
+        pairs = await addon_renewals.plan_order_charges(svc, doc, target, wanted, q.covers)
+    removed = await addon_switch.removed_at_switch(svc, doc, target, wanted)
+    return (with_addons(q, [c for c, _ in pairs], removed),
+            tuple(addon_orders.line_doc(c, a) for c, a in pairs))
 
 
-async def _refuse_if_next_paid(svc: Services, doc: dict) -> None:
+async def _refuse_if_next_paid(svc: Services, doc: dict, unit: str) -> None:
+    """Also when add-ons of the next period were paid for in another period unit."""
     statuses = orders.status_by_choice(
         await orders.orders_for(svc, doc["_id"], doc["current_period_end"]))
-    if "paid" in statuses.values():
+    addons_paid = [o for o in await addon_orders.renewals_for(svc, doc["_id"],
+                                                               doc["current_period_end"])
+                   if o["status"] == "paid" and o["unit"] != unit]
+    if "paid" in statuses.values() or addons_paid:
         raise Conflict("The next period is already paid; it can no longer be changed",
                        code="next_period_already_paid")
 
 
-async def _drop_other_orders(svc: Services, doc: dict, keep: str | None, now: datetime) -> None:
+async def _drop_other_orders(svc: Services, doc: dict, keep: str | None, unit: str,
+                             now: datetime) -> None:
     """Cancel the open invoices of the next period that the new plan choice makes moot."""
     for o in await orders.orders_for(svc, doc["_id"], doc["current_period_end"]):
         if o["_id"] != keep and o["status"] in orders.OPEN:
             await orders.cancel_order(svc, o["_id"], now)
+    for o in await addon_orders.renewals_for(svc, doc["_id"], doc["current_period_end"]):
+        if o["unit"] != unit:         # add-ons renewed for another period unit
+            await addon_orders.cancel(svc, o, now)
     change = doc.get("scheduled_change") or {}
     if change.get("order_id") not in (None, keep):
         await orders.cancel_order(svc, change["order_id"], now)
@@ -121,21 +140,22 @@ async def change_plan(svc: Services, workspace: dict, plan_id: str, unit: str,
                       kind: str = "change") -> Placed:
     """Schedule (or, by policy, invoice for now) a change; replaces any scheduled change."""
     async def attempt() -> Placed | None:
-        doc, plans, target = await _target(svc, workspace["_id"], plan_id, unit, addons)
-        q = await _quote(svc, doc, plans, target, now)
+        doc, plans, target, wanted = await _target(svc, workspace, plan_id, unit, addons)
+        q, lines = await _quote(svc, doc, plans, target, wanted, now)
         if q.timing == "end_of_term":
-            await _refuse_if_next_paid(svc, doc)
+            await _refuse_if_next_paid(svc, doc, target.unit)
         order = invoice = payment = None
         if q.total.amount > 0:
             spec = orders.OrderSpec(doc["_id"], state.current_choice(doc, plans), target,
-                                    q.covers, q.timing, q.invoice_type, q.total,
-                                    q.lines[0].description if q.timing == "immediate" else "")
+                                    q.covers, q.timing, q.invoice_type, q.lines[0].amount,
+                                    q.lines[0].description if q.timing == "immediate" else "",
+                                    lines)
             order, invoice, payment = await orders.issue(svc, workspace, spec, now, seed)
-        await _drop_other_orders(svc, doc, order and order["_id"], now)
+        await _drop_other_orders(svc, doc, order and order["_id"], target.unit, now)
         change = {"kind": kind, "plan": target.plan.id, "period": target.unit,
                   "timing": q.timing, "order_id": order and order["_id"],
                   "invoice_code": invoice and invoice.get("code"), "requested_at": now,
-                  "effective_at": q.effective_at}
+                  "effective_at": q.effective_at, "addons": wanted}
         if not await state.save(svc, doc, {"scheduled_change": change}, now):
             return None
         return Placed(await view(svc, doc["_id"], now), q, order, invoice, payment)
@@ -181,7 +201,8 @@ async def renew_subscription(svc: Services, workspace: dict, now: datetime,
                        code="nothing_to_renew")
     covers = state.next_period_for(doc, target.unit, svc.settings.tz)
     spec = orders.OrderSpec(doc["_id"], current, target, covers, "end_of_term",
-                            invoice_type(current, target), target.plan.price(target.unit))
+                            invoice_type(current, target), target.plan.price(target.unit), "",
+                            await addon_renewals.plan_order_lines(svc, doc, target, covers))
     order, invoice, payment = await orders.issue(svc, workspace, spec, now, seed)
     if invoice is None:
         raise Conflict("The next period is already paid", code="already_renewed")

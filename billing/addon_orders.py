@@ -1,0 +1,169 @@
+"""What add-on orders cost, pure: purchases, quantity changes, stops, renewals, and what happens
+to the held add-ons at a period boundary or a plan switch.
+
+* A recurring add-on bought (or increased) mid-period is prorated from `now` to the period end
+  by elapsed time (billing.proration.prorate: exact fraction, one rounding). The change is priced
+  on the difference of the two scheme prices, so volume, tier and package brackets are honoured:
+  price(new) - price(old), prorated, rounded once. A one-time add-on costs its full price, once.
+* A renewal line is the full period price for the wanted quantity; a supplement for units not yet
+  on a next-period order costs price(wanted) - price(ordered), never below zero.
+* At a boundary each recurring add-on keeps min(wanted, paid for the new period) units: what the
+  next period's paid orders did not cover is dropped; what they covered beyond the wanted quantity
+  is "excess" (credited back by the service). Add-ons the new plan or period unit does not allow
+  are removed at the switch, one-time add-ons included.
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+
+from billing.addons import AddonTerms, Holding
+from billing.invoices import Text
+from billing.money import Money
+from billing.periods import Period
+from billing.proration import prorate
+from billing.subscriptions import Quote, QuoteLine
+
+UNIT_TEXT = {"monthly": ("bulanan", "monthly"), "quarterly": ("triwulanan", "quarterly"),
+             "yearly": ("tahunan", "yearly")}
+
+
+@dataclass(frozen=True)
+class AddonCharge:
+    """One add-on line of an order: the add-on will have `quantity` units (`change` vs now);
+    the line pays for `units` (what a consumption add-on credits: units x consumption)."""
+    addon_id: str
+    description: Text
+    quantity: int
+    change: int
+    amount: Money
+    units: int
+
+
+@dataclass(frozen=True)
+class Removal:
+    addon_id: str
+    quantity: int
+    reason: str                  # not_applicable | stopped | unpaid
+
+
+@dataclass(frozen=True)
+class Rolled:
+    holdings: dict[str, Holding]
+    removed: list[Removal] = field(default_factory=list)
+    excess: dict[str, tuple[int, int]] = field(default_factory=dict)  # id → (paid, kept)
+
+
+def describe(addon: AddonTerms, quantity: int, unit: str | None, period: Period | None = None,
+             note: str = "") -> Text:
+    dates = f" {period.start.date().isoformat()} – {period.end.date().isoformat()}" \
+        if period else ""
+    unit_id, unit_en = UNIT_TEXT[unit] if unit and addon.recurring else ("sekali", "one-time")
+    extra = f", {note}" if note else ""
+    return Text(f"Add-on {addon.display_name} × {quantity} ({unit_id}){dates}{extra}",
+                f"Add-on {addon.display_name} × {quantity} ({unit_en}){dates}{extra}")
+
+
+def line_parts(amount: Money, quantity: int) -> tuple[int, Money]:
+    """(quantity, unit price) of an invoice line worth exactly `amount`."""
+    if quantity > 0 and amount.amount % quantity == 0:
+        return quantity, Money(amount.amount // quantity, amount.currency)
+    return 1, amount
+
+
+def purchase_charge(addon: AddonTerms, unit: str, quantity: int, period: Period,
+                    now: datetime) -> AddonCharge:
+    """A new add-on: recurring → prorated to the period end; one-time → full price."""
+    if not addon.recurring:
+        return AddonCharge(addon.id, describe(addon, quantity, None), quantity, quantity,
+                           addon.price(unit, quantity), quantity)
+    amount = prorate(addon.price(unit, quantity), period, now)
+    return AddonCharge(addon.id, describe(addon, quantity, unit, Period(now, period.end)),
+                       quantity, quantity, amount, quantity)
+
+
+def change_charge(addon: AddonTerms, unit: str, old: int, new: int, period: Period,
+                  now: datetime) -> AddonCharge:
+    """Quantity `old` → `new` for the rest of the period: positive = to pay, negative = credit."""
+    delta = addon.price(unit, new) - addon.price(unit, old)
+    amount = prorate(delta, period, now)
+    note = f"{old} → {new}"
+    return AddonCharge(addon.id, describe(addon, new, unit, Period(now, period.end), note),
+                       new, new - old, amount, max(0, new - old))
+
+
+def stop_credit(addon: AddonTerms, unit: str, quantity: int, period: Period,
+                now: datetime) -> Money:
+    """What the unused rest of the period of a recurring add-on is worth."""
+    return prorate(addon.price(unit, quantity), period, now)
+
+
+def renewal_charge(addon: AddonTerms, unit: str, wanted: int, ordered: int, period: Period,
+                   current: int) -> AddonCharge:
+    """The next period's line for units not on any next-period order yet."""
+    amount = addon.price(unit, wanted) - (addon.price(unit, ordered) if ordered else
+                                          Money.zero(addon.currency))
+    note = f"+{wanted - ordered}" if ordered else ""
+    return AddonCharge(addon.id, describe(addon, wanted, unit, period, note), wanted,
+                       wanted - current, amount if amount.amount > 0 else
+                       Money.zero(amount.currency), wanted - ordered)
+
+
+def allowed_on(addon: AddonTerms | None, plan_id: str, unit: str) -> bool:
+    """May a subscription on (plan_id, unit) keep the add-on? (Its status does not matter.)"""
+    return addon is not None and addon.applies_to(plan_id) and (
+        not addon.recurring or addon.sold_in(unit))
+
+
+def next_quantities(holdings: Mapping[str, Holding], scheduled: Mapping[str, int] | None,
+                    catalog: Mapping[str, AddonTerms], plan_id: str,
+                    unit: str) -> tuple[dict[str, int], list[Removal]]:
+    """The units wanted in the next period on (plan_id, unit), and the add-ons removed at the
+    switch because the plan or period does not allow them (or they left the catalog)."""
+    wanted = {a: h.wanted for a, h in holdings.items()}
+    wanted.update(scheduled or {})
+    keep: dict[str, int] = {}
+    removed: list[Removal] = []
+    for addon_id, quantity in sorted(wanted.items()):
+        held = holdings.get(addon_id)
+        if not allowed_on(catalog.get(addon_id), plan_id, unit):
+            if held:
+                removed.append(Removal(addon_id, held.quantity, "not_applicable"))
+        elif quantity > 0:
+            keep[addon_id] = quantity
+    return keep, removed
+
+
+def roll(holdings: Mapping[str, Holding], wanted: Mapping[str, int],
+         removed: list[Removal], paid: Mapping[str, int],
+         catalog: Mapping[str, AddonTerms]) -> Rolled:
+    """The holdings of the new period: recurring ones keep min(wanted, paid) units."""
+    out: dict[str, Holding] = {}
+    gone = list(removed)
+    excess: dict[str, tuple[int, int]] = {}
+    for addon_id in sorted(set(holdings) | set(wanted) | set(paid)):
+        addon, want, covered = catalog.get(addon_id), wanted.get(addon_id, 0), paid.get(addon_id, 0)
+        recurring = addon is None or addon.recurring
+        kept = min(want, covered) if recurring else want
+        if recurring and covered > kept:
+            excess[addon_id] = (covered, kept)
+        if kept > 0:
+            out[addon_id] = Holding(addon_id, kept)
+        elif addon_id in holdings and not any(r.addon_id == addon_id for r in gone):
+            reason = "stopped" if want == 0 else "unpaid"
+            gone.append(Removal(addon_id, holdings[addon_id].quantity, reason))
+    return Rolled(out, gone, excess)
+
+
+def with_addons(quote: Quote, charges: list[AddonCharge], removed: list[Removal]) -> Quote:
+    """The plan quote with its add-on lines (+/- quantities) and the add-ons removed at the
+    switch; the total includes the add-on lines (same currency as the plan)."""
+    lines = list(quote.lines)
+    total = quote.total
+    for charge in charges:
+        quantity, unit_price = line_parts(charge.amount, charge.quantity)
+        lines.append(QuoteLine("addon", charge.description.en, quantity, unit_price,
+                               charge.amount, charge.addon_id, charge.change))
+        total = total + charge.amount
+    return replace(quote, lines=lines, total=total, removed_addons=list(removed))

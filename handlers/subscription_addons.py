@@ -1,0 +1,86 @@
+"""A subscription's add-ons (the workspace, its reseller or the admin): buy, change the
+quantity, stop; and the entitlement check the chat platform asks before adding a user or a
+contact or sending a broadcast."""
+from __future__ import annotations
+
+from aiohttp import web
+
+from handlers.addon_models import (AddonOrderOut, AddonPurchaseIn, AddonQuantityIn,
+                                   EntitlementCheckIn, EntitlementCheckOut, StopQuery)
+from handlers.formatting import money_out
+from handlers.http import locale, parse_body, parse_query, principal, respond, route, services
+from handlers.idempotency import idempotent, seed
+from handlers.invoices import invoice_out
+from handlers.subscriptions import subscription_out
+from handlers.topups import payment_out
+from service import addon_subscriptions as addons
+from service.subscriptions import view
+from service.workspaces import load_workspace
+
+BASE = "/v1/workspaces/{ws}/subscription/addons"
+
+
+async def _workspace(request: web.Request) -> dict:
+    svc = services(request)
+    return await load_workspace(svc.db, await principal(request), request.match_info["ws"])
+
+
+async def placed_out(request: web.Request, placed: addons.AddonPlaced) -> AddonOrderOut:
+    svc, lang = services(request), locale(request)
+    return AddonOrderOut(
+        subscription=subscription_out(await view(svc, placed.workspace_id, svc.clock.now())),
+        addon_id=placed.addon_id, quantity=placed.quantity,
+        invoice=invoice_out(placed.invoice, lang) if placed.invoice else None,
+        payment=payment_out(placed.payment) if placed.payment else None,
+        credit=money_out(placed.credit, lang) if placed.credit else None)
+
+
+@route("POST", BASE, "Buy an add-on → invoice (recurring: prorated to the period end; "
+       "one-time: full price); applied when paid (Idempotency-Key supported)",
+       body=AddonPurchaseIn, response=AddonOrderOut, status=201)
+@idempotent
+async def purchase(request: web.Request) -> web.Response:
+    workspace = await _workspace(request)
+    body = await parse_body(request, AddonPurchaseIn)
+    svc = services(request)
+    placed = await addons.purchase(svc, workspace, body.addon_id, body.quantity,
+                                   svc.clock.now(), seed(request))
+    return respond(await placed_out(request, placed), 201)
+
+
+@route("PATCH", f"{BASE}/{{addon_id}}", "Change an add-on's quantity: up → invoice for the "
+       "prorated difference, applied when paid; down → now, the prorated difference credited "
+       "to the wallet (rupiah-priced add-ons; others: from the period end)",
+       body=AddonQuantityIn, response=AddonOrderOut)
+@idempotent
+async def change(request: web.Request) -> web.Response:
+    workspace = await _workspace(request)
+    body = await parse_body(request, AddonQuantityIn)
+    svc = services(request)
+    placed = await addons.change_quantity(svc, workspace, request.match_info["addon_id"],
+                                          body.quantity, svc.clock.now(), seed(request))
+    return respond(await placed_out(request, placed))
+
+
+@route("DELETE", f"{BASE}/{{addon_id}}", "Stop an add-on: at the period end (default) or "
+       "?when=now with the prorated rest credited to the wallet", response=AddonOrderOut,
+       query=StopQuery)
+@idempotent
+async def stop(request: web.Request) -> web.Response:
+    workspace = await _workspace(request)
+    q = parse_query(request, StopQuery)
+    svc = services(request)
+    placed = await addons.stop(svc, workspace, request.match_info["addon_id"], q.when,
+                               svc.clock.now(), seed(request))
+    return respond(await placed_out(request, placed))
+
+
+@route("POST", "/v1/workspaces/{ws}/entitlements/check", "May the workspace add `amount` "
+       "users or contacts, or send `amount` broadcasts (effective limits with add-ons), or use "
+       "feature `key`?", body=EntitlementCheckIn, response=EntitlementCheckOut)
+async def check(request: web.Request) -> web.Response:
+    workspace = await _workspace(request)
+    body = await parse_body(request, EntitlementCheckIn)
+    result = await addons.check_entitlement(services(request), workspace["_id"], body.key,
+                                            body.amount)
+    return respond(EntitlementCheckOut(**result))

@@ -1,0 +1,89 @@
+"""The add-ons a subscription holds, kept in the subscription document itself so that they
+change atomically with its period, plan and version (service/subscription_state.py):
+
+    addons: {<addon id>: {quantity, next_quantity, added_at}}
+        next_quantity: None = renews as is, 0 = stops at the period end, n = n from then on
+    addon_credits: [{key, balance, amount, meta}]   wallet credits owed, not yet posted
+    addon_orders_applied: [order ids]               the last add-on orders applied (guard)
+
+Wallet credits (a prorated stop or decrease, an overpaid renewal) are written into
+`addon_credits` by the same versioned replace that changes the holdings, then posted to the
+ledger (idempotent by key; arrears first) and dropped from the document. A crash in between
+leaves them in the document: the billing run posts them on its next pass (`post_credits`).
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+
+from billing.addons import AddonTerms, Holding
+from billing.money import Money
+from billing.wallet import LedgerIntent
+from service import subscription_state as state
+from service.addons import catalog
+from service.context import Services
+from service.events import emit
+
+CREDIT_BALANCE = "conversation"     # the wallet's purchased conversation credit
+APPLIED_KEPT = 50
+
+
+def holdings_of(doc: dict) -> dict[str, Holding]:
+    return {a: Holding(a, int(h["quantity"]), h.get("next_quantity"))
+            for a, h in (doc.get("addons") or {}).items()}
+
+
+def holdings_doc(holdings: dict[str, Holding], doc: dict, now: datetime) -> dict:
+    old = doc.get("addons") or {}
+    return {a: {"quantity": h.quantity, "next_quantity": h.next_quantity,
+                "added_at": (old.get(a) or {}).get("added_at") or now}
+            for a, h in sorted(holdings.items()) if h.quantity > 0}
+
+
+async def held_terms(svc: Services, doc: dict, extra: Iterable[str] = ()) -> dict[str, AddonTerms]:
+    return await catalog(svc.db, [*(doc.get("addons") or {}), *extra])
+
+
+def credit_doc(key: str, amount: Money, meta: dict) -> dict:
+    return {"key": key, "balance": CREDIT_BALANCE, "amount": amount.amount, "meta": meta}
+
+
+async def post_credits(svc: Services, workspace_id: str, now: datetime) -> None:
+    """Post the wallet credits the subscription owes, then forget them (both idempotent)."""
+    pending = (await state.load(svc, workspace_id)).get("addon_credits") or []
+    if not pending:
+        return
+    await svc.ledger.post(workspace_id, [
+        LedgerIntent(c["key"], "addon_credit", c["balance"], Money.idr(c["amount"]),
+                     dict(c["meta"])) for c in pending], now)
+    posted = {c["key"] for c in pending}
+
+    async def attempt() -> bool | None:
+        doc = await state.load(svc, workspace_id)
+        left = [c for c in doc.get("addon_credits") or [] if c["key"] not in posted]
+        return True if await state.save(svc, doc, {"addon_credits": left}, now) else None
+    await state.retrying(attempt, "recording add-on credits")
+
+
+async def emit_change(svc: Services, event: str, workspace_id: str, addon_id: str,
+                      quantity: int, previous: int, key: str, now: datetime, **extra) -> None:
+    """subscription.addon_added | addon_updated | addon_removed, once per `key`."""
+    data = {"subscription": workspace_id, "addon_id": addon_id, "quantity": quantity,
+            "previous_quantity": previous, **extra}
+    await emit(svc.db, f"subscription.{event}", workspace_id, workspace_id, data, now,
+               key=f"{addon_id}:{key}")
+
+
+def holdings_view(doc: dict, terms: dict[str, AddonTerms]) -> list[dict]:
+    """The held add-ons as GET …/subscription shows them."""
+    out = []
+    for addon_id, item in sorted((doc.get("addons") or {}).items()):
+        addon = terms.get(addon_id)
+        out.append({"addon_id": addon_id, "name": addon.name if addon else None,
+                    "display_name": addon.display_name if addon else None,
+                    "type": addon.type if addon else None,
+                    "billing": addon.billing if addon else None,
+                    "quantity": item["quantity"], "next_quantity": item.get("next_quantity"),
+                    "stops_at_period_end": item.get("next_quantity") == 0,
+                    "added_at": item.get("added_at")})
+    return out

@@ -1,0 +1,175 @@
+"""Recurring add-ons renew with the subscription, through the billing run.
+
+* The next period's plan invoice (renewal, or a scheduled change's invoice) carries one line per
+  recurring add-on wanted in that period and priced in the plan's currency (`plan_order_lines`;
+  stored in the plan order's `addons`).
+* Whatever no next-period order covers yet (add-ons in another currency, add-ons on a free plan,
+  add-ons bought or increased after the plan invoice was issued) gets an add-on renewal invoice
+  of its own, one per currency, from the same lead time on (`issue_due`, called by the run).
+* At the boundary (`rollover_changes`, inside the run's versioned roll-over) each recurring
+  add-on keeps min(wanted, paid for the new period) units; unpaid ones are removed and their
+  open renewal invoices cancelled; add-ons the new plan or period does not allow are removed at
+  the switch; units paid beyond what is wanted (a stop after the renewal was paid) are credited
+  to the wallet (rupiah-priced add-ons), once: key `addon_excess:<ws>:<period start>:<addon>`.
+"""
+from __future__ import annotations
+
+import logging
+from collections import Counter, defaultdict
+from datetime import datetime
+
+from billing.addon_orders import AddonCharge, Rolled, next_quantities, renewal_charge, roll
+from billing.addons import AddonTerms, Holding
+from billing.money import Money
+from billing.periods import Period
+from billing.plans import PlanTerms
+from billing.subscriptions import Choice, Rollover
+from service import addon_orders as aorders
+from service import subscription_orders as sorders
+from service import subscription_state as state
+from service.addon_holdings import (credit_doc, emit_change, held_terms, holdings_doc,
+                                    holdings_of, post_credits)
+from service.checkout import new_seed
+from service.context import Services
+
+log = logging.getLogger("saldo.addons")
+
+
+def _scheduled(doc: dict, plans: dict[str, PlanTerms]) -> tuple[Choice, dict | None]:
+    """The plan choice of the next period and the add-on quantities its change asks for."""
+    choice = state.scheduled_choice(doc, plans)
+    if choice is None:
+        return state.current_choice(doc, plans), None
+    return choice, (doc.get("scheduled_change") or {}).get("addons")
+
+
+async def coverage(svc: Services, workspace_id: str, start: datetime, target: Choice,
+                   paid_only: bool, plan_orders: bool = True) -> Counter:
+    """Units per add-on on the orders for the period starting at `start` on `target`: paid
+    ones, or every one not closed."""
+    statuses = ("paid",) if paid_only else ("new", "pending", "paid")
+    units: Counter = Counter()
+    orders = await sorders.orders_for(svc, workspace_id, start) if plan_orders else []
+    for order in orders:
+        if (order["plan"], order["period"]) == target.key and order["status"] in statuses:
+            units.update({a["addon_id"]: a["units"] for a in order.get("addons") or []})
+    for order in await aorders.renewals_for(svc, workspace_id, start):
+        if order["unit"] == target.unit and order["status"] in statuses:
+            units.update({a["addon_id"]: a["units"] for a in order["lines"]})
+    return units
+
+
+async def _wanted(svc: Services, doc: dict, target: Choice,
+                  scheduled: dict | None) -> tuple[dict[str, int], dict[str, AddonTerms]]:
+    terms = await held_terms(svc, doc, scheduled or {})
+    wanted, _ = next_quantities(holdings_of(doc), scheduled, terms, target.plan.id,
+                                target.unit)
+    return {a: q for a, q in wanted.items() if terms[a].recurring}, terms
+
+
+def _charges(wanted: dict[str, int], ordered: Counter, terms: dict[str, AddonTerms],
+             target: Choice, covers: Period,
+             holdings: dict[str, Holding]) -> list[tuple[AddonCharge, AddonTerms]]:
+    out = []
+    for addon_id, quantity in sorted(wanted.items()):
+        if quantity > ordered[addon_id]:
+            held = holdings.get(addon_id)
+            out.append((renewal_charge(terms[addon_id], target.unit, quantity,
+                                       ordered[addon_id], covers, held.quantity if held else 0),
+                        terms[addon_id]))
+    return out
+
+
+async def plan_order_charges(svc: Services, doc: dict, target: Choice, scheduled: dict | None,
+                             covers: Period) -> list[tuple[AddonCharge, AddonTerms]]:
+    """The add-on lines of the plan invoice for `covers` (add-ons in the plan's currency, less
+    what add-on renewal invoices of that period already cover: one that expires unpaid is
+    issued again by the run, so nothing is invoiced twice)."""
+    if not doc.get("addons") and not scheduled:
+        return []
+    wanted, terms = await _wanted(svc, doc, target, scheduled)
+    currency = target.plan.price(target.unit).currency
+    wanted = {a: q for a, q in wanted.items() if terms[a].currency == currency}
+    other = await coverage(svc, doc["_id"], covers.start, target, False, plan_orders=False)
+    return _charges(wanted, other, terms, target, covers, holdings_of(doc))
+
+
+async def plan_order_lines(svc: Services, doc: dict, target: Choice,
+                           covers: Period) -> tuple[dict, ...]:
+    """The add-on lines (documents) of the next period's plan invoice for `target`."""
+    change = doc.get("scheduled_change") or {}
+    scheduled = change.get("addons") if change.get("timing") == "end_of_term" and (
+        change.get("plan"), change.get("period")) == target.key else None
+    pairs = await plan_order_charges(svc, doc, target, scheduled, covers)
+    return tuple(aorders.line_doc(c, a) for c, a in pairs)
+
+
+async def issue_due(svc: Services, doc: dict, plans: dict[str, PlanTerms], now: datetime,
+                    until: datetime) -> datetime:
+    """Invoice the next period's add-ons that no order covers yet, from the renewal lead time
+    on. → when the run should look again."""
+    target, scheduled = _scheduled(doc, plans)
+    if not doc.get("addons") and not scheduled:
+        return until
+    issue_from = doc["current_period_end"] - svc.settings.renewal_lead
+    if now < issue_from:
+        return min(until, issue_from)
+    wanted, terms = await _wanted(svc, doc, target, scheduled)
+    covers = state.next_period_for(doc, target.unit, svc.settings.tz)
+    live = await coverage(svc, doc["_id"], covers.start, target, paid_only=False)
+    by_currency: dict[str, list[dict]] = defaultdict(list)
+    for charge, addon in _charges(wanted, live, terms, target, covers, holdings_of(doc)):
+        by_currency[addon.currency].append(aorders.line_doc(charge, addon))
+    if by_currency:
+        workspace = await svc.db.workspaces.find_one({"_id": doc["_id"]})
+        earlier = await aorders.renewals_for(svc, doc["_id"], covers.start)
+    for currency, lines in sorted(by_currency.items()):
+        n = sum(1 for o in earlier if o["lines"][0]["amount"]["currency"] == currency)
+        order_id = f"addon_renewal:{doc['_id']}:{covers.start.isoformat()}:{currency}:{n}"
+        order = aorders.order_doc(order_id, doc["_id"], "renewal", target.unit, covers.start,
+                                  covers.end, lines, new_seed(now), now)
+        await aorders.issue(svc, workspace, order, now)
+    return until
+
+
+async def rollover_changes(svc: Services, doc: dict, step: Rollover,
+                           now: datetime) -> tuple[dict, Rolled]:
+    """The subscription changes of the add-ons at the boundary `step` crosses."""
+    scheduled = (doc.get("scheduled_change") or {}).get("addons") \
+        if step.reason == "changed" else None
+    if not doc.get("addons") and not scheduled:
+        return {}, Rolled({})
+    holdings = holdings_of(doc)
+    terms = await held_terms(svc, doc, scheduled or {})
+    target = step.target
+    wanted, removed = next_quantities(holdings, scheduled, terms, target.plan.id, target.unit)
+    paid = await coverage(svc, doc["_id"], step.period.start, target, paid_only=True)
+    rolled = roll(holdings, wanted, removed, paid, terms)
+    credits = list(doc.get("addon_credits") or [])
+    for addon_id, (covered, kept) in sorted(rolled.excess.items()):
+        addon = terms.get(addon_id)
+        if addon is None or addon.currency != "IDR":   # not creditable to the rupiah wallet
+            log.warning("paid add-on renewal exceeds what is kept; refund it", extra={
+                "fields": {"workspace_id": doc["_id"], "addon_id": addon_id,
+                           "paid_units": covered, "kept_units": kept}})
+            continue
+        amount = addon.price(target.unit, covered) - (
+            addon.price(target.unit, kept) if kept else Money.zero(addon.currency))
+        if amount.amount > 0:
+            credits.append(credit_doc(
+                f"addon_excess:{doc['_id']}:{step.period.start.isoformat()}:{addon_id}",
+                amount, {"addon_id": addon_id, "reason": "addon_renewal_overpaid",
+                         "paid_units": covered, "kept_units": kept}))
+    return {"addons": holdings_doc(rolled.holdings, doc, now), "addon_credits": credits}, rolled
+
+
+async def after_rollover(svc: Services, doc: dict, step: Rollover, rolled: Rolled,
+                         now: datetime) -> None:
+    """After the roll-over was saved: events, moot renewal invoices cancelled, credits posted."""
+    key = f"boundary:{step.period.start.isoformat()}"
+    for removal in rolled.removed:
+        await emit_change(svc, "addon_removed", doc["_id"], removal.addon_id, 0,
+                          removal.quantity, key, now, reason=removal.reason)
+    for order in await aorders.renewals_for(svc, doc["_id"], step.period.start):
+        await aorders.cancel(svc, order, now)
+    await post_credits(svc, doc["_id"], now)

@@ -1,0 +1,128 @@
+"""Add-ons in a plan change (`POST …/subscription/quote|change` with `addons`).
+
+The body's `addons` [{addon_id, quantity}] are the quantities wanted after the switch for the
+add-ons listed (new ones are added); every other held add-on carries over as it is, except
+those the new plan or period does not allow: they are removed at the switch and listed in the
+quote (`removed_addons`). Listed add-ons must be visible to the workspace, recurring (one-time
+add-ons are bought on their own), applicable to the new plan and sold in its period, within
+their quantity rules and compatible with everything held after the switch.
+
+* End-of-term change: the change's invoice carries the next period's add-on lines (full price
+  of each wanted quantity; service/addon_renewals.py); the quantities apply at the boundary.
+* Immediate upgrade: the invoice carries the prorated price of each increase for the rest of
+  the period; when it is paid (`immediate_switch`, inside the upgrade's versioned write) the
+  increases apply, decreases apply from the period end, and add-ons the new plan does not allow
+  are removed with the prorated rest of a rupiah-priced one credited to the wallet.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+
+from billing.addon_orders import (AddonCharge, Removal, allowed_on, change_charge,
+                                  next_quantities, purchase_charge, stop_credit)
+from billing.addons import (AddonTerms, Holding, check_buyable, check_combination,
+                            check_quantity)
+from billing.errors import NotFound, ValidationFailed
+from billing.subscriptions import Choice
+from service import subscription_state as state
+from service.addon_holdings import (credit_doc, emit_change, held_terms, holdings_doc,
+                                    holdings_of)
+from service.addons import visible_addon
+from service.context import Services
+
+
+async def check_requested(svc: Services, workspace: dict, doc: dict, target: Choice,
+                          requested: list[tuple[str, int]]) -> dict[str, int]:
+    """The validated `addons` of a change body, as {addon id: quantity}."""
+    holdings = holdings_of(doc)
+    wanted: dict[str, int] = {}
+    found: dict[str, AddonTerms] = {}
+    for i, (addon_id, quantity) in enumerate(requested):
+        field = f"addons.{i}"
+        if addon_id in wanted:
+            raise ValidationFailed("An add-on is listed twice", field=f"{field}.addon_id")
+        try:
+            addon = await visible_addon(svc.db, workspace.get("reseller_id"), addon_id)
+        except NotFound:           # unknown or hidden alike: never reveal
+            raise ValidationFailed(f"Unknown add-on {addon_id!r}", code="addon_not_found",
+                                   field=f"{field}.addon_id") from None
+        if addon_id not in holdings:
+            check_buyable(addon, target.plan.id, target.unit, f"{field}.addon_id")
+        elif not allowed_on(addon, target.plan.id, target.unit):
+            raise ValidationFailed(f"Add-on {addon.name!r} is not available on that plan",
+                                   code="addon_not_applicable", field=f"{field}.addon_id")
+        if not addon.recurring:
+            raise ValidationFailed("One-time add-ons are bought on their own",
+                                   code="addon_one_time", field=f"{field}.addon_id")
+        check_quantity(addon, quantity, f"{field}.quantity")
+        wanted[addon_id], found[addon_id] = quantity, addon
+    if wanted:
+        held = await held_terms(svc, doc, wanted)
+        keep, _ = next_quantities(holdings, wanted, held, target.plan.id, target.unit)
+        for i, addon_id in enumerate(wanted):
+            check_combination(found[addon_id], {a: held[a] for a in keep if a != addon_id},
+                              f"addons.{i}.addon_id")
+    return wanted
+
+
+async def removed_at_switch(svc: Services, doc: dict, target: Choice,
+                            wanted: dict[str, int]) -> list[Removal]:
+    _, removed = next_quantities(holdings_of(doc), wanted, await held_terms(svc, doc, wanted),
+                                 target.plan.id, target.unit)
+    return removed
+
+
+async def immediate_charges(svc: Services, doc: dict, wanted: dict[str, int], currency: str,
+                            now: datetime) -> list[tuple[AddonCharge, AddonTerms]]:
+    """The prorated increases of an immediate upgrade (decreases apply at the period end)."""
+    holdings, held = holdings_of(doc), await held_terms(svc, doc, wanted)
+    period, out = state.period_of(doc), []
+    for addon_id, quantity in sorted(wanted.items()):
+        addon, current = held[addon_id], holdings.get(addon_id)
+        if addon.currency != currency:
+            raise ValidationFailed(f"Add-on {addon.name!r} is priced in {addon.currency}; an "
+                                   f"immediate change is invoiced in {currency}: buy it on "
+                                   "its own", code="addon_currency_mismatch", field="addons")
+        if current is None:
+            out.append((purchase_charge(addon, doc["period"], quantity, period, now), addon))
+        elif quantity > current.quantity:
+            out.append((change_charge(addon, doc["period"], current.quantity, quantity,
+                                      period, now), addon))
+    return out
+
+
+async def immediate_switch(svc: Services, doc: dict, order: dict,
+                           now: datetime) -> tuple[dict, list[Removal]]:
+    """The add-on part of applying a paid immediate upgrade to `doc` (same write)."""
+    wanted = (doc.get("scheduled_change") or {}).get("addons") or {}
+    holdings = holdings_of(doc)
+    if not holdings and not wanted:
+        return {}, []
+    held = await held_terms(svc, doc, wanted)
+    removed = [Removal(a, h.quantity, "not_applicable") for a, h in sorted(holdings.items())
+               if not allowed_on(held.get(a), order["plan"], order["period"])]
+    new = {a: h for a, h in holdings.items() if a not in {r.addon_id for r in removed}}
+    for line in order.get("addons") or []:
+        new[line["addon_id"]] = Holding(line["addon_id"], line["quantity"])
+    for addon_id, quantity in wanted.items():
+        if addon_id in new and quantity < new[addon_id].quantity:
+            new[addon_id] = Holding(addon_id, new[addon_id].quantity, quantity)
+    credits = list(doc.get("addon_credits") or [])
+    for removal in removed:
+        addon = held.get(removal.addon_id)
+        if addon and addon.recurring and addon.currency == "IDR":
+            credit = stop_credit(addon, doc["period"], removal.quantity, state.period_of(doc),
+                                 now)
+            if credit.amount > 0:
+                credits.append(credit_doc(f"addon_refund:{doc['_id']}:{removal.addon_id}:"
+                                          f"{order['_id']}", credit,
+                                          {"addon_id": removal.addon_id,
+                                           "reason": "addon_removed_at_switch"}))
+    return {"addons": holdings_doc(new, doc, now), "addon_credits": credits}, removed
+
+
+async def after_switch(svc: Services, workspace_id: str, removed: list[Removal], key: str,
+                       now: datetime) -> None:
+    for removal in removed:
+        await emit_change(svc, "addon_removed", workspace_id, removal.addon_id, 0,
+                          removal.quantity, key, now, reason=removal.reason)

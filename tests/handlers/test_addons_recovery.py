@@ -1,0 +1,60 @@
+"""Add-on fulfilment is idempotent and crash-safe: re-driven fulfilment applies nothing twice,
+a credit a crash left in the subscription is posted by the billing run once, and a purchase
+paid after its period ended is not applied."""
+import asyncio
+
+from service.orders import ORDER_KINDS, settle_invoice
+from tests.addon_helpers import (EXTRA_USER, WA_CONV, addon_body, bought, buy_and_pay,
+                                 create_addon, held)
+from tests.helpers import PHONE_A, app_services, assert_reconciled, press_pay
+from tests.subscription_helpers import run_due, wib
+
+
+async def paid_invoice(api, code: str) -> dict:
+    return await app_services(api).db.invoices.find_one({"code": code})
+
+
+async def test_fulfilling_a_paid_addon_invoice_again_changes_nothing(api):
+    ws, key = await api.create_workspace([PHONE_A], plan="growth")
+    pack = await create_addon(api, addon_body("users-once", billing="one_time"))
+    conv = await create_addon(api, WA_CONV)
+    first = await buy_and_pay(api, ws, key, pack["id"], 2)
+    second = await buy_and_pay(api, ws, key, conv["id"], 1)
+    svc = app_services(api)
+    for placed in (first, second):
+        invoice = await paid_invoice(api, placed["invoice"]["code"])
+        await asyncio.gather(*(ORDER_KINDS["addon"].fulfil(svc, invoice, svc.clock.now())
+                               for _ in range(3)))
+        await settle_invoice(svc, {**invoice, "settled": False})
+    assert (await held(api, ws, key))[pack["id"]]["quantity"] == 2
+    assert (await api.amounts(ws, key))["conversation"] == (30_000, 30_000, 0)
+    await assert_reconciled(api)
+
+
+async def test_a_credit_left_by_a_crash_is_posted_once_by_the_billing_run(api):
+    ws, key = await api.create_workspace([PHONE_A], plan="growth")
+    db = app_services(api).db
+    sub = await db.subscriptions.find_one({"_id": ws})
+    owed = {"key": f"addon_refund:{ws}:ad_x:seed", "balance": "conversation",
+            "amount": 12_345, "meta": {"reason": "addon_stopped"}}
+    await db.subscriptions.replace_one({"_id": ws}, {**sub, "addon_credits": [owed],
+                                                     "version": (sub.get("version") or 0) + 1})
+    await run_due(api, wib(2026, 11, 22))
+    await run_due(api, wib(2026, 11, 23))
+    assert (await api.amounts(ws, key))["conversation"] == (30_000, 12_345, 0)
+    assert (await db.subscriptions.find_one({"_id": ws})).get("addon_credits") == []
+    await assert_reconciled(api)
+
+
+async def test_a_recurring_purchase_paid_after_its_period_ended_is_not_applied(api):
+    ws, key = await api.create_workspace([PHONE_A])
+    user = await create_addon(api, EXTRA_USER)
+    api.clock.set(wib(2026, 12, 21, 9))                  # the last hour of the period
+    placed = await bought(api, ws, key, user["id"])
+    assert placed["invoice"]["amount"]["amount"] == 68   # 1 of 720 hours: 49 000/720 = 68.06
+    await run_due(api, wib(2026, 12, 21, 10))            # the period rolls over (Free)
+    await press_pay(api, placed["payment"]["id"])
+    assert await held(api, ws, key) == {}
+    order = await app_services(api).db.addon_orders.find_one(
+        {"invoice_code": placed["invoice"]["code"]})
+    assert (order["status"], order["outcome"]) == ("paid", "not_applied")
