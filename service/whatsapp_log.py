@@ -179,9 +179,10 @@ class MongoWhatsAppLog:
             "$min": {"first_seen_ms": to_ms(status.timestamp)},
             "$set": {},
         }
-        if status.recipient_id or status.recipient_user_id:
-            update["$set"].update({"recipient_id": status.recipient_id,
-                                   "recipient_user_id": status.recipient_user_id})
+        # Only values that are present: an absent id never erases a known one, and NX-27017
+        # handles a null in $set ~30% slower (bench/store_ops.py).
+        update["$set"].update({k: v for k, v in (("recipient_id", status.recipient_id),
+                               ("recipient_user_id", status.recipient_user_id)) if v})
         if status.category:
             update["$set"].update({"category": status.category, "pricing": status.pricing})
         if status.delivered:
