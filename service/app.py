@@ -7,19 +7,19 @@ from typing import AsyncIterator
 
 from aiohttp import web
 
-import handlers.addons  # noqa: F401  (issue 5)
-import handlers.health  # noqa: F401  (registers routes)
+import handlers.addons  # noqa: F401  (registers its routes)
+import handlers.health  # noqa: F401  (registers its routes)
 import handlers.invoices
-import handlers.payments  # noqa: F401
-import handlers.plans  # noqa: F401  (issue 4)
-import handlers.resellers  # noqa: F401  (issue 5)
-import handlers.sandbox  # noqa: F401
-import handlers.subscription_addons  # noqa: F401  (issue 5)
-import handlers.subscriptions  # noqa: F401  (issue 4)
-import handlers.topups  # noqa: F401
-import handlers.wallet  # noqa: F401
-import handlers.webhooks  # noqa: F401
-import handlers.workspaces  # noqa: F401
+import handlers.payments  # noqa: F401  (registers its routes)
+import handlers.plans  # noqa: F401  (registers its routes)
+import handlers.resellers  # noqa: F401  (registers its routes)
+import handlers.sandbox  # noqa: F401  (registers its routes)
+import handlers.subscription_addons  # noqa: F401  (registers its routes)
+import handlers.subscriptions  # noqa: F401  (registers its routes)
+import handlers.topups  # noqa: F401  (registers its routes)
+import handlers.wallet  # noqa: F401  (registers its routes)
+import handlers.webhooks  # noqa: F401  (registers its routes)
+import handlers.workspaces  # noqa: F401  (registers its routes)
 from handlers.http import ROUTES, access_log_middleware, errors_middleware
 from service import webhooks
 from service.background import sweeper
