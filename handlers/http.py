@@ -63,9 +63,14 @@ def locale(request: web.Request) -> str:
 
 
 async def principal(request: web.Request) -> Principal:
-    svc = services(request)
-    who = await authenticate(svc.db, svc.settings.admin_token, request.headers.get("Authorization"))
-    request[PRINCIPAL] = who
+    """The authenticated caller, looked up once per request (wrappers such as @idempotent and
+    the handler both ask)."""
+    who = request.get(PRINCIPAL)
+    if who is None:
+        svc = services(request)
+        who = await authenticate(svc.db, svc.settings.admin_token,
+                                 request.headers.get("Authorization"))
+        request[PRINCIPAL] = who
     return who
 
 
