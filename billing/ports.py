@@ -5,7 +5,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-from billing.money import Money
 from billing.rates import RateCard
 from billing.wallet import Entry, LedgerIntent
 from billing.whatsapp import InboundMessage, StatusUpdate
@@ -63,5 +62,3 @@ class WhatsAppLog(Protocol):
                               limit: int) -> list[MessageRecord]:
         """Delivered before the cutoff, category still unknown, not charged by the sweep."""
 
-
-__all__ = ["Ledger", "MessageRecord", "Money", "Route", "WhatsAppLog"]

@@ -37,7 +37,6 @@ from datetime import datetime
 from pymongo.errors import BulkWriteError
 from pymongo.asynchronous.database import AsyncDatabase
 
-from billing.money import Money
 from billing.wallet import (BALANCE_KINDS, Buckets, Entry, LedgerIntent, apply_intent,
                             settlement_key)
 from service.docs import (buckets_from_doc, buckets_to_doc, entry_from_doc, entry_to_doc,
@@ -197,5 +196,3 @@ def zero_wallet_doc(workspace_id: str, now: datetime, currency: str = "IDR") -> 
     return {"_id": workspace_id, "currency": currency, "seq": 0, "last": "[]", "created_at": now,
             "updated_ms": to_ms(now), "balances": {b: dict(empty) for b in BALANCE_KINDS}}
 
-
-__all__ = ["MongoLedger", "Money", "zero_wallet_doc"]

@@ -5,7 +5,7 @@ import asyncio
 import hashlib
 import logging
 import time
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from pymongo import UpdateOne
 from pymongo.asynchronous.database import AsyncDatabase
@@ -240,5 +240,3 @@ def _record(doc: dict) -> MessageRecord:
         rank=doc.get("rank", 0), first_seen=from_ms(doc.get("first_seen_ms")),
         delivered_seen_at=from_ms(doc.get("delivered_seen_ms")), charge_key=doc.get("charge_key"))
 
-
-__all__ = ["MongoWhatsAppLog", "timedelta"]
