@@ -114,7 +114,7 @@ class MongoLedger:
         found = {d["_id"] async for d in self.db.ledger.find(
             {"_id": {"$in": keys + [d["_id"] for d in journal]}}, {"_id": 1})}
         await self.finalize([d for d in journal if d["_id"] not in found], check=False)
-        applied = (found & set(keys)) | {d["intent_key"] for d in journal}
+        applied = (found | {d["intent_key"] for d in journal}) & set(keys)
         results = await self._existing_results(applied) if applied else {}
         todo = [i for i in intents if i.key not in applied]
         if not todo:
