@@ -257,3 +257,20 @@ async def test_one_message_without_pricing_does_not_block_the_sweep_for_others(a
     assert await app_api.amounts(ws, key) == {"conversation": (15000, 0, 0),
                                               "broadcast": (0, 0, 1300)}
     await assert_reconciled(app_api)
+
+
+@pytest.mark.parametrize("first, then", [
+    (("sent", "marketing"), ("delivered", None)), (("delivered", None), ("sent", "marketing"))])
+async def test_statuses_of_one_message_on_two_instances_combine_into_one_charge(
+        api, aiohttp_client, make_app, clock, first, then):
+    """The second instance has never seen the message, so it first tries to create its record;
+    the record exists, and its earlier status must still count."""
+    other = Api(await aiohttp_client(make_app()), clock)
+    ws, key = await api.create_workspace([PHONE_A])
+    await _post(api, status("wamid.o9", first[0], first[1], ts=TS))
+    await _post(other, status("wamid.o9", then[0], then[1], ts=TS + 5))
+    assert await api.amounts(ws, key) == BROADCAST_IN_ARREARS
+    await _post(other, status("wamid.o9", "read", None, ts=TS + 60))
+    await _post(api, status("wamid.o9", "read", "marketing", ts=TS + 60))
+    assert await _charged(api, ws, key) == [("wamid.o9", "marketing")]
+    await assert_reconciled(api)
