@@ -15,7 +15,9 @@ async def healthz(request: web.Request) -> web.Response:
 @route("GET", "/readyz", "Database reachable", auth="none")
 async def readyz(request: web.Request) -> web.Response:
     try:
-        await services(request).db.command("ping")
+        svc = services(request)
+        for db in (svc.db, svc.whatsapp.db):   # two servers when the store is embedded
+            await db.command("ping")
     except Exception:
         return web.json_response({"ok": False, "database": "unreachable"}, status=503)
     return web.json_response({"ok": True})

@@ -24,6 +24,7 @@ def parse_duration(text: str) -> timedelta:
 class Settings:
     mongodb_uri: str | None = None
     mongodb_db: str = "saldo"
+    whatsapp_log_db: str | None = None   # with MONGODB_URI: the WhatsApp log's database
     port: int = 8080
     data_dir: Path = Path("./var")
     admin_token: str = field(default="", repr=False)
@@ -61,6 +62,7 @@ class Settings:
         settings = cls(
             mongodb_uri=env.get("MONGODB_URI") or None,
             mongodb_db=env.get("MONGODB_DB", "saldo"),
+            whatsapp_log_db=env.get("MONGODB_WHATSAPP_LOG_DB") or None,
             port=int(env.get("PORT", "8080")),
             data_dir=Path(env.get("SALDO_DATA_DIR", "./var")),
             admin_token=env.get("SALDO_ADMIN_TOKEN", ""),

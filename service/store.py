@@ -37,12 +37,22 @@ INDEXES: dict[str, list[tuple[list, dict]]] = {
 }
 
 
+# The WhatsApp webhook log: raw payloads, per-wamid message records, inbound and unrouted events.
+# Only service.whatsapp_log touches these, and no write spans them and the rest, so they may live
+# in a database (and, embedded, a server) of their own: see service.app._store.
+WHATSAPP_LOG = frozenset({"wa_payloads", "wa_messages", "wa_inbound", "wa_unrouted"})
+
+
 def connect(uri: str) -> AsyncMongoClient:
     return AsyncMongoClient(uri, tz_aware=True, serverSelectionTimeoutMS=5000,
                             uuidRepresentation="standard")
 
 
-async def ensure_indexes(db: AsyncDatabase) -> None:
+async def ensure_indexes(db: AsyncDatabase, *, whatsapp_log: bool | None = None) -> None:
+    """Create the indexes of every collection; with `whatsapp_log` True or False, only those
+    of the WhatsApp log or only those of the rest."""
     for collection, specs in INDEXES.items():
+        if whatsapp_log is not None and (collection in WHATSAPP_LOG) != whatsapp_log:
+            continue
         for keys, options in specs:
             await db[collection].create_index(keys, **options)

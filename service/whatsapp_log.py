@@ -65,8 +65,12 @@ class DeferredMarks:
 
 
 class MongoWhatsAppLog:
-    def __init__(self, db: AsyncDatabase) -> None:
+    """The WhatsApp log's collections live in `db`; phone numbers, workspaces and plans, which
+    route events and price them, in `main_db` (the same database unless configured apart)."""
+
+    def __init__(self, db: AsyncDatabase, main_db: AsyncDatabase | None = None) -> None:
         self.db = db
+        self.main_db = db if main_db is None else main_db
         self._routes: dict[str, tuple[float, Route | None]] = {}
         self.marks = DeferredMarks(db)
         self._payload_inserts: Coalescer[dict, bool] = Coalescer(self._insert_payloads)
@@ -122,7 +126,7 @@ class MongoWhatsAppLog:
         missing = phone_number_ids - fresh.keys()
         if missing:
             owners = {d["_id"]: d["workspace_id"] async for d in
-                      self.db.phone_numbers.find({"_id": {"$in": list(missing)}})}
+                      self.main_db.phone_numbers.find({"_id": {"$in": list(missing)}})}
             rates = await self.rates_for(set(owners.values()))
             for phone in missing:
                 ws = owners.get(phone)
@@ -132,10 +136,11 @@ class MongoWhatsAppLog:
         return {p: r for p, r in fresh.items() if r is not None}
 
     async def rates_for(self, workspace_ids: set[str]) -> dict[str, RateCard]:
-        workspaces = [w async for w in self.db.workspaces.find(
+        workspaces = [w async for w in self.main_db.workspaces.find(
             {"_id": {"$in": list(workspace_ids)}}, {"plan": 1, "rate_overrides": 1})]
         plan_ids = {w["plan"] for w in workspaces}
-        plans = {p["_id"]: p async for p in self.db.plans.find({"_id": {"$in": list(plan_ids)}})}
+        plans = {p["_id"]: p async for p in
+                 self.main_db.plans.find({"_id": {"$in": list(plan_ids)}})}
         out = {}
         for ws in workspaces:
             plan_rates = (plans.get(ws["plan"]) or {}).get("rates") or {}

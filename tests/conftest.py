@@ -37,7 +37,10 @@ def clock() -> FrozenClock:
 @pytest.fixture
 async def settings(mongo_uri):
     name = f"saldo_test_{uuid.uuid4().hex[:12]}"
-    yield Settings(mongodb_uri=mongo_uri, mongodb_db=name, admin_token=ADMIN_TOKEN,
+    # The WhatsApp log in a database of its own, as the embedded store keeps it on a server of its
+    # own: a query that looked for it in the main database would find nothing.
+    yield Settings(mongodb_uri=mongo_uri, mongodb_db=name, whatsapp_log_db=f"{name}_wa",
+                   admin_token=ADMIN_TOKEN,
                    whatsapp_verify_token=VERIFY_TOKEN, whatsapp_app_secrets=APP_SECRETS,
                    payment_webhook_secret=PAYMENT_SECRET, payment_provider="sandbox",
                    sweep_interval=timedelta(hours=1),
@@ -45,6 +48,7 @@ async def settings(mongo_uri):
     client = AsyncMongoClient(mongo_uri)
     try:
         await client.drop_database(name)
+        await client.drop_database(f"{name}_wa")
     finally:
         await client.close()
 

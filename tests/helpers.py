@@ -136,10 +136,11 @@ async def patch_workspace(api: Api, ws: str, changes: dict):
                                   headers=api.auth(ADMIN_TOKEN))
 
 
-async def unprocessed_payloads(db) -> int:
-    """Stored webhook payloads not processed yet. (A find, not count_documents: NX-27017's
-    count_documents miscounts a {field: None} filter.)"""
-    return len([d async for d in db.wa_payloads.find({"processed_at": {"$eq": None}}, {"_id": 1})])
+async def unprocessed_payloads(log_db) -> int:
+    """Stored webhook payloads not processed yet, in the WhatsApp log's database. (A find, not
+    count_documents: NX-27017's count_documents miscounts a {field: None} filter.)"""
+    return len([d async for d in
+                log_db.wa_payloads.find({"processed_ms": {"$eq": None}}, {"_id": 1})])
 
 
 # --- Top-ups, invoices and payments helpers (issue 3) ----------------------------------------
@@ -187,7 +188,8 @@ def app_services(api: Api):
     return api.client.server.app[SERVICES]
 
 
-async def failed_payloads(db) -> list[dict]:
-    """Stored webhook payloads whose processing raised (the handler still answered 200)."""
-    return [d async for d in db.wa_payloads.find({"last_error": {"$exists": True}},
+async def failed_payloads(log_db) -> list[dict]:
+    """Stored webhook payloads whose processing raised (the handler still answered 200), in the
+    WhatsApp log's database."""
+    return [d async for d in log_db.wa_payloads.find({"last_error": {"$exists": True}},
                                                  {"last_error": 1})]

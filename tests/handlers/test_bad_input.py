@@ -12,7 +12,8 @@ DELIVERED = status_payload(PHONE_A, [status("wamid.x1", "delivered", "service")]
 
 
 def _db(api):
-    return api.client.app[SERVICES].db
+    """The WhatsApp log's database, where received payloads are stored."""
+    return api.client.app[SERVICES].whatsapp.db
 
 
 async def _error(resp, status_code: int, code: str, field: str | None = None) -> dict:

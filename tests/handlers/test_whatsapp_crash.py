@@ -38,12 +38,13 @@ async def test_payload_stored_but_not_processed_is_charged_once_on_the_next_star
     ws, key = await first.create_workspace([PHONE_A])
     raw = json.dumps(sample("05_status_delivered_marketing.json")).encode()
     await svc.whatsapp.store_payload(raw, clock.now())          # ... and then the process died
-    assert await unprocessed_payloads(svc.db) == 1
+    assert await unprocessed_payloads(svc.whatsapp.db) == 1
     assert await first.amounts(ws, key) == FRESH
     await first.client.close()
 
     second, svc2 = await start()                                 # start-up recovery
     assert await second.amounts(ws, key) == BROADCAST_IN_ARREARS
+    assert await unprocessed_payloads(svc2.whatsapp.db) == 0
 
     for _ in range(3):
         resp = await second.webhook(raw)                         # Meta retries the same body

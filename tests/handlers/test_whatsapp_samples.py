@@ -67,7 +67,7 @@ async def test_sample_is_charged_as_the_contract_says_and_replays_change_nothing
     for phone, (ws, key) in owners.items():
         entries = await charge_entries(api, ws, key)
         assert [(e["wamid"], e["category"]) for e in entries] == charged.get(phone, [])
-    assert await failed_payloads(api.client.app[SERVICES].db) == []
+    assert await failed_payloads(api.client.app[SERVICES].whatsapp.db) == []
     await assert_reconciled(api)
 
 
@@ -115,7 +115,7 @@ async def test_statuses_for_unknown_phone_numbers_are_acknowledged_and_charge_no
                  "10_status_delivered_free_entry_point_v23.json"):
         await _post_ok(api, sample(name), times=2)
     assert await api.amounts(ws, key) == FRESH
-    db = api.client.app[SERVICES].db
+    db = api.client.app[SERVICES].whatsapp.db
     assert await failed_payloads(db) == []
     assert await db.wa_unrouted.count_documents({}) > 0
     await assert_reconciled(api)
@@ -126,7 +126,7 @@ async def test_inbound_samples_are_recorded_without_charging(api):
     await _post_ok(api, sample("01_inbound_text.json"), times=2)
     await _post_ok(api, sample("02_inbound_batch_multi_messages.json"), times=2)
     assert await api.amounts(ws, key) == FRESH
-    db = api.client.app[SERVICES].db
+    db = api.client.app[SERVICES].whatsapp.db
     assert await db.wa_inbound.count_documents({"workspace_id": ws}) == 5
     await assert_reconciled(api)
 
