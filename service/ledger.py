@@ -56,6 +56,9 @@ class MongoLedger:
         self.db = db
         self._queues: dict[str, list[tuple[list[LedgerIntent], datetime, asyncio.Future]]] = {}
         self._drains: dict[str, asyncio.Task] = {}
+        # wallet -> the seq whose journal this process wrote and finalized itself. While the
+        # wallet is still at that seq, its journal needs neither reading nor checking.
+        self._finalized: dict[str, int] = {}
 
     async def post(self, workspace_id: str, intents: list[LedgerIntent],
                    now: datetime) -> dict[str, list[Entry]]:
@@ -104,9 +107,7 @@ class MongoLedger:
 
     async def _apply_once(self, workspace_id: str, intents: list[LedgerIntent],
                           now: datetime) -> dict[str, list[Entry]]:
-        wallet = await self.db.wallets.find_one({"_id": workspace_id})
-        if wallet is None:
-            raise LookupError(f"no wallet for workspace {workspace_id}")
+        wallet = await self._read_wallet(workspace_id)
         journal = unjournal(wallet)
         keys = [i.key for i in intents]
         # One read answers both questions: which journal entries still need finalizing, and
@@ -136,7 +137,23 @@ class MongoLedger:
         if updated.matched_count != 1:
             raise ConcurrentUpdate()
         await self.finalize(new_docs, check=False)
+        self._finalized[workspace_id] = seq
         return results
+
+    async def _read_wallet(self, workspace_id: str) -> dict:
+        """The wallet. Its journal (`last`, up to MAX_INTENTS_PER_APPLY entries) is left out when
+        this process wrote and finalized it itself, the usual case: then it is neither transferred
+        nor looked up in the ledger. If another writer moved the wallet on, it is read in full."""
+        known = self._finalized.get(workspace_id)
+        wallet = await self.db.wallets.find_one({"_id": workspace_id},
+                                                None if known is None else {"last": 0})
+        if wallet is not None and known is not None:
+            if wallet["seq"] == known:
+                return {**wallet, "last": "[]"}
+            wallet = await self.db.wallets.find_one({"_id": workspace_id})
+        if wallet is None:
+            raise LookupError(f"no wallet for workspace {workspace_id}")
+        return wallet
 
     async def _existing_results(self, keys: set[str]) -> dict[str, list[Entry]]:
         """The entries of already applied intents: the key's own entry and its settlement."""

@@ -100,3 +100,21 @@ async def test_the_sweep_finishes_an_idle_wallets_interrupted_write(app_and_api,
     assert (await history())[0] == "idle"
     assert await api.amounts(ws, key) == {"conversation": (14970, 0, 0), "broadcast": (0, 0, 0)}
     assert (await api.reconcile())["ok"] is True
+
+
+async def test_a_writer_finishes_what_another_process_left_after_its_own_last_write(
+        app_and_api, clock, monkeypatch):
+    """The first process remembers that it finalized its own last write; once a second process
+    has moved the wallet on (and died before finalizing), that memory must not hide the second
+    process's entries."""
+    app, api = app_and_api
+    ws, key = await api.create_workspace([PHONE_A])
+    db = app[SERVICES].db
+    first, second = MongoLedger(db), MongoLedger(db)
+    await first.post(ws, [charge("mine", 30)], clock.now())
+    await post_and_die_before_finalizing(second, ws, charge("theirs", 500), clock.now(),
+                                         monkeypatch)
+    await first.post(ws, [charge("theirs", 500), charge("mine-again", 30)], clock.now())
+    assert await api.amounts(ws, key) == {"conversation": (14440, 0, 0), "broadcast": (0, 0, 0)}
+    assert await db.ledger.find_one({"_id": "theirs"}) is not None
+    assert (await api.reconcile())["ok"] is True

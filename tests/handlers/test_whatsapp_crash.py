@@ -8,7 +8,7 @@ import pytest
 from billing.money import Money
 from billing.wallet import LedgerIntent
 from service import webhooks
-from service.ledger import unjournal
+from service.ledger import MongoLedger, unjournal
 from service.context import SERVICES
 from tests.helpers import (FRESH, PHONE_A, PHONE_B, Api, assert_reconciled, charge_entries,
                            multi_status_payload, sample, status, status_payload,
@@ -125,11 +125,14 @@ async def test_charge_posted_but_message_not_marked_charged_is_not_charged_again
 
 async def _lose_the_last_entries(api, svc, ws) -> list[str]:
     """Crash after the wallet's conditional update, before its entries reached the ledger
-    collection: the entries then live only in the wallet's `last`."""
+    collection: the entries then live only in the wallet's `last`. The next writer is another
+    process, which knows nothing of that journal (a fresh ledger object, without the start-up
+    recovery of a whole new app)."""
     wallet = await svc.db.wallets.find_one({"_id": ws})
     ids = [d["_id"] for d in unjournal(wallet)]
     assert ids
     await svc.db.ledger.delete_many({"_id": {"$in": ids}})
+    svc.ledger = MongoLedger(svc.db)
     return ids
 
 
