@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 
 from aiohttp import web
 
@@ -18,8 +19,12 @@ def main() -> None:
         asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
     except ImportError:  # optional: the standard loop works, only slower
         pass
-    web.run_app(create_app(settings), host="0.0.0.0", port=settings.port, access_log=None,
-                shutdown_timeout=30, print=None)
+    app = create_app(settings)
+    # The ~95,000 objects of the imported modules live as long as the process: keep them out of
+    # every full garbage collection (bench/webhooks.py: the longest pause went from 135 to 40 ms).
+    gc.freeze()
+    web.run_app(app, host="0.0.0.0", port=settings.port, access_log=None, shutdown_timeout=30,
+                print=None)
 
 
 if __name__ == "__main__":
