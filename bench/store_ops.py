@@ -1,9 +1,10 @@
 """What the store costs per document on Saldo's webhook hot path, run by hand (not a test).
 
 Starts a fresh embedded NX-27017 (or uses MONGODB_URI) and times, in batches of 100 like a
-100-status webhook, each write the path makes: the message-record upsert, the ledger insert, the
-wallet's conditional write with a 100-entry journal (as Saldo stores it, and as a nested array
-for comparison), and the raw payload insert. The per-document cost of the first two bounds the
+100-status webhook, each write the path makes: the message-record upsert (and the insert sent
+instead for a message this process has not seen), the ledger insert, the wallet's conditional
+write with a 100-entry journal (as Saldo stores it, and as a nested array for comparison), and
+the raw payload insert. The per-document cost of the first two bounds the
 batched webhook throughput whatever the service does.
 
     .venv/bin/python bench/store_ops.py [--docs 3000]
@@ -24,7 +25,7 @@ from pymongo import UpdateOne
 from billing.whatsapp import StatusUpdate
 from service.embedded import EmbeddedServer
 from service.store import connect, ensure_indexes
-from service.whatsapp_log import MongoWhatsAppLog
+from service.whatsapp_log import MongoWhatsAppLog, _as_new_document
 
 PRICING = {"billable": True, "pricing_model": "PMP", "type": "regular", "category": "service"}
 ENTRY = {"intent_key": "k", "workspace_id": "ws_0123456789abcdef", "balance": "conversation",
@@ -49,6 +50,17 @@ async def status_upserts(db, docs: int, state: str) -> None:
             "ws", StatusUpdate("p", f"wamid.{i}", state, now, "628", None, "service", PRICING),
             now), upsert=True) for i in range(start, start + 100)]
         await db.wa_messages.bulk_write(ops, ordered=False)
+
+
+async def status_inserts(db, docs: int) -> None:
+    """What the hot path sends for a wamid this process has not seen: an insert of the document
+    the upsert would create (service.whatsapp_log._write_statuses)."""
+    now = datetime.now(timezone.utc)
+    for start in range(0, docs, 100):
+        await db.wa_messages.insert_many([{"_id": f"wamid.new.{i}", **_as_new_document(
+            MongoWhatsAppLog._status_update("ws", StatusUpdate(
+                "p", f"wamid.new.{i}", "delivered", now, "628", None, "service", PRICING), now))}
+            for i in range(start, start + 100)], ordered=False)
 
 
 async def ledger_inserts(db, docs: int) -> None:
@@ -92,6 +104,8 @@ async def main(docs: int) -> None:
                     lambda: status_upserts(db, docs, "sent"))
         await timed("message record upsert, later status (existing document)", docs,
                     lambda: status_upserts(db, docs, "delivered"))
+        await timed("message record insert, first status (what is sent)", docs,
+                    lambda: status_inserts(db, docs))
         await timed("ledger entry insert", docs, lambda: ledger_inserts(db, docs))
         entries = [{**ENTRY, "_id": f"e{i}"} for i in range(100)]
         await timed("wallet read + replace, 100-entry journal as a JSON string", 100,
