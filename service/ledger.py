@@ -43,11 +43,12 @@ from billing.wallet import (BALANCE_KINDS, Buckets, Entry, LedgerIntent, apply_i
                             settlement_key)
 from service.docs import (buckets_from_doc, buckets_to_doc, entry_from_doc, entry_to_doc,
                           to_ms)
+from service.recent import Recent
 
 log = logging.getLogger("saldo.ledger")
 MAX_INTENTS_PER_APPLY = 400
 ORDER_STRIDE = 1000  # entry order = seq * ORDER_STRIDE + index; <= 2 entries per intent
-REMEMBERED_WALLETS = 10_000  # wallets whose last write this process remembers (~1 kB each)
+REMEMBERED_WALLETS = 5_000  # wallets whose last write this process remembers (~2.3 kB each)
 
 
 class ConcurrentUpdate(Exception):
@@ -62,7 +63,7 @@ class MongoLedger:
         # wallet -> the document this process last wrote to it, once that write's journal is
         # finalized: the next write starts from it without reading, and its conditional replace
         # on `seq` fails (then the wallet is read) if any other writer came in between.
-        self._written: dict[str, dict] = {}
+        self._written: Recent[str, dict] = Recent(REMEMBERED_WALLETS)
 
     async def post(self, workspace_id: str, intents: list[LedgerIntent],
                    now: datetime) -> dict[str, list[Entry]]:
@@ -111,7 +112,7 @@ class MongoLedger:
 
     async def _apply_once(self, workspace_id: str, intents: list[LedgerIntent],
                           now: datetime) -> dict[str, list[Entry]]:
-        wallet = self._written.pop(workspace_id, None)
+        wallet = self._written.take(workspace_id)
         if wallet is None:
             wallet = await self.db.wallets.find_one({"_id": workspace_id})
         if wallet is None:
@@ -145,13 +146,8 @@ class MongoLedger:
         if updated.matched_count != 1:
             raise ConcurrentUpdate()
         await self.finalize(new_docs, check=False)
-        self._remember(workspace_id, {**replacement, "last": "[]"})
+        self._written.add(workspace_id, {**replacement, "last": "[]"})
         return results
-
-    def _remember(self, workspace_id: str, wallet: dict) -> None:
-        self._written[workspace_id] = wallet
-        while len(self._written) > REMEMBERED_WALLETS:
-            del self._written[next(iter(self._written))]
 
     async def _existing_results(self, keys: set[str]) -> dict[str, list[Entry]]:
         """The entries of already applied intents: the key's own entry and its settlement."""

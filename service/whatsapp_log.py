@@ -15,11 +15,12 @@ from billing.ports import MessageRecord, Route
 from billing.rates import RateCard
 from billing.whatsapp import InboundMessage, OtherChange, StatusUpdate
 from service.coalesce import Coalescer
+from service.recent import Recent
 from service.docs import from_ms, money_from_doc, to_ms
 
 log = logging.getLogger("saldo.whatsapp")
 ROUTE_CACHE_SECONDS = 5.0  # phone → workspace; PATCH on this instance clears it at once
-RECENT_MESSAGES = 50_000   # wamids whose record this process wrote lately (a hint, ~6 MB)
+RECENT_MESSAGES = 50_000   # wamids whose record this process wrote lately (a hint, ~8 MB)
 
 
 def _ignore_duplicates(exc: BulkWriteError) -> None:
@@ -76,7 +77,7 @@ class MongoWhatsAppLog:
         self._payload_inserts: Coalescer[dict, bool] = Coalescer(self._insert_payloads)
         self._status_writes: Coalescer[list[tuple[str, dict]], set[str]] = Coalescer(
             self._write_statuses)
-        self._recent: dict[str, None] = {}  # insertion-ordered: the oldest is dropped first
+        self._recent: Recent[str, None] = Recent(RECENT_MESSAGES)
         self._message_reads: Coalescer[set[str], list[dict]] = Coalescer(self._read_messages)
 
     # --- raw payloads -------------------------------------------------------------------
@@ -199,7 +200,8 @@ class MongoWhatsAppLog:
                 ordered=False)
             for i in result.upserted_ids:
                 created[rest[i][0]].add(rest[i][1])
-        self._remember(first.keys())
+        for wamid in first:
+            self._recent.add(wamid, None)
         return created
 
     async def _insert_new(self, docs: list[dict]) -> set[str]:
@@ -210,12 +212,6 @@ class MongoWhatsAppLog:
         except BulkWriteError as exc:
             _ignore_duplicates(exc)
             return {docs[e["index"]]["_id"] for e in exc.details["writeErrors"]}
-
-    def _remember(self, wamids) -> None:
-        for wamid in wamids:
-            self._recent[wamid] = None
-        while len(self._recent) > RECENT_MESSAGES:
-            del self._recent[next(iter(self._recent))]
 
     @staticmethod
     def _status_update(workspace_id: str, status: StatusUpdate, now: datetime) -> dict:
