@@ -91,6 +91,11 @@ class WorkspaceCreated(BaseModel):
     api_key: str = Field(description="Shown once; store it now")
 
 
+class WorkspaceKeyOut(BaseModel):
+    api_key: str = Field(description="Shown once; store it now")
+    revoked_keys: int = Field(description="Earlier keys of the workspace that stopped working")
+
+
 class BalanceOut(BaseModel):
     granted: MoneyOut
     purchased: MoneyOut

@@ -1,4 +1,4 @@
-"""Workspaces: create (admin or reseller), read, update."""
+"""Workspaces: create (admin or reseller), read, update, replace the key."""
 from __future__ import annotations
 
 from aiohttp import web
@@ -7,8 +7,10 @@ from billing.money import Money
 from handlers.formatting import money_out
 from service.docs import money_from_doc
 from handlers.http import locale, parse_body, principal, respond, route, services
-from handlers.models import CreateWorkspace, UpdateWorkspace, WorkspaceCreated, WorkspaceOut
-from service.workspaces import create_workspace, load_workspace, require_manager, update_workspace
+from handlers.models import (CreateWorkspace, UpdateWorkspace, WorkspaceCreated, WorkspaceKeyOut,
+                             WorkspaceOut)
+from service.workspaces import (create_workspace, load_workspace, replace_workspace_key,
+                                require_manager, update_workspace)
 
 
 def workspace_out(doc: dict, lang: str) -> WorkspaceOut:
@@ -52,3 +54,15 @@ async def update(request: web.Request) -> web.Response:
     doc = await update_workspace(svc.db, doc, body.model_dump(exclude_none=True), svc.clock.now())
     svc.whatsapp.forget_routes()
     return respond(workspace_out(doc, locale(request)))
+
+
+@route("POST", "/v1/workspaces/{ws}/api-key", "Issue a new key for the workspace and revoke all "
+       "its earlier ones: a lost or leaked key (admin or the workspace's reseller; shown once)",
+       response=WorkspaceKeyOut, status=201)
+async def replace_key(request: web.Request) -> web.Response:
+    who = await principal(request)
+    svc = services(request)
+    doc = await load_workspace(svc.db, who, request.match_info["ws"])
+    require_manager(who)
+    key, revoked = await replace_workspace_key(svc.db, doc["_id"], svc.clock.now())
+    return respond(WorkspaceKeyOut(api_key=key, revoked_keys=revoked), 201)

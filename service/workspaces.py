@@ -45,7 +45,7 @@ async def authenticate(db: AsyncDatabase, admin_token: str, header: str | None) 
     if admin_token and hmac.compare_digest(token.encode(), admin_token.encode()):
         return Principal("admin")
     doc = await db.api_keys.find_one({"_id": hash_key(token)}) if token else None
-    if doc is None or doc.get("revoked") or _tenant_missing(doc):
+    if doc is None or doc.get("revoked_ms") or _tenant_missing(doc):
         raise Unauthorized("Unknown or revoked API key")
     return Principal(doc["role"], doc.get("workspace_id"), doc.get("reseller_id"))
 
@@ -142,6 +142,22 @@ async def create_workspace(db: AsyncDatabase, ledger: MongoLedger, principal: Pr
         {"plan": plan_doc["_id"], "period_start": period.start.isoformat(),
          "period_end": period.end.isoformat()})], now)
     return workspace, key
+
+
+async def replace_workspace_key(db: AsyncDatabase, workspace_id: str,
+                                now: datetime) -> tuple[str, int]:
+    """A new key for the workspace, shown once; every earlier key of the workspace is revoked
+    (a lost or leaked key). Returns (key, how many keys were revoked). The new key is stored
+    first: a crash in between leaves the old keys valid, and the retry revokes them."""
+    key = new_key("sk_ws")
+    await db.api_keys.insert_one({"_id": hash_key(key), "role": "workspace",
+                                  "workspace_id": workspace_id, "created_at": now})
+    # revoked_ms, an int: NX-27017 stores a boolean written by a top-level $set as 1/0
+    revoked = await db.api_keys.update_many(
+        {"workspace_id": workspace_id, "role": "workspace", "_id": {"$nin": [hash_key(key)]},
+         "revoked_ms": {"$exists": False}},
+        {"$set": {"revoked_ms": to_ms(now)}})
+    return key, revoked.modified_count
 
 
 async def update_workspace(db: AsyncDatabase, workspace: dict, changes: dict,
