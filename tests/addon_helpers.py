@@ -53,6 +53,15 @@ async def create_reseller(api: Api, name: str = "Mitra Jaya") -> tuple[str, str]
     return body["reseller"]["id"], body["api_key"]
 
 
+async def reseller_workspace(api: Api, key: str, phone: str) -> tuple[str, str]:
+    """A workspace created by a reseller's key → (workspace id, its key)."""
+    resp = await api.client.post("/v1/workspaces", json={"name": "Toko", "phone_number_ids":
+                                                         [phone]}, headers=api.auth(key))
+    assert resp.status == 201, await resp.text()
+    body = await resp.json()
+    return body["workspace"]["id"], body["api_key"]
+
+
 def addons_url(ws: str, addon_id: str = "") -> str:
     return f"/v1/workspaces/{ws}/subscription/addons" + (f"/{addon_id}" if addon_id else "")
 

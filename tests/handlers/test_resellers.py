@@ -2,16 +2,8 @@
 and the add-ons visible to them; never another reseller's (404, like something missing)."""
 from service.workspaces import hash_key
 from tests.addon_helpers import (ADMIN, addon_body, addons_url, buy, create_addon,
-                                 create_reseller)
+                                 create_reseller, reseller_workspace)
 from tests.helpers import ADMIN_TOKEN, PHONE_A, PHONE_B, PHONE_C, app_services
-
-
-async def reseller_workspace(api, key: str, phone: str) -> tuple[str, str]:
-    resp = await api.client.post("/v1/workspaces", json={"name": "Toko", "phone_number_ids":
-                                                         [phone]}, headers=api.auth(key))
-    assert resp.status == 201, await resp.text()
-    body = await resp.json()
-    return body["workspace"]["id"], body["api_key"]
 
 
 async def workspace_ids(api, key: str) -> list[str]:

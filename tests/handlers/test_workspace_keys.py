@@ -1,7 +1,6 @@
 """A lost or leaked workspace key: the agency (or the workspace's reseller) issues a new one, and
 every earlier key of the workspace stops working at once."""
-from tests.addon_helpers import create_reseller
-from tests.handlers.test_resellers import reseller_workspace
+from tests.addon_helpers import create_reseller, reseller_workspace
 from tests.helpers import ADMIN_TOKEN, PHONE_A, PHONE_B
 
 
