@@ -7,8 +7,9 @@
   still in flight → Conflict `idempotency_in_progress` (409).
 - A request that died in flight holds its lease for LEASE; after that a retry takes the record
   over with the same seed, so the use case resumes with the same ids instead of ordering twice.
-- Records expire after TTL: a TTL index on `expires_at` removes them (where the store supports
-  it), and expiry is also checked on every read.
+- Records expire after TTL, decided here from the injected clock on every read; `purge`
+  (run by the payments sweep) deletes records expired more than a day ago. There is no TTL
+  index: a store's TTL monitor uses the real wall clock, not the service's clock.
 """
 from __future__ import annotations
 
@@ -64,7 +65,7 @@ async def begin(db: AsyncDatabase, rid: str, body_hash: str, now: datetime) -> C
             pass
         doc = await db.idempotency.find_one({"_id": rid})
         if doc is None:
-            continue                      # removed by the TTL monitor meanwhile
+            continue                      # purged meanwhile
         if doc["expires_at"] <= now:      # expired, not yet removed: start over
             if await swap(db.idempotency, {"_id": rid, "expires_at": doc["expires_at"]}, fresh):
                 return Claim(rid, fresh["seed"])
@@ -109,3 +110,10 @@ async def abandon(db: AsyncDatabase, claim: Claim, now: datetime) -> None:
     resumes the same order at once (same ids) instead of waiting or ordering twice."""
     await swap(db.idempotency, {"_id": claim.record_id, "seed": claim.seed, "state": "in_progress"},
                {"lease_until": now})
+
+
+async def purge(db: AsyncDatabase, now: datetime) -> int:
+    """Delete records that expired more than a day before `now` (garbage collection only:
+    `begin` already treats an expired record as absent)."""
+    result = await db.idempotency.delete_many({"expires_at": {"$lt": now - timedelta(days=1)}})
+    return result.deleted_count

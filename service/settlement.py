@@ -21,7 +21,7 @@ from typing import Mapping
 from billing.errors import Unauthorized
 from billing.payments import (FAILURE_FROM, SUCCESS_FROM, PaymentCallback, check_amount,
                               paid_in_time, refund_reason)
-from service import invoices, payments
+from service import idempotency, invoices, payments
 from service.context import Services
 from service.docs import money_from_doc
 from service.events import emit
@@ -176,7 +176,9 @@ async def sweep(svc: Services, *, everything: bool = False) -> dict:
     settled = 0
     for doc in [d async for d in svc.db.invoices.find(unsettled).limit(SWEEP_BATCH)]:
         settled += await _guard(settle_invoice(svc, doc), doc["_id"])
-    return {"expired": expired, "payments_redriven": redriven, "invoices_settled": settled}
+    purged = await idempotency.purge(svc.db, now)
+    return {"expired": expired, "payments_redriven": redriven, "invoices_settled": settled,
+            "idempotency_keys_purged": purged}
 
 
 async def _guard(work, object_id: str) -> int:

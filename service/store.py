@@ -33,8 +33,15 @@ INDEXES: dict[str, list[tuple[list, dict]]] = {
     "addon_orders": [([("workspace_id", ASCENDING), ("period_start", ASCENDING)], {})],
     "resellers": [([("created_at", ASCENDING)], {})],
     "events": [([("created_at", ASCENDING)], {}), ([("object_id", ASCENDING)], {})],
-    "idempotency": [([("expires_at", ASCENDING)], {"expireAfterSeconds": 0})],
+    # No TTL index: expiry is decided in code from the injected clock (service.idempotency), and
+    # expired records are purged by the payments sweep. NX-27017 applies TTL indexes on read
+    # against the real wall clock, which a test's clock need not agree with.
+    "idempotency": [([("expires_at", ASCENDING)], {})],
 }
+
+# Indexes an earlier version created and this one must not keep: (collection, index name).
+# `expires_at_1` on `idempotency` was a TTL index; it is re-created without expiry.
+DROPPED = [("idempotency", "expires_at_1")]
 
 
 # The WhatsApp webhook log: raw payloads, per-wamid message records, inbound and unrouted events.
@@ -51,8 +58,17 @@ def connect(uri: str) -> AsyncMongoClient:
 async def ensure_indexes(db: AsyncDatabase, *, whatsapp_log: bool | None = None) -> None:
     """Create the indexes of every collection; with `whatsapp_log` True or False, only those
     of the WhatsApp log or only those of the rest."""
+    if whatsapp_log is not True:
+        await _drop_ttl_leftovers(db)
     for collection, specs in INDEXES.items():
         if whatsapp_log is not None and (collection in WHATSAPP_LOG) != whatsapp_log:
             continue
         for keys, options in specs:
             await db[collection].create_index(keys, **options)
+
+
+async def _drop_ttl_leftovers(db: AsyncDatabase) -> None:
+    for collection, name in DROPPED:
+        info = await db[collection].index_information()
+        if "expireAfterSeconds" in info.get(name, {}):
+            await db[collection].drop_index(name)

@@ -118,6 +118,22 @@ async def test_a_key_is_forgotten_after_24_hours(api):
     assert await topup_count(api, ws) == 2
 
 
+async def test_expired_keys_are_purged_by_the_sweep_on_the_service_clock(api):
+    """Expiry follows the injected clock, whatever the machine's date (issue 9 item 1): a key
+    is kept until a day after it expired on the service's clock, then the sweep deletes it."""
+    from service import settlement
+    ws, key = await api.create_workspace([PHONE_A])
+    await order_topup(api, ws, key, "conversation", 50_000, headers=KEY)
+    svc = app_services(api)
+    stored = lambda: svc.db.idempotency.count_documents({})  # noqa: E731
+    api.clock.advance(timedelta(hours=47))
+    await settlement.sweep(svc)
+    assert await stored() == 1
+    api.clock.advance(timedelta(hours=2))
+    assert (await settlement.sweep(svc))["idempotency_keys_purged"] == 1
+    assert await stored() == 0
+
+
 async def test_a_refused_request_does_not_hold_the_key(api):
     ws, key = await api.create_workspace([PHONE_A])
     resp = await order_topup(api, ws, key, "conversation", 5, headers=KEY)
