@@ -144,7 +144,8 @@ async def change_plan(svc: Services, workspace: dict, plan_id: str, unit: str,
         if q.timing == "end_of_term":
             await _refuse_if_next_paid(svc, doc, target.unit)
         order = invoice = payment = None
-        if q.total.amount > 0:
+        if q.total.amount > 0 and target.paid:  # a free plan never waits for a payment: its
+            # add-ons get their own renewal invoice from the billing run (addon_renewals)
             spec = orders.OrderSpec(doc["_id"], state.current_choice(doc, plans), target,
                                     q.covers, q.timing, q.invoice_type, q.lines[0].amount,
                                     q.lines[0].description if q.timing == "immediate" else "",
@@ -163,7 +164,8 @@ async def change_plan(svc: Services, workspace: dict, plan_id: str, unit: str,
 
 async def cancel_subscription(svc: Services, workspace: dict, now: datetime,
                               seed: str) -> Placed:
-    """Keep the paid period; switch to Free at its end (undo: delete the scheduled change)."""
+    """Keep the paid period; switch to Free at its end (undo: delete the scheduled change).
+    Add-ons that carry over to Free get an invoice of their own (service/addon_renewals.py)."""
     return await change_plan(svc, workspace, FREE_PLAN, "monthly", [], now, seed, "cancel")
 
 
