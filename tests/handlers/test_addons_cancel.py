@@ -1,6 +1,11 @@
 """Cancelling a paid plan that holds add-ons (issue 9 item 6): the switch to Free at the period
 end never depends on a payment; the add-ons that carry over to Free are billed on an invoice
 of their own, and dropped at the switch if it stays unpaid."""
+from billing.money import Money
+from billing.subscriptions import Choice
+from service import subscription_orders as orders
+from service import subscription_state
+from service.plans import load_plans
 from tests.addon_helpers import addon_body, buy_and_pay, create_addon, held
 from tests.helpers import PHONE_A, app_services, assert_reconciled, press_pay
 from tests.subscription_helpers import granted, invoices, post, run_due, subscription, wib
@@ -79,3 +84,25 @@ async def test_a_downgrade_to_free_with_addons_does_not_wait_for_a_payment(api):
     await run_due(api, DEC_21)
     sub = await subscription(api, ws, key)
     assert (sub["plan"], sub["addons"]) == ("free", [])
+
+
+async def test_a_cancel_waiting_on_a_plan_invoice_from_before_the_fix_still_happens(api):
+    ws, key = await api.create_workspace([PHONE_A], plan="growth")
+    svc = app_services(api)
+    await cancel(api, ws, key)
+    doc = await subscription_state.load(svc, ws)
+    plans = await load_plans(svc.db)
+    free = Choice(plans["free"], "monthly")
+    spec = orders.OrderSpec(ws, subscription_state.current_choice(doc, plans), free,
+                            subscription_state.next_period_for(doc, "monthly", svc.settings.tz),
+                            "end_of_term", "plan_change", Money.idr(0))   # "Paket Free"
+    order, invoice, _ = await orders.issue(svc, await svc.db.workspaces.find_one({"_id": ws}),
+                                           spec, api.clock.now())
+    doc = await subscription_state.load(svc, ws)
+    assert await subscription_state.save(svc, doc, {"scheduled_change": {
+        **doc["scheduled_change"], "order_id": order["_id"],
+        "invoice_code": invoice["code"]}}, api.clock.now())
+    await run_due(api, DAY_AFTER)                          # that invoice expired unpaid
+    assert (await subscription(api, ws, key))["scheduled_change"]["kind"] == "cancel"
+    await run_due(api, DEC_21)
+    assert (await subscription(api, ws, key))["plan"] == "free"
