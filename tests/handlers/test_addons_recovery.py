@@ -7,7 +7,8 @@ from dataclasses import replace
 
 import pytest
 
-from service import addon_orders
+from service import addon_orders, addon_renewals
+from service.billing_run import run_pass
 from service.orders import ORDER_KINDS, settle_invoice
 from tests.addon_helpers import (EXTRA_USER, WA_CONV, addon_body, bought, buy_and_pay,
                                  create_addon, held)
@@ -106,3 +107,23 @@ async def test_an_addon_renewal_whose_invoice_was_not_placed_is_invoiced_by_the_
     await run_due(api, wib(2026, 12, 21, 10))
     assert (await held(api, ws, key))[user["id"]]["quantity"] == 1
     await assert_reconciled(api)
+
+
+async def test_concurrent_redrives_of_a_stuck_addon_renewal_place_one_invoice(api, monkeypatch):
+    ws, key = await api.create_workspace([PHONE_A])
+    user = await create_addon(api, EXTRA_USER)
+    await buy_and_pay(api, ws, key, user["id"])
+    with monkeypatch.context() as failing:
+        await _fail_placing(api, failing, "crash")
+        await run_due(api, LEAD)
+    svc = app_services(api)
+    workspace = await svc.db.workspaces.find_one({"_id": ws})
+    start = wib(2026, 12, 21, 10)
+    api.clock.set(wib(2026, 12, 18, 11))
+    await asyncio.gather(*(addon_renewals.redrive(svc, workspace, start, "monthly",
+                                                  api.clock.now()) for _ in range(4)),
+                         *(run_pass(svc, api.clock.now(), f"worker-{i}") for i in range(2)))
+    assert [(i["type"], i["amount"]["amount"]) for i in await invoices(api, ws, key,
+                                                                        status="pending")] == [
+        ("addon", 49_000)]
+    assert len([p async for p in svc.db.payments.find({"status": "pending"})]) == 1
