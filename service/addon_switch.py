@@ -22,8 +22,8 @@ from billing.addon_orders import (AddonCharge, Removal, change_charge, next_quan
                                   purchase_charge, removal_reason, stop_credit)
 from billing.addons import (AddonTerms, Holding, check_buyable, check_combination,
                             check_quantity, effective_limits)
-from billing.plans import PlanTerms
 from billing.errors import NotFound, ValidationFailed
+from billing.plans import PlanTerms
 from billing.subscriptions import Choice
 from service import subscription_state as state
 from service.addon_holdings import (credit_doc, emit_change, held_terms, holdings_doc,
