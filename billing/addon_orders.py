@@ -41,11 +41,18 @@ class AddonCharge:
     units: int
 
 
+# Why a held add-on is removed: at a switch, the new plan does not allow it (`not_applicable`),
+# it is not sold in the new period unit (`period_not_available`) or it left the catalog
+# (`not_in_catalog`); at a boundary, it was stopped (`stopped`) or its renewal not paid (`unpaid`).
+REMOVAL_REASONS = ("not_applicable", "period_not_available", "not_in_catalog", "stopped",
+                   "unpaid")
+
+
 @dataclass(frozen=True)
 class Removal:
     addon_id: str
     quantity: int
-    reason: str                  # not_applicable | stopped | unpaid
+    reason: str                  # see REMOVAL_REASONS
 
 
 @dataclass(frozen=True)
@@ -110,10 +117,16 @@ def renewal_charge(addon: AddonTerms, unit: str, wanted: int, ordered: int, peri
                        Money.zero(amount.currency), wanted - ordered)
 
 
-def allowed_on(addon: AddonTerms | None, plan_id: str, unit: str) -> bool:
-    """May a subscription on (plan_id, unit) keep the add-on? (Its status does not matter.)"""
-    return addon is not None and addon.applies_to(plan_id) and (
-        not addon.recurring or addon.sold_in(unit))
+def removal_reason(addon: AddonTerms | None, plan_id: str, unit: str) -> str | None:
+    """Why a subscription on (plan_id, unit) may not keep the add-on; None if it may. (Its
+    status does not matter.)"""
+    if addon is None:
+        return "not_in_catalog"
+    if not addon.applies_to(plan_id):
+        return "not_applicable"
+    if addon.recurring and not addon.sold_in(unit):
+        return "period_not_available"
+    return None
 
 
 def next_quantities(holdings: Mapping[str, Holding], scheduled: Mapping[str, int] | None,
@@ -127,9 +140,10 @@ def next_quantities(holdings: Mapping[str, Holding], scheduled: Mapping[str, int
     removed: list[Removal] = []
     for addon_id, quantity in sorted(wanted.items()):
         held = holdings.get(addon_id)
-        if not allowed_on(catalog.get(addon_id), plan_id, unit):
+        reason = removal_reason(catalog.get(addon_id), plan_id, unit)
+        if reason:
             if held:
-                removed.append(Removal(addon_id, held.quantity, "not_applicable"))
+                removed.append(Removal(addon_id, held.quantity, reason))
         elif quantity > 0:
             keep[addon_id] = quantity
     return keep, removed

@@ -5,6 +5,7 @@ A limit of -1 means unlimited. Free (`FREE_PLAN`) costs nothing and is the fallb
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from billing.errors import ValidationFailed
@@ -82,9 +83,17 @@ class LimitShrink:
 
 def shrinking_limits(current: PlanTerms, target: PlanTerms,
                      used: dict[str, int]) -> list[LimitShrink]:
-    """The limits that get smaller going from `current` to `target`, with current usage."""
-    return [LimitShrink(k, used.get(k, 0), current.limit(k), target.limit(k))
-            for k in LIMIT_KEYS if _bigger(current.limit(k), target.limit(k))]
+    """The plan limits that get smaller going from `current` to `target`, with current usage."""
+    return limits_shrinking({k: current.limit(k) for k in LIMIT_KEYS},
+                            {k: target.limit(k) for k in LIMIT_KEYS}, used)
+
+
+def limits_shrinking(before: Mapping[str, int], after: Mapping[str, int],
+                     used: Mapping[str, int]) -> list[LimitShrink]:
+    """The limits that get smaller from `before` to `after` (missing = unlimited): a change's
+    notice compares the effective limits (plan plus add-ons, billing.addons.effective_limits)."""
+    return [LimitShrink(k, used.get(k, 0), before.get(k, UNLIMITED), after.get(k, UNLIMITED))
+            for k in LIMIT_KEYS if _bigger(before.get(k, UNLIMITED), after.get(k, UNLIMITED))]
 
 
 def validate_plan(plan: PlanTerms) -> None:

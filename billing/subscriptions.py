@@ -17,6 +17,7 @@ The run, per subscription (`next_step`), with `end` = end of the current period:
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, tzinfo
 from typing import Literal, Union
@@ -24,7 +25,7 @@ from typing import Literal, Union
 from billing.errors import Conflict
 from billing.money import Money
 from billing.periods import Period, days_in, next_period
-from billing.plans import FREE_PLAN, LimitShrink, PlanTerms, shrinking_limits
+from billing.plans import FREE_PLAN, LimitShrink, PlanTerms, limits_shrinking
 from billing.proration import days_remaining, upgrade_difference
 
 Timing = Literal["end_of_term", "immediate"]
@@ -115,14 +116,17 @@ class Quote:
 
 def quote_change(current: Choice, target: Choice, period: Period, anchor_day: int,
                  rules: tuple[PolicyRule, ...] | list[PolicyRule], used: dict[str, int],
-                 now: datetime, tz: tzinfo) -> Quote:
-    """What changing from `current` (in `period`) to `target` costs and when it applies."""
+                 now: datetime, tz: tzinfo,
+                 limits: tuple[Mapping[str, int], Mapping[str, int]] | None = None) -> Quote:
+    """What changing from `current` (in `period`) to `target` costs and when it applies.
+    `limits`: the effective limits now and after the change (default: the plans' own)."""
     direction = change_direction(current, target)
     if direction == "same":
         raise Conflict(f"Already on {target.plan.id} ({target.unit}); to undo a scheduled "
                        "change, delete it", code="plan_unchanged", field="plan")
     timing = decide_timing(rules, current, target)
-    shrinking = shrinking_limits(current.plan, target.plan, used)
+    before, after = limits or (current.plan.limits, target.plan.limits)
+    shrinking = limits_shrinking(before, after, used)
     kind = invoice_type(current, target)
     if timing == "immediate":
         amount = upgrade_difference(current.plan.price(current.unit),

@@ -151,14 +151,16 @@ class QuoteLineOut(BaseModel):
 class RemovedAddonOut(BaseModel):
     addon_id: str
     quantity: int
-    reason: str
+    reason: str = Field(description="not_applicable (the plan), period_not_available (the "
+                                    "period unit) or not_in_catalog")
 
 
 class ShrinkingLimitOut(BaseModel):
     limit: str
     used: int
-    current_maximum: int
-    new_maximum: int
+    current_maximum: int = Field(description="Effective now: the plan's with the add-ons held")
+    new_maximum: int = Field(description="Effective after the change: the new plan's with the "
+                                         "add-ons that stay; -1 = unlimited")
     exceeded: bool
 
 

@@ -84,6 +84,13 @@ async def issue(svc: Services, workspace: dict, doc: dict,
         await svc.db.addon_orders.insert_one(doc)
     except DuplicateKeyError:
         doc = await svc.db.addon_orders.find_one({"_id": doc["_id"]})
+    return await place(svc, workspace, doc, now)
+
+
+async def place(svc: Services, workspace: dict, doc: dict,
+                now: datetime) -> tuple[dict, dict | None, dict | None]:
+    """Place the invoice of a stored order (idempotent by its seed): also how the billing run
+    re-drives a renewal order left `new` because placing failed (no provider, a crash)."""
     if money_from_doc(doc["amount"]).is_zero():
         await svc.db.addon_orders.update_one({"_id": doc["_id"], "status": "new"},
                                              {"$set": {"status": "paid"}})

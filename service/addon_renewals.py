@@ -6,6 +6,8 @@
 * Whatever no next-period order covers yet (add-ons in another currency, add-ons on a free plan,
   add-ons bought or increased after the plan invoice was issued) gets an add-on renewal invoice
   of its own, one per currency, from the same lead time on (`issue_due`, called by the run).
+  A renewal order whose invoice could not be placed (no provider, a crash) stays `new`, counts
+  as coverage for nothing, and is placed again by the next pass (`redrive`).
 * At the boundary (`rollover_changes`, inside the run's versioned roll-over) each recurring
   add-on keeps min(wanted, paid for the new period) units; unpaid ones are removed and their
   open renewal invoices cancelled; add-ons the new plan or period does not allow are removed at
@@ -46,8 +48,9 @@ def _scheduled(doc: dict, plans: dict[str, PlanTerms]) -> tuple[Choice, dict | N
 async def coverage(svc: Services, workspace_id: str, start: datetime, target: Choice,
                    paid_only: bool, plan_orders: bool = True) -> Counter:
     """Units per add-on on the orders for the period starting at `start` on `target`: paid
-    ones, or every one not closed."""
-    statuses = ("paid",) if paid_only else ("new", "pending", "paid")
+    ones, or every one with an invoice. A `new` order never got its invoice (placing failed or
+    its issuer died): it covers nothing until `redrive` places it."""
+    statuses = ("paid",) if paid_only else ("pending", "paid")
     units: Counter = Counter()
     orders = await sorders.orders_for(svc, workspace_id, start) if plan_orders else []
     for order in orders:
@@ -114,15 +117,15 @@ async def issue_due(svc: Services, doc: dict, plans: dict[str, PlanTerms], now: 
     issue_from = doc["current_period_end"] - svc.settings.renewal_lead
     if now < issue_from:
         return min(until, issue_from)
-    wanted, terms = await _wanted(svc, doc, target, scheduled)
+    workspace = await svc.db.workspaces.find_one({"_id": doc["_id"]})
     covers = state.next_period_for(doc, target.unit, svc.settings.tz)
+    await redrive(svc, workspace, covers.start, target.unit, now)
+    wanted, terms = await _wanted(svc, doc, target, scheduled)
     live = await coverage(svc, doc["_id"], covers.start, target, paid_only=False)
     by_currency: dict[str, list[dict]] = defaultdict(list)
     for charge, addon in _charges(wanted, live, terms, target, covers, holdings_of(doc)):
         by_currency[addon.currency].append(aorders.line_doc(charge, addon))
-    if by_currency:
-        workspace = await svc.db.workspaces.find_one({"_id": doc["_id"]})
-        earlier = await aorders.renewals_for(svc, doc["_id"], covers.start)
+    earlier = await aorders.renewals_for(svc, doc["_id"], covers.start) if by_currency else []
     for currency, lines in sorted(by_currency.items()):
         n = sum(1 for o in earlier if o["lines"][0]["amount"]["currency"] == currency)
         order_id = f"addon_renewal:{doc['_id']}:{covers.start.isoformat()}:{currency}:{n}"
@@ -130,6 +133,21 @@ async def issue_due(svc: Services, doc: dict, plans: dict[str, PlanTerms], now: 
                                   covers.end, lines, new_seed(now), now)
         await aorders.issue(svc, workspace, order, now)
     return until
+
+
+async def redrive(svc: Services, workspace: dict, start: datetime, unit: str,
+                  now: datetime) -> None:
+    """Place the invoices of the renewal orders for the period starting at `start` that were
+    left `new` (as the run re-drives plan orders): same order, same seed, so nothing is
+    invoiced twice. A failure raises: the pass logs it and the next pass tries again. A `new`
+    order for another period unit is moot: cancelled."""
+    for order in await aorders.renewals_for(svc, workspace["_id"], start):
+        if order["status"] != "new":
+            continue
+        if order["unit"] == unit:
+            await aorders.place(svc, workspace, order, now)
+        else:
+            await aorders.cancel(svc, order, now)
 
 
 async def rollover_changes(svc: Services, doc: dict, step: Rollover,

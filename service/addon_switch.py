@@ -18,11 +18,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from billing.addon_orders import (AddonCharge, Removal, allowed_on, change_charge,
-                                  next_quantities, purchase_charge, stop_credit)
+from billing.addon_orders import (AddonCharge, Removal, change_charge, next_quantities,
+                                  purchase_charge, removal_reason, stop_credit)
 from billing.addons import (AddonTerms, Holding, check_buyable, check_combination,
-                            check_quantity)
+                            check_quantity, effective_limits)
 from billing.errors import NotFound, ValidationFailed
+from billing.plans import PlanTerms
 from billing.subscriptions import Choice
 from service import subscription_state as state
 from service.addon_holdings import (credit_doc, emit_change, held_terms, holdings_doc,
@@ -46,11 +47,13 @@ async def check_requested(svc: Services, workspace: dict, doc: dict, target: Cho
         except NotFound:           # unknown or hidden alike: never reveal
             raise ValidationFailed(f"Unknown add-on {addon_id!r}", code="addon_not_found",
                                    field=f"{field}.addon_id") from None
+        reason = removal_reason(addon, target.plan.id, target.unit)
         if addon_id not in holdings:
             check_buyable(addon, target.plan.id, target.unit, f"{field}.addon_id")
-        elif not allowed_on(addon, target.plan.id, target.unit):
-            raise ValidationFailed(f"Add-on {addon.name!r} is not available on that plan",
-                                   code="addon_not_applicable", field=f"{field}.addon_id")
+        elif reason:            # addon_not_applicable | addon_period_not_available
+            raise ValidationFailed(f"Add-on {addon.name!r} is not available on "
+                                   f"{target.plan.id} ({target.unit})", code=f"addon_{reason}",
+                                   field=f"{field}.addon_id")
         if not addon.recurring:
             raise ValidationFailed("One-time add-ons are bought on their own",
                                    code="addon_one_time", field=f"{field}.addon_id")
@@ -65,11 +68,17 @@ async def check_requested(svc: Services, workspace: dict, doc: dict, target: Cho
     return wanted
 
 
-async def removed_at_switch(svc: Services, doc: dict, target: Choice,
-                            wanted: dict[str, int]) -> list[Removal]:
-    _, removed = next_quantities(holdings_of(doc), wanted, await held_terms(svc, doc, wanted),
-                                 target.plan.id, target.unit)
-    return removed
+async def at_switch(svc: Services, doc: dict, current: PlanTerms, target: Choice,
+                    wanted: dict[str, int]
+                    ) -> tuple[list[Removal], tuple[dict[str, int], dict[str, int]]]:
+    """The held add-ons removed at the switch to `target` (each with its reason), and the
+    effective limits (plan plus add-ons) now and after the switch, with the add-ons that stay."""
+    holdings, held = holdings_of(doc), await held_terms(svc, doc, wanted)
+    keep, removed = next_quantities(holdings, wanted, held, target.plan.id, target.unit)
+    before = effective_limits(current.limits, [(held[a], h.quantity)
+                                               for a, h in holdings.items() if a in held])
+    after = effective_limits(target.plan.limits, [(held[a], q) for a, q in keep.items()])
+    return removed, (before, after)
 
 
 async def immediate_charges(svc: Services, doc: dict, wanted: dict[str, int], currency: str,
@@ -99,8 +108,8 @@ async def immediate_switch(svc: Services, doc: dict, order: dict,
     if not holdings and not wanted:
         return {}, []
     held = await held_terms(svc, doc, wanted)
-    removed = [Removal(a, h.quantity, "not_applicable") for a, h in sorted(holdings.items())
-               if not allowed_on(held.get(a), order["plan"], order["period"])]
+    removed = [Removal(a, h.quantity, reason) for a, h in sorted(holdings.items())
+               if (reason := removal_reason(held.get(a), order["plan"], order["period"]))]
     new = {a: h for a, h in holdings.items() if a not in {r.addon_id for r in removed}}
     for line in order.get("addons") or []:
         new[line["addon_id"]] = Holding(line["addon_id"], line["quantity"])

@@ -179,9 +179,14 @@ class SubscriptionOrders:
         await state.poke(svc, order["workspace_id"], now)
 
     async def close(self, svc: Services, invoice: dict, now: datetime) -> None:
+        """An unpaid order drops the change that waited for it; a switch to a plan that costs
+        nothing (a cancel) never waits for one (orders placed before issue 9 item 6 did)."""
         order_id = invoice["order"]["order_id"]
         await svc.db.subscription_orders.update_one(
             {"_id": order_id, "status": {"$in": list(OPEN)}}, {"$set": {"status": "closed"}})
+        order = await svc.db.subscription_orders.find_one({"_id": order_id})
+        if order and order["timing"] == "end_of_term" and Money(**order["amount"]).is_zero():
+            return
         await svc.db.subscriptions.update_one(
             {"_id": invoice["workspace_id"], "scheduled_change.order_id": order_id},
             {"$set": {"scheduled_change": None, "due": {"at": now},

@@ -95,16 +95,15 @@ async def _target(svc: Services, workspace: dict, plan_id: str, unit: str,
 async def _quote(svc: Services, doc: dict, plans: dict[str, PlanTerms], target: Choice,
                  wanted: dict[str, int], now: datetime) -> tuple[Quote, tuple[dict, ...]]:
     """The plan quote with its add-on lines, and those lines as order lines."""
-    period = state.period_of(doc)
+    period, current = state.period_of(doc), state.current_choice(doc, plans)
     used = await usage_of(svc, doc["_id"], period)
-    q = quote_change(state.current_choice(doc, plans), target, period,
-                     state.anchor_day(doc, svc.settings.tz), await load_policy(svc.db),
-                     used, now, svc.settings.tz)
+    removed, limits = await addon_switch.at_switch(svc, doc, current.plan, target, wanted)
+    q = quote_change(current, target, period, state.anchor_day(doc, svc.settings.tz),
+                     await load_policy(svc.db), used, now, svc.settings.tz, limits)
     if q.timing == "immediate":
         pairs = await addon_switch.immediate_charges(svc, doc, wanted, q.total.currency, now)
     else:
         pairs = await addon_renewals.plan_order_charges(svc, doc, target, wanted, q.covers)
-    removed = await addon_switch.removed_at_switch(svc, doc, target, wanted)
     return (with_addons(q, [c for c, _ in pairs], removed),
             tuple(addon_orders.line_doc(c, a) for c, a in pairs))
 
@@ -145,7 +144,8 @@ async def change_plan(svc: Services, workspace: dict, plan_id: str, unit: str,
         if q.timing == "end_of_term":
             await _refuse_if_next_paid(svc, doc, target.unit)
         order = invoice = payment = None
-        if q.total.amount > 0:
+        if q.total.amount > 0 and target.paid:  # a free plan never waits for a payment: its
+            # add-ons get their own renewal invoice from the billing run (addon_renewals)
             spec = orders.OrderSpec(doc["_id"], state.current_choice(doc, plans), target,
                                     q.covers, q.timing, q.invoice_type, q.lines[0].amount,
                                     q.lines[0].description if q.timing == "immediate" else "",
@@ -164,7 +164,8 @@ async def change_plan(svc: Services, workspace: dict, plan_id: str, unit: str,
 
 async def cancel_subscription(svc: Services, workspace: dict, now: datetime,
                               seed: str) -> Placed:
-    """Keep the paid period; switch to Free at its end (undo: delete the scheduled change)."""
+    """Keep the paid period; switch to Free at its end (undo: delete the scheduled change).
+    Add-ons that carry over to Free get an invoice of their own (service/addon_renewals.py)."""
     return await change_plan(svc, workspace, FREE_PLAN, "monthly", [], now, seed, "cancel")
 
 

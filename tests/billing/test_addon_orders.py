@@ -119,8 +119,8 @@ def test_next_quantities_carry_over_and_remove_what_the_plan_does_not_allow():
     wanted, removed = next_quantities(holdings, {"ad_any": 6}, catalog, "pro", "monthly")
     assert wanted == {"ad_any": 6}
     assert removed == [Removal("ad_g", 2, "not_applicable"),
-                       Removal("ad_gone", 1, "not_applicable"),
-                       Removal("ad_y", 1, "not_applicable")]
+                       Removal("ad_gone", 1, "not_in_catalog"),
+                       Removal("ad_y", 1, "period_not_available")]
 
 
 def test_roll_keeps_what_is_paid_and_reports_the_rest():

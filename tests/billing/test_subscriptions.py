@@ -134,6 +134,15 @@ def test_free_plan_must_cost_nothing():
     validate_plan(GROWTH)
 
 
+def test_the_notice_compares_the_effective_limits_when_they_are_given():
+    effective = ({"users": 29, "contacts": 1500, "broadcast_quota": -1},
+                 {"users": 7, "contacts": 500, "broadcast_quota": -1})
+    q = quote_change(Choice(PRO, "monthly"), Choice(GROWTH, "monthly"), APRIL, 1, (),
+                     {"users": 9}, wib(2026, 4, 10), WIB, effective)
+    assert [(s.key, s.used, s.current_max, s.new_max, s.exceeded) for s in q.shrinking] == [
+        ("users", 9, 29, 7, True), ("contacts", 0, 1500, 500, False)]
+
+
 def test_unlimited_limits_never_shrink_into_smaller_ones_unnoticed():
     assert shrinking_limits(PRO, GROWTH, {})[0].key == "users"
     assert [s.key for s in shrinking_limits(GROWTH, PRO, {})] == []

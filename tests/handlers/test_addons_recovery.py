@@ -1,13 +1,24 @@
 """Add-on fulfilment is idempotent and crash-safe: re-driven fulfilment applies nothing twice,
-a credit a crash left in the subscription is posted by the billing run once, and a purchase
-paid after its period ended is not applied."""
+a credit a crash left in the subscription is posted by the billing run once, a purchase
+paid after its period ended is not applied, and an add-on renewal whose invoice could not be
+placed is re-driven by the next pass (issue 9 item 7)."""
 import asyncio
+from dataclasses import replace
 
+import pytest
+
+from service import addon_orders, addon_renewals
+from service.billing_run import run_pass
 from service.orders import ORDER_KINDS, settle_invoice
 from tests.addon_helpers import (EXTRA_USER, WA_CONV, addon_body, bought, buy_and_pay,
                                  create_addon, held)
 from tests.helpers import PHONE_A, app_services, assert_reconciled, press_pay
-from tests.subscription_helpers import run_due, wib
+from tests.subscription_helpers import invoices, run_due, wib
+
+
+async def pay_invoice(api, code: str) -> None:
+    payment = await app_services(api).db.payments.find_one({"invoice_code": code})
+    assert (await press_pay(api, payment["_id"])).status == 200
 
 
 async def paid_invoice(api, code: str) -> dict:
@@ -58,3 +69,61 @@ async def test_a_recurring_purchase_paid_after_its_period_ended_is_not_applied(a
     order = await app_services(api).db.addon_orders.find_one(
         {"invoice_code": placed["invoice"]["code"]})
     assert (order["status"], order["outcome"]) == ("paid", "not_applied")
+
+
+LEAD = wib(2026, 12, 18, 10)
+
+
+async def _fail_placing(api, monkeypatch, how: str) -> None:
+    """The next add-on invoice cannot be placed: no payment provider, or a crash."""
+    svc = app_services(api)
+    if how == "provider_missing":
+        monkeypatch.setattr(svc, "settings", replace(svc.settings, payment_provider="none"))
+        return
+
+    async def crash(*args, **kwargs):
+        raise RuntimeError("killed while placing the invoice")
+    monkeypatch.setattr(addon_orders, "place_order", crash)
+
+
+@pytest.mark.parametrize("how", ["provider_missing", "crash"])
+async def test_an_addon_renewal_whose_invoice_was_not_placed_is_invoiced_by_the_next_pass(
+        api, monkeypatch, how):
+    ws, key = await api.create_workspace([PHONE_A])
+    user = await create_addon(api, EXTRA_USER)
+    await buy_and_pay(api, ws, key, user["id"])
+    with monkeypatch.context() as failing:
+        await _fail_placing(api, failing, how)
+        assert (await run_due(api, LEAD))["errors"] == 1
+    db = app_services(api).db
+    [order] = [o async for o in db.addon_orders.find({"action": "renewal"})]
+    assert (order["status"], order["invoice_id"]) == ("new", None)
+    await run_due(api, wib(2026, 12, 18, 11))              # the next pass re-drives it
+    [own] = await invoices(api, ws, key, status="pending")
+    assert (own["type"], own["amount"]["amount"]) == ("addon", 49_000)
+    assert [o["_id"] async for o in db.addon_orders.find({"action": "renewal"})] == [
+        order["_id"]]
+    await pay_invoice(api, own["code"])
+    await run_due(api, wib(2026, 12, 21, 10))
+    assert (await held(api, ws, key))[user["id"]]["quantity"] == 1
+    await assert_reconciled(api)
+
+
+async def test_concurrent_redrives_of_a_stuck_addon_renewal_place_one_invoice(api, monkeypatch):
+    ws, key = await api.create_workspace([PHONE_A])
+    user = await create_addon(api, EXTRA_USER)
+    await buy_and_pay(api, ws, key, user["id"])
+    with monkeypatch.context() as failing:
+        await _fail_placing(api, failing, "crash")
+        await run_due(api, LEAD)
+    svc = app_services(api)
+    workspace = await svc.db.workspaces.find_one({"_id": ws})
+    start = wib(2026, 12, 21, 10)
+    api.clock.set(wib(2026, 12, 18, 11))
+    await asyncio.gather(*(addon_renewals.redrive(svc, workspace, start, "monthly",
+                                                  api.clock.now()) for _ in range(4)),
+                         *(run_pass(svc, api.clock.now(), f"worker-{i}") for i in range(2)))
+    assert [(i["type"], i["amount"]["amount"]) for i in await invoices(api, ws, key,
+                                                                        status="pending")] == [
+        ("addon", 49_000)]
+    assert len([p async for p in svc.db.payments.find({"status": "pending"})]) == 1
