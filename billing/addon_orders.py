@@ -16,12 +16,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import datetime, tzinfo
 
 from billing.addons import AddonTerms, Holding
 from billing.invoices import Text
 from billing.money import Money
-from billing.periods import Period
+from billing.periods import Period, local_dates
 from billing.proration import prorate
 from billing.subscriptions import Quote, QuoteLine
 
@@ -56,9 +56,9 @@ class Rolled:
 
 
 def describe(addon: AddonTerms, quantity: int, unit: str | None, period: Period | None = None,
-             note: str = "") -> Text:
-    dates = f" {period.start.date().isoformat()} – {period.end.date().isoformat()}" \
-        if period else ""
+             tz: tzinfo | None = None, note: str = "") -> Text:
+    """The line's text; a period is printed as calendar dates in `tz` (SALDO_TIMEZONE)."""
+    dates = f" {local_dates(period, tz)}" if period and tz else ""
     unit_id, unit_en = UNIT_TEXT[unit] if unit and addon.recurring else ("sekali", "one-time")
     extra = f", {note}" if note else ""
     return Text(f"Add-on {addon.display_name} × {quantity} ({unit_id}){dates}{extra}",
@@ -73,23 +73,23 @@ def line_parts(amount: Money, quantity: int) -> tuple[int, Money]:
 
 
 def purchase_charge(addon: AddonTerms, unit: str, quantity: int, period: Period,
-                    now: datetime) -> AddonCharge:
+                    now: datetime, tz: tzinfo) -> AddonCharge:
     """A new add-on: recurring → prorated to the period end; one-time → full price."""
     if not addon.recurring:
         return AddonCharge(addon.id, describe(addon, quantity, None), quantity, quantity,
                            addon.price(unit, quantity), quantity)
     amount = prorate(addon.price(unit, quantity), period, now)
-    return AddonCharge(addon.id, describe(addon, quantity, unit, Period(now, period.end)),
+    return AddonCharge(addon.id, describe(addon, quantity, unit, Period(now, period.end), tz),
                        quantity, quantity, amount, quantity)
 
 
 def change_charge(addon: AddonTerms, unit: str, old: int, new: int, period: Period,
-                  now: datetime) -> AddonCharge:
+                  now: datetime, tz: tzinfo) -> AddonCharge:
     """Quantity `old` → `new` for the rest of the period: positive = to pay, negative = credit."""
     delta = addon.price(unit, new) - addon.price(unit, old)
     amount = prorate(delta, period, now)
     note = f"{old} → {new}"
-    return AddonCharge(addon.id, describe(addon, new, unit, Period(now, period.end), note),
+    return AddonCharge(addon.id, describe(addon, new, unit, Period(now, period.end), tz, note),
                        new, new - old, amount, max(0, new - old))
 
 
@@ -100,12 +100,12 @@ def stop_credit(addon: AddonTerms, unit: str, quantity: int, period: Period,
 
 
 def renewal_charge(addon: AddonTerms, unit: str, wanted: int, ordered: int, period: Period,
-                   current: int) -> AddonCharge:
+                   current: int, tz: tzinfo) -> AddonCharge:
     """The next period's line for units not on any next-period order yet."""
     amount = addon.price(unit, wanted) - (addon.price(unit, ordered) if ordered else
                                           Money.zero(addon.currency))
     note = f"+{wanted - ordered}" if ordered else ""
-    return AddonCharge(addon.id, describe(addon, wanted, unit, period, note), wanted,
+    return AddonCharge(addon.id, describe(addon, wanted, unit, period, tz, note), wanted,
                        wanted - current, amount if amount.amount > 0 else
                        Money.zero(amount.currency), wanted - ordered)
 

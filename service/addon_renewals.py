@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import logging
 from collections import Counter, defaultdict
-from datetime import datetime
+from datetime import datetime, tzinfo
 
 from billing.addon_orders import AddonCharge, Rolled, next_quantities, renewal_charge, roll
 from billing.addons import AddonTerms, Holding
@@ -68,14 +68,15 @@ async def _wanted(svc: Services, doc: dict, target: Choice,
 
 
 def _charges(wanted: dict[str, int], ordered: Counter, terms: dict[str, AddonTerms],
-             target: Choice, covers: Period,
-             holdings: dict[str, Holding]) -> list[tuple[AddonCharge, AddonTerms]]:
+             target: Choice, covers: Period, holdings: dict[str, Holding],
+             tz: tzinfo) -> list[tuple[AddonCharge, AddonTerms]]:
     out = []
     for addon_id, quantity in sorted(wanted.items()):
         if quantity > ordered[addon_id]:
             held = holdings.get(addon_id)
             out.append((renewal_charge(terms[addon_id], target.unit, quantity,
-                                       ordered[addon_id], covers, held.quantity if held else 0),
+                                       ordered[addon_id], covers, held.quantity if held else 0,
+                                       tz),
                         terms[addon_id]))
     return out
 
@@ -91,7 +92,7 @@ async def plan_order_charges(svc: Services, doc: dict, target: Choice, scheduled
     currency = target.plan.price(target.unit).currency
     wanted = {a: q for a, q in wanted.items() if terms[a].currency == currency}
     other = await coverage(svc, doc["_id"], covers.start, target, False, plan_orders=False)
-    return _charges(wanted, other, terms, target, covers, holdings_of(doc))
+    return _charges(wanted, other, terms, target, covers, holdings_of(doc), svc.settings.tz)
 
 
 async def plan_order_lines(svc: Services, doc: dict, target: Choice,
@@ -118,7 +119,8 @@ async def issue_due(svc: Services, doc: dict, plans: dict[str, PlanTerms], now: 
     covers = state.next_period_for(doc, target.unit, svc.settings.tz)
     live = await coverage(svc, doc["_id"], covers.start, target, paid_only=False)
     by_currency: dict[str, list[dict]] = defaultdict(list)
-    for charge, addon in _charges(wanted, live, terms, target, covers, holdings_of(doc)):
+    for charge, addon in _charges(wanted, live, terms, target, covers, holdings_of(doc),
+                                  svc.settings.tz):
         by_currency[addon.currency].append(aorders.line_doc(charge, addon))
     if by_currency:
         workspace = await svc.db.workspaces.find_one({"_id": doc["_id"]})
