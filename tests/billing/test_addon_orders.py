@@ -5,8 +5,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from billing.addon_orders import (Removal, change_charge, next_quantities, purchase_charge,
-                                  renewal_charge, roll, stop_credit)
+from billing.addon_orders import (Removal, change_charge, line_parts, next_quantities,
+                                  purchase_charge, renewal_charge, roll, stop_credit)
 from billing.addons import AddonTerms, Holding
 from billing.money import Money
 from billing.periods import first_period
@@ -93,6 +93,18 @@ def test_a_quantity_change_is_the_prorated_difference_of_the_scheme_prices():
     volume = addon(scheme="volume", monthly={"currency": "USD", "brackets": BRACKETS})
     cheaper = change_charge(volume, "monthly", 10, 11, NOV, NOV.start, WIB)     # 15 000 → 13 200
     assert cheaper.amount == Money(-1800, "USD")
+
+
+def test_an_increase_line_counts_the_units_added_at_their_real_unit_price():
+    seat = addon(monthly={"currency": "IDR", "amount": 60_000})
+    up = change_charge(seat, "monthly", 1, 3, NOV, wib(2026, 12, 6, 10), WIB)  # 15 of 30 days
+    assert line_parts(up.amount, up.units) == (2, Money.idr(30_000))          # not 3 × 20 000
+    assert up.description.en == \
+        "Add-on ad_a × 2 (monthly) 2026-12-06 – 2026-12-21, 1 → 3"
+    odd = change_charge(addon(monthly={"currency": "IDR", "amount": 49_000}), "monthly", 1, 3,
+                        NOV, wib(2026, 12, 11, 10), WIB)                      # 32 666.67 → 32 667
+    assert line_parts(odd.amount, odd.units) == (1, Money.idr(32_667))
+    assert odd.description.en.endswith("1 → 3, prorated total price")
 
 
 def test_stop_credit_is_the_unused_rest():

@@ -1,10 +1,12 @@
-"""What an add-on or plan invoice says, in its JSON and its PDF text: period dates are the
+"""What an add-on or plan invoice says, in its JSON and its PDF text: a quantity increase bills
+the units added at their prorated unit price (issue 9 item 10), and period dates are the
 calendar dates in SALDO_TIMEZONE, not UTC dates (issue 9 item 12)."""
 import io
 
 from pypdf import PdfReader
 
-from tests.addon_helpers import EXTRA_USER, bought, create_addon
+from tests.addon_helpers import (EXTRA_USER, addon_body, buy_and_pay, bought, create_addon,
+                                 set_quantity)
 from tests.helpers import PHONE_A
 from tests.subscription_helpers import pay, post, wib
 
@@ -18,6 +20,51 @@ async def pdf_text(api, ws: str, key: str, code: str) -> str:
     assert resp.status == 200, await resp.text()
     return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(await resp.read()))
                      .pages)
+
+
+async def increase(api, body: dict, at, quantity: int = 3) -> tuple[str, str, dict]:
+    """A Growth workspace (Nov 21 → Dec 21, 30 days) holding 1 unit raised to `quantity` at
+    `at` → (workspace, key, the 200 body with the increase's invoice)."""
+    ws, key = await api.create_workspace([PHONE_A], plan="growth")
+    addon = await create_addon(api, body)
+    await buy_and_pay(api, ws, key, addon["id"], 1)
+    api.clock.set(at)
+    resp = await set_quantity(api, ws, key, addon["id"], quantity)
+    assert resp.status == 200, await resp.text()
+    return ws, key, await resp.json()
+
+
+async def test_a_quantity_increase_bills_the_units_added_at_their_prorated_unit_price(api):
+    seat = addon_body("seat", display_name="Seat", periods={"monthly": {
+        "currency": "IDR", "amount": 60_000}})
+    ws, key, placed = await increase(api, seat, wib(2026, 12, 6, 10))   # 15 of 30 days left
+    invoice = placed["invoice"]
+    line, = invoice["lines"]
+    # 1 → 3 charges 2 units for half a month: 2 × Rp30.000, not "3 × Rp20.000"
+    assert (line["quantity"], line["unit_price"]["amount"], line["amount"]["amount"]) == (
+        2, 30_000, 60_000)
+    assert invoice["amount"]["amount"] == 60_000
+    assert "Seat × 2" in line["description"] and "1 → 3" in line["description"]
+    assert "× 3" not in line["description"]
+    text = await pdf_text(api, ws, key, invoice["code"])
+    assert "IDR 30,000" in text and "IDR 60,000" in text
+    assert "IDR 20,000" not in text and "Seat × 3" not in text
+
+
+async def test_an_increase_whose_prorated_amount_does_not_split_evenly_is_one_honest_line(api):
+    # 1 → 3 with 10 of 30 days left: 2 × 49 000 / 3 = 32 666.67 → Rp32.667, one rounding;
+    # 2 units cannot each cost the same whole rupiah, so the line is the prorated total
+    ws, key, placed = await increase(api, EXTRA_USER, wib(2026, 12, 11, 10))
+    invoice = placed["invoice"]
+    line, = invoice["lines"]
+    assert invoice["amount"]["amount"] == 32_667
+    assert (line["quantity"], line["unit_price"]["amount"], line["amount"]["amount"]) == (
+        1, 32_667, 32_667)
+    assert "Additional User × 2" in line["description"]
+    assert "1 → 3" in line["description"] and "harga total prorata" in line["description"]
+    text = await pdf_text(api, ws, key, invoice["code"])
+    assert "IDR 10,889" not in text and "IDR 32,667" in text     # not "3 × 10 889"
+    assert "prorated total price" in text
 
 
 async def test_invoice_dates_are_the_calendar_dates_in_jakarta(api):
