@@ -182,12 +182,14 @@ def roll(holdings: Mapping[str, Holding], wanted: Mapping[str, int],
 
 def with_addons(quote: Quote, charges: list[AddonCharge], removed: list[Removal]) -> Quote:
     """The plan quote with its add-on lines (+/- quantities) and the add-ons removed at the
-    switch; the total includes the add-on lines (same currency as the plan)."""
+    switch; `total` includes the add-on lines in the plan's currency, `totals` has every
+    currency's."""
     lines = list(quote.lines)
     total = quote.total
     for charge in charges:
         quantity, unit_price = line_parts(charge.amount, charge.units)
         lines.append(QuoteLine("addon", charge.description.en, quantity, unit_price,
                                charge.amount, charge.addon_id, charge.change))
-        total = total + charge.amount
+        if charge.amount.currency == total.currency:
+            total = total + charge.amount
     return replace(quote, lines=lines, total=total, removed_addons=list(removed))
