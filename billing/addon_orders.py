@@ -84,8 +84,8 @@ def _whole_line(amount: Money, units: int, prorated: bool) -> tuple[Text, ...]:
     on the total, so 2 units may cost an odd number of rupiah): it states the total."""
     if amount.amount <= 0 or line_parts(amount, units)[0] == units:
         return ()
-    return (Text("harga total prorata", "prorated total price") if prorated else
-            Text("harga total", "total price"),)
+    return (Text("total prorata", "prorated total") if prorated else
+            Text("total", "total"),)
 
 
 def _charge(addon: AddonTerms, unit: str | None, quantity: int, change: int, amount: Money,

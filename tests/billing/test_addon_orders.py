@@ -104,7 +104,7 @@ def test_an_increase_line_counts_the_units_added_at_their_real_unit_price():
     odd = change_charge(addon(monthly={"currency": "IDR", "amount": 49_000}), "monthly", 1, 3,
                         NOV, wib(2026, 12, 11, 10), WIB)                      # 32 666.67 → 32 667
     assert line_parts(odd.amount, odd.units) == (1, Money.idr(32_667))
-    assert odd.description.en.endswith("1 → 3, prorated total price")
+    assert odd.description.en.endswith("1 → 3, prorated total")
 
 
 def test_stop_credit_is_the_unused_rest():
