@@ -7,6 +7,9 @@ to the held add-ons at a period boundary or a plan switch.
   price(new) - price(old), prorated, rounded once. A one-time add-on costs its full price, once.
 * A renewal line is the full period price for the wanted quantity; a supplement for units not yet
   on a next-period order costs price(wanted) - price(ordered), never below zero.
+* An invoice line counts the units it charges (a change 1 → 3 charges 2) at their real unit
+  price, so quantity × unit price = amount exactly; when one rounding of the total leaves an
+  amount that does not split evenly into the units, the line is 1 × the total and says so.
 * At a boundary each recurring add-on keeps min(wanted, paid for the new period) units: what the
   next period's paid orders did not cover is dropped; what they covered beyond the wanted quantity
   is "excess" (credited back by the service). Add-ons the new plan or period unit does not allow
@@ -16,12 +19,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import datetime, tzinfo
 
 from billing.addons import AddonTerms, Holding
 from billing.invoices import Text
 from billing.money import Money
-from billing.periods import Period
+from billing.periods import Period, local_dates
 from billing.proration import prorate
 from billing.subscriptions import Quote, QuoteLine
 
@@ -32,7 +35,8 @@ UNIT_TEXT = {"monthly": ("bulanan", "monthly"), "quarterly": ("triwulanan", "qua
 @dataclass(frozen=True)
 class AddonCharge:
     """One add-on line of an order: the add-on will have `quantity` units (`change` vs now);
-    the line pays for `units` (what a consumption add-on credits: units x consumption)."""
+    the line pays for `units` (what the invoice line counts, and what a consumption add-on
+    credits: units x consumption)."""
     addon_id: str
     description: Text
     quantity: int
@@ -62,42 +66,63 @@ class Rolled:
     excess: dict[str, tuple[int, int]] = field(default_factory=dict)  # id → (paid, kept)
 
 
-def describe(addon: AddonTerms, quantity: int, unit: str | None, period: Period | None = None,
-             note: str = "") -> Text:
-    dates = f" {period.start.date().isoformat()} – {period.end.date().isoformat()}" \
-        if period else ""
+def describe(addon: AddonTerms, units: int, unit: str | None, period: Period | None = None,
+             tz: tzinfo | None = None, notes: tuple[Text, ...] = ()) -> Text:
+    """The line's text for the `units` it charges; a period is printed as calendar dates in
+    `tz` (SALDO_TIMEZONE)."""
+    dates = f" {local_dates(period, tz)}" if period and tz else ""
     unit_id, unit_en = UNIT_TEXT[unit] if unit and addon.recurring else ("sekali", "one-time")
-    extra = f", {note}" if note else ""
-    return Text(f"Add-on {addon.display_name} × {quantity} ({unit_id}){dates}{extra}",
-                f"Add-on {addon.display_name} × {quantity} ({unit_en}){dates}{extra}")
+    extra_id, extra_en = "".join(f", {n.id}" for n in notes), "".join(f", {n.en}" for n in notes)
+    return Text(f"Add-on {addon.display_name} × {units} ({unit_id}){dates}{extra_id}",
+                f"Add-on {addon.display_name} × {units} ({unit_en}){dates}{extra_en}")
 
 
-def line_parts(amount: Money, quantity: int) -> tuple[int, Money]:
-    """(quantity, unit price) of an invoice line worth exactly `amount`."""
-    if quantity > 0 and amount.amount % quantity == 0:
-        return quantity, Money(amount.amount // quantity, amount.currency)
+def line_parts(amount: Money, units: int) -> tuple[int, Money]:
+    """(quantity, unit price) of the invoice line of `units` units worth exactly `amount`:
+    the units at their real unit price when `amount` splits evenly into them, else one line
+    of the whole amount (its description says so: `_whole_line`)."""
+    if units > 0 and amount.amount % units == 0:
+        return units, Money(amount.amount // units, amount.currency)
     return 1, amount
 
 
+def _whole_line(amount: Money, units: int, prorated: bool) -> tuple[Text, ...]:
+    """The note of a line that cannot be units × a whole unit price (proration rounds once,
+    on the total, so 2 units may cost an odd number of rupiah): it states the total."""
+    if amount.amount <= 0 or line_parts(amount, units)[0] == units:
+        return ()
+    return (Text("total prorata", "prorated total") if prorated else
+            Text("total", "total"),)
+
+
+def _charge(addon: AddonTerms, unit: str | None, quantity: int, change: int, amount: Money,
+            units: int, period: Period | None, tz: tzinfo | None, note: str = "",
+            prorated: bool = False) -> AddonCharge:
+    """A line charging `amount` for `units` units; the add-on will then have `quantity`."""
+    notes = ((Text(note, note),) if note else ()) + _whole_line(amount, units, prorated)
+    return AddonCharge(addon.id, describe(addon, units or abs(change), unit, period, tz, notes),
+                       quantity, change, amount, units)
+
+
 def purchase_charge(addon: AddonTerms, unit: str, quantity: int, period: Period,
-                    now: datetime) -> AddonCharge:
+                    now: datetime, tz: tzinfo) -> AddonCharge:
     """A new add-on: recurring → prorated to the period end; one-time → full price."""
     if not addon.recurring:
-        return AddonCharge(addon.id, describe(addon, quantity, None), quantity, quantity,
-                           addon.price(unit, quantity), quantity)
+        return _charge(addon, None, quantity, quantity, addon.price(unit, quantity), quantity,
+                       None, None)
     amount = prorate(addon.price(unit, quantity), period, now)
-    return AddonCharge(addon.id, describe(addon, quantity, unit, Period(now, period.end)),
-                       quantity, quantity, amount, quantity)
+    return _charge(addon, unit, quantity, quantity, amount, quantity, Period(now, period.end),
+                   tz, prorated=True)
 
 
 def change_charge(addon: AddonTerms, unit: str, old: int, new: int, period: Period,
-                  now: datetime) -> AddonCharge:
-    """Quantity `old` → `new` for the rest of the period: positive = to pay, negative = credit."""
+                  now: datetime, tz: tzinfo) -> AddonCharge:
+    """Quantity `old` → `new` for the rest of the period: positive = to pay, negative = credit.
+    The line charges the units added (`units`), not the new quantity."""
     delta = addon.price(unit, new) - addon.price(unit, old)
     amount = prorate(delta, period, now)
-    note = f"{old} → {new}"
-    return AddonCharge(addon.id, describe(addon, new, unit, Period(now, period.end), note),
-                       new, new - old, amount, max(0, new - old))
+    return _charge(addon, unit, new, new - old, amount, max(0, new - old),
+                   Period(now, period.end), tz, f"{old} → {new}", prorated=True)
 
 
 def stop_credit(addon: AddonTerms, unit: str, quantity: int, period: Period,
@@ -107,14 +132,13 @@ def stop_credit(addon: AddonTerms, unit: str, quantity: int, period: Period,
 
 
 def renewal_charge(addon: AddonTerms, unit: str, wanted: int, ordered: int, period: Period,
-                   current: int) -> AddonCharge:
+                   current: int, tz: tzinfo) -> AddonCharge:
     """The next period's line for units not on any next-period order yet."""
     amount = addon.price(unit, wanted) - (addon.price(unit, ordered) if ordered else
                                           Money.zero(addon.currency))
-    note = f"+{wanted - ordered}" if ordered else ""
-    return AddonCharge(addon.id, describe(addon, wanted, unit, period, note), wanted,
-                       wanted - current, amount if amount.amount > 0 else
-                       Money.zero(amount.currency), wanted - ordered)
+    note = f"{ordered} → {wanted}" if ordered else ""
+    return _charge(addon, unit, wanted, wanted - current, amount if amount.amount > 0 else
+                   Money.zero(amount.currency), wanted - ordered, period, tz, note)
 
 
 def removal_reason(addon: AddonTerms | None, plan_id: str, unit: str) -> str | None:
@@ -172,12 +196,14 @@ def roll(holdings: Mapping[str, Holding], wanted: Mapping[str, int],
 
 def with_addons(quote: Quote, charges: list[AddonCharge], removed: list[Removal]) -> Quote:
     """The plan quote with its add-on lines (+/- quantities) and the add-ons removed at the
-    switch; the total includes the add-on lines (same currency as the plan)."""
+    switch; `total` includes the add-on lines in the plan's currency, `totals` has every
+    currency's."""
     lines = list(quote.lines)
     total = quote.total
     for charge in charges:
-        quantity, unit_price = line_parts(charge.amount, charge.quantity)
+        quantity, unit_price = line_parts(charge.amount, charge.units)
         lines.append(QuoteLine("addon", charge.description.en, quantity, unit_price,
                                charge.amount, charge.addon_id, charge.change))
-        total = total + charge.amount
+        if charge.amount.currency == total.currency:
+            total = total + charge.amount
     return replace(quote, lines=lines, total=total, removed_addons=list(removed))

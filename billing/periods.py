@@ -133,3 +133,10 @@ def first_period(start: datetime, unit: PeriodUnit, tz: tzinfo) -> Period:
 def days_in(period: Period, tz: tzinfo) -> int:
     """Number of local calendar days the period spans (e.g. 28 for Jan 31 -> Feb 28)."""
     return (period.end.astimezone(tz).date() - period.start.astimezone(tz).date()).days
+
+
+def local_dates(period: Period, tz: tzinfo) -> str:
+    """`2027-01-31 – 2027-02-28`: the period's start and end as calendar dates in `tz` (what an
+    invoice prints; the UTC dates of a period starting before 07:00 in Jakarta are a day early)."""
+    return (f"{period.start.astimezone(tz).date().isoformat()} – "
+            f"{period.end.astimezone(tz).date().isoformat()}")

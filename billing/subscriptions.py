@@ -113,6 +113,15 @@ class Quote:
     shrinking: list[LimitShrink] = field(default_factory=list)
     removed_addons: list = field(default_factory=list)  # billing.addon_orders.Removal
 
+    @property
+    def totals(self) -> list[Money]:
+        """One total per currency of the lines, the plan's first (`total` is the plan's)."""
+        sums: dict[str, Money] = {}
+        for line in self.lines:
+            currency = line.amount.currency
+            sums[currency] = sums[currency] + line.amount if currency in sums else line.amount
+        return list(sums.values())
+
 
 def quote_change(current: Choice, target: Choice, period: Period, anchor_day: int,
                  rules: tuple[PolicyRule, ...] | list[PolicyRule], used: dict[str, int],

@@ -171,7 +171,9 @@ class QuoteOut(BaseModel):
     timing: str
     invoice_type: str
     lines: list[QuoteLineOut]
-    total: MoneyOut
+    total: MoneyOut = Field(description="In the plan's currency (see `totals`)")
+    totals: list[MoneyOut] = Field(description="One total per currency of the lines, the "
+                                               "plan's first")
     covers: PeriodOut
     effective_at: datetime | None
     shrinking_limits: list[ShrinkingLimitOut]
@@ -180,8 +182,16 @@ class QuoteOut(BaseModel):
                                           "at the switch")
 
 
+class PlacedInvoiceOut(BaseModel):
+    invoice: InvoiceOut
+    payment: PaymentOut | None
+
+
 class SubscriptionOrderOut(BaseModel):
     subscription: SubscriptionOut
     quote: QuoteOut | None = None
-    invoice: InvoiceOut | None = None
+    invoice: InvoiceOut | None = Field(default=None, description="The plan's invoice")
     payment: PaymentOut | None = None
+    invoices: list[PlacedInvoiceOut] = Field(
+        default_factory=list, description="Every invoice of the order with its payment: the "
+        "plan's, then one per other currency of its add-ons")

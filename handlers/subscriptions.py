@@ -9,10 +9,11 @@ from handlers.formatting import money_out
 from handlers.http import locale, parse_body, principal, respond, route, services
 from handlers.idempotency import idempotent, seed
 from handlers.invoices import invoice_out
-from handlers.subscription_models import (LimitUsageOut, PeriodOut, QuoteLineOut, QuoteOut,
-                             RemovedAddonOut, ScheduledChangeOut, ShrinkingLimitOut,
-                             SubscriptionAddonOut, SubscriptionChangeIn, SubscriptionOrderOut,
-                             SubscriptionOut, UsageReportIn)
+from handlers.subscription_models import (LimitUsageOut, PeriodOut, PlacedInvoiceOut,
+                                          QuoteLineOut, QuoteOut, RemovedAddonOut,
+                                          ScheduledChangeOut, ShrinkingLimitOut,
+                                          SubscriptionAddonOut, SubscriptionChangeIn,
+                                          SubscriptionOrderOut, SubscriptionOut, UsageReportIn)
 from handlers.topups import payment_out
 from service import subscriptions as subs
 from service.workspaces import load_workspace
@@ -42,6 +43,7 @@ def quote_out(q: Quote, lang: str) -> QuoteOut:
     return QuoteOut(
         plan=q.target.plan.id, period=q.target.unit, direction=q.direction, timing=q.timing,
         invoice_type=q.invoice_type, total=money_out(q.total, lang),
+        totals=[money_out(total, lang) for total in q.totals],
         lines=[QuoteLineOut(kind=line.kind, description=line.description,
                             quantity=line.quantity, unit_price=money_out(line.unit_price, lang),
                             amount=money_out(line.amount, lang), addon_id=line.addon_id,
@@ -56,11 +58,15 @@ def quote_out(q: Quote, lang: str) -> QuoteOut:
 
 
 def placed_out(placed: subs.Placed, lang: str) -> SubscriptionOrderOut:
+    every = ([(placed.invoice, placed.payment)] if placed.invoice else []) + list(placed.others)
     return SubscriptionOrderOut(
         subscription=subscription_out(placed.subscription),
         quote=quote_out(placed.quote, lang) if placed.quote else None,
         invoice=invoice_out(placed.invoice, lang) if placed.invoice else None,
-        payment=payment_out(placed.payment) if placed.payment else None)
+        payment=payment_out(placed.payment) if placed.payment else None,
+        invoices=[PlacedInvoiceOut(invoice=invoice_out(invoice, lang),
+                                   payment=payment_out(payment) if payment else None)
+                  for invoice, payment in every])
 
 
 async def _workspace(request: web.Request):

@@ -63,7 +63,7 @@ def order_doc(order_id: str, workspace_id: str, action: str, unit: str, start: d
 
 def invoice_lines(lines: list[dict]) -> tuple[InvoiceLine, ...]:
     return tuple(InvoiceLine(Text(**line["description"]),
-                             *line_parts(money_from_doc(line["amount"]), line["quantity"]))
+                             *line_parts(money_from_doc(line["amount"]), line["units"]))
                  for line in lines)
 
 

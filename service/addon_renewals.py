@@ -8,6 +8,9 @@
   of its own, one per currency, from the same lead time on (`issue_due`, called by the run).
   A renewal order whose invoice could not be placed (no provider, a crash) stays `new`, counts
   as coverage for nothing, and is placed again by the next pass (`redrive`).
+* An end-of-term plan change places the add-on invoices of the other currencies itself, with
+  its plan invoice (`other_currency_charges`, `place_other_currencies`): the quote and the
+  change show every line, and the run finds them already invoiced.
 * At the boundary (`rollover_changes`, inside the run's versioned roll-over) each recurring
   add-on keeps min(wanted, paid for the new period) units; unpaid ones are removed and their
   open renewal invoices cancelled; add-ons the new plan or period does not allow are removed at
@@ -18,7 +21,7 @@ from __future__ import annotations
 
 import logging
 from collections import Counter, defaultdict
-from datetime import datetime
+from datetime import datetime, tzinfo
 
 from billing.addon_orders import AddonCharge, Rolled, next_quantities, renewal_charge, roll
 from billing.addons import AddonTerms, Holding
@@ -71,14 +74,15 @@ async def _wanted(svc: Services, doc: dict, target: Choice,
 
 
 def _charges(wanted: dict[str, int], ordered: Counter, terms: dict[str, AddonTerms],
-             target: Choice, covers: Period,
-             holdings: dict[str, Holding]) -> list[tuple[AddonCharge, AddonTerms]]:
+             target: Choice, covers: Period, holdings: dict[str, Holding],
+             tz: tzinfo) -> list[tuple[AddonCharge, AddonTerms]]:
     out = []
     for addon_id, quantity in sorted(wanted.items()):
         if quantity > ordered[addon_id]:
             held = holdings.get(addon_id)
             out.append((renewal_charge(terms[addon_id], target.unit, quantity,
-                                       ordered[addon_id], covers, held.quantity if held else 0),
+                                       ordered[addon_id], covers, held.quantity if held else 0,
+                                       tz),
                         terms[addon_id]))
     return out
 
@@ -94,7 +98,7 @@ async def plan_order_charges(svc: Services, doc: dict, target: Choice, scheduled
     currency = target.plan.price(target.unit).currency
     wanted = {a: q for a, q in wanted.items() if terms[a].currency == currency}
     other = await coverage(svc, doc["_id"], covers.start, target, False, plan_orders=False)
-    return _charges(wanted, other, terms, target, covers, holdings_of(doc))
+    return _charges(wanted, other, terms, target, covers, holdings_of(doc), svc.settings.tz)
 
 
 async def plan_order_lines(svc: Services, doc: dict, target: Choice,
@@ -123,14 +127,12 @@ async def issue_due(svc: Services, doc: dict, plans: dict[str, PlanTerms], now: 
     wanted, terms = await _wanted(svc, doc, target, scheduled)
     live = await coverage(svc, doc["_id"], covers.start, target, paid_only=False)
     by_currency: dict[str, list[dict]] = defaultdict(list)
-    for charge, addon in _charges(wanted, live, terms, target, covers, holdings_of(doc)):
+    for charge, addon in _charges(wanted, live, terms, target, covers, holdings_of(doc),
+                                  svc.settings.tz):
         by_currency[addon.currency].append(aorders.line_doc(charge, addon))
     earlier = await aorders.renewals_for(svc, doc["_id"], covers.start) if by_currency else []
-    for currency, lines in sorted(by_currency.items()):
-        n = sum(1 for o in earlier if o["lines"][0]["amount"]["currency"] == currency)
-        order_id = f"addon_renewal:{doc['_id']}:{covers.start.isoformat()}:{currency}:{n}"
-        order = aorders.order_doc(order_id, doc["_id"], "renewal", target.unit, covers.start,
-                                  covers.end, lines, new_seed(now), now)
+    for _, lines in sorted(by_currency.items()):
+        order = await _new_renewal(svc, doc, target, covers, lines, earlier, now)
         await aorders.issue(svc, workspace, order, now)
     return until
 
@@ -148,6 +150,84 @@ async def redrive(svc: Services, workspace: dict, start: datetime, unit: str,
             await aorders.place(svc, workspace, order, now)
         else:
             await aorders.cancel(svc, order, now)
+
+
+def _currency(order: dict) -> str:
+    return order["amount"]["currency"]
+
+
+def _renewal_order(doc: dict, target: Choice, covers: Period, lines: list[dict], order_id: str,
+                   seed: str, now: datetime) -> dict:
+    return aorders.order_doc(order_id, doc["_id"], "renewal", target.unit, covers.start,
+                             covers.end, lines, seed, now)
+
+
+async def other_currency_charges(svc: Services, doc: dict, target: Choice,
+                                 scheduled: dict | None,
+                                 covers: Period) -> list[tuple[AddonCharge, AddonTerms]]:
+    """The lines of an end-of-term change for the add-ons its plan invoice cannot carry (priced
+    in another currency): every wanted unit that no paid order of `covers` pays for. Open
+    orders do not count: the change places its own (`place_other_currencies`)."""
+    if not doc.get("addons") and not scheduled:
+        return []
+    wanted, terms = await _wanted(svc, doc, target, scheduled)
+    currency = target.plan.price(target.unit).currency
+    wanted = {a: q for a, q in wanted.items() if terms[a].currency != currency}
+    if not wanted:
+        return []
+    paid = await coverage(svc, doc["_id"], covers.start, target, paid_only=True)
+    return _charges(wanted, paid, terms, target, covers, holdings_of(doc), svc.settings.tz)
+
+
+async def place_other_currencies(svc: Services, workspace: dict, doc: dict, target: Choice,
+                                 covers: Period, lines: dict[str, list[dict]],
+                                 now: datetime) -> list[tuple[dict, dict | None]]:
+    """Place a change's add-on invoice in each other currency, together with its plan invoice:
+    an open order of `covers` with exactly those lines is kept (a retry, or a concurrent
+    request), every other open one in those currencies is cancelled (the new change replaces
+    it). → [(invoice, payment)]."""
+    plan_currency = target.plan.price(target.unit).currency
+    every = await aorders.renewals_for(svc, doc["_id"], covers.start)
+    live = [o for o in every if o["status"] in aorders.OPEN and _currency(o) != plan_currency]
+    placed = []
+    for currency in sorted(set(lines) | {_currency(o) for o in live}):
+        wanted, kept = lines.get(currency) or [], None
+        for order in (o for o in live if _currency(o) == currency):
+            if kept is None and wanted and order["lines"] == wanted and \
+                    order["unit"] == target.unit:
+                kept = order
+            else:
+                await aorders.cancel(svc, order, now)
+        if wanted:
+            kept = kept or await _new_renewal(svc, doc, target, covers, wanted, every, now)
+            _, invoice, payment = await aorders.issue(svc, workspace, kept, now)
+            if invoice:
+                placed.append((invoice, payment))
+    return placed
+
+
+async def _new_renewal(svc: Services, doc: dict, target: Choice, covers: Period,
+                       lines: list[dict], earlier: list[dict], now: datetime) -> dict:
+    """The next renewal order of `covers` in the lines' currency, numbered after the `earlier`
+    ones (so two workers issuing the same lines meet on one id); an id another request took
+    meanwhile for other lines is skipped."""
+    currency = lines[0]["amount"]["currency"]
+    n = sum(1 for o in earlier if _currency(o) == currency)
+    while True:
+        order_id = f"addon_renewal:{doc['_id']}:{covers.start.isoformat()}:{currency}:{n}"
+        taken = await svc.db.addon_orders.find_one({"_id": order_id})
+        if taken is None or (taken["lines"] == lines and taken["status"] != "closed"):
+            return taken or _renewal_order(doc, target, covers, lines, order_id,
+                                           new_seed(now), now)
+        n += 1
+
+
+async def cancel_open_renewals(svc: Services, workspace_id: str, start: datetime,
+                               now: datetime) -> None:
+    """An undone change: its open add-on invoices for the period from `start` are cancelled
+    (the billing run invoices what the current plan needs, from the lead time on)."""
+    for order in await aorders.renewals_for(svc, workspace_id, start):
+        await aorders.cancel(svc, order, now)
 
 
 async def rollover_changes(svc: Services, doc: dict, step: Rollover,

@@ -54,7 +54,8 @@ async def purchase(svc: Services, workspace: dict, addon_id: str, quantity: int,
     holdings = holdings_of(doc)
     check_purchase(addon, quantity, holdings, await held_terms(svc, doc), doc["plan"],
                    doc["period"])
-    charge = purchase_charge(addon, doc["period"], quantity, state.period_of(doc), now)
+    charge = purchase_charge(addon, doc["period"], quantity, state.period_of(doc), now,
+                             svc.settings.tz)
     return await _order(svc, workspace, doc, addon, "purchase", charge, now, seed)
 
 
@@ -98,7 +99,7 @@ async def change_quantity(svc: Services, workspace: dict, addon_id: str, quantit
     if quantity == holding.quantity:
         return await _set(svc, doc, addon, Holding(addon_id, quantity), None, now, seed)
     charge = change_charge(addon, doc["period"], holding.quantity, quantity,
-                           state.period_of(doc), now)
+                           state.period_of(doc), now, svc.settings.tz)
     if charge.amount.amount > 0:
         return await _order(svc, workspace, doc, addon, "change", charge, now, seed)
     if quantity > holding.quantity:         # more units for no more money (volume brackets)

@@ -93,10 +93,11 @@ async def immediate_charges(svc: Services, doc: dict, wanted: dict[str, int], cu
                                    f"immediate change is invoiced in {currency}: buy it on "
                                    "its own", code="addon_currency_mismatch", field="addons")
         if current is None:
-            out.append((purchase_charge(addon, doc["period"], quantity, period, now), addon))
+            out.append((purchase_charge(addon, doc["period"], quantity, period, now,
+                                        svc.settings.tz), addon))
         elif quantity > current.quantity:
             out.append((change_charge(addon, doc["period"], current.quantity, quantity,
-                                      period, now), addon))
+                                      period, now, svc.settings.tz), addon))
     return out
 
 

@@ -17,13 +17,13 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, tzinfo
 
 from pymongo.errors import DuplicateKeyError
 
 from billing.invoices import InvoiceLine, Order, Text
 from billing.money import Money
-from billing.periods import Period
+from billing.periods import Period, local_dates
 from billing.subscriptions import Choice
 from billing.wallet import LedgerIntent
 from service import subscription_state as state
@@ -57,16 +57,16 @@ class OrderSpec:
     addons: tuple[dict, ...] = ()  # add-on lines (service/addon_orders.line_doc), same currency
 
 
-def _package(spec: OrderSpec) -> Text:
-    dates = f"{spec.covers.start.date().isoformat()} – {spec.covers.end.date().isoformat()}"
+def _package(spec: OrderSpec, tz: tzinfo) -> Text:
+    dates = local_dates(spec.covers, tz)
     unit_id, unit_en = UNIT_TEXT[spec.target.unit]
     extra = f", {spec.detail}" if spec.detail else ""
     return Text(f"Paket {spec.target.plan.name} ({unit_id}) {dates}{extra}",
                 f"{spec.target.plan.name} plan ({unit_en}) {dates}{extra}")
 
 
-def _order(spec: OrderSpec, order_id: str) -> Order:
-    package = _package(spec)
+def _order(spec: OrderSpec, order_id: str, tz: tzinfo) -> Order:
+    package = _package(spec, tz)
     return Order(spec.invoice_type, spec.invoice_type, package,
                  (InvoiceLine(package, 1, spec.amount), *invoice_lines(list(spec.addons))),
                  {"order_id": order_id, "workspace_id": spec.workspace_id,
@@ -104,7 +104,9 @@ async def issue(svc: Services, workspace: dict, spec: OrderSpec, now: datetime,
         await cancel_order(svc, live[0]["_id"], now)
         live, seed = [], None
     order = live[0] if live else await _insert(svc, spec, len(same), seed or new_seed(now), now)
-    invoice, payment = await place_order(svc, workspace, _order(spec, order["_id"]), order["seed"])
+    invoice, payment = await place_order(svc, workspace,
+                                         _order(spec, order["_id"], svc.settings.tz),
+                                         order["seed"])
     return order, invoice, payment
 
 
@@ -139,7 +141,7 @@ async def redrive(svc: Services, order: dict) -> None:
                      Period(order["period_start"], order["period_end"]), order["timing"],
                      order["invoice_type"], Money(**order["amount"]), order.get("detail", ""),
                      tuple(order.get("addons") or ()))
-    await place_order(svc, workspace, _order(spec, order["_id"]), order["seed"])
+    await place_order(svc, workspace, _order(spec, order["_id"], svc.settings.tz), order["seed"])
 
 
 async def cancel_order(svc: Services, order_id: str | None, now: datetime) -> None:

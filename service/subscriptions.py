@@ -33,6 +33,7 @@ class Placed:
     order: dict | None
     invoice: dict | None
     payment: dict | None
+    others: tuple[tuple[dict, dict | None], ...] = ()   # add-on invoices in other currencies
 
 
 async def usage_of(svc: Services, workspace_id: str, period: Period) -> dict[str, int]:
@@ -78,7 +79,7 @@ async def view(svc: Services, workspace_id: str, now: datetime) -> dict:
 async def quote(svc: Services, workspace: dict, plan_id: str, unit: str,
                 addons: list[tuple[str, int]], now: datetime) -> Quote:
     doc, plans, target, wanted = await _target(svc, workspace, plan_id, unit, addons)
-    return (await _quote(svc, doc, plans, target, wanted, now))[0]
+    return (await _quote(svc, doc, plans, target, wanted, now)).quote
 
 
 async def _target(svc: Services, workspace: dict, plan_id: str, unit: str,
@@ -92,20 +93,32 @@ async def _target(svc: Services, workspace: dict, plan_id: str, unit: str,
     return doc, plans, target, wanted
 
 
+@dataclass(frozen=True)
+class _Quoted:
+    quote: Quote                 # every line, in every currency
+    plan_lines: tuple[dict, ...]  # the add-on lines of the plan invoice (its currency)
+    other_lines: dict[str, list[dict]]  # currency → the lines of its own add-on invoice
+
+
 async def _quote(svc: Services, doc: dict, plans: dict[str, PlanTerms], target: Choice,
-                 wanted: dict[str, int], now: datetime) -> tuple[Quote, tuple[dict, ...]]:
-    """The plan quote with its add-on lines, and those lines as order lines."""
+                 wanted: dict[str, int], now: datetime) -> _Quoted:
+    """The plan quote with its add-on lines, and those lines as order lines per invoice."""
     period, current = state.period_of(doc), state.current_choice(doc, plans)
     used = await usage_of(svc, doc["_id"], period)
     removed, limits = await addon_switch.at_switch(svc, doc, current.plan, target, wanted)
     q = quote_change(current, target, period, state.anchor_day(doc, svc.settings.tz),
                      await load_policy(svc.db), used, now, svc.settings.tz, limits)
-    if q.timing == "immediate":
+    others: list = []
+    if q.timing == "immediate":     # another currency than the plan's: 422
         pairs = await addon_switch.immediate_charges(svc, doc, wanted, q.total.currency, now)
     else:
         pairs = await addon_renewals.plan_order_charges(svc, doc, target, wanted, q.covers)
-    return (with_addons(q, [c for c, _ in pairs], removed),
-            tuple(addon_orders.line_doc(c, a) for c, a in pairs))
+        others = await addon_renewals.other_currency_charges(svc, doc, target, wanted, q.covers)
+    by_currency: dict[str, list[dict]] = {}
+    for charge, addon in others:
+        by_currency.setdefault(addon.currency, []).append(addon_orders.line_doc(charge, addon))
+    return _Quoted(with_addons(q, [c for c, _ in pairs + others], removed),
+                   tuple(addon_orders.line_doc(c, a) for c, a in pairs), by_currency)
 
 
 async def _refuse_if_next_paid(svc: Services, doc: dict, unit: str) -> None:
@@ -140,7 +153,8 @@ async def change_plan(svc: Services, workspace: dict, plan_id: str, unit: str,
     """Schedule (or, by policy, invoice for now) a change; replaces any scheduled change."""
     async def attempt() -> Placed | None:
         doc, plans, target, wanted = await _target(svc, workspace, plan_id, unit, addons)
-        q, lines = await _quote(svc, doc, plans, target, wanted, now)
+        quoted = await _quote(svc, doc, plans, target, wanted, now)
+        q = quoted.quote
         if q.timing == "end_of_term":
             await _refuse_if_next_paid(svc, doc, target.unit)
         order = invoice = payment = None
@@ -149,8 +163,11 @@ async def change_plan(svc: Services, workspace: dict, plan_id: str, unit: str,
             spec = orders.OrderSpec(doc["_id"], state.current_choice(doc, plans), target,
                                     q.covers, q.timing, q.invoice_type, q.lines[0].amount,
                                     q.lines[0].description if q.timing == "immediate" else "",
-                                    lines)
+                                    quoted.plan_lines)
             order, invoice, payment = await orders.issue(svc, workspace, spec, now, seed)
+        others = await addon_renewals.place_other_currencies(
+            svc, workspace, doc, target, q.covers, quoted.other_lines, now) \
+            if q.timing == "end_of_term" else []
         await _drop_other_orders(svc, doc, order and order["_id"], target.unit, now)
         change = {"kind": kind, "plan": target.plan.id, "period": target.unit,
                   "timing": q.timing, "order_id": order and order["_id"],
@@ -158,7 +175,8 @@ async def change_plan(svc: Services, workspace: dict, plan_id: str, unit: str,
                   "effective_at": q.effective_at, "addons": wanted}
         if not await state.save(svc, doc, {"scheduled_change": change}, now):
             return None
-        return Placed(await view(svc, doc["_id"], now), q, order, invoice, payment)
+        return Placed(await view(svc, doc["_id"], now), q, order, invoice, payment,
+                      tuple(others))
     return await state.retrying(attempt, "changing the plan")
 
 
@@ -181,6 +199,8 @@ async def cancel_scheduled_change(svc: Services, workspace_id: str, now: datetim
             raise Conflict("The scheduled change is already paid",
                            code="scheduled_change_paid")
         await orders.cancel_order(svc, change.get("order_id"), now)
+        await addon_renewals.cancel_open_renewals(svc, workspace_id, doc["current_period_end"],
+                                                  now)
         doc = await state.load(svc, workspace_id)  # cancelling may have dropped it already
         if doc.get("scheduled_change") and not await state.save(
                 svc, doc, {"scheduled_change": None}, now):

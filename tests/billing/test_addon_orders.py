@@ -5,8 +5,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from billing.addon_orders import (Removal, change_charge, next_quantities, purchase_charge,
-                                  renewal_charge, roll, stop_credit)
+from billing.addon_orders import (Removal, change_charge, line_parts, next_quantities,
+                                  purchase_charge, renewal_charge, roll, stop_credit)
 from billing.addons import AddonTerms, Holding
 from billing.money import Money
 from billing.periods import first_period
@@ -44,13 +44,13 @@ NOV = first_period(wib(2026, 11, 21, 10), "monthly", WIB)          # 30 days
     ("package", 1, 1500), ("package", 10, 1500), ("package", 11, 1200), ("package", 21, 1000),
 ])
 def test_each_scheme_at_the_bracket_edges(scheme, quantity, cents):
-    charge = purchase_charge(bracketed(scheme), "monthly", quantity, NOV, wib(2026, 12, 1))
+    charge = purchase_charge(bracketed(scheme), "monthly", quantity, NOV, wib(2026, 12, 1), WIB)
     assert charge.amount == Money(cents, "USD")     # one-time: full price, whenever bought
 
 
 def test_unit_scheme_is_quantity_times_price():
     one_time = addon(billing="one_time")
-    assert purchase_charge(one_time, "monthly", 3, NOV, NOV.start).amount == Money.idr(90_000)
+    assert purchase_charge(one_time, "monthly", 3, NOV, NOV.start, WIB).amount == Money.idr(90_000)
 
 
 @pytest.mark.parametrize("start, bought, price, expected", [
@@ -68,31 +68,43 @@ def test_unit_scheme_is_quantity_times_price():
 def test_monthly_proration_is_by_exact_time_with_one_rounding(start, bought, price, expected):
     period = first_period(start, "monthly", WIB)
     charge = purchase_charge(addon(monthly={"currency": "IDR", "amount": price}), "monthly",
-                             1, period, bought)
+                             1, period, bought, WIB)
     assert charge.amount == Money.idr(expected)
 
 
 def test_quarterly_and_yearly_proration():
     quarter = first_period(wib(2027, 1, 1), "quarterly", WIB)      # 90 days to Apr 1
     quarterly = addon(quarterly={"currency": "IDR", "amount": 90_000})
-    assert purchase_charge(quarterly, "quarterly", 2, quarter, wib(2027, 3, 2)).amount == \
+    assert purchase_charge(quarterly, "quarterly", 2, quarter, wib(2027, 3, 2), WIB).amount == \
         Money.idr(60_000)                                           # 30 of 90 days, x2
     year = first_period(wib(2027, 1, 1), "yearly", WIB)             # 365 days
     yearly = addon(yearly={"currency": "USD", "amount": 120_000})
     # 2027-07-01 → 2028-01-01 is 184 of 365 days: 120 000 x 184/365 = 60 493.15… → 60 493
-    assert purchase_charge(yearly, "yearly", 1, year, wib(2027, 7, 1)).amount == \
+    assert purchase_charge(yearly, "yearly", 1, year, wib(2027, 7, 1), WIB).amount == \
         Money(60_493, "USD")
 
 
 def test_a_quantity_change_is_the_prorated_difference_of_the_scheme_prices():
     unit = addon()
-    up = change_charge(unit, "monthly", 2, 5, NOV, wib(2026, 12, 6, 10))   # 15 of 30 days
+    up = change_charge(unit, "monthly", 2, 5, NOV, wib(2026, 12, 6, 10), WIB)   # 15 of 30 days
     assert (up.amount, up.change, up.units) == (Money.idr(45_000), 3, 3)
-    down = change_charge(unit, "monthly", 5, 2, NOV, wib(2026, 12, 6, 10))
+    down = change_charge(unit, "monthly", 5, 2, NOV, wib(2026, 12, 6, 10), WIB)
     assert (down.amount, down.change, down.units) == (Money.idr(-45_000), -3, 0)
     volume = addon(scheme="volume", monthly={"currency": "USD", "brackets": BRACKETS})
-    cheaper = change_charge(volume, "monthly", 10, 11, NOV, NOV.start)     # 15 000 → 13 200
+    cheaper = change_charge(volume, "monthly", 10, 11, NOV, NOV.start, WIB)     # 15 000 → 13 200
     assert cheaper.amount == Money(-1800, "USD")
+
+
+def test_an_increase_line_counts_the_units_added_at_their_real_unit_price():
+    seat = addon(monthly={"currency": "IDR", "amount": 60_000})
+    up = change_charge(seat, "monthly", 1, 3, NOV, wib(2026, 12, 6, 10), WIB)  # 15 of 30 days
+    assert line_parts(up.amount, up.units) == (2, Money.idr(30_000))          # not 3 × 20 000
+    assert up.description.en == \
+        "Add-on ad_a × 2 (monthly) 2026-12-06 – 2026-12-21, 1 → 3"
+    odd = change_charge(addon(monthly={"currency": "IDR", "amount": 49_000}), "monthly", 1, 3,
+                        NOV, wib(2026, 12, 11, 10), WIB)                      # 32 666.67 → 32 667
+    assert line_parts(odd.amount, odd.units) == (1, Money.idr(32_667))
+    assert odd.description.en.endswith("1 → 3, prorated total")
 
 
 def test_stop_credit_is_the_unused_rest():
@@ -101,12 +113,12 @@ def test_stop_credit_is_the_unused_rest():
 
 def test_renewal_lines_full_and_supplement():
     nxt = first_period(wib(2026, 12, 21, 10), "monthly", WIB)
-    full = renewal_charge(addon(), "monthly", 3, 0, nxt, 3)
+    full = renewal_charge(addon(), "monthly", 3, 0, nxt, 3, WIB)
     assert (full.amount, full.units, full.quantity) == (Money.idr(90_000), 3, 3)
-    more = renewal_charge(addon(), "monthly", 5, 3, nxt, 5)
+    more = renewal_charge(addon(), "monthly", 5, 3, nxt, 5, WIB)
     assert (more.amount, more.units) == (Money.idr(60_000), 2)
     package = addon(scheme="package", monthly={"currency": "USD", "brackets": BRACKETS})
-    assert renewal_charge(package, "monthly", 5, 3, nxt, 5).amount == Money(0, "USD")
+    assert renewal_charge(package, "monthly", 5, 3, nxt, 5, WIB).amount == Money(0, "USD")
 
 
 def test_next_quantities_carry_over_and_remove_what_the_plan_does_not_allow():

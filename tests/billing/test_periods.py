@@ -9,6 +9,7 @@ from billing.periods import (
     add_months,
     days_in,
     first_period,
+    local_dates,
     next_period,
     period_containing,
 )
@@ -334,3 +335,10 @@ def test_days_in_counts_a_dst_short_day_as_a_whole_day():
     period = first_period(datetime(2026, 3, 1, tzinfo=NEW_YORK), "monthly", NEW_YORK)
     assert period.end - period.start == timedelta(days=31, hours=-1)
     assert days_in(period, NEW_YORK) == 31
+
+
+def test_local_dates_are_the_calendar_dates_in_the_timezone_not_utc():
+    # 31 Jan 00:30 in Jakarta is still 30 Jan in UTC (issue 9 item 12)
+    period = first_period(wib(2027, 1, 31, 0, 30), "monthly", WIB)
+    assert local_dates(period, WIB) == "2027-01-31 – 2027-02-28"
+    assert local_dates(period, UTC) == "2027-01-30 – 2027-02-27"
