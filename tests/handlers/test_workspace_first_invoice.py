@@ -1,13 +1,15 @@
 """A workspace created on a paid plan (issue 9 item 14): it starts on Free with the first
 period's invoice and moves to the plan when that is paid; unpaid, it stays on Free. An admin or
 reseller may instead give the first period (`complimentary`), which the subscription records."""
+import asyncio
 import dataclasses
 from datetime import timedelta
 
 from service.app import create_app
 from tests.addon_helpers import create_reseller
 from tests.conftest import START
-from tests.helpers import ADMIN_TOKEN, PHONE_A, Api, assert_reconciled, press_pay
+from tests.helpers import (ADMIN_TOKEN, PHONE_A, Api, assert_reconciled, press_pay,
+                           usage_entries)
 from tests.subscription_helpers import invoices, run_due, subscription
 
 MONTH_END = START + timedelta(days=30)          # 2026-12-21 10:00 WIB
@@ -117,3 +119,15 @@ async def test_without_a_payment_provider_a_paid_workspace_is_refused_before_any
     assert (await resp.json())["error"]["code"] == "payments_unavailable"
     body = await _opened(api)                             # its number was not taken
     assert body["workspace"]["plan"] == "free"
+
+
+async def test_concurrent_payments_of_the_first_invoice_apply_the_plan_once(api):
+    body = await _opened(api, plan="growth")
+    ws, key = body["workspace"]["id"], body["api_key"]
+    responses = await asyncio.gather(*(press_pay(api, body["payment"]["id"]) for _ in range(8)))
+    assert all(r.status == 200 for r in responses)
+    assert (await subscription(api, ws, key))["plan"] == "growth"
+    assert (await api.amounts(ws, key))["conversation"] == (30_000, 0, 0)
+    grants = [e for e in await usage_entries(api, ws, key) if e["kind"] == "grant"]
+    assert sorted(e["amount"]["amount"] for e in grants) == [15_000, 15_000]
+    await assert_reconciled(api)
