@@ -3,7 +3,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test jobs bench clean
+.PHONY: run test jobs jobs-due bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -11,8 +11,10 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-# Development defaults for `make run` only (production runs `python -m service`, see Procfile,
-# where nothing is on unless configured). Any of them can be overridden from the environment.
+# Development defaults for every target here (`make run`, `make jobs`, `make jobs-due`…), so the
+# service and the billing jobs agree (production runs the Procfile's `python -m service` and
+# `python -m jobs`, where nothing is on unless configured). Any of them can be overridden from
+# the environment.
 export SALDO_ADMIN_TOKEN ?= dev-admin
 export WHATSAPP_APP_SECRETS ?= dev-secret
 export WHATSAPP_VERIFY_TOKEN ?= dev-verify
@@ -29,6 +31,10 @@ test: $(STAMP)
 
 jobs: $(STAMP)
 	$(BIN)/python -m jobs
+
+# One billing pass, at NOW if given (the time machine): make jobs-due NOW=2026-12-19T10:00:00
+jobs-due: $(STAMP)
+	$(BIN)/python -m jobs run-due $(if $(NOW),--now '$(NOW)')
 
 bench: $(STAMP)
 	$(BIN)/python bench/webhooks.py

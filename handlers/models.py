@@ -4,7 +4,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictInt, field_validator
+from pydantic import (AwareDatetime, BaseModel, ConfigDict, Field, StrictBool, StrictInt,
+                      field_validator)
 
 
 class Request(BaseModel):
@@ -45,6 +46,8 @@ class CreateWorkspace(Request):
     phone_number_ids: list[PhoneId] = Field(min_length=1, max_length=50)
     plan: Literal["free", "growth", "pro"] | None = None
     reseller_id: str | None = Field(default=None, max_length=100)
+    complimentary: StrictBool = Field(default=False, description="A paid plan given for its "
+                                      "first period without an invoice (recorded)")
 
     _phones = field_validator("phone_number_ids")(_phone_ids)
 

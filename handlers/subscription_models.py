@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field, StrictInt
 
-from handlers.models import MoneyOut, Request
+from handlers.models import MoneyOut, Request, WorkspaceCreated
 from handlers.payment_models import InvoiceOut, PaymentOut
 
 
@@ -121,6 +121,13 @@ class SubscriptionAddonOut(BaseModel):
     added_at: datetime | None
 
 
+class ComplimentaryOut(BaseModel):
+    plan: str
+    period: PeriodOut = Field(description="The period given without an invoice")
+    granted_by: str = Field(description="admin | reseller")
+    reseller_id: str | None = None
+
+
 class SubscriptionOut(BaseModel):
     workspace_id: str
     plan: str
@@ -136,6 +143,9 @@ class SubscriptionOut(BaseModel):
     usage: dict[str, LimitUsageOut]
     plan_limits: dict[str, int] = Field(default_factory=dict,
                                         description="The plan's own limits, before add-ons")
+    complimentary: ComplimentaryOut | None = Field(
+        default=None, description="Set when the workspace was created on a paid plan as a "
+                                  "gift: its first period had no invoice")
 
 
 class QuoteLineOut(BaseModel):
@@ -195,3 +205,11 @@ class SubscriptionOrderOut(BaseModel):
     invoices: list[PlacedInvoiceOut] = Field(
         default_factory=list, description="Every invoice of the order with its payment: the "
         "plan's, then one per other currency of its add-ons")
+
+
+class WorkspaceCreatedOut(WorkspaceCreated):
+    subscription: SubscriptionOut
+    invoice: InvoiceOut | None = Field(default=None, description="On a paid plan (not "
+                                       "complimentary): the first period's invoice; the plan "
+                                       "starts when it is paid")
+    payment: PaymentOut | None = None

@@ -9,9 +9,9 @@ from handlers.formatting import money_out
 from handlers.http import locale, parse_body, principal, respond, route, services
 from handlers.idempotency import idempotent, seed
 from handlers.invoices import invoice_out
-from handlers.subscription_models import (LimitUsageOut, PeriodOut, PlacedInvoiceOut,
-                                          QuoteLineOut, QuoteOut, RemovedAddonOut,
-                                          ScheduledChangeOut, ShrinkingLimitOut,
+from handlers.subscription_models import (ComplimentaryOut, LimitUsageOut, PeriodOut,
+                                          PlacedInvoiceOut, QuoteLineOut, QuoteOut,
+                                          RemovedAddonOut, ScheduledChangeOut, ShrinkingLimitOut,
                                           SubscriptionAddonOut, SubscriptionChangeIn,
                                           SubscriptionOrderOut, SubscriptionOut, UsageReportIn)
 from handlers.topups import payment_out
@@ -36,7 +36,16 @@ def subscription_out(view: dict) -> SubscriptionOut:
         entitlements=view["entitlements"],
         usage={k: LimitUsageOut(used=used, maximum=cap, exceeded=cap != -1 and used > cap)
                for k, (used, cap, _) in view["usage"].items()},
-        plan_limits={k: plan_cap for k, (_, _, plan_cap) in view["usage"].items()})
+        plan_limits={k: plan_cap for k, (_, _, plan_cap) in view["usage"].items()},
+        complimentary=_complimentary_out(view.get("complimentary")))
+
+
+def _complimentary_out(gift: dict | None) -> ComplimentaryOut | None:
+    if not gift:
+        return None
+    return ComplimentaryOut(plan=gift["plan"], granted_by=gift["by"],
+                            reseller_id=gift.get("reseller_id"),
+                            period=PeriodOut(start=gift["period_start"], end=gift["period_end"]))
 
 
 def quote_out(q: Quote, lang: str) -> QuoteOut:

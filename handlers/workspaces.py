@@ -7,10 +7,14 @@ from billing.money import Money
 from handlers.formatting import money_out
 from service.docs import money_from_doc
 from handlers.http import locale, parse_body, principal, respond, route, services
-from handlers.models import (CreateWorkspace, UpdateWorkspace, WorkspaceCreated, WorkspaceKeyOut,
-                             WorkspaceOut)
-from service.workspaces import (create_workspace, load_workspace, replace_workspace_key,
-                                require_manager, update_workspace)
+from handlers.invoices import invoice_out
+from handlers.models import CreateWorkspace, UpdateWorkspace, WorkspaceKeyOut, WorkspaceOut
+from handlers.subscription_models import WorkspaceCreatedOut
+from handlers.subscriptions import subscription_out
+from handlers.topups import payment_out
+from service.onboarding import open_workspace
+from service.workspaces import (load_workspace, replace_workspace_key, require_manager,
+                                update_workspace)
 
 
 def workspace_out(doc: dict, lang: str) -> WorkspaceOut:
@@ -23,17 +27,24 @@ def workspace_out(doc: dict, lang: str) -> WorkspaceOut:
         created_at=doc["created_at"])
 
 
-@route("POST", "/v1/workspaces", "Create a workspace (admin, or a reseller for its customers)",
-       body=CreateWorkspace, response=WorkspaceCreated, status=201)
+@route("POST", "/v1/workspaces", "Create a workspace (admin, or a reseller for its customers); "
+       "on a paid plan it starts on Free with the first period's invoice, the plan applying "
+       "once paid, unless `complimentary`", body=CreateWorkspace, response=WorkspaceCreatedOut,
+       status=201)
 async def create(request: web.Request) -> web.Response:
     who = await principal(request)
     body = await parse_body(request, CreateWorkspace)
     svc = services(request)
-    doc, key = await create_workspace(
-        svc.db, svc.ledger, who, name=body.name, phone_number_ids=body.phone_number_ids,
-        plan=body.plan, reseller_id=body.reseller_id, now=svc.clock.now(), tz=svc.settings.tz)
+    opened = await open_workspace(
+        svc, who, name=body.name, phone_number_ids=body.phone_number_ids, plan=body.plan,
+        reseller_id=body.reseller_id, complimentary=body.complimentary)
     svc.whatsapp.forget_routes()
-    return respond(WorkspaceCreated(workspace=workspace_out(doc, locale(request)), api_key=key), 201)
+    lang = locale(request)
+    return respond(WorkspaceCreatedOut(
+        workspace=workspace_out(opened.workspace, lang), api_key=opened.api_key,
+        subscription=subscription_out(opened.subscription),
+        invoice=invoice_out(opened.invoice, lang) if opened.invoice else None,
+        payment=payment_out(opened.payment) if opened.payment else None), 201)
 
 
 @route("GET", "/v1/workspaces/{ws}", "Read a workspace", response=WorkspaceOut)

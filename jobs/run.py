@@ -1,9 +1,12 @@
-"""The billing run outside the HTTP server: the same app factory (so the same Services, order
-kinds and stores as the handlers), started without a listener.
+"""The billing run outside the HTTP server, composed on its own (service/bootstrap.py): the
+settings, a clock, the store without the WhatsApp log, and the billing pass. Nothing else runs:
+no recovery sweep, no WhatsApp charging, no payment re-drive, no Idempotency-Key purge. Those
+belong to the web process, on the real clock; `run-due --now` pretends a time, and must not
+decide with it what waits for real events to arrive.
 
-With the embedded store, `create_app` connects to the NX-27017 server a running `make run`
-recorded in `<SALDO_DATA_DIR>/nx-27017.json`, or starts one and stops it when done: never two
-servers on one data directory.
+With the embedded store, the jobs connect to the NX-27017 server a running `make run` recorded
+in `<SALDO_DATA_DIR>/nx-27017.json`, or start one and stop it when done: never two servers on
+one data directory.
 """
 from __future__ import annotations
 
@@ -13,13 +16,13 @@ import logging
 from datetime import datetime
 from typing import AsyncIterator
 
-from aiohttp import web
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-from service.app import create_app
 from service.billing_run import run_pass, worker_id
+from service.bootstrap import open_services
 from service.clock import Clock, FrozenClock, SystemClock
-from service.context import SERVICES, Services
+from service.context import Services
+from service.payments import check_configuration
 from service.settings import Settings
 
 log = logging.getLogger("saldo.jobs")
@@ -27,16 +30,13 @@ log = logging.getLogger("saldo.jobs")
 
 @contextlib.asynccontextmanager
 async def running_services(settings: Settings, clock: Clock) -> AsyncIterator[Services]:
-    runner = web.AppRunner(create_app(settings, clock=clock, background=False))
-    await runner.setup()
-    try:
-        yield runner.app[SERVICES]
-    finally:
-        await runner.cleanup()
+    check_configuration(settings)        # fail fast on an unknown SALDO_PAYMENT_PROVIDER
+    async with open_services(settings, clock, whatsapp_log=False) as svc:
+        yield svc
 
 
 async def run_due(settings: Settings, now: datetime | None = None) -> dict:
-    """One pass at `now` (the time machine: the whole app runs on a clock frozen there)."""
+    """One pass at `now` (the time machine: the billing run's clock is frozen there)."""
     async with running_services(settings, FrozenClock(now) if now else SystemClock()) as svc:
         return await run_pass(svc, now)
 

@@ -1,4 +1,4 @@
-"""What handlers and jobs get from the app: one object, stored under a typed AppKey."""
+"""What handlers and jobs get: one object (service/bootstrap.py), stored under a typed AppKey."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -18,7 +18,7 @@ class Services:
     clock: Clock
     db: AsyncDatabase
     ledger: MongoLedger
-    whatsapp: MongoWhatsAppLog
+    whatsapp: MongoWhatsAppLog | None   # None in the billing jobs (service/bootstrap.py)
 
 
 SERVICES = web.AppKey("services", Services)

@@ -88,7 +88,8 @@ async def sync_workspace_plan(svc: Services, workspace_id: str, plan_id: str) ->
     """`workspaces.plan` drives the rate card (`rates_for`); it follows the subscription."""
     await svc.db.workspaces.update_one({"_id": workspace_id, "plan": {"$ne": plan_id}},
                                        {"$set": {"plan": plan_id}})
-    svc.whatsapp.forget_routes()
+    if svc.whatsapp is not None:       # the billing jobs have no WhatsApp log
+        svc.whatsapp.forget_routes()
 
 
 def boundary_doc(ended: Period, new: Period, target: Choice, expire: bool) -> dict:

@@ -72,6 +72,7 @@ async def view(svc: Services, workspace_id: str, now: datetime) -> dict:
             "status": "past_due" if now >= period.end and unpaid else "active",
             "current_period": period, "scheduled_change": doc.get("scheduled_change"),
             "next_period_paid": "paid" in statuses.values(),
+            "complimentary": doc.get("complimentary"),
             "addons": holdings_view(doc, held), "entitlements": sorted(entitlements(pairs)),
             "usage": {k: (used[k], limits[k], plan.limit(k)) for k in LIMIT_KEYS}}
 
@@ -207,6 +208,28 @@ async def cancel_scheduled_change(svc: Services, workspace_id: str, now: datetim
             return None
         return await view(svc, workspace_id, now)
     return await state.retrying(attempt, "cancelling the scheduled change")
+
+
+async def invoice_first_period(svc: Services, workspace: dict, plan_id: str,
+                               now: datetime) -> Placed:
+    """The first invoice of a workspace created (on Free) for a paid plan: the plan's monthly
+    price for the period that began at creation, an immediate change applied when it is paid
+    (service/onboarding.py). Unpaid, it expires and the workspace stays on Free."""
+    doc = await state.load(svc, workspace["_id"])
+    plans = await load_plans(svc.db)
+    target = Choice(find_plan(plans, plan_id), "monthly")
+    spec = orders.OrderSpec(doc["_id"], state.current_choice(doc, plans), target,
+                            state.period_of(doc), "immediate", "subscription",
+                            target.plan.price(target.unit))
+    order, invoice, payment = await orders.issue(svc, workspace, spec, now)
+    change = {"kind": "subscription", "plan": target.plan.id, "period": target.unit,
+              "timing": "immediate", "order_id": order["_id"],
+              "invoice_code": invoice and invoice.get("code"), "requested_at": now,
+              "effective_at": None, "addons": {}}
+    if not await state.save(svc, doc, {"scheduled_change": change}, now):
+        raise Conflict("The subscription changed while it was opened; try again",
+                       code="conflict")
+    return Placed(await view(svc, doc["_id"], now), None, order, invoice, payment)
 
 
 async def renew_subscription(svc: Services, workspace: dict, now: datetime,

@@ -18,6 +18,7 @@ from billing.rates import check_categories
 from billing.wallet import LedgerIntent
 from service.docs import to_ms
 from service.ledger import MongoLedger, zero_wallet_doc
+from service.plans import plan_from_doc
 
 DEFAULT_ARREARS_LIMIT = Money.idr(15_000)
 ORPHAN_CLAIM_AGE_MS = 60_000
@@ -110,7 +111,11 @@ async def _take_over_orphan(db: AsyncDatabase, claim: dict | None, workspace_id:
 
 async def create_workspace(db: AsyncDatabase, ledger: MongoLedger, principal: Principal, *,
                            name: str, phone_number_ids: list[str], plan: str | None,
-                           reseller_id: str | None, now: datetime, tz: ZoneInfo) -> tuple[dict, str]:
+                           reseller_id: str | None, now: datetime, tz: ZoneInfo,
+                           complimentary: bool = False) -> tuple[dict, str]:
+    """The workspace on `plan` from now, its first monthly period granted. A paid plan this way
+    is a gift, so it must be `complimentary` (recorded on the subscription); a workspace that
+    pays is created on Free and invoiced (service.onboarding)."""
     require_manager(principal)
     if principal.role == "reseller":
         reseller_id = principal.reseller_id
@@ -119,15 +124,18 @@ async def create_workspace(db: AsyncDatabase, ledger: MongoLedger, principal: Pr
     plan_doc = await db.plans.find_one({"_id": plan or "free"})
     if plan_doc is None:
         raise ValidationFailed(f"Unknown plan {plan!r}", code="plan_not_found", field="plan")
+    _check_complimentary(plan_doc, complimentary)
     workspace_id = f"ws_{secrets.token_hex(8)}"
     await claim_phone_numbers(db, workspace_id, phone_number_ids, now)
     period = first_period(now, "monthly", tz)
     await db.wallets.insert_one(zero_wallet_doc(workspace_id, now))
+    gift = {"plan": plan_doc["_id"], "period_start": period.start, "period_end": period.end,
+            "by": principal.role, "reseller_id": reseller_id, "at": now} if complimentary else None
     await db.subscriptions.insert_one({
         "_id": workspace_id, "plan": plan_doc["_id"], "period": "monthly",
         "anchor": period.start, "current_period_start": period.start,
         "current_period_end": period.end, "status": "active", "scheduled_change": None,
-        "created_at": now})
+        "complimentary": gift, "created_at": now})
     workspace = {"_id": workspace_id, "name": name, "phone_number_ids": phone_number_ids,
                  "plan": plan_doc["_id"], "reseller_id": reseller_id,
                  "arrears_limit": DEFAULT_ARREARS_LIMIT.amount, "rate_overrides": {},
@@ -142,6 +150,16 @@ async def create_workspace(db: AsyncDatabase, ledger: MongoLedger, principal: Pr
         {"plan": plan_doc["_id"], "period_start": period.start.isoformat(),
          "period_end": period.end.isoformat()})], now)
     return workspace, key
+
+
+def _check_complimentary(plan_doc: dict, complimentary: bool) -> None:
+    paid = plan_from_doc(plan_doc).is_paid("monthly")
+    if complimentary and not paid:
+        raise ValidationFailed("Only a paid plan can be complimentary", field="complimentary",
+                               code="complimentary_needs_paid_plan")
+    if paid and not complimentary:      # service.onboarding invoices it instead
+        raise ValidationFailed("A paid plan starts when its first invoice is paid",
+                               field="plan", code="payment_required")
 
 
 async def replace_workspace_key(db: AsyncDatabase, workspace_id: str,

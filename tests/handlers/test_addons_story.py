@@ -22,7 +22,8 @@ async def test_agency_reseller_and_customer(api):
 
     # 2. The reseller creates its customer's workspace (Growth) and sees what it can assign.
     resp = await api.client.post("/v1/workspaces", headers=api.auth(reseller_key), json={
-        "name": "Toko Budi", "phone_number_ids": [PHONE_A], "plan": "growth"})
+        "name": "Toko Budi", "phone_number_ids": [PHONE_A], "plan": "growth",
+        "complimentary": True})
     ws, key = (await resp.json())["workspace"]["id"], (await resp.json())["api_key"]
     resp = await api.client.get("/v1/addons", params={"workspace_id": ws},
                                 headers=api.auth(reseller_key))

@@ -20,7 +20,7 @@ async def _create_many(svc) -> list[str]:
     async def one(i: int) -> str:
         doc, _ = await create_workspace(svc.db, svc.ledger, Principal("admin"), name=f"T{i}",
                                         phone_number_ids=[str(10**14 + i)], plan="growth",
-                                        reseller_id=None, now=START, tz=WIB)
+                                        reseller_id=None, now=START, tz=WIB, complimentary=True)
         return doc["_id"]
     out: list[str] = []
     for start in range(0, COUNT, 50):
