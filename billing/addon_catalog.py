@@ -21,7 +21,7 @@ from billing.addons import ADDON_TYPES, ALL, DEFAULT_CURRENCY
 from billing.errors import ValidationFailed
 from billing.money import SUPPORTED_CURRENCIES
 from billing.periods import UNIT_MONTHS
-from billing.plans import LIMIT_KEYS, UNLIMITED
+from billing.plans import LIMIT_KEYS, UNLIMITED, plan_not_found
 from billing.pricing import SCHEMES, validate_brackets
 
 
@@ -36,8 +36,7 @@ def _check_plans(plans: object, known: Collection[str]) -> None:
         raise _bad("applicable_plans", 'Choose at least one plan, or "all"')
     unknown = [p for p in plans if p not in known]
     if unknown:
-        raise ValidationFailed(f"Unknown plan(s): {', '.join(map(str, unknown))}",
-                               code="plan_not_found", field="applicable_plans")
+        raise plan_not_found(", ".join(map(str, unknown)), "applicable_plans", known)
     if len(set(plans)) != len(plans):
         raise _bad("applicable_plans", "A plan is listed twice")
 

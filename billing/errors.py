@@ -4,7 +4,7 @@
     ├── ValidationFailed        validation_error (and domain codes such as topup_below_minimum)
     │   └── CurrencyMismatch    currency_mismatch (Money of two currencies combined)
     ├── Unauthorized            unauthorized
-    ├── NotFound                not_found (also plan_not_found)
+    ├── NotFound                not_found (also plan_not_found of a path; a body's: 422)
     ├── Conflict                conflict (also idempotency_in_progress)
     ├── InsufficientBalance     insufficient_balance
     ├── IdempotencyKeyReused    idempotency_key_reused
