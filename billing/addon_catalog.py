@@ -6,7 +6,9 @@ every refusal is a ValidationFailed naming the field:
 * `periods`: one or more of monthly | quarterly | yearly, each with a price (422 on
   `periods.<unit>` when missing); `unit` takes `amount`, the bracket schemes take `brackets`
   (contiguous from 1: billing.pricing.validate_brackets), nothing negative, one currency;
-* `max_quantity` >= 1 and within the last finite bracket; `consumption` >= 1 except for features;
+* `max_quantity` >= 1 and within the last finite bracket; `allow_multiple` true iff it is above
+  1 (one left out is derived from the other; neither: one unit at a time); `consumption` >= 1
+  except for features;
 * `limits`: keys of the plan limits, `increment` | `set`, value >= -1; an add-on of type users or
   contacts without limits gets {key: type, value: consumption, action: increment};
 * `entitlements`: required for type feature;
@@ -91,10 +93,36 @@ def _check_periods(periods: object, scheme: str) -> None:
                    currencies=sorted(currencies))
 
 
-def _check_quantity(data: Mapping) -> None:
-    maximum = data.get("max_quantity")
+def quantity_rules(allow_multiple: bool | None, maximum: object) -> tuple[bool, int]:
+    """The (allow_multiple, max_quantity) pair, consistent: several units iff the maximum is
+    above 1. One left out (None) is derived from the other; neither → one unit at a time."""
+    if maximum is None:
+        if allow_multiple:
+            raise _bad("max_quantity", "allow_multiple: true needs max_quantity (2 or more)")
+        return False, 1
     if isinstance(maximum, bool) or not isinstance(maximum, int) or maximum < 1:
         raise _bad("max_quantity", "max_quantity must be at least 1")
+    if allow_multiple is not None and allow_multiple != (maximum > 1):
+        need = "2 or more" if allow_multiple else "1 (one unit at a time)"
+        raise _bad("max_quantity", f"allow_multiple: {str(allow_multiple).lower()} needs "
+                                   f"max_quantity {need}, not {maximum}",
+                   allow_multiple=allow_multiple, max_quantity=maximum)
+    return maximum > 1, maximum
+
+
+def patched_quantity(current: Mapping, changes: Mapping) -> dict:
+    """The quantity fields a PATCH is validated with: what it gives, and the other one
+    re-derived (the stored maximum is kept when it agrees with a new allow_multiple)."""
+    allow, maximum = changes.get("allow_multiple"), changes.get("max_quantity")
+    stored = current.get("max_quantity") if current.get("allow_multiple") else 1
+    if "max_quantity" not in changes:
+        maximum = None if allow is not None and (stored > 1) != allow else stored
+    return {"allow_multiple": allow if "allow_multiple" in changes else None,
+            "max_quantity": maximum}
+
+
+def _check_quantity(data: Mapping) -> None:
+    maximum = data["max_quantity"]
     for unit, entry in data["periods"].items():
         brackets = entry.get("brackets")
         top = brackets[-1]["to"] if brackets else None
@@ -156,6 +184,9 @@ def validate_addon(data: Mapping, *, plans: Collection[str], addons: Collection[
         raise _bad("entitlements", "A feature add-on grants at least one feature")
     _check_plans(data.get("applicable_plans"), plans)
     _check_periods(data.get("periods"), data.get("pricing_scheme"))
+    allow_multiple, max_quantity = quantity_rules(data.get("allow_multiple"),
+                                                  data.get("max_quantity"))
+    data = {**data, "allow_multiple": allow_multiple, "max_quantity": max_quantity}
     _check_quantity(data)
     _check_links(data, self_id, addons)
     _check_visibility(data.get("visibility"), resellers)

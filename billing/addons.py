@@ -55,7 +55,7 @@ class AddonTerms:
     periods: Mapping[str, Mapping]    # unit → {currency, amount} | {currency, brackets}
     entitlements: tuple[str, ...] = ()
     limits: tuple[LimitRule, ...] = ()
-    allow_multiple: bool = True
+    allow_multiple: bool = False        # consistent with max_quantity (addon_catalog.py)
     max_quantity: int = 1
     requires: tuple[str, ...] = ()
     incompatible_with: tuple[str, ...] = ()
@@ -74,7 +74,7 @@ class AddonTerms:
             entitlements=tuple(data.get("entitlements") or ()),
             limits=tuple(LimitRule(r["key"], int(r["value"]), r["action"])
                          for r in data.get("limits") or ()),
-            allow_multiple=bool(data.get("allow_multiple", True)),
+            allow_multiple=bool(data.get("allow_multiple", False)),
             max_quantity=int(data.get("max_quantity", 1)),
             requires=tuple(data.get("requires") or ()),
             incompatible_with=tuple(data.get("incompatible_with") or ()),

@@ -17,7 +17,7 @@ from datetime import datetime
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
-from billing.addon_catalog import validate_addon
+from billing.addon_catalog import patched_quantity, validate_addon
 from billing.addons import AddonTerms
 from billing.errors import Conflict, NotFound
 from service.checkout import new_seed
@@ -94,8 +94,8 @@ async def create_addon(svc: Services, data: dict, now: datetime) -> dict:
 async def update_addon(svc: Services, addon_id: str, changes: dict, now: datetime) -> dict:
     """A PATCH: the changed fields merged into the add-on, then the whole add-on validated."""
     current = await get_addon(svc.db, addon_id)
-    merged = await _validated(svc.db, {**{k: current.get(k) for k in FIELDS}, **changes},
-                              addon_id)
+    merged = await _validated(svc.db, {**{k: current.get(k) for k in FIELDS}, **changes,
+                                       **patched_quantity(current, changes)}, addon_id)
     try:
         doc = await swap(svc.db.addons, {"_id": addon_id}, {**merged, "updated_at": now})
     except DuplicateKeyError:
