@@ -13,13 +13,14 @@ every refusal is a ValidationFailed naming the field:
   contacts without limits gets {key: type, value: consumption, action: increment};
 * `entitlements`: required for type feature;
 * `requires` / `incompatible_with`: other known add-ons, not itself, not both;
-* `visibility.resellers`: "all", "none" or known reseller ids.
+* `visibility.resellers`: "all", "none" or known reseller ids; `visibility.direct`: a boolean
+  (default true: visible to the agency's direct customers).
 """
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping
 
-from billing.addons import ADDON_TYPES, ALL, DEFAULT_CURRENCY
+from billing.addons import ADDON_TYPES, ALL, DEFAULT_CURRENCY, normal_visibility
 from billing.errors import ValidationFailed
 from billing.money import SUPPORTED_CURRENCIES
 from billing.periods import UNIT_MONTHS
@@ -160,15 +161,22 @@ def _check_links(data: Mapping, self_id: str | None, known: Collection[str]) -> 
                    addons=both)
 
 
-def _check_visibility(visibility: object, resellers: Collection[str]) -> None:
-    value = visibility.get("resellers") if isinstance(visibility, Mapping) else None
+def _check_visibility(visibility: object, resellers: Collection[str]) -> dict:
+    """→ the visibility with its defaults ({resellers: "all", direct: true})."""
+    if not isinstance(visibility, Mapping):
+        raise _bad("visibility", 'visibility is {"resellers": …, "direct": true|false}')
+    visibility = normal_visibility(visibility)
+    if not isinstance(visibility["direct"], bool):
+        raise _bad("visibility.direct", "direct (visible to direct customers) is true or false")
+    value = visibility["resellers"]
     if value in (ALL, "none"):
-        return
+        return visibility
     if not isinstance(value, list):
         raise _bad("visibility.resellers", 'resellers is "all", "none" or a list of ids')
     unknown = [r for r in value if r not in resellers]
     if unknown:
         raise _bad("visibility.resellers", "Unknown reseller(s)", resellers=unknown[:10])
+    return visibility
 
 
 def validate_addon(data: Mapping, *, plans: Collection[str], addons: Collection[str],
@@ -189,7 +197,7 @@ def validate_addon(data: Mapping, *, plans: Collection[str], addons: Collection[
     data = {**data, "allow_multiple": allow_multiple, "max_quantity": max_quantity}
     _check_quantity(data)
     _check_links(data, self_id, addons)
-    _check_visibility(data.get("visibility"), resellers)
+    visibility = _check_visibility(data.get("visibility"), resellers)
     periods = {unit: _normal(entry, data["pricing_scheme"])
                for unit, entry in data["periods"].items()}
-    return {**data, "periods": periods, "limits": _limits(data)}
+    return {**data, "periods": periods, "limits": _limits(data), "visibility": visibility}

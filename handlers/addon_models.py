@@ -45,7 +45,10 @@ class LimitIn(Request):
 
 
 class VisibilityIn(Request):
-    resellers: Literal["all", "none"] | list[ResellerId] = Field(default="all", max_length=500)
+    resellers: Literal["all", "none"] | list[ResellerId] = Field(
+        default="all", max_length=500, description="Resellers whose workspaces see it")
+    direct: StrictBool = Field(default=True, description="Do the agency's direct customers "
+                               "(workspaces without a reseller) see it?")
 
 
 class AddonFields(Request):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from billing.addons import normal_visibility
 from handlers.addon_models import (AddonFields, AddonIn, AddonListQuery, AddonOut, AddonsOut,
                                    CatalogQuery)
 from handlers.http import (admin_only, parse_body, parse_query, principal, respond, route,
@@ -14,7 +15,8 @@ ADMIN = "/v1/admin/addons"
 
 
 def addon_out(doc: dict) -> AddonOut:
-    return AddonOut(id=doc["_id"], **{k: doc[k] for k in catalog.FIELDS},
+    fields = {k: doc[k] for k in catalog.FIELDS}
+    return AddonOut(id=doc["_id"], **{**fields, "visibility": normal_visibility(doc["visibility"])},
                     created_at=doc["created_at"], updated_at=doc["updated_at"])
 
 
