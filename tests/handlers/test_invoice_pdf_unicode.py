@@ -16,7 +16,7 @@ async def _pdf(api, ws: str, key: str, code: str, lang: str) -> str:
 
 async def test_the_pdf_prints_a_non_latin_name_and_the_period_dash_exactly(api):
     resp = await api.client.post("/v1/workspaces", headers=api.auth(ADMIN_TOKEN), json={
-        "name": NAME, "phone_number_ids": [PHONE_A], "plan": "growth"})
+        "name": NAME, "phone_number_ids": [PHONE_A]})
     assert resp.status == 201, await resp.text()
     created = await resp.json()
     ws, key = created["workspace"]["id"], created["api_key"]
