@@ -111,11 +111,18 @@ def quantity_rules(allow_multiple: bool | None, maximum: object) -> tuple[bool, 
     return maximum > 1, maximum
 
 
+def effective_quantity(stored: Mapping) -> tuple[bool, int]:
+    """What a stored add-on really sells: max_quantity units if allow_multiple, else one (those
+    stored before the pair had to agree may say true with 1, or false with 50)."""
+    units = stored.get("max_quantity", 1) if stored.get("allow_multiple") else 1
+    return units > 1, units
+
+
 def patched_quantity(current: Mapping, changes: Mapping) -> dict:
     """The quantity fields a PATCH is validated with: what it gives, and the other one
     re-derived (the stored maximum is kept when it agrees with a new allow_multiple)."""
     allow, maximum = changes.get("allow_multiple"), changes.get("max_quantity")
-    stored = current.get("max_quantity") if current.get("allow_multiple") else 1
+    stored = effective_quantity(current)[1]
     if "max_quantity" not in changes:
         maximum = None if allow is not None and (stored > 1) != allow else stored
     return {"allow_multiple": allow if "allow_multiple" in changes else None,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from billing.addon_catalog import effective_quantity
 from billing.addons import normal_visibility
 from handlers.addon_models import (AddonFields, AddonIn, AddonListQuery, AddonOut, AddonsOut,
                                    CatalogQuery)
@@ -16,8 +17,10 @@ ADMIN = "/v1/admin/addons"
 
 def addon_out(doc: dict) -> AddonOut:
     fields = {k: doc[k] for k in catalog.FIELDS}
-    return AddonOut(id=doc["_id"], **{**fields, "visibility": normal_visibility(doc["visibility"])},
-                    created_at=doc["created_at"], updated_at=doc["updated_at"])
+    fields["allow_multiple"], fields["max_quantity"] = effective_quantity(doc)
+    fields["visibility"] = normal_visibility(doc["visibility"])
+    return AddonOut(id=doc["_id"], **fields, created_at=doc["created_at"],
+                    updated_at=doc["updated_at"])
 
 
 def addon_data(body: AddonFields, *, partial: bool) -> dict:

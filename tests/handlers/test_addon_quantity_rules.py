@@ -65,6 +65,8 @@ async def test_an_addon_stored_with_the_old_defaults_can_still_be_edited(api):
     db = api.client.server.app[SERVICES].db
     await db.addons.update_one({"_id": addon["id"]},
                                {"$set": {"allow_multiple": True, "max_quantity": 1}})
+    read = await (await api.client.get(f"{URL}/{addon['id']}", headers=ADMIN)).json()
+    assert (read["allow_multiple"], read["max_quantity"]) == (False, 1)   # what it sells
     resp = await api.client.patch(f"{URL}/{addon['id']}", json={"display_name": "Legacy"},
                                   headers=ADMIN)
     assert resp.status == 200, await resp.text()
