@@ -6,22 +6,25 @@ every refusal is a ValidationFailed naming the field:
 * `periods`: one or more of monthly | quarterly | yearly, each with a price (422 on
   `periods.<unit>` when missing); `unit` takes `amount`, the bracket schemes take `brackets`
   (contiguous from 1: billing.pricing.validate_brackets), nothing negative, one currency;
-* `max_quantity` >= 1 and within the last finite bracket; `consumption` >= 1 except for features;
+* `max_quantity` >= 1 and within the last finite bracket; `allow_multiple` true iff it is above
+  1 (one left out is derived from the other; neither: one unit at a time); `consumption` >= 1
+  except for features;
 * `limits`: keys of the plan limits, `increment` | `set`, value >= -1; an add-on of type users or
   contacts without limits gets {key: type, value: consumption, action: increment};
 * `entitlements`: required for type feature;
 * `requires` / `incompatible_with`: other known add-ons, not itself, not both;
-* `visibility.resellers`: "all", "none" or known reseller ids.
+* `visibility.resellers`: "all", "none" or known reseller ids; `visibility.direct`: a boolean
+  (default true: visible to the agency's direct customers).
 """
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping
 
-from billing.addons import ADDON_TYPES, ALL, DEFAULT_CURRENCY
+from billing.addons import ADDON_TYPES, ALL, DEFAULT_CURRENCY, normal_visibility
 from billing.errors import ValidationFailed
 from billing.money import SUPPORTED_CURRENCIES
 from billing.periods import UNIT_MONTHS
-from billing.plans import LIMIT_KEYS, UNLIMITED
+from billing.plans import LIMIT_KEYS, UNLIMITED, plan_not_found
 from billing.pricing import SCHEMES, validate_brackets
 
 
@@ -36,8 +39,7 @@ def _check_plans(plans: object, known: Collection[str]) -> None:
         raise _bad("applicable_plans", 'Choose at least one plan, or "all"')
     unknown = [p for p in plans if p not in known]
     if unknown:
-        raise ValidationFailed(f"Unknown plan(s): {', '.join(map(str, unknown))}",
-                               code="plan_not_found", field="applicable_plans")
+        raise plan_not_found(", ".join(map(str, unknown)), "applicable_plans", known)
     if len(set(plans)) != len(plans):
         raise _bad("applicable_plans", "A plan is listed twice")
 
@@ -92,10 +94,43 @@ def _check_periods(periods: object, scheme: str) -> None:
                    currencies=sorted(currencies))
 
 
-def _check_quantity(data: Mapping) -> None:
-    maximum = data.get("max_quantity")
+def quantity_rules(allow_multiple: bool | None, maximum: object) -> tuple[bool, int]:
+    """The (allow_multiple, max_quantity) pair, consistent: several units iff the maximum is
+    above 1. One left out (None) is derived from the other; neither → one unit at a time."""
+    if maximum is None:
+        if allow_multiple:
+            raise _bad("max_quantity", "allow_multiple: true needs max_quantity (2 or more)")
+        return False, 1
     if isinstance(maximum, bool) or not isinstance(maximum, int) or maximum < 1:
         raise _bad("max_quantity", "max_quantity must be at least 1")
+    if allow_multiple is not None and allow_multiple != (maximum > 1):
+        need = "2 or more" if allow_multiple else "1 (one unit at a time)"
+        raise _bad("max_quantity", f"allow_multiple: {str(allow_multiple).lower()} needs "
+                                   f"max_quantity {need}, not {maximum}",
+                   allow_multiple=allow_multiple, max_quantity=maximum)
+    return maximum > 1, maximum
+
+
+def effective_quantity(stored: Mapping) -> tuple[bool, int]:
+    """What a stored add-on really sells: max_quantity units if allow_multiple, else one (those
+    stored before the pair had to agree may say true with 1, or false with 50)."""
+    units = stored.get("max_quantity", 1) if stored.get("allow_multiple") else 1
+    return units > 1, units
+
+
+def patched_quantity(current: Mapping, changes: Mapping) -> dict:
+    """The quantity fields a PATCH is validated with: what it gives, and the other one
+    re-derived (the stored maximum is kept when it agrees with a new allow_multiple)."""
+    allow, maximum = changes.get("allow_multiple"), changes.get("max_quantity")
+    stored = effective_quantity(current)[1]
+    if "max_quantity" not in changes:
+        maximum = None if allow is not None and (stored > 1) != allow else stored
+    return {"allow_multiple": allow if "allow_multiple" in changes else None,
+            "max_quantity": maximum}
+
+
+def _check_quantity(data: Mapping) -> None:
+    maximum = data["max_quantity"]
     for unit, entry in data["periods"].items():
         brackets = entry.get("brackets")
         top = brackets[-1]["to"] if brackets else None
@@ -133,15 +168,22 @@ def _check_links(data: Mapping, self_id: str | None, known: Collection[str]) -> 
                    addons=both)
 
 
-def _check_visibility(visibility: object, resellers: Collection[str]) -> None:
-    value = visibility.get("resellers") if isinstance(visibility, Mapping) else None
+def _check_visibility(visibility: object, resellers: Collection[str]) -> dict:
+    """→ the visibility with its defaults ({resellers: "all", direct: true})."""
+    if not isinstance(visibility, Mapping):
+        raise _bad("visibility", 'visibility is {"resellers": …, "direct": true|false}')
+    visibility = normal_visibility(visibility)
+    if not isinstance(visibility["direct"], bool):
+        raise _bad("visibility.direct", "direct (visible to direct customers) is true or false")
+    value = visibility["resellers"]
     if value in (ALL, "none"):
-        return
+        return visibility
     if not isinstance(value, list):
         raise _bad("visibility.resellers", 'resellers is "all", "none" or a list of ids')
     unknown = [r for r in value if r not in resellers]
     if unknown:
         raise _bad("visibility.resellers", "Unknown reseller(s)", resellers=unknown[:10])
+    return visibility
 
 
 def validate_addon(data: Mapping, *, plans: Collection[str], addons: Collection[str],
@@ -157,9 +199,12 @@ def validate_addon(data: Mapping, *, plans: Collection[str], addons: Collection[
         raise _bad("entitlements", "A feature add-on grants at least one feature")
     _check_plans(data.get("applicable_plans"), plans)
     _check_periods(data.get("periods"), data.get("pricing_scheme"))
+    allow_multiple, max_quantity = quantity_rules(data.get("allow_multiple"),
+                                                  data.get("max_quantity"))
+    data = {**data, "allow_multiple": allow_multiple, "max_quantity": max_quantity}
     _check_quantity(data)
     _check_links(data, self_id, addons)
-    _check_visibility(data.get("visibility"), resellers)
+    visibility = _check_visibility(data.get("visibility"), resellers)
     periods = {unit: _normal(entry, data["pricing_scheme"])
                for unit, entry in data["periods"].items()}
-    return {**data, "periods": periods, "limits": _limits(data)}
+    return {**data, "periods": periods, "limits": _limits(data), "visibility": visibility}

@@ -2,9 +2,11 @@
 the limits and entitlements a subscription's add-ons give. No I/O; validation of a whole
 catalog entry is in billing/addon_catalog.py.
 
-* **Visibility** (`visibility.resellers`): "all", "none" or a list of reseller ids. A reseller
-  (and every workspace of that reseller) sees an add-on only if it is visible to it; a workspace
-  without a reseller (a direct customer of the agency) and the admin see every add-on.
+* **Visibility** (`visibility`): `resellers` is "all", "none" or a list of reseller ids; a
+  reseller (and every workspace of that reseller) sees an add-on only if it is visible to it.
+  `direct` (default true) is the same for the agency's direct customers (workspaces without a
+  reseller). Hidden means neither listed nor purchasable nor assignable to such a workspace;
+  the admin sees every add-on.
 * **Buyable** by a subscription: active (`addon_inactive`), applicable to its plan
   (`addon_not_applicable`) and sold in its period unit (`addon_period_not_available`).
 * **Quantity**: 1..max_quantity (`quantity_above_maximum`); `allow_multiple: false` means one
@@ -35,6 +37,12 @@ DEFAULT_CURRENCY = "USD"
 ALL = "all"
 
 
+def normal_visibility(visibility: Mapping | None) -> dict:
+    """`visibility` with its defaults (add-ons stored before `direct` existed are visible to
+    direct customers, as they were)."""
+    return {"resellers": ALL, "direct": True, **(visibility or {})}
+
+
 @dataclass(frozen=True)
 class LimitRule:
     key: str
@@ -55,17 +63,19 @@ class AddonTerms:
     periods: Mapping[str, Mapping]    # unit → {currency, amount} | {currency, brackets}
     entitlements: tuple[str, ...] = ()
     limits: tuple[LimitRule, ...] = ()
-    allow_multiple: bool = True
+    allow_multiple: bool = False        # consistent with max_quantity (addon_catalog.py)
     max_quantity: int = 1
     requires: tuple[str, ...] = ()
     incompatible_with: tuple[str, ...] = ()
     status: str = "active"
     resellers: tuple[str, ...] | str = ALL       # "all" | "none" | reseller ids
+    direct: bool = True                          # visible to direct customers
 
     @classmethod
     def from_data(cls, data: Mapping) -> AddonTerms:
         plans = data.get("applicable_plans", ALL)
-        resellers = (data.get("visibility") or {}).get("resellers", ALL)
+        visibility = normal_visibility(data.get("visibility"))
+        resellers = visibility["resellers"]
         return cls(
             id=data["id"], name=data["name"], display_name=data.get("display_name") or
             data["name"], type=data["type"], consumption=int(data.get("consumption", 1)),
@@ -74,12 +84,13 @@ class AddonTerms:
             entitlements=tuple(data.get("entitlements") or ()),
             limits=tuple(LimitRule(r["key"], int(r["value"]), r["action"])
                          for r in data.get("limits") or ()),
-            allow_multiple=bool(data.get("allow_multiple", True)),
+            allow_multiple=bool(data.get("allow_multiple", False)),
             max_quantity=int(data.get("max_quantity", 1)),
             requires=tuple(data.get("requires") or ()),
             incompatible_with=tuple(data.get("incompatible_with") or ()),
             status=data.get("status", "active"),
-            resellers=resellers if isinstance(resellers, str) else tuple(resellers))
+            resellers=resellers if isinstance(resellers, str) else tuple(resellers),
+            direct=visibility["direct"])
 
     @property
     def recurring(self) -> bool:
@@ -105,7 +116,10 @@ class AddonTerms:
         return unit in self.periods
 
     def visible_to(self, reseller_id: str | None) -> bool:
-        if reseller_id is None or self.resellers == ALL:
+        """To a reseller's workspaces (`reseller_id`), or to direct customers (None)."""
+        if reseller_id is None:
+            return self.direct
+        if self.resellers == ALL:
             return True
         return self.resellers != "none" and reseller_id in self.resellers
 

@@ -2,8 +2,9 @@
 
     BillingError
     ├── ValidationFailed        validation_error (and domain codes such as topup_below_minimum)
+    │   └── CurrencyMismatch    currency_mismatch (Money of two currencies combined)
     ├── Unauthorized            unauthorized
-    ├── NotFound                not_found (also plan_not_found)
+    ├── NotFound                not_found (also plan_not_found of a path; a body's: 422)
     ├── Conflict                conflict (also idempotency_in_progress)
     ├── InsufficientBalance     insufficient_balance
     ├── IdempotencyKeyReused    idempotency_key_reused
@@ -27,6 +28,11 @@ class BillingError(Exception):
 
 class ValidationFailed(BillingError):
     code = "validation_error"
+
+
+class CurrencyMismatch(ValidationFailed):
+    """Two amounts of different currencies were added, subtracted or compared (422)."""
+    code = "currency_mismatch"
 
 
 class Unauthorized(BillingError):

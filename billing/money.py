@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 from numbers import Rational
 
-from billing.errors import ValidationFailed
+from billing.errors import CurrencyMismatch, ValidationFailed
 
 # Digits of the smallest *billed* unit. IDR is billed in whole rupiah although ISO gives it 2.
 BILLED_DIGITS: dict[str, int] = {"IDR": 0, "USD": 2, "SGD": 2, "EUR": 2, "MYR": 2, "JPY": 0}
@@ -50,7 +50,9 @@ class Money:
         if not isinstance(other, Money):
             raise TypeError(f"cannot combine Money with {type(other).__name__}")
         if other.currency != self.currency:
-            raise ValueError(f"currency mismatch: {self.currency} vs {other.currency}")
+            raise CurrencyMismatch(f"Amounts in {self.currency} and {other.currency} cannot be "
+                                   "combined", details={"currencies": [self.currency,
+                                                                       other.currency]})
 
     def __add__(self, other: Money) -> Money:
         self._same(other)

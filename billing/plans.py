@@ -8,7 +8,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from billing.errors import ValidationFailed
+from collections.abc import Iterable
+
+from billing.errors import BillingError, NotFound, ValidationFailed
 from billing.money import Money
 from billing.periods import UNIT_MONTHS
 
@@ -55,10 +57,22 @@ class PlanTerms:
         return self.limits.get(key, UNLIMITED)
 
 
-def find_plan(plans: dict[str, PlanTerms], plan_id: str) -> PlanTerms:
+def plan_not_found(plan_id: object, field: str | None, known: Iterable[str] = ()
+                   ) -> BillingError:
+    """`plan_not_found`, one rule everywhere: a plan named in the path (`field` None) is a
+    404 like any missing resource; a plan named in a body field is a 422 on that field."""
+    names = ", ".join(known)
+    message = f"Unknown plan {plan_id!r}" + (f"; the plans are {names}" if names else "")
+    if field is None:
+        return NotFound(message, code="plan_not_found")
+    return ValidationFailed(message, code="plan_not_found", field=field,
+                            details={"plans": list(known)} if names else None)
+
+
+def find_plan(plans: dict[str, PlanTerms], plan_id: str, field: str = "plan") -> PlanTerms:
     plan = plans.get(plan_id)
     if plan is None:
-        raise ValidationFailed(f"Unknown plan {plan_id!r}", code="plan_not_found", field="plan")
+        raise plan_not_found(plan_id, field, plans)
     return plan
 
 

@@ -22,7 +22,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Literal, TypedDict, get_args
 
-from billing.errors import ValidationFailed
+from billing.errors import CurrencyMismatch, ValidationFailed
 from billing.money import Money
 
 PricingScheme = Literal["unit", "volume", "tier", "package"]
@@ -131,8 +131,8 @@ def _unit_price(quantity: int, unit_price: Money | None, brackets: object,
     if not isinstance(unit_price, Money):
         raise ValidationFailed("the unit scheme needs a unit_price", field="unit_price")
     if unit_price.currency != currency:
-        raise ValidationFailed(f"unit_price is in {unit_price.currency}, expected {currency}",
-                               field="currency", code="currency_mismatch")
+        raise CurrencyMismatch(f"unit_price is in {unit_price.currency}, expected {currency}",
+                               field="currency")
     if unit_price.amount < 0:
         raise ValidationFailed("unit_price must not be negative", field="unit_price")
     return unit_price * quantity

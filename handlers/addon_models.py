@@ -45,7 +45,10 @@ class LimitIn(Request):
 
 
 class VisibilityIn(Request):
-    resellers: Literal["all", "none"] | list[ResellerId] = Field(default="all", max_length=500)
+    resellers: Literal["all", "none"] | list[ResellerId] = Field(
+        default="all", max_length=500, description="Resellers whose workspaces see it")
+    direct: StrictBool = Field(default=True, description="Do the agency's direct customers "
+                               "(workspaces without a reseller) see it?")
 
 
 class AddonFields(Request):
@@ -86,8 +89,11 @@ class AddonIn(AddonFields):
     periods: dict[str, PeriodPriceIn | None] = Field(max_length=3)
     entitlements: list[Slug] = Field(default_factory=list, max_length=50)
     limits: list[LimitIn] = Field(default_factory=list, max_length=10)
-    allow_multiple: StrictBool = True
-    max_quantity: StrictInt = Field(default=1, ge=-MAX_INT, le=1_000_000)
+    allow_multiple: StrictBool | None = Field(
+        default=None, description="Left out: true iff max_quantity is above 1")
+    max_quantity: StrictInt | None = Field(
+        default=None, ge=-MAX_INT, le=1_000_000,
+        description="Left out: 1 (2 or more required with allow_multiple: true)")
     requires: list[AddonId] = Field(default_factory=list, max_length=50)
     incompatible_with: list[AddonId] = Field(default_factory=list, max_length=50)
     status: Literal["active", "inactive"] = "active"

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from billing.addon_catalog import effective_quantity
+from billing.addons import normal_visibility
 from handlers.addon_models import (AddonFields, AddonIn, AddonListQuery, AddonOut, AddonsOut,
                                    CatalogQuery)
 from handlers.http import (admin_only, parse_body, parse_query, principal, respond, route,
@@ -14,8 +16,11 @@ ADMIN = "/v1/admin/addons"
 
 
 def addon_out(doc: dict) -> AddonOut:
-    return AddonOut(id=doc["_id"], **{k: doc[k] for k in catalog.FIELDS},
-                    created_at=doc["created_at"], updated_at=doc["updated_at"])
+    fields = {k: doc[k] for k in catalog.FIELDS}
+    fields["allow_multiple"], fields["max_quantity"] = effective_quantity(doc)
+    fields["visibility"] = normal_visibility(doc["visibility"])
+    return AddonOut(id=doc["_id"], **fields, created_at=doc["created_at"],
+                    updated_at=doc["updated_at"])
 
 
 def addon_data(body: AddonFields, *, partial: bool) -> dict:

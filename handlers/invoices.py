@@ -6,6 +6,7 @@ path segment, so service/app.py also routes SLASHED_CODE_PATH (raw slashes) to `
 """
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -86,7 +87,8 @@ async def _invoice(request: web.Request, code: str, as_pdf: bool) -> web.Respons
     lang = locale(request)
     if not as_pdf:
         return respond(invoice_out(doc, lang))
-    body = render_invoice(pdf_view(doc, lang, svc.settings.tz))
+    # off the event loop: a PDF that needs the CJK fallback font takes about a second
+    body = await asyncio.to_thread(render_invoice, pdf_view(doc, lang, svc.settings.tz))
     filename = code.replace("/", "-") + ".pdf"
     return web.Response(body=body, content_type="application/pdf",
                         headers={"Content-Disposition": f'attachment; filename="{filename}"'})

@@ -44,7 +44,8 @@ def _phone_ids(values: list[str]) -> list[str]:
 class CreateWorkspace(Request):
     name: str = Field(min_length=1, max_length=200)
     phone_number_ids: list[PhoneId] = Field(min_length=1, max_length=50)
-    plan: Literal["free", "growth", "pro"] | None = None
+    plan: str | None = Field(default=None, min_length=1, max_length=40,
+                             description="Any plan id of GET /v1/plans (default free)")
     reseller_id: str | None = Field(default=None, max_length=100)
     complimentary: StrictBool = Field(default=False, description="A paid plan given for its "
                                       "first period without an invoice (recorded)")

@@ -15,14 +15,20 @@ WORDS = {
            "note": "Ini simulasi: tidak ada uang sungguhan yang berpindah.",
            "back": "Kembali ke halaman pembayaran",
            "succeeded": "Pembayaran berhasil. Faktur lunas.", "failed": "Pembayaran gagal.",
-           "needs_refund": "Pembayaran diterima setelah faktur kedaluwarsa; dana akan "
-                           "dikembalikan."},
+           "invoice_expired": "Pembayaran diterima setelah faktur kedaluwarsa; dana akan "
+                              "dikembalikan.",
+           "invoice_failed": "Pembayaran sebelumnya untuk faktur ini gagal dan faktur sudah "
+                             "ditutup; pembayaran ini akan dikembalikan.",
+           "needs_refund": "Faktur ini sudah ditutup; pembayaran ini akan dikembalikan."},
     "en": {"title": "Saldo Sandbox Checkout", "invoice": "Invoice", "package": "Package",
            "amount": "Amount", "status": "Status", "pay": "Pay", "fail": "Fail",
            "note": "This is a simulation: no real money moves.",
            "back": "Back to the checkout page",
            "succeeded": "Payment succeeded. The invoice is paid.", "failed": "Payment failed.",
-           "needs_refund": "Payment arrived after the invoice expired; it will be refunded."},
+           "invoice_expired": "Payment arrived after the invoice expired; it will be refunded.",
+           "invoice_failed": "An earlier payment of this invoice failed and the invoice was "
+                             "closed; this payment will be refunded.",
+           "needs_refund": "This invoice is closed; this payment will be refunded."},
 }
 
 
@@ -55,10 +61,18 @@ async def page(request: web.Request) -> web.Response:
     return _page(payment, invoice, locale(request))
 
 
+def _outcome(payment: dict, words: dict) -> str:
+    """What the customer is told: paid, failed, or refunded (and why: an expired invoice, or
+    one closed by an earlier failed payment)."""
+    if payment["status"] == "needs_refund":
+        return words.get(payment.get("refund_reason") or "", words["needs_refund"])
+    return words.get(payment["status"], payment["status"])
+
+
 async def _press(request: web.Request, outcome: str) -> web.Response:
     payment, invoice = await press(services(request), request.match_info["payment_id"], outcome)
     lang = locale(request)
-    return _page(payment, invoice, lang, WORDS[lang].get(payment["status"], payment["status"]))
+    return _page(payment, invoice, lang, _outcome(payment, WORDS[lang]))
 
 
 @route("POST", "/sandbox/checkout/{payment_id}/pay",

@@ -61,13 +61,18 @@ class PolicyRuleIn(Request):
     direction: Literal["*", "upgrade", "downgrade", "period_change"] = "*"
 
 
+NO_MATCH = Field(default="end_of_term", description="The timing when no rule matches: always "
+                 "end_of_term (a last catch-all rule changes it); accepted back by PUT")
+
+
 class PolicyIn(Request):
     rules: list[PolicyRuleIn] = Field(max_length=100)
+    default: Literal["end_of_term"] = NO_MATCH
 
 
 class PolicyOut(BaseModel):
     rules: list[PolicyRuleIn]
-    default: str = "end_of_term"
+    default: Literal["end_of_term"] = NO_MATCH
 
 
 class AddonQuantityIn(Request):

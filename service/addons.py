@@ -17,8 +17,8 @@ from datetime import datetime
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
-from billing.addon_catalog import validate_addon
-from billing.addons import AddonTerms
+from billing.addon_catalog import patched_quantity, validate_addon
+from billing.addons import AddonTerms, normal_visibility
 from billing.errors import Conflict, NotFound
 from service.checkout import new_seed
 from service.context import Services
@@ -94,8 +94,11 @@ async def create_addon(svc: Services, data: dict, now: datetime) -> dict:
 async def update_addon(svc: Services, addon_id: str, changes: dict, now: datetime) -> dict:
     """A PATCH: the changed fields merged into the add-on, then the whole add-on validated."""
     current = await get_addon(svc.db, addon_id)
-    merged = await _validated(svc.db, {**{k: current.get(k) for k in FIELDS}, **changes},
-                              addon_id)
+    if "visibility" in changes:       # a PATCH of one key keeps the other
+        changes = {**changes, "visibility": {**normal_visibility(current.get("visibility")),
+                                             **changes["visibility"]}}
+    merged = await _validated(svc.db, {**{k: current.get(k) for k in FIELDS}, **changes,
+                                       **patched_quantity(current, changes)}, addon_id)
     try:
         doc = await swap(svc.db.addons, {"_id": addon_id}, {**merged, "updated_at": now})
     except DuplicateKeyError:
@@ -148,13 +151,13 @@ async def list_addons(db: AsyncDatabase, *, q: str | None, filter_by: str, limit
 
 
 async def offered(db: AsyncDatabase, reseller_id: str | None, plan_id: str | None,
-                  unit: str | None) -> list[dict]:
-    """Active add-ons visible to `reseller_id` (None: direct customer or admin), and when a
-    plan is given, applicable to it and sold in `unit`."""
+                  unit: str | None, *, everyone: bool = False) -> list[dict]:
+    """Active add-ons visible to `reseller_id` (None: a direct customer; `everyone`: the
+    admin), and when a plan is given, applicable to it and sold in `unit`."""
     out = []
     async for doc in db.addons.find({"status": "active"}).sort("_id", -1):
         addon = terms(doc)
-        if addon.visible_to(reseller_id) and (plan_id is None or (
+        if (everyone or addon.visible_to(reseller_id)) and (plan_id is None or (
                 addon.applies_to(plan_id) and addon.sold_in(unit))):
             out.append(doc)
     return out
@@ -168,7 +171,8 @@ async def offered_to(svc: Services, who: Principal, workspace_id: str | None) ->
     if who.role == "reseller" and not who.reseller_id:
         return []                  # fail closed
     if not workspace_id:
-        return await offered(svc.db, who.reseller_id, None, None)
+        return await offered(svc.db, who.reseller_id, None, None,
+                             everyone=who.role == "admin")
     workspace = await load_workspace(svc.db, who, workspace_id)
     sub = await svc.db.subscriptions.find_one({"_id": workspace_id}) or {}
     return await offered(svc.db, workspace.get("reseller_id"), sub.get("plan", "free"),

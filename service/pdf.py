@@ -2,16 +2,28 @@
 formatted for the reader's language); this module only lays it out, with its own labels in
 Indonesian (default) or English.
 
-Page streams are not compressed: invoices are a few KB and their text stays searchable.
-The built-in Helvetica font covers Latin-1; other characters (e.g. emoji in a workspace name)
-are printed as `?`.
+Page streams are not compressed: invoices stay small and their text extractable. Text is set
+in fonts shipped in `service/fonts/` (package data, with their licenses): DejaVu Sans (Latin,
+Greek, Cyrillic, punctuation such as – “ ”) and, as its fallback for what it lacks, Droid Sans
+Fallback (Chinese, Japanese, Korean). The fallback (4 MB, about a second to load) is added
+only to invoices whose text needs it. Characters neither font has (e.g. emoji) are left out
+(fpdf2 logs a warning naming them).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Iterator
+from dataclasses import astuple, dataclass
 from datetime import datetime
+from functools import cache
+from pathlib import Path
 
+from fontTools.ttLib import TTFont
 from fpdf import FPDF
+
+FONTS = Path(__file__).parent / "fonts"
+FAMILY = "DejaVu"
+STYLES = {"": "DejaVuSans.ttf", "B": "DejaVuSans-Bold.ttf"}
+FALLBACK = ("DroidSansFallback", "DroidSansFallbackFull.ttf")
 
 LABELS = {
     "id": {"title": "FAKTUR", "code": "Nomor", "requested": "Tanggal", "due": "Jatuh tempo",
@@ -53,36 +65,59 @@ class InvoicePdf:
     created: datetime
 
 
-def _latin1(text: str) -> str:
-    return text.encode("latin-1", errors="replace").decode("latin-1")
+@cache
+def _main_font_covers() -> frozenset[int]:
+    """The code points DejaVu Sans has (read once per process)."""
+    return frozenset(TTFont(FONTS / STYLES[""], lazy=True).getBestCmap())
+
+
+def _strings(value: object) -> Iterator[str]:
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, tuple):
+        for item in value:
+            yield from _strings(item)
+
+
+def _text_of(view: InvoicePdf, words: dict) -> str:
+    return " ".join(_strings((*astuple(view), *words.values())))
+
+
+def _with_fonts(pdf: FPDF, text: str) -> None:
+    for style, file in STYLES.items():
+        pdf.add_font(FAMILY, style, FONTS / file)
+    if any(ord(c) not in _main_font_covers() for c in text if c.isprintable()):
+        pdf.add_font(FALLBACK[0], "", FONTS / FALLBACK[1])
+        pdf.set_fallback_fonts([FALLBACK[0]], exact_match=False)
 
 
 def render_invoice(view: InvoicePdf) -> bytes:
     words = LABELS.get(view.lang, LABELS["id"])
     pdf = FPDF(format="A4")
     pdf.set_compression(False)
+    _with_fonts(pdf, _text_of(view, words))
     pdf.set_creation_date(view.created)
-    pdf.set_title(_latin1(f"{words['title']} {view.code}"))
+    pdf.set_title(f"{words['title']} {view.code}")
     pdf.set_creator("Saldo")
     pdf.add_page()
     _header(pdf, view, words)
     _parties(pdf, view, words)
     _lines(pdf, view, words)
     pdf.ln(8)
-    pdf.set_font("Helvetica", "I", 8)
-    pdf.multi_cell(0, 4, _latin1(words["footer"]))
+    pdf.set_font(FAMILY, "", 8)
+    pdf.multi_cell(0, 4, words["footer"])
     return bytes(pdf.output())
 
 
 def _row(pdf: FPDF, label: str, value: str) -> None:
-    pdf.set_font("Helvetica", "", 10)
-    pdf.cell(40, 6, _latin1(label))
-    pdf.set_font("Helvetica", "B", 10)
-    pdf.cell(0, 6, _latin1(value), new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font(FAMILY, "", 10)
+    pdf.cell(40, 6, label)
+    pdf.set_font(FAMILY, "B", 10)
+    pdf.cell(0, 6, value, new_x="LMARGIN", new_y="NEXT")
 
 
 def _header(pdf: FPDF, view: InvoicePdf, words: dict) -> None:
-    pdf.set_font("Helvetica", "B", 20)
+    pdf.set_font(FAMILY, "B", 20)
     pdf.cell(0, 12, words["title"], new_x="LMARGIN", new_y="NEXT")
     statuses = STATUS_WORDS.get(view.lang, STATUS_WORDS["id"])
     _row(pdf, words["code"], view.code)
@@ -104,28 +139,28 @@ def _parties(pdf: FPDF, view: InvoicePdf, words: dict) -> None:
     top = pdf.get_y()
     for x, title, block in ((10, words["seller"], seller), (110, words["buyer"], buyer)):
         pdf.set_xy(x, top)
-        pdf.set_font("Helvetica", "B", 10)
-        pdf.cell(90, 6, _latin1(title), new_x="LEFT", new_y="NEXT")
-        pdf.set_font("Helvetica", "", 10)
+        pdf.set_font(FAMILY, "B", 10)
+        pdf.cell(90, 6, title, new_x="LEFT", new_y="NEXT")
+        pdf.set_font(FAMILY, "", 10)
         for line in block:
-            pdf.cell(90, 5, _latin1(line), new_x="LEFT", new_y="NEXT")
+            pdf.cell(90, 5, line, new_x="LEFT", new_y="NEXT")
     pdf.set_xy(10, top + 8 + 5 * max(len(seller), len(buyer)))
     _row(pdf, words["package"], view.package)
     pdf.ln(4)
 
 
 def _lines(pdf: FPDF, view: InvoicePdf, words: dict) -> None:
-    pdf.set_font("Helvetica", "B", 10)
+    pdf.set_font(FAMILY, "B", 10)
     heads = (words["description"], words["quantity"], words["unit_price"], words["amount"])
     for width, head, align in zip(COLUMNS, heads, ("L", "R", "R", "R")):
-        pdf.cell(width, 7, _latin1(head), border="B", align=align)
+        pdf.cell(width, 7, head, border="B", align=align)
     pdf.ln()
-    pdf.set_font("Helvetica", "", 10)
+    pdf.set_font(FAMILY, "", 10)
     for line in view.lines:
         for width, text, align in zip(COLUMNS, line, ("L", "R", "R", "R")):
-            pdf.cell(width, 7, _latin1(text), align=align)
+            pdf.cell(width, 7, text, align=align)
         pdf.ln()
-    pdf.set_font("Helvetica", "B", 11)
+    pdf.set_font(FAMILY, "B", 11)
     pdf.cell(sum(COLUMNS[:3]), 8, words["total"], border="T", align="R")
-    pdf.cell(COLUMNS[3], 8, _latin1(view.total), border="T", align="R",
+    pdf.cell(COLUMNS[3], 8, view.total, border="T", align="R",
              new_x="LMARGIN", new_y="NEXT")

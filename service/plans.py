@@ -8,8 +8,7 @@ from datetime import datetime
 from pymongo import UpdateOne
 from pymongo.asynchronous.database import AsyncDatabase
 
-from billing.errors import NotFound
-from billing.plans import PlanTerms, validate_plan
+from billing.plans import PlanTerms, plan_not_found, validate_plan
 from billing.rates import BROADCAST_PRICE, KNOWN_BROADCAST_CATEGORIES, REPLY_PRICE
 from billing.subscriptions import DEFAULT_POLICY, PolicyRule
 from service.docs import money_to_doc
@@ -73,7 +72,7 @@ async def plan_docs(db: AsyncDatabase) -> list[dict]:
 async def get_plan_doc(db: AsyncDatabase, plan_id: str) -> dict:
     doc = await db.plans.find_one({"_id": plan_id})
     if doc is None:
-        raise NotFound(f"Unknown plan {plan_id!r}", code="plan_not_found")
+        raise plan_not_found(plan_id, None)
     return doc
 
 

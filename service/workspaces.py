@@ -14,6 +14,7 @@ from pymongo.errors import BulkWriteError
 from billing.errors import Conflict, NotFound, Unauthorized, ValidationFailed
 from billing.money import Money
 from billing.periods import first_period
+from billing.plans import plan_not_found
 from billing.rates import check_categories
 from billing.wallet import LedgerIntent
 from service.docs import to_ms
@@ -123,7 +124,8 @@ async def create_workspace(db: AsyncDatabase, ledger: MongoLedger, principal: Pr
         raise ValidationFailed("Unknown reseller", field="reseller_id")
     plan_doc = await db.plans.find_one({"_id": plan or "free"})
     if plan_doc is None:
-        raise ValidationFailed(f"Unknown plan {plan!r}", code="plan_not_found", field="plan")
+        known = [d["_id"] async for d in db.plans.find({}, {"_id": 1}).sort("rank", 1)]
+        raise plan_not_found(plan, "plan", known)
     _check_complimentary(plan_doc, complimentary)
     workspace_id = f"ws_{secrets.token_hex(8)}"
     await claim_phone_numbers(db, workspace_id, phone_number_ids, now)

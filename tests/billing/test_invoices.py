@@ -3,7 +3,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from billing.errors import ValidationFailed
+from billing.errors import CurrencyMismatch, ValidationFailed
 from billing.invoices import (InvoiceLine, Order, Text, invoice_code, invoice_year, is_final,
                               number_in_window, parse_invoice_code)
 from billing.money import Money
@@ -43,7 +43,7 @@ def test_an_order_totals_its_lines_and_refuses_mixed_currencies():
     mixed = Order("topup", "addon", Text("p", "p"),
                   (InvoiceLine(Text("a", "a"), 1, Money.idr(1)),
                    InvoiceLine(Text("b", "b"), 1, Money(1, "USD"))))
-    with pytest.raises(ValueError):
+    with pytest.raises(CurrencyMismatch):
         mixed.total
 
 

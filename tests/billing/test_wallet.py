@@ -3,6 +3,7 @@ goes whole into arrears, credits pay arrears first, expiry removes only granted 
 authorize-before-send."""
 import pytest
 
+from billing.errors import CurrencyMismatch
 from billing.money import Money
 from billing.wallet import Buckets, LedgerIntent, apply_intent, authorize
 
@@ -178,7 +179,7 @@ def test_intent_kind_must_be_known():
 
 
 def test_mixed_currencies_are_refused():
-    with pytest.raises(ValueError):
+    with pytest.raises(CurrencyMismatch):
         apply_intent(buckets(granted=100), LedgerIntent("k", "charge", "conversation",
                                                          Money(30, "USD")))
 

@@ -87,7 +87,8 @@ async def test_each_pricing_scheme_at_its_bracket_edges_on_the_invoice(api, sche
 async def test_purchase_rules(api):
     ws, key = await api.create_workspace([PHONE_A], plan="growth")
     capped = await create_addon(api, addon_body("capped", max_quantity=3))
-    single = await create_addon(api, addon_body("single", allow_multiple=False))
+    single = await create_addon(api, addon_body("single", allow_multiple=False,
+                                                  max_quantity=1))
     base = await create_addon(api, addon_body("base"))
     needs = await create_addon(api, addon_body("needs-base", requires=[base["id"]]))
     rival = await create_addon(api, addon_body("rival", incompatible_with=[base["id"]]))
