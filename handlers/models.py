@@ -165,3 +165,20 @@ class ReconcileWorkspace(BaseModel):
 class ReconcileOut(BaseModel):
     ok: bool
     workspaces: list[ReconcileWorkspace]
+
+
+class ParkedPayloadOut(BaseModel):
+    id: str = Field(description="SHA-256 of the raw body")
+    received_at: datetime
+    parked_at: datetime
+    attempts: int
+    last_error: str
+
+
+class ParkedPayloadsOut(BaseModel):
+    payloads: list[ParkedPayloadOut]
+
+
+class RetriedPayloadOut(BaseModel):
+    id: str
+    processed: bool = Field(description="false: it failed again and waits for the sweep")
