@@ -84,6 +84,17 @@ class Entry:
     meta: dict = field(default_factory=dict)
 
 
+class Posted(dict[str, list[Entry]]):
+    """What posting intents returns: for every intent key, its entries (applied by this post or
+    an earlier one), and `fresh`: the keys this post applied. A replay is in the dict, not in
+    `fresh`, so "what did this processing charge" counts `fresh` only."""
+
+    def __init__(self, entries: dict[str, list[Entry]] | None = None,
+                 fresh: frozenset[str] | set[str] = frozenset()) -> None:
+        super().__init__(entries or {})
+        self.fresh = frozenset(fresh)
+
+
 def settlement_key(intent_key: str) -> str:
     return f"{intent_key}:settle"
 
