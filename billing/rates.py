@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from billing.errors import ValidationFailed
 from billing.money import Money
@@ -45,8 +46,13 @@ def check_categories(categories, field: str) -> None:
 def normalize_category(raw: object) -> str | None:
     """A Meta pricing category as Saldo keys it (`" Utility "` → `utility`); None for anything
     that is not one (not a string, empty, or outside `CATEGORY_PATTERN`)."""
-    if not isinstance(raw, str) or len(raw) > 100:
+    if type(raw) is not str or len(raw) > 100:
         return None
+    return _normalized(raw)
+
+
+@lru_cache(maxsize=256)
+def _normalized(raw: str) -> str | None:
     text = raw.strip().lower()
     return text if CATEGORY_PATTERN.match(text) else None
 

@@ -6,7 +6,7 @@ it is stored and acknowledged without being billed. Malformed parts never raise:
 as `OtherChange` with a reason.
 
 Only the fields billing uses are read, each into a typed, bounded value: text is a `str` of at
-most `MAX_TEXT` characters without control characters, numbers are integers that fit in 8 bytes,
+most `MAX_TEXT` printable characters, numbers are integers that fit in 8 bytes,
 `billable` is a bool. Anything else (a dict or list where text is expected, a NUL, `Infinity`,
 `NaN`, an integer over 8 bytes, a megabyte of text) counts as absent, so nothing an event holds
 can be refused by the store. A status whose `id` is not such a text cannot be billed: it becomes
@@ -15,7 +15,6 @@ as bytes by the caller, so nothing of the payload is lost.)
 """
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
@@ -24,7 +23,6 @@ from billing.rates import normalize_category
 MAX_TEXT = 256           # a wamid is ~60 characters, a phone number id ~15
 MAX_ERRORS = 10         # errors kept per status
 INT64 = range(-2**63, 2**63)
-CONTROL = re.compile("[\x00-\x1f\x7f]")
 
 STATUS_RANK = {"sent": 1, "delivered": 2, "read": 3, "played": 4}
 DELIVERED_RANK = 2  # delivered, read or played: Meta delivered it, so it is billable
@@ -79,12 +77,12 @@ def _ts(raw) -> datetime:
 
 
 def _text(value, limit: int = MAX_TEXT) -> str | None:
-    """A short single-line text, or None. Integers are accepted as their digits (ids)."""
-    if isinstance(value, int) and not isinstance(value, bool) and value in INT64:
+    """A short printable text, or None. Integers are accepted as their digits (ids)."""
+    if type(value) is str:
+        return value if 0 < len(value) <= limit and value.isprintable() else None
+    if type(value) is int and value in INT64:
         return str(value)
-    if not isinstance(value, str) or not value or len(value) > limit:
-        return None
-    return None if CONTROL.search(value) else value
+    return None
 
 
 def _dicts(value) -> list[dict]:
@@ -139,20 +137,24 @@ def _status(phone: str, wamid: str, status: dict) -> StatusUpdate:
 def _pricing(raw) -> dict | None:
     """The pricing fields Saldo reads: `category` prices the message; `billable`, `type` and
     `pricing_model` are recorded. Only valid values are kept; no valid field → None."""
-    if not isinstance(raw, dict):
+    if type(raw) is not dict:
         return None
     pricing = {"category": normalize_category(raw.get("category")),
-               "billable": raw.get("billable") if isinstance(raw.get("billable"), bool) else None,
-               "pricing_model": _text(raw.get("pricing_model")), "type": _text(raw.get("type"))}
+               "billable": raw.get("billable"), "pricing_model": _text(raw.get("pricing_model")),
+               "type": _text(raw.get("type"))}
+    if type(pricing["billable"]) is not bool:
+        pricing["billable"] = None
     return {k: v for k, v in pricing.items() if v is not None} or None
 
 
 def _errors(raw) -> list[dict]:
     """Each error's `code` (an 8-byte integer) and `title` (bounded text), when present."""
-    out = []
+    out: list[dict] = []
+    if not raw:
+        return out
     for error in _dicts(raw)[:MAX_ERRORS]:
         code = error.get("code")
-        kept = {"code": code if isinstance(code, int) and not isinstance(code, bool)
-                and code in INT64 else None, "title": _text(error.get("title"), 1000)}
+        kept = {"code": code if type(code) is int and code in INT64 else None,
+                "title": _text(error.get("title"), 1000)}
         out.append({k: v for k, v in kept.items() if v is not None})
     return out
