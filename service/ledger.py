@@ -68,7 +68,7 @@ class MongoLedger:
     async def post(self, workspace_id: str, intents: list[LedgerIntent],
                    now: datetime) -> Posted:
         if not intents:
-            return {}
+            return Posted()
         future = asyncio.get_running_loop().create_future()
         self._queues.setdefault(workspace_id, []).append((intents, now, future))
         if workspace_id not in self._drains:
