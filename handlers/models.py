@@ -125,7 +125,8 @@ class UsageEntryOut(BaseModel):
     time: datetime
     kind: str
     balance: str
-    amount: MoneyOut
+    amount: MoneyOut = Field(description="The change of the balance; for `arrears_settlement` "
+                             "the arrears it settled (the balance itself does not change)")
     balance_after: MoneyOut
     arrears_after: MoneyOut
     wamid: str | None = None
