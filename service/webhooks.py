@@ -86,9 +86,9 @@ async def sweep(svc: Services, *, everything: bool = False) -> dict:
 async def retry_parked(svc: Services, payload_id: str) -> bool:
     """An admin re-queues a parked payload (its cause fixed): it is processed at once, and if
     it fails again it gets `MAX_ATTEMPTS` more tries from the sweep. → processed now."""
-    if not await svc.whatsapp.unpark(payload_id):
+    doc = await svc.whatsapp.unpark(payload_id)
+    if doc is None:
         raise NotFound("No parked payload with this id")
-    doc = await svc.whatsapp.db.wa_payloads.find_one({"_id": payload_id})
     try:
         await process(svc, payload_id, decode(raw_body(doc)))
     except Exception as exc:

@@ -76,12 +76,11 @@ class PayloadLog:
                  "parked_at": from_ms(d["parked_ms"]), "attempts": d.get("attempts", 0),
                  "last_error": d.get("last_error", "")} async for d in cursor]
 
-    async def unpark(self, payload_id: str) -> bool:
-        """Give a parked payload `MAX_ATTEMPTS` more tries with the next sweep."""
-        result = await self.db.wa_payloads.update_one(
+    async def unpark(self, payload_id: str) -> dict | None:
+        """Give a parked payload `MAX_ATTEMPTS` more tries. → the payload, None if not parked."""
+        return await self.db.wa_payloads.find_one_and_update(
             {"_id": payload_id, "parked_ms": {"$gte": 0}, "processed_ms": None},
-            {"$set": {"parked_ms": None, "attempts": 0}})
-        return result.modified_count == 1
+            {"$set": {"parked_ms": None, "attempts": 0}}, return_document=ReturnDocument.AFTER)
 
 
 def ignore_duplicates(exc: BulkWriteError) -> None:

@@ -155,12 +155,16 @@ async def test_a_payload_that_keeps_failing_is_parked_listed_and_can_be_retried(
     assert len(traces) == 1                          # one stack trace, not one per sweep
     assert (await api.amounts(ws, key))["broadcast"] == (0, 0, 0)
 
-    monkeypatch.setattr(svc.ledger, "post", real_post)   # the cause is fixed
-    resp = await api.client.post(f"/v1/admin/webhooks/parked/{parked['id']}/retry",
-                                 headers=api.auth(ADMIN_TOKEN))
+    retry = f"/v1/admin/webhooks/parked/{parked['id']}/retry"
+    resp = await api.client.post(retry, headers=api.auth(ADMIN_TOKEN))    # too early
     assert resp.status == 200, await resp.text()
-    assert (await resp.json())["processed"] is True
+    assert (await resp.json())["processed"] is False
+    assert await _parked(api) == []                  # back with the sweep, MAX_ATTEMPTS more
+    monkeypatch.setattr(svc.ledger, "post", real_post)   # the cause is fixed
+    api.clock.advance(timedelta(minutes=2))
+    assert (await webhooks.sweep(svc))["reprocessed"] == 1
     assert (await api.amounts(ws, key))["broadcast"] == (0, 0, 65000)
+    assert (await api.client.post(retry, headers=api.auth(ADMIN_TOKEN))).status == 404
     assert await _parked(api) == []
     assert await unprocessed_payloads(svc.whatsapp.db) == 0
     await assert_reconciled(api)
