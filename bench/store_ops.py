@@ -83,7 +83,7 @@ async def wallet_writes(db, writes: int, journal, replace: bool) -> None:
 
 
 async def payload_inserts(db, count: int) -> None:
-    body = "x" * 30_000  # about what 100 statuses weigh
+    body = b"x" * 30_000  # about what 100 statuses weigh (stored as bytes, as the service does)
     for i in range(count):
         await db.wa_payloads.insert_one({"_id": f"p{i}", "body": body, "received_ms": i,
                                          "processed_ms": None})

@@ -25,7 +25,7 @@ REPLY_WINDOW = timedelta(hours=24)
 class ProcessResult:
     inbound: int = 0
     statuses: int = 0
-    charged: list[str] = field(default_factory=list)
+    charged: list[str] = field(default_factory=list)   # wamids this processing charged
     waiting_for_category: list[str] = field(default_factory=list)
     unrouted: int = 0
     other: int = 0
@@ -118,14 +118,15 @@ async def _charge_known(records: list[MessageRecord], rates: dict[str, RateCard]
 async def _post(by_workspace: dict[str, list[LedgerIntent]], *, log: WhatsAppLog,
                 ledger: Ledger, now: datetime, result: ProcessResult, mark: bool) -> None:
     """Post charges. Only the sweep's charges are marked on the message records (they are what
-    the sweep looks for); a repeated inline charge is stopped by its ledger key."""
+    the sweep looks for); a repeated inline charge is stopped by its ledger key. `charged`
+    lists the charges this call made, not those its ledger keys found made already."""
     charged: dict[str, str] = {}
     for workspace_id, intents in by_workspace.items():
-        await ledger.post(workspace_id, intents, now)
+        posted = await ledger.post(workspace_id, intents, now)
         charged.update({i.meta["wamid"]: i.key for i in intents})
+        result.charged.extend(i.meta["wamid"] for i in intents if i.key in posted.fresh)
     if charged and mark:
         await log.mark_charged(charged)
-    result.charged.extend(charged)
 
 
 async def fallback_category(record: MessageRecord, log: WhatsAppLog) -> str:

@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Protocol
 
 from billing.rates import RateCard
-from billing.wallet import Entry, LedgerIntent
+from billing.wallet import LedgerIntent, Posted
 from billing.whatsapp import InboundMessage, StatusUpdate
 
 
@@ -33,8 +33,9 @@ class MessageRecord:
 
 class Ledger(Protocol):
     async def post(self, workspace_id: str, intents: list[LedgerIntent],
-                   now: datetime) -> dict[str, list[Entry]]:
-        """Apply intents exactly once each (by key); return the entries of every key."""
+                   now: datetime) -> Posted:
+        """Apply intents exactly once each (by key); return the entries of every key, and in
+        `fresh` the keys this call applied (of concurrent posts of one key, exactly one)."""
 
 
 class WhatsAppLog(Protocol):

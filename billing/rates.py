@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from billing.errors import ValidationFailed
 from billing.money import Money
@@ -42,11 +43,18 @@ def check_categories(categories, field: str) -> None:
         raise ValidationFailed(f"At most {MAX_PRICED_CATEGORIES} priced categories", field=field)
 
 
-def normalize_category(raw: str | None) -> str | None:
-    if raw is None:
+def normalize_category(raw: object) -> str | None:
+    """A Meta pricing category as Saldo keys it (`" Utility "` → `utility`); None for anything
+    that is not one (not a string, empty, or outside `CATEGORY_PATTERN`)."""
+    if type(raw) is not str or len(raw) > 100:
         return None
-    text = str(raw).strip().lower()
-    return text or None
+    return _normalized(raw)
+
+
+@lru_cache(maxsize=256)
+def _normalized(raw: str) -> str | None:
+    text = raw.strip().lower()
+    return text if CATEGORY_PATTERN.match(text) else None
 
 
 def balance_for(category: str) -> BalanceKind:

@@ -6,7 +6,9 @@ For every balance: granted + purchased - arrears == sum of its ledger entries' `
 - A charge takes `granted` first, then `purchased`. If the two together cannot cover it, the
   whole charge becomes arrears (the buckets never go below zero, the charge is never dropped).
 - A credit (grant → granted; top-up / add-on → purchased) pays arrears first: the credit entry is
-  followed by an `arrears_settlement` entry (amount 0: the bucket and the arrears both shrink).
+  followed by an `arrears_settlement` entry. Its `amount` is 0 (the bucket and the arrears both
+  shrink, so the balance and the ledger sum do not change); the usage history shows the amount
+  it settled instead (`shown_amount`).
 - An expiry removes unused granted credit at a period end.
 """
 from __future__ import annotations
@@ -82,6 +84,25 @@ class Entry:
     delta: Buckets
     after: Buckets
     meta: dict = field(default_factory=dict)
+
+
+def shown_amount(entry: Entry) -> Money:
+    """The amount a person reads for an entry: its change of the balance (granted + purchased -
+    arrears), or for an arrears settlement, whose change is zero, the amount it settled."""
+    if entry.kind == "arrears_settlement":
+        return -entry.delta.arrears
+    return entry.amount
+
+
+class Posted(dict[str, list[Entry]]):
+    """What posting intents returns: for every intent key, its entries (applied by this post or
+    an earlier one), and `fresh`: the keys this post applied. A replay is in the dict, not in
+    `fresh`, so "what did this processing charge" counts `fresh` only."""
+
+    def __init__(self, entries: dict[str, list[Entry]] | None = None,
+                 fresh: frozenset[str] | set[str] = frozenset()) -> None:
+        super().__init__(entries or {})
+        self.fresh = frozenset(fresh)
 
 
 def settlement_key(intent_key: str) -> str:

@@ -4,6 +4,14 @@ Every entry/change is walked. `messages` changes yield inbound messages and stat
 else (account updates, errors-only values, unknown fields and types) yields an `OtherChange`, so
 it is stored and acknowledged without being billed. Malformed parts never raise: they are kept
 as `OtherChange` with a reason.
+
+Only the fields billing uses are read, each into a typed, bounded value: text is a `str` of at
+most `MAX_TEXT` printable characters, numbers are integers that fit in 8 bytes,
+`billable` is a bool. Anything else (a dict or list where text is expected, a NUL, `Infinity`,
+`NaN`, an integer over 8 bytes, a megabyte of text) counts as absent, so nothing an event holds
+can be refused by the store. A status whose `id` is not such a text cannot be billed: it becomes
+an `OtherChange`, and the other statuses of the payload are unaffected. (The raw body is kept
+as bytes by the caller, so nothing of the payload is lost.)
 """
 from __future__ import annotations
 
@@ -11,6 +19,10 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
 from billing.rates import normalize_category
+
+MAX_TEXT = 256           # a wamid is ~60 characters, a phone number id ~15
+MAX_ERRORS = 10         # errors kept per status
+INT64 = range(-2**63, 2**63)
 
 STATUS_RANK = {"sent": 1, "delivered": 2, "read": 3, "played": 4}
 DELIVERED_RANK = 2  # delivered, read or played: Meta delivered it, so it is billable
@@ -64,6 +76,15 @@ def _ts(raw) -> datetime:
         return datetime.fromtimestamp(0, tz=timezone.utc)
 
 
+def _text(value, limit: int = MAX_TEXT) -> str | None:
+    """A short printable text, or None. Integers are accepted as their digits (ids)."""
+    if type(value) is str:
+        return value if 0 < len(value) <= limit and value.isprintable() else None
+    if type(value) is int and value in INT64:
+        return str(value)
+    return None
+
+
 def _dicts(value) -> list[dict]:
     return [item for item in value if isinstance(item, dict)] if isinstance(value, list) else []
 
@@ -77,36 +98,63 @@ def parse_payload(payload: dict) -> list[Event]:
 
 
 def _parse_change(change: dict) -> list[Event]:
-    name = str(change.get("field", ""))
+    name = _text(change.get("field")) or ""
     value = change.get("value") if isinstance(change.get("value"), dict) else {}
     metadata = value.get("metadata") if isinstance(value.get("metadata"), dict) else {}
-    phone = metadata.get("phone_number_id")
-    phone = str(phone) if phone is not None else None
+    phone = _text(metadata.get("phone_number_id"))
     if name != "messages" or phone is None:
         return [OtherChange(name, phone, "not a messages change")]
-    events: list[Event] = [_inbound(phone, m) for m in _dicts(value.get("messages")) if m.get("id")]
-    events += [_status(phone, s) for s in _dicts(value.get("statuses")) if s.get("id")]
+    events: list[Event] = []
+    for part, parse in (("messages", _inbound), ("statuses", _status)):
+        for item in _dicts(value.get(part)):
+            if item.get("id") is None:
+                continue
+            wamid = _text(item.get("id"))
+            events.append(parse(phone, wamid, item) if wamid else
+                          OtherChange(name, phone, f"{part[:-1]} without a usable id"))
     if value.get("errors") or not events:
         events.append(OtherChange(name, phone, "errors or nothing billable"))
     return events
 
 
-def _inbound(phone: str, message: dict) -> InboundMessage:
+def _inbound(phone: str, wamid: str, message: dict) -> InboundMessage:
     return InboundMessage(
-        phone_number_id=phone, wamid=str(message["id"]),
-        wa_id=_opt(message.get("from")), user_id=_opt(message.get("from_user_id")),
-        timestamp=_ts(message.get("timestamp")), type=str(message.get("type", "unknown")))
+        phone_number_id=phone, wamid=wamid,
+        wa_id=_text(message.get("from")), user_id=_text(message.get("from_user_id")),
+        timestamp=_ts(message.get("timestamp")), type=_text(message.get("type")) or "unknown")
 
 
-def _status(phone: str, status: dict) -> StatusUpdate:
-    pricing = status.get("pricing") if isinstance(status.get("pricing"), dict) else None
-    category = normalize_category(pricing.get("category")) if pricing else None
+def _status(phone: str, wamid: str, status: dict) -> StatusUpdate:
+    pricing = _pricing(status.get("pricing"))
     return StatusUpdate(
-        phone_number_id=phone, wamid=str(status["id"]), status=str(status.get("status", "")),
-        timestamp=_ts(status.get("timestamp")), recipient_id=_opt(status.get("recipient_id")),
-        recipient_user_id=_opt(status.get("recipient_user_id")), category=category,
-        pricing=pricing, errors=_dicts(status.get("errors")))
+        phone_number_id=phone, wamid=wamid, status=_text(status.get("status")) or "",
+        timestamp=_ts(status.get("timestamp")), recipient_id=_text(status.get("recipient_id")),
+        recipient_user_id=_text(status.get("recipient_user_id")),
+        category=pricing.get("category") if pricing else None,
+        pricing=pricing, errors=_errors(status.get("errors")))
 
 
-def _opt(value) -> str | None:
-    return str(value) if value not in (None, "") else None
+def _pricing(raw) -> dict | None:
+    """The pricing fields Saldo reads: `category` prices the message; `billable`, `type` and
+    `pricing_model` are recorded. Only valid values are kept; no valid field → None."""
+    if type(raw) is not dict:
+        return None
+    pricing = {"category": normalize_category(raw.get("category")),
+               "billable": raw.get("billable"), "pricing_model": _text(raw.get("pricing_model")),
+               "type": _text(raw.get("type"))}
+    if type(pricing["billable"]) is not bool:
+        pricing["billable"] = None
+    return {k: v for k, v in pricing.items() if v is not None} or None
+
+
+def _errors(raw) -> list[dict]:
+    """Each error's `code` (an 8-byte integer) and `title` (bounded text), when present."""
+    out: list[dict] = []
+    if not raw:
+        return out
+    for error in _dicts(raw)[:MAX_ERRORS]:
+        code = error.get("code")
+        kept = {"code": code if type(code) is int and code in INT64 else None,
+                "title": _text(error.get("title"), 1000)}
+        out.append({k: v for k, v in kept.items() if v is not None})
+    return out

@@ -129,7 +129,8 @@ class UsageEntryOut(BaseModel):
     time: datetime
     kind: str
     balance: str
-    amount: MoneyOut
+    amount: MoneyOut = Field(description="The change of the balance; for `arrears_settlement` "
+                             "the arrears it settled (the balance itself does not change)")
     balance_after: MoneyOut
     arrears_after: MoneyOut
     wamid: str | None = None
@@ -169,3 +170,20 @@ class ReconcileWorkspace(BaseModel):
 class ReconcileOut(BaseModel):
     ok: bool
     workspaces: list[ReconcileWorkspace]
+
+
+class ParkedPayloadOut(BaseModel):
+    id: str = Field(description="SHA-256 of the raw body")
+    received_at: datetime
+    parked_at: datetime
+    attempts: int
+    last_error: str
+
+
+class ParkedPayloadsOut(BaseModel):
+    payloads: list[ParkedPayloadOut]
+
+
+class RetriedPayloadOut(BaseModel):
+    id: str
+    processed: bool = Field(description="false: it failed again and waits for the sweep")

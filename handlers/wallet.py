@@ -6,12 +6,12 @@ from aiohttp import web
 from billing.authorization import authorize_send
 from billing.errors import NotFound
 from billing.money import Money
-from billing.wallet import BALANCE_KINDS
+from billing.wallet import BALANCE_KINDS, shown_amount
 from handlers.formatting import money_out
 from handlers.http import locale, parse_body, parse_query, principal, respond, route, services
 from handlers.models import (AuthorizeIn, AuthorizeOut, BalanceOut, ReconcileOut, UsageEntryOut,
                              UsageOut, UsageQuery, WalletOut)
-from service.docs import from_ms
+from service.docs import entry_from_doc, from_ms
 from service.reports import reconcile, usage
 from service.workspaces import load_workspace
 
@@ -53,7 +53,7 @@ async def wallet_usage(request: web.Request) -> web.Response:
     lang = locale(request)
     entries = [UsageEntryOut(
         id=d["_id"], time=from_ms(d["applied_ms"]), kind=d["kind"], balance=d["balance"],
-        amount=money_out(Money(d["amount"], d["currency"]), lang),
+        amount=money_out(shown_amount(entry_from_doc(d)), lang),
         balance_after=money_out(Money(d["after"]["granted"] + d["after"]["purchased"]
                                       - d["after"]["arrears"], d["currency"]), lang),
         arrears_after=money_out(Money(d["after"]["arrears"], d["currency"]), lang),

@@ -1,4 +1,5 @@
-"""Meta WhatsApp webhooks: GET verification handshake and signed POST notifications."""
+"""Meta WhatsApp webhooks: GET verification handshake and signed POST notifications; the admin's
+view of payloads that could not be processed (parked)."""
 from __future__ import annotations
 
 import hashlib
@@ -7,7 +8,8 @@ import hmac
 from aiohttp import web
 
 from billing.errors import PayloadRejected, Unauthorized
-from handlers.http import route, services
+from handlers.http import admin_only, respond, route, services
+from handlers.models import ParkedPayloadOut, ParkedPayloadsOut, RetriedPayloadOut
 from service import webhooks
 
 
@@ -45,3 +47,22 @@ async def notify(request: web.Request) -> web.Response:
         raise PayloadRejected("Content-Type must be application/json", code="unsupported_media_type")
     await webhooks.receive(svc, raw)
     return web.json_response({"ok": True})
+
+
+@route("GET", "/v1/admin/webhooks/parked",
+       "WhatsApp payloads parked after repeated processing failures, oldest first (admin)",
+       response=ParkedPayloadsOut)
+async def parked(request: web.Request) -> web.Response:
+    await admin_only(request)
+    docs = await services(request).whatsapp.parked()
+    return respond(ParkedPayloadsOut(payloads=[ParkedPayloadOut(**d) for d in docs]))
+
+
+@route("POST", "/v1/admin/webhooks/parked/{id}/retry",
+       "Process a parked payload again, once its cause is fixed (admin)",
+       response=RetriedPayloadOut)
+async def retry(request: web.Request) -> web.Response:
+    await admin_only(request)
+    payload_id = request.match_info["id"]
+    processed = await webhooks.retry_parked(services(request), payload_id)
+    return respond(RetriedPayloadOut(id=payload_id, processed=processed))

@@ -39,7 +39,7 @@ from datetime import datetime
 from pymongo.errors import BulkWriteError
 from pymongo.asynchronous.database import AsyncDatabase
 
-from billing.wallet import (BALANCE_KINDS, Buckets, Entry, LedgerIntent, apply_intent,
+from billing.wallet import (BALANCE_KINDS, Buckets, Entry, LedgerIntent, Posted, apply_intent,
                             settlement_key)
 from service.docs import (buckets_from_doc, buckets_to_doc, entry_from_doc, entry_to_doc,
                           to_ms)
@@ -66,9 +66,9 @@ class MongoLedger:
         self._written: Recent[str, dict] = Recent(REMEMBERED_WALLETS)
 
     async def post(self, workspace_id: str, intents: list[LedgerIntent],
-                   now: datetime) -> dict[str, list[Entry]]:
+                   now: datetime) -> Posted:
         if not intents:
-            return {}
+            return Posted()
         future = asyncio.get_running_loop().create_future()
         self._queues.setdefault(workspace_id, []).append((intents, now, future))
         if workspace_id not in self._drains:
@@ -88,30 +88,37 @@ class MongoLedger:
                         if not future.done():
                             future.set_exception(exc)
                     continue
+                claimed: set[str] = set()   # a key applied now is fresh for its first poster
                 for batch, _, future in queued:
+                    fresh = {i.key for i in batch if i.key in entries.fresh} - claimed
+                    claimed |= fresh
                     if not future.done():
-                        future.set_result({i.key: entries.get(i.key, []) for i in batch})
+                        future.set_result(Posted({i.key: entries.get(i.key, []) for i in batch},
+                                                 fresh))
         finally:
             self._drains.pop(workspace_id, None)
 
     async def apply(self, workspace_id: str, intents: list[LedgerIntent],
-                    now: datetime) -> dict[str, list[Entry]]:
+                    now: datetime) -> Posted:
         unique = list({i.key: i for i in reversed(intents)}.values())[::-1]
         results: dict[str, list[Entry]] = {}
+        fresh: set[str] = set()
         for start in range(0, len(unique), MAX_INTENTS_PER_APPLY):
             chunk = unique[start:start + MAX_INTENTS_PER_APPLY]
             for attempt in range(1000):
                 try:
-                    results.update(await self._apply_once(workspace_id, chunk, now))
+                    applied = await self._apply_once(workspace_id, chunk, now)
+                    results.update(applied)
+                    fresh |= applied.fresh
                     break
                 except ConcurrentUpdate:
                     await asyncio.sleep(0 if attempt < 3 else 0.001 * min(attempt, 50))
             else:
                 raise RuntimeError(f"wallet {workspace_id} stayed contended")
-        return results
+        return Posted(results, fresh)
 
     async def _apply_once(self, workspace_id: str, intents: list[LedgerIntent],
-                          now: datetime) -> dict[str, list[Entry]]:
+                          now: datetime) -> Posted:
         wallet = self._written.take(workspace_id)
         if wallet is None:
             wallet = await self.db.wallets.find_one({"_id": workspace_id})
@@ -128,7 +135,7 @@ class MongoLedger:
         results = await self._existing_results(applied) if applied else {}
         todo = [i for i in intents if i.key not in applied]
         if not todo:
-            return results
+            return Posted(results)
         seq = wallet["seq"] + 1
         currency = wallet.get("currency", "IDR")
         state = {b: buckets_from_doc(wallet["balances"][b], currency) for b in BALANCE_KINDS}
@@ -147,7 +154,7 @@ class MongoLedger:
             raise ConcurrentUpdate()
         await self.finalize(new_docs, check=False)
         self._written.add(workspace_id, {**replacement, "last": "[]"})
-        return results
+        return Posted(results, {i.key for i in todo})
 
     async def _existing_results(self, keys: set[str]) -> dict[str, list[Entry]]:
         """The entries of already applied intents: the key's own entry and its settlement."""

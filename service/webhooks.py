@@ -7,9 +7,10 @@ import logging
 from datetime import datetime, timedelta, timezone
 
 from billing.charging import charge_overdue, process_events
-from billing.errors import PayloadRejected
+from billing.errors import NotFound, PayloadRejected
 from billing.whatsapp import parse_payload
 from service.context import Services
+from service.whatsapp_payloads import MAX_ATTEMPTS, raw_body
 
 log = logging.getLogger("saldo.webhooks")
 REPROCESS_AFTER = timedelta(minutes=1)
@@ -37,8 +38,20 @@ async def receive(svc: Services, raw: bytes) -> None:
     try:
         await process(svc, payload_id, payload)
     except Exception as exc:
-        log.exception("payload %s stored but not processed; the sweep will retry", payload_id)
-        await svc.whatsapp.note_failure(payload_id, repr(exc))
+        await _failed(svc, payload_id, exc)
+
+
+async def _failed(svc: Services, payload_id: str, exc: Exception) -> None:
+    """Count the failure on the stored payload. The stack trace is logged at the first failure
+    only; later ones are one line each, and the last one parks the payload."""
+    attempts = await svc.whatsapp.note_failure(payload_id, repr(exc), svc.clock.now())
+    if attempts >= MAX_ATTEMPTS:
+        log.error("payload %s parked after %d failed attempts: %r (GET /v1/admin/webhooks/parked)",
+                  payload_id, attempts, exc)
+    else:
+        log.warning("payload %s stored but not processed (attempt %d of %d): %r; the sweep "
+                    "will retry", payload_id, attempts, MAX_ATTEMPTS, exc,
+                    exc_info=exc if attempts <= 1 else None)
 
 
 async def process(svc: Services, payload_id: str, payload: dict) -> None:
@@ -57,11 +70,10 @@ async def sweep(svc: Services, *, everything: bool = False) -> dict:
     reprocessed = 0
     for doc in await svc.whatsapp.unprocessed(cutoff):
         try:
-            await process(svc, doc["_id"], decode(doc["body"].encode()))
+            await process(svc, doc["_id"], decode(raw_body(doc)))
             reprocessed += 1
         except Exception as exc:
-            log.exception("re-processing payload %s failed", doc["_id"])
-            await svc.whatsapp.note_failure(doc["_id"], repr(exc))
+            await _failed(svc, doc["_id"], exc)
     since = datetime.min.replace(tzinfo=timezone.utc) if everything else now - FINALIZE_WINDOW
     until = now + timedelta(seconds=1) if everything else now - STALE_AFTER
     finalized = await svc.ledger.finalize_recent(since, until)
@@ -69,3 +81,17 @@ async def sweep(svc: Services, *, everything: bool = False) -> dict:
                                    grace=svc.settings.category_grace)
     return {"reprocessed": reprocessed, "wallets_finalized": finalized,
             "fallback_charged": len(overdue.charged)}
+
+
+async def retry_parked(svc: Services, payload_id: str) -> bool:
+    """An admin re-queues a parked payload (its cause fixed): it is processed at once, and if
+    it fails again it gets `MAX_ATTEMPTS` more tries from the sweep. → processed now."""
+    doc = await svc.whatsapp.unpark(payload_id)
+    if doc is None:
+        raise NotFound("No parked payload with this id")
+    try:
+        await process(svc, payload_id, decode(raw_body(doc)))
+    except Exception as exc:
+        await _failed(svc, payload_id, exc)
+        return False
+    return True

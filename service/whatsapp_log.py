@@ -1,8 +1,8 @@
-"""MongoDB side of WhatsApp billing: raw payloads, per-wamid message records, inbound messages."""
+"""MongoDB side of WhatsApp billing: raw payloads (`service.whatsapp_payloads`), per-wamid message
+records, inbound messages."""
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import logging
 import time
 from datetime import datetime
@@ -16,16 +16,12 @@ from billing.rates import RateCard
 from billing.whatsapp import InboundMessage, OtherChange, StatusUpdate
 from service.coalesce import Coalescer
 from service.recent import Recent
+from service.whatsapp_payloads import PayloadLog, ignore_duplicates
 from service.docs import from_ms, money_from_doc, to_ms
 
 log = logging.getLogger("saldo.whatsapp")
 ROUTE_CACHE_SECONDS = 5.0  # phone → workspace; PATCH on this instance clears it at once
 RECENT_MESSAGES = 50_000   # wamids whose record this process wrote lately (a hint, ~8 MB)
-
-
-def _ignore_duplicates(exc: BulkWriteError) -> None:
-    if any(e.get("code") != 11000 for e in exc.details.get("writeErrors", [])):
-        raise exc
 
 
 class DeferredMarks:
@@ -65,7 +61,7 @@ class DeferredMarks:
         await self.flush()
 
 
-class MongoWhatsAppLog:
+class MongoWhatsAppLog(PayloadLog):
     """The WhatsApp log's collections live in `db`; phone numbers, workspaces and plans, which
     route events and price them, in `main_db` (the same database unless configured apart)."""
 
@@ -79,42 +75,6 @@ class MongoWhatsAppLog:
             self._write_statuses)
         self._recent: Recent[str, None] = Recent(RECENT_MESSAGES)
         self._message_reads: Coalescer[set[str], list[dict]] = Coalescer(self._read_messages)
-
-    # --- raw payloads -------------------------------------------------------------------
-    async def store_payload(self, raw: bytes, now: datetime) -> tuple[str, bool]:
-        """Store the raw body durably. Returns (payload id, already fully processed)."""
-        payload_id = hashlib.sha256(raw).hexdigest()
-        inserted = await self._payload_inserts.submit({
-            "_id": payload_id, "body": raw.decode("utf-8", errors="replace"),
-            "received_at": now, "received_ms": to_ms(now), "processed_ms": None, "attempts": 0})
-        if inserted:
-            return payload_id, False
-        doc = await self.db.wa_payloads.find_one({"_id": payload_id}, {"processed_ms": 1})
-        return payload_id, bool(doc and doc.get("processed_ms"))
-
-    async def _insert_payloads(self, docs: list[dict]) -> list[bool]:
-        """One insert_many for concurrent requests; True where inserted, False on duplicate."""
-        try:
-            await self.db.wa_payloads.insert_many(docs, ordered=False)
-            return [True] * len(docs)
-        except BulkWriteError as exc:
-            _ignore_duplicates(exc)
-            duplicates = {e["index"] for e in exc.details["writeErrors"]}
-            return [i not in duplicates for i in range(len(docs))]
-
-    async def mark_processed(self, payload_id: str, now: datetime, summary: dict) -> None:
-        self.marks.add("wa_payloads", [UpdateOne(
-            {"_id": payload_id}, {"$set": {"processed_ms": to_ms(now), "summary": summary}})])
-
-    async def note_failure(self, payload_id: str, error: str) -> None:
-        await self.db.wa_payloads.update_one(
-            {"_id": payload_id}, {"$inc": {"attempts": 1}, "$set": {"last_error": error[:500]}})
-
-    async def unprocessed(self, received_before: datetime, limit: int = 200) -> list[dict]:
-        cursor = self.db.wa_payloads.find(
-            {"processed_ms": None, "received_ms": {"$lt": to_ms(received_before)}}).sort(
-            "received_ms", 1).limit(limit)
-        return [doc async for doc in cursor]
 
     # --- routing ------------------------------------------------------------------------
     def forget_routes(self) -> None:
@@ -158,7 +118,7 @@ class MongoWhatsAppLog:
         try:
             await self.db.wa_inbound.insert_many(docs, ordered=False)
         except BulkWriteError as exc:
-            _ignore_duplicates(exc)
+            ignore_duplicates(exc)
 
     async def record_statuses(self, routed: list[tuple[str, StatusUpdate]],
                               now: datetime) -> set[str]:
@@ -210,7 +170,7 @@ class MongoWhatsAppLog:
             await self.db.wa_messages.insert_many(docs, ordered=False)
             return set()
         except BulkWriteError as exc:
-            _ignore_duplicates(exc)
+            ignore_duplicates(exc)
             return {docs[e["index"]]["_id"] for e in exc.details["writeErrors"]}
 
     @staticmethod
@@ -245,7 +205,7 @@ class MongoWhatsAppLog:
         try:
             await self.db.wa_unrouted.insert_many(docs, ordered=False)
         except BulkWriteError as exc:
-            _ignore_duplicates(exc)
+            ignore_duplicates(exc)
 
     async def messages(self, wamids: set[str]) -> list[MessageRecord]:
         return [_record(d) for d in await self._message_reads.submit(wamids)]

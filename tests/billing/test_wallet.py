@@ -5,7 +5,7 @@ import pytest
 
 from billing.errors import CurrencyMismatch
 from billing.money import Money
-from billing.wallet import Buckets, LedgerIntent, apply_intent, authorize
+from billing.wallet import Buckets, LedgerIntent, apply_intent, authorize, shown_amount
 
 
 def idr(amount: int) -> Money:
@@ -123,6 +123,14 @@ def test_grant_pays_arrears_from_the_granted_bucket_only():
                                   intent("grant", 15000))
     assert amounts(after) == (14350, 500, 0)
     assert [e.kind for e in entries] == ["grant", "arrears_settlement"]
+
+
+def test_a_settlement_shows_the_amount_it_settled_and_other_entries_their_change():
+    before = buckets(granted=1000, arrears=7000)
+    _, [grant, settlement] = apply_intent(before, intent("grant", 5000, key="grant:p3"))
+    assert (shown_amount(grant), shown_amount(settlement)) == (idr(5000), idr(5000))
+    _, [charge] = apply_intent(buckets(granted=100), intent("charge", 30))
+    assert shown_amount(charge) == idr(-30)
 
 
 def test_credit_without_arrears_has_no_settlement():

@@ -187,3 +187,62 @@ def test_randomly_mangled_samples_never_raise():
         payload = _mutate(copy.deepcopy(rng.choice(originals)), rng)
         events = parse_payload(payload)
         json.dumps([type(e).__name__ for e in events])
+
+
+# --- only typed, bounded values come out (issue 9 item 5) -------------------------------------
+
+HOSTILE = [2**70, -(2**64), float("inf"), float("nan"), "x\x00y", "", "m" * 100_000, True,
+           {"a\x00": [2**80]}, [[[[{"$gt": ""}]]]], None]
+
+
+def _storable(value) -> bool:
+    """What every store takes: bounded text without control characters, 8-byte ints, bools,
+    aware datetimes, and dicts/lists of them with plain keys."""
+    if value is None or isinstance(value, (bool, datetime)):
+        return True
+    if isinstance(value, int):
+        return -2**63 <= value < 2**63
+    if isinstance(value, str):
+        return len(value) <= 1000 and not any(ord(c) < 32 for c in value)
+    if isinstance(value, list):
+        return all(_storable(v) for v in value)
+    if isinstance(value, dict):
+        return all(isinstance(k, str) and k.isidentifier() and _storable(v)
+                   for k, v in value.items())
+    return False
+
+
+def _fields(event) -> list:
+    return [getattr(event, name) for name in event.__slots__]
+
+
+@pytest.mark.parametrize("hostile", HOSTILE, ids=[str(i) for i in range(len(HOSTILE))])
+@pytest.mark.parametrize("where", ["id", "status", "timestamp", "recipient_id", "pricing",
+                                   "pricing.category", "pricing.billable", "pricing.type",
+                                   "pricing.extra", "errors", "errors.0.code", "errors.0.title"])
+def test_hostile_values_come_out_typed_or_absent(where, hostile):
+    payload = sample("07_status_failed_with_errors.json")
+    status = payload["entry"][0]["changes"][0]["value"]["statuses"][0]
+    status["pricing"] = {"billable": True, "pricing_model": "PMP", "type": "regular",
+                         "category": "marketing"}
+    node, *path = where.split(".")
+    if not path:
+        status[node] = copy.deepcopy(hostile)
+    elif path[0] == "0":
+        status[node][0][path[1]] = copy.deepcopy(hostile)
+    else:
+        status[node][path[0]] = copy.deepcopy(hostile)
+    [event] = parse_payload(payload)
+    assert all(_storable(v) for v in _fields(event)), event
+    if isinstance(event, StatusUpdate) and where != "pricing" and where != "pricing.category":
+        assert event.category == "marketing"
+    if where == "id" and hostile is not None:
+        assert isinstance(event, OtherChange)
+
+
+def test_pricing_keeps_only_the_fields_billing_reads():
+    payload = sample("05_status_delivered_marketing.json")
+    status = payload["entry"][0]["changes"][0]["value"]["statuses"][0]
+    status["pricing"].update({"billable": "yes", "volume": 2**70, "cate\x00gory": "x"})
+    [event] = parse_payload(payload)
+    assert event.pricing == {"category": "marketing", "pricing_model": "PMP", "type": "regular"}

@@ -160,6 +160,26 @@ async def test_topup_pays_the_arrears_of_its_balance_first(api):
     assert (await api.reconcile())["ok"] is True
 
 
+async def test_usage_shows_the_amount_each_arrears_settlement_settled(api):
+    """A settlement moves credit from the bucket to the arrears: the balance does not change,
+    and the entry shows the amount settled (issue 9 item 20). Rp13.000 of broadcast arrears and
+    a Rp10.000 top-up settle Rp10.000; a second top-up settles the Rp3.000 left."""
+    ws, key = await api.create_workspace([PHONE_A])
+    statuses = [status(f"wamid.st{i}", "delivered", "marketing") for i in range(20)]
+    assert (await api.webhook(status_payload(PHONE_A, statuses))).status == 200
+    for amount in (10_000, 50_000):
+        body = await topup(api, ws, key, "broadcast", amount)
+        assert (await press_pay(api, body["payment"]["id"])).status == 200
+    assert (await api.amounts(ws, key))["broadcast"] == (0, 47_000, 0)
+    usage = await (await api.client.get(
+        f"/v1/workspaces/{ws}/wallet/usage?balance=broadcast&kind=arrears_settlement",
+        headers=api.auth(key))).json()
+    assert [(e["amount"]["amount"], e["amount"]["formatted"], e["balance_after"]["amount"],
+             e["arrears_after"]["amount"]) for e in usage["entries"]] == [
+        (3_000, "Rp3.000", 47_000, 0), (10_000, "Rp10.000", -3_000, 3_000)]
+    assert (await api.reconcile())["ok"] is True
+
+
 async def test_history_lists_every_status_newest_first(api, clock):
     ws, key = await api.create_workspace([PHONE_A])
     svc = app_services(api)
