@@ -71,7 +71,7 @@ async def stop(request: web.Request) -> web.Response:
     q = parse_query(request, StopQuery)
     svc = services(request)
     placed = await addons.stop(svc, workspace, request.match_info["addon_id"], q.when,
-                               svc.clock.now(), seed(request))
+                               svc.clock.now())
     return respond(await placed_out(request, placed))
 
 
