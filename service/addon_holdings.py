@@ -56,6 +56,15 @@ def holdings_doc(holdings: dict[str, Holding], doc: dict, now: datetime) -> dict
     return out
 
 
+def priced_on(holdings: dict[str, Holding], line: dict) -> bool:
+    """Is the add-on of an order line (service/addon_orders.line_doc) held in the quantity the
+    line was priced on? A recurring line for `quantity` units with `change` applies only on
+    `quantity - change` held (anything else: a concurrent change came first)."""
+    held = holdings.get(line["addon_id"])
+    return line["billing"] != "recurring" or (
+        held.quantity if held else 0) == line["quantity"] - line["change"]
+
+
 async def held_terms(svc: Services, doc: dict, extra: Iterable[str] = ()) -> dict[str, AddonTerms]:
     return await catalog(svc.db, [*(doc.get("addons") or {}), *extra])
 

@@ -16,6 +16,7 @@ their quantity rules and compatible with everything held after the switch.
 """
 from __future__ import annotations
 
+import logging
 from datetime import datetime
 
 from billing.addon_orders import (AddonCharge, Removal, allowed_on, change_charge,
@@ -26,9 +27,12 @@ from billing.errors import NotFound, ValidationFailed
 from billing.subscriptions import Choice
 from service import subscription_state as state
 from service.addon_holdings import (credit_doc, emit_change, held_terms, holdings_doc,
-                                    holdings_of)
+                                    holdings_of, priced_on)
+from service.addon_transitions import transition
 from service.addons import visible_addon
 from service.context import Services
+
+log = logging.getLogger("saldo.addons")
 
 
 async def check_requested(svc: Services, workspace: dict, doc: dict, target: Choice,
@@ -103,7 +107,12 @@ async def immediate_switch(svc: Services, doc: dict, order: dict,
                if not allowed_on(held.get(a), order["plan"], order["period"])]
     new = {a: h for a, h in holdings.items() if a not in {r.addon_id for r in removed}}
     for line in order.get("addons") or []:
-        new[line["addon_id"]] = Holding(line["addon_id"], line["quantity"])
+        if priced_on(holdings, line):
+            new[line["addon_id"]] = Holding(line["addon_id"], line["quantity"])
+        else:
+            log.warning("paid upgrade's add-on line was priced on a quantity the add-on no "
+                        "longer has; refund it", extra={"fields": {
+                            "order_id": order["_id"], "addon_id": line["addon_id"]}})
     for addon_id, quantity in wanted.items():
         if addon_id in new and quantity < new[addon_id].quantity:
             new[addon_id] = Holding(addon_id, new[addon_id].quantity, quantity)
@@ -113,11 +122,11 @@ async def immediate_switch(svc: Services, doc: dict, order: dict,
         if addon and addon.recurring and addon.currency == "IDR":
             credit = stop_credit(addon, doc["period"], removal.quantity, state.period_of(doc),
                                  now)
+            gone = transition(doc, holdings[removal.addon_id], Holding(removal.addon_id, 0))
             if credit.amount > 0:
-                credits.append(credit_doc(f"addon_refund:{doc['_id']}:{removal.addon_id}:"
-                                          f"{order['_id']}", credit,
-                                          {"addon_id": removal.addon_id,
-                                           "reason": "addon_removed_at_switch"}))
+                credits.append(credit_doc(gone.key, credit, {
+                    "addon_id": removal.addon_id, "reason": "addon_removed_at_switch",
+                    "order_id": order["_id"]}))
     return {"addons": holdings_doc(new, doc, now), "addon_credits": credits}, removed
 
 

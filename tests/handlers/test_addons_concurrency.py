@@ -6,9 +6,12 @@ import asyncio
 
 import pytest
 
-from tests.addon_helpers import addon_body, buy_and_pay, create_addon, held, set_quantity, stop
-from tests.helpers import assert_reconciled, usage_entries
-from tests.subscription_helpers import wib
+from service.invoices import claim_paid
+from service.orders import settle_invoice
+from tests.addon_helpers import (addon_body, buy, buy_and_pay, create_addon, held, set_quantity,
+                                 stop)
+from tests.helpers import app_services, assert_reconciled, press_pay, usage_entries
+from tests.subscription_helpers import IMMEDIATE_UPGRADES, post, set_policy, subscription, wib
 
 MID = wib(2026, 12, 6, 10)          # 15 of the 30 days of Nov 21 → Dec 21 left
 SEAT = addon_body("seat", periods={"monthly": {"currency": "IDR", "amount": 100_000}})
@@ -84,4 +87,53 @@ async def test_a_decrease_racing_a_stop_now_credits_one_sequence(api):
         assert sorted(credits) == sorted(answered), (round_, decrease, stopped)
         assert sum(credits) in (DECREASE_6_TO_1, REST_OF_6)  # 6 → 1 alone, 6 → 0, 6 → 1 → 0
         assert (await api.amounts(ws, key))["conversation"] == (GRANT, sum(credits), 0)
+    await assert_reconciled(api)
+
+
+async def test_an_increase_paid_before_a_decrease_is_not_applied_after_it(api):
+    """The increase's payment is claimed (invoice paid), the decrease runs before the
+    fulfilment does (a slow or crashed callback, finished by the sweep): 6 → 8 was paid on 6
+    units, the holding has 1, so 6 → 8 must not turn 1 into 8."""
+    ws, key, seat = await six_seats(api)
+    up = await (await set_quantity(api, ws, key, seat["id"], 8)).json()
+    svc = app_services(api)
+    pending = await svc.db.invoices.find_one({"code": up["invoice"]["code"]})
+    invoice = await claim_paid(svc.db, pending["_id"], up["payment"]["id"], MID, MID)
+    down = await set_quantity(api, ws, key, seat["id"], 1)
+    assert (await down.json())["credit"]["amount"] == DECREASE_6_TO_1
+    await settle_invoice(svc, invoice)
+    assert (await held(api, ws, key))[seat["id"]]["quantity"] == 1
+    order = await svc.db.addon_orders.find_one({"invoice_code": up["invoice"]["code"]})
+    assert (order["status"], order["outcome"]) == ("paid", "not_applied")
+    await assert_reconciled(api)
+
+
+async def test_concurrent_purchases_of_one_addon_apply_one(api):
+    ws, key = await api.create_workspace(["6281100000021"], plan="growth")
+    seat = await create_addon(api, SEAT)
+    placed = await answers(await asyncio.gather(*(buy(api, ws, key, seat["id"], 2)
+                                                  for _ in range(5))))
+    payments = {b["payment"]["id"] for s, b in placed if s == 201}
+    for payment in payments:                                 # pay every invoice still open
+        await press_pay(api, payment)
+    assert (await held(api, ws, key))[seat["id"]]["quantity"] == 2
+    outcomes = [o.get("outcome") async for o in app_services(api).db.addon_orders.find(
+        {"workspace_id": ws, "status": "paid"})]
+    assert outcomes.count("applied") == 1
+    await assert_reconciled(api)
+
+
+async def test_an_immediate_upgrade_paid_after_a_decrease_does_not_apply_its_stale_line(api):
+    await set_policy(api, IMMEDIATE_UPGRADES)
+    ws, key, seat = await six_seats(api)
+    placed = await (await post(api, ws, key, "change", {
+        "plan": "pro", "period": "monthly",
+        "addons": [{"addon_id": seat["id"], "quantity": 8}]})).json()
+    assert placed["quote"]["timing"] == "immediate"         # 6 → 8 invoiced on 6 units
+    down = await set_quantity(api, ws, key, seat["id"], 1)
+    assert (await down.json())["credit"]["amount"] == DECREASE_6_TO_1
+    await press_pay(api, placed["payment"]["id"])
+    sub = await subscription(api, ws, key)
+    assert sub["plan"] == "pro"
+    assert {a["addon_id"]: a["quantity"] for a in sub["addons"]} == {seat["id"]: 1}
     await assert_reconciled(api)
