@@ -110,6 +110,18 @@ async def cancel(svc: Services, order: dict, now: datetime) -> None:
                                          {"$set": {"status": "closed"}})
 
 
+async def close_or_settle(svc: Services, order: dict, now: datetime) -> None:
+    """Before a boundary counts what is paid: an open order becomes unpayable, or, if its
+    invoice was paid meanwhile (fulfilment not run yet), it is settled as paid first."""
+    if order["status"] not in OPEN:
+        return
+    await cancel(svc, order, now)
+    invoice = await svc.db.invoices.find_one(
+        {"_id": order.get("invoice_id") or f"inv_{order['seed']}", "status": "paid"})
+    if invoice:
+        await settle_invoice(svc, invoice)
+
+
 async def open_orders(svc: Services, workspace_id: str, addon_id: str) -> list[dict]:
     return [o async for o in svc.db.addon_orders.find(
         {"workspace_id": workspace_id, "lines.addon_id": addon_id,

@@ -7,9 +7,10 @@
   add-ons bought or increased after the plan invoice was issued) gets an add-on renewal invoice
   of its own, one per currency, from the same lead time on (`issue_due`, called by the run).
 * At the boundary (`rollover_changes`, inside the run's versioned roll-over) each recurring
-  add-on keeps min(wanted, paid for the new period) units; unpaid ones are removed and their
-  open renewal invoices cancelled; add-ons the new plan or period does not allow are removed at
-  the switch; units paid beyond what is wanted (a stop after the renewal was paid) are credited
+  add-on keeps min(wanted, paid for the new period) units, counted after the open renewal
+  invoices were cancelled (`settle_renewals`: one paid meanwhile is settled first, so it
+  counts); unpaid ones are removed; add-ons the new plan or period does not allow are removed
+  at the switch; units paid beyond what is wanted (a stop after the renewal was paid) are credited
   to the wallet (rupiah-priced add-ons), once: key `addon_excess:<ws>:<period start>:<addon>`.
 """
 from __future__ import annotations
@@ -130,6 +131,14 @@ async def issue_due(svc: Services, doc: dict, plans: dict[str, PlanTerms], now: 
                                   covers.end, lines, new_seed(now), now)
         await aorders.issue(svc, workspace, order, now)
     return until
+
+
+async def settle_renewals(svc: Services, workspace_id: str, start: datetime,
+                          now: datetime) -> None:
+    """First make the new period's open add-on renewals unpayable (or settle those paid
+    meanwhile), then count what is paid: no payment lands between the count and the roll."""
+    for order in await aorders.renewals_for(svc, workspace_id, start):
+        await aorders.close_or_settle(svc, order, now)
 
 
 async def rollover_changes(svc: Services, doc: dict, step: Rollover,

@@ -3,12 +3,14 @@ immediate upgrade, paying a credit pack, increasing an add-on's quantity and ren
 raced by concurrent requests, credit or apply exactly once; reconcile stays ok."""
 import asyncio
 
-from tests.addon_helpers import (WA_CONV, addon_body, bought, buy_and_pay, create_addon, held,
+from service.invoices import claim_paid
+from service.orders import settle_invoice
+from tests.addon_helpers import (EXTRA_USER, WA_CONV, addon_body, bought, buy_and_pay, create_addon, held,
                                  set_quantity)
 from tests.helpers import (app_services, assert_reconciled, payment_callback,
                            post_payment_callback, press_pay, usage_entries)
-from tests.subscription_helpers import (IMMEDIATE_UPGRADES, post, set_policy, subscription,
-                                        wib)
+from tests.subscription_helpers import (IMMEDIATE_UPGRADES, post, run_due, set_policy,
+                                        subscription, wib)
 
 PHONE = "6281100000031"
 
@@ -73,4 +75,23 @@ async def test_concurrent_renewals_issue_one_invoice(api):
     codes = {(await r.json())["invoice"]["code"] for r in responses if r.status == 201}
     assert len(codes) == 1, [r.status for r in responses]
     assert all(r.status in (201, 409) for r in responses)
+    await assert_reconciled(api)
+
+
+async def test_a_renewal_paid_while_the_boundary_rolls_keeps_its_addon(api):
+    """The add-on's renewal invoice is paid (claimed) but its fulfilment has not run yet when
+    the billing run crosses the boundary: the run settles it before counting what is paid,
+    instead of removing a paid add-on as unpaid."""
+    ws, key = await api.create_workspace([PHONE])               # Free: the add-on's own invoice
+    user = await create_addon(api, EXTRA_USER)
+    await buy_and_pay(api, ws, key, user["id"])
+    await run_due(api, wib(2026, 12, 18, 10))
+    svc = app_services(api)
+    invoice = await svc.db.invoices.find_one({"workspace_id": ws, "status": "pending"})
+    payment = await svc.db.payments.find_one({"invoice_id": invoice["_id"]})
+    paid_at = wib(2026, 12, 18, 11)
+    paid = await claim_paid(svc.db, invoice["_id"], payment["_id"], paid_at, paid_at)
+    await run_due(api, wib(2026, 12, 21, 10))
+    await settle_invoice(svc, paid)                             # the slow fulfilment ends
+    assert (await held(api, ws, key))[user["id"]]["quantity"] == 1
     await assert_reconciled(api)
