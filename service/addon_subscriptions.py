@@ -10,6 +10,9 @@ purchase, change the quantity, stop; the entitlement check.
   the rupiah wallet, so its decrease takes effect at the period end instead (nothing to credit).
 * Stop → at the period end by default (it is not renewed); `now` removes it at once with the
   prorated rest credited to the wallet (rupiah-priced add-ons only; 422 otherwise).
+* A change made now is one conditional write on the holding it was computed from, its credit
+  keyed by the transition (service/addon_transitions.py): a concurrent loser gets 409
+  `holding_changed` or, if it asked for the same transition, the winner's answer.
 A change for the next period cancels the next period's open renewal invoices that contain the
 add-on (the billing run issues them again, right); a paid one that overpays it is credited at
 the boundary (service/addon_renewals.py).
