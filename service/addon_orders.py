@@ -17,7 +17,8 @@ the invoice is not settled:
    decrease or purchase came first), is not applied (logged for a refund, `outcome:
    not_applied`). One-time consumption add-ons are not held: their credit is all they give;
 2. consumption add-ons credit `units x consumption` rupiah to the purchased bucket of their
-   balance under the key `addon_credit:<order id>:<addon id>` (arrears first);
+   balance under the key `addon_credit:<order id>:<addon id>` (arrears first), unless the
+   order was not applied;
 3. renewal: the billing run is asked to look at the subscription (it may roll over now).
 """
 from __future__ import annotations
@@ -154,9 +155,11 @@ async def fulfil_order(svc: Services, order: dict, now: datetime) -> None:
             log.warning("paid add-on order %s; refund it", STALE[outcome],
                         extra={"fields": {"order_id": order["_id"],
                                           "workspace_id": order["workspace_id"]}})
+        order = {**order, "outcome": "not_applied" if outcome in STALE else "applied"}
         await svc.db.addon_orders.update_one({"_id": order["_id"]}, {"$set": {
-            "outcome": "not_applied" if outcome in STALE else "applied"}})
-    await credit_consumption(svc, order["workspace_id"], order["_id"], order["lines"], now)
+            "outcome": order["outcome"]}})
+    if order.get("outcome") != "not_applied":        # refunded, not delivered: no credit
+        await credit_consumption(svc, order["workspace_id"], order["_id"], order["lines"], now)
 
 
 def _held(line: dict) -> bool:

@@ -137,3 +137,24 @@ async def test_an_immediate_upgrade_paid_after_a_decrease_does_not_apply_its_sta
     assert sub["plan"] == "pro"
     assert {a["addon_id"]: a["quantity"] for a in sub["addons"]} == {seat["id"]: 1}
     await assert_reconciled(api)
+
+
+async def test_a_credit_pack_increase_that_is_not_applied_credits_nothing(api):
+    """Same race with a recurring conversation pack: the increase is not applied (logged for a
+    refund), so its units are not credited either."""
+    pack = addon_body("conv-monthly", type="conversation_credit", consumption=10_000,
+                      periods={"monthly": {"currency": "IDR", "amount": 10_000}})
+    ws, key = await api.create_workspace(["6281100000041"], plan="growth")
+    pack = await create_addon(api, pack)
+    await buy_and_pay(api, ws, key, pack["id"], 2)              # + Rp20.000 of credit
+    api.clock.set(MID)
+    up = await (await set_quantity(api, ws, key, pack["id"], 4)).json()
+    svc = app_services(api)
+    pending = await svc.db.invoices.find_one({"code": up["invoice"]["code"]})
+    invoice = await claim_paid(svc.db, pending["_id"], up["payment"]["id"], MID, MID)
+    down = await (await set_quantity(api, ws, key, pack["id"], 1)).json()
+    assert down["credit"]["amount"] == 5_000                    # 1 unit × Rp10.000 × 1/2
+    await settle_invoice(svc, invoice)
+    assert (await held(api, ws, key))[pack["id"]]["quantity"] == 1
+    assert (await api.amounts(ws, key))["conversation"] == (GRANT, 20_000 + 5_000, 0)
+    await assert_reconciled(api)
