@@ -40,7 +40,7 @@ from service.checkout import place_order
 from service.context import Services
 from service.docs import money_from_doc, money_to_doc
 from service.invoices import close as close_invoice
-from service.orders import register_order_kind, settle_invoice
+from service.orders import register_order_kind, settle_if_paid, settle_invoice
 
 log = logging.getLogger("saldo.addons")
 KIND = "addon"
@@ -117,10 +117,7 @@ async def close_or_settle(svc: Services, order: dict, now: datetime) -> None:
     if order["status"] not in OPEN:
         return
     await cancel(svc, order, now)
-    invoice = await svc.db.invoices.find_one(
-        {"_id": order.get("invoice_id") or f"inv_{order['seed']}", "status": "paid"})
-    if invoice:
-        await settle_invoice(svc, invoice)
+    await settle_if_paid(svc, order.get("invoice_id") or f"inv_{order['seed']}")
 
 
 async def open_orders(svc: Services, workspace_id: str, addon_id: str) -> list[dict]:

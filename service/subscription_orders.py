@@ -33,7 +33,7 @@ from service.addon_switch import after_switch, immediate_switch
 from service.checkout import new_seed, place_order
 from service.context import Services
 from service.invoices import close as close_invoice
-from service.orders import register_order_kind, settle_invoice
+from service.orders import register_order_kind, settle_if_paid, settle_invoice
 from service.plans import load_plans
 
 log = logging.getLogger("saldo.subscriptions")
@@ -101,7 +101,9 @@ async def issue(svc: Services, workspace: dict, spec: OrderSpec, now: datetime,
     if live and live[0]["status"] == "paid":
         return live[0], None, None
     if live and not _same_lines(live[0], spec):   # its add-ons changed since: a new invoice
-        await cancel_order(svc, live[0]["_id"], now)
+        cancelled = await cancel_order(svc, live[0]["_id"], now)
+        if cancelled["status"] == "paid":           # paid meanwhile: that one stands
+            return cancelled, None, None
         live, seed = [], None
     order = live[0] if live else await _insert(svc, spec, len(same), seed or new_seed(now), now)
     invoice, payment = await place_order(svc, workspace, _order(spec, order["_id"]), order["seed"])
@@ -142,17 +144,21 @@ async def redrive(svc: Services, order: dict) -> None:
     await place_order(svc, workspace, _order(spec, order["_id"]), order["seed"])
 
 
-async def cancel_order(svc: Services, order_id: str | None, now: datetime) -> None:
-    """Cancel an order's invoice if it is still pending (a paid one stays paid)."""
+async def cancel_order(svc: Services, order_id: str | None, now: datetime) -> dict | None:
+    """Cancel an order's invoice if it is still pending; a paid one stays paid, and one whose
+    invoice was paid meanwhile is settled (fulfilled) now. → the order as it is then."""
     order = await svc.db.subscription_orders.find_one({"_id": order_id}) if order_id else None
     if not order or order["status"] not in OPEN:
-        return
+        return order
     invoice_id = order.get("invoice_id") or f"inv_{order['seed']}"
     closed = await close_invoice(svc.db, invoice_id, "cancelled", now)
     if closed:
         await settle_invoice(svc, closed)
+    else:
+        await settle_if_paid(svc, invoice_id)
     await svc.db.subscription_orders.update_one({"_id": order_id, "status": "new"},
                                                 {"$set": {"status": "closed"}})
+    return await svc.db.subscription_orders.find_one({"_id": order_id})
 
 
 class SubscriptionOrders:

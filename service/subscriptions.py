@@ -121,6 +121,17 @@ async def _refuse_if_next_paid(svc: Services, doc: dict, unit: str) -> None:
                        code="next_period_already_paid")
 
 
+async def _refuse_if_paid_meanwhile(svc: Services, doc: dict, unit: str, own: dict | None,
+                                   now: datetime) -> None:
+    """After the other orders were made unpayable (or settled, if paid meanwhile): refuse,
+    and withdraw this request's own invoice, if the next period turned out to be paid."""
+    try:
+        await _refuse_if_next_paid(svc, doc, unit)
+    except Conflict:
+        await orders.cancel_order(svc, own and own["_id"], now)
+        raise
+
+
 async def _drop_other_orders(svc: Services, doc: dict, keep: str | None, unit: str,
                              now: datetime) -> None:
     """Cancel the open invoices of the next period that the new plan choice makes moot."""
@@ -129,7 +140,7 @@ async def _drop_other_orders(svc: Services, doc: dict, keep: str | None, unit: s
             await orders.cancel_order(svc, o["_id"], now)
     for o in await addon_orders.renewals_for(svc, doc["_id"], doc["current_period_end"]):
         if o["unit"] != unit:         # add-ons renewed for another period unit
-            await addon_orders.cancel(svc, o, now)
+            await addon_orders.close_or_settle(svc, o, now)
     change = doc.get("scheduled_change") or {}
     if change.get("order_id") not in (None, keep):
         await orders.cancel_order(svc, change["order_id"], now)
@@ -152,6 +163,8 @@ async def change_plan(svc: Services, workspace: dict, plan_id: str, unit: str,
                                     lines)
             order, invoice, payment = await orders.issue(svc, workspace, spec, now, seed)
         await _drop_other_orders(svc, doc, order and order["_id"], target.unit, now)
+        if q.timing == "end_of_term":   # again: one of them may have been paid meanwhile
+            await _refuse_if_paid_meanwhile(svc, doc, target.unit, order, now)
         change = {"kind": kind, "plan": target.plan.id, "period": target.unit,
                   "timing": q.timing, "order_id": order and order["_id"],
                   "invoice_code": invoice and invoice.get("code"), "requested_at": now,
@@ -174,12 +187,10 @@ async def cancel_scheduled_change(svc: Services, workspace_id: str, now: datetim
         change = doc.get("scheduled_change")
         if not change:
             raise NotFound("There is no scheduled change", code="no_scheduled_change")
-        order = change.get("order_id") and await svc.db.subscription_orders.find_one(
-            {"_id": change["order_id"]})
-        if order and order["status"] == "paid":
+        order = await orders.cancel_order(svc, change.get("order_id"), now)
+        if order and order["status"] == "paid":       # (also: paid meanwhile, settled now)
             raise Conflict("The scheduled change is already paid",
                            code="scheduled_change_paid")
-        await orders.cancel_order(svc, change.get("order_id"), now)
         doc = await state.load(svc, workspace_id)  # cancelling may have dropped it already
         if doc.get("scheduled_change") and not await state.save(
                 svc, doc, {"scheduled_change": None}, now):
