@@ -29,8 +29,8 @@ from billing.errors import Conflict, NotFound, ValidationFailed
 from billing.money import Money
 from billing.plans import LIMIT_KEYS
 from service import addon_orders as aorders
-from service import subscription_orders as sorders
 from service import addon_transitions as transitions
+from service import subscription_orders as sorders
 from service import subscription_state as state
 from service.addon_holdings import emit_change, held_terms, holdings_of, post_credits
 from service.addons import catalog, visible_addon
