@@ -63,3 +63,18 @@ async def test_a_cancellation_racing_the_payment_of_a_change_leaves_no_money_unu
         assert (status, plan, cancelled.status) in (("paid", "pro", 409),
                                                     ("cancelled", "free", 200)), status
     await assert_reconciled(api)
+
+
+async def test_a_renewal_paid_but_not_fulfilled_when_the_grace_ends_renews_the_plan(api):
+    ws, key = await api.create_workspace([PHONE], plan="growth")
+    await run_due(api, wib(2026, 12, 18, 10))                  # the renewal invoice
+    svc = app_services(api)
+    invoice = await svc.db.invoices.find_one({"workspace_id": ws, "status": "pending"})
+    payment = await svc.db.payments.find_one({"invoice_id": invoice["_id"]})
+    paid_at = wib(2026, 12, 18, 11)
+    assert await claim_paid(svc.db, invoice["_id"], payment["_id"], paid_at, paid_at)
+    report = await run_due(api, wib(2026, 12, 29, 10))         # past the 7-day grace
+    assert report.get("errors", 0) == 0 and "rolled_lapsed" not in report, report
+    sub = await subscription(api, ws, key)
+    assert (sub["plan"], sub["current_period"]["start"][:10]) == ("growth", "2026-12-21")
+    await assert_reconciled(api)
