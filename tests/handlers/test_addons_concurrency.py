@@ -158,3 +158,27 @@ async def test_a_credit_pack_increase_that_is_not_applied_credits_nothing(api):
     assert (await held(api, ws, key))[pack["id"]]["quantity"] == 1
     assert (await api.amounts(ws, key))["conversation"] == (GRANT, 20_000 + 5_000, 0)
     await assert_reconciled(api)
+
+
+async def test_an_increase_paid_racing_a_decrease_gives_one_valid_sequence(api):
+    seat = None
+    for phone in ("6281100000071", "6281100000072", "6281100000073"):
+        api.clock.set(wib(2026, 11, 21, 10))
+        ws, key, seat = await six_seats(api, phone, seat)
+
+        async def up_and_pay():
+            up = await (await set_quantity(api, ws, key, seat["id"], 8)).json()
+            await press_pay(api, up["payment"]["id"])
+        _, down = await asyncio.gather(up_and_pay(), set_quantity(api, ws, key, seat["id"], 1))
+        status = down.status
+        quantity = (await held(api, ws, key))[seat["id"]]["quantity"]
+        increased = await app_services(api).db.addon_orders.find_one(
+            {"workspace_id": ws, "action": "change", "outcome": "applied"})
+        credits = await addon_credits(api, ws, key)
+        if status == 409:                                   # 6 → 8 first, 6 → 1 refused
+            assert (increased is not None, quantity, credits) == (True, 8, [])
+        elif increased:                                     # 6 → 8 paid, then 8 → 1
+            assert (quantity, credits) == (1, [350_000])
+        else:                                               # 6 → 1, the 6 → 8 not applied
+            assert (quantity, credits) == (1, [DECREASE_6_TO_1])
+    await assert_reconciled(api)
