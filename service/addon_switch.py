@@ -96,19 +96,22 @@ async def immediate_charges(svc: Services, doc: dict, wanted: dict[str, int], cu
 
 
 async def immediate_switch(svc: Services, doc: dict, order: dict,
-                           now: datetime) -> tuple[dict, list[Removal]]:
-    """The add-on part of applying a paid immediate upgrade to `doc` (same write)."""
+                           now: datetime) -> tuple[dict, list[Removal], list[str]]:
+    """The add-on part of applying a paid immediate upgrade to `doc` (same write). → the
+    changes, the add-ons removed, the add-ons whose order line applies."""
     wanted = (doc.get("scheduled_change") or {}).get("addons") or {}
     holdings = holdings_of(doc)
     if not holdings and not wanted:
-        return {}, []
+        return {}, [], []
     held = await held_terms(svc, doc, wanted)
     removed = [Removal(a, h.quantity, "not_applicable") for a, h in sorted(holdings.items())
                if not allowed_on(held.get(a), order["plan"], order["period"])]
     new = {a: h for a, h in holdings.items() if a not in {r.addon_id for r in removed}}
+    taken = []                   # the order's add-on lines that apply
     for line in order.get("addons") or []:
         if priced_on(holdings, line):
             new[line["addon_id"]] = Holding(line["addon_id"], line["quantity"])
+            taken.append(line["addon_id"])
         else:
             log.warning("paid upgrade's add-on line was priced on a quantity the add-on no "
                         "longer has; refund it", extra={"fields": {
@@ -127,7 +130,7 @@ async def immediate_switch(svc: Services, doc: dict, order: dict,
                 credits.append(credit_doc(gone.key, credit, {
                     "addon_id": removal.addon_id, "reason": "addon_removed_at_switch",
                     "order_id": order["_id"]}))
-    return {"addons": holdings_doc(new, doc, now), "addon_credits": credits}, removed
+    return {"addons": holdings_doc(new, doc, now), "addon_credits": credits}, removed, taken
 
 
 async def after_switch(svc: Services, workspace_id: str, removed: list[Removal], key: str,

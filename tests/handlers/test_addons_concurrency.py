@@ -182,3 +182,23 @@ async def test_an_increase_paid_racing_a_decrease_gives_one_valid_sequence(api):
         else:                                               # 6 → 1, the 6 → 8 not applied
             assert (quantity, credits) == (1, [DECREASE_6_TO_1])
     await assert_reconciled(api)
+
+
+async def test_an_upgrade_line_that_is_not_applied_credits_no_pack_units(api):
+    await set_policy(api, IMMEDIATE_UPGRADES)
+    ws, key = await api.create_workspace(["6281100000081"], plan="growth")
+    pack = await create_addon(api, addon_body(
+        "conv-monthly", type="conversation_credit", consumption=10_000,
+        periods={"monthly": {"currency": "IDR", "amount": 10_000}}))
+    await buy_and_pay(api, ws, key, pack["id"], 2)              # + Rp20.000 of credit
+    api.clock.set(MID)
+    placed = await (await post(api, ws, key, "change", {
+        "plan": "pro", "period": "monthly",
+        "addons": [{"addon_id": pack["id"], "quantity": 4}]})).json()
+    await set_quantity(api, ws, key, pack["id"], 1)             # + Rp5.000, before the payment
+    await press_pay(api, placed["payment"]["id"])
+    assert (await subscription(api, ws, key))["plan"] == "pro"
+    assert (await held(api, ws, key))[pack["id"]]["quantity"] == 1
+    granted = 30_000 + 30_000                                   # Growth, then Pro's difference
+    assert (await api.amounts(ws, key))["conversation"] == (granted, 20_000 + 5_000, 0)
+    await assert_reconciled(api)
