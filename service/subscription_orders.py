@@ -11,8 +11,10 @@ Status: new (no invoice yet) → pending (invoice open) → paid | closed (expir
 cancelled). The order kinds `subscription`, `renewal` and `plan_change` (= invoice types) are
 fulfilled here: a paid next-period order is picked up by the billing run at the boundary; a
 paid immediate upgrade is applied at once (its add-on lines only on the quantities they were
-priced on; consumption units are credited only for the lines that applied). An order that closes unpaid drops the scheduled
-change that was waiting for it.
+priced on; consumption units are credited only for the lines that applied). An order that
+closes unpaid drops the scheduled change that was waiting for it. Cancelling an order whose
+invoice was paid meanwhile settles it instead (`cancel_order`), so a decision taken next
+sees it paid.
 """
 from __future__ import annotations
 
