@@ -1,12 +1,13 @@
 """Every other path that moves money, under real concurrency (issue 9 item 4): paying an
 immediate upgrade, paying a credit pack, increasing an add-on's quantity and renewing, each
-raced by concurrent requests, credit or apply exactly once; reconcile stays ok."""
+raced by concurrent requests, credit or apply exactly once; a renewal paid while the boundary
+rolls counts as paid; reconcile stays ok."""
 import asyncio
 
 from service.invoices import claim_paid
 from service.orders import settle_invoice
-from tests.addon_helpers import (EXTRA_USER, WA_CONV, addon_body, bought, buy_and_pay, create_addon, held,
-                                 set_quantity)
+from tests.addon_helpers import (EXTRA_USER, WA_CONV, addon_body, bought, buy_and_pay,
+                                 create_addon, held, set_quantity)
 from tests.helpers import (app_services, assert_reconciled, payment_callback,
                            post_payment_callback, press_pay, usage_entries)
 from tests.subscription_helpers import (IMMEDIATE_UPGRADES, post, run_due, set_policy,
