@@ -50,7 +50,8 @@ async def purchase(request: web.Request) -> web.Response:
 
 @route("PATCH", f"{BASE}/{{addon_id}}", "Change an add-on's quantity: up → invoice for the "
        "prorated difference, applied when paid; down → now, the prorated difference credited "
-       "to the wallet (rupiah-priced add-ons; others: from the period end)",
+       "to the wallet (rupiah-priced add-ons; others: from the period end); 409 "
+       "holding_changed if another request changed it first (read it again and retry)",
        body=AddonQuantityIn, response=AddonOrderOut)
 @idempotent
 async def change(request: web.Request) -> web.Response:
@@ -63,7 +64,8 @@ async def change(request: web.Request) -> web.Response:
 
 
 @route("DELETE", f"{BASE}/{{addon_id}}", "Stop an add-on: at the period end (default) or "
-       "?when=now with the prorated rest credited to the wallet", response=AddonOrderOut,
+       "?when=now with the prorated rest credited to the wallet; 409 holding_changed if "
+       "another request changed it first", response=AddonOrderOut,
        query=StopQuery)
 @idempotent
 async def stop(request: web.Request) -> web.Response:
@@ -71,7 +73,7 @@ async def stop(request: web.Request) -> web.Response:
     q = parse_query(request, StopQuery)
     svc = services(request)
     placed = await addons.stop(svc, workspace, request.match_info["addon_id"], q.when,
-                               svc.clock.now(), seed(request))
+                               svc.clock.now())
     return respond(await placed_out(request, placed))
 
 

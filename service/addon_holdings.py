@@ -1,8 +1,12 @@
 """The add-ons a subscription holds, kept in the subscription document itself so that they
 change atomically with its period, plan and version (service/subscription_state.py):
 
-    addons: {<addon id>: {quantity, next_quantity, added_at}}
+    addons: {<addon id>: {quantity, next_quantity, added_at, rev}}
         next_quantity: None = renews as is, 0 = stops at the period end, n = n from then on
+        rev: the subscription `version` that last changed the holding (never reused, also
+             when an add-on is stopped and bought again): a change is computed from and
+             written on (quantity, rev) (service/addon_transitions.py)
+    addon_changes: {<addon id>: {key, next_quantity, credit}}   its last change (replays)
     addon_credits: [{key, balance, amount, meta}]   wallet credits owed, not yet posted
     addon_orders_applied: [order ids]               the last add-on orders applied (guard)
 
@@ -33,11 +37,32 @@ def holdings_of(doc: dict) -> dict[str, Holding]:
             for a, h in (doc.get("addons") or {}).items()}
 
 
+def holding_rev(doc: dict, addon_id: str) -> int:
+    return int(((doc.get("addons") or {}).get(addon_id) or {}).get("rev", 0))
+
+
 def holdings_doc(holdings: dict[str, Holding], doc: dict, now: datetime) -> dict:
-    old = doc.get("addons") or {}
-    return {a: {"quantity": h.quantity, "next_quantity": h.next_quantity,
-                "added_at": (old.get(a) or {}).get("added_at") or now}
-            for a, h in sorted(holdings.items()) if h.quantity > 0}
+    """The `addons` of `doc`'s next version (state.save): a changed holding gets that version
+    as its `rev`, an unchanged one keeps its own."""
+    old, out = doc.get("addons") or {}, {}
+    for a, h in sorted(holdings.items()):
+        was = old.get(a) or {}
+        same = bool(was) and (was["quantity"], was.get("next_quantity")) == (h.quantity,
+                                                                       h.next_quantity)
+        if h.quantity > 0:
+            out[a] = {"quantity": h.quantity, "next_quantity": h.next_quantity,
+                      "added_at": was.get("added_at") or now,
+                      "rev": holding_rev(doc, a) if same else (doc.get("version") or 0) + 1}
+    return out
+
+
+def priced_on(holdings: dict[str, Holding], line: dict) -> bool:
+    """Is the add-on of an order line (service/addon_orders.line_doc) held in the quantity the
+    line was priced on? A recurring line for `quantity` units with `change` applies only on
+    `quantity - change` held (anything else: a concurrent change came first)."""
+    held = holdings.get(line["addon_id"])
+    return line["billing"] != "recurring" or (
+        held.quantity if held else 0) == line["quantity"] - line["change"]
 
 
 async def held_terms(svc: Services, doc: dict, extra: Iterable[str] = ()) -> dict[str, AddonTerms]:
@@ -56,13 +81,13 @@ async def post_credits(svc: Services, workspace_id: str, now: datetime) -> None:
     await svc.ledger.post(workspace_id, [
         LedgerIntent(c["key"], "addon_credit", c["balance"], Money.idr(c["amount"]),
                      dict(c["meta"])) for c in pending], now)
-    posted = {c["key"] for c in pending}
-
-    async def attempt() -> bool | None:
-        doc = await state.load(svc, workspace_id)
-        left = [c for c in doc.get("addon_credits") or [] if c["key"] not in posted]
-        return True if await state.save(svc, doc, {"addon_credits": left}, now) else None
-    await state.retrying(attempt, "recording add-on credits")
+    posted = sorted({c["key"] for c in pending})
+    # one atomic $pull (no read-decide-write to lose: the credits are posted, whoever else
+    # writes the subscription meanwhile); the version bump keeps a replace from restoring them.
+    # NX-27017 matches no `{"addon_credits.key": {"$in": …}}`: an $or of equalities instead
+    await svc.db.subscriptions.update_one(
+        {"_id": workspace_id, "$or": [{"addon_credits.key": k} for k in posted]},
+        {"$pull": {"addon_credits": {"key": {"$in": posted}}}, "$inc": {"version": 1}})
 
 
 async def emit_change(svc: Services, event: str, workspace_id: str, addon_id: str,

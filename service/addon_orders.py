@@ -12,10 +12,13 @@ Fulfilment (`fulfil_order`), each step idempotent and re-driven by the payments 
 the invoice is not settled:
 1. purchase | change: the holdings take the lines' quantities (guarded by the order id in
    `addon_orders_applied`, in the same versioned replace). A recurring order for a period that
-   has ended meanwhile is not applied (logged for a refund, `outcome: not_applied`). One-time
-   consumption add-ons are not held: their credit is all they give;
+   has ended meanwhile, or whose add-on no longer has the units it was priced on (a line for
+   `quantity` units with `change` is applied only on `quantity - change` held: a concurrent
+   decrease or purchase came first), is not applied (logged for a refund, `outcome:
+   not_applied`). One-time consumption add-ons are not held: their credit is all they give;
 2. consumption add-ons credit `units x consumption` rupiah to the purchased bucket of their
-   balance under the key `addon_credit:<order id>:<addon id>` (arrears first);
+   balance under the key `addon_credit:<order id>:<addon id>` (arrears first), unless the
+   order was not applied;
 3. renewal: the billing run is asked to look at the subscription (it may roll over now).
 """
 from __future__ import annotations
@@ -31,16 +34,19 @@ from billing.invoices import InvoiceLine, Order, Text
 from billing.money import Money
 from billing.wallet import LedgerIntent
 from service import subscription_state as state
-from service.addon_holdings import APPLIED_KEPT, emit_change, holdings_doc, holdings_of
+from service.addon_holdings import (APPLIED_KEPT, emit_change, holdings_doc, holdings_of,
+                                    priced_on)
 from service.checkout import place_order
 from service.context import Services
 from service.docs import money_from_doc, money_to_doc
 from service.invoices import close as close_invoice
-from service.orders import register_order_kind, settle_invoice
+from service.orders import register_order_kind, settle_if_paid, settle_invoice
 
 log = logging.getLogger("saldo.addons")
 KIND = "addon"
 OPEN = ("new", "pending")
+STALE = {"stale": "is for a period that has ended",
+         "changed": "was priced on a quantity the add-on no longer has"}
 
 
 def line_doc(charge: AddonCharge, addon: AddonTerms) -> dict:
@@ -112,6 +118,15 @@ async def cancel(svc: Services, order: dict, now: datetime) -> None:
                                          {"$set": {"status": "closed"}})
 
 
+async def close_or_settle(svc: Services, order: dict, now: datetime) -> None:
+    """Before a boundary counts what is paid: an open order becomes unpayable, or, if its
+    invoice was paid meanwhile (fulfilment not run yet), it is settled as paid first."""
+    if order["status"] not in OPEN:
+        return
+    await cancel(svc, order, now)
+    await settle_if_paid(svc, order.get("invoice_id") or f"inv_{order['seed']}")
+
+
 async def open_orders(svc: Services, workspace_id: str, addon_id: str) -> list[dict]:
     return [o async for o in svc.db.addon_orders.find(
         {"workspace_id": workspace_id, "lines.addon_id": addon_id,
@@ -140,13 +155,15 @@ async def fulfil_order(svc: Services, order: dict, now: datetime) -> None:
         await state.poke(svc, order["workspace_id"], now)
     elif not order.get("outcome"):
         outcome = await _apply(svc, order, now)
-        if outcome == "stale":
-            log.warning("paid add-on order is for a period that has ended; refund it",
+        if outcome in STALE:
+            log.warning("paid add-on order %s; refund it", STALE[outcome],
                         extra={"fields": {"order_id": order["_id"],
                                           "workspace_id": order["workspace_id"]}})
+        order = {**order, "outcome": "not_applied" if outcome in STALE else "applied"}
         await svc.db.addon_orders.update_one({"_id": order["_id"]}, {"$set": {
-            "outcome": "not_applied" if outcome == "stale" else "applied"}})
-    await credit_consumption(svc, order["workspace_id"], order["_id"], order["lines"], now)
+            "outcome": order["outcome"]}})
+    if order.get("outcome") != "not_applied":        # refunded, not delivered: no credit
+        await credit_consumption(svc, order["workspace_id"], order["_id"], order["lines"], now)
 
 
 def _held(line: dict) -> bool:
@@ -176,6 +193,8 @@ async def _apply(svc: Services, order: dict, now: datetime) -> str:
         if recurring and doc["current_period_start"] != order["period_start"]:
             return "stale", {}
         before = holdings_of(doc)
+        if not all(priced_on(before, line) for line in order["lines"]):
+            return "changed", {}
         changes = {"addons": holdings_doc(_applied(before, order["lines"]), doc, now),
                    "addon_orders_applied": [*applied, order["_id"]][-APPLIED_KEPT:]}
         return ("done", before) if await state.save(svc, doc, changes, now) else None

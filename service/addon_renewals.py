@@ -12,9 +12,10 @@
   its plan invoice (`other_currency_charges`, `place_other_currencies`): the quote and the
   change show every line, and the run finds them already invoiced.
 * At the boundary (`rollover_changes`, inside the run's versioned roll-over) each recurring
-  add-on keeps min(wanted, paid for the new period) units; unpaid ones are removed and their
-  open renewal invoices cancelled; add-ons the new plan or period does not allow are removed at
-  the switch; units paid beyond what is wanted (a stop after the renewal was paid) are credited
+  add-on keeps min(wanted, paid for the new period) units, counted after the open renewal
+  invoices were cancelled (`settle_renewals`: one paid meanwhile is settled first, so it
+  counts); unpaid ones are removed; add-ons the new plan or period does not allow are removed
+  at the switch; units paid beyond what is wanted (a stop after the renewal was paid) are credited
   to the wallet (rupiah-priced add-ons), once: key `addon_excess:<ws>:<period start>:<addon>`.
 """
 from __future__ import annotations
@@ -225,9 +226,18 @@ async def _new_renewal(svc: Services, doc: dict, target: Choice, covers: Period,
 async def cancel_open_renewals(svc: Services, workspace_id: str, start: datetime,
                                now: datetime) -> None:
     """An undone change: its open add-on invoices for the period from `start` are cancelled
-    (the billing run invoices what the current plan needs, from the lead time on)."""
+    (the billing run invoices what the current plan needs, from the lead time on); one paid
+    meanwhile is settled, not lost."""
     for order in await aorders.renewals_for(svc, workspace_id, start):
-        await aorders.cancel(svc, order, now)
+        await aorders.close_or_settle(svc, order, now)
+
+
+async def settle_renewals(svc: Services, workspace_id: str, start: datetime,
+                          now: datetime) -> None:
+    """First make the new period's open add-on renewals unpayable (or settle those paid
+    meanwhile), then count what is paid: no payment lands between the count and the roll."""
+    for order in await aorders.renewals_for(svc, workspace_id, start):
+        await aorders.close_or_settle(svc, order, now)
 
 
 async def rollover_changes(svc: Services, doc: dict, step: Rollover,

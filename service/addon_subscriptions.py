@@ -10,6 +10,9 @@ purchase, change the quantity, stop; the entitlement check.
   the rupiah wallet, so its decrease takes effect at the period end instead (nothing to credit).
 * Stop → at the period end by default (it is not renewed); `now` removes it at once with the
   prorated rest credited to the wallet (rupiah-priced add-ons only; 422 otherwise).
+* A change made now is one conditional write on the holding it was computed from, its credit
+  keyed by the transition (service/addon_transitions.py): a concurrent loser gets 409
+  `holding_changed` or, if it asked for the same transition, the winner's answer.
 A change for the next period cancels the next period's open renewal invoices that contain the
 add-on (the billing run issues them again, right); a paid one that overpays it is credited at
 the boundary (service/addon_renewals.py).
@@ -26,10 +29,10 @@ from billing.errors import Conflict, NotFound, ValidationFailed
 from billing.money import Money
 from billing.plans import LIMIT_KEYS
 from service import addon_orders as aorders
+from service import addon_transitions as transitions
 from service import subscription_orders as sorders
 from service import subscription_state as state
-from service.addon_holdings import (credit_doc, emit_change, held_terms, holdings_doc,
-                                    holdings_of, post_credits)
+from service.addon_holdings import emit_change, held_terms, holdings_of, post_credits
 from service.addons import catalog, visible_addon
 from service.context import Services
 from service.plans import load_plans
@@ -97,22 +100,22 @@ async def change_quantity(svc: Services, workspace: dict, addon_id: str, quantit
                        code="addon_one_time", field="addon_id")
     check_quantity(addon, quantity)
     if quantity == holding.quantity:
-        return await _set(svc, doc, addon, Holding(addon_id, quantity), None, now, seed)
+        return await _set(svc, doc, addon, Holding(addon_id, quantity), None, now)
     charge = change_charge(addon, doc["period"], holding.quantity, quantity,
                            state.period_of(doc), now, svc.settings.tz)
     if charge.amount.amount > 0:
         return await _order(svc, workspace, doc, addon, "change", charge, now, seed)
     if quantity > holding.quantity:         # more units for no more money (volume brackets)
-        return await _set(svc, doc, addon, Holding(addon_id, quantity), None, now, seed)
+        return await _set(svc, doc, addon, Holding(addon_id, quantity), None, now)
     if addon.currency != "IDR":             # nothing to credit in rupiah: at the period end
         await _refuse_if_next_paid(svc, doc, addon)
         return await _set(svc, doc, addon, Holding(addon_id, holding.quantity, quantity),
-                          None, now, seed)
-    return await _set(svc, doc, addon, Holding(addon_id, quantity), -charge.amount, now, seed)
+                          None, now)
+    return await _set(svc, doc, addon, Holding(addon_id, quantity), -charge.amount, now)
 
 
-async def stop(svc: Services, workspace: dict, addon_id: str, when: str, now: datetime,
-               seed: str) -> AddonPlaced:
+async def stop(svc: Services, workspace: dict, addon_id: str, when: str,
+               now: datetime) -> AddonPlaced:
     doc = await state.load(svc, workspace["_id"])
     holding, addon = await _held(svc, doc, addon_id)
     needed_by = required_by(addon_id, await held_terms(svc, doc))
@@ -122,8 +125,7 @@ async def stop(svc: Services, workspace: dict, addon_id: str, when: str, now: da
                        details={"required_by": needed_by})
     if when == "end":
         await _refuse_if_next_paid(svc, doc, addon)
-        return await _set(svc, doc, addon, Holding(addon_id, holding.quantity, 0), None, now,
-                          seed)
+        return await _set(svc, doc, addon, Holding(addon_id, holding.quantity, 0), None, now)
     credit = None
     if addon.recurring:
         if addon.currency != "IDR":
@@ -131,7 +133,7 @@ async def stop(svc: Services, workspace: dict, addon_id: str, when: str, now: da
                                    "wallet; stop it at the period end", field="when",
                                    code="prorated_credit_unavailable")
         credit = stop_credit(addon, doc["period"], holding.quantity, state.period_of(doc), now)
-    return await _set(svc, doc, addon, Holding(addon_id, 0), credit, now, seed)
+    return await _set(svc, doc, addon, Holding(addon_id, 0), credit, now)
 
 
 async def _held(svc: Services, doc: dict, addon_id: str) -> tuple[Holding, AddonTerms]:
@@ -143,36 +145,23 @@ async def _held(svc: Services, doc: dict, addon_id: str) -> tuple[Holding, Addon
 
 
 async def _set(svc: Services, doc: dict, addon: AddonTerms, new: Holding,
-               credit: Money | None, now: datetime, seed: str) -> AddonPlaced:
-    """Change one holding now (with the wallet credit it earns), in one versioned replace."""
-    ws = doc["_id"]
+               credit: Money | None, now: datetime) -> AddonPlaced:
+    """Change one holding now (with the wallet credit it earns): one conditional write on the
+    holding as `doc` shows it (service/addon_transitions.py)."""
+    ws, old = doc["_id"], holdings_of(doc)[addon.id]
+    t = transitions.transition(doc, old, new, credit,
+                               "addon_decreased" if new.quantity else "addon_stopped")
+    credited = await transitions.write(svc, doc, t, now) if new != old else None
     await _drop_open(svc, doc, addon, None, now)
-    key = f"addon_refund:{ws}:{addon.id}:{seed}"
-
-    reason = "addon_decreased" if new.quantity else "addon_stopped"
-
-    async def attempt() -> Holding | None:
-        current = await state.load(svc, ws)
-        holdings = holdings_of(current)
-        old = holdings.get(addon.id)
-        if old is None:
-            raise NotFound("The subscription has no such add-on", field="addon_id")
-        holdings[addon.id] = new
-        credits = list(current.get("addon_credits") or [])
-        if credit and credit.amount > 0:
-            credits.append(credit_doc(key, credit, {"addon_id": addon.id, "reason": reason,
-                                                    "seed": seed}))
-        changes = {"addons": holdings_doc(holdings, current, now), "addon_credits": credits}
-        return old if await state.save(svc, current, changes, now) else None
-    previous = await state.retrying(attempt, "changing an add-on")
+    if new == old:
+        return AddonPlaced(ws, addon.id, new.quantity, None, None, None)
     await post_credits(svc, ws, now)
     event = "addon_removed" if new.quantity == 0 else "addon_updated"
-    await emit_change(svc, event, ws, addon.id, new.quantity, previous.quantity, seed, now,
+    await emit_change(svc, event, ws, addon.id, new.quantity, old.quantity, t.key, now,
                       addon=addon.name, next_quantity=new.next_quantity)
-    if new.wanted != previous.wanted:
+    if new.wanted != old.wanted:
         await _reprice_next_period(svc, await state.load(svc, ws), addon.id, now)
-    return AddonPlaced(ws, addon.id, new.quantity, None, None, None,
-                       credit if credit and credit.amount > 0 else None)
+    return AddonPlaced(ws, addon.id, new.quantity, None, None, None, credited)
 
 
 async def _reprice_next_period(svc: Services, doc: dict, addon_id: str, now: datetime) -> None:

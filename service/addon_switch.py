@@ -16,6 +16,7 @@ their quantity rules and compatible with everything held after the switch.
 """
 from __future__ import annotations
 
+import logging
 from datetime import datetime
 
 from billing.addon_orders import (AddonCharge, Removal, change_charge, next_quantities,
@@ -27,9 +28,12 @@ from billing.plans import PlanTerms
 from billing.subscriptions import Choice
 from service import subscription_state as state
 from service.addon_holdings import (credit_doc, emit_change, held_terms, holdings_doc,
-                                    holdings_of)
+                                    holdings_of, priced_on)
+from service.addon_transitions import transition
 from service.addons import visible_addon
 from service.context import Services
+
+log = logging.getLogger("saldo.addons")
 
 
 async def check_requested(svc: Services, workspace: dict, doc: dict, target: Choice,
@@ -102,18 +106,26 @@ async def immediate_charges(svc: Services, doc: dict, wanted: dict[str, int], cu
 
 
 async def immediate_switch(svc: Services, doc: dict, order: dict,
-                           now: datetime) -> tuple[dict, list[Removal]]:
-    """The add-on part of applying a paid immediate upgrade to `doc` (same write)."""
+                           now: datetime) -> tuple[dict, list[Removal], list[str]]:
+    """The add-on part of applying a paid immediate upgrade to `doc` (same write). → the
+    changes, the add-ons removed, the add-ons whose order line applies."""
     wanted = (doc.get("scheduled_change") or {}).get("addons") or {}
     holdings = holdings_of(doc)
     if not holdings and not wanted:
-        return {}, []
+        return {}, [], []
     held = await held_terms(svc, doc, wanted)
     removed = [Removal(a, h.quantity, reason) for a, h in sorted(holdings.items())
                if (reason := removal_reason(held.get(a), order["plan"], order["period"]))]
     new = {a: h for a, h in holdings.items() if a not in {r.addon_id for r in removed}}
+    taken = []                   # the order's add-on lines that apply
     for line in order.get("addons") or []:
-        new[line["addon_id"]] = Holding(line["addon_id"], line["quantity"])
+        if priced_on(holdings, line):
+            new[line["addon_id"]] = Holding(line["addon_id"], line["quantity"])
+            taken.append(line["addon_id"])
+        else:
+            log.warning("paid upgrade's add-on line was priced on a quantity the add-on no "
+                        "longer has; refund it", extra={"fields": {
+                            "order_id": order["_id"], "addon_id": line["addon_id"]}})
     for addon_id, quantity in wanted.items():
         if addon_id in new and quantity < new[addon_id].quantity:
             new[addon_id] = Holding(addon_id, new[addon_id].quantity, quantity)
@@ -123,12 +135,12 @@ async def immediate_switch(svc: Services, doc: dict, order: dict,
         if addon and addon.recurring and addon.currency == "IDR":
             credit = stop_credit(addon, doc["period"], removal.quantity, state.period_of(doc),
                                  now)
+            gone = transition(doc, holdings[removal.addon_id], Holding(removal.addon_id, 0))
             if credit.amount > 0:
-                credits.append(credit_doc(f"addon_refund:{doc['_id']}:{removal.addon_id}:"
-                                          f"{order['_id']}", credit,
-                                          {"addon_id": removal.addon_id,
-                                           "reason": "addon_removed_at_switch"}))
-    return {"addons": holdings_doc(new, doc, now), "addon_credits": credits}, removed
+                credits.append(credit_doc(gone.key, credit, {
+                    "addon_id": removal.addon_id, "reason": "addon_removed_at_switch",
+                    "order_id": order["_id"]}))
+    return {"addons": holdings_doc(new, doc, now), "addon_credits": credits}, removed, taken
 
 
 async def after_switch(svc: Services, workspace_id: str, removed: list[Removal], key: str,

@@ -152,6 +152,7 @@ async def _roll(svc: Services, doc: dict, step: Rollover, now: datetime) -> bool
     if step.reason != "renewed":
         changes["last_change"] = {"outcome": step.reason, "at": now, "from_plan": doc["plan"],
                                   "plan": step.target.plan.id, "effective_at": ended.end}
+    await addon_renewals.settle_renewals(svc, doc["_id"], step.period.start, now)
     addon_changes, rolled = await addon_renewals.rollover_changes(svc, doc, step, now)
     if doc.get("boundary") or not await state.save(svc, doc, {**changes, **addon_changes}, now):
         return False

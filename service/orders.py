@@ -65,3 +65,12 @@ async def settle_invoice(svc: Services, invoice: dict) -> dict:
             await kind.close(svc, invoice, now)
     await invoices.mark_settled(svc.db, invoice)
     return {**invoice, "settled": True}
+
+
+async def settle_if_paid(svc: Services, invoice_id: str) -> bool:
+    """An invoice that could not be cancelled because it was paid meanwhile (its fulfilment
+    not run yet): settle it now, as the sweep would, so that what is decided next sees it."""
+    invoice = await svc.db.invoices.find_one({"_id": invoice_id, "status": "paid"})
+    if invoice:
+        await settle_invoice(svc, invoice)
+    return invoice is not None

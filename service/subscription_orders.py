@@ -10,8 +10,11 @@ invoice (idempotent by seed); a crash between the two is re-driven by the next i
 Status: new (no invoice yet) → pending (invoice open) → paid | closed (expired, failed,
 cancelled). The order kinds `subscription`, `renewal` and `plan_change` (= invoice types) are
 fulfilled here: a paid next-period order is picked up by the billing run at the boundary; a
-paid immediate upgrade is applied at once. An order that closes unpaid drops the scheduled
-change that was waiting for it.
+paid immediate upgrade is applied at once (its add-on lines only on the quantities they were
+priced on; consumption units are credited only for the lines that applied). An order that
+closes unpaid drops the scheduled change that was waiting for it. Cancelling an order whose
+invoice was paid meanwhile settles it instead (`cancel_order`), so a decision taken next
+sees it paid.
 """
 from __future__ import annotations
 
@@ -33,7 +36,7 @@ from service.addon_switch import after_switch, immediate_switch
 from service.checkout import new_seed, place_order
 from service.context import Services
 from service.invoices import close as close_invoice
-from service.orders import register_order_kind, settle_invoice
+from service.orders import register_order_kind, settle_if_paid, settle_invoice
 from service.plans import load_plans
 
 log = logging.getLogger("saldo.subscriptions")
@@ -101,7 +104,9 @@ async def issue(svc: Services, workspace: dict, spec: OrderSpec, now: datetime,
     if live and live[0]["status"] == "paid":
         return live[0], None, None
     if live and not _same_lines(live[0], spec):   # its add-ons changed since: a new invoice
-        await cancel_order(svc, live[0]["_id"], now)
+        cancelled = await cancel_order(svc, live[0]["_id"], now)
+        if cancelled["status"] == "paid":           # paid meanwhile: that one stands
+            return cancelled, None, None
         live, seed = [], None
     order = live[0] if live else await _insert(svc, spec, len(same), seed or new_seed(now), now)
     invoice, payment = await place_order(svc, workspace,
@@ -144,17 +149,21 @@ async def redrive(svc: Services, order: dict) -> None:
     await place_order(svc, workspace, _order(spec, order["_id"], svc.settings.tz), order["seed"])
 
 
-async def cancel_order(svc: Services, order_id: str | None, now: datetime) -> None:
-    """Cancel an order's invoice if it is still pending (a paid one stays paid)."""
+async def cancel_order(svc: Services, order_id: str | None, now: datetime) -> dict | None:
+    """Cancel an order's invoice if it is still pending; a paid one stays paid, and one whose
+    invoice was paid meanwhile is settled (fulfilled) now. → the order as it is then."""
     order = await svc.db.subscription_orders.find_one({"_id": order_id}) if order_id else None
     if not order or order["status"] not in OPEN:
-        return
+        return order
     invoice_id = order.get("invoice_id") or f"inv_{order['seed']}"
     closed = await close_invoice(svc.db, invoice_id, "cancelled", now)
     if closed:
         await settle_invoice(svc, closed)
+    else:
+        await settle_if_paid(svc, invoice_id)
     await svc.db.subscription_orders.update_one({"_id": order_id, "status": "new"},
                                                 {"$set": {"status": "closed"}})
+    return await svc.db.subscription_orders.find_one({"_id": order_id})
 
 
 class SubscriptionOrders:
@@ -174,10 +183,13 @@ class SubscriptionOrders:
             {"$set": {"status": "paid", "paid": {"at": invoice["paid_at"]},
                       "invoice_id": invoice["_id"], "invoice_code": invoice["code"]}})
         order = await svc.db.subscription_orders.find_one({"_id": order_id})
-        await credit_consumption(svc, order["workspace_id"], order_id,
-                                 list(order.get("addons") or []), now)
-        if order["timing"] == "immediate" and not order.get("applied"):
-            await _apply_upgrade(svc, order, now)
+        lines = list(order.get("addons") or [])
+        if order["timing"] == "immediate":   # credit only the add-on lines that applied
+            applied = order.get("applied")
+            taken = applied.get("addon_lines") if applied else await _apply_upgrade(svc, order,
+                                                                                   now)
+            lines = [line for line in lines if taken is None or line["addon_id"] in taken]
+        await credit_consumption(svc, order["workspace_id"], order_id, lines, now)
         await state.poke(svc, order["workspace_id"], now)
 
     async def close(self, svc: Services, invoice: dict, now: datetime) -> None:
@@ -197,45 +209,54 @@ class SubscriptionOrders:
              "$inc": {"version": 1}})
 
 
-async def _apply_upgrade(svc: Services, order: dict, now: datetime) -> None:
+async def _apply_upgrade(svc: Services, order: dict, now: datetime) -> list[str] | None:
     """Switch the plan now (if the subscription still waits for this order), then grant the
-    difference of the conversation grants for the current period (key per plan and period)."""
-    plans = await load_plans(svc.db)
+    difference of the conversation grants for the current period (key per plan and period).
+    → the add-ons whose order line applied ([] if the upgrade no longer applies; None: not
+    recorded, by an older version)."""
     ws = order["workspace_id"]
-
     removed: list = []
 
-    async def attempt() -> str | None:
+    async def attempt() -> tuple[str, list[str] | None] | None:
         doc = await state.load(svc, ws)
-        if (doc.get("last_change") or {}).get("order_id") == order["_id"]:
-            return "applied"
+        last = doc.get("last_change") or {}
+        if last.get("order_id") == order["_id"]:
+            return "applied", last.get("addon_lines")
         if ((doc.get("scheduled_change") or {}).get("order_id") != order["_id"]
                 or doc["current_period_start"] != order["period_start"]):
-            return "stale"
-        addon_changes, removed[:] = await immediate_switch(svc, doc, order, now)
+            return "stale", []
+        addon_changes, removed[:], taken = await immediate_switch(svc, doc, order, now)
         saved = await state.save(svc, doc, {
             "plan": order["plan"], "period": order["period"], "scheduled_change": None,
             "last_change": {"order_id": order["_id"], "outcome": "applied", "at": now,
-                            "from_plan": doc["plan"]}, **addon_changes}, now)
-        return "applied" if saved else None
+                            "from_plan": doc["plan"], "addon_lines": taken},
+            **addon_changes}, now)
+        return ("applied", taken) if saved else None
 
-    if await state.retrying(attempt, "applying an upgrade") == "stale":
+    outcome, taken = await state.retrying(attempt, "applying an upgrade")
+    if outcome == "stale":
         log.warning("paid upgrade no longer applies; refund it", extra={"fields": {
             "order_id": order["_id"], "workspace_id": ws}})
         await svc.db.subscription_orders.update_one({"_id": order["_id"]},
                                                     {"$set": {"outcome": "not_applied"}})
-        return
+        return []
     await after_switch(svc, ws, removed, order["_id"], now)
     await post_credits(svc, ws, now)
     await state.sync_workspace_plan(svc, ws, order["plan"])
+    await _upgrade_grant(svc, order, now)
+    await svc.db.subscription_orders.update_one({"_id": order["_id"]}, {"$set": {
+        "applied": {"at": now, "addon_lines": taken}}})
+    return taken
+
+
+async def _upgrade_grant(svc: Services, order: dict, now: datetime) -> None:
+    plans = await load_plans(svc.db)
     extra = plans[order["plan"]].grant - plans[order["from_plan"]].grant
     if extra.amount > 0:
-        start = order["period_start"].isoformat()
+        ws, start = order["workspace_id"], order["period_start"].isoformat()
         await svc.ledger.post(ws, [LedgerIntent(
             f"grant:{ws}:{start}:upgrade:{order['plan']}", "grant", "conversation", extra,
             {"plan": order["plan"], "period_start": start, "upgrade": True})], now)
-    await svc.db.subscription_orders.update_one({"_id": order["_id"]},
-                                                {"$set": {"applied": {"at": now}}})
 
 
 for _kind in ORDER_KINDS:

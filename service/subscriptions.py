@@ -134,6 +134,17 @@ async def _refuse_if_next_paid(svc: Services, doc: dict, unit: str) -> None:
                        code="next_period_already_paid")
 
 
+async def _refuse_if_paid_meanwhile(svc: Services, doc: dict, unit: str, own: dict | None,
+                                   now: datetime) -> None:
+    """After the other orders were made unpayable (or settled, if paid meanwhile): refuse,
+    and withdraw this request's own invoice, if the next period turned out to be paid."""
+    try:
+        await _refuse_if_next_paid(svc, doc, unit)
+    except Conflict:
+        await orders.cancel_order(svc, own and own["_id"], now)
+        raise
+
+
 async def _drop_other_orders(svc: Services, doc: dict, keep: str | None, unit: str,
                              now: datetime) -> None:
     """Cancel the open invoices of the next period that the new plan choice makes moot."""
@@ -142,7 +153,7 @@ async def _drop_other_orders(svc: Services, doc: dict, keep: str | None, unit: s
             await orders.cancel_order(svc, o["_id"], now)
     for o in await addon_orders.renewals_for(svc, doc["_id"], doc["current_period_end"]):
         if o["unit"] != unit:         # add-ons renewed for another period unit
-            await addon_orders.cancel(svc, o, now)
+            await addon_orders.close_or_settle(svc, o, now)
     change = doc.get("scheduled_change") or {}
     if change.get("order_id") not in (None, keep):
         await orders.cancel_order(svc, change["order_id"], now)
@@ -170,6 +181,8 @@ async def change_plan(svc: Services, workspace: dict, plan_id: str, unit: str,
             svc, workspace, doc, target, q.covers, quoted.other_lines, now) \
             if q.timing == "end_of_term" else []
         await _drop_other_orders(svc, doc, order and order["_id"], target.unit, now)
+        if q.timing == "end_of_term":   # again: one of them may have been paid meanwhile
+            await _refuse_if_paid_meanwhile(svc, doc, target.unit, order, now)
         change = {"kind": kind, "plan": target.plan.id, "period": target.unit,
                   "timing": q.timing, "order_id": order and order["_id"],
                   "invoice_code": invoice and invoice.get("code"), "requested_at": now,
@@ -194,12 +207,10 @@ async def cancel_scheduled_change(svc: Services, workspace_id: str, now: datetim
         change = doc.get("scheduled_change")
         if not change:
             raise NotFound("There is no scheduled change", code="no_scheduled_change")
-        order = change.get("order_id") and await svc.db.subscription_orders.find_one(
-            {"_id": change["order_id"]})
-        if order and order["status"] == "paid":
+        order = await orders.cancel_order(svc, change.get("order_id"), now)
+        if order and order["status"] == "paid":       # (also: paid meanwhile, settled now)
             raise Conflict("The scheduled change is already paid",
                            code="scheduled_change_paid")
-        await orders.cancel_order(svc, change.get("order_id"), now)
         await addon_renewals.cancel_open_renewals(svc, workspace_id, doc["current_period_end"],
                                                   now)
         doc = await state.load(svc, workspace_id)  # cancelling may have dropped it already
