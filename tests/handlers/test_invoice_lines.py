@@ -1,13 +1,10 @@
 """What an add-on or plan invoice says, in its JSON and its PDF text: a quantity increase bills
 the units added at their prorated unit price (issue 9 item 10), and period dates are the
 calendar dates in SALDO_TIMEZONE, not UTC dates (issue 9 item 12)."""
-import io
-
-from pypdf import PdfReader
-
 from tests.addon_helpers import (EXTRA_USER, addon_body, buy_and_pay, bought, create_addon,
                                  set_quantity)
 from tests.helpers import PHONE_A
+from tests.pdf_text import pdf_text as text_of
 from tests.subscription_helpers import pay, post, wib
 
 EN = {"Accept-Language": "en"}
@@ -18,8 +15,7 @@ async def pdf_text(api, ws: str, key: str, code: str) -> str:
     resp = await api.client.get(f"/v1/workspaces/{ws}/invoices/{code}.pdf",
                                 headers={**api.auth(key), **EN})
     assert resp.status == 200, await resp.text()
-    return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(await resp.read()))
-                     .pages)
+    return text_of(await resp.read())
 
 
 async def increase(api, body: dict, at, quantity: int = 3) -> tuple[str, str, dict]:
