@@ -10,7 +10,7 @@ from handlers.addon_models import (AddonFields, AddonIn, AddonListQuery, AddonOu
                                    CatalogQuery)
 from handlers.http import (admin_only, parse_body, parse_query, principal, respond, route,
                            services)
-from service import addons as catalog
+from service.addons import catalog
 
 ADMIN = "/v1/admin/addons"
 

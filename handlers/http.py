@@ -14,8 +14,8 @@ from pydantic import BaseModel, ValidationError
 from billing.errors import (BillingError, Conflict, IdempotencyKeyReused, InsufficientBalance,
                             NotFound, PayloadRejected, Unauthorized, ValidationFailed)
 from handlers.formatting import locale_from
-from service.context import SERVICES, Services
-from service.workspaces import Principal, authenticate
+from service.runtime.context import SERVICES, Services
+from service.workspaces.workspaces import Principal, authenticate
 
 log = logging.getLogger("saldo.http")
 access_log = logging.getLogger("saldo.access")

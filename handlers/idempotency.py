@@ -17,8 +17,8 @@ from pydantic import ValidationError
 
 from billing.errors import BillingError, ValidationFailed
 from handlers.http import Handler, principal, services
-from service import idempotency
-from service.checkout import new_seed
+from service.payments.checkout import new_seed
+from service.runtime import idempotency
 
 HEADER = "Idempotency-Key"
 MAX_KEY_LENGTH = 255

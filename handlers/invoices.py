@@ -2,7 +2,7 @@
 
 Codes contain slashes (`INV/2026/000001`): they may be sent as they are or URL-encoded
 (`INV%2F2026%2F000001`); a `.pdf` suffix asks for the PDF. aiohttp's `{code}` only matches one
-path segment, so service/app.py also routes SLASHED_CODE_PATH (raw slashes) to `read`.
+path segment, so service/runtime/app.py also routes SLASHED_CODE_PATH (raw slashes) to `read`.
 """
 from __future__ import annotations
 
@@ -18,10 +18,10 @@ from billing.invoices import Text, parse_invoice_code
 from handlers.formatting import format_money, money_out
 from handlers.http import locale, parse_query, principal, respond, route, services
 from handlers.payment_models import InvoiceLineOut, InvoiceOut, InvoicesOut, InvoicesQuery
-from service import invoices
-from service.docs import money_from_doc
-from service.pdf import InvoicePdf, render_invoice
-from service.workspaces import load_workspace
+from service.invoices import invoices
+from service.invoices.pdf import InvoicePdf, render_invoice
+from service.mongo.docs import money_from_doc
+from service.workspaces.workspaces import load_workspace
 
 SLASHED_CODE_PATH = "/v1/workspaces/{ws}/invoices/{code:.+}"
 

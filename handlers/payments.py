@@ -8,8 +8,9 @@ from handlers.formatting import money_out
 from handlers.http import locale, parse_query, principal, respond, route, services
 from handlers.payment_models import CallbackOut, PaymentAdminOut, PaymentsOut, PaymentsQuery
 from handlers.topups import payment_out
-from service import payments, settlement
-from service.docs import money_from_doc
+from service.mongo.docs import money_from_doc
+from service.payments import payments
+from service.payments import settlement
 
 
 @route("POST", "/webhooks/payments/{provider}",

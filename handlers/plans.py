@@ -13,8 +13,8 @@ from billing.subscriptions import PolicyRule
 from handlers.formatting import money_out
 from handlers.http import locale, parse_body, principal, respond, route, services
 from handlers.subscription_models import PLAN_ID, PlanIn, PlanOut, PlansOut, PolicyIn, PolicyOut, PolicyRuleIn
-from service.docs import money_from_doc
-from service.plans import get_plan_doc, load_policy, plan_docs, put_plan, put_policy
+from service.mongo.docs import money_from_doc
+from service.subscriptions.plans import get_plan_doc, load_policy, plan_docs, put_plan, put_policy
 
 
 def plan_out(doc: dict, lang: str) -> PlanOut:

@@ -10,7 +10,7 @@ from handlers.http import (admin_only, locale, parse_body, parse_query, principa
 from handlers.models import WorkspacesOut
 from handlers.payment_models import ListQuery
 from handlers.workspaces import workspace_out
-from service import resellers
+from service.workspaces import resellers
 
 
 def reseller_out(doc: dict) -> ResellerOut:

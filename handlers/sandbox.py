@@ -7,7 +7,7 @@ from aiohttp import web
 
 from handlers.http import locale, route, services
 from handlers.invoices import invoice_out
-from service.sandbox_checkout import checkout, press
+from service.payments.sandbox_checkout import checkout, press
 
 WORDS = {
     "id": {"title": "Pembayaran Sandbox Saldo", "invoice": "Faktur", "package": "Paket",

@@ -13,9 +13,9 @@ from handlers.idempotency import idempotent, seed
 from handlers.invoices import invoice_out
 from handlers.subscriptions import subscription_out
 from handlers.topups import payment_out
-from service import addon_subscriptions as addons
-from service.subscriptions import view
-from service.workspaces import load_workspace
+from service.addons import purchases as addons
+from service.subscriptions.subscriptions import view
+from service.workspaces.workspaces import load_workspace
 
 BASE = "/v1/workspaces/{ws}/subscription/addons"
 

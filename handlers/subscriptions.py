@@ -15,8 +15,8 @@ from handlers.subscription_models import (ComplimentaryOut, LimitUsageOut, Perio
                                           SubscriptionAddonOut, SubscriptionChangeIn,
                                           SubscriptionOrderOut, SubscriptionOut, UsageReportIn)
 from handlers.topups import payment_out
-from service import subscriptions as subs
-from service.workspaces import load_workspace
+from service.subscriptions import subscriptions as subs
+from service.workspaces.workspaces import load_workspace
 
 BASE = "/v1/workspaces/{ws}/subscription"
 

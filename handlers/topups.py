@@ -10,9 +10,9 @@ from handlers.idempotency import idempotent, seed
 from handlers.invoices import invoice_out
 from handlers.payment_models import (ListQuery, PaymentOut, TopupCreatedOut, TopupIn, TopupOut,
                              TopupsOut)
-from service.docs import money_from_doc
-from service.topups import list_topups, order_topup
-from service.workspaces import load_workspace
+from service.mongo.docs import money_from_doc
+from service.topups.topups import list_topups, order_topup
+from service.workspaces.workspaces import load_workspace
 
 
 def topup_out(doc: dict, lang: str) -> TopupOut:

@@ -11,9 +11,9 @@ from handlers.formatting import money_out
 from handlers.http import locale, parse_body, parse_query, principal, respond, route, services
 from handlers.models import (AuthorizeIn, AuthorizeOut, BalanceOut, ReconcileOut, UsageEntryOut,
                              UsageOut, UsageQuery, WalletOut)
-from service.docs import entry_from_doc, from_ms
-from service.reports import reconcile, usage
-from service.workspaces import load_workspace
+from service.mongo.docs import entry_from_doc, from_ms
+from service.wallet.reports import reconcile, usage
+from service.workspaces.workspaces import load_workspace
 
 
 async def _wallet_context(request: web.Request):

@@ -10,7 +10,7 @@ from aiohttp import web
 from billing.errors import PayloadRejected, Unauthorized
 from handlers.http import admin_only, respond, route, services
 from handlers.models import ParkedPayloadOut, ParkedPayloadsOut, RetriedPayloadOut
-from service import webhooks
+from service.whatsapp import webhooks
 
 
 def signature_ok(raw: bytes, header: str | None, secrets: tuple[str, ...]) -> bool:

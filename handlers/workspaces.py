@@ -5,15 +5,15 @@ from aiohttp import web
 
 from billing.money import Money
 from handlers.formatting import money_out
-from service.docs import money_from_doc
+from service.mongo.docs import money_from_doc
 from handlers.http import locale, parse_body, principal, respond, route, services
 from handlers.invoices import invoice_out
 from handlers.models import CreateWorkspace, UpdateWorkspace, WorkspaceKeyOut, WorkspaceOut
 from handlers.subscription_models import WorkspaceCreatedOut
 from handlers.subscriptions import subscription_out
 from handlers.topups import payment_out
-from service.onboarding import open_workspace
-from service.workspaces import (load_workspace, replace_workspace_key, require_manager,
+from service.workspaces.onboarding import open_workspace
+from service.workspaces.workspaces import (load_workspace, replace_workspace_key, require_manager,
                                 update_workspace)
 
 

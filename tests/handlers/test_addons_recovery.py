@@ -7,9 +7,10 @@ from dataclasses import replace
 
 import pytest
 
-from service import addon_orders, addon_renewals
-from service.billing_run import run_pass
-from service.orders import ORDER_KINDS, settle_invoice
+from service.addons import orders as addon_orders
+from service.addons import renewals as addon_renewals
+from service.payments.orders import ORDER_KINDS, settle_invoice
+from service.subscriptions.billing_run import run_pass
 from tests.addon_helpers import (EXTRA_USER, WA_CONV, addon_body, bought, buy_and_pay,
                                  create_addon, held)
 from tests.helpers import PHONE_A, app_services, assert_reconciled, press_pay
