@@ -1,6 +1,6 @@
-"""`@idempotent`: contract §5 for any POST that orders or moves money. Put it under `@route`:
+"""`@idempotent`: contract §5 for any POST that orders or moves money. Put it under `@routes.route`:
 
-    @route("POST", "/v1/workspaces/{ws}/topups", …)
+    @routes.route("POST", "/v1/workspaces/{ws}/topups", …)
     @idempotent
     async def create(request): … seed(request) …
 

@@ -3,10 +3,10 @@ deactivate, delete, search; and the reads the buying side needs.
 
 An add-on document is the contract's add-on shape (§4b) with `_id` (`ad_…`, time-ordered),
 `created_at`, `updated_at` and `rev`. Edits are a revision-checked replace
-(service/mongo/revisions.py: the document holds datetimes and booleans). `name` is unique (an index). Deactivating hides an
-add-on from new purchases; subscriptions that hold it keep it and renew it. Deleting is refused
-(409 `addon_in_use`) while a subscription holds it, an open order contains it, a scheduled change
-asks for it or another add-on refers to it.
+(service/mongo/revisions.py: the document holds datetimes and booleans). `name` is unique (an
+index). Deactivating hides an add-on from new purchases; subscriptions that hold it keep it and
+renew it. Deleting is refused (409 `addon_in_use`) while a subscription holds it, an open order
+contains it, a scheduled change asks for it or another add-on refers to it.
 """
 from __future__ import annotations
 

@@ -4,8 +4,8 @@ Indonesian (default) or English.
 
 Page streams are not compressed: invoices stay small and their text extractable. Text is set
 in fonts shipped in `service/invoices/fonts/` (package data, with their licenses): DejaVu Sans
-(Latin, Greek, Cyrillic, punctuation such as – “ ”) and, as its fallback for what it lacks, Droid Sans
-Fallback (Chinese, Japanese, Korean). The fallback (4 MB, about a second to load) is added
+(Latin, Greek, Cyrillic, punctuation such as – “ ”) and, as its fallback for what it lacks, Droid
+Sans Fallback (Chinese, Japanese, Korean). The fallback (4 MB, about a second to load) is added
 only to invoices whose text needs it. Characters neither font has (e.g. emoji) are left out
 (fpdf2 logs a warning naming them).
 """

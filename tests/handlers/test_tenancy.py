@@ -11,7 +11,7 @@ from urllib.parse import quote
 
 import pytest
 
-from handlers.http import ROUTES
+from handlers.routes import ROUTES
 from service.runtime.context import SERVICES
 from service.workspaces.workspaces import hash_key
 from tests.helpers import ADMIN_TOKEN, PHONE_A, PHONE_B, PHONE_C
