@@ -39,7 +39,7 @@ from service.addons.holdings import (APPLIED_KEPT, emit_change, holdings_doc, ho
 from service.invoices.invoices import close as close_invoice
 from service.mongo.docs import money_from_doc, money_to_doc
 from service.payments.checkout import place_order
-from service.payments.orders import register_order_kind, settle_if_paid, settle_invoice
+from service.payments.orders import settle_if_paid, settle_invoice
 from service.runtime.context import Services
 
 log = logging.getLogger("saldo.addons")
@@ -234,6 +234,3 @@ class AddonOrders:
             {"$set": {"status": "closed"}})
         if invoice["order"].get("action") == "renewal":
             await state.poke(svc, invoice["workspace_id"], now)
-
-
-register_order_kind(KIND, AddonOrders())

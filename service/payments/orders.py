@@ -1,5 +1,6 @@
 """Orders are fulfilled through their invoice, whatever they are: an invoice carries
-`order: {kind, …}` and the order kind registered here applies what each invoice status means.
+`order: {kind, …}` and its order kind (`Services.order_kinds`, the literal map built in
+service/runtime/bootstrap.py) applies what each invoice status means.
 
 `settle_invoice` is the one place that applies an invoice's current status, idempotently:
   any status → the invoice has its code, `invoice.created` is emitted, the order is recorded;
@@ -31,13 +32,6 @@ class OrderKind(Protocol):
         """The invoice expired, failed or was cancelled: the order will not be fulfilled."""
 
 
-ORDER_KINDS: dict[str, OrderKind] = {}
-
-
-def register_order_kind(kind: str, handler: OrderKind) -> None:
-    ORDER_KINDS[kind] = handler
-
-
 def invoice_event_data(invoice: dict) -> dict:
     return {"code": invoice.get("code"), "type": invoice["type"], "status": invoice["status"],
             "amount": money_from_doc(invoice["amount"]).to_dict(),
@@ -47,7 +41,7 @@ def invoice_event_data(invoice: dict) -> dict:
 async def settle_invoice(svc: Services, invoice: dict) -> dict:
     if invoice.get("settled"):
         return invoice
-    kind = ORDER_KINDS.get(invoice["order"]["kind"])
+    kind = svc.order_kinds.get(invoice["order"]["kind"])
     if kind is None:
         raise LookupError(f"no order kind {invoice['order']['kind']!r} is registered")
     now = svc.clock.now()

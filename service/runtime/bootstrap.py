@@ -1,5 +1,5 @@
 """The composition root: settings and a clock in, `Services` out (the store opened, its indexes
-created, the plans seeded). Two programs are composed from it:
+created, the plans seeded, the order kinds listed). Two programs are composed from it:
 
 - the web app (`service.runtime.app.create_app`): the whole store, including the WhatsApp log,
   plus the HTTP routes and the recovery sweeps, which run on the real clock;
@@ -16,12 +16,16 @@ from typing import AsyncIterator
 
 from pymongo.asynchronous.database import AsyncDatabase
 
+from service.addons.orders import AddonOrders
 from service.mongo.embedded import EmbeddedServer
 from service.mongo.store import connect, ensure_indexes
+from service.payments.orders import OrderKind
 from service.runtime.clock import Clock
 from service.runtime.context import Services
 from service.runtime.settings import Settings
+from service.subscriptions.orders import SubscriptionOrders
 from service.subscriptions.plans import seed_plans
+from service.topups.topups import TopupOrders
 from service.wallet.ledger import MongoLedger
 from service.whatsapp.log import MongoWhatsAppLog
 
@@ -38,9 +42,16 @@ async def open_services(settings: Settings, clock: Clock, *,
             await ensure_indexes(log_db, whatsapp_log=True)
         await seed_plans(db)
         log = MongoWhatsAppLog(log_db, db) if log_db is not None else None
-        yield Services(settings, clock, db, MongoLedger(db), log)
+        yield Services(settings, clock, db, MongoLedger(db), log, order_kinds())
         if log is not None:
             await log.marks.close()
+
+
+def order_kinds() -> dict[str, OrderKind]:
+    """What settles an invoice, by its `order.kind` (service/payments/orders.py)."""
+    return {"topup": TopupOrders(), "addon": AddonOrders(),
+            "subscription": SubscriptionOrders(), "renewal": SubscriptionOrders(),
+            "plan_change": SubscriptionOrders()}
 
 
 async def _open_databases(settings: Settings, stack: contextlib.AsyncExitStack,

@@ -3,6 +3,7 @@ AppKey."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Mapping
 
 from aiohttp import web
 from pymongo.asynchronous.database import AsyncDatabase
@@ -12,6 +13,9 @@ from service.runtime.settings import Settings
 from service.wallet.ledger import MongoLedger
 from service.whatsapp.log import MongoWhatsAppLog
 
+if TYPE_CHECKING:   # service.payments.orders imports this module
+    from service.payments.orders import OrderKind
+
 
 @dataclass
 class Services:
@@ -20,6 +24,7 @@ class Services:
     db: AsyncDatabase
     ledger: MongoLedger
     whatsapp: MongoWhatsAppLog | None   # None in the billing jobs (service/runtime/bootstrap.py)
+    order_kinds: Mapping[str, OrderKind]   # by `invoice.order.kind` (service/payments/orders.py)
 
 
 SERVICES = web.AppKey("services", Services)

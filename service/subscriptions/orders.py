@@ -34,13 +34,12 @@ from service.addons.orders import credit_consumption, invoice_lines
 from service.addons.switch import after_switch, immediate_switch
 from service.invoices.invoices import close as close_invoice
 from service.payments.checkout import new_seed, place_order
-from service.payments.orders import register_order_kind, settle_if_paid, settle_invoice
+from service.payments.orders import settle_if_paid, settle_invoice
 from service.runtime.context import Services
 from service.subscriptions import state
 from service.subscriptions.plans import load_plans
 
 log = logging.getLogger("saldo.subscriptions")
-ORDER_KINDS = ("subscription", "renewal", "plan_change")
 OPEN = ("new", "pending")
 RANK = {"paid": 3, "pending": 2, "new": 2, "closed": 1}
 UNIT_TEXT = {"monthly": ("bulanan", "monthly"), "quarterly": ("triwulanan", "quarterly"),
@@ -258,7 +257,3 @@ async def _upgrade_grant(svc: Services, order: dict, now: datetime) -> None:
         await svc.ledger.post(ws, [LedgerIntent(
             f"grant:{ws}:{start}:upgrade:{order['plan']}", "grant", "conversation", extra,
             {"plan": order["plan"], "period_start": start, "upgrade": True})], now)
-
-
-for _kind in ORDER_KINDS:
-    register_order_kind(_kind, SubscriptionOrders())

@@ -15,7 +15,6 @@ from service.invoices import invoices
 from service.mongo.events import emit
 from service.mongo.revisions import swap
 from service.payments.checkout import place_order
-from service.payments.orders import register_order_kind
 from service.runtime.context import Services
 from service.runtime.settings import Settings
 
@@ -88,6 +87,3 @@ class TopupOrders:
         topup = await svc.db.topups.find_one({"_id": ref["topup_id"]})
         await emit(svc.db, f"topup.{invoice['status']}", topup["_id"], topup["workspace_id"],
                    _event_data(topup), now)
-
-
-register_order_kind("topup", TopupOrders())
