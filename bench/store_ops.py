@@ -23,9 +23,9 @@ from pathlib import Path
 from pymongo import UpdateOne
 
 from billing.whatsapp import StatusUpdate
-from service.embedded import EmbeddedServer
-from service.store import connect, ensure_indexes
-from service.whatsapp_log import MongoWhatsAppLog, _as_new_document
+from service.mongo.embedded import EmbeddedServer
+from service.mongo.store import connect, ensure_indexes
+from service.whatsapp.log import MongoWhatsAppLog, _as_new_document
 
 PRICING = {"billable": True, "pricing_model": "PMP", "type": "regular", "category": "service"}
 ENTRY = {"intent_key": "k", "workspace_id": "ws_0123456789abcdef", "balance": "conversation",
@@ -54,7 +54,7 @@ async def status_upserts(db, docs: int, state: str) -> None:
 
 async def status_inserts(db, docs: int) -> None:
     """What the hot path sends for a wamid this process has not seen: an insert of the document
-    the upsert would create (service.whatsapp_log._write_statuses)."""
+    the upsert would create (service.whatsapp.log._write_statuses)."""
     now = datetime.now(timezone.utc)
     for start in range(0, docs, 100):
         await db.wa_messages.insert_many([{"_id": f"wamid.new.{i}", **_as_new_document(

@@ -8,9 +8,11 @@ from billing.addon_catalog import effective_quantity
 from billing.addons import normal_visibility
 from handlers.addon_models import (AddonFields, AddonIn, AddonListQuery, AddonOut, AddonsOut,
                                    CatalogQuery)
-from handlers.http import (admin_only, parse_body, parse_query, principal, respond, route,
+from handlers.http import (admin_only, parse_body, parse_query, principal, respond, RouteTable,
                            services)
-from service import addons as catalog
+from service.addons import catalog
+
+routes = RouteTable()
 
 ADMIN = "/v1/admin/addons"
 
@@ -28,8 +30,8 @@ def addon_data(body: AddonFields, *, partial: bool) -> dict:
     return {k: v for k, v in data.items() if v is not None} if partial else data
 
 
-@route("POST", ADMIN, "Create an add-on (admin: the agency's catalog)", body=AddonIn,
-       response=AddonOut, status=201)
+@routes.route("POST", ADMIN, "Create an add-on (admin: the agency's catalog)", body=AddonIn,
+              response=AddonOut, status=201)
 async def create(request: web.Request) -> web.Response:
     await admin_only(request)
     body = await parse_body(request, AddonIn)
@@ -38,9 +40,9 @@ async def create(request: web.Request) -> web.Response:
     return respond(addon_out(doc), 201)
 
 
-@route("GET", ADMIN, "Add-ons, newest first: ?q= searches name and display name; ?filter_by="
-       "all|active|inactive|one_time|recurring; cursor pagination (admin)", response=AddonsOut,
-       query=AddonListQuery)
+@routes.route("GET", ADMIN, "Add-ons, newest first: ?q= searches name and display name; "
+              "?filter_by=all|active|inactive|one_time|recurring; cursor pagination (admin)",
+              response=AddonsOut, query=AddonListQuery)
 async def list_all(request: web.Request) -> web.Response:
     await admin_only(request)
     q = parse_query(request, AddonListQuery)
@@ -49,16 +51,16 @@ async def list_all(request: web.Request) -> web.Response:
     return respond(AddonsOut(addons=[addon_out(d) for d in docs], next_cursor=cursor))
 
 
-@route("GET", f"{ADMIN}/{{id}}", "Read an add-on (admin)", response=AddonOut)
+@routes.route("GET", f"{ADMIN}/{{id}}", "Read an add-on (admin)", response=AddonOut)
 async def read(request: web.Request) -> web.Response:
     await admin_only(request)
     return respond(addon_out(await catalog.get_addon(services(request).db,
                                                      request.match_info["id"])))
 
 
-@route("PATCH", f"{ADMIN}/{{id}}", "Change an add-on (admin); the whole add-on is validated "
-       "again. Subscriptions holding it see new prices at their next invoice",
-       body=AddonFields, response=AddonOut)
+@routes.route("PATCH", f"{ADMIN}/{{id}}", "Change an add-on (admin); the whole add-on is validated "
+              "again. Subscriptions holding it see new prices at their next invoice",
+              body=AddonFields, response=AddonOut)
 async def update(request: web.Request) -> web.Response:
     await admin_only(request)
     svc = services(request)
@@ -69,8 +71,8 @@ async def update(request: web.Request) -> web.Response:
     return respond(addon_out(doc))
 
 
-@route("DELETE", f"{ADMIN}/{{id}}", "Delete an add-on (admin); 409 addon_in_use while a "
-       "subscription or an open order uses it (deactivate it instead)", status=204)
+@routes.route("DELETE", f"{ADMIN}/{{id}}", "Delete an add-on (admin); 409 addon_in_use while a "
+              "subscription or an open order uses it (deactivate it instead)", status=204)
 async def delete(request: web.Request) -> web.Response:
     await admin_only(request)
     svc = services(request)
@@ -86,20 +88,21 @@ async def _set_status(request: web.Request, status: str) -> web.Response:
     return respond(addon_out(doc))
 
 
-@route("POST", f"{ADMIN}/{{id}}/activate", "Offer an add-on again (admin)", response=AddonOut)
+@routes.route("POST", f"{ADMIN}/{{id}}/activate", "Offer an add-on again (admin)",
+              response=AddonOut)
 async def activate(request: web.Request) -> web.Response:
     return await _set_status(request, "active")
 
 
-@route("POST", f"{ADMIN}/{{id}}/deactivate", "Stop selling an add-on (admin); subscriptions "
-       "holding it keep it", response=AddonOut)
+@routes.route("POST", f"{ADMIN}/{{id}}/deactivate", "Stop selling an add-on (admin); subscriptions "
+              "holding it keep it", response=AddonOut)
 async def deactivate(request: web.Request) -> web.Response:
     return await _set_status(request, "inactive")
 
 
-@route("GET", "/v1/addons", "What the caller may buy: active add-ons visible to its reseller; "
-       "for a workspace (its own key, or ?workspace_id=) only those applicable to its plan "
-       "and sold in its billing period", response=AddonsOut, query=CatalogQuery)
+@routes.route("GET", "/v1/addons", "What the caller may buy: active add-ons visible to its "
+              "reseller; for a workspace (its own key, or ?workspace_id=) only those applicable to "
+              "its plan and sold in its billing period", response=AddonsOut, query=CatalogQuery)
 async def offered(request: web.Request) -> web.Response:
     who = await principal(request)
     q = parse_query(request, CatalogQuery)

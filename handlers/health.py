@@ -3,16 +3,18 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from handlers.http import route, services
+from handlers.http import ROUTE_SPECS, RouteTable, services
 from handlers.openapi import build_openapi
 
+routes = RouteTable()
 
-@route("GET", "/healthz", "Process is up", auth="none")
+
+@routes.route("GET", "/healthz", "Process is up", auth="none")
 async def healthz(request: web.Request) -> web.Response:
     return web.json_response({"ok": True})
 
 
-@route("GET", "/readyz", "Database reachable", auth="none")
+@routes.route("GET", "/readyz", "Database reachable", auth="none")
 async def readyz(request: web.Request) -> web.Response:
     try:
         svc = services(request)
@@ -23,6 +25,6 @@ async def readyz(request: web.Request) -> web.Response:
     return web.json_response({"ok": True})
 
 
-@route("GET", "/openapi.json", "This document (OpenAPI 3.1)", auth="none")
+@routes.route("GET", "/openapi.json", "This document (OpenAPI 3.1)", auth="none")
 async def openapi(request: web.Request) -> web.Response:
-    return web.json_response(build_openapi())
+    return web.json_response(build_openapi(request.app[ROUTE_SPECS]))

@@ -1,4 +1,4 @@
-"""HTTP plumbing shared by all handlers: the route registry (also feeds /openapi.json), body
+"""HTTP plumbing shared by all handlers: the route tables (also feed /openapi.json), body
 parsing with pydantic, the error middleware (contract §6) and the access log middleware."""
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import json
 import logging
 import time
 from dataclasses import dataclass
-from typing import Any, Awaitable, Callable, TypeVar
+from typing import Any, Awaitable, Callable, Iterator, TypeVar
 
 from aiohttp import web
 from pydantic import BaseModel, ValidationError
@@ -14,8 +14,8 @@ from pydantic import BaseModel, ValidationError
 from billing.errors import (BillingError, Conflict, IdempotencyKeyReused, InsufficientBalance,
                             NotFound, PayloadRejected, Unauthorized, ValidationFailed)
 from handlers.formatting import locale_from
-from service.context import SERVICES, Services
-from service.workspaces import Principal, authenticate
+from service.runtime.context import SERVICES, Services
+from service.workspaces.workspaces import Principal, authenticate
 
 log = logging.getLogger("saldo.http")
 access_log = logging.getLogger("saldo.access")
@@ -42,16 +42,29 @@ class RouteSpec:
     query: type[BaseModel] | None = None
 
 
-ROUTES: list[RouteSpec] = []
+# The routes the app serves (handlers.routes.setup_routes puts them here; /openapi.json reads them).
+ROUTE_SPECS = web.AppKey("route_specs", tuple)
 
 
-def route(method: str, path: str, summary: str, *, body: type[BaseModel] | None = None,
-          response: type[BaseModel] | None = None, status: int = 200, auth: str = "bearer",
-          query: type[BaseModel] | None = None) -> Callable[[Handler], Handler]:
-    def register(handler: Handler) -> Handler:
-        ROUTES.append(RouteSpec(method, path, handler, summary, body, response, status, auth, query))
-        return handler
-    return register
+class RouteTable:
+    """One handler module's routes, like aiohttp's `web.RouteTableDef`: `routes = RouteTable()`,
+    then `@routes.route(...)` on each handler. The tables are listed and added to the app in
+    handlers.routes.setup_routes; a table added nowhere serves nothing."""
+
+    def __init__(self) -> None:
+        self._specs: list[RouteSpec] = []
+
+    def __iter__(self) -> Iterator[RouteSpec]:
+        return iter(self._specs)
+
+    def route(self, method: str, path: str, summary: str, *, body: type[BaseModel] | None = None,
+              response: type[BaseModel] | None = None, status: int = 200, auth: str = "bearer",
+              query: type[BaseModel] | None = None) -> Callable[[Handler], Handler]:
+        def add(handler: Handler) -> Handler:
+            self._specs.append(RouteSpec(method, path, handler, summary, body, response, status,
+                                         auth, query))
+            return handler
+        return add
 
 
 def services(request: web.Request) -> Services:

@@ -1,6 +1,6 @@
-"""`@idempotent`: contract §5 for any POST that orders or moves money. Put it under `@route`:
+"""`@idempotent`: contract §5 for any POST that orders or moves money. Put it under `@routes.route`:
 
-    @route("POST", "/v1/workspaces/{ws}/topups", …)
+    @routes.route("POST", "/v1/workspaces/{ws}/topups", …)
     @idempotent
     async def create(request): … seed(request) …
 
@@ -17,8 +17,8 @@ from pydantic import ValidationError
 
 from billing.errors import BillingError, ValidationFailed
 from handlers.http import Handler, principal, services
-from service import idempotency
-from service.checkout import new_seed
+from service.payments.checkout import new_seed
+from service.runtime import idempotency
 
 HEADER = "Idempotency-Key"
 MAX_KEY_LENGTH = 255

@@ -2,7 +2,7 @@
 
 Codes contain slashes (`INV/2026/000001`): they may be sent as they are or URL-encoded
 (`INV%2F2026%2F000001`); a `.pdf` suffix asks for the PDF. aiohttp's `{code}` only matches one
-path segment, so service/app.py also routes SLASHED_CODE_PATH (raw slashes) to `read`.
+path segment, so handlers/routes.py also routes SLASHED_CODE_PATH (raw slashes) to `read`.
 """
 from __future__ import annotations
 
@@ -16,12 +16,14 @@ from babel.dates import format_datetime
 from billing.errors import NotFound
 from billing.invoices import Text, parse_invoice_code
 from handlers.formatting import format_money, money_out
-from handlers.http import locale, parse_query, principal, respond, route, services
+from handlers.http import locale, parse_query, principal, respond, RouteTable, services
 from handlers.payment_models import InvoiceLineOut, InvoiceOut, InvoicesOut, InvoicesQuery
-from service import invoices
-from service.docs import money_from_doc
-from service.pdf import InvoicePdf, render_invoice
-from service.workspaces import load_workspace
+from service.invoices import invoices
+from service.invoices.pdf import InvoicePdf, render_invoice
+from service.mongo.docs import money_from_doc
+from service.workspaces.workspaces import load_workspace
+
+routes = RouteTable()
 
 SLASHED_CODE_PATH = "/v1/workspaces/{ws}/invoices/{code:.+}"
 
@@ -64,8 +66,8 @@ def pdf_view(doc: dict, lang: str, tz: ZoneInfo) -> InvoicePdf:
         created=doc["requested_at"])
 
 
-@route("GET", "/v1/workspaces/{ws}/invoices", "Invoices, newest first (filters: type, status)",
-       response=InvoicesOut, query=InvoicesQuery)
+@routes.route("GET", "/v1/workspaces/{ws}/invoices", "Invoices, newest first (filters: type, "
+              "status)", response=InvoicesOut, query=InvoicesQuery)
 async def list_all(request: web.Request) -> web.Response:
     who = await principal(request)
     svc = services(request)
@@ -94,15 +96,14 @@ async def _invoice(request: web.Request, code: str, as_pdf: bool) -> web.Respons
                         headers={"Content-Disposition": f'attachment; filename="{filename}"'})
 
 
-@route("GET", "/v1/workspaces/{ws}/invoices/{code}.pdf",
-       "Download an invoice as PDF (Accept-Language: id or en)")
+@routes.route("GET", "/v1/workspaces/{ws}/invoices/{code}.pdf",
+              "Download an invoice as PDF (Accept-Language: id or en)")
 async def read_pdf(request: web.Request) -> web.Response:
     return await _invoice(request, request.match_info["code"], True)
 
 
-@route("GET", "/v1/workspaces/{ws}/invoices/{code}",
-       "One invoice by code (INV/YYYY/NNNNNN, slashes raw or URL-encoded; `.pdf` for the PDF)",
-       response=InvoiceOut)
+@routes.route("GET", "/v1/workspaces/{ws}/invoices/{code}", "One invoice by code (INV/YYYY/NNNNNN, "
+              "slashes raw or URL-encoded; `.pdf` for the PDF)", response=InvoiceOut)
 async def read(request: web.Request) -> web.Response:
     code = request.match_info["code"]
     if code.endswith(".pdf"):

@@ -7,7 +7,7 @@ from functools import lru_cache
 from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
-from handlers.http import ROUTES
+from handlers.http import RouteSpec
 from handlers.models import ErrorOut
 
 _ERRORS = {"401": "unauthorized", "404": "not_found", "422": "validation_error"}
@@ -24,12 +24,13 @@ def _params(path: str, query: type[BaseModel] | None) -> list[dict]:
 
 
 @lru_cache(maxsize=1)
-def build_openapi() -> dict:
-    models = {m for r in ROUTES for m in (r.body, r.response) if m} | {ErrorOut}
+def build_openapi(routes: tuple[RouteSpec, ...]) -> dict:
+    """The document of `routes` (handlers.routes.ROUTES, the ones the app serves)."""
+    models = {m for r in routes for m in (r.body, r.response) if m} | {ErrorOut}
     refs, schema = models_json_schema([(m, "validation") for m in models],
                                       ref_template="#/components/schemas/{model}")
     paths: dict = {}
-    for r in ROUTES:
+    for r in routes:
         op: dict = {"summary": r.summary, "operationId": f"{r.handler.__module__}.{r.handler.__name__}",
                     "parameters": _params(r.path, r.query), "responses": {}}
         if r.body:

@@ -5,17 +5,20 @@ from aiohttp import web
 
 from billing.errors import NotFound
 from handlers.formatting import money_out
-from handlers.http import locale, parse_query, principal, respond, route, services
+from handlers.http import locale, parse_query, principal, respond, RouteTable, services
 from handlers.payment_models import CallbackOut, PaymentAdminOut, PaymentsOut, PaymentsQuery
 from handlers.topups import payment_out
-from service import payments, settlement
-from service.docs import money_from_doc
+from service.mongo.docs import money_from_doc
+from service.payments import payments
+from service.payments import settlement
+
+routes = RouteTable()
 
 
-@route("POST", "/webhooks/payments/{provider}",
-       "Payment provider callback, signed with PAYMENT_WEBHOOK_SECRET "
-       "(X-Saldo-Signature: sha256=<hex HMAC-SHA256 of the raw body>)",
-       response=CallbackOut, auth="signature")
+@routes.route("POST", "/webhooks/payments/{provider}",
+              "Payment provider callback, signed with PAYMENT_WEBHOOK_SECRET "
+              "(X-Saldo-Signature: sha256=<hex HMAC-SHA256 of the raw body>)",
+              response=CallbackOut, auth="signature")
 async def callback(request: web.Request) -> web.Response:
     svc = services(request)
     payment = await settlement.receive_callback(svc, request.match_info["provider"],
@@ -32,9 +35,9 @@ def admin_payment_out(doc: dict, lang: str) -> PaymentAdminOut:
         succeeded_at=doc.get("succeeded_at"), failed_at=doc.get("failed_at"))
 
 
-@route("GET", "/v1/admin/payments",
-       "Payments, newest first; ?state=needs_refund lists money received too late (admin)",
-       response=PaymentsOut, query=PaymentsQuery)
+@routes.route("GET", "/v1/admin/payments",
+              "Payments, newest first; ?state=needs_refund lists money received too late (admin)",
+              response=PaymentsOut, query=PaymentsQuery)
 async def admin_list(request: web.Request) -> web.Response:
     who = await principal(request)
     if who.role != "admin":

@@ -11,10 +11,12 @@ from billing.plans import PlanTerms
 from billing.rates import check_categories
 from billing.subscriptions import PolicyRule
 from handlers.formatting import money_out
-from handlers.http import locale, parse_body, principal, respond, route, services
+from handlers.http import locale, parse_body, principal, respond, RouteTable, services
 from handlers.subscription_models import PLAN_ID, PlanIn, PlanOut, PlansOut, PolicyIn, PolicyOut, PolicyRuleIn
-from service.docs import money_from_doc
-from service.plans import get_plan_doc, load_policy, plan_docs, put_plan, put_policy
+from service.mongo.docs import money_from_doc
+from service.subscriptions.plans import get_plan_doc, load_policy, plan_docs, put_plan, put_policy
+
+routes = RouteTable()
 
 
 def plan_out(doc: dict, lang: str) -> PlanOut:
@@ -31,22 +33,22 @@ async def _admin(request: web.Request) -> None:
         raise NotFound("Not found")
 
 
-@route("GET", "/v1/plans", "The plans: prices per period, limits, conversation grant (public)",
-       response=PlansOut, auth="none")
+@routes.route("GET", "/v1/plans", "The plans: prices per period, limits, conversation grant "
+              "(public)", response=PlansOut, auth="none")
 async def list_plans(request: web.Request) -> web.Response:
     lang = locale(request)
     return respond(PlansOut(plans=[plan_out(d, lang) for d in await plan_docs(services(request).db)]))
 
 
-@route("GET", "/v1/admin/plans/{id}", "Read one plan (admin)", response=PlanOut)
+@routes.route("GET", "/v1/admin/plans/{id}", "Read one plan (admin)", response=PlanOut)
 async def read_plan(request: web.Request) -> web.Response:
     await _admin(request)
     doc = await get_plan_doc(services(request).db, request.match_info["id"])
     return respond(plan_out(doc, locale(request)))
 
 
-@route("PUT", "/v1/admin/plans/{id}", "Create or replace a plan (admin); Free must cost nothing",
-       body=PlanIn, response=PlanOut)
+@routes.route("PUT", "/v1/admin/plans/{id}", "Create or replace a plan (admin); Free must cost "
+              "nothing", body=PlanIn, response=PlanOut)
 async def write_plan(request: web.Request) -> web.Response:
     await _admin(request)
     plan_id = request.match_info["id"]
@@ -65,17 +67,17 @@ async def write_plan(request: web.Request) -> web.Response:
     return respond(plan_out(doc, locale(request)))
 
 
-@route("GET", "/v1/admin/billing-policy", "The plan-change policy table (admin)",
-       response=PolicyOut)
+@routes.route("GET", "/v1/admin/billing-policy", "The plan-change policy table (admin)",
+              response=PolicyOut)
 async def read_policy(request: web.Request) -> web.Response:
     await _admin(request)
     rules = await load_policy(services(request).db)
     return respond(PolicyOut(rules=[PolicyRuleIn(**vars(r)) for r in rules]))
 
 
-@route("PUT", "/v1/admin/billing-policy", "Replace the plan-change policy table (admin): rules "
-       "matched in order, first match wins; timing end_of_term | immediate (upgrades within "
-       "one period unit only)", body=PolicyIn, response=PolicyOut)
+@routes.route("PUT", "/v1/admin/billing-policy", "Replace the plan-change policy table (admin): "
+              "rules matched in order, first match wins; timing end_of_term | immediate (upgrades "
+              "within one period unit only)", body=PolicyIn, response=PolicyOut)
 async def write_policy(request: web.Request) -> web.Response:
     await _admin(request)
     body = await parse_body(request, PolicyIn)

@@ -6,11 +6,13 @@ from aiohttp import web
 
 from handlers.addon_models import ResellerCreated, ResellerIn, ResellerOut, ResellersOut
 from handlers.http import (admin_only, locale, parse_body, parse_query, principal, respond,
-                           route, services)
+                           RouteTable, services)
 from handlers.models import WorkspacesOut
 from handlers.payment_models import ListQuery
 from handlers.workspaces import workspace_out
-from service import resellers
+from service.workspaces import resellers
+
+routes = RouteTable()
 
 
 def reseller_out(doc: dict) -> ResellerOut:
@@ -18,8 +20,8 @@ def reseller_out(doc: dict) -> ResellerOut:
                        created_at=doc["created_at"])
 
 
-@route("POST", "/v1/admin/resellers", "Create a reseller with its API key (role reseller; "
-       "shown once, stored hashed)", body=ResellerIn, response=ResellerCreated, status=201)
+@routes.route("POST", "/v1/admin/resellers", "Create a reseller with its API key (role reseller; "
+              "shown once, stored hashed)", body=ResellerIn, response=ResellerCreated, status=201)
 async def create(request: web.Request) -> web.Response:
     await admin_only(request)
     body = await parse_body(request, ResellerIn)
@@ -29,8 +31,8 @@ async def create(request: web.Request) -> web.Response:
     return respond(ResellerCreated(reseller=reseller_out(doc), api_key=key), 201)
 
 
-@route("GET", "/v1/admin/resellers", "Resellers, newest first (admin)", response=ResellersOut,
-       query=ListQuery)
+@routes.route("GET", "/v1/admin/resellers", "Resellers, newest first (admin)",
+              response=ResellersOut, query=ListQuery)
 async def list_all(request: web.Request) -> web.Response:
     await admin_only(request)
     q = parse_query(request, ListQuery)
@@ -38,8 +40,8 @@ async def list_all(request: web.Request) -> web.Response:
     return respond(ResellersOut(resellers=[reseller_out(d) for d in docs], next_cursor=cursor))
 
 
-@route("GET", "/v1/workspaces", "Workspaces the caller manages: all (admin) or its own "
-       "(reseller); cursor pagination", response=WorkspacesOut, query=ListQuery)
+@routes.route("GET", "/v1/workspaces", "Workspaces the caller manages: all (admin) or its own "
+              "(reseller); cursor pagination", response=WorkspacesOut, query=ListQuery)
 async def list_workspaces(request: web.Request) -> web.Response:
     who = await principal(request)
     q = parse_query(request, ListQuery)

@@ -5,9 +5,11 @@ from html import escape
 
 from aiohttp import web
 
-from handlers.http import locale, route, services
+from handlers.http import locale, RouteTable, services
 from handlers.invoices import invoice_out
-from service.sandbox_checkout import checkout, press
+from service.payments.sandbox_checkout import checkout, press
+
+routes = RouteTable()
 
 WORDS = {
     "id": {"title": "Pembayaran Sandbox Saldo", "invoice": "Faktur", "package": "Paket",
@@ -54,8 +56,8 @@ def _page(payment: dict, invoice: dict, lang: str, message: str = "") -> web.Res
     return web.Response(text=html, content_type="text/html")
 
 
-@route("GET", "/sandbox/checkout/{payment_id}", "Sandbox provider: checkout page (HTML)",
-       auth="none")
+@routes.route("GET", "/sandbox/checkout/{payment_id}", "Sandbox provider: checkout page (HTML)",
+              auth="none")
 async def page(request: web.Request) -> web.Response:
     payment, invoice = await checkout(services(request), request.match_info["payment_id"])
     return _page(payment, invoice, locale(request))
@@ -75,13 +77,13 @@ async def _press(request: web.Request, outcome: str) -> web.Response:
     return _page(payment, invoice, lang, _outcome(payment, WORDS[lang]))
 
 
-@route("POST", "/sandbox/checkout/{payment_id}/pay",
-       "Sandbox provider: the Pay button (sends Saldo a signed success callback)", auth="none")
+@routes.route("POST", "/sandbox/checkout/{payment_id}/pay", "Sandbox provider: the Pay button "
+              "(sends Saldo a signed success callback)", auth="none")
 async def pay(request: web.Request) -> web.Response:
     return await _press(request, "succeeded")
 
 
-@route("POST", "/sandbox/checkout/{payment_id}/fail",
-       "Sandbox provider: the Fail button (sends Saldo a signed failure callback)", auth="none")
+@routes.route("POST", "/sandbox/checkout/{payment_id}/fail", "Sandbox provider: the Fail button "
+              "(sends Saldo a signed failure callback)", auth="none")
 async def fail(request: web.Request) -> web.Response:
     return await _press(request, "failed")

@@ -8,14 +8,16 @@ from aiohttp import web
 from handlers.addon_models import (AddonOrderOut, AddonPurchaseIn, AddonQuantityIn,
                                    EntitlementCheckIn, EntitlementCheckOut, StopQuery)
 from handlers.formatting import money_out
-from handlers.http import locale, parse_body, parse_query, principal, respond, route, services
+from handlers.http import locale, parse_body, parse_query, principal, respond, RouteTable, services
 from handlers.idempotency import idempotent, seed
 from handlers.invoices import invoice_out
 from handlers.subscriptions import subscription_out
 from handlers.topups import payment_out
-from service import addon_subscriptions as addons
-from service.subscriptions import view
-from service.workspaces import load_workspace
+from service.addons import purchases as addons
+from service.subscriptions.subscriptions import view
+from service.workspaces.workspaces import load_workspace
+
+routes = RouteTable()
 
 BASE = "/v1/workspaces/{ws}/subscription/addons"
 
@@ -35,9 +37,9 @@ async def placed_out(request: web.Request, placed: addons.AddonPlaced) -> AddonO
         credit=money_out(placed.credit, lang) if placed.credit else None)
 
 
-@route("POST", BASE, "Buy an add-on → invoice (recurring: prorated to the period end; "
-       "one-time: full price); applied when paid (Idempotency-Key supported)",
-       body=AddonPurchaseIn, response=AddonOrderOut, status=201)
+@routes.route("POST", BASE, "Buy an add-on → invoice (recurring: prorated to the period end; "
+              "one-time: full price); applied when paid (Idempotency-Key supported)",
+              body=AddonPurchaseIn, response=AddonOrderOut, status=201)
 @idempotent
 async def purchase(request: web.Request) -> web.Response:
     workspace = await _workspace(request)
@@ -48,11 +50,11 @@ async def purchase(request: web.Request) -> web.Response:
     return respond(await placed_out(request, placed), 201)
 
 
-@route("PATCH", f"{BASE}/{{addon_id}}", "Change an add-on's quantity: up → invoice for the "
-       "prorated difference, applied when paid; down → now, the prorated difference credited "
-       "to the wallet (rupiah-priced add-ons; others: from the period end); 409 "
-       "holding_changed if another request changed it first (read it again and retry)",
-       body=AddonQuantityIn, response=AddonOrderOut)
+@routes.route("PATCH", f"{BASE}/{{addon_id}}", "Change an add-on's quantity: up → invoice for the "
+              "prorated difference, applied when paid; down → now, the prorated difference "
+              "credited to the wallet (rupiah-priced add-ons; others: from the period end); 409 "
+              "holding_changed if another request changed it first (read it again and retry)",
+              body=AddonQuantityIn, response=AddonOrderOut)
 @idempotent
 async def change(request: web.Request) -> web.Response:
     workspace = await _workspace(request)
@@ -63,10 +65,10 @@ async def change(request: web.Request) -> web.Response:
     return respond(await placed_out(request, placed))
 
 
-@route("DELETE", f"{BASE}/{{addon_id}}", "Stop an add-on: at the period end (default) or "
-       "?when=now with the prorated rest credited to the wallet; 409 holding_changed if "
-       "another request changed it first", response=AddonOrderOut,
-       query=StopQuery)
+@routes.route("DELETE", f"{BASE}/{{addon_id}}", "Stop an add-on: at the period end (default) or "
+              "?when=now with the prorated rest credited to the wallet; 409 holding_changed if "
+              "another request changed it first", response=AddonOrderOut,
+              query=StopQuery)
 @idempotent
 async def stop(request: web.Request) -> web.Response:
     workspace = await _workspace(request)
@@ -77,9 +79,9 @@ async def stop(request: web.Request) -> web.Response:
     return respond(await placed_out(request, placed))
 
 
-@route("POST", "/v1/workspaces/{ws}/entitlements/check", "May the workspace add `amount` "
-       "users or contacts, or send `amount` broadcasts (effective limits with add-ons), or use "
-       "feature `key`?", body=EntitlementCheckIn, response=EntitlementCheckOut)
+@routes.route("POST", "/v1/workspaces/{ws}/entitlements/check", "May the workspace add `amount` "
+              "users or contacts, or send `amount` broadcasts (effective limits with add-ons), or "
+              "use feature `key`?", body=EntitlementCheckIn, response=EntitlementCheckOut)
 async def check(request: web.Request) -> web.Response:
     workspace = await _workspace(request)
     body = await parse_body(request, EntitlementCheckIn)

@@ -6,7 +6,7 @@ from aiohttp import web
 
 from billing.subscriptions import Quote
 from handlers.formatting import money_out
-from handlers.http import locale, parse_body, principal, respond, route, services
+from handlers.http import locale, parse_body, principal, respond, RouteTable, services
 from handlers.idempotency import idempotent, seed
 from handlers.invoices import invoice_out
 from handlers.subscription_models import (ComplimentaryOut, LimitUsageOut, PeriodOut,
@@ -15,8 +15,10 @@ from handlers.subscription_models import (ComplimentaryOut, LimitUsageOut, Perio
                                           SubscriptionAddonOut, SubscriptionChangeIn,
                                           SubscriptionOrderOut, SubscriptionOut, UsageReportIn)
 from handlers.topups import payment_out
-from service import subscriptions as subs
-from service.workspaces import load_workspace
+from service.subscriptions import subscriptions as subs
+from service.workspaces.workspaces import load_workspace
+
+routes = RouteTable()
 
 BASE = "/v1/workspaces/{ws}/subscription"
 
@@ -87,17 +89,16 @@ def _addons(body: SubscriptionChangeIn) -> list[tuple[str, int]]:
     return [(a.addon_id, a.quantity) for a in body.addons]
 
 
-@route("GET", BASE, "Plan, period, current period dates, scheduled change, add-ons and usage "
-       "(each limit: used and effective maximum)", response=SubscriptionOut)
+@routes.route("GET", BASE, "Plan, period, current period dates, scheduled change, add-ons and "
+              "usage (each limit: used and effective maximum)", response=SubscriptionOut)
 async def read(request: web.Request) -> web.Response:
     svc, ws = await _workspace(request)
     return respond(subscription_out(await subs.view(svc, ws["_id"], svc.clock.now())))
 
 
-@route("POST", f"{BASE}/quote", "Order summary of a change: lines, total, timing, and for a "
-       "downgrade the limits that shrink; add-on lines (+/- quantities) and the add-ons removed "
-       "at the switch",
-       body=SubscriptionChangeIn, response=QuoteOut)
+@routes.route("POST", f"{BASE}/quote", "Order summary of a change: lines, total, timing, and for a "
+              "downgrade the limits that shrink; add-on lines (+/- quantities) and the add-ons "
+              "removed at the switch", body=SubscriptionChangeIn, response=QuoteOut)
 async def quote(request: web.Request) -> web.Response:
     svc, ws = await _workspace(request)
     body = await parse_body(request, SubscriptionChangeIn)
@@ -105,10 +106,10 @@ async def quote(request: web.Request) -> web.Response:
     return respond(quote_out(q, locale(request)))
 
 
-@route("POST", f"{BASE}/change", "Change plan or period: at the next billing cycle (or now, "
-       "prorated, if the policy table says so); invoiced when it costs money; replaces a "
-       "scheduled change (Idempotency-Key supported)", body=SubscriptionChangeIn,
-       response=SubscriptionOrderOut)
+@routes.route("POST", f"{BASE}/change", "Change plan or period: at the next billing cycle (or now, "
+              "prorated, if the policy table says so); invoiced when it costs money; replaces a "
+              "scheduled change (Idempotency-Key supported)", body=SubscriptionChangeIn,
+              response=SubscriptionOrderOut)
 @idempotent
 async def change(request: web.Request) -> web.Response:
     svc, ws = await _workspace(request)
@@ -118,8 +119,8 @@ async def change(request: web.Request) -> web.Response:
     return respond(placed_out(placed, locale(request)))
 
 
-@route("POST", f"{BASE}/renew", "Invoice the next period (it starts where the current one "
-       "ends); Idempotency-Key supported", response=SubscriptionOrderOut, status=201)
+@routes.route("POST", f"{BASE}/renew", "Invoice the next period (it starts where the current one "
+              "ends); Idempotency-Key supported", response=SubscriptionOrderOut, status=201)
 @idempotent
 async def renew(request: web.Request) -> web.Response:
     svc, ws = await _workspace(request)
@@ -127,24 +128,24 @@ async def renew(request: web.Request) -> web.Response:
     return respond(placed_out(placed, locale(request)), 201)
 
 
-@route("POST", f"{BASE}/cancel", "Back to Free at the end of the paid period (undo: delete "
-       "the scheduled change)", response=SubscriptionOrderOut)
+@routes.route("POST", f"{BASE}/cancel", "Back to Free at the end of the paid period (undo: delete "
+              "the scheduled change)", response=SubscriptionOrderOut)
 async def cancel(request: web.Request) -> web.Response:
     svc, ws = await _workspace(request)
     placed = await subs.cancel_subscription(svc, ws, svc.clock.now(), seed(request))
     return respond(placed_out(placed, locale(request)))
 
 
-@route("DELETE", f"{BASE}/scheduled-change", "Cancel the scheduled change (its unpaid invoice "
-       "is cancelled)", response=SubscriptionOut)
+@routes.route("DELETE", f"{BASE}/scheduled-change", "Cancel the scheduled change (its unpaid "
+              "invoice is cancelled)", response=SubscriptionOut)
 async def cancel_change(request: web.Request) -> web.Response:
     svc, ws = await _workspace(request)
     view = await subs.cancel_scheduled_change(svc, ws["_id"], svc.clock.now())
     return respond(subscription_out(view))
 
 
-@route("PUT", "/v1/workspaces/{ws}/usage", "The chat platform reports users and contacts",
-       body=UsageReportIn, response=SubscriptionOut)
+@routes.route("PUT", "/v1/workspaces/{ws}/usage", "The chat platform reports users and contacts",
+              body=UsageReportIn, response=SubscriptionOut)
 async def report_usage(request: web.Request) -> web.Response:
     svc, ws = await _workspace(request)
     body = await parse_body(request, UsageReportIn)

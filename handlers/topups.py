@@ -5,14 +5,16 @@ from aiohttp import web
 
 from billing.money import Money
 from handlers.formatting import money_out
-from handlers.http import locale, parse_body, parse_query, principal, respond, route, services
+from handlers.http import locale, parse_body, parse_query, principal, respond, RouteTable, services
 from handlers.idempotency import idempotent, seed
 from handlers.invoices import invoice_out
 from handlers.payment_models import (ListQuery, PaymentOut, TopupCreatedOut, TopupIn, TopupOut,
                              TopupsOut)
-from service.docs import money_from_doc
-from service.topups import list_topups, order_topup
-from service.workspaces import load_workspace
+from service.mongo.docs import money_from_doc
+from service.topups.topups import list_topups, order_topup
+from service.workspaces.workspaces import load_workspace
+
+routes = RouteTable()
 
 
 def topup_out(doc: dict, lang: str) -> TopupOut:
@@ -27,9 +29,9 @@ def payment_out(doc: dict) -> PaymentOut:
                       checkout_url=doc.get("checkout_url"))
 
 
-@route("POST", "/v1/workspaces/{ws}/topups",
-       "Order a top-up of a balance; the balance rises once the payment succeeds "
-       "(Idempotency-Key supported)", body=TopupIn, response=TopupCreatedOut, status=201)
+@routes.route("POST", "/v1/workspaces/{ws}/topups",
+              "Order a top-up of a balance; the balance rises once the payment succeeds "
+              "(Idempotency-Key supported)", body=TopupIn, response=TopupCreatedOut, status=201)
 @idempotent
 async def create(request: web.Request) -> web.Response:
     who = await principal(request)
@@ -44,8 +46,8 @@ async def create(request: web.Request) -> web.Response:
                                    payment=payment_out(placed.payment)), 201)
 
 
-@route("GET", "/v1/workspaces/{ws}/topups", "Top-ups with their status, newest first",
-       response=TopupsOut, query=ListQuery)
+@routes.route("GET", "/v1/workspaces/{ws}/topups", "Top-ups with their status, newest first",
+              response=TopupsOut, query=ListQuery)
 async def list_all(request: web.Request) -> web.Response:
     who = await principal(request)
     svc = services(request)

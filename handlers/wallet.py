@@ -8,12 +8,14 @@ from billing.errors import NotFound
 from billing.money import Money
 from billing.wallet import BALANCE_KINDS, shown_amount
 from handlers.formatting import money_out
-from handlers.http import locale, parse_body, parse_query, principal, respond, route, services
+from handlers.http import locale, parse_body, parse_query, principal, respond, RouteTable, services
 from handlers.models import (AuthorizeIn, AuthorizeOut, BalanceOut, ReconcileOut, UsageEntryOut,
                              UsageOut, UsageQuery, WalletOut)
-from service.docs import entry_from_doc, from_ms
-from service.reports import reconcile, usage
-from service.workspaces import load_workspace
+from service.mongo.docs import entry_from_doc, from_ms
+from service.wallet.reports import reconcile, usage
+from service.workspaces.workspaces import load_workspace
+
+routes = RouteTable()
 
 
 async def _wallet_context(request: web.Request):
@@ -27,7 +29,8 @@ async def _wallet_context(request: web.Request):
     return svc, workspace, balances, rates
 
 
-@route("GET", "/v1/workspaces/{ws}/wallet", "Balances of the WhatsApp wallet", response=WalletOut)
+@routes.route("GET", "/v1/workspaces/{ws}/wallet", "Balances of the WhatsApp wallet",
+              response=WalletOut)
 async def wallet(request: web.Request) -> web.Response:
     _, workspace, balances, rates = await _wallet_context(request)
     lang = locale(request)
@@ -41,8 +44,8 @@ async def wallet(request: web.Request) -> web.Response:
         Money.idr(workspace["arrears_limit"]), lang)))
 
 
-@route("GET", "/v1/workspaces/{ws}/wallet/usage", "Ledger entries, newest first",
-       response=UsageOut, query=UsageQuery)
+@routes.route("GET", "/v1/workspaces/{ws}/wallet/usage", "Ledger entries, newest first",
+              response=UsageOut, query=UsageQuery)
 async def wallet_usage(request: web.Request) -> web.Response:
     who = await principal(request)
     svc = services(request)
@@ -61,9 +64,9 @@ async def wallet_usage(request: web.Request) -> web.Response:
     return respond(UsageOut(entries=entries, next_cursor=cursor))
 
 
-@route("POST", "/v1/workspaces/{ws}/wallet/authorize",
-       "May the console send `count` replies or broadcasts? 402 insufficient_balance if not",
-       body=AuthorizeIn, response=AuthorizeOut)
+@routes.route("POST", "/v1/workspaces/{ws}/wallet/authorize",
+              "May the console send `count` replies or broadcasts? 402 insufficient_balance if not",
+              body=AuthorizeIn, response=AuthorizeOut)
 async def wallet_authorize(request: web.Request) -> web.Response:
     _, workspace, balances, rates = await _wallet_context(request)
     body = await parse_body(request, AuthorizeIn)
@@ -75,8 +78,8 @@ async def wallet_authorize(request: web.Request) -> web.Response:
                                 available=money_out(result.available, lang), balance=balance))
 
 
-@route("GET", "/v1/admin/reconcile", "Prove every balance equals the sum of its ledger (admin)",
-       response=ReconcileOut)
+@routes.route("GET", "/v1/admin/reconcile", "Prove every balance equals the sum of its ledger "
+              "(admin)", response=ReconcileOut)
 async def admin_reconcile(request: web.Request) -> web.Response:
     who = await principal(request)
     if who.role != "admin":

@@ -8,9 +8,11 @@ import hmac
 from aiohttp import web
 
 from billing.errors import PayloadRejected, Unauthorized
-from handlers.http import admin_only, respond, route, services
+from handlers.http import admin_only, respond, RouteTable, services
 from handlers.models import ParkedPayloadOut, ParkedPayloadsOut, RetriedPayloadOut
-from service import webhooks
+from service.whatsapp import webhooks
+
+routes = RouteTable()
 
 
 def signature_ok(raw: bytes, header: str | None, secrets: tuple[str, ...]) -> bool:
@@ -25,7 +27,8 @@ def signature_ok(raw: bytes, header: str | None, secrets: tuple[str, ...]) -> bo
     return matched
 
 
-@route("GET", "/webhooks/whatsapp", "Meta verification handshake (hub.challenge echo)", auth="none")
+@routes.route("GET", "/webhooks/whatsapp", "Meta verification handshake (hub.challenge echo)",
+              auth="none")
 async def verify(request: web.Request) -> web.Response:
     q = request.query
     token = services(request).settings.whatsapp_verify_token
@@ -35,8 +38,8 @@ async def verify(request: web.Request) -> web.Response:
     return web.Response(status=403, text="verification failed", content_type="text/plain")
 
 
-@route("POST", "/webhooks/whatsapp", "WhatsApp notifications, signed with X-Hub-Signature-256",
-       auth="signature")
+@routes.route("POST", "/webhooks/whatsapp", "WhatsApp notifications, signed with "
+              "X-Hub-Signature-256", auth="signature")
 async def notify(request: web.Request) -> web.Response:
     svc = services(request)
     raw = await request.read()
@@ -49,18 +52,18 @@ async def notify(request: web.Request) -> web.Response:
     return web.json_response({"ok": True})
 
 
-@route("GET", "/v1/admin/webhooks/parked",
-       "WhatsApp payloads parked after repeated processing failures, oldest first (admin)",
-       response=ParkedPayloadsOut)
+@routes.route("GET", "/v1/admin/webhooks/parked",
+              "WhatsApp payloads parked after repeated processing failures, oldest first (admin)",
+              response=ParkedPayloadsOut)
 async def parked(request: web.Request) -> web.Response:
     await admin_only(request)
     docs = await services(request).whatsapp.parked()
     return respond(ParkedPayloadsOut(payloads=[ParkedPayloadOut(**d) for d in docs]))
 
 
-@route("POST", "/v1/admin/webhooks/parked/{id}/retry",
-       "Process a parked payload again, once its cause is fixed (admin)",
-       response=RetriedPayloadOut)
+@routes.route("POST", "/v1/admin/webhooks/parked/{id}/retry",
+              "Process a parked payload again, once its cause is fixed (admin)",
+              response=RetriedPayloadOut)
 async def retry(request: web.Request) -> web.Response:
     await admin_only(request)
     payload_id = request.match_info["id"]

@@ -5,16 +5,18 @@ from aiohttp import web
 
 from billing.money import Money
 from handlers.formatting import money_out
-from service.docs import money_from_doc
-from handlers.http import locale, parse_body, principal, respond, route, services
+from service.mongo.docs import money_from_doc
+from handlers.http import locale, parse_body, principal, respond, RouteTable, services
 from handlers.invoices import invoice_out
 from handlers.models import CreateWorkspace, UpdateWorkspace, WorkspaceKeyOut, WorkspaceOut
 from handlers.subscription_models import WorkspaceCreatedOut
 from handlers.subscriptions import subscription_out
 from handlers.topups import payment_out
-from service.onboarding import open_workspace
-from service.workspaces import (load_workspace, replace_workspace_key, require_manager,
+from service.workspaces.onboarding import open_workspace
+from service.workspaces.workspaces import (load_workspace, replace_workspace_key, require_manager,
                                 update_workspace)
+
+routes = RouteTable()
 
 
 def workspace_out(doc: dict, lang: str) -> WorkspaceOut:
@@ -27,10 +29,10 @@ def workspace_out(doc: dict, lang: str) -> WorkspaceOut:
         created_at=doc["created_at"])
 
 
-@route("POST", "/v1/workspaces", "Create a workspace (admin, or a reseller for its customers); "
-       "on a paid plan it starts on Free with the first period's invoice, the plan applying "
-       "once paid, unless `complimentary`", body=CreateWorkspace, response=WorkspaceCreatedOut,
-       status=201)
+@routes.route("POST", "/v1/workspaces", "Create a workspace (admin, or a reseller for its "
+              "customers); on a paid plan it starts on Free with the first period's invoice, the "
+              "plan applying once paid, unless `complimentary`", body=CreateWorkspace,
+              response=WorkspaceCreatedOut, status=201)
 async def create(request: web.Request) -> web.Response:
     who = await principal(request)
     body = await parse_body(request, CreateWorkspace)
@@ -47,15 +49,16 @@ async def create(request: web.Request) -> web.Response:
         payment=payment_out(opened.payment) if opened.payment else None), 201)
 
 
-@route("GET", "/v1/workspaces/{ws}", "Read a workspace", response=WorkspaceOut)
+@routes.route("GET", "/v1/workspaces/{ws}", "Read a workspace", response=WorkspaceOut)
 async def read(request: web.Request) -> web.Response:
     who = await principal(request)
     doc = await load_workspace(services(request).db, who, request.match_info["ws"])
     return respond(workspace_out(doc, locale(request)))
 
 
-@route("PATCH", "/v1/workspaces/{ws}", "Change phone numbers, arrears limit or rate overrides "
-       "(admin or the workspace's reseller)", body=UpdateWorkspace, response=WorkspaceOut)
+@routes.route("PATCH", "/v1/workspaces/{ws}", "Change phone numbers, arrears limit or rate "
+              "overrides (admin or the workspace's reseller)", body=UpdateWorkspace,
+              response=WorkspaceOut)
 async def update(request: web.Request) -> web.Response:
     who = await principal(request)
     svc = services(request)
@@ -67,9 +70,9 @@ async def update(request: web.Request) -> web.Response:
     return respond(workspace_out(doc, locale(request)))
 
 
-@route("POST", "/v1/workspaces/{ws}/api-key", "Issue a new key for the workspace and revoke all "
-       "its earlier ones: a lost or leaked key (admin or the workspace's reseller; shown once)",
-       response=WorkspaceKeyOut, status=201)
+@routes.route("POST", "/v1/workspaces/{ws}/api-key", "Issue a new key for the workspace and revoke "
+              "all its earlier ones: a lost or leaked key (admin or the workspace's reseller; "
+              "shown once)", response=WorkspaceKeyOut, status=201)
 async def replace_key(request: web.Request) -> web.Response:
     who = await principal(request)
     svc = services(request)

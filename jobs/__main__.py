@@ -13,8 +13,8 @@ import sys
 from datetime import datetime
 
 from jobs.run import run_due, run_forever
-from service.logs import configure
-from service.settings import Settings
+from service.runtime.logs import configure
+from service.runtime.settings import Settings
 
 
 def _instant(text: str, settings: Settings) -> datetime:

@@ -1,4 +1,4 @@
-"""The billing run outside the HTTP server, composed on its own (service/bootstrap.py): the
+"""The billing run outside the HTTP server, composed on its own (service/runtime/bootstrap.py): the
 settings, a clock, the store without the WhatsApp log, and the billing pass. Nothing else runs:
 no recovery sweep, no WhatsApp charging, no payment re-drive, no Idempotency-Key purge. Those
 belong to the web process, on the real clock; `run-due --now` pretends a time, and must not
@@ -18,12 +18,12 @@ from typing import AsyncIterator
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-from service.billing_run import run_pass, worker_id
-from service.bootstrap import open_services
-from service.clock import Clock, FrozenClock, SystemClock
-from service.context import Services
-from service.payments import check_configuration
-from service.settings import Settings
+from service.payments.payments import check_configuration
+from service.runtime.bootstrap import open_services
+from service.runtime.clock import Clock, FrozenClock, SystemClock
+from service.runtime.context import Services
+from service.runtime.settings import Settings
+from service.subscriptions.billing_run import run_pass, worker_id
 
 log = logging.getLogger("saldo.jobs")
 

@@ -6,9 +6,9 @@ import gc
 
 from aiohttp import web
 
-from service.app import create_app
-from service.logs import configure
-from service.settings import Settings
+from service.runtime.app import create_app
+from service.runtime.logs import configure
+from service.runtime.settings import Settings
 
 
 def main() -> None:

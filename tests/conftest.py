@@ -9,10 +9,10 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from pymongo import AsyncMongoClient
 
-from service.app import create_app
-from service.clock import FrozenClock
-from service.embedded import EmbeddedServer
-from service.settings import Settings
+from service.mongo.embedded import EmbeddedServer
+from service.runtime.app import create_app
+from service.runtime.clock import FrozenClock
+from service.runtime.settings import Settings
 from tests.helpers import ADMIN_TOKEN, APP_SECRETS, PAYMENT_SECRET, VERIFY_TOKEN, Api
 
 START = datetime(2026, 11, 21, 3, 0, tzinfo=timezone.utc)  # 10:00 in Jakarta

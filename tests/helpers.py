@@ -189,7 +189,7 @@ async def press_pay(api: Api, payment_id: str, button: str = "pay"):
 
 
 def app_services(api: Api):
-    from service.context import SERVICES
+    from service.runtime.context import SERVICES
     return api.client.server.app[SERVICES]
 
 

@@ -1,4 +1,4 @@
-"""The text of a PDF that fpdf2 wrote uncompressed (service/pdf.py), in pure Python: fonts
+"""The text of a PDF that fpdf2 wrote uncompressed (service/invoices/pdf.py), in pure Python: fonts
 are looked up in the page's /Font resources, each font's ToUnicode CMap maps the shown codes
 back to characters, and every text object (BT … ET) becomes one line. Enough for our own
 invoices; not a general PDF reader."""

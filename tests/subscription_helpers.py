@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from service.billing_run import run_pass
+from service.subscriptions.billing_run import run_pass
 from tests.helpers import ADMIN_TOKEN, Api, app_services, press_pay
 
 WIB = ZoneInfo("Asia/Jakarta")

@@ -2,7 +2,7 @@
 from each other (neither: one unit at a time); given both, a contradiction is refused."""
 import pytest
 
-from service.context import SERVICES
+from service.runtime.context import SERVICES
 from tests.addon_helpers import ADMIN, addon_body
 
 URL = "/v1/admin/addons"

@@ -3,9 +3,9 @@ end never depends on a payment; the add-ons that carry over to Free are billed o
 of their own, and dropped at the switch if it stays unpaid."""
 from billing.money import Money
 from billing.subscriptions import Choice
-from service import subscription_orders as orders
-from service import subscription_state
-from service.plans import load_plans
+from service.subscriptions import orders
+from service.subscriptions import state as subscription_state
+from service.subscriptions.plans import load_plans
 from tests.addon_helpers import addon_body, buy_and_pay, create_addon, held
 from tests.helpers import PHONE_A, app_services, assert_reconciled, press_pay
 from tests.subscription_helpers import granted, invoices, post, run_due, subscription, wib

@@ -4,7 +4,7 @@ from datetime import timedelta
 
 import pytest
 
-from service.events import events_of
+from service.mongo.events import events_of
 from tests.addon_helpers import (ADMIN, EXTRA_USER, FEATURE_BUNDLE, WA_CONV, addon_body,
                                  create_addon, create_reseller)
 from tests.helpers import PHONE_A, app_services

@@ -6,8 +6,8 @@ import asyncio
 
 import pytest
 
-from service.invoices import claim_paid
-from service.orders import settle_invoice
+from service.invoices.invoices import claim_paid
+from service.payments.orders import settle_invoice
 from tests.addon_helpers import (addon_body, buy, buy_and_pay, create_addon, held, set_quantity,
                                  stop)
 from tests.helpers import app_services, assert_reconciled, press_pay, usage_entries

@@ -6,7 +6,7 @@ from datetime import datetime, timezone
 
 import pytest
 
-from service.events import events_of
+from service.mongo.events import events_of
 from tests.addon_helpers import (EXTRA_USER, WA_CONV, addon_body, buy, buy_and_pay, bought,
                                  create_addon, held)
 from tests.helpers import (PHONE_A, app_services, assert_reconciled, payment_callback,

@@ -7,9 +7,10 @@ from dataclasses import replace
 
 import pytest
 
-from service import addon_orders, addon_renewals
-from service.billing_run import run_pass
-from service.orders import ORDER_KINDS, settle_invoice
+from service.addons import orders as addon_orders
+from service.addons import renewals as addon_renewals
+from service.payments.orders import settle_invoice
+from service.subscriptions.billing_run import run_pass
 from tests.addon_helpers import (EXTRA_USER, WA_CONV, addon_body, bought, buy_and_pay,
                                  create_addon, held)
 from tests.helpers import PHONE_A, app_services, assert_reconciled, press_pay
@@ -34,7 +35,7 @@ async def test_fulfilling_a_paid_addon_invoice_again_changes_nothing(api):
     svc = app_services(api)
     for placed in (first, second):
         invoice = await paid_invoice(api, placed["invoice"]["code"])
-        await asyncio.gather(*(ORDER_KINDS["addon"].fulfil(svc, invoice, svc.clock.now())
+        await asyncio.gather(*(svc.order_kinds["addon"].fulfil(svc, invoice, svc.clock.now())
                                for _ in range(3)))
         await settle_invoice(svc, {**invoice, "settled": False})
     assert (await held(api, ws, key))[pack["id"]]["quantity"] == 2

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from service.context import SERVICES
+from service.runtime.context import SERVICES
 from tests.helpers import (ADMIN_TOKEN, FRESH, PHONE_A, PHONE_B, VERIFY_TOKEN, failed_payloads,
                            sample, sign, status, status_payload)
 

@@ -16,7 +16,7 @@ async def test_a_currency_mismatch_in_a_use_case_answers_422_and_changes_nothing
     ws, key = await api.create_workspace([PHONE_A], plan="growth")
     addon = await create_addon(api, addon_body("extra-user"))
     await buy_and_pay(api, ws, key, addon["id"], 2)
-    monkeypatch.setattr("service.addon_subscriptions.stop_credit", _mixed_credit)
+    monkeypatch.setattr("service.addons.purchases.stop_credit", _mixed_credit)
     resp = await stop(api, ws, key, addon["id"], "now")
     assert resp.status == 422, await resp.text()
     error = (await resp.json())["error"]

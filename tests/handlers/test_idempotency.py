@@ -7,8 +7,8 @@ from datetime import timedelta
 import pytest
 
 from billing.money import Money
-from service import idempotency
-from service.topups import order_topup as place_topup
+from service.runtime import idempotency
+from service.topups.topups import order_topup as place_topup
 from tests.helpers import ADMIN_TOKEN, PHONE_A, PHONE_B, app_services, order_topup
 
 KEY = {"Idempotency-Key": "order-7f3a"}
@@ -121,7 +121,7 @@ async def test_a_key_is_forgotten_after_24_hours(api):
 async def test_expired_keys_are_purged_by_the_sweep_on_the_service_clock(api):
     """Expiry follows the injected clock, whatever the machine's date (issue 9 item 1): a key
     is kept until a day after it expired on the service's clock, then the sweep deletes it."""
-    from service import settlement
+    from service.payments import settlement
     ws, key = await api.create_workspace([PHONE_A])
     await order_topup(api, ws, key, "conversation", 50_000, headers=KEY)
     svc = app_services(api)

@@ -1,5 +1,5 @@
 """Invoice PDFs print what customers type (issue 9 item 11): curly quotes, dashes and CJK come
-out as themselves, from the fonts shipped in service/fonts/ (no "?")."""
+out as themselves, from the fonts shipped in service/invoices/fonts/ (no "?")."""
 from tests.addon_helpers import addon_body, bought, create_addon
 from tests.helpers import ADMIN_TOKEN, PHONE_A, topup
 from tests.pdf_text import pdf_text

@@ -9,8 +9,9 @@ from urllib.parse import quote
 import pytest
 from yarl import URL
 
-from service import numbering, settlement
-from service.app import create_app
+from service.invoices import numbering
+from service.payments import settlement
+from service.runtime.app import create_app
 from tests.helpers import (ADMIN_TOKEN, PHONE_A, PHONE_B, Api, app_services, order_topup,
                            press_pay, topup)
 from tests.pdf_text import pdf_text

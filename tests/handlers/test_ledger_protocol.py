@@ -1,4 +1,4 @@
-"""The transaction-free ledger protocol (service/ledger.py) under races and crashes."""
+"""The transaction-free ledger protocol (service/wallet/ledger.py) under races and crashes."""
 import asyncio
 from datetime import timedelta
 
@@ -6,10 +6,10 @@ import pytest
 
 from billing.money import Money
 from billing.wallet import LedgerIntent
-from service import webhooks
-from service.context import SERVICES
-from service.ledger import MongoLedger
-from service.reports import reconcile
+from service.runtime.context import SERVICES
+from service.wallet.ledger import MongoLedger
+from service.wallet.reports import reconcile
+from service.whatsapp import webhooks
 from tests.helpers import PHONE_A, Api
 
 

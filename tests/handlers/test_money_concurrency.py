@@ -4,8 +4,8 @@ raced by concurrent requests, credit or apply exactly once; a renewal paid while
 rolls counts as paid; reconcile stays ok."""
 import asyncio
 
-from service.invoices import claim_paid
-from service.orders import settle_invoice
+from service.invoices.invoices import claim_paid
+from service.payments.orders import settle_invoice
 from tests.addon_helpers import (EXTRA_USER, WA_CONV, addon_body, bought, buy_and_pay,
                                  create_addon, held, set_quantity)
 from tests.helpers import (app_services, assert_reconciled, payment_callback,

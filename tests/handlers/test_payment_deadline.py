@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from service import settlement
+from service.payments import settlement
 from tests.conftest import START
 from tests.helpers import (PHONE_A, Api, app_services, payment_callback, post_payment_callback,
                            topup)

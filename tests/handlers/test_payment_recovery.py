@@ -6,8 +6,8 @@ from datetime import timedelta
 
 from billing.money import Money
 from billing.wallet import LedgerIntent
-from service import settlement
-from service.revisions import swap
+from service.mongo.revisions import swap
+from service.payments import settlement
 from tests.helpers import (PHONE_A, Api, app_services, payment_callback,
                            post_payment_callback, topup)
 

@@ -7,9 +7,10 @@ from datetime import timedelta
 
 import pytest
 
-from service import payments, settlement
-from service.app import create_app
-from service.events import events_of
+from service.mongo.events import events_of
+from service.payments import payments
+from service.payments import settlement
+from service.runtime.app import create_app
 from tests.helpers import (ADMIN_TOKEN, PHONE_A, Api, app_services, payment_callback,
                            post_payment_callback, press_pay, sign_payment, topup)
 

@@ -1,6 +1,6 @@
 """Resellers: created by the agency with a key, they see and manage only their own workspaces
 and the add-ons visible to them; never another reseller's (404, like something missing)."""
-from service.workspaces import hash_key
+from service.workspaces.workspaces import hash_key
 from tests.addon_helpers import (ADMIN, addon_body, addons_url, buy, create_addon,
                                  create_reseller, reseller_workspace)
 from tests.helpers import ADMIN_TOKEN, PHONE_A, PHONE_B, PHONE_C, app_services

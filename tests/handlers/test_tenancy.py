@@ -11,9 +11,9 @@ from urllib.parse import quote
 
 import pytest
 
-from handlers.http import ROUTES
-from service.context import SERVICES
-from service.workspaces import hash_key
+from handlers.routes import ROUTES
+from service.runtime.context import SERVICES
+from service.workspaces.workspaces import hash_key
 from tests.helpers import ADMIN_TOKEN, PHONE_A, PHONE_B, PHONE_C
 
 MISSING_WS = "ws_0000000000000000"

@@ -6,8 +6,8 @@ from datetime import timedelta
 
 import pytest
 
-from service import settlement
-from service.app import create_app
+from service.payments import settlement
+from service.runtime.app import create_app
 from tests.helpers import (ADMIN_TOKEN, PHONE_A, PHONE_B, Api, app_services, order_topup,
                            press_pay, status, status_payload, topup)
 from tests.pdf_text import pdf_text
@@ -234,7 +234,7 @@ async def test_english_caller_gets_english_package_and_money(api):
 
 
 def test_topup_seller_and_payment_settings_are_read_from_the_environment():
-    from service.settings import Settings
+    from service.runtime.settings import Settings
     settings = Settings.from_env({
         "SALDO_TOPUP_CONVERSATION_MIN": "20000", "SALDO_TOPUP_CONVERSATION_MAX": "2000000",
         "SALDO_TOPUP_BROADCAST_MIN": "15000", "SALDO_TOPUP_BROADCAST_MAX": "9000000",

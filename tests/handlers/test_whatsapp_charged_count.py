@@ -8,7 +8,7 @@ from datetime import timedelta
 
 from billing.money import Money
 from billing.wallet import LedgerIntent
-from service import webhooks
+from service.whatsapp import webhooks
 from tests.helpers import (PHONE_A, app_services, assert_reconciled, charge_entries, status,
                            status_payload)
 

@@ -3,8 +3,8 @@ import asyncio
 import random
 from datetime import timedelta
 
-from service import webhooks
-from service.context import SERVICES
+from service.runtime.context import SERVICES
+from service.whatsapp import webhooks
 from tests.helpers import (Api, assert_reconciled, charge_entries, multi_status_payload,
                            status)
 

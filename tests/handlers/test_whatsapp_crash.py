@@ -7,9 +7,9 @@ import pytest
 
 from billing.money import Money
 from billing.wallet import LedgerIntent
-from service import webhooks
-from service.ledger import MongoLedger, unjournal
-from service.context import SERVICES
+from service.runtime.context import SERVICES
+from service.wallet.ledger import MongoLedger, unjournal
+from service.whatsapp import webhooks
 from tests.helpers import (FRESH, PHONE_A, PHONE_B, Api, assert_reconciled, charge_entries,
                            multi_status_payload, sample, status, status_payload,
                            unprocessed_payloads)

@@ -9,8 +9,8 @@ from datetime import timedelta
 
 import pytest
 
-from service import webhooks
-from service.whatsapp_payloads import MAX_ATTEMPTS
+from service.whatsapp import webhooks
+from service.whatsapp.payloads import MAX_ATTEMPTS
 from tests.helpers import (ADMIN_TOKEN, PHONE_A, app_services, assert_reconciled, charge_entries,
                            status, status_payload, unprocessed_payloads)
 

@@ -4,8 +4,8 @@ from datetime import timedelta
 
 import pytest
 
-from service import webhooks
-from service.context import SERVICES
+from service.runtime.context import SERVICES
+from service.whatsapp import webhooks
 from tests.helpers import (FRESH, PHONE_A, Api, assert_reconciled, charge_entries,
                            inbound_payload, status, status_payload)
 

@@ -4,8 +4,8 @@ from datetime import timedelta
 
 import pytest
 
-from service import webhooks
-from service.context import SERVICES
+from service.runtime.context import SERVICES
+from service.whatsapp import webhooks
 from tests.helpers import (APP_SECRETS, FRESH, PHONE_A, PHONE_B, PHONE_C, Api, assert_reconciled,
                            charge_entries, failed_payloads, inbound_payload, sample)
 

@@ -2,8 +2,8 @@
 block its numbers forever."""
 from datetime import timedelta
 
-from service.context import SERVICES
-from service.docs import to_ms
+from service.mongo.docs import to_ms
+from service.runtime.context import SERVICES
 from tests.helpers import ADMIN_TOKEN, Api
 
 

@@ -5,7 +5,7 @@ import asyncio
 import dataclasses
 from datetime import timedelta
 
-from service.app import create_app
+from service.runtime.app import create_app
 from tests.addon_helpers import create_reseller
 from tests.conftest import START
 from tests.helpers import (ADMIN_TOKEN, PHONE_A, Api, assert_reconciled, press_pay,

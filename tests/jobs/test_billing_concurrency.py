@@ -5,10 +5,10 @@ from collections import Counter
 from datetime import timedelta
 
 from jobs.run import running_services
-from service.billing_run import run_pass
-from service.reports import reconcile
-from service.sandbox_checkout import press
-from service.workspaces import Principal, create_workspace
+from service.payments.sandbox_checkout import press
+from service.subscriptions.billing_run import run_pass
+from service.wallet.reports import reconcile
+from service.workspaces.workspaces import Principal, create_workspace
 from tests.conftest import START
 from tests.subscription_helpers import WIB
 
@@ -38,7 +38,7 @@ async def test_two_passes_at_once_renew_each_subscription_exactly_once(settings,
         clock.set(END - timedelta(days=1))
         reports = await _both(a, b, clock.now())
         if sum(r.get("errors", 0) for r in reports):
-            # Known issue-3 race (service/numbering.py): invoices racing to create a year's
+            # Known issue-3 race (service/invoices/numbering.py): invoices racing to create a year's
             # counter raise NumberLost. A failed subscription stays due; the next pass
             # finishes it with the same order and invoice ids.
             assert (await run_pass(a, clock.now(), "worker-a")).get("errors", 0) == 0

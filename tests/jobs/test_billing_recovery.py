@@ -2,7 +2,7 @@
 payments arriving in the grace period."""
 from datetime import timedelta
 
-from service import subscription_state
+from service.subscriptions import state as subscription_state
 from tests.conftest import START
 from tests.helpers import PHONE_A, app_services, assert_reconciled, usage_entries
 from tests.subscription_helpers import (change, invoices, pay, renew, run_due, subscription,

@@ -1,7 +1,7 @@
 import asyncio
 
 
-from service.coalesce import Coalescer
+from service.mongo.coalesce import Coalescer
 
 
 async def test_calls_made_during_a_flush_are_merged_into_the_next_one():

@@ -1,5 +1,5 @@
 """The bounded memory behind the hot path's hints (remembered wallets, recently written wamids)."""
-from service.recent import Recent
+from service.mongo.recent import Recent
 
 
 def test_keeps_the_most_recently_added_keys_only():

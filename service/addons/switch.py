@@ -1,0 +1,150 @@
+"""Add-ons in a plan change (`POST …/subscription/quote|change` with `addons`).
+
+The body's `addons` [{addon_id, quantity}] are the quantities wanted after the switch for the
+add-ons listed (new ones are added); every other held add-on carries over as it is, except
+those the new plan or period does not allow: they are removed at the switch and listed in the
+quote (`removed_addons`). Listed add-ons must be visible to the workspace, recurring (one-time
+add-ons are bought on their own), applicable to the new plan and sold in its period, within
+their quantity rules and compatible with everything held after the switch.
+
+* End-of-term change: the change's invoice carries the next period's add-on lines (full price
+  of each wanted quantity; service/addons/renewals.py); the quantities apply at the boundary.
+* Immediate upgrade: the invoice carries the prorated price of each increase for the rest of
+  the period; when it is paid (`immediate_switch`, inside the upgrade's versioned write) the
+  increases apply, decreases apply from the period end, and add-ons the new plan does not allow
+  are removed with the prorated rest of a rupiah-priced one credited to the wallet.
+"""
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from billing.addon_orders import (AddonCharge, Removal, change_charge, next_quantities,
+                                  purchase_charge, removal_reason, stop_credit)
+from billing.addons import (AddonTerms, Holding, check_buyable, check_combination,
+                            check_quantity, effective_limits)
+from billing.errors import NotFound, ValidationFailed
+from billing.plans import PlanTerms
+from billing.subscriptions import Choice
+from service.subscriptions import state
+from service.addons.holdings import (credit_doc, emit_change, held_terms, holdings_doc,
+                                    holdings_of, priced_on)
+from service.addons.catalog import visible_addon
+from service.addons.transitions import transition
+from service.runtime.context import Services
+
+log = logging.getLogger("saldo.addons")
+
+
+async def check_requested(svc: Services, workspace: dict, doc: dict, target: Choice,
+                          requested: list[tuple[str, int]]) -> dict[str, int]:
+    """The validated `addons` of a change body, as {addon id: quantity}."""
+    holdings = holdings_of(doc)
+    wanted: dict[str, int] = {}
+    found: dict[str, AddonTerms] = {}
+    for i, (addon_id, quantity) in enumerate(requested):
+        field = f"addons.{i}"
+        if addon_id in wanted:
+            raise ValidationFailed("An add-on is listed twice", field=f"{field}.addon_id")
+        try:
+            addon = await visible_addon(svc.db, workspace.get("reseller_id"), addon_id)
+        except NotFound:           # unknown or hidden alike: never reveal
+            raise ValidationFailed(f"Unknown add-on {addon_id!r}", code="addon_not_found",
+                                   field=f"{field}.addon_id") from None
+        reason = removal_reason(addon, target.plan.id, target.unit)
+        if addon_id not in holdings:
+            check_buyable(addon, target.plan.id, target.unit, f"{field}.addon_id")
+        elif reason:            # addon_not_applicable | addon_period_not_available
+            raise ValidationFailed(f"Add-on {addon.name!r} is not available on "
+                                   f"{target.plan.id} ({target.unit})", code=f"addon_{reason}",
+                                   field=f"{field}.addon_id")
+        if not addon.recurring:
+            raise ValidationFailed("One-time add-ons are bought on their own",
+                                   code="addon_one_time", field=f"{field}.addon_id")
+        check_quantity(addon, quantity, f"{field}.quantity")
+        wanted[addon_id], found[addon_id] = quantity, addon
+    if wanted:
+        held = await held_terms(svc, doc, wanted)
+        keep, _ = next_quantities(holdings, wanted, held, target.plan.id, target.unit)
+        for i, addon_id in enumerate(wanted):
+            check_combination(found[addon_id], {a: held[a] for a in keep if a != addon_id},
+                              f"addons.{i}.addon_id")
+    return wanted
+
+
+async def at_switch(svc: Services, doc: dict, current: PlanTerms, target: Choice,
+                    wanted: dict[str, int]
+                    ) -> tuple[list[Removal], tuple[dict[str, int], dict[str, int]]]:
+    """The held add-ons removed at the switch to `target` (each with its reason), and the
+    effective limits (plan plus add-ons) now and after the switch, with the add-ons that stay."""
+    holdings, held = holdings_of(doc), await held_terms(svc, doc, wanted)
+    keep, removed = next_quantities(holdings, wanted, held, target.plan.id, target.unit)
+    before = effective_limits(current.limits, [(held[a], h.quantity)
+                                               for a, h in holdings.items() if a in held])
+    after = effective_limits(target.plan.limits, [(held[a], q) for a, q in keep.items()])
+    return removed, (before, after)
+
+
+async def immediate_charges(svc: Services, doc: dict, wanted: dict[str, int], currency: str,
+                            now: datetime) -> list[tuple[AddonCharge, AddonTerms]]:
+    """The prorated increases of an immediate upgrade (decreases apply at the period end)."""
+    holdings, held = holdings_of(doc), await held_terms(svc, doc, wanted)
+    period, out = state.period_of(doc), []
+    for addon_id, quantity in sorted(wanted.items()):
+        addon, current = held[addon_id], holdings.get(addon_id)
+        if addon.currency != currency:
+            raise ValidationFailed(f"Add-on {addon.name!r} is priced in {addon.currency}; an "
+                                   f"immediate change is invoiced in {currency}: buy it on "
+                                   "its own", code="addon_currency_mismatch", field="addons")
+        if current is None:
+            out.append((purchase_charge(addon, doc["period"], quantity, period, now,
+                                        svc.settings.tz), addon))
+        elif quantity > current.quantity:
+            out.append((change_charge(addon, doc["period"], current.quantity, quantity,
+                                      period, now, svc.settings.tz), addon))
+    return out
+
+
+async def immediate_switch(svc: Services, doc: dict, order: dict,
+                           now: datetime) -> tuple[dict, list[Removal], list[str]]:
+    """The add-on part of applying a paid immediate upgrade to `doc` (same write). → the
+    changes, the add-ons removed, the add-ons whose order line applies."""
+    wanted = (doc.get("scheduled_change") or {}).get("addons") or {}
+    holdings = holdings_of(doc)
+    if not holdings and not wanted:
+        return {}, [], []
+    held = await held_terms(svc, doc, wanted)
+    removed = [Removal(a, h.quantity, reason) for a, h in sorted(holdings.items())
+               if (reason := removal_reason(held.get(a), order["plan"], order["period"]))]
+    new = {a: h for a, h in holdings.items() if a not in {r.addon_id for r in removed}}
+    taken = []                   # the order's add-on lines that apply
+    for line in order.get("addons") or []:
+        if priced_on(holdings, line):
+            new[line["addon_id"]] = Holding(line["addon_id"], line["quantity"])
+            taken.append(line["addon_id"])
+        else:
+            log.warning("paid upgrade's add-on line was priced on a quantity the add-on no "
+                        "longer has; refund it", extra={"fields": {
+                            "order_id": order["_id"], "addon_id": line["addon_id"]}})
+    for addon_id, quantity in wanted.items():
+        if addon_id in new and quantity < new[addon_id].quantity:
+            new[addon_id] = Holding(addon_id, new[addon_id].quantity, quantity)
+    credits = list(doc.get("addon_credits") or [])
+    for removal in removed:
+        addon = held.get(removal.addon_id)
+        if addon and addon.recurring and addon.currency == "IDR":
+            credit = stop_credit(addon, doc["period"], removal.quantity, state.period_of(doc),
+                                 now)
+            gone = transition(doc, holdings[removal.addon_id], Holding(removal.addon_id, 0))
+            if credit.amount > 0:
+                credits.append(credit_doc(gone.key, credit, {
+                    "addon_id": removal.addon_id, "reason": "addon_removed_at_switch",
+                    "order_id": order["_id"]}))
+    return {"addons": holdings_doc(new, doc, now), "addon_credits": credits}, removed, taken
+
+
+async def after_switch(svc: Services, workspace_id: str, removed: list[Removal], key: str,
+                       now: datetime) -> None:
+    for removal in removed:
+        await emit_change(svc, "addon_removed", workspace_id, removal.addon_id, 0,
+                          removal.quantity, key, now, reason=removal.reason)

@@ -1,0 +1,104 @@
+"""One change of one held add-on (a decrease, a stop, a next-period quantity) as ONE
+conditional write on the holding it was computed from (issue 9 item 4).
+
+A request reads the subscription, computes the change and its wallet credit from the holding
+it read (quantity, next quantity, `rev`, and the period), and writes it with the versioned
+replace of service/subscriptions/state.py. If anything wrote the subscription in between, the
+write fails and the subscription is read again:
+* the holding is still as it was computed from (something else changed): write again;
+* the holding's last change is this very transition (a concurrent request asked for the same
+  one and won): the winner's answer is replayed, and nothing more is credited;
+* otherwise: 409 `holding_changed` (retryable: read the subscription and ask again); nothing
+  of this request was written, so nothing was credited.
+The credit's ledger key is the transition's, `addon_refund:<ws>:<addon>:<from>:<to>:r<rev>`,
+never the request's: however many requests race, the wallet gets at most one credit per
+transition, and a holding's `rev` is never reused (service/addons/holdings.py).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from billing.addons import Holding
+from billing.errors import Conflict
+from billing.money import Money
+from service.addons.holdings import credit_doc, holding_rev, holdings_doc, holdings_of
+from service.runtime.context import Services
+from service.subscriptions import state
+
+
+@dataclass(frozen=True)
+class Transition:
+    workspace_id: str
+    before: Holding
+    after: Holding
+    rev: int                     # the holding's revision it was computed from
+    basis: tuple                 # what it was computed from (see `basis`)
+    credit: Money | None = None  # what it earns the wallet
+    reason: str = ""
+
+    @property
+    def addon_id(self) -> str:
+        return self.before.addon_id
+
+    @property
+    def key(self) -> str:
+        """The credit's ledger key: the holding, from- and to-quantity, revision."""
+        return (f"addon_refund:{self.workspace_id}:{self.addon_id}:{self.before.quantity}:"
+                f"{self.after.quantity}:r{self.rev}")
+
+    @property
+    def marker(self) -> dict:
+        return {"key": self.key, "next_quantity": self.after.next_quantity,
+                "credit": self.credit.amount if self.credit else None}
+
+
+def basis(doc: dict, addon_id: str) -> tuple:
+    item = (doc.get("addons") or {}).get(addon_id)
+    held = item and (item["quantity"], item.get("next_quantity"), holding_rev(doc, addon_id))
+    return held, doc["current_period_start"], doc["period"]
+
+
+def transition(doc: dict, before: Holding, after: Holding, credit: Money | None = None,
+               reason: str = "") -> Transition:
+    """The change `before` → `after` of a holding of `doc`, as read."""
+    return Transition(doc["_id"], before, after, holding_rev(doc, before.addon_id),
+                      basis(doc, before.addon_id),
+                      credit if credit and credit.amount > 0 else None, reason)
+
+
+def changed(addon_id: str) -> Conflict:
+    return Conflict("The add-on was changed by another request meanwhile; read the "
+                    "subscription and try again", code="holding_changed", field="addon_id",
+                    details={"retryable": True, "addon_id": addon_id})
+
+
+def _changes(doc: dict, t: Transition, now: datetime) -> dict:
+    holdings = holdings_of(doc)
+    holdings[t.addon_id] = t.after
+    credits = list(doc.get("addon_credits") or [])
+    if t.credit:
+        credits.append(credit_doc(t.key, t.credit, {
+            "addon_id": t.addon_id, "reason": t.reason, "from_quantity": t.before.quantity,
+            "to_quantity": t.after.quantity, "rev": t.rev}))
+    return {"addons": holdings_doc(holdings, doc, now), "addon_credits": credits,
+            "addon_changes": {**(doc.get("addon_changes") or {}), t.addon_id: t.marker}}
+
+
+async def write(svc: Services, doc: dict, t: Transition, now: datetime) -> Money | None:
+    """Write `t` on the subscription `doc` it was computed from (or a later version in which
+    the holding is unchanged). → the credit the transition earned (the winner's, replayed).
+    409 `holding_changed` when the holding changed otherwise."""
+    first = [doc]
+
+    async def attempt() -> dict | None:
+        current = first.pop() if first else await state.load(svc, t.workspace_id)
+        if basis(current, t.addon_id) != t.basis:
+            last = (current.get("addon_changes") or {}).get(t.addon_id) or {}
+            if (last.get("key"), last.get("next_quantity")) == (t.key, t.after.next_quantity):
+                return last              # the same transition, applied by another request
+            raise changed(t.addon_id)
+        return t.marker if await state.save(svc, current, _changes(current, t, now),
+                                            now) else None
+    applied = await state.retrying(attempt, "changing an add-on")
+    return Money.idr(applied["credit"]) if applied.get("credit") else None

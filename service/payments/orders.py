@@ -1,0 +1,70 @@
+"""Orders are fulfilled through their invoice, whatever they are: an invoice carries
+`order: {kind, …}` and its order kind (`Services.order_kinds`, the literal map built in
+service/runtime/bootstrap.py) applies what each invoice status means.
+
+`settle_invoice` is the one place that applies an invoice's current status, idempotently:
+  any status → the invoice has its code, `invoice.created` is emitted, the order is recorded;
+  paid       → `invoice.paid`, the order is fulfilled (top-up: the wallet is credited);
+  expired | failed | cancelled → `invoice.<status>`, the order is closed.
+Then `settled` is set (only if the status is still the one applied). A crash anywhere leaves
+`settled: false` for the sweep; running it twice, or concurrently, changes nothing more.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Protocol
+
+from service.invoices import invoices
+from service.invoices.numbering import assign_code
+from service.mongo.docs import money_from_doc
+from service.mongo.events import emit
+from service.runtime.context import Services
+
+
+class OrderKind(Protocol):
+    async def open(self, svc: Services, invoice: dict, now: datetime) -> None:
+        """Record the order (idempotent); the invoice already has its code."""
+
+    async def fulfil(self, svc: Services, invoice: dict, now: datetime) -> None:
+        """Deliver what was bought, exactly once however often it is called."""
+
+    async def close(self, svc: Services, invoice: dict, now: datetime) -> None:
+        """The invoice expired, failed or was cancelled: the order will not be fulfilled."""
+
+
+def invoice_event_data(invoice: dict) -> dict:
+    return {"code": invoice.get("code"), "type": invoice["type"], "status": invoice["status"],
+            "amount": money_from_doc(invoice["amount"]).to_dict(),
+            "payment_id": invoice.get("payment_id"), "order": dict(invoice["order"])}
+
+
+async def settle_invoice(svc: Services, invoice: dict) -> dict:
+    if invoice.get("settled"):
+        return invoice
+    kind = svc.order_kinds.get(invoice["order"]["kind"])
+    if kind is None:
+        raise LookupError(f"no order kind {invoice['order']['kind']!r} is registered")
+    now = svc.clock.now()
+    invoice = await assign_code(svc.db, invoice)
+    await emit(svc.db, "invoice.created", invoice["_id"], invoice["workspace_id"],
+               {**invoice_event_data(invoice), "status": "pending"}, now)
+    await kind.open(svc, invoice, now)
+    status = invoice["status"]
+    if status != "pending":
+        await emit(svc.db, f"invoice.{status}", invoice["_id"], invoice["workspace_id"],
+                   invoice_event_data(invoice), now)
+        if status == "paid":
+            await kind.fulfil(svc, invoice, now)
+        else:
+            await kind.close(svc, invoice, now)
+    await invoices.mark_settled(svc.db, invoice)
+    return {**invoice, "settled": True}
+
+
+async def settle_if_paid(svc: Services, invoice_id: str) -> bool:
+    """An invoice that could not be cancelled because it was paid meanwhile (its fulfilment
+    not run yet): settle it now, as the sweep would, so that what is decided next sees it."""
+    invoice = await svc.db.invoices.find_one({"_id": invoice_id, "status": "paid"})
+    if invoice:
+        await settle_invoice(svc, invoice)
+    return invoice is not None

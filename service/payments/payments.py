@@ -1,0 +1,116 @@
+"""Payments on MongoDB: the configured provider, opening a payment for an invoice, recording
+provider callbacks, and the admin's view.
+
+A payment document: {_id, workspace_id, invoice_id, invoice_code, provider, amount, status:
+pending|succeeded|failed|needs_refund, resolved, provider_reference, checkout_url, …}.
+`resolved: false` means "this status's consequences are not all applied yet"
+(see service/payments/settlement.py); the sweep re-drives such payments.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+
+from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import DuplicateKeyError
+
+from billing.errors import Conflict, NotFound
+from billing.payments import PaymentCallback, PaymentProvider, PaymentRequest
+from service.invoices import invoices
+from service.mongo.revisions import BUMP
+from service.payments.sandbox import SandboxProvider
+from service.runtime.context import Services
+from service.runtime.settings import Settings
+
+
+def enabled_providers(settings: Settings) -> dict[str, PaymentProvider]:
+    if settings.payment_provider == "sandbox":
+        return {"sandbox": SandboxProvider(settings.payment_webhook_secret, settings.public_url)}
+    return {}
+
+
+NO_PROVIDER = "none"
+
+
+def check_configuration(settings: Settings) -> None:
+    """At start-up: SALDO_PAYMENT_PROVIDER must name a known provider, or be `none`."""
+    if settings.payment_provider != NO_PROVIDER and \
+            settings.payment_provider not in enabled_providers(settings):
+        raise ValueError(f"SALDO_PAYMENT_PROVIDER={settings.payment_provider!r} is not a known "
+                         f"payment provider (known: sandbox, or none)")
+
+
+def configured_provider(settings: Settings) -> PaymentProvider:
+    """The provider new payments go to (SALDO_PAYMENT_PROVIDER). With `none` (the default),
+    nothing can be ordered: the sandbox hands out credit to anyone holding a checkout link, so
+    it is never on unless asked for (`make run` asks for it)."""
+    check_configuration(settings)
+    found = enabled_providers(settings).get(settings.payment_provider)
+    if found is None:
+        raise Conflict("No payment provider is configured (SALDO_PAYMENT_PROVIDER)",
+                       code="payments_unavailable")
+    return found
+
+
+def provider(settings: Settings, name: str) -> PaymentProvider:
+    found = enabled_providers(settings).get(name)
+    if found is None:
+        raise NotFound(f"Payment provider {name!r} is not enabled", field="provider")
+    return found
+
+
+def payment_doc(payment_id: str, invoice: dict, provider_name: str, now: datetime) -> dict:
+    return {"_id": payment_id, "workspace_id": invoice["workspace_id"],
+            "invoice_id": invoice["_id"], "invoice_code": invoice["code"],
+            "provider": provider_name, "amount": dict(invoice["amount"]), "status": "pending",
+            "resolved": True, "provider_reference": None, "checkout_url": None,
+            "created_at": now, "updated_at": now, "rev": 0}
+
+
+async def open_payment(svc: Services, payment_id: str, invoice: dict, now: datetime) -> dict:
+    """Create the payment (once) and ask the provider for its checkout URL (once)."""
+    prov = configured_provider(svc.settings)
+    try:
+        await svc.db.payments.insert_one(payment_doc(payment_id, invoice, prov.name, now))
+    except DuplicateKeyError:
+        pass
+    await invoices.attach_payment(svc.db, invoice["_id"], payment_id)
+    payment = await svc.db.payments.find_one({"_id": payment_id})
+    if payment["checkout_url"] is None:
+        amount = invoices.amount_of(invoice)
+        description = invoices.package_of(invoice).render(
+            "id", f"{amount.currency} {amount.amount}")
+        checkout = await prov.create_payment(
+            PaymentRequest(payment_id, invoice["code"], description, amount))
+        await svc.db.payments.update_one(
+            {"_id": payment_id, "checkout_url": None},
+            {"$set": {"checkout_url": checkout.checkout_url,
+                      "provider_reference": checkout.provider_reference}, **BUMP})
+        payment = await svc.db.payments.find_one({"_id": payment_id})
+    return payment
+
+
+async def get(db: AsyncDatabase, payment_id: str, provider_name: str | None = None) -> dict:
+    query: dict = {"_id": payment_id}
+    if provider_name:
+        query["provider"] = provider_name
+    payment = await db.payments.find_one(query)
+    if payment is None:
+        raise NotFound("Payment not found", field="payment_id")
+    return payment
+
+
+async def record_callback(db: AsyncDatabase, provider_name: str, callback: PaymentCallback,
+                          raw: bytes, now: datetime) -> None:
+    """Keep every verified callback as received (the first copy of each provider event)."""
+    try:
+        await db.payment_callbacks.insert_one({
+            "_id": f"{provider_name}:{callback.event_id}", "payment_id": callback.payment_id,
+            "status": callback.status, "body": raw.decode("utf-8", errors="replace"),
+            "received_at": now})
+    except DuplicateKeyError:
+        pass
+
+
+async def list_payments(db: AsyncDatabase, *, status: str | None, limit: int,
+                        cursor: str | None) -> tuple[list[dict], str | None]:
+    return await invoices.page(db.payments, {"status": status} if status else {}, limit, cursor)

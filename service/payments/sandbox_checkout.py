@@ -1,0 +1,37 @@
+"""The sandbox provider's side of the checkout: its page shows the invoice, and pressing Pay or
+Fail makes the provider call Saldo back with a signed callback that goes through exactly the
+same verify → parse → apply path as an external provider's (service/payments/settlement.py)."""
+from __future__ import annotations
+
+from service.invoices import invoices
+from service.payments import payments
+from service.payments import settlement
+from service.payments.sandbox import SandboxProvider
+from service.runtime.context import Services
+
+OUTCOMES = ("succeeded", "failed")
+
+
+def _sandbox(svc: Services) -> SandboxProvider:
+    provider = payments.provider(svc.settings, "sandbox")  # 404 unless the sandbox is enabled
+    assert isinstance(provider, SandboxProvider)
+    return provider
+
+
+async def checkout(svc: Services, payment_id: str) -> tuple[dict, dict]:
+    """→ (payment, invoice) shown on the checkout page."""
+    _sandbox(svc)
+    payment = await payments.get(svc.db, payment_id, "sandbox")
+    return payment, await invoices.get(svc.db, payment["invoice_id"])
+
+
+async def press(svc: Services, payment_id: str, outcome: str) -> tuple[dict, dict]:
+    """The customer pressed Pay (`succeeded`) or Fail (`failed`). → (payment, invoice) after
+    Saldo processed the provider's callback."""
+    if outcome not in OUTCOMES:
+        raise ValueError(f"unknown outcome {outcome!r}")
+    provider = _sandbox(svc)
+    payment = await payments.get(svc.db, payment_id, "sandbox")
+    raw, headers = provider.simulate(payment, outcome)
+    payment = await settlement.receive_callback(svc, "sandbox", raw, headers)
+    return payment, await invoices.get(svc.db, payment["invoice_id"])

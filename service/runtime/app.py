@@ -1,0 +1,42 @@
+"""The app factory: settings in, aiohttp application out. No globals: the services (the Mongo
+client, the embedded servers: service.runtime.bootstrap) and the background sweepers live in cleanup
+contexts. The billing jobs compose their own, smaller set (jobs/run.py)."""
+from __future__ import annotations
+
+import logging
+from typing import AsyncIterator
+
+from aiohttp import web
+
+from handlers.http import access_log_middleware, errors_middleware
+from handlers.routes import setup_routes
+from service.payments.sweeper import payment_sweeper
+from service.runtime.background import sweeper
+from service.runtime.bootstrap import open_services
+from service.runtime.clock import Clock, SystemClock
+from service.runtime.context import SERVICES
+from service.runtime.settings import Settings
+from service.whatsapp import webhooks
+
+log = logging.getLogger("saldo.app")
+MAX_BODY = 4 * 1024 * 1024
+
+
+def create_app(settings: Settings, *, clock: Clock | None = None,
+               background: bool = True) -> web.Application:
+    app = web.Application(client_max_size=MAX_BODY,
+                          middlewares=[access_log_middleware, errors_middleware])
+    setup_routes(app)
+    app.cleanup_ctx.append(_store(settings, clock or SystemClock()))
+    app.cleanup_ctx.append(sweeper("whatsapp", webhooks.sweep,
+                                   lambda svc: svc.settings.sweep_interval, background=background))
+    app.cleanup_ctx.append(payment_sweeper(background))
+    return app
+
+
+def _store(settings: Settings, clock: Clock):
+    async def ctx(app: web.Application) -> AsyncIterator[None]:
+        async with open_services(settings, clock) as svc:
+            app[SERVICES] = svc
+            yield
+    return ctx

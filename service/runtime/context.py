@@ -1,0 +1,30 @@
+"""What handlers and jobs get: one object (service/runtime/bootstrap.py), stored under a typed
+AppKey."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Mapping
+
+from aiohttp import web
+from pymongo.asynchronous.database import AsyncDatabase
+
+from service.runtime.clock import Clock
+from service.runtime.settings import Settings
+from service.wallet.ledger import MongoLedger
+from service.whatsapp.log import MongoWhatsAppLog
+
+if TYPE_CHECKING:   # service.payments.orders imports this module
+    from service.payments.orders import OrderKind
+
+
+@dataclass
+class Services:
+    settings: Settings
+    clock: Clock
+    db: AsyncDatabase
+    ledger: MongoLedger
+    whatsapp: MongoWhatsAppLog | None   # None in the billing jobs (service/runtime/bootstrap.py)
+    order_kinds: Mapping[str, OrderKind]   # by `invoice.order.kind` (service/payments/orders.py)
+
+
+SERVICES = web.AppKey("services", Services)

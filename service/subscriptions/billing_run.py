@@ -1,0 +1,171 @@
+"""The scheduled billing run: one pass over the subscriptions that are due.
+
+A pass (`run_pass(svc, now)`):
+1. expires unpaid invoices (issue 3's `settlement.expire_due`; it reads `svc.clock`);
+2. for each subscription with `due.at <= now` (or none yet): claims it with one conditional
+   update `{_id, current_period_end: <read>, claim: null or lease expired} → claim {by, until}`
+   (one worker wins, across processes), then loops `billing.subscriptions.next_step` until it
+   says Wait: issue the renewal invoice, roll over (apply the scheduled change / renew / lapse
+   to Free), finish the boundary (plan sync, expiry, grant). Catch-up after downtime goes
+   period by period. The claim is released with the next `due.at`, unless a use case wrote
+   meanwhile (version changed): then `due.at` stays as that use case set it (now).
+3. ends with the reconciliation check and logs every workspace that does not reconcile.
+
+The claim only saves work: every step is idempotent by itself (versioned conditional updates,
+deterministic order ids, ledger keys), so two passes at once change nothing more than one.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import secrets
+import socket
+from collections import Counter
+from datetime import datetime
+
+from billing.plans import FREE_PLAN, PlanTerms
+from billing.subscriptions import Cycle, IssueRenewal, Rollover, Wait, next_step
+from service.addons import renewals as addon_renewals
+from service.addons.holdings import post_credits
+from service.payments.settlement import expire_due
+from service.runtime.context import Services
+from service.subscriptions import orders
+from service.subscriptions import state
+from service.subscriptions.plans import load_plans
+from service.wallet.reports import reconcile
+
+log = logging.getLogger("saldo.billing_run")
+MAX_STEPS = 500            # per subscription and pass: 40 years of monthly catch-up
+CONCURRENCY = 16
+
+
+def worker_id() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"
+
+
+async def run_pass(svc: Services, now: datetime | None = None,
+                   worker: str | None = None) -> dict:
+    now = now or svc.clock.now()
+    worker = worker or worker_id()
+    expired = await expire_due(svc)
+    due = [d async for d in svc.db.subscriptions.find(
+        {"$or": [{"due.at": {"$lte": now}}, {"due": None}]},
+        {"_id": 1, "current_period_end": 1}).sort("due.at", 1).limit(5000)]
+    gate = asyncio.Semaphore(CONCURRENCY)
+    plans = await load_plans(svc.db)
+
+    async def one(doc: dict) -> Counter:
+        async with gate:
+            return await _one(svc, doc, now, worker, plans)
+
+    counts: Counter = Counter(expired_invoices=expired, due=len(due))
+    for result in await asyncio.gather(*(one(d) for d in due)):
+        counts.update(result)
+    counts["not_reconciled"] = await check_reconciliation(svc)
+    report = dict(counts)
+    log.info("billing pass", extra={"fields": {"now": now.isoformat(), **report}})
+    return report
+
+
+async def _one(svc: Services, due: dict, now: datetime, worker: str,
+               plans: dict[str, PlanTerms]) -> Counter:
+    claimed = await svc.db.subscriptions.update_one(
+        {"_id": due["_id"], "current_period_end": due["current_period_end"],
+         "$or": [{"claim": None}, {"claim.until": {"$lte": now}}]},
+        {"$set": {"claim": {"by": worker, "until": now + svc.settings.billing_claim_lease}},
+         "$inc": {"version": 1}})
+    if claimed.matched_count != 1:
+        return Counter(skipped=1)
+    counts: Counter = Counter(claimed=1)
+    doc, until = None, now
+    try:
+        doc, until = await process(svc, due["_id"], now, counts, plans)
+    except Exception:
+        log.exception("billing run failed for %s; the next pass retries", due["_id"])
+        counts["errors"] += 1
+    released = doc is not None and (await svc.db.subscriptions.update_one(
+        {"_id": due["_id"], "claim.by": worker, "version": doc.get("version")},
+        {"$set": {"claim": None, "due": {"at": until}}, "$inc": {"version": 1}})).matched_count
+    if not released:
+        await svc.db.subscriptions.update_one({"_id": due["_id"], "claim.by": worker},
+                                              {"$set": {"claim": None}, "$inc": {"version": 1}})
+    return counts
+
+
+async def process(svc: Services, workspace_id: str, now: datetime, counts: Counter,
+                  plans: dict[str, PlanTerms]) -> tuple[dict, datetime]:
+    """Do everything due for one subscription at `now`; → (its last state, next due time)."""
+    settings = svc.settings
+    for _ in range(MAX_STEPS):
+        doc = await state.finish_boundary(svc, await state.load(svc, workspace_id), now)
+        if doc.get("addon_credits"):            # owed by an add-on change that died half-way
+            await post_credits(svc, workspace_id, now)
+            continue
+        step = next_step(await cycle_of(svc, doc, plans, now), now, lead=settings.renewal_lead,
+                         grace=settings.renewal_grace, free=plans[FREE_PLAN], tz=settings.tz)
+        if isinstance(step, Wait):
+            return doc, await addon_renewals.issue_due(svc, doc, plans, now, step.until)
+        if isinstance(step, IssueRenewal):
+            await _issue(svc, doc, step, now, plans)
+            counts["renewals_issued"] += 1
+        elif await _roll(svc, doc, step, now):
+            counts[f"rolled_{step.reason}"] += 1
+    raise RuntimeError(f"{workspace_id}: more than {MAX_STEPS} billing steps in one pass")
+
+
+async def cycle_of(svc: Services, doc: dict, plans: dict, now: datetime) -> Cycle:
+    next_orders = await orders.orders_for(svc, doc["_id"], doc["current_period_end"])
+    for order in next_orders:       # its issuer died (or failed) before placing the invoice;
+        if order["status"] == "new":  # placing is idempotent by the order's seed
+            await orders.redrive(svc, order)
+    return Cycle(state.current_choice(doc, plans), state.period_of(doc),
+                 state.anchor_day(doc, svc.settings.tz), state.scheduled_choice(doc, plans),
+                 orders.status_by_choice(next_orders),
+                 min((o["created_at"] for o in next_orders), default=None))
+
+
+async def _issue(svc: Services, doc: dict, step: IssueRenewal, now: datetime,
+                 plans: dict[str, PlanTerms]) -> None:
+    workspace = await svc.db.workspaces.find_one({"_id": doc["_id"]})
+    current = state.current_choice(doc, plans)
+    spec = orders.OrderSpec(doc["_id"], current, step.target, step.covers, "end_of_term",
+                            step.invoice_type, step.target.plan.price(step.target.unit), "",
+                            await addon_renewals.plan_order_lines(svc, doc, step.target,
+                                                                  step.covers))
+    await orders.issue(svc, workspace, spec, now)
+
+
+async def _roll(svc: Services, doc: dict, step: Rollover, now: datetime) -> bool:
+    """Move into the next period; False when it lost a race (the caller re-reads)."""
+    ended = state.period_of(doc)
+    open_orders = [o for o in await orders.orders_for(svc, doc["_id"], ended.end)
+                   if o["status"] in orders.OPEN]
+    if step.reason == "lapsed" and open_orders:
+        for order in open_orders:     # first make them unpayable, then decide again
+            await orders.cancel_order(svc, order["_id"], now)
+        return False
+    changes = {"plan": step.target.plan.id, "period": step.target.unit,
+               "current_period_start": step.period.start, "current_period_end": step.period.end,
+               "scheduled_change": None, "status": "active",
+               "boundary": state.boundary_doc(ended, step.period, step.target, step.expire_old)}
+    if step.reason != "renewed":
+        changes["last_change"] = {"outcome": step.reason, "at": now, "from_plan": doc["plan"],
+                                  "plan": step.target.plan.id, "effective_at": ended.end}
+    await addon_renewals.settle_renewals(svc, doc["_id"], step.period.start, now)
+    addon_changes, rolled = await addon_renewals.rollover_changes(svc, doc, step, now)
+    if doc.get("boundary") or not await state.save(svc, doc, {**changes, **addon_changes}, now):
+        return False
+    for order in open_orders:         # invoices of the ended boundary that were not used
+        if (order["plan"], order["period"]) != step.target.key:
+            await orders.cancel_order(svc, order["_id"], now)
+    await addon_renewals.after_rollover(svc, doc, step, rolled, now)
+    return True
+
+
+async def check_reconciliation(svc: Services) -> int:
+    rows = await reconcile(svc.db)
+    bad = [r for r in rows if not all(b["ok"] for b in r["balances"].values())]
+    for row in bad:
+        log.error("workspace does not reconcile", extra={"fields": row})
+    return len(bad)

@@ -1,0 +1,259 @@
+"""Subscription orders: the invoices that pay for a plan, through the issue-3 order flow
+(`service.payments.checkout.place_order` → invoice + payment; fulfilment by order kind).
+
+An order document (`subscription_orders`) exists before its invoice, with a deterministic id
+`{timing}:{ws}:{period_start}:{plan}:{period}:{n}` (n = how many earlier orders for the same
+thing were closed unpaid) and the `seed` of its invoice and payment ids. Two workers issuing
+the same renewal hit the same id (DuplicateKeyError = already issued) and place the same
+invoice (idempotent by seed); a crash between the two is re-driven by the next issue.
+
+Status: new (no invoice yet) → pending (invoice open) → paid | closed (expired, failed,
+cancelled). The order kinds `subscription`, `renewal` and `plan_change` (= invoice types) are
+fulfilled here: a paid next-period order is picked up by the billing run at the boundary; a
+paid immediate upgrade is applied at once (its add-on lines only on the quantities they were
+priced on; consumption units are credited only for the lines that applied). An order that
+closes unpaid drops the scheduled change that was waiting for it. Cancelling an order whose
+invoice was paid meanwhile settles it instead (`cancel_order`), so a decision taken next
+sees it paid.
+"""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, tzinfo
+
+from pymongo.errors import DuplicateKeyError
+
+from billing.invoices import InvoiceLine, Order, Text
+from billing.money import Money
+from billing.periods import Period, local_dates
+from billing.subscriptions import Choice
+from billing.wallet import LedgerIntent
+from service.addons.holdings import post_credits
+from service.addons.orders import credit_consumption, invoice_lines
+from service.addons.switch import after_switch, immediate_switch
+from service.invoices.invoices import close as close_invoice
+from service.payments.checkout import new_seed, place_order
+from service.payments.orders import settle_if_paid, settle_invoice
+from service.runtime.context import Services
+from service.subscriptions import state
+from service.subscriptions.plans import load_plans
+
+log = logging.getLogger("saldo.subscriptions")
+OPEN = ("new", "pending")
+RANK = {"paid": 3, "pending": 2, "new": 2, "closed": 1}
+UNIT_TEXT = {"monthly": ("bulanan", "monthly"), "quarterly": ("triwulanan", "quarterly"),
+             "yearly": ("tahunan", "yearly")}
+
+
+@dataclass(frozen=True)
+class OrderSpec:
+    workspace_id: str
+    current: Choice
+    target: Choice
+    covers: Period               # the period paid for (next one, or the current for upgrades)
+    timing: str                  # end_of_term | immediate
+    invoice_type: str
+    amount: Money                # the plan line
+    detail: str = ""             # e.g. "10 of 30 days" for an immediate upgrade
+    addons: tuple[dict, ...] = ()  # add-on lines (service/addon_orders.line_doc), same currency
+
+
+def _package(spec: OrderSpec, tz: tzinfo) -> Text:
+    dates = local_dates(spec.covers, tz)
+    unit_id, unit_en = UNIT_TEXT[spec.target.unit]
+    extra = f", {spec.detail}" if spec.detail else ""
+    return Text(f"Paket {spec.target.plan.name} ({unit_id}) {dates}{extra}",
+                f"{spec.target.plan.name} plan ({unit_en}) {dates}{extra}")
+
+
+def _order(spec: OrderSpec, order_id: str, tz: tzinfo) -> Order:
+    package = _package(spec, tz)
+    return Order(spec.invoice_type, spec.invoice_type, package,
+                 (InvoiceLine(package, 1, spec.amount), *invoice_lines(list(spec.addons))),
+                 {"order_id": order_id, "workspace_id": spec.workspace_id,
+                  "plan": spec.target.plan.id, "period": spec.target.unit,
+                  "period_start": spec.covers.start.isoformat(), "timing": spec.timing})
+
+
+async def orders_for(svc: Services, workspace_id: str, period_start: datetime,
+                     timing: str = "end_of_term") -> list[dict]:
+    return [d async for d in svc.db.subscription_orders.find(
+        {"workspace_id": workspace_id, "period_start": period_start, "timing": timing}
+    ).sort("created_at", 1)]
+
+
+def status_by_choice(orders: list[dict]) -> dict[tuple[str, str], str]:
+    """Best status per (plan, period): paid > open > closed. `new` counts as pending."""
+    out: dict[tuple[str, str], str] = {}
+    for o in orders:
+        key, status = (o["plan"], o["period"]), "pending" if o["status"] == "new" else o["status"]
+        if RANK[status] > RANK.get(out.get(key, ""), 0):
+            out[key] = status
+    return out
+
+
+async def issue(svc: Services, workspace: dict, spec: OrderSpec, now: datetime,
+                seed: str | None = None) -> tuple[dict, dict | None, dict | None]:
+    """The open or paid order for `spec` (placing its invoice if needed), or a new one.
+    → (order, invoice, payment); invoice and payment are None for a paid order."""
+    same = [o for o in await orders_for(svc, spec.workspace_id, spec.covers.start, spec.timing)
+            if (o["plan"], o["period"]) == spec.target.key]
+    live = [o for o in same if o["status"] != "closed"]
+    if live and live[0]["status"] == "paid":
+        return live[0], None, None
+    if live and not _same_lines(live[0], spec):   # its add-ons changed since: a new invoice
+        cancelled = await cancel_order(svc, live[0]["_id"], now)
+        if cancelled["status"] == "paid":           # paid meanwhile: that one stands
+            return cancelled, None, None
+        live, seed = [], None
+    order = live[0] if live else await _insert(svc, spec, len(same), seed or new_seed(now), now)
+    invoice, payment = await place_order(svc, workspace,
+                                         _order(spec, order["_id"], svc.settings.tz),
+                                         order["seed"])
+    return order, invoice, payment
+
+
+def _same_lines(order: dict, spec: OrderSpec) -> bool:
+    return order["amount"] == spec.amount.to_dict() and \
+        list(order.get("addons") or []) == list(spec.addons)
+
+
+async def _insert(svc: Services, spec: OrderSpec, n: int, seed: str, now: datetime) -> dict:
+    order_id = (f"{spec.timing}:{spec.workspace_id}:{spec.covers.start.isoformat()}:"
+                f"{spec.target.plan.id}:{spec.target.unit}:{n}")
+    doc = {"_id": order_id, "workspace_id": spec.workspace_id, "timing": spec.timing,
+           "period_start": spec.covers.start, "period_end": spec.covers.end,
+           "plan": spec.target.plan.id, "period": spec.target.unit,
+           "from_plan": spec.current.plan.id, "from_period": spec.current.unit,
+           "invoice_type": spec.invoice_type, "amount": spec.amount.to_dict(), "seed": seed,
+           "detail": spec.detail, "addons": list(spec.addons),
+           "status": "new", "invoice_id": None, "invoice_code": None, "created_at": now}
+    try:
+        await svc.db.subscription_orders.insert_one(doc)
+        return doc
+    except DuplicateKeyError:
+        return await svc.db.subscription_orders.find_one({"_id": order_id})
+
+
+async def redrive(svc: Services, order: dict) -> None:
+    """Place the invoice of an order whose issuer died before placing it (idempotent)."""
+    workspace = await svc.db.workspaces.find_one({"_id": order["workspace_id"]})
+    plans = await load_plans(svc.db)
+    spec = OrderSpec(order["workspace_id"], Choice(plans[order["from_plan"]], order["from_period"]),
+                     Choice(plans[order["plan"]], order["period"]),
+                     Period(order["period_start"], order["period_end"]), order["timing"],
+                     order["invoice_type"], Money(**order["amount"]), order.get("detail", ""),
+                     tuple(order.get("addons") or ()))
+    await place_order(svc, workspace, _order(spec, order["_id"], svc.settings.tz), order["seed"])
+
+
+async def cancel_order(svc: Services, order_id: str | None, now: datetime) -> dict | None:
+    """Cancel an order's invoice if it is still pending; a paid one stays paid, and one whose
+    invoice was paid meanwhile is settled (fulfilled) now. → the order as it is then."""
+    order = await svc.db.subscription_orders.find_one({"_id": order_id}) if order_id else None
+    if not order or order["status"] not in OPEN:
+        return order
+    invoice_id = order.get("invoice_id") or f"inv_{order['seed']}"
+    closed = await close_invoice(svc.db, invoice_id, "cancelled", now)
+    if closed:
+        await settle_invoice(svc, closed)
+    else:
+        await settle_if_paid(svc, invoice_id)
+    await svc.db.subscription_orders.update_one({"_id": order_id, "status": "new"},
+                                                {"$set": {"status": "closed"}})
+    return await svc.db.subscription_orders.find_one({"_id": order_id})
+
+
+class SubscriptionOrders:
+    """The order kinds `subscription`, `renewal` and `plan_change` (see
+    service/payments/orders.py)."""
+
+    async def open(self, svc: Services, invoice: dict, now: datetime) -> None:
+        await svc.db.subscription_orders.update_one(
+            {"_id": invoice["order"]["order_id"], "status": "new"},
+            {"$set": {"status": "pending", "invoice_id": invoice["_id"],
+                      "invoice_code": invoice["code"]}})
+
+    async def fulfil(self, svc: Services, invoice: dict, now: datetime) -> None:
+        """A paid invoice is the truth: the order is paid whatever its status said."""
+        order_id = invoice["order"]["order_id"]
+        await svc.db.subscription_orders.update_one(
+            {"_id": order_id, "status": {"$ne": "paid"}},
+            {"$set": {"status": "paid", "paid": {"at": invoice["paid_at"]},
+                      "invoice_id": invoice["_id"], "invoice_code": invoice["code"]}})
+        order = await svc.db.subscription_orders.find_one({"_id": order_id})
+        lines = list(order.get("addons") or [])
+        if order["timing"] == "immediate":   # credit only the add-on lines that applied
+            applied = order.get("applied")
+            taken = applied.get("addon_lines") if applied else await _apply_upgrade(svc, order,
+                                                                                   now)
+            lines = [line for line in lines if taken is None or line["addon_id"] in taken]
+        await credit_consumption(svc, order["workspace_id"], order_id, lines, now)
+        await state.poke(svc, order["workspace_id"], now)
+
+    async def close(self, svc: Services, invoice: dict, now: datetime) -> None:
+        """An unpaid order drops the change that waited for it; a switch to a plan that costs
+        nothing (a cancel) never waits for one (orders placed before issue 9 item 6 did)."""
+        order_id = invoice["order"]["order_id"]
+        await svc.db.subscription_orders.update_one(
+            {"_id": order_id, "status": {"$in": list(OPEN)}}, {"$set": {"status": "closed"}})
+        order = await svc.db.subscription_orders.find_one({"_id": order_id})
+        if order and order["timing"] == "end_of_term" and Money(**order["amount"]).is_zero():
+            return
+        await svc.db.subscriptions.update_one(
+            {"_id": invoice["workspace_id"], "scheduled_change.order_id": order_id},
+            {"$set": {"scheduled_change": None, "due": {"at": now},
+                      "last_change": {"order_id": order_id, "outcome": invoice["status"],
+                                      "at": now}},
+             "$inc": {"version": 1}})
+
+
+async def _apply_upgrade(svc: Services, order: dict, now: datetime) -> list[str] | None:
+    """Switch the plan now (if the subscription still waits for this order), then grant the
+    difference of the conversation grants for the current period (key per plan and period).
+    → the add-ons whose order line applied ([] if the upgrade no longer applies; None: not
+    recorded, by an older version)."""
+    ws = order["workspace_id"]
+    removed: list = []
+
+    async def attempt() -> tuple[str, list[str] | None] | None:
+        doc = await state.load(svc, ws)
+        last = doc.get("last_change") or {}
+        if last.get("order_id") == order["_id"]:
+            return "applied", last.get("addon_lines")
+        if ((doc.get("scheduled_change") or {}).get("order_id") != order["_id"]
+                or doc["current_period_start"] != order["period_start"]):
+            return "stale", []
+        addon_changes, removed[:], taken = await immediate_switch(svc, doc, order, now)
+        saved = await state.save(svc, doc, {
+            "plan": order["plan"], "period": order["period"], "scheduled_change": None,
+            "last_change": {"order_id": order["_id"], "outcome": "applied", "at": now,
+                            "from_plan": doc["plan"], "addon_lines": taken},
+            **addon_changes}, now)
+        return ("applied", taken) if saved else None
+
+    outcome, taken = await state.retrying(attempt, "applying an upgrade")
+    if outcome == "stale":
+        log.warning("paid upgrade no longer applies; refund it", extra={"fields": {
+            "order_id": order["_id"], "workspace_id": ws}})
+        await svc.db.subscription_orders.update_one({"_id": order["_id"]},
+                                                    {"$set": {"outcome": "not_applied"}})
+        return []
+    await after_switch(svc, ws, removed, order["_id"], now)
+    await post_credits(svc, ws, now)
+    await state.sync_workspace_plan(svc, ws, order["plan"])
+    await _upgrade_grant(svc, order, now)
+    await svc.db.subscription_orders.update_one({"_id": order["_id"]}, {"$set": {
+        "applied": {"at": now, "addon_lines": taken}}})
+    return taken
+
+
+async def _upgrade_grant(svc: Services, order: dict, now: datetime) -> None:
+    plans = await load_plans(svc.db)
+    extra = plans[order["plan"]].grant - plans[order["from_plan"]].grant
+    if extra.amount > 0:
+        ws, start = order["workspace_id"], order["period_start"].isoformat()
+        await svc.ledger.post(ws, [LedgerIntent(
+            f"grant:{ws}:{start}:upgrade:{order['plan']}", "grant", "conversation", extra,
+            {"plan": order["plan"], "period_start": start, "upgrade": True})], now)

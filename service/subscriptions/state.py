@@ -1,0 +1,123 @@
+"""The subscription document (`subscriptions`, `_id` = workspace id) and its safe writes.
+
+No transactions: every write is one conditional write guarded by `version` (optimistic
+concurrency; a missing version matches null, so documents created by `create_workspace` work).
+Decisions are saved with `replace_one({_id, version})` of the whole document: NX-27017 stores a
+top-level datetime given to `$set` as a string (sub-documents and replaces keep their types),
+so the few `$set`s here write datetimes only inside sub-documents, and all of them `$inc` the
+version so that a replace never overwrites them. Every write by a use case also sets
+`due: {at: now}`, so the billing run looks at the subscription again on its next pass.
+
+A period boundary is two steps, each idempotent (a process may die between them):
+1. the versioned update moves the period and records `boundary` {ended_start, start, expire,
+   grant, plan};
+2. `finish_boundary` syncs `workspaces.plan`, posts `expiry:{ws}:{ended_start}` (everything
+   left in `granted`, unless the ended plan rolls over) and `grant:{ws}:{start}` in one ledger
+   post, then removes `boundary`. Any later pass or read finishes a boundary left behind.
+"""
+from __future__ import annotations
+
+from datetime import datetime, tzinfo
+
+from billing.errors import Conflict, NotFound
+from billing.money import Money
+from billing.periods import Period, next_period
+from billing.plans import PlanTerms, find_plan
+from billing.subscriptions import Choice
+from billing.wallet import LedgerIntent
+from service.runtime.context import Services
+
+RETRIES = 8
+
+
+async def load(svc: Services, workspace_id: str) -> dict:
+    doc = await svc.db.subscriptions.find_one({"_id": workspace_id})
+    if doc is None:
+        raise NotFound("Subscription not found")
+    return doc
+
+
+def period_of(doc: dict) -> Period:
+    return Period(doc["current_period_start"], doc["current_period_end"])
+
+
+def anchor_day(doc: dict, tz: tzinfo) -> int:
+    return doc["anchor"].astimezone(tz).day
+
+
+def next_period_for(doc: dict, unit: str, tz: tzinfo) -> Period:
+    return next_period(period_of(doc), unit, anchor_day(doc, tz), tz)
+
+
+def current_choice(doc: dict, plans: dict[str, PlanTerms]) -> Choice:
+    return Choice(find_plan(plans, doc["plan"]), doc["period"])
+
+
+def scheduled_choice(doc: dict, plans: dict[str, PlanTerms]) -> Choice | None:
+    change = doc.get("scheduled_change")
+    if not change or change.get("timing") == "immediate":
+        return None
+    return Choice(find_plan(plans, change["plan"]), change["period"])
+
+
+async def save(svc: Services, doc: dict, changes: dict, now: datetime) -> bool:
+    """One versioned replace; False when someone else wrote first (re-read and decide again)."""
+    new = {**doc, **changes, "version": (doc.get("version") or 0) + 1, "due": {"at": now}}
+    result = await svc.db.subscriptions.replace_one(
+        {"_id": doc["_id"], "version": doc.get("version")}, new)
+    return result.matched_count == 1
+
+
+async def retrying(attempt, what: str):
+    """Run `attempt()` (read, decide, versioned write) until it does not lose a race."""
+    for _ in range(RETRIES):
+        result = await attempt()
+        if result is not None:
+            return result
+    raise Conflict(f"The subscription changed while {what}; try again", code="conflict")
+
+
+async def poke(svc: Services, workspace_id: str, now: datetime) -> None:
+    """Ask the billing run to look at this subscription on its next pass (the version bump
+    tells a pass holding the claim not to overwrite `due` when it releases it)."""
+    await svc.db.subscriptions.update_one({"_id": workspace_id},
+                                          {"$set": {"due": {"at": now}}, "$inc": {"version": 1}})
+
+
+async def sync_workspace_plan(svc: Services, workspace_id: str, plan_id: str) -> None:
+    """`workspaces.plan` drives the rate card (`rates_for`); it follows the subscription."""
+    await svc.db.workspaces.update_one({"_id": workspace_id, "plan": {"$ne": plan_id}},
+                                       {"$set": {"plan": plan_id}})
+    if svc.whatsapp is not None:       # the billing jobs have no WhatsApp log
+        svc.whatsapp.forget_routes()
+
+
+def boundary_doc(ended: Period, new: Period, target: Choice, expire: bool) -> dict:
+    return {"ended_start": ended.start, "start": new.start, "plan": target.plan.id,
+            "expire": expire, "grant": target.plan.grant.amount,
+            "currency": target.plan.grant.currency}
+
+
+async def finish_boundary(svc: Services, doc: dict, now: datetime) -> dict:
+    boundary = doc.get("boundary")
+    if not boundary:
+        return doc
+    ws = doc["_id"]
+    await sync_workspace_plan(svc, ws, doc["plan"])
+    intents = []
+    if boundary["expire"]:
+        left = (await svc.ledger.balances(ws))["conversation"].granted
+        if not left.is_zero():
+            intents.append(LedgerIntent(
+                f"expiry:{ws}:{boundary['ended_start'].isoformat()}", "expiry", "conversation",
+                left, {"period_start": boundary["ended_start"].isoformat()}))
+    if boundary["grant"] > 0:
+        intents.append(LedgerIntent(
+            f"grant:{ws}:{boundary['start'].isoformat()}", "grant", "conversation",
+            Money(boundary["grant"], boundary["currency"]),
+            {"plan": boundary["plan"], "period_start": boundary["start"].isoformat(),
+             "period_end": doc["current_period_end"].isoformat()}))
+    await svc.ledger.post(ws, intents, now)
+    await svc.db.subscriptions.update_one({"_id": ws, "boundary.start": boundary["start"]},
+                                          {"$unset": {"boundary": ""}, "$inc": {"version": 1}})
+    return await load(svc, ws)

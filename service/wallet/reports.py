@@ -1,0 +1,85 @@
+"""Read models over the ledger: usage history (cursor pagination) and reconciliation."""
+from __future__ import annotations
+
+import base64
+from datetime import datetime
+
+from pymongo.asynchronous.database import AsyncDatabase
+
+from billing.errors import ValidationFailed
+from billing.wallet import BALANCE_KINDS
+from service.mongo.docs import to_ms
+from service.wallet.ledger import unjournal
+
+
+def _encode_cursor(order: int) -> str:
+    return base64.urlsafe_b64encode(str(order).encode()).decode()
+
+
+def _decode_cursor(cursor: str) -> int:
+    """The `order` of the last entry seen: a non-negative int64 (a larger one would make the
+    store's BSON encoder raise, i.e. a 500 for a bad cursor)."""
+    try:
+        text = base64.urlsafe_b64decode(cursor.encode()).decode()
+    except (ValueError, UnicodeDecodeError):
+        text = ""
+    if not (text.isascii() and text.isdigit() and len(text) <= 19 and int(text) < 2**63):
+        raise ValidationFailed("Malformed cursor", field="cursor")
+    return int(text)
+
+
+async def usage(db: AsyncDatabase, workspace_id: str, *, balance: str | None, kind: str | None,
+                since: datetime | None, until: datetime | None, limit: int,
+                cursor: str | None) -> tuple[list[dict], str | None]:
+    """Applied ledger entries, newest first."""
+    query: dict = {"workspace_id": workspace_id}
+    if balance:
+        query["balance"] = balance
+    if kind:
+        query["kind"] = kind
+    if since or until:
+        query["applied_ms"] = {k: to_ms(v) for k, v in (("$gte", since), ("$lt", until)) if v}
+    if cursor:
+        query["order"] = {"$lt": _decode_cursor(cursor)}
+    docs = [d async for d in db.ledger.find(query).sort("order", -1).limit(limit + 1)]
+    more = len(docs) > limit
+    docs = docs[:limit]
+    return docs, (_encode_cursor(docs[-1]["order"]) if more and docs else None)
+
+
+async def reconcile(db: AsyncDatabase, workspace_ids: list[str] | None = None) -> list[dict]:
+    """For every wallet and balance: sum of applied ledger entries (plus entries applied by the
+    last wallet update and not finalized yet) against granted + purchased - arrears."""
+    match: dict = {}
+    wallet_query: dict = {}
+    if workspace_ids is not None:
+        match["workspace_id"] = {"$in": workspace_ids}
+        wallet_query["_id"] = {"$in": workspace_ids}
+    # NX-27017 does not evaluate a compound $group _id document: group by a $concat key.
+    key = {"$concat": ["$workspace_id", ":", "$balance"]}
+    pipeline = [{"$match": match}, {"$group": {"_id": key, "sum": {"$sum": "$amount"}}}]
+    sums = {d["_id"]: d["sum"] async for d in await db.ledger.aggregate(pipeline)}
+    out = []
+    async for wallet in db.wallets.find(wallet_query).sort("_id", 1):
+        pending = await _unfinalized(db, unjournal(wallet))
+        balances = {}
+        for kind in BALANCE_KINDS:
+            b = wallet["balances"][kind]
+            ledger_sum = sums.get(f"{wallet['_id']}:{kind}", 0) + pending.get(kind, 0)
+            net = b["granted"] + b["purchased"] - b["arrears"]
+            ok = ledger_sum == net and min(b["granted"], b["purchased"], b["arrears"]) >= 0
+            balances[kind] = {"ledger_sum": ledger_sum, "balance": net, "ok": ok}
+        out.append({"workspace_id": wallet["_id"], "balances": balances})
+    return out
+
+
+async def _unfinalized(db: AsyncDatabase, last: list[dict]) -> dict[str, int]:
+    if not last:
+        return {}
+    applied = {d["_id"] async for d in db.ledger.find(
+        {"_id": {"$in": [e["_id"] for e in last]}}, {"_id": 1})}
+    pending: dict[str, int] = {}
+    for entry in last:
+        if entry["_id"] not in applied:
+            pending[entry["balance"]] = pending.get(entry["balance"], 0) + entry["amount"]
+    return pending

@@ -1,0 +1,250 @@
+"""MongoDB side of WhatsApp billing: raw payloads (`service.whatsapp.payloads`), per-wamid message
+records, inbound messages."""
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from datetime import datetime
+
+from pymongo import UpdateOne
+from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import BulkWriteError
+
+from billing.ports import MessageRecord, Route
+from billing.rates import RateCard
+from billing.whatsapp import InboundMessage, OtherChange, StatusUpdate
+from service.mongo.coalesce import Coalescer
+from service.mongo.docs import from_ms, money_from_doc, to_ms
+from service.mongo.recent import Recent
+from service.whatsapp.payloads import PayloadLog, ignore_duplicates
+
+log = logging.getLogger("saldo.whatsapp")
+ROUTE_CACHE_SECONDS = 5.0  # phone → workspace; PATCH on this instance clears it at once
+RECENT_MESSAGES = 50_000   # wamids whose record this process wrote lately (a hint, ~8 MB)
+
+
+class DeferredMarks:
+    """Bookkeeping writes whose loss is harmless (a crash before the flush only makes the sweep
+    redo idempotent work), group-committed across concurrent requests: one bulk write per
+    collection per event-loop turn instead of one round trip per request."""
+
+    def __init__(self, db: AsyncDatabase) -> None:
+        self.db = db
+        self._ops: dict[str, list[UpdateOne]] = {}
+        self._task: asyncio.Task | None = None
+
+    def add(self, collection: str, ops: list[UpdateOne]) -> None:
+        self._ops.setdefault(collection, []).extend(ops)
+        if self._task is None:
+            self._task = asyncio.create_task(self._flush_soon())
+
+    async def _flush_soon(self) -> None:
+        try:
+            while self._ops:
+                await asyncio.sleep(0)
+                await self.flush()
+        finally:
+            self._task = None
+
+    async def flush(self) -> None:
+        ops, self._ops = self._ops, {}
+        for collection, batch in ops.items():
+            try:
+                await self.db[collection].bulk_write(batch, ordered=False)
+            except Exception:
+                log.exception("deferred marks on %s lost; the sweep will redo them", collection)
+
+    async def close(self) -> None:
+        if self._task is not None:
+            await self._task
+        await self.flush()
+
+
+class MongoWhatsAppLog(PayloadLog):
+    """The WhatsApp log's collections live in `db`; phone numbers, workspaces and plans, which
+    route events and price them, in `main_db` (the same database unless configured apart)."""
+
+    def __init__(self, db: AsyncDatabase, main_db: AsyncDatabase | None = None) -> None:
+        self.db = db
+        self.main_db = db if main_db is None else main_db
+        self._routes: dict[str, tuple[float, Route | None]] = {}
+        self.marks = DeferredMarks(db)
+        self._payload_inserts: Coalescer[dict, bool] = Coalescer(self._insert_payloads)
+        self._status_writes: Coalescer[list[tuple[str, dict]], set[str]] = Coalescer(
+            self._write_statuses)
+        self._recent: Recent[str, None] = Recent(RECENT_MESSAGES)
+        self._message_reads: Coalescer[set[str], list[dict]] = Coalescer(self._read_messages)
+
+    # --- routing ------------------------------------------------------------------------
+    def forget_routes(self) -> None:
+        self._routes.clear()
+
+    async def routes(self, phone_number_ids: set[str]) -> dict[str, Route]:
+        now = time.monotonic()
+        fresh = {p: r for p, (at, r) in self._routes.items()
+                 if p in phone_number_ids and now - at < ROUTE_CACHE_SECONDS}
+        missing = phone_number_ids - fresh.keys()
+        if missing:
+            owners = {d["_id"]: d["workspace_id"] async for d in
+                      self.main_db.phone_numbers.find({"_id": {"$in": list(missing)}})}
+            rates = await self.rates_for(set(owners.values()))
+            for phone in missing:
+                ws = owners.get(phone)
+                route = Route(ws, rates[ws]) if ws in rates else None
+                self._routes[phone] = (now, route)
+                fresh[phone] = route
+        return {p: r for p, r in fresh.items() if r is not None}
+
+    async def rates_for(self, workspace_ids: set[str]) -> dict[str, RateCard]:
+        workspaces = [w async for w in self.main_db.workspaces.find(
+            {"_id": {"$in": list(workspace_ids)}}, {"plan": 1, "rate_overrides": 1})]
+        plan_ids = {w["plan"] for w in workspaces}
+        plans = {p["_id"]: p async for p in
+                 self.main_db.plans.find({"_id": {"$in": list(plan_ids)}})}
+        out = {}
+        for ws in workspaces:
+            plan_rates = (plans.get(ws["plan"]) or {}).get("rates") or {}
+            out[ws["_id"]] = RateCard(
+                {c: money_from_doc(m) for c, m in plan_rates.items()},
+                {c: money_from_doc(m) for c, m in (ws.get("rate_overrides") or {}).items()})
+        return out
+
+    # --- events -------------------------------------------------------------------------
+    async def record_inbound(self, routed: list[tuple[str, InboundMessage]]) -> None:
+        docs = [{"_id": m.wamid, "workspace_id": ws, "wa_id": m.wa_id, "user_id": m.user_id,
+                 "timestamp": m.timestamp, "ts_ms": to_ms(m.timestamp), "type": m.type}
+                for ws, m in routed]
+        try:
+            await self.db.wa_inbound.insert_many(docs, ordered=False)
+        except BulkWriteError as exc:
+            ignore_duplicates(exc)
+
+    async def record_statuses(self, routed: list[tuple[str, StatusUpdate]],
+                              now: datetime) -> set[str]:
+        # Bulk writes then a find, not find_one_and_update(upsert=True): NX-27017's
+        # findAndModify ignores $setOnInsert and $addToSet (MongoDB applies them).
+        return await self._status_writes.submit(
+            [(s.wamid, self._status_update(ws, s, now)) for ws, s in routed])
+
+    async def _write_statuses(self, batches: list[list[tuple[str, dict]]]) -> list[set[str]]:
+        """One flush for concurrent requests; per request, the records its own updates created.
+
+        A message this process has not written lately is most likely new, so its first update
+        is sent as an insert of the document the upsert would create (an insert costs NX-27017
+        about two thirds of an upsert, bench/store_ops.py). Where the record exists after all
+        (a duplicate key), and for every other update, a bulk upsert follows. Every operator
+        is commutative ($max, $min, $setOnInsert, $set of the same values), so neither merging
+        concurrent requests nor this split can change the outcome."""
+        owner: dict[str, int] = {}       # wamid -> request whose update is tried as an insert
+        first: dict[str, dict] = {}
+        rest: list[tuple[int, str, dict]] = []
+        for index, batch in enumerate(batches):
+            for wamid, update in batch:
+                if wamid in first or wamid in self._recent:
+                    rest.append((index, wamid, update))
+                else:
+                    owner[wamid], first[wamid] = index, update
+        created: list[set[str]] = [set() for _ in batches]
+        if first:
+            duplicates = await self._insert_new(
+                [{"_id": wamid, **_as_new_document(update)} for wamid, update in first.items()])
+            for wamid in first:
+                if wamid in duplicates:
+                    rest.append((owner[wamid], wamid, first[wamid]))
+                else:
+                    created[owner[wamid]].add(wamid)
+        if rest:
+            result = await self.db.wa_messages.bulk_write(
+                [UpdateOne({"_id": wamid}, update, upsert=True) for _, wamid, update in rest],
+                ordered=False)
+            for i in result.upserted_ids:
+                created[rest[i][0]].add(rest[i][1])
+        for wamid in first:
+            self._recent.add(wamid, None)
+        return created
+
+    async def _insert_new(self, docs: list[dict]) -> set[str]:
+        """Insert message records; return the ids that already existed."""
+        try:
+            await self.db.wa_messages.insert_many(docs, ordered=False)
+            return set()
+        except BulkWriteError as exc:
+            ignore_duplicates(exc)
+            return {docs[e["index"]]["_id"] for e in exc.details["writeErrors"]}
+
+    @staticmethod
+    def _status_update(workspace_id: str, status: StatusUpdate, now: datetime) -> dict:
+        update: dict = {
+            "$setOnInsert": {"workspace_id": workspace_id},
+            "$max": {"rank": status.rank},
+            "$min": {"first_seen_ms": to_ms(status.timestamp)},
+            "$set": {},
+        }
+        # Only values that are present: an absent id never erases a known one, and NX-27017
+        # handles a null in $set ~30% slower (bench/store_ops.py).
+        update["$set"].update({k: v for k, v in (("recipient_id", status.recipient_id),
+                               ("recipient_user_id", status.recipient_user_id)) if v})
+        if status.category:
+            update["$set"].update({"category": status.category, "pricing": status.pricing})
+        if status.delivered:
+            update["$min"]["delivered_seen_ms"] = to_ms(now)
+        if status.errors:
+            update["$set"]["errors"] = status.errors
+        if not update["$set"]:
+            del update["$set"]
+        return update
+
+    async def record_unrouted(self, payload_id: str, events: list, now: datetime) -> None:
+        docs = [{"_id": f"{payload_id}:{i}", "payload_id": payload_id, "received_at": now,
+                 "phone_number_id": e.phone_number_id, "kind": type(e).__name__,
+                 "wamid": getattr(e, "wamid", None)} for i, e in enumerate(events)
+                if not isinstance(e, OtherChange)]
+        if not docs:
+            return
+        try:
+            await self.db.wa_unrouted.insert_many(docs, ordered=False)
+        except BulkWriteError as exc:
+            ignore_duplicates(exc)
+
+    async def messages(self, wamids: set[str]) -> list[MessageRecord]:
+        return [_record(d) for d in await self._message_reads.submit(wamids)]
+
+    async def _read_messages(self, wanted: list[set[str]]) -> list[list[dict]]:
+        every = set().union(*wanted)
+        found = {d["_id"]: d async for d in self.db.wa_messages.find({"_id": {"$in": list(every)}})}
+        return [[found[w] for w in wamids if w in found] for wamids in wanted]
+
+    async def mark_charged(self, charged: dict[str, str]) -> None:
+        self.marks.add("wa_messages", [UpdateOne({"_id": wamid}, {"$set": {"charge_key": key}})
+                                       for wamid, key in charged.items()])
+
+    async def had_inbound(self, workspace_id: str, customer_ids: set[str], since: datetime,
+                          until: datetime) -> bool:
+        ids = list(customer_ids)
+        found = await self.db.wa_inbound.find_one({
+            "workspace_id": workspace_id, "ts_ms": {"$gte": to_ms(since), "$lte": to_ms(until)},
+            "$or": [{"wa_id": {"$in": ids}}, {"user_id": {"$in": ids}}]})
+        return found is not None
+
+    async def awaiting_charge(self, delivered_before: datetime,
+                              limit: int) -> list[MessageRecord]:
+        cursor = self.db.wa_messages.find(
+            {"charge_key": None, "category": None,
+             "delivered_seen_ms": {"$lte": to_ms(delivered_before)}}).limit(limit)
+        return [_record(d) async for d in cursor]
+
+
+def _as_new_document(update: dict) -> dict:
+    """The fields an upsert with `update` gives a record that did not exist."""
+    assert set(update) <= {"$setOnInsert", "$set", "$max", "$min"}, update
+    return {k: v for fields in update.values() for k, v in fields.items()}
+
+
+def _record(doc: dict) -> MessageRecord:
+    return MessageRecord(
+        wamid=doc["_id"], workspace_id=doc["workspace_id"], recipient_id=doc.get("recipient_id"),
+        recipient_user_id=doc.get("recipient_user_id"), category=doc.get("category"),
+        rank=doc.get("rank", 0), first_seen=from_ms(doc.get("first_seen_ms")),
+        delivered_seen_at=from_ms(doc.get("delivered_seen_ms")), charge_key=doc.get("charge_key"))
+

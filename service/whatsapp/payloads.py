@@ -1,0 +1,95 @@
+"""The raw half of the WhatsApp log: signed webhook bodies, stored before they are processed.
+
+A body is stored as the exact bytes Meta signed (BSON binary, `_id` = their SHA-256), never as a
+parsed document: whatever values it holds, the store cannot refuse it. Processing reads only
+typed fields from it (`billing.whatsapp`). A payload whose processing raises is retried by the
+sweep; each failure is counted on the stored payload (`attempts`, `last_error`), and after
+`MAX_ATTEMPTS` it is parked (`parked_ms`): the sweep leaves it alone, and
+`GET /v1/admin/webhooks/parked` lists it until an admin re-queues it
+(`POST /v1/admin/webhooks/parked/{id}/retry`) once its cause is fixed.
+"""
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime
+
+from pymongo import ReturnDocument, UpdateOne
+from pymongo.errors import BulkWriteError
+
+from service.mongo.docs import from_ms, to_ms
+
+MAX_ATTEMPTS = 5
+
+
+class PayloadLog:
+    """Mixed into `MongoWhatsAppLog` (uses its `db`, `marks` and `_payload_inserts`)."""
+
+    async def store_payload(self, raw: bytes, now: datetime) -> tuple[str, bool]:
+        """Store the raw body durably. Returns (payload id, already fully processed)."""
+        payload_id = hashlib.sha256(raw).hexdigest()
+        inserted = await self._payload_inserts.submit({
+            "_id": payload_id, "body": bytes(raw), "received_at": now,
+            "received_ms": to_ms(now), "processed_ms": None, "attempts": 0})
+        if inserted:
+            return payload_id, False
+        doc = await self.db.wa_payloads.find_one({"_id": payload_id}, {"processed_ms": 1})
+        return payload_id, bool(doc and doc.get("processed_ms"))
+
+    async def _insert_payloads(self, docs: list[dict]) -> list[bool]:
+        """One insert_many for concurrent requests; True where inserted, False on duplicate."""
+        try:
+            await self.db.wa_payloads.insert_many(docs, ordered=False)
+            return [True] * len(docs)
+        except BulkWriteError as exc:
+            ignore_duplicates(exc)
+            duplicates = {e["index"] for e in exc.details["writeErrors"]}
+            return [i not in duplicates for i in range(len(docs))]
+
+    async def mark_processed(self, payload_id: str, now: datetime, summary: dict) -> None:
+        self.marks.add("wa_payloads", [UpdateOne(
+            {"_id": payload_id}, {"$set": {"processed_ms": to_ms(now), "summary": summary}})])
+
+    async def note_failure(self, payload_id: str, error: str, now: datetime) -> int:
+        """Count a failed processing on the payload; park it at `MAX_ATTEMPTS`. → attempts."""
+        doc = await self.db.wa_payloads.find_one_and_update(
+            {"_id": payload_id}, {"$inc": {"attempts": 1}, "$set": {"last_error": error[:500]}},
+            {"attempts": 1}, return_document=ReturnDocument.AFTER)
+        attempts = (doc or {}).get("attempts", 0)
+        if attempts >= MAX_ATTEMPTS:
+            await self.db.wa_payloads.update_one({"_id": payload_id, "parked_ms": None},
+                                                 {"$set": {"parked_ms": to_ms(now)}})
+        return attempts
+
+    async def unprocessed(self, received_before: datetime, limit: int = 200) -> list[dict]:
+        """Payloads to (re-)process: not processed, not parked, received before the cutoff."""
+        cursor = self.db.wa_payloads.find(
+            {"processed_ms": None, "parked_ms": None,
+             "received_ms": {"$lt": to_ms(received_before)}}).sort("received_ms", 1).limit(limit)
+        return [doc async for doc in cursor]
+
+    async def parked(self, limit: int = 100) -> list[dict]:
+        """Parked payloads, oldest first, without their bodies."""
+        cursor = self.db.wa_payloads.find(
+            {"parked_ms": {"$gte": 0}, "processed_ms": None},
+            {"body": 0, "summary": 0}).sort("received_ms", 1).limit(limit)
+        return [{"id": d["_id"], "received_at": from_ms(d["received_ms"]),
+                 "parked_at": from_ms(d["parked_ms"]), "attempts": d.get("attempts", 0),
+                 "last_error": d.get("last_error", "")} async for d in cursor]
+
+    async def unpark(self, payload_id: str) -> dict | None:
+        """Give a parked payload `MAX_ATTEMPTS` more tries. → the payload, None if not parked."""
+        return await self.db.wa_payloads.find_one_and_update(
+            {"_id": payload_id, "parked_ms": {"$gte": 0}, "processed_ms": None},
+            {"$set": {"parked_ms": None, "attempts": 0}}, return_document=ReturnDocument.AFTER)
+
+
+def ignore_duplicates(exc: BulkWriteError) -> None:
+    """Re-raise a bulk insert's error unless every failure is a duplicate key."""
+    if any(e.get("code") != 11000 for e in exc.details.get("writeErrors", [])):
+        raise exc
+
+
+def raw_body(doc: dict) -> bytes:
+    """The stored body's bytes (payloads stored before bodies were bytes hold text)."""
+    body = doc["body"]
+    return body.encode() if isinstance(body, str) else bytes(body)

@@ -1,0 +1,97 @@
+"""WhatsApp webhook pipeline: store the raw payload durably, then process it; a sweep
+re-processes what a crash left unprocessed and charges messages whose category never came."""
+from __future__ import annotations
+
+import json
+import logging
+from datetime import datetime, timedelta, timezone
+
+from billing.charging import charge_overdue, process_events
+from billing.errors import NotFound, PayloadRejected
+from billing.whatsapp import parse_payload
+from service.runtime.context import Services
+from service.whatsapp.payloads import MAX_ATTEMPTS, raw_body
+
+log = logging.getLogger("saldo.webhooks")
+REPROCESS_AFTER = timedelta(minutes=1)
+STALE_AFTER = timedelta(seconds=30)      # a wallet writer finalizes its entries within this
+FINALIZE_WINDOW = timedelta(hours=1)     # wallets the periodic sweep looks at
+
+
+def decode(raw: bytes) -> dict:
+    try:
+        payload = json.loads(raw)
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
+        raise PayloadRejected(f"Body is not valid JSON: {exc}", code="invalid_json") from None
+    if not isinstance(payload, dict):
+        raise PayloadRejected("Body must be a JSON object", code="invalid_json")
+    return payload
+
+
+async def receive(svc: Services, raw: bytes) -> None:
+    """Called with a verified body. Returns once the payload is durable (and, normally,
+    processed). A processing failure is logged and left to the sweep: Meta gets its 200."""
+    payload = decode(raw)
+    payload_id, done = await svc.whatsapp.store_payload(raw, svc.clock.now())
+    if done:
+        return
+    try:
+        await process(svc, payload_id, payload)
+    except Exception as exc:
+        await _failed(svc, payload_id, exc)
+
+
+async def _failed(svc: Services, payload_id: str, exc: Exception) -> None:
+    """Count the failure on the stored payload. The stack trace is logged at the first failure
+    only; later ones are one line each, and the last one parks the payload."""
+    attempts = await svc.whatsapp.note_failure(payload_id, repr(exc), svc.clock.now())
+    if attempts >= MAX_ATTEMPTS:
+        log.error("payload %s parked after %d failed attempts: %r (GET /v1/admin/webhooks/parked)",
+                  payload_id, attempts, exc)
+    else:
+        log.warning("payload %s stored but not processed (attempt %d of %d): %r; the sweep "
+                    "will retry", payload_id, attempts, MAX_ATTEMPTS, exc,
+                    exc_info=exc if attempts <= 1 else None)
+
+
+async def process(svc: Services, payload_id: str, payload: dict) -> None:
+    now = svc.clock.now()
+    result = await process_events(parse_payload(payload), payload_id, log=svc.whatsapp,
+                                  ledger=svc.ledger, now=now)
+    await svc.whatsapp.mark_processed(payload_id, now, {
+        "statuses": result.statuses, "inbound": result.inbound, "charged": len(result.charged),
+        "waiting": len(result.waiting_for_category), "unrouted": result.unrouted})
+
+
+async def sweep(svc: Services, *, everything: bool = False) -> dict:
+    """Recover after crashes and charge overdue messages. Safe to run at any time, anywhere."""
+    now = svc.clock.now()
+    cutoff = now + timedelta(seconds=1) if everything else now - REPROCESS_AFTER
+    reprocessed = 0
+    for doc in await svc.whatsapp.unprocessed(cutoff):
+        try:
+            await process(svc, doc["_id"], decode(raw_body(doc)))
+            reprocessed += 1
+        except Exception as exc:
+            await _failed(svc, doc["_id"], exc)
+    since = datetime.min.replace(tzinfo=timezone.utc) if everything else now - FINALIZE_WINDOW
+    until = now + timedelta(seconds=1) if everything else now - STALE_AFTER
+    finalized = await svc.ledger.finalize_recent(since, until)
+    overdue = await charge_overdue(log=svc.whatsapp, ledger=svc.ledger, now=now,
+                                   grace=svc.settings.category_grace)
+    return {"reprocessed": reprocessed, "wallets_finalized": finalized,
+            "fallback_charged": len(overdue.charged)}
+
+
+async def retry_parked(svc: Services, payload_id: str) -> bool:
+    """An admin re-queues a parked payload (its cause fixed): it is processed at once, and if
+    it fails again it gets `MAX_ATTEMPTS` more tries from the sweep. → processed now."""
+    doc = await svc.whatsapp.unpark(payload_id)
+    if doc is None:
+        raise NotFound("No parked payload with this id")
+    try:
+        await process(svc, payload_id, decode(raw_body(doc)))
+    except Exception as exc:
+        await _failed(svc, payload_id, exc)
+        return False
+    return True

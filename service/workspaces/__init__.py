@@ -1,0 +1,2 @@
+"""Workspaces: workspaces and their API keys, authentication and tenancy (workspaces.py),
+resellers (resellers.py) and the first-run onboarding (onboarding.py)."""
