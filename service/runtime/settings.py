@@ -50,6 +50,7 @@ class Settings:
     renewal_grace: timedelta = timedelta(days=7)       # unpaid renewal → Free after this
     billing_claim_lease: timedelta = timedelta(minutes=5)
     billing_tick: timedelta = timedelta(minutes=1)
+    event_listeners: tuple = ()   # PyMongo monitoring listeners; tests count store commands
 
     @property
     def tz(self) -> ZoneInfo:
