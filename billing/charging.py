@@ -1,4 +1,5 @@
-"""Use cases: bill WhatsApp messages exactly once.
+"""The charge decision for WhatsApp messages, pure: statuses and what is known in, ledger intents
+out. `service/whatsapp/charge.py` reads and writes around it.
 
 A message (wamid) is charged once, on its first delivered/read status, at the price of its Meta
 pricing category, from the balance that category belongs to. Its category is taken from the
@@ -13,22 +14,33 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from billing.ports import Ledger, MessageRecord, WhatsAppLog
 from billing.rates import FALLBACK_BROADCAST, FALLBACK_REPLY, RateCard, balance_for
 from billing.wallet import LedgerIntent
-from billing.whatsapp import DELIVERED_RANK, Event, InboundMessage, OtherChange, StatusUpdate
+from billing.whatsapp import DELIVERED_RANK, StatusUpdate
 
 REPLY_WINDOW = timedelta(hours=24)
+Routed = tuple[str, StatusUpdate]        # (workspace id, status)
 
 
-@dataclass
-class ProcessResult:
-    inbound: int = 0
-    statuses: int = 0
-    charged: list[str] = field(default_factory=list)   # wamids this processing charged
-    waiting_for_category: list[str] = field(default_factory=list)
-    unrouted: int = 0
-    other: int = 0
+@dataclass(frozen=True)
+class MessageRecord:
+    """What Saldo knows of one outbound message (one wamid), built from all its statuses."""
+    wamid: str
+    workspace_id: str
+    recipient_id: str | None
+    recipient_user_id: str | None
+    category: str | None
+    rank: int
+    first_seen: datetime | None
+    delivered_seen_at: datetime | None
+    charge_key: str | None
+
+
+@dataclass(frozen=True)
+class Decision:
+    """Charges to post, by workspace; delivered messages still waiting for their category."""
+    intents: dict[str, list[LedgerIntent]] = field(default_factory=dict)
+    waiting: tuple[str, ...] = ()
 
 
 def charge_key(wamid: str) -> str:
@@ -42,118 +54,78 @@ def charge_intent(record: MessageRecord, category: str, rates: RateCard,
                         rates.price(category), meta)
 
 
-async def process_events(events: list[Event], payload_id: str, *, log: WhatsAppLog,
-                         ledger: Ledger, now: datetime) -> ProcessResult:
-    result = ProcessResult()
-    phones = {e.phone_number_id for e in events if e.phone_number_id}
-    routes = await log.routes(phones) if phones else {}
-    inbound, statuses, unrouted = [], [], []
-    for event in events:
-        route = routes.get(event.phone_number_id) if event.phone_number_id else None
-        if isinstance(event, OtherChange):
-            result.other += 1
-        elif route is None:
-            unrouted.append(event)
-        elif isinstance(event, InboundMessage):
-            inbound.append((route.workspace_id, event))
-        elif isinstance(event, StatusUpdate):
-            statuses.append((route.workspace_id, event))
-    if unrouted:
-        result.unrouted = len(unrouted)
-        await log.record_unrouted(payload_id, unrouted, now)
-    if inbound:
-        result.inbound = len(inbound)
-        await log.record_inbound(inbound)
-    if statuses:
-        result.statuses = len(statuses)
-        created = await log.record_statuses(statuses, now)
-        rates = {r.workspace_id: r.rates for r in routes.values()}
-        decided, to_read = split_by_knowledge(statuses, created)
-        records = decided + (await log.messages(to_read) if to_read else [])
-        elsewhere = {r.workspace_id for r in records} - rates.keys()  # a number moved meanwhile
-        if elsewhere:
-            rates.update(await log.rates_for(elsewhere))
-        await _charge_known(records, rates, log=log, ledger=ledger, now=now, result=result)
-    return result
-
-
-def split_by_knowledge(statuses: list[tuple[str, StatusUpdate]],
-                       created: set[str]) -> tuple[list[MessageRecord], set[str]]:
-    """Which messages this payload alone decides, and which need their stored record.
-
-    A delivered message whose category this payload carries is charged from the payload (its
-    ledger key stops a repeat). A message whose record this payload created has no earlier
-    status to combine with. Only the rest (e.g. a `read` without pricing after a `sent` with
-    it, or a `sent` with pricing after a `read` without) needs a read."""
-    by_wamid: dict[str, list[tuple[str, StatusUpdate]]] = {}
+def _by_wamid(statuses: list[Routed]) -> dict[str, list[Routed]]:
+    by_wamid: dict[str, list[Routed]] = {}
     for workspace_id, update in statuses:
         by_wamid.setdefault(update.wamid, []).append((workspace_id, update))
-    decided, to_read = [], set()
-    for wamid, updates in by_wamid.items():
-        category = next((u.category for _, u in updates if u.category), None)
-        delivered = any(u.delivered for _, u in updates)
-        if delivered and category:
-            decided.append(MessageRecord(wamid, updates[0][0], None, None, category,
-                                         max(u.rank for _, u in updates), None, None, None))
-        elif wamid not in created and (delivered or category):
-            to_read.add(wamid)
-    return decided, to_read
+    return by_wamid
 
 
-async def _charge_known(records: list[MessageRecord], rates: dict[str, RateCard], *,
-                        log: WhatsAppLog, ledger: Ledger, now: datetime,
-                        result: ProcessResult) -> None:
-    by_workspace: dict[str, list[LedgerIntent]] = {}
-    for record in records:
-        if record.charge_key or record.rank < DELIVERED_RANK or record.workspace_id not in rates:
+def _from_payload(wamid: str, updates: list[Routed]) -> MessageRecord | None:
+    """A delivered message whose category this payload carries is decided by the payload alone
+    (its ledger key stops a repeat)."""
+    category = next((u.category for _, u in updates if u.category), None)
+    if not (category and any(u.delivered for _, u in updates)):
+        return None
+    return MessageRecord(wamid, updates[0][0], None, None, category,
+                         max(u.rank for _, u in updates), None, None, None)
+
+
+def records_needed(statuses: list[Routed], created: set[str]) -> set[str]:
+    """The messages whose stored record the decision needs. A message whose record this
+    payload created has no earlier status to combine with, and one the payload decides alone
+    needs none. Only the rest (e.g. a `read` without pricing after a `sent` with it, or a
+    `sent` with pricing after a `read` without) needs a read."""
+    return {wamid for wamid, updates in _by_wamid(statuses).items()
+            if _from_payload(wamid, updates) is None and wamid not in created
+            and any(u.delivered or u.category for _, u in updates)}
+
+
+def decide(statuses: list[Routed], known: dict[str, MessageRecord],
+           rates: dict[str, RateCard]) -> Decision:
+    """What one payload's statuses charge, given the stored records of `records_needed` (after
+    this payload's statuses were recorded) and the rate card of each workspace involved."""
+    intents: dict[str, list[LedgerIntent]] = {}
+    waiting: list[str] = []
+    for wamid, updates in _by_wamid(statuses).items():
+        record = _from_payload(wamid, updates) or known.get(wamid)
+        if (record is None or record.charge_key or record.rank < DELIVERED_RANK
+                or record.workspace_id not in rates):
             continue
         if record.category is None:
-            result.waiting_for_category.append(record.wamid)
+            waiting.append(wamid)
             continue
-        intent = charge_intent(record, record.category, rates[record.workspace_id], inferred=False)
-        by_workspace.setdefault(record.workspace_id, []).append(intent)
-    await _post(by_workspace, log=log, ledger=ledger, now=now, result=result, mark=False)
+        intent = charge_intent(record, record.category, rates[record.workspace_id],
+                               inferred=False)
+        intents.setdefault(record.workspace_id, []).append(intent)
+    return Decision(intents, tuple(waiting))
 
 
-async def _post(by_workspace: dict[str, list[LedgerIntent]], *, log: WhatsAppLog,
-                ledger: Ledger, now: datetime, result: ProcessResult, mark: bool) -> None:
-    """Post charges. Only the sweep's charges are marked on the message records (they are what
-    the sweep looks for); a repeated inline charge is stopped by its ledger key. `charged`
-    lists the charges this call made, not those its ledger keys found made already."""
-    charged: dict[str, str] = {}
-    for workspace_id, intents in by_workspace.items():
-        posted = await ledger.post(workspace_id, intents, now)
-        charged.update({i.meta["wamid"]: i.key for i in intents})
-        result.charged.extend(i.meta["wamid"] for i in intents if i.key in posted.fresh)
-    if charged and mark:
-        await log.mark_charged(charged)
-
-
-async def fallback_category(record: MessageRecord, log: WhatsAppLog) -> str:
-    """No status carried pricing: a reply if the customer wrote in the 24 h before, else a
-    broadcast."""
+def reply_window(record: MessageRecord) -> tuple[set[str], datetime, datetime] | None:
+    """The customers, and the 24 hours before the message, in which an inbound message from
+    one of them makes it a reply; None when the record cannot tell (then it is a broadcast)."""
     customers = {c for c in (record.recipient_id, record.recipient_user_id) if c}
     sent_at = record.first_seen or record.delivered_seen_at
-    if customers and sent_at and await log.had_inbound(
-            record.workspace_id, customers, sent_at - REPLY_WINDOW, sent_at):
-        return FALLBACK_REPLY
-    return FALLBACK_BROADCAST
+    if not (customers and sent_at):
+        return None
+    return customers, sent_at - REPLY_WINDOW, sent_at
 
 
-async def charge_overdue(*, log: WhatsAppLog, ledger: Ledger, now: datetime, grace: timedelta,
-                         limit: int = 500) -> ProcessResult:
-    """Charge delivered messages whose category is still unknown `grace` after delivery, by
-    the 24-hour rule. (Messages with a known category are charged inline; a crash there is
-    recovered by re-processing the stored payload.)"""
-    result = ProcessResult()
-    records = await log.awaiting_charge(now - grace, limit)
-    rates = await log.rates_for({r.workspace_id for r in records}) if records else {}
-    by_workspace: dict[str, list[LedgerIntent]] = {}
+def fallback_category(replied: bool) -> str:
+    """No status carried pricing: a reply if the customer wrote in the 24 h before, else a
+    broadcast."""
+    return FALLBACK_REPLY if replied else FALLBACK_BROADCAST
+
+
+def decide_overdue(records: list[MessageRecord], rates: dict[str, RateCard],
+                   replied: set[str]) -> dict[str, list[LedgerIntent]]:
+    """Charges, by workspace, for delivered messages whose category never came; `replied`:
+    the wamids whose reply window holds an inbound message."""
+    intents: dict[str, list[LedgerIntent]] = {}
     for record in records:
         if record.workspace_id not in rates:
             continue  # the workspace is gone; nothing to bill
-        category = await fallback_category(record, log)
+        category = fallback_category(record.wamid in replied)
         intent = charge_intent(record, category, rates[record.workspace_id], inferred=True)
-        by_workspace.setdefault(record.workspace_id, []).append(intent)
-    await _post(by_workspace, log=log, ledger=ledger, now=now, result=result, mark=True)
-    return result
+        intents.setdefault(record.workspace_id, []).append(intent)
+    return intents

@@ -63,7 +63,7 @@ async def write_plan(request: web.Request) -> web.Response:
     check_categories(rates, "rates")
     svc = services(request)
     doc = await put_plan(svc.db, plan, rates, svc.clock.now())
-    svc.whatsapp.forget_routes()
+    svc.routing.forget()
     return respond(plan_out(doc, locale(request)))
 
 

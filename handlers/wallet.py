@@ -25,7 +25,7 @@ async def _wallet_context(request: web.Request):
     balances = await svc.ledger.balances(workspace["_id"])
     if balances is None:
         raise NotFound("Wallet not found")
-    rates = (await svc.whatsapp.rates_for({workspace["_id"]}))[workspace["_id"]]
+    rates = (await svc.routing.rates_for({workspace["_id"]}))[workspace["_id"]]
     return svc, workspace, balances, rates
 
 

@@ -40,7 +40,7 @@ async def create(request: web.Request) -> web.Response:
     opened = await open_workspace(
         svc, who, name=body.name, phone_number_ids=body.phone_number_ids, plan=body.plan,
         reseller_id=body.reseller_id, complimentary=body.complimentary)
-    svc.whatsapp.forget_routes()
+    svc.routing.forget()
     lang = locale(request)
     return respond(WorkspaceCreatedOut(
         workspace=workspace_out(opened.workspace, lang), api_key=opened.api_key,
@@ -66,7 +66,7 @@ async def update(request: web.Request) -> web.Response:
     require_manager(who)
     body = await parse_body(request, UpdateWorkspace)
     doc = await update_workspace(svc.db, doc, body.model_dump(exclude_none=True), svc.clock.now())
-    svc.whatsapp.forget_routes()
+    svc.routing.forget()
     return respond(workspace_out(doc, locale(request)))
 
 

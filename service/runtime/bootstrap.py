@@ -28,6 +28,7 @@ from service.subscriptions.plans import seed_plans
 from service.topups.topups import TopupOrders
 from service.wallet.ledger import MongoLedger
 from service.whatsapp.log import MongoWhatsAppLog
+from service.whatsapp.routing import Routing
 
 
 @contextlib.asynccontextmanager
@@ -41,8 +42,8 @@ async def open_services(settings: Settings, clock: Clock, *,
         if log_db is not None:
             await ensure_indexes(log_db, whatsapp_log=True)
         await seed_plans(db)
-        log = MongoWhatsAppLog(log_db, db) if log_db is not None else None
-        yield Services(settings, clock, db, MongoLedger(db), log, order_kinds())
+        log = MongoWhatsAppLog(log_db) if log_db is not None else None
+        yield Services(settings, clock, db, MongoLedger(db), log, order_kinds(), Routing(db))
         if log is not None:
             await log.marks.close()
 

@@ -12,6 +12,7 @@ from service.runtime.clock import Clock
 from service.runtime.settings import Settings
 from service.wallet.ledger import MongoLedger
 from service.whatsapp.log import MongoWhatsAppLog
+from service.whatsapp.routing import Routing
 
 if TYPE_CHECKING:   # service.payments.orders imports this module
     from service.payments.orders import OrderKind
@@ -25,6 +26,7 @@ class Services:
     ledger: MongoLedger
     whatsapp: MongoWhatsAppLog | None   # None in the billing jobs (service/runtime/bootstrap.py)
     order_kinds: Mapping[str, OrderKind]   # by `invoice.order.kind` (service/payments/orders.py)
+    routing: Routing    # phone number → workspace and rate card (service/whatsapp/routing.py)
 
 
 SERVICES = web.AppKey("services", Services)

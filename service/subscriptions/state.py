@@ -85,11 +85,10 @@ async def poke(svc: Services, workspace_id: str, now: datetime) -> None:
 
 
 async def sync_workspace_plan(svc: Services, workspace_id: str, plan_id: str) -> None:
-    """`workspaces.plan` drives the rate card (`rates_for`); it follows the subscription."""
+    """`workspaces.plan` drives the rate card (`Routing.rates_for`); it follows the subscription."""
     await svc.db.workspaces.update_one({"_id": workspace_id, "plan": {"$ne": plan_id}},
                                        {"$set": {"plan": plan_id}})
-    if svc.whatsapp is not None:       # the billing jobs have no WhatsApp log
-        svc.whatsapp.forget_routes()
+    svc.routing.forget()
 
 
 def boundary_doc(ended: Period, new: Period, target: Choice, expire: bool) -> dict:

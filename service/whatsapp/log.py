@@ -4,23 +4,20 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from datetime import datetime
 
 from pymongo import UpdateOne
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import BulkWriteError
 
-from billing.ports import MessageRecord, Route
-from billing.rates import RateCard
+from billing.charging import MessageRecord
 from billing.whatsapp import InboundMessage, OtherChange, StatusUpdate
 from service.mongo.coalesce import Coalescer
-from service.mongo.docs import from_ms, money_from_doc, to_ms
+from service.mongo.docs import from_ms, to_ms
 from service.mongo.recent import Recent
 from service.whatsapp.payloads import PayloadLog, ignore_duplicates
 
 log = logging.getLogger("saldo.whatsapp")
-ROUTE_CACHE_SECONDS = 5.0  # phone → workspace; PATCH on this instance clears it at once
 RECENT_MESSAGES = 50_000   # wamids whose record this process wrote lately (a hint, ~8 MB)
 
 
@@ -62,53 +59,17 @@ class DeferredMarks:
 
 
 class MongoWhatsAppLog(PayloadLog):
-    """The WhatsApp log's collections live in `db`; phone numbers, workspaces and plans, which
-    route events and price them, in `main_db` (the same database unless configured apart)."""
+    """The WhatsApp log's collections (`service.mongo.store.WHATSAPP_LOG`), all in `db`. What
+    routes events and prices them is read elsewhere (`service.whatsapp.routing`)."""
 
-    def __init__(self, db: AsyncDatabase, main_db: AsyncDatabase | None = None) -> None:
+    def __init__(self, db: AsyncDatabase) -> None:
         self.db = db
-        self.main_db = db if main_db is None else main_db
-        self._routes: dict[str, tuple[float, Route | None]] = {}
         self.marks = DeferredMarks(db)
         self._payload_inserts: Coalescer[dict, bool] = Coalescer(self._insert_payloads)
         self._status_writes: Coalescer[list[tuple[str, dict]], set[str]] = Coalescer(
             self._write_statuses)
         self._recent: Recent[str, None] = Recent(RECENT_MESSAGES)
         self._message_reads: Coalescer[set[str], list[dict]] = Coalescer(self._read_messages)
-
-    # --- routing ------------------------------------------------------------------------
-    def forget_routes(self) -> None:
-        self._routes.clear()
-
-    async def routes(self, phone_number_ids: set[str]) -> dict[str, Route]:
-        now = time.monotonic()
-        fresh = {p: r for p, (at, r) in self._routes.items()
-                 if p in phone_number_ids and now - at < ROUTE_CACHE_SECONDS}
-        missing = phone_number_ids - fresh.keys()
-        if missing:
-            owners = {d["_id"]: d["workspace_id"] async for d in
-                      self.main_db.phone_numbers.find({"_id": {"$in": list(missing)}})}
-            rates = await self.rates_for(set(owners.values()))
-            for phone in missing:
-                ws = owners.get(phone)
-                route = Route(ws, rates[ws]) if ws in rates else None
-                self._routes[phone] = (now, route)
-                fresh[phone] = route
-        return {p: r for p, r in fresh.items() if r is not None}
-
-    async def rates_for(self, workspace_ids: set[str]) -> dict[str, RateCard]:
-        workspaces = [w async for w in self.main_db.workspaces.find(
-            {"_id": {"$in": list(workspace_ids)}}, {"plan": 1, "rate_overrides": 1})]
-        plan_ids = {w["plan"] for w in workspaces}
-        plans = {p["_id"]: p async for p in
-                 self.main_db.plans.find({"_id": {"$in": list(plan_ids)}})}
-        out = {}
-        for ws in workspaces:
-            plan_rates = (plans.get(ws["plan"]) or {}).get("rates") or {}
-            out[ws["_id"]] = RateCard(
-                {c: money_from_doc(m) for c, m in plan_rates.items()},
-                {c: money_from_doc(m) for c, m in (ws.get("rate_overrides") or {}).items()})
-        return out
 
     # --- events -------------------------------------------------------------------------
     async def record_inbound(self, routed: list[tuple[str, InboundMessage]]) -> None:

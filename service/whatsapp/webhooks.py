@@ -6,10 +6,10 @@ import json
 import logging
 from datetime import datetime, timedelta, timezone
 
-from billing.charging import charge_overdue, process_events
 from billing.errors import NotFound, PayloadRejected
 from billing.whatsapp import parse_payload
 from service.runtime.context import Services
+from service.whatsapp.charge import charge_events, charge_overdue
 from service.whatsapp.payloads import MAX_ATTEMPTS, raw_body
 
 log = logging.getLogger("saldo.webhooks")
@@ -56,8 +56,8 @@ async def _failed(svc: Services, payload_id: str, exc: Exception) -> None:
 
 async def process(svc: Services, payload_id: str, payload: dict) -> None:
     now = svc.clock.now()
-    result = await process_events(parse_payload(payload), payload_id, log=svc.whatsapp,
-                                  ledger=svc.ledger, now=now)
+    result = await charge_events(parse_payload(payload), payload_id, log=svc.whatsapp,
+                                 routing=svc.routing, ledger=svc.ledger, now=now)
     await svc.whatsapp.mark_processed(payload_id, now, {
         "statuses": result.statuses, "inbound": result.inbound, "charged": len(result.charged),
         "waiting": len(result.waiting_for_category), "unrouted": result.unrouted})
@@ -77,8 +77,8 @@ async def sweep(svc: Services, *, everything: bool = False) -> dict:
     since = datetime.min.replace(tzinfo=timezone.utc) if everything else now - FINALIZE_WINDOW
     until = now + timedelta(seconds=1) if everything else now - STALE_AFTER
     finalized = await svc.ledger.finalize_recent(since, until)
-    overdue = await charge_overdue(log=svc.whatsapp, ledger=svc.ledger, now=now,
-                                   grace=svc.settings.category_grace)
+    overdue = await charge_overdue(log=svc.whatsapp, routing=svc.routing, ledger=svc.ledger,
+                                   now=now, grace=svc.settings.category_grace)
     return {"reprocessed": reprocessed, "wallets_finalized": finalized,
             "fallback_charged": len(overdue.charged)}
 

@@ -217,7 +217,7 @@ async def test_sent_without_delivery_is_never_charged_by_the_sweep(app_api, cloc
 # On NX-27017 an update that writes a datetime into an existing document ($set, $min) stores it
 # as a naive string, and $min on datetimes keeps the later value. A message's second status
 # therefore turns wa_messages.first_seen / delivered_seen_at into strings, and
-# charging.fallback_category computes `sent_at - REPLY_WINDOW` on a str: TypeError.
+# billing.charging.reply_window computed `sent_at - REPLY_WINDOW` on a str: TypeError.
 
 
 @pytest.mark.parametrize("states", [("sent", "delivered"), ("sent", "delivered", "read"),
