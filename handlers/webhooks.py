@@ -57,8 +57,10 @@ async def notify(request: web.Request) -> web.Response:
               response=ParkedPayloadsOut)
 async def parked(request: web.Request) -> web.Response:
     await admin_only(request)
-    docs = await services(request).whatsapp.parked()
-    return respond(ParkedPayloadsOut(payloads=[ParkedPayloadOut(**d) for d in docs]))
+    payloads = await services(request).whatsapp.parked()
+    return respond(ParkedPayloadsOut(payloads=[ParkedPayloadOut(
+        id=p.id, received_at=p.received_at, parked_at=p.parked_at, attempts=p.attempts,
+        last_error=p.last_error) for p in payloads]))
 
 
 @routes.route("POST", "/v1/admin/webhooks/parked/{id}/retry",

@@ -11,6 +11,7 @@ sweep; each failure is counted on the stored payload (`attempts`, `last_error`),
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
 from datetime import datetime
 
 from pymongo import ReturnDocument, UpdateOne
@@ -19,6 +20,23 @@ from pymongo.errors import BulkWriteError
 from service.mongo.docs import from_ms, to_ms
 
 MAX_ATTEMPTS = 5
+
+
+@dataclass(frozen=True)
+class StoredPayload:
+    """A stored webhook body to (re-)process."""
+    id: str        # SHA-256 of the body
+    body: bytes    # the exact bytes Meta signed
+
+
+@dataclass(frozen=True)
+class ParkedPayload:
+    """A payload whose processing failed `MAX_ATTEMPTS` times, as an admin sees it."""
+    id: str
+    received_at: datetime
+    parked_at: datetime
+    attempts: int
+    last_error: str
 
 
 class PayloadLog:
@@ -60,27 +78,28 @@ class PayloadLog:
                                                  {"$set": {"parked_ms": to_ms(now)}})
         return attempts
 
-    async def unprocessed(self, received_before: datetime, limit: int = 200) -> list[dict]:
+    async def unprocessed(self, received_before: datetime,
+                          limit: int = 200) -> list[StoredPayload]:
         """Payloads to (re-)process: not processed, not parked, received before the cutoff."""
         cursor = self.db.wa_payloads.find(
             {"processed_ms": None, "parked_ms": None,
              "received_ms": {"$lt": to_ms(received_before)}}).sort("received_ms", 1).limit(limit)
-        return [doc async for doc in cursor]
+        return [_stored(doc) async for doc in cursor]
 
-    async def parked(self, limit: int = 100) -> list[dict]:
+    async def parked(self, limit: int = 100) -> list[ParkedPayload]:
         """Parked payloads, oldest first, without their bodies."""
         cursor = self.db.wa_payloads.find(
             {"parked_ms": {"$gte": 0}, "processed_ms": None},
             {"body": 0, "summary": 0}).sort("received_ms", 1).limit(limit)
-        return [{"id": d["_id"], "received_at": from_ms(d["received_ms"]),
-                 "parked_at": from_ms(d["parked_ms"]), "attempts": d.get("attempts", 0),
-                 "last_error": d.get("last_error", "")} async for d in cursor]
+        return [ParkedPayload(d["_id"], from_ms(d["received_ms"]), from_ms(d["parked_ms"]),
+                              d.get("attempts", 0), d.get("last_error", "")) async for d in cursor]
 
-    async def unpark(self, payload_id: str) -> dict | None:
+    async def unpark(self, payload_id: str) -> StoredPayload | None:
         """Give a parked payload `MAX_ATTEMPTS` more tries. → the payload, None if not parked."""
-        return await self.db.wa_payloads.find_one_and_update(
+        doc = await self.db.wa_payloads.find_one_and_update(
             {"_id": payload_id, "parked_ms": {"$gte": 0}, "processed_ms": None},
             {"$set": {"parked_ms": None, "attempts": 0}}, return_document=ReturnDocument.AFTER)
+        return None if doc is None else _stored(doc)
 
 
 def ignore_duplicates(exc: BulkWriteError) -> None:
@@ -89,7 +108,7 @@ def ignore_duplicates(exc: BulkWriteError) -> None:
         raise exc
 
 
-def raw_body(doc: dict) -> bytes:
-    """The stored body's bytes (payloads stored before bodies were bytes hold text)."""
+def _stored(doc: dict) -> StoredPayload:
+    """Payloads stored before bodies were bytes hold text."""
     body = doc["body"]
-    return body.encode() if isinstance(body, str) else bytes(body)
+    return StoredPayload(doc["_id"], body.encode() if isinstance(body, str) else bytes(body))

@@ -10,7 +10,7 @@ from billing.errors import NotFound, PayloadRejected
 from billing.whatsapp import parse_payload
 from service.runtime.context import Services
 from service.whatsapp.charge import charge_events, charge_overdue
-from service.whatsapp.payloads import MAX_ATTEMPTS, raw_body
+from service.whatsapp.payloads import MAX_ATTEMPTS
 
 log = logging.getLogger("saldo.webhooks")
 REPROCESS_AFTER = timedelta(minutes=1)
@@ -68,12 +68,12 @@ async def sweep(svc: Services, *, everything: bool = False) -> dict:
     now = svc.clock.now()
     cutoff = now + timedelta(seconds=1) if everything else now - REPROCESS_AFTER
     reprocessed = 0
-    for doc in await svc.whatsapp.unprocessed(cutoff):
+    for stored in await svc.whatsapp.unprocessed(cutoff):
         try:
-            await process(svc, doc["_id"], decode(raw_body(doc)))
+            await process(svc, stored.id, decode(stored.body))
             reprocessed += 1
         except Exception as exc:
-            await _failed(svc, doc["_id"], exc)
+            await _failed(svc, stored.id, exc)
     since = datetime.min.replace(tzinfo=timezone.utc) if everything else now - FINALIZE_WINDOW
     until = now + timedelta(seconds=1) if everything else now - STALE_AFTER
     finalized = await svc.ledger.finalize_recent(since, until)
@@ -86,11 +86,11 @@ async def sweep(svc: Services, *, everything: bool = False) -> dict:
 async def retry_parked(svc: Services, payload_id: str) -> bool:
     """An admin re-queues a parked payload (its cause fixed): it is processed at once, and if
     it fails again it gets `MAX_ATTEMPTS` more tries from the sweep. → processed now."""
-    doc = await svc.whatsapp.unpark(payload_id)
-    if doc is None:
+    stored = await svc.whatsapp.unpark(payload_id)
+    if stored is None:
         raise NotFound("No parked payload with this id")
     try:
-        await process(svc, payload_id, decode(raw_body(doc)))
+        await process(svc, stored.id, decode(stored.body))
     except Exception as exc:
         await _failed(svc, payload_id, exc)
         return False
