@@ -13,7 +13,7 @@ from datetime import datetime
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
-from billing.errors import Conflict, NotFound
+from billing.errors import NotFound, PaymentsUnavailable
 from billing.payments import PaymentCallback, PaymentProvider, PaymentRequest
 from service.invoices import invoices
 from service.mongo.revisions import BUMP
@@ -46,8 +46,7 @@ def configured_provider(settings: Settings) -> PaymentProvider:
     check_configuration(settings)
     found = enabled_providers(settings).get(settings.payment_provider)
     if found is None:
-        raise Conflict("No payment provider is configured (SALDO_PAYMENT_PROVIDER)",
-                       code="payments_unavailable")
+        raise PaymentsUnavailable("No payment provider is configured (SALDO_PAYMENT_PROVIDER)")
     return found
 
 

@@ -21,7 +21,7 @@ from datetime import datetime, timedelta
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
-from billing.errors import Conflict, IdempotencyKeyReused
+from billing.errors import IdempotencyInProgress, IdempotencyKeyReused
 from service.mongo.revisions import swap
 from service.payments.checkout import new_seed
 
@@ -73,8 +73,7 @@ async def begin(db: AsyncDatabase, rid: str, body_hash: str, now: datetime) -> C
         claim = await _existing(db, doc, body_hash, now)
         if claim:
             return claim
-    raise Conflict("The request with this Idempotency-Key is still in progress",
-                   code="idempotency_in_progress")
+    raise IdempotencyInProgress("The request with this Idempotency-Key is still in progress")
 
 
 async def _existing(db: AsyncDatabase, doc: dict, body_hash: str, now: datetime) -> Claim | None:
@@ -84,8 +83,7 @@ async def _existing(db: AsyncDatabase, doc: dict, body_hash: str, now: datetime)
     if doc["state"] == "completed":
         return Claim(doc["_id"], doc["seed"], doc["response"])
     if doc["lease_until"] > now:
-        raise Conflict("The request with this Idempotency-Key is still in progress",
-                       code="idempotency_in_progress")
+        raise IdempotencyInProgress("The request with this Idempotency-Key is still in progress")
     taken = await swap(db.idempotency,    # its request died: take over with the same seed
                        {"_id": doc["_id"], "state": "in_progress", "rev": doc.get("rev", 0)},
                        {"lease_until": now + LEASE})

@@ -74,7 +74,7 @@ async def retrying(attempt, what: str):
         result = await attempt()
         if result is not None:
             return result
-    raise Conflict(f"The subscription changed while {what}; try again", code="conflict")
+    raise Conflict(f"The subscription changed while {what}; try again")
 
 
 async def poke(svc: Services, workspace_id: str, now: datetime) -> None:

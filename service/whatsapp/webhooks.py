@@ -7,7 +7,7 @@ import logging
 from datetime import datetime, timedelta, timezone
 
 from billing.charging import charge_overdue, process_events
-from billing.errors import NotFound, PayloadRejected
+from billing.errors import InvalidJson, NotFound
 from billing.whatsapp import parse_payload
 from service.runtime.context import Services
 from service.whatsapp.payloads import MAX_ATTEMPTS, raw_body
@@ -22,9 +22,9 @@ def decode(raw: bytes) -> dict:
     try:
         payload = json.loads(raw)
     except (ValueError, UnicodeDecodeError, RecursionError) as exc:
-        raise PayloadRejected(f"Body is not valid JSON: {exc}", code="invalid_json") from None
+        raise InvalidJson(f"Body is not valid JSON: {exc}") from None
     if not isinstance(payload, dict):
-        raise PayloadRejected("Body must be a JSON object", code="invalid_json")
+        raise InvalidJson("Body must be a JSON object")
     return payload
 
 

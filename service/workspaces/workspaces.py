@@ -157,11 +157,10 @@ async def create_workspace(db: AsyncDatabase, ledger: MongoLedger, principal: Pr
 def _check_complimentary(plan_doc: dict, complimentary: bool) -> None:
     paid = plan_from_doc(plan_doc).is_paid("monthly")
     if complimentary and not paid:
-        raise ValidationFailed("Only a paid plan can be complimentary", field="complimentary",
-                               code="complimentary_needs_paid_plan")
+        raise ComplimentaryNeedsPaidPlan("Only a paid plan can be complimentary",
+                                         field="complimentary")
     if paid and not complimentary:      # service.workspaces.onboarding invoices it instead
-        raise ValidationFailed("A paid plan starts when its first invoice is paid",
-                               field="plan", code="payment_required")
+        raise PaymentRequired("A paid plan starts when its first invoice is paid", field="plan")
 
 
 async def replace_workspace_key(db: AsyncDatabase, workspace_id: str,
