@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from billing import ledger_keys
 from billing.ports import Ledger, MessageRecord, WhatsAppLog
 from billing.rates import FALLBACK_BROADCAST, FALLBACK_REPLY, RateCard, balance_for
 from billing.wallet import LedgerIntent
@@ -32,7 +33,7 @@ class ProcessResult:
 
 
 def charge_key(wamid: str) -> str:
-    return f"charge:{wamid}"
+    return ledger_keys.charge(wamid)
 
 
 def charge_intent(record: MessageRecord, category: str, rates: RateCard,

@@ -28,6 +28,7 @@ from datetime import datetime
 
 from pymongo.errors import DuplicateKeyError
 
+from billing import ledger_keys
 from billing.addon_orders import AddonCharge, line_parts
 from billing.addons import CREDIT_BALANCE, AddonTerms, Holding
 from billing.invoices import InvoiceLine, Order, Text
@@ -141,7 +142,7 @@ async def renewals_for(svc: Services, workspace_id: str, period_start: datetime)
 async def credit_consumption(svc: Services, workspace_id: str, order_id: str,
                              lines: list[dict], now: datetime) -> None:
     """Credit the wallet for the consumption add-ons of a paid order, once per order and line."""
-    intents = [LedgerIntent(f"addon_credit:{order_id}:{line['addon_id']}", "addon_credit",
+    intents = [LedgerIntent(ledger_keys.addon_credit(order_id, line["addon_id"]), "addon_credit",
                             CREDIT_BALANCE[line["type"]],
                             Money.idr(line["units"] * line["consumption"]),
                             {"order_id": order_id, "addon_id": line["addon_id"],

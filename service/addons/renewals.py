@@ -24,6 +24,7 @@ import logging
 from collections import Counter, defaultdict
 from datetime import datetime, tzinfo
 
+from billing import ledger_keys
 from billing.addon_orders import AddonCharge, Rolled, next_quantities, renewal_charge, roll
 from billing.addons import AddonTerms, Holding
 from billing.money import Money
@@ -265,7 +266,7 @@ async def rollover_changes(svc: Services, doc: dict, step: Rollover,
             addon.price(target.unit, kept) if kept else Money.zero(addon.currency))
         if amount.amount > 0:
             credits.append(credit_doc(
-                f"addon_excess:{doc['_id']}:{step.period.start.isoformat()}:{addon_id}",
+                ledger_keys.addon_excess(doc["_id"], step.period.start, addon_id),
                 amount, {"addon_id": addon_id, "reason": "addon_renewal_overpaid",
                          "paid_units": covered, "kept_units": kept}))
     return {"addons": holdings_doc(rolled.holdings, doc, now), "addon_credits": credits}, rolled

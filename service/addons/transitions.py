@@ -19,6 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from billing import ledger_keys
 from billing.addons import Holding
 from billing.errors import Conflict, HoldingChanged
 from billing.money import Money
@@ -44,8 +45,8 @@ class Transition:
     @property
     def key(self) -> str:
         """The credit's ledger key: the holding, from- and to-quantity, revision."""
-        return (f"addon_refund:{self.workspace_id}:{self.addon_id}:{self.before.quantity}:"
-                f"{self.after.quantity}:r{self.rev}")
+        return ledger_keys.addon_refund(self.workspace_id, self.addon_id, self.before.quantity,
+                                        self.after.quantity, self.rev)
 
     @property
     def marker(self) -> dict:

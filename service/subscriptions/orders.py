@@ -24,6 +24,7 @@ from datetime import datetime, tzinfo
 
 from pymongo.errors import DuplicateKeyError
 
+from billing import ledger_keys
 from billing.invoices import InvoiceLine, Order, Text
 from billing.money import Money
 from billing.periods import Period, local_dates
@@ -255,5 +256,6 @@ async def _upgrade_grant(svc: Services, order: dict, now: datetime) -> None:
     if extra.amount > 0:
         ws, start = order["workspace_id"], order["period_start"].isoformat()
         await svc.ledger.post(ws, [LedgerIntent(
-            f"grant:{ws}:{start}:upgrade:{order['plan']}", "grant", "conversation", extra,
+            ledger_keys.upgrade_grant(ws, order["period_start"], order["plan"]), "grant",
+            "conversation", extra,
             {"plan": order["plan"], "period_start": start, "upgrade": True})], now)

@@ -8,6 +8,7 @@ from datetime import datetime
 
 from pymongo.asynchronous.database import AsyncDatabase
 
+from billing import ledger_keys
 from billing.money import Money
 from billing.topups import TopupLimit, check_topup, topup_order
 from billing.wallet import LedgerIntent
@@ -68,7 +69,7 @@ class TopupOrders:
     async def fulfil(self, svc: Services, invoice: dict, now: datetime) -> None:
         """Credit `purchased` of the balance (arrears first) under the key `topup:<id>`."""
         ref = invoice["order"]
-        intent = LedgerIntent(f"topup:{ref['topup_id']}", "topup", ref["balance"],
+        intent = LedgerIntent(ledger_keys.topup(ref["topup_id"]), "topup", ref["balance"],
                               invoices.amount_of(invoice),
                               {"topup_id": ref["topup_id"], "invoice_code": invoice["code"],
                                "payment_id": invoice["payment_id"]})

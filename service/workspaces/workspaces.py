@@ -11,7 +11,9 @@ from zoneinfo import ZoneInfo
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import BulkWriteError
 
-from billing.errors import Conflict, NotFound, Unauthorized, ValidationFailed
+from billing import ledger_keys
+from billing.errors import (ComplimentaryNeedsPaidPlan, Conflict, NotFound, PaymentRequired,
+                            Unauthorized, ValidationFailed)
 from billing.money import Money
 from billing.periods import first_period
 from billing.plans import plan_not_found
@@ -148,7 +150,7 @@ async def create_workspace(db: AsyncDatabase, ledger: MongoLedger, principal: Pr
                                   "workspace_id": workspace_id, "created_at": now})
     grant = Money(plan_doc["conversation_grant"]["amount"], "IDR")
     await ledger.post(workspace_id, [LedgerIntent(
-        f"grant:{workspace_id}:{period.start.isoformat()}", "grant", "conversation", grant,
+        ledger_keys.grant(workspace_id, period.start), "grant", "conversation", grant,
         {"plan": plan_doc["_id"], "period_start": period.start.isoformat(),
          "period_end": period.end.isoformat()})], now)
     return workspace, key
