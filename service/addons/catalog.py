@@ -23,7 +23,7 @@ from billing.errors import AddonInUse, AddonNameTaken, Conflict, NotFound
 from service.invoices.invoices import page
 from service.mongo.events import emit
 from service.mongo.revisions import swap
-from service.payments.checkout import new_seed
+from service.runtime import ids
 from service.runtime.context import Services
 from service.workspaces.workspaces import Principal, load_workspace
 
@@ -79,7 +79,7 @@ def _name_taken(name: str) -> Conflict:
 
 
 async def create_addon(svc: Services, data: dict, now: datetime) -> dict:
-    addon_id = f"ad_{new_seed(now)}"
+    addon_id = ids.addon_id(now)
     doc = {"_id": addon_id, **await _validated(svc.db, data, addon_id), "created_at": now,
            "updated_at": now, "rev": 0}
     try:

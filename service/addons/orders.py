@@ -34,6 +34,7 @@ from billing.addons import CREDIT_BALANCE, AddonTerms, Holding
 from billing.invoices import InvoiceLine, Order, Text
 from billing.money import Money
 from billing.wallet import LedgerIntent
+from service.runtime import ids
 from service.subscriptions import state
 from service.addons.holdings import (APPLIED_KEPT, emit_change, holdings_doc, holdings_of,
                                     priced_on)
@@ -111,7 +112,7 @@ async def cancel(svc: Services, order: dict, now: datetime) -> None:
     """Make an open order unpayable (its invoice is cancelled); a paid one stays paid."""
     if order["status"] not in OPEN:
         return
-    closed = await close_invoice(svc.db, order.get("invoice_id") or f"inv_{order['seed']}",
+    closed = await close_invoice(svc.db, order.get("invoice_id") or ids.invoice_id(order["seed"]),
                                  "cancelled", now)
     if closed:
         await settle_invoice(svc, closed)
@@ -125,7 +126,7 @@ async def close_or_settle(svc: Services, order: dict, now: datetime) -> None:
     if order["status"] not in OPEN:
         return
     await cancel(svc, order, now)
-    await settle_if_paid(svc, order.get("invoice_id") or f"inv_{order['seed']}")
+    await settle_if_paid(svc, order.get("invoice_id") or ids.invoice_id(order["seed"]))
 
 
 async def open_orders(svc: Services, workspace_id: str, addon_id: str) -> list[dict]:

@@ -29,6 +29,7 @@ from billing.errors import (AddonOneTime, AddonRequiredBy, NextPeriodAlreadyPaid
                             ProratedCreditUnavailable)
 from billing.money import Money
 from billing.plans import LIMIT_KEYS
+from service.runtime import ids
 from service.addons import orders as aorders
 from service.addons import transitions
 from service.addons.catalog import catalog, visible_addon
@@ -84,8 +85,8 @@ async def _order(svc: Services, workspace: dict, doc: dict, addon: AddonTerms, a
     line = aorders.line_doc(charge, addon)
     seed = await _drop_open(svc, doc, addon, charge.quantity, now) or seed
     period = state.period_of(doc)
-    order = aorders.order_doc(f"ao_{seed}", doc["_id"], action, doc["period"], period.start,
-                              period.end, [line], seed, now)
+    order = aorders.order_doc(ids.addon_order_id(seed), doc["_id"], action, doc["period"],
+                              period.start, period.end, [line], seed, now)
     order, invoice, payment = await aorders.issue(svc, workspace, order, now)
     held = holdings_of(await state.load(svc, doc["_id"])).get(addon.id)
     return AddonPlaced(doc["_id"], addon.id, held.quantity if held else 0, order, invoice,

@@ -36,7 +36,7 @@ from service.subscriptions import orders as sorders
 from service.subscriptions import state
 from service.addons.holdings import (credit_doc, emit_change, held_terms, holdings_doc,
                                     holdings_of, post_credits)
-from service.payments.checkout import new_seed
+from service.runtime import ids
 from service.runtime.context import Services
 
 log = logging.getLogger("saldo.addons")
@@ -220,7 +220,7 @@ async def _new_renewal(svc: Services, doc: dict, target: Choice, covers: Period,
         taken = await svc.db.addon_orders.find_one({"_id": order_id})
         if taken is None or (taken["lines"] == lines and taken["status"] != "closed"):
             return taken or _renewal_order(doc, target, covers, lines, order_id,
-                                           new_seed(now), now)
+                                           ids.new_seed(now), now)
         n += 1
 
 

@@ -23,7 +23,7 @@ from pymongo.errors import DuplicateKeyError
 
 from billing.errors import IdempotencyInProgress, IdempotencyKeyReused
 from service.mongo.revisions import swap
-from service.payments.checkout import new_seed
+from service.runtime import ids
 
 TTL = timedelta(hours=24)
 LEASE = timedelta(minutes=2)
@@ -50,7 +50,7 @@ def request_hash(raw: bytes) -> str:
 
 
 def _fresh(body_hash: str, now: datetime) -> dict:
-    return {"state": "in_progress", "request_hash": body_hash, "seed": new_seed(now),
+    return {"state": "in_progress", "request_hash": body_hash, "seed": ids.new_seed(now),
             "created_at": now, "expires_at": now + TTL, "lease_until": now + LEASE,
             "response": None, "rev": 0}
 

@@ -34,7 +34,8 @@ from service.addons.holdings import post_credits
 from service.addons.orders import credit_consumption, invoice_lines
 from service.addons.switch import after_switch, immediate_switch
 from service.invoices.invoices import close as close_invoice
-from service.payments.checkout import new_seed, place_order
+from service.payments.checkout import place_order
+from service.runtime import ids
 from service.payments.orders import settle_if_paid, settle_invoice
 from service.runtime.context import Services
 from service.subscriptions import state
@@ -108,7 +109,8 @@ async def issue(svc: Services, workspace: dict, spec: OrderSpec, now: datetime,
         if cancelled["status"] == "paid":           # paid meanwhile: that one stands
             return cancelled, None, None
         live, seed = [], None
-    order = live[0] if live else await _insert(svc, spec, len(same), seed or new_seed(now), now)
+    order = live[0] if live else await _insert(svc, spec, len(same),
+                                               seed or ids.new_seed(now), now)
     invoice, payment = await place_order(svc, workspace,
                                          _order(spec, order["_id"], svc.settings.tz),
                                          order["seed"])
@@ -155,7 +157,7 @@ async def cancel_order(svc: Services, order_id: str | None, now: datetime) -> di
     order = await svc.db.subscription_orders.find_one({"_id": order_id}) if order_id else None
     if not order or order["status"] not in OPEN:
         return order
-    invoice_id = order.get("invoice_id") or f"inv_{order['seed']}"
+    invoice_id = order.get("invoice_id") or ids.invoice_id(order["seed"])
     closed = await close_invoice(svc.db, invoice_id, "cancelled", now)
     if closed:
         await settle_invoice(svc, closed)

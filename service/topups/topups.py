@@ -12,6 +12,7 @@ from billing import ledger_keys
 from billing.money import Money
 from billing.topups import TopupLimit, check_topup, topup_order
 from billing.wallet import LedgerIntent
+from service.runtime import ids
 from service.invoices import invoices
 from service.mongo.events import emit
 from service.mongo.revisions import swap
@@ -39,7 +40,7 @@ async def order_topup(svc: Services, workspace: dict, balance: str, amount: Mone
     """Order a top-up: validated, invoiced (pending, numbered), payable at the checkout URL.
     The balance does not change until the payment succeeds."""
     check_topup(balance, amount, limits(svc.settings))
-    order = topup_order(f"top_{seed}", balance, amount)
+    order = topup_order(ids.topup_id(seed), balance, amount)
     invoice, payment = await place_order(svc, workspace, order, seed)
     topup = await svc.db.topups.find_one({"_id": order.reference["topup_id"]})
     return PlacedTopup(topup, invoice, payment)
