@@ -2,7 +2,6 @@
 parsing with pydantic, the error middleware (contract §6) and the access log middleware."""
 from __future__ import annotations
 
-import json
 import logging
 import time
 from dataclasses import dataclass
@@ -12,9 +11,10 @@ from aiohttp import web
 from pydantic import BaseModel, ValidationError
 
 from billing.errors import (BillingError, Conflict, IdempotencyKeyReused, InsufficientBalance,
-                            InvalidJson, NotFound, PayloadRejected, PayloadTooLarge, Unauthorized,
+                            NotFound, PayloadRejected, PayloadTooLarge, Unauthorized,
                             UnsupportedMediaType, ValidationFailed)
 from handlers.formatting import locale_from
+from service.runtime import json_body
 from service.runtime.context import SERVICES, Services
 from service.workspaces.workspaces import Principal, authenticate
 
@@ -101,11 +101,7 @@ async def admin_only(request: web.Request) -> Principal:
 async def read_json(request: web.Request) -> Any:
     if request.content_type != "application/json":
         raise UnsupportedMediaType("Send a JSON body with Content-Type: application/json")
-    raw = await request.read()
-    try:
-        return json.loads(raw)
-    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
-        raise InvalidJson(f"Body is not valid JSON: {exc}") from None
+    return json_body.decode(await request.read())
 
 
 async def parse_body(request: web.Request, model: type[M]) -> M:

@@ -14,7 +14,6 @@
 from __future__ import annotations
 
 import hashlib
-import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -23,7 +22,7 @@ from pymongo.errors import DuplicateKeyError
 
 from billing.errors import IdempotencyInProgress, IdempotencyKeyReused
 from service.mongo.revisions import swap
-from service.runtime import ids
+from service.runtime import ids, json_body
 
 TTL = timedelta(hours=24)
 LEASE = timedelta(minutes=2)
@@ -42,11 +41,7 @@ def record_id(scope: str, method: str, path: str, key: str) -> str:
 
 def request_hash(raw: bytes) -> str:
     """Same JSON body (whatever its key order or spacing) → same hash."""
-    try:
-        canonical = json.dumps(json.loads(raw), sort_keys=True, separators=(",", ":")).encode()
-    except (ValueError, UnicodeDecodeError):
-        canonical = raw
-    return hashlib.sha256(canonical).hexdigest()
+    return hashlib.sha256(json_body.canonical(raw)).hexdigest()
 
 
 def _fresh(body_hash: str, now: datetime) -> dict:

@@ -2,13 +2,13 @@
 re-processes what a crash left unprocessed and charges messages whose category never came."""
 from __future__ import annotations
 
-import json
 import logging
 from datetime import datetime, timedelta, timezone
 
 from billing.charging import charge_overdue, process_events
-from billing.errors import InvalidJson, NotFound
+from billing.errors import NotFound
 from billing.whatsapp import parse_payload
+from service.runtime import json_body
 from service.runtime.context import Services
 from service.whatsapp.payloads import MAX_ATTEMPTS, raw_body
 
@@ -18,20 +18,10 @@ STALE_AFTER = timedelta(seconds=30)      # a wallet writer finalizes its entries
 FINALIZE_WINDOW = timedelta(hours=1)     # wallets the periodic sweep looks at
 
 
-def decode(raw: bytes) -> dict:
-    try:
-        payload = json.loads(raw)
-    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
-        raise InvalidJson(f"Body is not valid JSON: {exc}") from None
-    if not isinstance(payload, dict):
-        raise InvalidJson("Body must be a JSON object")
-    return payload
-
-
 async def receive(svc: Services, raw: bytes) -> None:
     """Called with a verified body. Returns once the payload is durable (and, normally,
     processed). A processing failure is logged and left to the sweep: Meta gets its 200."""
-    payload = decode(raw)
+    payload = json_body.decode_object(raw)
     payload_id, done = await svc.whatsapp.store_payload(raw, svc.clock.now())
     if done:
         return
@@ -70,7 +60,7 @@ async def sweep(svc: Services, *, everything: bool = False) -> dict:
     reprocessed = 0
     for doc in await svc.whatsapp.unprocessed(cutoff):
         try:
-            await process(svc, doc["_id"], decode(raw_body(doc)))
+            await process(svc, doc["_id"], json_body.decode_object(raw_body(doc)))
             reprocessed += 1
         except Exception as exc:
             await _failed(svc, doc["_id"], exc)
@@ -90,7 +80,7 @@ async def retry_parked(svc: Services, payload_id: str) -> bool:
     if doc is None:
         raise NotFound("No parked payload with this id")
     try:
-        await process(svc, payload_id, decode(raw_body(doc)))
+        await process(svc, payload_id, json_body.decode_object(raw_body(doc)))
     except Exception as exc:
         await _failed(svc, payload_id, exc)
         return False
