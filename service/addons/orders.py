@@ -26,7 +26,6 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
-from pymongo.errors import DuplicateKeyError
 
 from billing import ledger_keys
 from billing.addon_orders import AddonCharge, line_parts
@@ -40,6 +39,7 @@ from service.addons.holdings import (APPLIED_KEPT, emit_change, holdings_doc, ho
                                     priced_on)
 from service.invoices.invoices import close as close_invoice
 from service.mongo.docs import money_from_doc, money_to_doc
+from service.mongo.once import insert_or_read
 from service.payments.checkout import place_order
 from service.payments.orders import settle_if_paid, settle_invoice
 from service.runtime.context import Services
@@ -88,10 +88,7 @@ async def issue(svc: Services, workspace: dict, doc: dict,
                 now: datetime) -> tuple[dict, dict | None, dict | None]:
     """Insert the order (once: its `_id`) and place its invoice; an order that costs nothing
     is fulfilled at once. → (order, invoice, payment)."""
-    try:
-        await svc.db.addon_orders.insert_one(doc)
-    except DuplicateKeyError:
-        doc = await svc.db.addon_orders.find_one({"_id": doc["_id"]})
+    doc = await insert_or_read(svc.db.addon_orders, doc)
     return await place(svc, workspace, doc, now)
 
 

@@ -11,7 +11,6 @@ import re
 from datetime import datetime
 
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import DuplicateKeyError
 
 from billing.errors import NotFound
 from billing.invoices import InvoiceLine, Order, Text, invoice_year
@@ -19,6 +18,7 @@ from billing.money import Money
 from billing.payments import paid_in_time
 from service.mongo import cursors
 from service.mongo.docs import money_from_doc, money_to_doc
+from service.mongo.once import insert_if_absent
 from service.mongo.revisions import BUMP, swap
 from service.runtime.settings import Settings
 
@@ -47,10 +47,7 @@ def invoice_doc(invoice_id: str, workspace: dict, order: Order, settings: Settin
 
 async def insert_invoice(db: AsyncDatabase, doc: dict) -> dict:
     """Insert once; a retry of the same order (same id) gets the stored invoice."""
-    try:
-        await db.invoices.insert_one(doc)
-    except DuplicateKeyError:
-        pass
+    await insert_if_absent(db.invoices, doc)
     return await db.invoices.find_one({"_id": doc["_id"]})
 
 

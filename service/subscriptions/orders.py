@@ -4,7 +4,7 @@
 An order document (`subscription_orders`) exists before its invoice, with a deterministic id
 `{timing}:{ws}:{period_start}:{plan}:{period}:{n}` (n = how many earlier orders for the same
 thing were closed unpaid) and the `seed` of its invoice and payment ids. Two workers issuing
-the same renewal hit the same id (DuplicateKeyError = already issued) and place the same
+the same renewal hit the same id (service.mongo.once: already issued) and place the same
 invoice (idempotent by seed); a crash between the two is re-driven by the next issue.
 
 Status: new (no invoice yet) → pending (invoice open) → paid | closed (expired, failed,
@@ -22,8 +22,8 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
 
-from pymongo.errors import DuplicateKeyError
 
+from service.mongo.once import insert_or_read
 from billing import ledger_keys
 from billing.invoices import InvoiceLine, Order, Text
 from billing.money import Money
@@ -132,11 +132,7 @@ async def _insert(svc: Services, spec: OrderSpec, n: int, seed: str, now: dateti
            "invoice_type": spec.invoice_type, "amount": spec.amount.to_dict(), "seed": seed,
            "detail": spec.detail, "addons": list(spec.addons),
            "status": "new", "invoice_id": None, "invoice_code": None, "created_at": now}
-    try:
-        await svc.db.subscription_orders.insert_one(doc)
-        return doc
-    except DuplicateKeyError:
-        return await svc.db.subscription_orders.find_one({"_id": order_id})
+    return await insert_or_read(svc.db.subscription_orders, doc)
 
 
 async def redrive(svc: Services, order: dict) -> None:
