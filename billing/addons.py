@@ -32,9 +32,6 @@ from billing.pricing import price_for
 
 ADDON_TYPES = ("users", "contacts", "conversation_credit", "broadcast_credit", "feature")
 CREDIT_BALANCE = {"conversation_credit": "conversation", "broadcast_credit": "broadcast"}
-BILLINGS = ("recurring", "one_time")
-STATUSES = ("active", "inactive")
-LIMIT_ACTIONS = ("increment", "set")
 DEFAULT_CURRENCY = "USD"
 ALL = "all"
 

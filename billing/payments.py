@@ -17,7 +17,6 @@ from billing.errors import PaymentAmountMismatch, ValidationFailed
 from billing.money import SUPPORTED_CURRENCIES, Money
 
 PaymentStatus = Literal["pending", "succeeded", "failed", "needs_refund"]
-PAYMENT_STATUSES = ("pending", "succeeded", "failed", "needs_refund")
 CallbackStatus = Literal["succeeded", "failed"]
 SUCCESS_FROM = ("pending", "failed")     # statuses a success callback may move on from
 FAILURE_FROM = ("pending",)              # a failure after a success changes nothing

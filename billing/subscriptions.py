@@ -29,8 +29,6 @@ from billing.plans import FREE_PLAN, LimitShrink, PlanTerms, limits_shrinking
 from billing.proration import days_remaining, upgrade_difference
 
 Timing = Literal["end_of_term", "immediate"]
-TIMINGS = ("end_of_term", "immediate")
-DIRECTIONS = ("upgrade", "downgrade", "period_change")
 
 
 @dataclass(frozen=True)
