@@ -140,8 +140,8 @@ def _from_validation(exc: ValidationError) -> web.Response:
     field = ".".join(str(p) for p in first["loc"]) or None
     details = {"errors": [{"field": ".".join(str(p) for p in e["loc"]), "message": e["msg"]}
                           for e in exc.errors()]}
-    return error_response(422, "validation_error", f"{field}: {first['msg']}" if field
-                          else first["msg"], field, details)
+    return _from_billing(ValidationFailed(f"{field}: {first['msg']}" if field else first["msg"],
+                                          field=field, details=details))
 
 
 @web.middleware
@@ -157,7 +157,9 @@ async def errors_middleware(request: web.Request, handler: Handler) -> web.Strea
     except web.HTTPException as exc:
         if exc.status < 400:
             raise
-        code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status, "http_error")
+        if exc.status == 404:
+            return _from_billing(NotFound(exc.reason))
+        code = "method_not_allowed" if exc.status == 405 else "http_error"   # not domain errors
         return error_response(exc.status, code, exc.reason)
     except Exception:
         log.exception("unhandled error on %s %s", request.method, request.path)

@@ -53,3 +53,12 @@ def test_no_raise_site_passes_a_code_string():
                 if isinstance(node, ast.Call) and getattr(node.func, "id", None) in names:
                     assert not any(k.arg == "code" for k in node.keywords), \
                         f"{path.relative_to(ROOT)}:{node.lineno}"
+
+
+def test_the_middlewares_own_codes_are_not_error_class_codes():
+    """Besides the classes, the error middleware answers only aiohttp's routing errors and the
+    last-resort 500, with codes no class uses."""
+    source = (ROOT / "handlers" / "http.py").read_text()
+    own = {"method_not_allowed", "http_error", "internal_error"}
+    assert all(f'"{code}"' in source for code in own)
+    assert own.isdisjoint(cls.code for cls in _classes())
