@@ -23,16 +23,15 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from billing.errors import Conflict, ValidationFailed
+from billing.errors import (AddonAlreadyAdded, AddonInactive, AddonIncompatible,
+                            AddonMultipleNotAllowed, AddonNotApplicable, AddonPeriodNotAvailable,
+                            AddonRequires, QuantityAboveMaximum, ValidationFailed)
 from billing.money import Money
 from billing.plans import LIMIT_KEYS, UNLIMITED
 from billing.pricing import price_for
 
 ADDON_TYPES = ("users", "contacts", "conversation_credit", "broadcast_credit", "feature")
 CREDIT_BALANCE = {"conversation_credit": "conversation", "broadcast_credit": "broadcast"}
-BILLINGS = ("recurring", "one_time")
-STATUSES = ("active", "inactive")
-LIMIT_ACTIONS = ("increment", "set")
 DEFAULT_CURRENCY = "USD"
 ALL = "all"
 
@@ -126,8 +125,8 @@ class AddonTerms:
     def price(self, unit: str, quantity: int) -> Money:
         """Full period price of `quantity` units, by the add-on's pricing scheme."""
         if not self.sold_in(unit):
-            raise ValidationFailed(f"Add-on {self.name!r} is not sold {unit}",
-                                   code="addon_period_not_available", field="addon_id")
+            raise AddonPeriodNotAvailable(f"Add-on {self.name!r} is not sold {unit}",
+                                          field="addon_id")
         entry = self.periods[unit]
         currency = entry.get("currency", DEFAULT_CURRENCY)
         if self.pricing_scheme == "unit":
@@ -157,27 +156,24 @@ class Holding:
 
 def check_buyable(addon: AddonTerms, plan_id: str, unit: str, field: str = "addon_id") -> None:
     if addon.status != "active":
-        raise ValidationFailed(f"Add-on {addon.name!r} is not sold any more",
-                               code="addon_inactive", field=field)
+        raise AddonInactive(f"Add-on {addon.name!r} is not sold any more", field=field)
     if not addon.applies_to(plan_id):
-        raise ValidationFailed(f"Add-on {addon.name!r} is not available on the {plan_id} plan",
-                               code="addon_not_applicable", field=field)
+        raise AddonNotApplicable(f"Add-on {addon.name!r} is not available on the {plan_id} plan",
+                                 field=field)
     if not addon.sold_in(unit):
-        raise ValidationFailed(f"Add-on {addon.name!r} is not sold {unit}",
-                               code="addon_period_not_available", field=field)
+        raise AddonPeriodNotAvailable(f"Add-on {addon.name!r} is not sold {unit}", field=field)
 
 
 def check_quantity(addon: AddonTerms, quantity: int, field: str = "quantity") -> None:
     if isinstance(quantity, bool) or not isinstance(quantity, int) or quantity < 1:
         raise ValidationFailed("quantity must be an integer of at least 1", field=field)
     if quantity > 1 and not addon.allow_multiple:
-        raise ValidationFailed(f"Add-on {addon.name!r} is sold one at a time",
-                               code="addon_multiple_not_allowed", field=field,
-                               details={"maximum": 1})
+        raise AddonMultipleNotAllowed(f"Add-on {addon.name!r} is sold one at a time", field=field,
+                                      details={"maximum": 1})
     if quantity > addon.max_quantity:
-        raise ValidationFailed(f"quantity {quantity} is above the maximum of "
-                               f"{addon.max_quantity}", code="quantity_above_maximum",
-                               field=field, details={"maximum": addon.max_quantity})
+        raise QuantityAboveMaximum(f"quantity {quantity} is above the maximum of "
+                                   f"{addon.max_quantity}",
+                                   field=field, details={"maximum": addon.max_quantity})
 
 
 def check_combination(addon: AddonTerms, held: Mapping[str, AddonTerms],
@@ -185,14 +181,13 @@ def check_combination(addon: AddonTerms, held: Mapping[str, AddonTerms],
     """`held`: the other add-ons the subscription will hold alongside `addon`."""
     missing = [r for r in addon.requires if r not in held]
     if missing:
-        raise ValidationFailed(f"Add-on {addon.name!r} requires other add-ons first",
-                               code="addon_requires", field=field, details={"missing": missing})
+        raise AddonRequires(f"Add-on {addon.name!r} requires other add-ons first", field=field,
+                            details={"missing": missing})
     clash = sorted(h for h, terms in held.items()
                    if h in addon.incompatible_with or addon.id in terms.incompatible_with)
     if clash:
-        raise ValidationFailed(f"Add-on {addon.name!r} cannot be combined with add-ons held",
-                               code="addon_incompatible", field=field,
-                               details={"incompatible_with": clash})
+        raise AddonIncompatible(f"Add-on {addon.name!r} cannot be combined with add-ons held",
+                                field=field, details={"incompatible_with": clash})
 
 
 def check_purchase(addon: AddonTerms, quantity: int, holdings: Mapping[str, Holding],
@@ -202,11 +197,11 @@ def check_purchase(addon: AddonTerms, quantity: int, holdings: Mapping[str, Hold
     check_quantity(addon, quantity)
     if addon.id in holdings:
         if addon.recurring:
-            raise Conflict(f"Add-on {addon.name!r} is already added; change its quantity",
-                           code="addon_already_added", field="addon_id")
+            raise AddonAlreadyAdded(f"Add-on {addon.name!r} is already added; change its "
+                                    "quantity", field="addon_id")
         if not addon.allow_multiple:
-            raise ValidationFailed(f"Add-on {addon.name!r} is sold one at a time",
-                                   code="addon_multiple_not_allowed", field="addon_id")
+            raise AddonMultipleNotAllowed(f"Add-on {addon.name!r} is sold one at a time",
+                                          field="addon_id")
     check_combination(addon, {k: v for k, v in held.items() if k != addon.id})
 
 

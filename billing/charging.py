@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from billing import ledger_keys
 from billing.rates import FALLBACK_BROADCAST, FALLBACK_REPLY, RateCard, balance_for
 from billing.wallet import LedgerIntent
 from billing.whatsapp import DELIVERED_RANK, StatusUpdate
@@ -44,7 +45,7 @@ class Decision:
 
 
 def charge_key(wamid: str) -> str:
-    return f"charge:{wamid}"
+    return ledger_keys.charge(wamid)
 
 
 def charge_intent(record: MessageRecord, category: str, rates: RateCard,

@@ -17,9 +17,7 @@ from billing.errors import ValidationFailed
 from billing.money import Money
 
 INVOICE_TYPES = ("subscription", "renewal", "plan_change", "addon", "topup")
-INVOICE_STATUSES = ("pending", "paid", "expired", "cancelled", "failed")
 FINAL_STATUSES = ("paid", "expired", "cancelled", "failed")
-LANGUAGES = ("id", "en")
 _CODE = re.compile(r"^INV/(\d{4})/(\d{6,})$")
 
 

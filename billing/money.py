@@ -67,16 +67,10 @@ class Money:
 
     def __mul__(self, factor: int) -> Money:
         if isinstance(factor, bool) or not isinstance(factor, int):
-            raise TypeError("Money can only be multiplied by an int; use scale() for fractions")
+            raise TypeError("Money can only be multiplied by an int (fractions: round_half_up)")
         return Money(self.amount * factor, self.currency)
 
     __rmul__ = __mul__
-
-    def scale(self, factor: Rational) -> Money:
-        """Multiply by an exact fraction and round once, half-up."""
-        if isinstance(factor, float):
-            raise TypeError("floats are not allowed in money arithmetic")
-        return Money(round_half_up(Fraction(factor) * self.amount), self.currency)
 
     def __lt__(self, other: Money) -> bool:
         self._same(other)

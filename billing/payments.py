@@ -13,11 +13,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal, Mapping, Protocol
 
-from billing.errors import ValidationFailed
+from billing.errors import PaymentAmountMismatch, ValidationFailed
 from billing.money import SUPPORTED_CURRENCIES, Money
 
 PaymentStatus = Literal["pending", "succeeded", "failed", "needs_refund"]
-PAYMENT_STATUSES = ("pending", "succeeded", "failed", "needs_refund")
 CallbackStatus = Literal["succeeded", "failed"]
 SUCCESS_FROM = ("pending", "failed")     # statuses a success callback may move on from
 FAILURE_FROM = ("pending",)              # a failure after a success changes nothing
@@ -90,8 +89,8 @@ def callback_from_dict(data: object) -> PaymentCallback:
 def check_amount(callback: PaymentCallback, expected: Money) -> None:
     """A callback must confirm exactly the invoice's amount and currency."""
     if callback.amount != expected:
-        raise ValidationFailed(
-            "Paid amount does not match the invoice", code="payment_amount_mismatch",
+        raise PaymentAmountMismatch(
+            "Paid amount does not match the invoice",
             field="amount", details={"expected": expected.to_dict(),
                                      "received": callback.amount.to_dict()})
 

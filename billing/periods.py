@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone, tzinfo
 from typing import Literal, get_args
 
-from billing.errors import ValidationFailed
+from billing.errors import BeforeAnchor, ValidationFailed
 
 PeriodUnit = Literal["monthly", "quarterly", "yearly"]
 UNIT_MONTHS: dict[str, int] = {"monthly": 1, "quarterly": 3, "yearly": 12}
@@ -100,8 +100,8 @@ def period_containing(anchor: datetime, unit: PeriodUnit, at: datetime, tz: tzin
     _require_aware(at, "at")
     step = _months_for(unit)
     if at.astimezone(timezone.utc) < anchor.astimezone(timezone.utc):
-        raise ValidationFailed("at is before the anchor; no billing period contains it",
-                               field="at", code="before_anchor")
+        raise BeforeAnchor("at is before the anchor; no billing period contains it",
+                           field="at")
     anchor_local = anchor.astimezone(tz)
     at_local = at.astimezone(tz)
     month_gap = (at_local.year - anchor_local.year) * 12 + at_local.month - anchor_local.month

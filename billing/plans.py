@@ -10,7 +10,8 @@ from dataclasses import dataclass, field
 
 from collections.abc import Iterable
 
-from billing.errors import BillingError, NotFound, ValidationFailed
+from billing.errors import (FreePlanMustBeFree, PeriodNotAvailable, PeriodNotFound, PlanNotFound,
+                            ValidationFailed)
 from billing.money import Money
 from billing.periods import UNIT_MONTHS
 
@@ -42,12 +43,10 @@ class PlanTerms:
 
     def price(self, unit: str) -> Money:
         if unit not in UNIT_MONTHS:
-            raise ValidationFailed(f"Unknown period {unit!r}; expected one of "
-                                   f"{', '.join(UNIT_MONTHS)}", field="period",
-                                   code="period_not_found")
+            raise PeriodNotFound(f"Unknown period {unit!r}; expected one of "
+                                 f"{', '.join(UNIT_MONTHS)}", field="period")
         if unit not in self.prices:
-            raise ValidationFailed(f"Plan {self.id!r} is not sold {unit}", field="period",
-                                   code="period_not_available")
+            raise PeriodNotAvailable(f"Plan {self.id!r} is not sold {unit}", field="period")
         return self.prices[unit]
 
     def is_paid(self, unit: str) -> bool:
@@ -58,15 +57,12 @@ class PlanTerms:
 
 
 def plan_not_found(plan_id: object, field: str | None, known: Iterable[str] = ()
-                   ) -> BillingError:
-    """`plan_not_found`, one rule everywhere: a plan named in the path (`field` None) is a
-    404 like any missing resource; a plan named in a body field is a 422 on that field."""
+                   ) -> PlanNotFound:
+    """`plan_not_found`, one rule everywhere: a 404 like any missing resource, whether the
+    plan is the path's resource (`field` None) or named in a body field (`field` set)."""
     names = ", ".join(known)
     message = f"Unknown plan {plan_id!r}" + (f"; the plans are {names}" if names else "")
-    if field is None:
-        return NotFound(message, code="plan_not_found")
-    return ValidationFailed(message, code="plan_not_found", field=field,
-                            details={"plans": list(known)} if names else None)
+    return PlanNotFound(message, field=field, details={"plans": list(known)} if names else None)
 
 
 def find_plan(plans: dict[str, PlanTerms], plan_id: str, field: str = "plan") -> PlanTerms:
@@ -118,8 +114,7 @@ def validate_plan(plan: PlanTerms) -> None:
         if price.currency != "IDR" or price.is_negative():
             raise ValidationFailed("Plan prices are rupiah >= 0", field=f"prices.{unit}")
         if plan.id == FREE_PLAN and not price.is_zero():
-            raise ValidationFailed("Free costs nothing", field=f"prices.{unit}",
-                                   code="free_plan_must_be_free")
+            raise FreePlanMustBeFree("Free costs nothing", field=f"prices.{unit}")
     if plan.id == FREE_PLAN and set(plan.prices) != set(UNIT_MONTHS):
         raise ValidationFailed("Free is sold in every period", field="prices")
     if plan.grant.currency != "IDR" or plan.grant.is_negative():

@@ -22,7 +22,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Literal, TypedDict, get_args
 
-from billing.errors import CurrencyMismatch, ValidationFailed
+from billing.errors import CurrencyMismatch, QuantityAboveMaximum, ValidationFailed
 from billing.money import Money
 
 PricingScheme = Literal["unit", "volume", "tier", "package"]
@@ -102,9 +102,8 @@ def _check_quantity(quantity: object) -> int:
 def _check_maximum(quantity: int, brackets: Sequence[Mapping]) -> None:
     maximum = brackets[-1]["to"]
     if maximum is not None and quantity > maximum:
-        raise ValidationFailed(f"quantity {quantity} is above the maximum of {maximum}",
-                               field="quantity", code="quantity_above_maximum",
-                               details={"maximum": maximum})
+        raise QuantityAboveMaximum(f"quantity {quantity} is above the maximum of {maximum}",
+                                   field="quantity", details={"maximum": maximum})
 
 
 def _bracket_for(quantity: int, brackets: Sequence[Mapping]) -> Mapping:

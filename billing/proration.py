@@ -21,7 +21,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone, tzinfo
 from fractions import Fraction
 
-from billing.errors import ValidationFailed
+from billing.errors import CurrencyMismatch, ValidationFailed
 from billing.money import Money, round_half_up
 from billing.periods import Period, days_in
 
@@ -88,8 +88,8 @@ def upgrade_difference(old_price: Money, new_price: Money, period: Period, at: d
     figure is returned as is and the caller decides what to do with it.
     """
     if old_price.currency != new_price.currency:
-        raise ValidationFailed(
+        raise CurrencyMismatch(
             f"cannot compare prices in {old_price.currency} and {new_price.currency}",
-            field="new_price", code="currency_mismatch")
+            field="new_price")
     fraction = Fraction(days_remaining(period, at, tz), days_in(period, tz))
     return _scaled(new_price - old_price, fraction)

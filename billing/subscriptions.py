@@ -22,15 +22,13 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, tzinfo
 from typing import Literal, Union
 
-from billing.errors import Conflict
+from billing.errors import PlanUnchanged
 from billing.money import Money
 from billing.periods import Period, days_in, next_period
 from billing.plans import FREE_PLAN, LimitShrink, PlanTerms, limits_shrinking
 from billing.proration import days_remaining, upgrade_difference
 
 Timing = Literal["end_of_term", "immediate"]
-TIMINGS = ("end_of_term", "immediate")
-DIRECTIONS = ("upgrade", "downgrade", "period_change")
 
 
 @dataclass(frozen=True)
@@ -131,8 +129,8 @@ def quote_change(current: Choice, target: Choice, period: Period, anchor_day: in
     `limits`: the effective limits now and after the change (default: the plans' own)."""
     direction = change_direction(current, target)
     if direction == "same":
-        raise Conflict(f"Already on {target.plan.id} ({target.unit}); to undo a scheduled "
-                       "change, delete it", code="plan_unchanged", field="plan")
+        raise PlanUnchanged(f"Already on {target.plan.id} ({target.unit}); to undo a scheduled "
+                            "change, delete it", field="plan")
     timing = decide_timing(rules, current, target)
     before, after = limits or (current.plan.limits, target.plan.limits)
     shrinking = limits_shrinking(before, after, used)

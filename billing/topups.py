@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Mapping
 
-from billing.errors import ValidationFailed
+from billing.errors import TopupAboveMaximum, TopupBelowMinimum, ValidationFailed
 from billing.invoices import InvoiceLine, Order, Text
 from billing.money import Money
 from billing.wallet import BALANCE_KINDS
@@ -43,13 +43,13 @@ def check_topup(balance: str, amount: Money, limits: Mapping[str, TopupLimit]) -
     details = {"balance": balance, "minimum": limit.minimum.to_dict(),
                "maximum": limit.maximum.to_dict()}
     if amount < limit.minimum:
-        raise ValidationFailed(
+        raise TopupBelowMinimum(
             f"A {balance} top-up is at least {limit.minimum.amount} {amount.currency}",
-            code="topup_below_minimum", field="amount", details=details)
+            field="amount", details=details)
     if amount > limit.maximum:
-        raise ValidationFailed(
+        raise TopupAboveMaximum(
             f"A {balance} top-up is at most {limit.maximum.amount} {amount.currency}",
-            code="topup_above_maximum", field="amount", details=details)
+            field="amount", details=details)
 
 
 def topup_order(topup_id: str, balance: str, amount: Money) -> Order:

@@ -8,10 +8,12 @@ from typing import Annotated, Literal, Union
 
 from pydantic import BaseModel, Field, StrictBool, StrictInt, StrictStr, StringConstraints
 
+from billing.money import BILLED_DIGITS
 from handlers.models import MoneyOut, Request
 from handlers.payment_models import InvoiceOut, PaymentOut
 from handlers.subscription_models import SubscriptionOut
 
+Currency = Literal[tuple(BILLED_DIGITS)]       # type: ignore[valid-type]  (billing/money.py's)
 AddonType = Literal["users", "contacts", "conversation_credit", "broadcast_credit", "feature"]
 MAX_INT = 1_000_000_000_000
 Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9._-]{0,63}$")]
@@ -30,7 +32,7 @@ class BracketIn(Request):
 
 
 class PeriodPriceIn(Request):
-    currency: Literal["IDR", "USD", "SGD", "EUR", "MYR", "JPY"] = Field(
+    currency: Currency = Field(
         default="USD", description="USD by default (agency panel); IDR for customer-facing")
     amount: StrictInt | None = Field(default=None, ge=0, le=MAX_INT,
                                      description="Unit scheme: price of one unit, minor units")

@@ -7,8 +7,6 @@ from babel.numbers import format_currency
 
 from billing.money import BILLED_DIGITS, Money
 
-SUPPORTED_LOCALES = ("id", "en")
-
 
 def locale_from(header: str | None) -> str:
     """`Accept-Language` → 'id' (default) or 'en'."""

@@ -2,7 +2,6 @@
 parsing with pydantic, the error middleware (contract §6) and the access log middleware."""
 from __future__ import annotations
 
-import json
 import logging
 import time
 from dataclasses import dataclass
@@ -12,8 +11,10 @@ from aiohttp import web
 from pydantic import BaseModel, ValidationError
 
 from billing.errors import (BillingError, Conflict, IdempotencyKeyReused, InsufficientBalance,
-                            NotFound, PayloadRejected, Unauthorized, ValidationFailed)
+                            NotFound, PayloadRejected, PayloadTooLarge, Unauthorized,
+                            UnsupportedMediaType, ValidationFailed)
 from handlers.formatting import locale_from
+from service.runtime import json_body
 from service.runtime.context import SERVICES, Services
 from service.workspaces.workspaces import Principal, authenticate
 
@@ -23,10 +24,12 @@ M = TypeVar("M", bound=BaseModel)
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 PRINCIPAL = web.RequestKey("principal", Principal)
 
-_STATUS: list[tuple[type[BillingError], int]] = [
-    (ValidationFailed, 422), (Unauthorized, 401), (NotFound, 404), (Conflict, 409),
-    (InsufficientBalance, 402), (IdempotencyKeyReused, 422)]
-_PAYLOAD_STATUS = {"invalid_json": 400, "payload_too_large": 413, "unsupported_media_type": 415}
+# The HTTP status of each error class, chosen here once: an error takes the status of its nearest
+# class listed (the tree and its statuses: billing/errors.py's docstring).
+_STATUS: dict[type[BillingError], int] = {
+    BillingError: 400, ValidationFailed: 422, Unauthorized: 401, NotFound: 404, Conflict: 409,
+    InsufficientBalance: 402, IdempotencyKeyReused: 422, PayloadRejected: 400,
+    PayloadTooLarge: 413, UnsupportedMediaType: 415}
 
 
 @dataclass(frozen=True)
@@ -97,13 +100,8 @@ async def admin_only(request: web.Request) -> Principal:
 
 async def read_json(request: web.Request) -> Any:
     if request.content_type != "application/json":
-        raise PayloadRejected("Send a JSON body with Content-Type: application/json",
-                              code="unsupported_media_type")
-    raw = await request.read()
-    try:
-        return json.loads(raw)
-    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
-        raise PayloadRejected(f"Body is not valid JSON: {exc}", code="invalid_json") from None
+        raise UnsupportedMediaType("Send a JSON body with Content-Type: application/json")
+    return json_body.decode(await request.read())
 
 
 async def parse_body(request: web.Request, model: type[M]) -> M:
@@ -129,10 +127,12 @@ def error_response(status: int, code: str, message: str, field: str | None = Non
     return web.json_response({"error": body}, status=status)
 
 
+def status_of(error: type[BillingError]) -> int:
+    return next(_STATUS[cls] for cls in error.__mro__ if cls in _STATUS)
+
+
 def _from_billing(exc: BillingError) -> web.Response:
-    status = _PAYLOAD_STATUS.get(exc.code, 400) if isinstance(exc, PayloadRejected) else next(
-        (s for cls, s in _STATUS if isinstance(exc, cls)), 400)
-    return error_response(status, exc.code, exc.message, exc.field, exc.details)
+    return error_response(status_of(type(exc)), exc.code, exc.message, exc.field, exc.details)
 
 
 def _from_validation(exc: ValidationError) -> web.Response:
@@ -140,8 +140,8 @@ def _from_validation(exc: ValidationError) -> web.Response:
     field = ".".join(str(p) for p in first["loc"]) or None
     details = {"errors": [{"field": ".".join(str(p) for p in e["loc"]), "message": e["msg"]}
                           for e in exc.errors()]}
-    return error_response(422, "validation_error", f"{field}: {first['msg']}" if field
-                          else first["msg"], field, details)
+    return _from_billing(ValidationFailed(f"{field}: {first['msg']}" if field else first["msg"],
+                                          field=field, details=details))
 
 
 @web.middleware
@@ -153,11 +153,13 @@ async def errors_middleware(request: web.Request, handler: Handler) -> web.Strea
     except ValidationError as exc:
         return _from_validation(exc)
     except web.HTTPRequestEntityTooLarge:
-        return error_response(413, "payload_too_large", "Body larger than 4 MiB")
+        return _from_billing(PayloadTooLarge("Body larger than 4 MiB"))
     except web.HTTPException as exc:
         if exc.status < 400:
             raise
-        code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status, "http_error")
+        if exc.status == 404:
+            return _from_billing(NotFound(exc.reason))
+        code = "method_not_allowed" if exc.status == 405 else "http_error"   # not domain errors
         return error_response(exc.status, code, exc.reason)
     except Exception:
         log.exception("unhandled error on %s %s", request.method, request.path)

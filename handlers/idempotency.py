@@ -17,7 +17,7 @@ from pydantic import ValidationError
 
 from billing.errors import BillingError, ValidationFailed
 from handlers.http import Handler, principal, services
-from service.payments.checkout import new_seed
+from service.runtime import ids
 from service.runtime import idempotency
 
 HEADER = "Idempotency-Key"
@@ -27,7 +27,7 @@ SEED = web.RequestKey("idempotency_seed", str)
 
 def seed(request: web.Request) -> str:
     if SEED not in request:
-        request[SEED] = new_seed(services(request).clock.now())
+        request[SEED] = ids.new_seed(services(request).clock.now())
     return request[SEED]
 
 

@@ -7,7 +7,7 @@ import hmac
 
 from aiohttp import web
 
-from billing.errors import PayloadRejected, Unauthorized
+from billing.errors import Unauthorized, UnsupportedMediaType
 from handlers.http import admin_only, respond, RouteTable, services
 from handlers.models import ParkedPayloadOut, ParkedPayloadsOut, RetriedPayloadOut
 from service.whatsapp import webhooks
@@ -47,7 +47,7 @@ async def notify(request: web.Request) -> web.Response:
                         svc.settings.whatsapp_app_secrets):
         raise Unauthorized("Missing or invalid X-Hub-Signature-256")
     if request.content_type != "application/json":
-        raise PayloadRejected("Content-Type must be application/json", code="unsupported_media_type")
+        raise UnsupportedMediaType("Content-Type must be application/json")
     await webhooks.receive(svc, raw)
     return web.json_response({"ok": True})
 

@@ -19,11 +19,11 @@ from pymongo.errors import DuplicateKeyError
 
 from billing.addon_catalog import patched_quantity, validate_addon
 from billing.addons import AddonTerms, normal_visibility
-from billing.errors import Conflict, NotFound
+from billing.errors import AddonInUse, AddonNameTaken, Conflict, NotFound
 from service.invoices.invoices import page
 from service.mongo.events import emit
 from service.mongo.revisions import swap
-from service.payments.checkout import new_seed
+from service.runtime import ids
 from service.runtime.context import Services
 from service.workspaces.workspaces import Principal, load_workspace
 
@@ -75,12 +75,11 @@ async def _validated(db: AsyncDatabase, data: dict, self_id: str) -> dict:
 
 
 def _name_taken(name: str) -> Conflict:
-    return Conflict(f"An add-on named {name!r} exists already", code="addon_name_taken",
-                    field="name")
+    return AddonNameTaken(f"An add-on named {name!r} exists already", field="name")
 
 
 async def create_addon(svc: Services, data: dict, now: datetime) -> dict:
-    addon_id = f"ad_{new_seed(now)}"
+    addon_id = ids.addon_id(now)
     doc = {"_id": addon_id, **await _validated(svc.db, data, addon_id), "created_at": now,
            "updated_at": now, "rev": 0}
     try:
@@ -118,8 +117,7 @@ async def delete_addon(svc: Services, addon_id: str, now: datetime) -> None:
     doc = await get_addon(svc.db, addon_id)
     users = await in_use(svc.db, addon_id)
     if users:
-        raise Conflict("The add-on is in use; deactivate it instead", code="addon_in_use",
-                       details=users)
+        raise AddonInUse("The add-on is in use; deactivate it instead", details=users)
     await svc.db.addons.delete_one({"_id": addon_id})
     await emit(svc.db, "addon.deleted", addon_id, None, _event_data(doc), now)
 

@@ -26,18 +26,20 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
-from pymongo.errors import DuplicateKeyError
 
+from billing import ledger_keys
 from billing.addon_orders import AddonCharge, line_parts
 from billing.addons import CREDIT_BALANCE, AddonTerms, Holding
 from billing.invoices import InvoiceLine, Order, Text
 from billing.money import Money
 from billing.wallet import LedgerIntent
+from service.runtime import ids
 from service.subscriptions import state
 from service.addons.holdings import (APPLIED_KEPT, emit_change, holdings_doc, holdings_of,
                                     priced_on)
 from service.invoices.invoices import close as close_invoice
 from service.mongo.docs import money_from_doc, money_to_doc
+from service.mongo.once import insert_or_read
 from service.payments.checkout import place_order
 from service.payments.orders import settle_if_paid, settle_invoice
 from service.runtime.context import Services
@@ -86,10 +88,7 @@ async def issue(svc: Services, workspace: dict, doc: dict,
                 now: datetime) -> tuple[dict, dict | None, dict | None]:
     """Insert the order (once: its `_id`) and place its invoice; an order that costs nothing
     is fulfilled at once. → (order, invoice, payment)."""
-    try:
-        await svc.db.addon_orders.insert_one(doc)
-    except DuplicateKeyError:
-        doc = await svc.db.addon_orders.find_one({"_id": doc["_id"]})
+    doc = await insert_or_read(svc.db.addon_orders, doc)
     return await place(svc, workspace, doc, now)
 
 
@@ -110,7 +109,7 @@ async def cancel(svc: Services, order: dict, now: datetime) -> None:
     """Make an open order unpayable (its invoice is cancelled); a paid one stays paid."""
     if order["status"] not in OPEN:
         return
-    closed = await close_invoice(svc.db, order.get("invoice_id") or f"inv_{order['seed']}",
+    closed = await close_invoice(svc.db, order.get("invoice_id") or ids.invoice_id(order["seed"]),
                                  "cancelled", now)
     if closed:
         await settle_invoice(svc, closed)
@@ -124,7 +123,7 @@ async def close_or_settle(svc: Services, order: dict, now: datetime) -> None:
     if order["status"] not in OPEN:
         return
     await cancel(svc, order, now)
-    await settle_if_paid(svc, order.get("invoice_id") or f"inv_{order['seed']}")
+    await settle_if_paid(svc, order.get("invoice_id") or ids.invoice_id(order["seed"]))
 
 
 async def open_orders(svc: Services, workspace_id: str, addon_id: str) -> list[dict]:
@@ -141,7 +140,7 @@ async def renewals_for(svc: Services, workspace_id: str, period_start: datetime)
 async def credit_consumption(svc: Services, workspace_id: str, order_id: str,
                              lines: list[dict], now: datetime) -> None:
     """Credit the wallet for the consumption add-ons of a paid order, once per order and line."""
-    intents = [LedgerIntent(f"addon_credit:{order_id}:{line['addon_id']}", "addon_credit",
+    intents = [LedgerIntent(ledger_keys.addon_credit(order_id, line["addon_id"]), "addon_credit",
                             CREDIT_BALANCE[line["type"]],
                             Money.idr(line["units"] * line["consumption"]),
                             {"order_id": order_id, "addon_id": line["addon_id"],

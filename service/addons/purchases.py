@@ -25,9 +25,11 @@ from datetime import datetime
 from billing.addon_orders import change_charge, purchase_charge, stop_credit
 from billing.addons import (AddonTerms, Holding, allows, check_purchase, check_quantity,
                             effective_limits, entitlements, required_by)
-from billing.errors import Conflict, NotFound, ValidationFailed
+from billing.errors import (AddonOneTime, AddonRequiredBy, NextPeriodAlreadyPaid, NotFound,
+                            ProratedCreditUnavailable)
 from billing.money import Money
 from billing.plans import LIMIT_KEYS
+from service.runtime import ids
 from service.addons import orders as aorders
 from service.addons import transitions
 from service.addons.catalog import catalog, visible_addon
@@ -83,8 +85,8 @@ async def _order(svc: Services, workspace: dict, doc: dict, addon: AddonTerms, a
     line = aorders.line_doc(charge, addon)
     seed = await _drop_open(svc, doc, addon, charge.quantity, now) or seed
     period = state.period_of(doc)
-    order = aorders.order_doc(f"ao_{seed}", doc["_id"], action, doc["period"], period.start,
-                              period.end, [line], seed, now)
+    order = aorders.order_doc(ids.addon_order_id(seed), doc["_id"], action, doc["period"],
+                              period.start, period.end, [line], seed, now)
     order, invoice, payment = await aorders.issue(svc, workspace, order, now)
     held = holdings_of(await state.load(svc, doc["_id"])).get(addon.id)
     return AddonPlaced(doc["_id"], addon.id, held.quantity if held else 0, order, invoice,
@@ -96,8 +98,8 @@ async def change_quantity(svc: Services, workspace: dict, addon_id: str, quantit
     doc = await state.load(svc, workspace["_id"])
     holding, addon = await _held(svc, doc, addon_id)
     if not addon.recurring:
-        raise Conflict("A one-time add-on has no quantity to change; buy it again",
-                       code="addon_one_time", field="addon_id")
+        raise AddonOneTime("A one-time add-on has no quantity to change; buy it again",
+                           field="addon_id")
     check_quantity(addon, quantity)
     if quantity == holding.quantity:
         return await _set(svc, doc, addon, Holding(addon_id, quantity), None, now)
@@ -120,18 +122,17 @@ async def stop(svc: Services, workspace: dict, addon_id: str, when: str,
     holding, addon = await _held(svc, doc, addon_id)
     needed_by = required_by(addon_id, await held_terms(svc, doc))
     if needed_by:
-        raise Conflict("Other add-ons require this one; stop them first",
-                       code="addon_required_by", field="addon_id",
-                       details={"required_by": needed_by})
+        raise AddonRequiredBy("Other add-ons require this one; stop them first", field="addon_id",
+                              details={"required_by": needed_by})
     if when == "end":
         await _refuse_if_next_paid(svc, doc, addon)
         return await _set(svc, doc, addon, Holding(addon_id, holding.quantity, 0), None, now)
     credit = None
     if addon.recurring:
         if addon.currency != "IDR":
-            raise ValidationFailed("Only add-ons priced in rupiah can be credited to the "
-                                   "wallet; stop it at the period end", field="when",
-                                   code="prorated_credit_unavailable")
+            raise ProratedCreditUnavailable("Only add-ons priced in rupiah can be credited to "
+                                            "the wallet; stop it at the period end",
+                                            field="when")
         credit = stop_credit(addon, doc["period"], holding.quantity, state.period_of(doc), now)
     return await _set(svc, doc, addon, Holding(addon_id, 0), credit, now)
 
@@ -183,8 +184,8 @@ async def _refuse_if_next_paid(svc: Services, doc: dict, addon: AddonTerms) -> N
         return
     for order in await aorders.renewals_for(svc, doc["_id"], doc["current_period_end"]):
         if order["status"] == "paid" and any(l["addon_id"] == addon.id for l in order["lines"]):
-            raise Conflict("The next period of this add-on is already paid",
-                           code="next_period_already_paid", field="addon_id")
+            raise NextPeriodAlreadyPaid("The next period of this add-on is already paid",
+                                        field="addon_id")
 
 
 async def check_entitlement(svc: Services, workspace_id: str, key: str, amount: int) -> dict:

@@ -24,6 +24,7 @@ import logging
 from collections import Counter, defaultdict
 from datetime import datetime, tzinfo
 
+from billing import ledger_keys
 from billing.addon_orders import AddonCharge, Rolled, next_quantities, renewal_charge, roll
 from billing.addons import AddonTerms, Holding
 from billing.money import Money
@@ -35,7 +36,7 @@ from service.subscriptions import orders as sorders
 from service.subscriptions import state
 from service.addons.holdings import (credit_doc, emit_change, held_terms, holdings_doc,
                                     holdings_of, post_credits)
-from service.payments.checkout import new_seed
+from service.runtime import ids
 from service.runtime.context import Services
 
 log = logging.getLogger("saldo.addons")
@@ -219,7 +220,7 @@ async def _new_renewal(svc: Services, doc: dict, target: Choice, covers: Period,
         taken = await svc.db.addon_orders.find_one({"_id": order_id})
         if taken is None or (taken["lines"] == lines and taken["status"] != "closed"):
             return taken or _renewal_order(doc, target, covers, lines, order_id,
-                                           new_seed(now), now)
+                                           ids.new_seed(now), now)
         n += 1
 
 
@@ -265,7 +266,7 @@ async def rollover_changes(svc: Services, doc: dict, step: Rollover,
             addon.price(target.unit, kept) if kept else Money.zero(addon.currency))
         if amount.amount > 0:
             credits.append(credit_doc(
-                f"addon_excess:{doc['_id']}:{step.period.start.isoformat()}:{addon_id}",
+                ledger_keys.addon_excess(doc["_id"], step.period.start, addon_id),
                 amount, {"addon_id": addon_id, "reason": "addon_renewal_overpaid",
                          "paid_units": covered, "kept_units": kept}))
     return {"addons": holdings_doc(rolled.holdings, doc, now), "addon_credits": credits}, rolled

@@ -23,7 +23,8 @@ from billing.addon_orders import (AddonCharge, Removal, change_charge, next_quan
                                   purchase_charge, removal_reason, stop_credit)
 from billing.addons import (AddonTerms, Holding, check_buyable, check_combination,
                             check_quantity, effective_limits)
-from billing.errors import NotFound, ValidationFailed
+from billing.errors import (AddonCurrencyMismatch, AddonNotApplicable, AddonOneTime,
+                            AddonPeriodNotAvailable, NotFound, UnknownAddon, ValidationFailed)
 from billing.plans import PlanTerms
 from billing.subscriptions import Choice
 from service.subscriptions import state
@@ -34,6 +35,8 @@ from service.addons.transitions import transition
 from service.runtime.context import Services
 
 log = logging.getLogger("saldo.addons")
+# billing.addon_orders.removal_reason of an add-on still in the catalog → its error
+_REASON = {"not_applicable": AddonNotApplicable, "period_not_available": AddonPeriodNotAvailable}
 
 
 async def check_requested(svc: Services, workspace: dict, doc: dict, target: Choice,
@@ -49,18 +52,17 @@ async def check_requested(svc: Services, workspace: dict, doc: dict, target: Cho
         try:
             addon = await visible_addon(svc.db, workspace.get("reseller_id"), addon_id)
         except NotFound:           # unknown or hidden alike: never reveal
-            raise ValidationFailed(f"Unknown add-on {addon_id!r}", code="addon_not_found",
-                                   field=f"{field}.addon_id") from None
+            raise UnknownAddon(f"Unknown add-on {addon_id!r}",
+                               field=f"{field}.addon_id") from None
         reason = removal_reason(addon, target.plan.id, target.unit)
         if addon_id not in holdings:
             check_buyable(addon, target.plan.id, target.unit, f"{field}.addon_id")
         elif reason:            # addon_not_applicable | addon_period_not_available
-            raise ValidationFailed(f"Add-on {addon.name!r} is not available on "
-                                   f"{target.plan.id} ({target.unit})", code=f"addon_{reason}",
-                                   field=f"{field}.addon_id")
+            raise _REASON[reason](f"Add-on {addon.name!r} is not available on "
+                                  f"{target.plan.id} ({target.unit})", field=f"{field}.addon_id")
         if not addon.recurring:
-            raise ValidationFailed("One-time add-ons are bought on their own",
-                                   code="addon_one_time", field=f"{field}.addon_id")
+            raise AddonOneTime("One-time add-ons are bought on their own",
+                               field=f"{field}.addon_id")
         check_quantity(addon, quantity, f"{field}.quantity")
         wanted[addon_id], found[addon_id] = quantity, addon
     if wanted:
@@ -93,9 +95,9 @@ async def immediate_charges(svc: Services, doc: dict, wanted: dict[str, int], cu
     for addon_id, quantity in sorted(wanted.items()):
         addon, current = held[addon_id], holdings.get(addon_id)
         if addon.currency != currency:
-            raise ValidationFailed(f"Add-on {addon.name!r} is priced in {addon.currency}; an "
+            raise AddonCurrencyMismatch(f"Add-on {addon.name!r} is priced in {addon.currency}; an "
                                    f"immediate change is invoiced in {currency}: buy it on "
-                                   "its own", code="addon_currency_mismatch", field="addons")
+                                   "its own", field="addons")
         if current is None:
             out.append((purchase_charge(addon, doc["period"], quantity, period, now,
                                         svc.settings.tz), addon))

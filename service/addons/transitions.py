@@ -19,8 +19,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from billing import ledger_keys
 from billing.addons import Holding
-from billing.errors import Conflict
+from billing.errors import Conflict, HoldingChanged
 from billing.money import Money
 from service.addons.holdings import credit_doc, holding_rev, holdings_doc, holdings_of
 from service.runtime.context import Services
@@ -44,8 +45,8 @@ class Transition:
     @property
     def key(self) -> str:
         """The credit's ledger key: the holding, from- and to-quantity, revision."""
-        return (f"addon_refund:{self.workspace_id}:{self.addon_id}:{self.before.quantity}:"
-                f"{self.after.quantity}:r{self.rev}")
+        return ledger_keys.addon_refund(self.workspace_id, self.addon_id, self.before.quantity,
+                                        self.after.quantity, self.rev)
 
     @property
     def marker(self) -> dict:
@@ -68,9 +69,9 @@ def transition(doc: dict, before: Holding, after: Holding, credit: Money | None 
 
 
 def changed(addon_id: str) -> Conflict:
-    return Conflict("The add-on was changed by another request meanwhile; read the "
-                    "subscription and try again", code="holding_changed", field="addon_id",
-                    details={"retryable": True, "addon_id": addon_id})
+    return HoldingChanged("The add-on was changed by another request meanwhile; read the "
+                          "subscription and try again", field="addon_id",
+                          details={"retryable": True, "addon_id": addon_id})
 
 
 def _changes(doc: dict, t: Transition, now: datetime) -> dict:

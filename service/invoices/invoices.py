@@ -7,18 +7,18 @@ idempotently and sets it back to true; the sweep re-drives invoices a crash left
 """
 from __future__ import annotations
 
-import base64
 import re
 from datetime import datetime
 
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import DuplicateKeyError
 
-from billing.errors import NotFound, ValidationFailed
+from billing.errors import NotFound
 from billing.invoices import InvoiceLine, Order, Text, invoice_year
 from billing.money import Money
 from billing.payments import paid_in_time
+from service.mongo import cursors
 from service.mongo.docs import money_from_doc, money_to_doc
+from service.mongo.once import insert_if_absent
 from service.mongo.revisions import BUMP, swap
 from service.runtime.settings import Settings
 
@@ -47,10 +47,7 @@ def invoice_doc(invoice_id: str, workspace: dict, order: Order, settings: Settin
 
 async def insert_invoice(db: AsyncDatabase, doc: dict) -> dict:
     """Insert once; a retry of the same order (same id) gets the stored invoice."""
-    try:
-        await db.invoices.insert_one(doc)
-    except DuplicateKeyError:
-        pass
+    await insert_if_absent(db.invoices, doc)
     return await db.invoices.find_one({"_id": doc["_id"]})
 
 
@@ -102,29 +99,15 @@ async def by_code(db: AsyncDatabase, workspace_id: str, code: str) -> dict:
     return doc
 
 
-def encode_cursor(last_id: str) -> str:
-    return base64.urlsafe_b64encode(last_id.encode()).decode()
-
-
-def decode_cursor(cursor: str) -> str:
-    try:
-        last_id = base64.b64decode(cursor.encode(), altchars=b"-_", validate=True).decode()
-    except (ValueError, UnicodeDecodeError):
-        last_id = ""
-    if not _CURSOR_ID.match(last_id):
-        raise ValidationFailed("Malformed cursor", field="cursor")
-    return last_id
-
-
 async def page(collection, query: dict, limit: int, cursor: str | None) -> tuple[list[dict],
                                                                                str | None]:
     """Newest first by `_id` (ids start with a millisecond timestamp); cursor pagination."""
     if cursor:
-        query = {**query, "_id": {"$lt": decode_cursor(cursor)}}
+        query = {**query, "_id": {"$lt": cursors.decode(cursor, _CURSOR_ID.match)}}
     docs = [d async for d in collection.find(query).sort("_id", -1).limit(limit + 1)]
     more = len(docs) > limit
     docs = docs[:limit]
-    return docs, (encode_cursor(docs[-1]["_id"]) if more and docs else None)
+    return docs, (cursors.encode(docs[-1]["_id"]) if more and docs else None)
 
 
 async def list_invoices(db: AsyncDatabase, workspace_id: str, *, type_: str | None,

@@ -9,7 +9,8 @@ from __future__ import annotations
 from datetime import datetime
 
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import DuplicateKeyError
+
+from service.mongo.once import insert_if_absent
 
 
 async def emit(db: AsyncDatabase, event_type: str, object_id: str, workspace_id: str,
@@ -18,10 +19,7 @@ async def emit(db: AsyncDatabase, event_type: str, object_id: str, workspace_id:
     doc = {"_id": event_id, "type": event_type,
            "object": event_type.split(".")[0], "object_id": object_id,
            "workspace_id": workspace_id, "data": data, "created_at": now}
-    try:
-        await db.events.insert_one(doc)
-    except DuplicateKeyError:
-        pass
+    await insert_if_absent(db.events, doc)
 
 
 async def events_of(db: AsyncDatabase, object_id: str) -> list[dict]:

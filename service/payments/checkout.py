@@ -7,19 +7,12 @@ and add-ons later).
 """
 from __future__ import annotations
 
-import secrets
-from datetime import datetime
-
 from billing.invoices import Order
 from service.invoices import invoices
 from service.payments import payments
 from service.payments.orders import settle_invoice
+from service.runtime import ids
 from service.runtime.context import Services
-
-
-def new_seed(now: datetime) -> str:
-    """Time-ordered (milliseconds first) and unguessable: ids sort newest-last by `_id`."""
-    return f"{int(now.timestamp() * 1000):013d}{secrets.token_hex(8)}"
 
 
 async def place_order(svc: Services, workspace: dict, order: Order,
@@ -28,8 +21,8 @@ async def place_order(svc: Services, workspace: dict, order: Order,
     provider's checkout URL."""
     payments.configured_provider(svc.settings)   # no invoice that nobody could pay
     now = svc.clock.now()
-    doc = invoices.invoice_doc(f"inv_{seed}", workspace, order, svc.settings, now)
+    doc = invoices.invoice_doc(ids.invoice_id(seed), workspace, order, svc.settings, now)
     invoice = await invoices.insert_invoice(svc.db, doc)
     invoice = await settle_invoice(svc, invoice)
-    payment = await payments.open_payment(svc, f"pay_{seed}", invoice, now)
+    payment = await payments.open_payment(svc, ids.payment_id(seed), invoice, now)
     return await invoices.get(svc.db, invoice["_id"]), payment

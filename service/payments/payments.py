@@ -11,11 +11,11 @@ from __future__ import annotations
 from datetime import datetime
 
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import DuplicateKeyError
 
-from billing.errors import Conflict, NotFound
+from billing.errors import NotFound, PaymentsUnavailable
 from billing.payments import PaymentCallback, PaymentProvider, PaymentRequest
 from service.invoices import invoices
+from service.mongo.once import insert_if_absent
 from service.mongo.revisions import BUMP
 from service.payments.sandbox import SandboxProvider
 from service.runtime.context import Services
@@ -46,8 +46,7 @@ def configured_provider(settings: Settings) -> PaymentProvider:
     check_configuration(settings)
     found = enabled_providers(settings).get(settings.payment_provider)
     if found is None:
-        raise Conflict("No payment provider is configured (SALDO_PAYMENT_PROVIDER)",
-                       code="payments_unavailable")
+        raise PaymentsUnavailable("No payment provider is configured (SALDO_PAYMENT_PROVIDER)")
     return found
 
 
@@ -69,10 +68,7 @@ def payment_doc(payment_id: str, invoice: dict, provider_name: str, now: datetim
 async def open_payment(svc: Services, payment_id: str, invoice: dict, now: datetime) -> dict:
     """Create the payment (once) and ask the provider for its checkout URL (once)."""
     prov = configured_provider(svc.settings)
-    try:
-        await svc.db.payments.insert_one(payment_doc(payment_id, invoice, prov.name, now))
-    except DuplicateKeyError:
-        pass
+    await insert_if_absent(svc.db.payments, payment_doc(payment_id, invoice, prov.name, now))
     await invoices.attach_payment(svc.db, invoice["_id"], payment_id)
     payment = await svc.db.payments.find_one({"_id": payment_id})
     if payment["checkout_url"] is None:
@@ -102,13 +98,10 @@ async def get(db: AsyncDatabase, payment_id: str, provider_name: str | None = No
 async def record_callback(db: AsyncDatabase, provider_name: str, callback: PaymentCallback,
                           raw: bytes, now: datetime) -> None:
     """Keep every verified callback as received (the first copy of each provider event)."""
-    try:
-        await db.payment_callbacks.insert_one({
-            "_id": f"{provider_name}:{callback.event_id}", "payment_id": callback.payment_id,
-            "status": callback.status, "body": raw.decode("utf-8", errors="replace"),
-            "received_at": now})
-    except DuplicateKeyError:
-        pass
+    await insert_if_absent(db.payment_callbacks, {
+        "_id": f"{provider_name}:{callback.event_id}", "payment_id": callback.payment_id,
+        "status": callback.status, "body": raw.decode("utf-8", errors="replace"),
+        "received_at": now})
 
 
 async def list_payments(db: AsyncDatabase, *, status: str | None, limit: int,

@@ -14,16 +14,15 @@
 from __future__ import annotations
 
 import hashlib
-import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
-from billing.errors import Conflict, IdempotencyKeyReused
+from billing.errors import IdempotencyInProgress, IdempotencyKeyReused
 from service.mongo.revisions import swap
-from service.payments.checkout import new_seed
+from service.runtime import ids, json_body
 
 TTL = timedelta(hours=24)
 LEASE = timedelta(minutes=2)
@@ -42,15 +41,11 @@ def record_id(scope: str, method: str, path: str, key: str) -> str:
 
 def request_hash(raw: bytes) -> str:
     """Same JSON body (whatever its key order or spacing) → same hash."""
-    try:
-        canonical = json.dumps(json.loads(raw), sort_keys=True, separators=(",", ":")).encode()
-    except (ValueError, UnicodeDecodeError):
-        canonical = raw
-    return hashlib.sha256(canonical).hexdigest()
+    return hashlib.sha256(json_body.canonical(raw)).hexdigest()
 
 
 def _fresh(body_hash: str, now: datetime) -> dict:
-    return {"state": "in_progress", "request_hash": body_hash, "seed": new_seed(now),
+    return {"state": "in_progress", "request_hash": body_hash, "seed": ids.new_seed(now),
             "created_at": now, "expires_at": now + TTL, "lease_until": now + LEASE,
             "response": None, "rev": 0}
 
@@ -73,8 +68,7 @@ async def begin(db: AsyncDatabase, rid: str, body_hash: str, now: datetime) -> C
         claim = await _existing(db, doc, body_hash, now)
         if claim:
             return claim
-    raise Conflict("The request with this Idempotency-Key is still in progress",
-                   code="idempotency_in_progress")
+    raise IdempotencyInProgress("The request with this Idempotency-Key is still in progress")
 
 
 async def _existing(db: AsyncDatabase, doc: dict, body_hash: str, now: datetime) -> Claim | None:
@@ -84,8 +78,7 @@ async def _existing(db: AsyncDatabase, doc: dict, body_hash: str, now: datetime)
     if doc["state"] == "completed":
         return Claim(doc["_id"], doc["seed"], doc["response"])
     if doc["lease_until"] > now:
-        raise Conflict("The request with this Idempotency-Key is still in progress",
-                       code="idempotency_in_progress")
+        raise IdempotencyInProgress("The request with this Idempotency-Key is still in progress")
     taken = await swap(db.idempotency,    # its request died: take over with the same seed
                        {"_id": doc["_id"], "state": "in_progress", "rev": doc.get("rev", 0)},
                        {"lease_until": now + LEASE})

@@ -4,7 +4,7 @@
 An order document (`subscription_orders`) exists before its invoice, with a deterministic id
 `{timing}:{ws}:{period_start}:{plan}:{period}:{n}` (n = how many earlier orders for the same
 thing were closed unpaid) and the `seed` of its invoice and payment ids. Two workers issuing
-the same renewal hit the same id (DuplicateKeyError = already issued) and place the same
+the same renewal hit the same id (service.mongo.once: already issued) and place the same
 invoice (idempotent by seed); a crash between the two is re-driven by the next issue.
 
 Status: new (no invoice yet) → pending (invoice open) → paid | closed (expired, failed,
@@ -22,8 +22,9 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
 
-from pymongo.errors import DuplicateKeyError
 
+from service.mongo.once import insert_or_read
+from billing import ledger_keys
 from billing.invoices import InvoiceLine, Order, Text
 from billing.money import Money
 from billing.periods import Period, local_dates
@@ -33,7 +34,8 @@ from service.addons.holdings import post_credits
 from service.addons.orders import credit_consumption, invoice_lines
 from service.addons.switch import after_switch, immediate_switch
 from service.invoices.invoices import close as close_invoice
-from service.payments.checkout import new_seed, place_order
+from service.payments.checkout import place_order
+from service.runtime import ids
 from service.payments.orders import settle_if_paid, settle_invoice
 from service.runtime.context import Services
 from service.subscriptions import state
@@ -107,7 +109,8 @@ async def issue(svc: Services, workspace: dict, spec: OrderSpec, now: datetime,
         if cancelled["status"] == "paid":           # paid meanwhile: that one stands
             return cancelled, None, None
         live, seed = [], None
-    order = live[0] if live else await _insert(svc, spec, len(same), seed or new_seed(now), now)
+    order = live[0] if live else await _insert(svc, spec, len(same),
+                                               seed or ids.new_seed(now), now)
     invoice, payment = await place_order(svc, workspace,
                                          _order(spec, order["_id"], svc.settings.tz),
                                          order["seed"])
@@ -129,11 +132,7 @@ async def _insert(svc: Services, spec: OrderSpec, n: int, seed: str, now: dateti
            "invoice_type": spec.invoice_type, "amount": spec.amount.to_dict(), "seed": seed,
            "detail": spec.detail, "addons": list(spec.addons),
            "status": "new", "invoice_id": None, "invoice_code": None, "created_at": now}
-    try:
-        await svc.db.subscription_orders.insert_one(doc)
-        return doc
-    except DuplicateKeyError:
-        return await svc.db.subscription_orders.find_one({"_id": order_id})
+    return await insert_or_read(svc.db.subscription_orders, doc)
 
 
 async def redrive(svc: Services, order: dict) -> None:
@@ -154,7 +153,7 @@ async def cancel_order(svc: Services, order_id: str | None, now: datetime) -> di
     order = await svc.db.subscription_orders.find_one({"_id": order_id}) if order_id else None
     if not order or order["status"] not in OPEN:
         return order
-    invoice_id = order.get("invoice_id") or f"inv_{order['seed']}"
+    invoice_id = order.get("invoice_id") or ids.invoice_id(order["seed"])
     closed = await close_invoice(svc.db, invoice_id, "cancelled", now)
     if closed:
         await settle_invoice(svc, closed)
@@ -255,5 +254,6 @@ async def _upgrade_grant(svc: Services, order: dict, now: datetime) -> None:
     if extra.amount > 0:
         ws, start = order["workspace_id"], order["period_start"].isoformat()
         await svc.ledger.post(ws, [LedgerIntent(
-            f"grant:{ws}:{start}:upgrade:{order['plan']}", "grant", "conversation", extra,
+            ledger_keys.upgrade_grant(ws, order["period_start"], order["plan"]), "grant",
+            "conversation", extra,
             {"plan": order["plan"], "period_start": start, "upgrade": True})], now)

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from datetime import datetime, tzinfo
 
+from billing import ledger_keys
 from billing.errors import Conflict, NotFound
 from billing.money import Money
 from billing.periods import Period, next_period
@@ -74,7 +75,7 @@ async def retrying(attempt, what: str):
         result = await attempt()
         if result is not None:
             return result
-    raise Conflict(f"The subscription changed while {what}; try again", code="conflict")
+    raise Conflict(f"The subscription changed while {what}; try again")
 
 
 async def poke(svc: Services, workspace_id: str, now: datetime) -> None:
@@ -108,11 +109,11 @@ async def finish_boundary(svc: Services, doc: dict, now: datetime) -> dict:
         left = (await svc.ledger.balances(ws))["conversation"].granted
         if not left.is_zero():
             intents.append(LedgerIntent(
-                f"expiry:{ws}:{boundary['ended_start'].isoformat()}", "expiry", "conversation",
+                ledger_keys.expiry(ws, boundary["ended_start"]), "expiry", "conversation",
                 left, {"period_start": boundary["ended_start"].isoformat()}))
     if boundary["grant"] > 0:
         intents.append(LedgerIntent(
-            f"grant:{ws}:{boundary['start'].isoformat()}", "grant", "conversation",
+            ledger_keys.grant(ws, boundary["start"]), "grant", "conversation",
             Money(boundary["grant"], boundary["currency"]),
             {"plan": boundary["plan"], "period_start": boundary["start"].isoformat(),
              "period_end": doc["current_period_end"].isoformat()}))

@@ -13,7 +13,8 @@ from datetime import datetime
 
 from billing.addon_orders import with_addons
 from billing.addons import effective_limits, entitlements
-from billing.errors import Conflict, NotFound
+from billing.errors import (AlreadyRenewed, Conflict, NextPeriodAlreadyPaid, NoScheduledChange,
+                            NothingToRenew, ScheduledChangePaid)
 from billing.periods import Period
 from billing.plans import FREE_PLAN, LIMIT_KEYS, PlanTerms, find_plan
 from billing.subscriptions import Choice, Quote, invoice_type, quote_change
@@ -132,8 +133,7 @@ async def _refuse_if_next_paid(svc: Services, doc: dict, unit: str) -> None:
                                                                doc["current_period_end"])
                    if o["status"] == "paid" and o["unit"] != unit]
     if "paid" in statuses.values() or addons_paid:
-        raise Conflict("The next period is already paid; it can no longer be changed",
-                       code="next_period_already_paid")
+        raise NextPeriodAlreadyPaid("The next period is already paid; it can no longer be changed")
 
 
 async def _refuse_if_paid_meanwhile(svc: Services, doc: dict, unit: str, own: dict | None,
@@ -208,11 +208,10 @@ async def cancel_scheduled_change(svc: Services, workspace_id: str, now: datetim
         doc = await state.load(svc, workspace_id)
         change = doc.get("scheduled_change")
         if not change:
-            raise NotFound("There is no scheduled change", code="no_scheduled_change")
+            raise NoScheduledChange("There is no scheduled change")
         order = await orders.cancel_order(svc, change.get("order_id"), now)
         if order and order["status"] == "paid":       # (also: paid meanwhile, settled now)
-            raise Conflict("The scheduled change is already paid",
-                           code="scheduled_change_paid")
+            raise ScheduledChangePaid("The scheduled change is already paid")
         await addon_renewals.cancel_open_renewals(svc, workspace_id, doc["current_period_end"],
                                                   now)
         doc = await state.load(svc, workspace_id)  # cancelling may have dropped it already
@@ -240,8 +239,7 @@ async def invoice_first_period(svc: Services, workspace: dict, plan_id: str,
               "invoice_code": invoice and invoice.get("code"), "requested_at": now,
               "effective_at": None, "addons": {}}
     if not await state.save(svc, doc, {"scheduled_change": change}, now):
-        raise Conflict("The subscription changed while it was opened; try again",
-                       code="conflict")
+        raise Conflict("The subscription changed while it was opened; try again")
     return Placed(await view(svc, doc["_id"], now), None, order, invoice, payment)
 
 
@@ -254,13 +252,12 @@ async def renew_subscription(svc: Services, workspace: dict, now: datetime,
     current = state.current_choice(doc, plans)
     target = state.scheduled_choice(doc, plans) or current
     if not target.paid:
-        raise Conflict("The next period costs nothing; it renews by itself",
-                       code="nothing_to_renew")
+        raise NothingToRenew("The next period costs nothing; it renews by itself")
     covers = state.next_period_for(doc, target.unit, svc.settings.tz)
     spec = orders.OrderSpec(doc["_id"], current, target, covers, "end_of_term",
                             invoice_type(current, target), target.plan.price(target.unit), "",
                             await addon_renewals.plan_order_lines(svc, doc, target, covers))
     order, invoice, payment = await orders.issue(svc, workspace, spec, now, seed)
     if invoice is None:
-        raise Conflict("The next period is already paid", code="already_renewed")
+        raise AlreadyRenewed("The next period is already paid")
     return Placed(await view(svc, doc["_id"], now), None, order, invoice, payment)

@@ -8,9 +8,11 @@ from datetime import datetime
 
 from pymongo.asynchronous.database import AsyncDatabase
 
+from billing import ledger_keys
 from billing.money import Money
 from billing.topups import TopupLimit, check_topup, topup_order
 from billing.wallet import LedgerIntent
+from service.runtime import ids
 from service.invoices import invoices
 from service.mongo.events import emit
 from service.mongo.revisions import swap
@@ -38,7 +40,7 @@ async def order_topup(svc: Services, workspace: dict, balance: str, amount: Mone
     """Order a top-up: validated, invoiced (pending, numbered), payable at the checkout URL.
     The balance does not change until the payment succeeds."""
     check_topup(balance, amount, limits(svc.settings))
-    order = topup_order(f"top_{seed}", balance, amount)
+    order = topup_order(ids.topup_id(seed), balance, amount)
     invoice, payment = await place_order(svc, workspace, order, seed)
     topup = await svc.db.topups.find_one({"_id": order.reference["topup_id"]})
     return PlacedTopup(topup, invoice, payment)
@@ -68,7 +70,7 @@ class TopupOrders:
     async def fulfil(self, svc: Services, invoice: dict, now: datetime) -> None:
         """Credit `purchased` of the balance (arrears first) under the key `topup:<id>`."""
         ref = invoice["order"]
-        intent = LedgerIntent(f"topup:{ref['topup_id']}", "topup", ref["balance"],
+        intent = LedgerIntent(ledger_keys.topup(ref["topup_id"]), "topup", ref["balance"],
                               invoices.amount_of(invoice),
                               {"topup_id": ref["topup_id"], "invoice_code": invoice["code"],
                                "payment_id": invoice["payment_id"]})

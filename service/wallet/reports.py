@@ -1,31 +1,20 @@
 """Read models over the ledger: usage history (cursor pagination) and reconciliation."""
 from __future__ import annotations
 
-import base64
 from datetime import datetime
 
 from pymongo.asynchronous.database import AsyncDatabase
 
-from billing.errors import ValidationFailed
 from billing.wallet import BALANCE_KINDS
+from service.mongo import cursors
 from service.mongo.docs import to_ms
 from service.wallet.ledger import unjournal
 
 
-def _encode_cursor(order: int) -> str:
-    return base64.urlsafe_b64encode(str(order).encode()).decode()
-
-
-def _decode_cursor(cursor: str) -> int:
+def _is_order(text: str) -> bool:
     """The `order` of the last entry seen: a non-negative int64 (a larger one would make the
     store's BSON encoder raise, i.e. a 500 for a bad cursor)."""
-    try:
-        text = base64.urlsafe_b64decode(cursor.encode()).decode()
-    except (ValueError, UnicodeDecodeError):
-        text = ""
-    if not (text.isascii() and text.isdigit() and len(text) <= 19 and int(text) < 2**63):
-        raise ValidationFailed("Malformed cursor", field="cursor")
-    return int(text)
+    return text.isascii() and text.isdigit() and len(text) <= 19 and int(text) < 2**63
 
 
 async def usage(db: AsyncDatabase, workspace_id: str, *, balance: str | None, kind: str | None,
@@ -40,11 +29,11 @@ async def usage(db: AsyncDatabase, workspace_id: str, *, balance: str | None, ki
     if since or until:
         query["applied_ms"] = {k: to_ms(v) for k, v in (("$gte", since), ("$lt", until)) if v}
     if cursor:
-        query["order"] = {"$lt": _decode_cursor(cursor)}
+        query["order"] = {"$lt": int(cursors.decode(cursor, _is_order))}
     docs = [d async for d in db.ledger.find(query).sort("order", -1).limit(limit + 1)]
     more = len(docs) > limit
     docs = docs[:limit]
-    return docs, (_encode_cursor(docs[-1]["order"]) if more and docs else None)
+    return docs, (cursors.encode(docs[-1]["order"]) if more and docs else None)
 
 
 async def reconcile(db: AsyncDatabase, workspace_ids: list[str] | None = None) -> list[dict]:

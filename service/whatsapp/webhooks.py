@@ -2,12 +2,12 @@
 re-processes what a crash left unprocessed and charges messages whose category never came."""
 from __future__ import annotations
 
-import json
 import logging
 from datetime import datetime, timedelta, timezone
 
-from billing.errors import NotFound, PayloadRejected
+from billing.errors import NotFound
 from billing.whatsapp import parse_payload
+from service.runtime import json_body
 from service.runtime.context import Services
 from service.whatsapp.charge import charge_events, charge_overdue
 from service.whatsapp.payloads import MAX_ATTEMPTS
@@ -18,20 +18,10 @@ STALE_AFTER = timedelta(seconds=30)      # a wallet writer finalizes its entries
 FINALIZE_WINDOW = timedelta(hours=1)     # wallets the periodic sweep looks at
 
 
-def decode(raw: bytes) -> dict:
-    try:
-        payload = json.loads(raw)
-    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
-        raise PayloadRejected(f"Body is not valid JSON: {exc}", code="invalid_json") from None
-    if not isinstance(payload, dict):
-        raise PayloadRejected("Body must be a JSON object", code="invalid_json")
-    return payload
-
-
 async def receive(svc: Services, raw: bytes) -> None:
     """Called with a verified body. Returns once the payload is durable (and, normally,
     processed). A processing failure is logged and left to the sweep: Meta gets its 200."""
-    payload = decode(raw)
+    payload = json_body.decode_object(raw)
     payload_id, done = await svc.whatsapp.store_payload(raw, svc.clock.now())
     if done:
         return
@@ -70,7 +60,7 @@ async def sweep(svc: Services, *, everything: bool = False) -> dict:
     reprocessed = 0
     for stored in await svc.whatsapp.unprocessed(cutoff):
         try:
-            await process(svc, stored.id, decode(stored.body))
+            await process(svc, stored.id, json_body.decode_object(stored.body))
             reprocessed += 1
         except Exception as exc:
             await _failed(svc, stored.id, exc)
@@ -90,7 +80,7 @@ async def retry_parked(svc: Services, payload_id: str) -> bool:
     if stored is None:
         raise NotFound("No parked payload with this id")
     try:
-        await process(svc, stored.id, decode(stored.body))
+        await process(svc, stored.id, json_body.decode_object(stored.body))
     except Exception as exc:
         await _failed(svc, payload_id, exc)
         return False

@@ -8,17 +8,17 @@ from datetime import datetime
 from pymongo.asynchronous.database import AsyncDatabase
 
 from service.invoices.invoices import page
-from service.payments.checkout import new_seed
-from service.workspaces.workspaces import Principal, hash_key, new_key, require_manager
+from service.runtime import ids
+from service.workspaces.workspaces import Principal, hash_key, require_manager
 
 
 async def create_reseller(db: AsyncDatabase, name: str, metadata: dict,
                           now: datetime) -> tuple[dict, str]:
     """→ (reseller, its API key). The key is not stored, only its hash."""
-    reseller = {"_id": f"rs_{new_seed(now)}", "name": name, "metadata": metadata,
+    reseller = {"_id": ids.reseller_id(now), "name": name, "metadata": metadata,
                 "created_at": now}
     await db.resellers.insert_one(reseller)
-    key = new_key("sk_rs")
+    key = ids.api_key("sk_rs")
     await db.api_keys.insert_one({"_id": hash_key(key), "role": "reseller",
                                   "reseller_id": reseller["_id"], "created_at": now})
     return reseller, key

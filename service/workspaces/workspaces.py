@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import secrets
 from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -11,12 +10,15 @@ from zoneinfo import ZoneInfo
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import BulkWriteError
 
-from billing.errors import Conflict, NotFound, Unauthorized, ValidationFailed
+from billing import ledger_keys
+from billing.errors import (ComplimentaryNeedsPaidPlan, Conflict, NotFound, PaymentRequired,
+                            Unauthorized, ValidationFailed)
 from billing.money import Money
 from billing.periods import first_period
 from billing.plans import plan_not_found
 from billing.rates import check_categories
 from billing.wallet import LedgerIntent
+from service.runtime import ids
 from service.mongo.docs import to_ms
 from service.subscriptions.plans import plan_from_doc
 from service.wallet.ledger import MongoLedger, zero_wallet_doc
@@ -34,10 +36,6 @@ class Principal:
 
 def hash_key(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
-
-
-def new_key(prefix: str) -> str:
-    return f"{prefix}_{secrets.token_urlsafe(32)}"
 
 
 async def authenticate(db: AsyncDatabase, admin_token: str, header: str | None) -> Principal:
@@ -127,7 +125,7 @@ async def create_workspace(db: AsyncDatabase, ledger: MongoLedger, principal: Pr
         known = [d["_id"] async for d in db.plans.find({}, {"_id": 1}).sort("rank", 1)]
         raise plan_not_found(plan, "plan", known)
     _check_complimentary(plan_doc, complimentary)
-    workspace_id = f"ws_{secrets.token_hex(8)}"
+    workspace_id = ids.workspace_id()
     await claim_phone_numbers(db, workspace_id, phone_number_ids, now)
     period = first_period(now, "monthly", tz)
     await db.wallets.insert_one(zero_wallet_doc(workspace_id, now))
@@ -143,12 +141,12 @@ async def create_workspace(db: AsyncDatabase, ledger: MongoLedger, principal: Pr
                  "arrears_limit": DEFAULT_ARREARS_LIMIT.amount, "rate_overrides": {},
                  "created_at": now}
     await db.workspaces.insert_one(workspace)
-    key = new_key("sk_ws")
+    key = ids.api_key("sk_ws")
     await db.api_keys.insert_one({"_id": hash_key(key), "role": "workspace",
                                   "workspace_id": workspace_id, "created_at": now})
     grant = Money(plan_doc["conversation_grant"]["amount"], "IDR")
     await ledger.post(workspace_id, [LedgerIntent(
-        f"grant:{workspace_id}:{period.start.isoformat()}", "grant", "conversation", grant,
+        ledger_keys.grant(workspace_id, period.start), "grant", "conversation", grant,
         {"plan": plan_doc["_id"], "period_start": period.start.isoformat(),
          "period_end": period.end.isoformat()})], now)
     return workspace, key
@@ -157,11 +155,10 @@ async def create_workspace(db: AsyncDatabase, ledger: MongoLedger, principal: Pr
 def _check_complimentary(plan_doc: dict, complimentary: bool) -> None:
     paid = plan_from_doc(plan_doc).is_paid("monthly")
     if complimentary and not paid:
-        raise ValidationFailed("Only a paid plan can be complimentary", field="complimentary",
-                               code="complimentary_needs_paid_plan")
+        raise ComplimentaryNeedsPaidPlan("Only a paid plan can be complimentary",
+                                         field="complimentary")
     if paid and not complimentary:      # service.workspaces.onboarding invoices it instead
-        raise ValidationFailed("A paid plan starts when its first invoice is paid",
-                               field="plan", code="payment_required")
+        raise PaymentRequired("A paid plan starts when its first invoice is paid", field="plan")
 
 
 async def replace_workspace_key(db: AsyncDatabase, workspace_id: str,
@@ -169,7 +166,7 @@ async def replace_workspace_key(db: AsyncDatabase, workspace_id: str,
     """A new key for the workspace, shown once; every earlier key of the workspace is revoked
     (a lost or leaked key). Returns (key, how many keys were revoked). The new key is stored
     first: a crash in between leaves the old keys valid, and the retry revokes them."""
-    key = new_key("sk_ws")
+    key = ids.api_key("sk_ws")
     await db.api_keys.insert_one({"_id": hash_key(key), "role": "workspace",
                                   "workspace_id": workspace_id, "created_at": now})
     # revoked_ms, an int: NX-27017 stores a boolean written by a top-level $set as 1/0

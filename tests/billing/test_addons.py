@@ -5,7 +5,7 @@ import pytest
 from billing.addon_catalog import validate_addon
 from billing.addons import (AddonTerms, Holding, allows, check_combination, check_purchase,
                             effective_limits, entitlements, required_by)
-from billing.errors import Conflict, ValidationFailed
+from billing.errors import Conflict, PlanNotFound, ValidationFailed
 
 PLANS = {"free", "growth", "pro"}
 BRACKETS = [{"from": 1, "to": 10, "amount": 1500}, {"from": 11, "to": None, "amount": 1200}]
@@ -32,7 +32,6 @@ def terms(addon_id: str = "ad_a", **extra) -> AddonTerms:
 
 @pytest.mark.parametrize("changes, field", [
     ({"applicable_plans": []}, "applicable_plans"),                              # no plan
-    ({"applicable_plans": ["growth", "platinum"]}, "applicable_plans"),           # unknown plan
     ({"periods": {}}, "periods"),                                                 # no period
     ({"periods": {"monthly": None}}, "periods.monthly"),                          # price missing
     ({"periods": {"monthly": {"currency": "IDR"}}}, "periods.monthly"),           # price missing
@@ -68,10 +67,11 @@ def test_invalid_addons_are_refused_with_the_field(changes, field):
     assert refused.value.field == field
 
 
-def test_an_unknown_plan_has_the_plan_not_found_code():
-    with pytest.raises(ValidationFailed) as refused:
-        validate(data(applicable_plans=["platinum"]))
-    assert refused.value.code == "plan_not_found"
+@pytest.mark.parametrize("plans", [["platinum"], ["growth", "platinum"]])
+def test_an_unknown_plan_has_the_plan_not_found_code_on_its_field(plans):
+    with pytest.raises(PlanNotFound) as refused:        # a 404, like a plan in a path
+        validate(data(applicable_plans=plans))
+    assert (refused.value.code, refused.value.field) == ("plan_not_found", "applicable_plans")
 
 
 def test_an_addon_cannot_both_require_and_exclude_another():

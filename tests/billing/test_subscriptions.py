@@ -3,7 +3,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from billing.errors import Conflict, ValidationFailed
+from billing.errors import Conflict, PlanNotFound, ValidationFailed
 from billing.money import Money
 from billing.periods import Period
 from billing.plans import PlanTerms, find_plan, shrinking_limits, validate_plan
@@ -119,8 +119,8 @@ def test_quote_refuses_the_current_plan():
     assert err.value.code == "plan_unchanged"
 
 
-def test_unknown_plan_and_period_are_validation_errors():
-    with pytest.raises(ValidationFailed) as err:
+def test_an_unknown_plan_is_not_found_and_an_unknown_period_a_validation_error():
+    with pytest.raises(PlanNotFound) as err:
         find_plan({"free": FREE}, "gold")
     assert (err.value.code, err.value.field) == ("plan_not_found", "plan")
     with pytest.raises(ValidationFailed) as err:

@@ -33,7 +33,6 @@ async def test_currency_defaults_to_usd(api):
 
 @pytest.mark.parametrize("changes, field", [
     ({"applicable_plans": []}, "applicable_plans"),
-    ({"applicable_plans": ["platinum"]}, "applicable_plans"),
     ({"periods": {"monthly": None, "yearly": {"currency": "IDR", "amount": 1}}},
      "periods.monthly"),
     ({"periods": {"monthly": {"currency": "IDR"}}}, "periods.monthly"),
@@ -57,6 +56,14 @@ async def test_invalid_addons_are_422_with_the_field(api, changes, field):
     assert resp.status == 422, await resp.text()
     error = (await resp.json())["error"]
     assert error["field"] == field, error
+
+
+async def test_an_unknown_applicable_plan_is_404_plan_not_found_with_the_field(api):
+    resp = await api.client.post(URL, json=addon_body("bad", applicable_plans=["platinum"]),
+                                 headers=ADMIN)
+    assert resp.status == 404, await resp.text()
+    error = (await resp.json())["error"]
+    assert (error["code"], error["field"]) == ("plan_not_found", "applicable_plans")
 
 
 async def test_names_are_unique(api):

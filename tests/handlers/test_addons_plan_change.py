@@ -84,3 +84,14 @@ async def test_each_removed_addon_says_whether_the_plan_or_the_period_removes_it
     error = (await resp.json())["error"]
     assert (resp.status, error["code"], error["field"]) == (
         422, "addon_period_not_available", "addons.0.addon_id")
+
+
+async def test_a_one_time_addon_in_a_plan_change_is_409_addon_one_time_like_everywhere(api):
+    """`addon_one_time` has one status (issue 10 item 5): 409, as when changing its quantity."""
+    ws, key = await api.create_workspace([PHONE_A], plan="growth")
+    pack = await create_addon(api, addon_body("pack", billing="one_time"))
+    resp = await post(api, ws, key, "quote", {"plan": "pro", "period": "monthly", "addons": [
+        {"addon_id": pack["id"], "quantity": 1}]})
+    error = (await resp.json())["error"]
+    assert (resp.status, error["code"], error["field"]) == (
+        409, "addon_one_time", "addons.0.addon_id")

@@ -9,7 +9,7 @@ GOOD = {"plan": "pro", "period": "monthly", "addons": []}
 
 @pytest.mark.parametrize("action", ["quote", "change"])
 @pytest.mark.parametrize("body, status, code, field", [
-    ({**GOOD, "plan": "gold"}, 422, "plan_not_found", "plan"),
+    ({**GOOD, "plan": "gold"}, 404, "plan_not_found", "plan"),
     ({**GOOD, "period": "weekly"}, 422, "period_not_found", "period"),
     ({**GOOD, "plan": "growth"}, 409, "plan_unchanged", "plan"),
     ({**GOOD, "addons": [{"addon_id": "a1", "quantity": 0}]}, 422, "validation_error",
