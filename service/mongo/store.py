@@ -50,9 +50,10 @@ DROPPED = [("idempotency", "expires_at_1")]
 WHATSAPP_LOG = frozenset({"wa_payloads", "wa_messages", "wa_inbound", "wa_unrouted"})
 
 
-def connect(uri: str) -> AsyncMongoClient:
+def connect(uri: str, event_listeners: tuple = ()) -> AsyncMongoClient:
+    """`event_listeners`: PyMongo monitoring listeners (Settings.event_listeners, tests only)."""
     return AsyncMongoClient(uri, tz_aware=True, serverSelectionTimeoutMS=5000,
-                            uuidRepresentation="standard")
+                            uuidRepresentation="standard", event_listeners=list(event_listeners))
 
 
 async def ensure_indexes(db: AsyncDatabase, *, whatsapp_log: bool | None = None) -> None:
