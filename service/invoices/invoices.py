@@ -19,7 +19,7 @@ from billing.invoices import InvoiceLine, Order, Text, invoice_year
 from billing.money import Money
 from billing.payments import paid_in_time
 from service.mongo.docs import money_from_doc, money_to_doc
-from service.mongo.revisions import BUMP, swap
+from service.mongo.revisions import ATTEMPTS, BUMP, Contended, replace_at_revision, swap
 from service.runtime.settings import Settings
 
 _CURSOR_ID = re.compile(r"^[a-z]+_[0-9a-z]{1,64}$")
@@ -31,14 +31,15 @@ def _line_doc(line: InvoiceLine) -> dict:
 
 
 def invoice_doc(invoice_id: str, workspace: dict, order: Order, settings: Settings,
-                now: datetime) -> dict:
+                now: datetime, payment_id: str | None = None) -> dict:
+    """A new pending invoice, already naming the payment that will be opened for it."""
     return {
         "_id": invoice_id, "workspace_id": workspace["_id"], "code": None, "number": None,
         "year": invoice_year(now, settings.tz), "type": order.invoice_type,
         "order": {"kind": order.kind, **order.reference}, "package": order.package.to_dict(),
         "lines": [_line_doc(line) for line in order.lines], "amount": money_to_doc(order.total),
         "status": "pending", "settled": False, "requested_at": now,
-        "expires_at": now + settings.payment_expiry, "paid_at": None, "payment_id": None,
+        "expires_at": now + settings.payment_expiry, "paid_at": None, "payment_id": payment_id,
         "buyer": {"workspace_id": workspace["_id"], "name": workspace.get("name", "")},
         "seller": {"name": settings.seller_name, "address": settings.seller_address,
                    "tax_id": settings.seller_tax_id},
@@ -49,14 +50,16 @@ async def insert_invoice(db: AsyncDatabase, doc: dict) -> dict:
     """Insert once; a retry of the same order (same id) gets the stored invoice."""
     try:
         await db.invoices.insert_one(doc)
+        return doc
     except DuplicateKeyError:
-        pass
-    return await db.invoices.find_one({"_id": doc["_id"]})
+        return await db.invoices.find_one({"_id": doc["_id"]})
 
 
-async def attach_payment(db: AsyncDatabase, invoice_id: str, payment_id: str) -> None:
-    await db.invoices.update_one({"_id": invoice_id, "payment_id": None},
+async def attach_payment(db: AsyncDatabase, invoice: dict, payment_id: str) -> dict:
+    """An invoice stored before invoices named their payment at insertion (older versions)."""
+    await db.invoices.update_one({"_id": invoice["_id"], "payment_id": None},
                                  {"$set": {"payment_id": payment_id}, **BUMP})
+    return await get(db, invoice["_id"])
 
 
 async def claim_paid(db: AsyncDatabase, invoice_id: str, payment_id: str,
@@ -69,10 +72,10 @@ async def claim_paid(db: AsyncDatabase, invoice_id: str, payment_id: str,
     doc = await db.invoices.find_one({"_id": invoice_id, "status": "pending"})
     if doc is None or not paid_in_time(doc["expires_at"], succeeded_at):
         return None
-    return await swap(
-        db.invoices, {"_id": invoice_id, "status": "pending"},
-        {"status": "paid", "paid_at": succeeded_at, "payment_id": payment_id,
-         "settled": False, "updated_at": now})
+    change = {"status": "paid", "paid_at": succeeded_at, "payment_id": payment_id,
+              "settled": False, "updated_at": now}
+    return await replace_at_revision(db.invoices, doc, change) or \
+        await swap(db.invoices, {"_id": invoice_id, "status": "pending"}, change)
 
 
 async def close(db: AsyncDatabase, invoice_id: str, status: str, now: datetime,
@@ -82,9 +85,26 @@ async def close(db: AsyncDatabase, invoice_id: str, status: str, now: datetime,
                       {"status": status, "settled": False, "closed_at": now, "updated_at": now})
 
 
-async def mark_settled(db: AsyncDatabase, invoice: dict) -> None:
-    await swap(db.invoices, {"_id": invoice["_id"], "status": invoice["status"], "settled": False},
-               {"settled": True})
+async def mark_settled(db: AsyncDatabase, invoice: dict, code: str, number: int) -> dict:
+    """`settled: true`, and the code if the invoice has none yet (service/invoices/numbering.py):
+    one replace of the invoice as the caller holds it, or, if it changed meanwhile, a swap from
+    a fresh read (only while it still has the status that was applied)."""
+    change = {"settled": True, "code": invoice.get("code") or code,
+              "number": invoice.get("number") or number}
+    done = await replace_at_revision(db.invoices, invoice, change)
+    if done:
+        return done
+    match = {"_id": invoice["_id"], "status": invoice["status"], "settled": False}
+    for _ in range(ATTEMPTS):
+        doc = await db.invoices.find_one(match)
+        if doc is None:
+            return await get(db, invoice["_id"])
+        done = await replace_at_revision(db.invoices, doc, {
+            "settled": True, "code": doc.get("code") or code,
+            "number": doc.get("number") or number})
+        if done:
+            return done
+    raise Contended(f"invoice {invoice['_id']!r} kept changing")
 
 
 async def get(db: AsyncDatabase, invoice_id: str) -> dict:

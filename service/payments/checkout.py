@@ -22,14 +22,16 @@ def new_seed(now: datetime) -> str:
     return f"{int(now.timestamp() * 1000):013d}{secrets.token_hex(8)}"
 
 
-async def place_order(svc: Services, workspace: dict, order: Order,
-                      seed: str) -> tuple[dict, dict]:
+async def place_order(svc: Services, workspace: dict, order: Order, seed: str,
+                      now: datetime | None = None) -> tuple[dict, dict]:
     """→ (invoice, payment). The invoice is pending with its code; the payment has its
     provider's checkout URL."""
-    payments.configured_provider(svc.settings)   # no invoice that nobody could pay
-    now = svc.clock.now()
-    doc = invoices.invoice_doc(f"inv_{seed}", workspace, order, svc.settings, now)
+    provider = payments.configured_provider(svc.settings, svc.providers)   # no invoice
+    now = now or svc.clock.now()                                           # nobody could pay
+    doc = invoices.invoice_doc(f"inv_{seed}", workspace, order, svc.settings, now, f"pay_{seed}")
     invoice = await invoices.insert_invoice(svc.db, doc)
-    invoice = await settle_invoice(svc, invoice)
-    payment = await payments.open_payment(svc, f"pay_{seed}", invoice, now)
-    return await invoices.get(svc.db, invoice["_id"]), payment
+    if invoice["payment_id"] is None:
+        invoice = await invoices.attach_payment(svc.db, invoice, doc["payment_id"])
+    invoice = await settle_invoice(svc, invoice, now)
+    payment = await payments.open_payment(svc.db, provider, invoice, now)
+    return invoice, payment

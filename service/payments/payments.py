@@ -9,6 +9,7 @@ pending|succeeded|failed|needs_refund, resolved, provider_reference, checkout_ur
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Mapping
 
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
@@ -16,43 +17,35 @@ from pymongo.errors import DuplicateKeyError
 from billing.errors import Conflict, NotFound
 from billing.payments import PaymentCallback, PaymentProvider, PaymentRequest
 from service.invoices import invoices
-from service.mongo.revisions import BUMP
-from service.payments.sandbox import SandboxProvider
-from service.runtime.context import Services
 from service.runtime.settings import Settings
 
 
-def enabled_providers(settings: Settings) -> dict[str, PaymentProvider]:
-    if settings.payment_provider == "sandbox":
-        return {"sandbox": SandboxProvider(settings.payment_webhook_secret, settings.public_url)}
-    return {}
-
-
 NO_PROVIDER = "none"
+KNOWN = ("sandbox",)   # the providers service/runtime/bootstrap.py can build
 
 
 def check_configuration(settings: Settings) -> None:
     """At start-up: SALDO_PAYMENT_PROVIDER must name a known provider, or be `none`."""
-    if settings.payment_provider != NO_PROVIDER and \
-            settings.payment_provider not in enabled_providers(settings):
+    if settings.payment_provider != NO_PROVIDER and settings.payment_provider not in KNOWN:
         raise ValueError(f"SALDO_PAYMENT_PROVIDER={settings.payment_provider!r} is not a known "
                          f"payment provider (known: sandbox, or none)")
 
 
-def configured_provider(settings: Settings) -> PaymentProvider:
-    """The provider new payments go to (SALDO_PAYMENT_PROVIDER). With `none` (the default),
-    nothing can be ordered: the sandbox hands out credit to anyone holding a checkout link, so
-    it is never on unless asked for (`make run` asks for it)."""
+def configured_provider(settings: Settings,
+                        providers: Mapping[str, PaymentProvider]) -> PaymentProvider:
+    """The provider new payments go to (SALDO_PAYMENT_PROVIDER), from `Services.providers`.
+    With `none` (the default), nothing can be ordered: the sandbox hands out credit to anyone
+    holding a checkout link, so it is never on unless asked for (`make run` asks for it)."""
     check_configuration(settings)
-    found = enabled_providers(settings).get(settings.payment_provider)
+    found = providers.get(settings.payment_provider)
     if found is None:
         raise Conflict("No payment provider is configured (SALDO_PAYMENT_PROVIDER)",
                        code="payments_unavailable")
     return found
 
 
-def provider(settings: Settings, name: str) -> PaymentProvider:
-    found = enabled_providers(settings).get(name)
+def provider(providers: Mapping[str, PaymentProvider], name: str) -> PaymentProvider:
+    found = providers.get(name)
     if found is None:
         raise NotFound(f"Payment provider {name!r} is not enabled", field="provider")
     return found
@@ -66,27 +59,24 @@ def payment_doc(payment_id: str, invoice: dict, provider_name: str, now: datetim
             "created_at": now, "updated_at": now, "rev": 0}
 
 
-async def open_payment(svc: Services, payment_id: str, invoice: dict, now: datetime) -> dict:
-    """Create the payment (once) and ask the provider for its checkout URL (once)."""
-    prov = configured_provider(svc.settings)
+async def open_payment(db: AsyncDatabase, prov: PaymentProvider, invoice: dict,
+                       now: datetime) -> dict:
+    """Create the invoice's payment (`invoice.payment_id`) with its provider's checkout URL,
+    once: the provider is asked first (by the payment's id, so asking again on a retry is
+    harmless), then the payment is inserted whole; a retry gets the stored payment."""
+    payment_id = invoice["payment_id"]
+    amount = invoices.amount_of(invoice)
+    description = invoices.package_of(invoice).render("id", f"{amount.currency} {amount.amount}")
+    checkout = await prov.create_payment(
+        PaymentRequest(payment_id, invoice["code"], description, amount))
+    doc = {**payment_doc(payment_id, invoice, prov.name, now),
+           "checkout_url": checkout.checkout_url,
+           "provider_reference": checkout.provider_reference}
     try:
-        await svc.db.payments.insert_one(payment_doc(payment_id, invoice, prov.name, now))
+        await db.payments.insert_one(doc)
+        return doc
     except DuplicateKeyError:
-        pass
-    await invoices.attach_payment(svc.db, invoice["_id"], payment_id)
-    payment = await svc.db.payments.find_one({"_id": payment_id})
-    if payment["checkout_url"] is None:
-        amount = invoices.amount_of(invoice)
-        description = invoices.package_of(invoice).render(
-            "id", f"{amount.currency} {amount.amount}")
-        checkout = await prov.create_payment(
-            PaymentRequest(payment_id, invoice["code"], description, amount))
-        await svc.db.payments.update_one(
-            {"_id": payment_id, "checkout_url": None},
-            {"$set": {"checkout_url": checkout.checkout_url,
-                      "provider_reference": checkout.provider_reference}, **BUMP})
-        payment = await svc.db.payments.find_one({"_id": payment_id})
-    return payment
+        return await get(db, payment_id)
 
 
 async def get(db: AsyncDatabase, payment_id: str, provider_name: str | None = None) -> dict:

@@ -13,7 +13,7 @@ OUTCOMES = ("succeeded", "failed")
 
 
 def _sandbox(svc: Services) -> SandboxProvider:
-    provider = payments.provider(svc.settings, "sandbox")  # 404 unless the sandbox is enabled
+    provider = payments.provider(svc.providers, "sandbox")  # 404 unless the sandbox is enabled
     assert isinstance(provider, SandboxProvider)
     return provider
 
@@ -33,5 +33,5 @@ async def press(svc: Services, payment_id: str, outcome: str) -> tuple[dict, dic
     provider = _sandbox(svc)
     payment = await payments.get(svc.db, payment_id, "sandbox")
     raw, headers = provider.simulate(payment, outcome)
-    payment = await settlement.receive_callback(svc, "sandbox", raw, headers)
-    return payment, await invoices.get(svc.db, payment["invoice_id"])
+    payment, invoice = await settlement.apply_callback(svc, "sandbox", raw, headers, payment)
+    return payment, invoice or await invoices.get(svc.db, payment["invoice_id"])

@@ -15,7 +15,7 @@ step is idempotent, so a re-drive racing a live request changes nothing more.
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Mapping
 
 from billing.errors import Unauthorized
@@ -24,7 +24,7 @@ from billing.payments import (FAILURE_FROM, SUCCESS_FROM, PaymentCallback, check
 from service.invoices import invoices
 from service.mongo.docs import money_from_doc
 from service.mongo.events import emit
-from service.mongo.revisions import swap
+from service.mongo.revisions import replace_at_revision, swap
 from service.payments import payments
 from service.payments.orders import settle_invoice
 from service.runtime import idempotency
@@ -39,20 +39,30 @@ async def receive_callback(svc: Services, provider_name: str, raw: bytes,
                            headers: Mapping[str, str]) -> dict:
     """A provider's callback, exactly as it arrived. → the payment after it was applied.
     401 bad signature · 404 unknown provider or payment · 422 malformed or wrong amount."""
-    provider = payments.provider(svc.settings, provider_name)
+    payment, _ = await apply_callback(svc, provider_name, raw, headers)
+    return payment
+
+
+async def apply_callback(svc: Services, provider_name: str, raw: bytes,
+                         headers: Mapping[str, str],
+                         payment: dict | None = None) -> tuple[dict, dict | None]:
+    """`receive_callback` for a caller that may hold the payment already (the sandbox's
+    checkout). → (payment, its invoice when this callback's resolution read it, else None)."""
+    provider = payments.provider(svc.providers, provider_name)
     if not provider.verify(raw, headers):
         raise Unauthorized("Missing or invalid payment callback signature")
     callback = provider.parse(raw)
     now = svc.clock.now()
-    payment = await payments.get(svc.db, callback.payment_id, provider.name)
+    if payment is None or payment["_id"] != callback.payment_id:
+        payment = await payments.get(svc.db, callback.payment_id, provider.name)
     await payments.record_callback(svc.db, provider.name, callback, raw, now)
     check_amount(callback, money_from_doc(payment["amount"]))
-    await _record(svc, callback)
-    return await resolve_payment(svc, payment["_id"])
+    payment = await _record(svc, payment, callback, now)
+    return await _resolve(svc, payment, now)
 
 
-async def _record(svc: Services, callback: PaymentCallback) -> None:
-    now = svc.clock.now()
+async def _record(svc: Services, payment: dict, callback: PaymentCallback, now: datetime) -> dict:
+    """Step 1 on the payment as read (one replace), or from a fresh read if it changed."""
     if callback.status == "succeeded":
         change = {"status": "succeeded", "succeeded_at": now, "event_id": callback.event_id,
                   "provider_reference": callback.provider_reference}
@@ -60,22 +70,31 @@ async def _record(svc: Services, callback: PaymentCallback) -> None:
     else:
         change = {"status": "failed", "failed_at": now, "event_id": callback.event_id}
         allowed = FAILURE_FROM
-    await swap(svc.db.payments, {"_id": callback.payment_id, "status": {"$in": list(allowed)}},
-               {**change, "resolved": False, "updated_at": now})
-
-
-async def resolve_payment(svc: Services, payment_id: str) -> dict:
-    """Apply what the payment's status means, once; safe to call any number of times."""
-    payment = await payments.get(svc.db, payment_id)
-    if payment.get("resolved", True):
+    change = {**change, "resolved": False, "updated_at": now}
+    if payment["status"] not in allowed:   # statuses only move on: a duplicate or a late one
         return payment
+    return await replace_at_revision(svc.db.payments, payment, change) or \
+        await swap(svc.db.payments, {"_id": payment["_id"], "status": {"$in": list(allowed)}},
+                   change) or await payments.get(svc.db, payment["_id"])
+
+
+async def resolve_payment(svc: Services, payment_id: str, now: datetime | None = None) -> dict:
+    """Apply what the payment's status means, once; safe to call any number of times."""
+    payment, _ = await _resolve(svc, await payments.get(svc.db, payment_id),
+                                now or svc.clock.now())
+    return payment
+
+
+async def _resolve(svc: Services, payment: dict, now: datetime) -> tuple[dict, dict | None]:
+    if payment.get("resolved", True):
+        return payment, None
     if payment["status"] == "succeeded":
-        await _resolve_success(svc, payment)
-    elif payment["status"] == "failed":
-        await _resolve_failure(svc, payment)
-    elif payment["status"] == "needs_refund":
-        await _resolve_refund(svc, payment)
-    return await payments.get(svc.db, payment_id)
+        return await _resolve_success(svc, payment, now)
+    if payment["status"] == "failed":
+        return await _resolve_failure(svc, payment, now)
+    if payment["status"] == "needs_refund":
+        return await _resolve_refund(svc, payment, now), None
+    return payment, None
 
 
 def _payment_data(payment: dict, **extra) -> dict:
@@ -83,9 +102,8 @@ def _payment_data(payment: dict, **extra) -> dict:
             "amount": dict(payment["amount"]), "status": payment["status"], **extra}
 
 
-async def _claim_or_read(svc: Services, payment: dict) -> dict:
+async def _claim_or_read(svc: Services, payment: dict, now: datetime) -> dict:
     """Step 2: the invoice paid by this payment, or (lost) the invoice as it is."""
-    now = svc.clock.now()
     claimed = await invoices.claim_paid(svc.db, payment["invoice_id"], payment["_id"],
                                         payment["succeeded_at"], now)
     if claimed:
@@ -96,54 +114,59 @@ async def _claim_or_read(svc: Services, payment: dict) -> dict:
         # its expiry passed before the money arrived (compared here, exactly: see claim_paid)
         closed = await invoices.close(svc.db, invoice["_id"], "expired", now)
         if closed:
-            return await settle_invoice(svc, closed)
+            return await settle_invoice(svc, closed, now)
         invoice = await invoices.get(svc.db, payment["invoice_id"])
     return invoice
 
 
-async def _resolve_success(svc: Services, payment: dict) -> None:
-    invoice = await _claim_or_read(svc, payment)
+async def _resolve_success(svc: Services, payment: dict, now: datetime) -> tuple[dict, dict]:
+    invoice = await _claim_or_read(svc, payment, now)
     await emit(svc.db, "payment.succeeded", payment["_id"], payment["workspace_id"],
-               _payment_data(payment), svc.clock.now())
+               _payment_data(payment), now)
     if invoice["status"] != "paid" or invoice.get("payment_id") != payment["_id"]:
         refund = await swap(svc.db.payments, {"_id": payment["_id"], "status": "succeeded"},
-                            {"status": "needs_refund", "updated_at": svc.clock.now(),
+                            {"status": "needs_refund", "updated_at": now,
                              "refund_reason": refund_reason(invoice["status"])})
         if refund:
-            await _resolve_refund(svc, refund)
-        return
-    await _mark_resolved(svc, payment)
-    await settle_invoice(svc, invoice)
+            return await _resolve_refund(svc, refund, now), invoice
+        return await payments.get(svc.db, payment["_id"]), invoice
+    payment = await _mark_resolved(svc, payment, now)
+    return payment, await settle_invoice(svc, invoice, now)
 
 
-async def _resolve_failure(svc: Services, payment: dict) -> None:
-    now = svc.clock.now()
+async def _resolve_failure(svc: Services, payment: dict, now: datetime) -> tuple[dict, dict]:
     closed = await invoices.close(svc.db, payment["invoice_id"], "failed", now)
     await emit(svc.db, "payment.failed", payment["_id"], payment["workspace_id"],
                _payment_data(payment), now)
-    await _mark_resolved(svc, payment)
-    await settle_invoice(svc, closed or await invoices.get(svc.db, payment["invoice_id"]))
+    payment = await _mark_resolved(svc, payment, now)
+    invoice = await settle_invoice(svc, closed or await invoices.get(svc.db, payment["invoice_id"]),
+                                   now)
+    return payment, invoice
 
 
-async def _resolve_refund(svc: Services, payment: dict) -> None:
+async def _resolve_refund(svc: Services, payment: dict, now: datetime) -> dict:
     log.warning("late payment needs a refund", extra={"fields": {
         "payment_id": payment["_id"], "invoice_code": payment["invoice_code"],
         "reason": payment.get("refund_reason")}})
     await emit(svc.db, "payment.needs_refund", payment["_id"], payment["workspace_id"],
-               _payment_data(payment, reason=payment.get("refund_reason")), svc.clock.now())
-    await _mark_resolved(svc, payment)
+               _payment_data(payment, reason=payment.get("refund_reason")), now)
+    return await _mark_resolved(svc, payment, now)
 
 
-async def _mark_resolved(svc: Services, payment: dict) -> None:
-    await swap(svc.db.payments,
-               {"_id": payment["_id"], "status": payment["status"], "resolved": False},
-               {"resolved": True, "resolved_at": svc.clock.now()})
+async def _mark_resolved(svc: Services, payment: dict, now: datetime) -> dict:
+    """Step 3 on the payment as held (one replace), or from a fresh read if it changed."""
+    change = {"resolved": True, "resolved_at": now}
+    return await replace_at_revision(svc.db.payments, payment, change) or \
+        await swap(svc.db.payments,
+                   {"_id": payment["_id"], "status": payment["status"], "resolved": False},
+                   change) or await payments.get(svc.db, payment["_id"])
 
 
-async def expire_due(svc: Services, limit: int = SWEEP_BATCH) -> int:
+async def expire_due(svc: Services, limit: int = SWEEP_BATCH,
+                     now: datetime | None = None) -> int:
     """Expire pending invoices past PAYMENT_EXPIRY (their orders are closed, nothing is
     fulfilled). An invoice whose payment succeeded in time is resolved instead."""
-    now = svc.clock.now()
+    now = now or svc.clock.now()
     # The filter only narrows (on NX-27017 it compares to the second, so it may also return
     # invoices due later within this second); the deadline itself is checked exactly below.
     due = [d async for d in svc.db.invoices.find(
@@ -156,11 +179,11 @@ async def expire_due(svc: Services, limit: int = SWEEP_BATCH) -> int:
             if invoice.get("payment_id") else None
         if payment and payment["status"] == "succeeded" and \
                 paid_in_time(invoice["expires_at"], payment["succeeded_at"]):
-            await resolve_payment(svc, payment["_id"])
+            await resolve_payment(svc, payment["_id"], now)
             continue
         closed = await invoices.close(svc.db, invoice["_id"], "expired", now)
         if closed:
-            await settle_invoice(svc, closed)
+            await settle_invoice(svc, closed, now)
             expired += 1
     return expired
 
@@ -169,15 +192,15 @@ async def sweep(svc: Services, *, everything: bool = False) -> dict:
     """Expire due invoices and finish what a crash left half-done. Safe at any time."""
     now = svc.clock.now()
     cutoff = now + timedelta(seconds=1) if everything else now - REDRIVE_AFTER
-    expired = await expire_due(svc)
+    expired = await expire_due(svc, now=now)
     stale = {"resolved": False, "updated_at": {"$lt": cutoff}}
     redriven = 0
     for doc in [d async for d in svc.db.payments.find(stale, {"_id": 1}).limit(SWEEP_BATCH)]:
-        redriven += await _guard(resolve_payment(svc, doc["_id"]), doc["_id"])
+        redriven += await _guard(resolve_payment(svc, doc["_id"], now), doc["_id"])
     unsettled = {"settled": False, "updated_at": {"$lt": cutoff}}
     settled = 0
     for doc in [d async for d in svc.db.invoices.find(unsettled).limit(SWEEP_BATCH)]:
-        settled += await _guard(settle_invoice(svc, doc), doc["_id"])
+        settled += await _guard(settle_invoice(svc, doc, now), doc["_id"])
     purged = await idempotency.purge(svc.db, now)
     return {"expired": expired, "payments_redriven": redriven, "invoices_settled": settled,
             "idempotency_keys_purged": purged}

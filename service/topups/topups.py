@@ -7,13 +7,14 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import DuplicateKeyError
 
 from billing.money import Money
 from billing.topups import TopupLimit, check_topup, topup_order
 from billing.wallet import LedgerIntent
 from service.invoices import invoices
 from service.mongo.events import emit
-from service.mongo.revisions import swap
+from service.mongo.revisions import replace_at_revision, swap
 from service.payments.checkout import place_order
 from service.runtime.context import Services
 from service.runtime.settings import Settings
@@ -36,12 +37,13 @@ def limits(settings: Settings) -> dict[str, TopupLimit]:
 async def order_topup(svc: Services, workspace: dict, balance: str, amount: Money,
                       seed: str) -> PlacedTopup:
     """Order a top-up: validated, invoiced (pending, numbered), payable at the checkout URL.
-    The balance does not change until the payment succeeds."""
+    The balance does not change until the payment succeeds. Placing the order opens it
+    (`TopupOrders.open` writes the top-up); the top-up returned is that document, not re-read."""
     check_topup(balance, amount, limits(svc.settings))
+    now = svc.clock.now()
     order = topup_order(f"top_{seed}", balance, amount)
-    invoice, payment = await place_order(svc, workspace, order, seed)
-    topup = await svc.db.topups.find_one({"_id": order.reference["topup_id"]})
-    return PlacedTopup(topup, invoice, payment)
+    invoice, payment = await place_order(svc, workspace, order, seed, now)
+    return PlacedTopup(_pending_doc(invoice), invoice, payment)
 
 
 async def list_topups(db: AsyncDatabase, workspace_id: str, *, limit: int,
@@ -49,21 +51,38 @@ async def list_topups(db: AsyncDatabase, workspace_id: str, *, limit: int,
     return await invoices.page(db.topups, {"workspace_id": workspace_id}, limit, cursor)
 
 
+def _pending_doc(invoice: dict) -> dict:
+    """The top-up document of a top-up invoice: it mirrors its invoice."""
+    ref = invoice["order"]
+    return {"_id": ref["topup_id"], "workspace_id": invoice["workspace_id"],
+            "balance": ref["balance"], "amount": dict(invoice["amount"]), "status": "pending",
+            "invoice_id": invoice["_id"], "invoice_code": invoice["code"], "payment_id": None,
+            "created_at": invoice["requested_at"], "paid_at": None, "rev": 0}
+
+
 def _event_data(topup: dict) -> dict:
     return {"balance": topup["balance"], "amount": dict(topup["amount"]),
             "invoice_code": topup["invoice_code"], "status": topup["status"]}
+
+
+async def _leave_pending(svc: Services, invoice: dict, changes: dict) -> dict | None:
+    """pending → paid | expired | failed | cancelled: one replace of the pending document
+    (rebuilt from the invoice, which it mirrors; a pending top-up was never changed, rev 0),
+    else a swap from a fresh read. None when the top-up is no longer pending."""
+    pending = _pending_doc(invoice)
+    return await replace_at_revision(svc.db.topups, pending, changes) or \
+        await swap(svc.db.topups, {"_id": pending["_id"], "status": "pending"}, changes)
 
 
 class TopupOrders:
     """The `topup` order kind (see service/payments/orders.py)."""
 
     async def open(self, svc: Services, invoice: dict, now: datetime) -> None:
-        ref = invoice["order"]
-        await svc.db.topups.update_one({"_id": ref["topup_id"]}, {"$setOnInsert": {
-            "workspace_id": invoice["workspace_id"], "balance": ref["balance"],
-            "amount": dict(invoice["amount"]), "status": "pending", "invoice_id": invoice["_id"],
-            "invoice_code": invoice["code"], "payment_id": None,
-            "created_at": invoice["requested_at"], "paid_at": None, "rev": 0}}, upsert=True)
+        """Write the top-up, once (the ordering request, or the sweep if that request died)."""
+        try:
+            await svc.db.topups.insert_one(_pending_doc(invoice))
+        except DuplicateKeyError:
+            pass
 
     async def fulfil(self, svc: Services, invoice: dict, now: datetime) -> None:
         """Credit `purchased` of the balance (arrears first) under the key `topup:<id>`."""
@@ -73,17 +92,14 @@ class TopupOrders:
                               {"topup_id": ref["topup_id"], "invoice_code": invoice["code"],
                                "payment_id": invoice["payment_id"]})
         await svc.ledger.post(invoice["workspace_id"], [intent], now)
-        await swap(svc.db.topups, {"_id": ref["topup_id"], "status": "pending"},
-                   {"status": "paid", "paid_at": invoice["paid_at"],
-                    "payment_id": invoice["payment_id"]})
-        topup = await svc.db.topups.find_one({"_id": ref["topup_id"]})
+        paid = {"status": "paid", "paid_at": invoice["paid_at"],
+                "payment_id": invoice["payment_id"]}
+        topup = await _leave_pending(svc, invoice, paid) or {**_pending_doc(invoice), **paid}
         await emit(svc.db, "topup.completed", topup["_id"], topup["workspace_id"],
                    _event_data(topup), now)
 
     async def close(self, svc: Services, invoice: dict, now: datetime) -> None:
-        ref = invoice["order"]
-        await swap(svc.db.topups, {"_id": ref["topup_id"], "status": "pending"},
-                   {"status": invoice["status"], "closed_at": now})
-        topup = await svc.db.topups.find_one({"_id": ref["topup_id"]})
+        closed = {"status": invoice["status"], "closed_at": now}
+        topup = await _leave_pending(svc, invoice, closed) or {**_pending_doc(invoice), **closed}
         await emit(svc.db, f"topup.{invoice['status']}", topup["_id"], topup["workspace_id"],
                    _event_data(topup), now)
