@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import re
 from datetime import datetime
+from types import MappingProxyType
 
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
@@ -19,6 +20,7 @@ from billing.invoices import InvoiceLine, Order, Text, invoice_year
 from billing.money import Money
 from billing.payments import paid_in_time
 from service.mongo.docs import money_from_doc, money_to_doc
+from service.invoices.records import Invoice, Line, Party
 from service.mongo.revisions import ATTEMPTS, BUMP, Contended, replace_at_revision, swap
 from service.runtime.settings import Settings
 
@@ -114,12 +116,12 @@ async def get(db: AsyncDatabase, invoice_id: str) -> dict:
     return doc
 
 
-async def by_code(db: AsyncDatabase, workspace_id: str, code: str) -> dict:
+async def by_code(db: AsyncDatabase, workspace_id: str, code: str) -> Invoice:
     """A workspace's invoice by code; another workspace's invoice is simply not found."""
     doc = await db.invoices.find_one({"workspace_id": workspace_id, "code": code})
     if doc is None:
         raise NotFound("Invoice not found", field="code")
-    return doc
+    return record(doc)
 
 
 def encode_cursor(last_id: str) -> str:
@@ -148,13 +150,31 @@ async def page(collection, query: dict, limit: int, cursor: str | None) -> tuple
 
 
 async def list_invoices(db: AsyncDatabase, workspace_id: str, *, type_: str | None,
-                        status: str | None, limit: int, cursor: str | None):
+                        status: str | None, limit: int,
+                        cursor: str | None) -> tuple[list[Invoice], str | None]:
     query: dict = {"workspace_id": workspace_id}
     if type_:
         query["type"] = type_
     if status:
         query["status"] = status
-    return await page(db.invoices, query, limit, cursor)
+    docs, next_cursor = await page(db.invoices, query, limit, cursor)
+    return [record(d) for d in docs], next_cursor
+
+
+def record(doc: dict) -> Invoice:
+    seller, buyer = doc["seller"], doc["buyer"]
+    return Invoice(doc["_id"], doc["workspace_id"], doc.get("code"), doc["type"],
+                   MappingProxyType(dict(doc["order"])), Text(**doc["package"]),
+                   tuple(_line(line) for line in doc["lines"]), money_from_doc(doc["amount"]),
+                   doc["status"], bool(doc.get("settled")), doc["requested_at"],
+                   doc["expires_at"], doc.get("paid_at"), doc.get("payment_id"),
+                   Party(buyer["name"], workspace_id=buyer["workspace_id"]),
+                   Party(seller["name"], seller["address"], seller["tax_id"]))
+
+
+def _line(doc: dict) -> Line:
+    return Line(Text(**doc["description"]), doc["quantity"], money_from_doc(doc["unit_price"]),
+                money_from_doc(doc["amount"]))
 
 
 def amount_of(invoice: dict) -> Money:

@@ -12,6 +12,7 @@ from datetime import datetime
 
 from billing.invoices import Order
 from service.invoices import invoices
+from service.invoices.records import Invoice, Payment
 from service.payments import payments
 from service.payments.orders import settle_invoice
 from service.runtime.context import Services
@@ -23,7 +24,7 @@ def new_seed(now: datetime) -> str:
 
 
 async def place_order(svc: Services, workspace: dict, order: Order, seed: str,
-                      now: datetime | None = None) -> tuple[dict, dict]:
+                      now: datetime | None = None) -> tuple[Invoice, Payment]:
     """→ (invoice, payment). The invoice is pending with its code; the payment has its
     provider's checkout URL."""
     provider = payments.configured_provider(svc.settings, svc.providers)   # no invoice
@@ -34,4 +35,4 @@ async def place_order(svc: Services, workspace: dict, order: Order, seed: str,
         invoice = await invoices.attach_payment(svc.db, invoice, doc["payment_id"])
     invoice = await settle_invoice(svc, invoice, now)
     payment = await payments.open_payment(svc.db, provider, invoice, now)
-    return invoice, payment
+    return invoices.record(invoice), payments.record(payment)

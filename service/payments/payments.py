@@ -17,6 +17,8 @@ from pymongo.errors import DuplicateKeyError
 from billing.errors import Conflict, NotFound
 from billing.payments import PaymentCallback, PaymentProvider, PaymentRequest
 from service.invoices import invoices
+from service.invoices.records import Payment
+from service.mongo.docs import money_from_doc
 from service.runtime.settings import Settings
 
 
@@ -102,5 +104,14 @@ async def record_callback(db: AsyncDatabase, provider_name: str, callback: Payme
 
 
 async def list_payments(db: AsyncDatabase, *, status: str | None, limit: int,
-                        cursor: str | None) -> tuple[list[dict], str | None]:
-    return await invoices.page(db.payments, {"status": status} if status else {}, limit, cursor)
+                        cursor: str | None) -> tuple[list[Payment], str | None]:
+    docs, next_cursor = await invoices.page(db.payments, {"status": status} if status else {},
+                                            limit, cursor)
+    return [record(d) for d in docs], next_cursor
+
+
+def record(doc: dict) -> Payment:
+    return Payment(doc["_id"], doc["workspace_id"], doc["invoice_id"], doc.get("invoice_code"),
+                   doc["provider"], doc.get("provider_reference"), doc.get("checkout_url"),
+                   money_from_doc(doc["amount"]), doc["status"], doc.get("refund_reason"),
+                   doc["created_at"], doc.get("succeeded_at"), doc.get("failed_at"))

@@ -22,6 +22,7 @@ from billing.errors import Unauthorized
 from billing.payments import (FAILURE_FROM, SUCCESS_FROM, PaymentCallback, check_amount,
                               paid_in_time, refund_reason)
 from service.invoices import invoices
+from service.invoices.records import Payment
 from service.mongo.docs import money_from_doc
 from service.mongo.events import emit
 from service.mongo.revisions import replace_at_revision, swap
@@ -36,11 +37,11 @@ SWEEP_BATCH = 500
 
 
 async def receive_callback(svc: Services, provider_name: str, raw: bytes,
-                           headers: Mapping[str, str]) -> dict:
+                           headers: Mapping[str, str]) -> Payment:
     """A provider's callback, exactly as it arrived. → the payment after it was applied.
     401 bad signature · 404 unknown provider or payment · 422 malformed or wrong amount."""
     payment, _ = await apply_callback(svc, provider_name, raw, headers)
-    return payment
+    return payments.record(payment)
 
 
 async def apply_callback(svc: Services, provider_name: str, raw: bytes,

@@ -3,28 +3,26 @@ once the invoice is paid. A top-up document mirrors its invoice: pending → pai
 failed (| cancelled)."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
-
-from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import DuplicateKeyError
 
 from billing.money import Money
 from billing.topups import TopupLimit, check_topup, topup_order
 from billing.wallet import LedgerIntent
 from service.invoices import invoices
+from service.invoices.records import Invoice, Payment
 from service.mongo.events import emit
-from service.mongo.revisions import replace_at_revision, swap
 from service.payments.checkout import place_order
 from service.runtime.context import Services
 from service.runtime.settings import Settings
+from service.topups.repository import Topup, Topups
 
 
 @dataclass(frozen=True)
 class PlacedTopup:
-    topup: dict
-    invoice: dict
-    payment: dict
+    topup: Topup
+    invoice: Invoice
+    payment: Payment
 
 
 def limits(settings: Settings) -> dict[str, TopupLimit]:
@@ -38,40 +36,17 @@ async def order_topup(svc: Services, workspace: dict, balance: str, amount: Mone
                       seed: str) -> PlacedTopup:
     """Order a top-up: validated, invoiced (pending, numbered), payable at the checkout URL.
     The balance does not change until the payment succeeds. Placing the order opens it
-    (`TopupOrders.open` writes the top-up); the top-up returned is that document, not re-read."""
+    (`TopupOrders.open` writes the top-up, derived from its invoice): it is not read back."""
     check_topup(balance, amount, limits(svc.settings))
     now = svc.clock.now()
     order = topup_order(f"top_{seed}", balance, amount)
     invoice, payment = await place_order(svc, workspace, order, seed, now)
-    return PlacedTopup(_pending_doc(invoice), invoice, payment)
+    return PlacedTopup(Topup.of_invoice(invoice), invoice, payment)
 
 
-async def list_topups(db: AsyncDatabase, workspace_id: str, *, limit: int,
-                      cursor: str | None) -> tuple[list[dict], str | None]:
-    return await invoices.page(db.topups, {"workspace_id": workspace_id}, limit, cursor)
-
-
-def _pending_doc(invoice: dict) -> dict:
-    """The top-up document of a top-up invoice: it mirrors its invoice."""
-    ref = invoice["order"]
-    return {"_id": ref["topup_id"], "workspace_id": invoice["workspace_id"],
-            "balance": ref["balance"], "amount": dict(invoice["amount"]), "status": "pending",
-            "invoice_id": invoice["_id"], "invoice_code": invoice["code"], "payment_id": None,
-            "created_at": invoice["requested_at"], "paid_at": None, "rev": 0}
-
-
-def _event_data(topup: dict) -> dict:
-    return {"balance": topup["balance"], "amount": dict(topup["amount"]),
-            "invoice_code": topup["invoice_code"], "status": topup["status"]}
-
-
-async def _leave_pending(svc: Services, invoice: dict, changes: dict) -> dict | None:
-    """pending → paid | expired | failed | cancelled: one replace of the pending document
-    (rebuilt from the invoice, which it mirrors; a pending top-up was never changed, rev 0),
-    else a swap from a fresh read. None when the top-up is no longer pending."""
-    pending = _pending_doc(invoice)
-    return await replace_at_revision(svc.db.topups, pending, changes) or \
-        await swap(svc.db.topups, {"_id": pending["_id"], "status": "pending"}, changes)
+async def list_topups(svc: Services, workspace_id: str, *, limit: int,
+                      cursor: str | None) -> tuple[list[Topup], str | None]:
+    return await Topups(svc.db).page(workspace_id, limit=limit, cursor=cursor)
 
 
 class TopupOrders:
@@ -79,27 +54,28 @@ class TopupOrders:
 
     async def open(self, svc: Services, invoice: dict, now: datetime) -> None:
         """Write the top-up, once (the ordering request, or the sweep if that request died)."""
-        try:
-            await svc.db.topups.insert_one(_pending_doc(invoice))
-        except DuplicateKeyError:
-            pass
+        await Topups(svc.db).insert(Topup.of_invoice(invoices.record(invoice)))
 
     async def fulfil(self, svc: Services, invoice: dict, now: datetime) -> None:
         """Credit `purchased` of the balance (arrears first) under the key `topup:<id>`."""
-        ref = invoice["order"]
-        intent = LedgerIntent(f"topup:{ref['topup_id']}", "topup", ref["balance"],
-                              invoices.amount_of(invoice),
-                              {"topup_id": ref["topup_id"], "invoice_code": invoice["code"],
-                               "payment_id": invoice["payment_id"]})
-        await svc.ledger.post(invoice["workspace_id"], [intent], now)
-        paid = {"status": "paid", "paid_at": invoice["paid_at"],
-                "payment_id": invoice["payment_id"]}
-        topup = await _leave_pending(svc, invoice, paid) or {**_pending_doc(invoice), **paid}
-        await emit(svc.db, "topup.completed", topup["_id"], topup["workspace_id"],
-                   _event_data(topup), now)
+        paid = invoices.record(invoice)
+        pending = Topup.of_invoice(paid)
+        intent = LedgerIntent(f"topup:{pending.id}", "topup", pending.balance, pending.amount,
+                              {"topup_id": pending.id, "invoice_code": paid.code,
+                               "payment_id": paid.payment_id})
+        await svc.ledger.post(paid.workspace_id, [intent], now)
+        await self._left(svc, pending, "topup.completed",
+                         dict(status="paid", paid_at=paid.paid_at, payment_id=paid.payment_id),
+                         now)
 
     async def close(self, svc: Services, invoice: dict, now: datetime) -> None:
-        closed = {"status": invoice["status"], "closed_at": now}
-        topup = await _leave_pending(svc, invoice, closed) or {**_pending_doc(invoice), **closed}
-        await emit(svc.db, f"topup.{invoice['status']}", topup["_id"], topup["workspace_id"],
-                   _event_data(topup), now)
+        closed = invoices.record(invoice)
+        await self._left(svc, Topup.of_invoice(closed), f"topup.{closed.status}",
+                         dict(status=closed.status, closed_at=now), now)
+
+    @staticmethod
+    async def _left(svc: Services, pending: Topup, event: str, changes: dict,
+                    now: datetime) -> None:
+        topup = await Topups(svc.db).leave_pending(pending, **changes) or \
+            replace(pending, **changes)
+        await emit(svc.db, event, topup.id, topup.workspace_id, topup.event_data(), now)
