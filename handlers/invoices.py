@@ -75,7 +75,7 @@ async def list_all(request: web.Request) -> web.Response:
     svc = services(request)
     workspace = await load_workspace(svc.db, who, request.match_info["ws"])
     q = parse_query(request, InvoicesQuery)
-    found, cursor = await invoices.list_invoices(svc.db, workspace["_id"], type_=q.type,
+    found, cursor = await invoices.list_invoices(svc, workspace["_id"], type_=q.type,
                                                  status=q.status, limit=q.limit, cursor=q.cursor)
     lang = locale(request)
     return respond(InvoicesOut(invoices=[invoice_out(i, lang) for i in found],
@@ -88,7 +88,7 @@ async def _invoice(request: web.Request, code: str, as_pdf: bool) -> web.Respons
     workspace = await load_workspace(svc.db, who, request.match_info["ws"])
     if parse_invoice_code(code) is None:
         raise NotFound("Invoice not found", field="code")
-    invoice = await invoices.by_code(svc.db, workspace["_id"], code)
+    invoice = await invoices.by_code(svc, workspace["_id"], code)
     lang = locale(request)
     if not as_pdf:
         return respond(invoice_out(invoice, lang))

@@ -43,7 +43,7 @@ async def admin_list(request: web.Request) -> web.Response:
     if who.role != "admin":
         raise NotFound("Not found")
     q = parse_query(request, PaymentsQuery)
-    found, cursor = await payments.list_payments(services(request).db, status=q.state,
+    found, cursor = await payments.list_payments(services(request), status=q.state,
                                                  limit=q.limit, cursor=q.cursor)
     lang = locale(request)
     return respond(PaymentsOut(payments=[admin_payment_out(p, lang) for p in found],

@@ -22,6 +22,7 @@ from billing.payments import paid_in_time
 from service.mongo.docs import money_from_doc, money_to_doc
 from service.invoices.records import Invoice, Line, Party
 from service.mongo.revisions import ATTEMPTS, BUMP, Contended, replace_at_revision, swap
+from service.runtime.context import Services
 from service.runtime.settings import Settings
 
 _CURSOR_ID = re.compile(r"^[a-z]+_[0-9a-z]{1,64}$")
@@ -109,6 +110,24 @@ async def mark_settled(db: AsyncDatabase, invoice: dict, code: str, number: int)
     raise Contended(f"invoice {invoice['_id']!r} kept changing")
 
 
+async def find(db: AsyncDatabase, invoice_id: str, *, status: str) -> dict | None:
+    return await db.invoices.find_one({"_id": invoice_id, "status": status})
+
+
+async def pending_due(db: AsyncDatabase, now: datetime, limit: int) -> list[dict]:
+    """Pending invoices whose deadline has passed at `now`. NX-27017 compares datetimes as
+    strings, to the second: its `$lte` only narrows (it may also return invoices due later
+    within this second), and the deadline is checked here, exactly."""
+    due = db.invoices.find({"status": "pending", "expires_at": {"$lte": now}}).limit(limit)
+    return [d async for d in due if d["expires_at"] <= now]
+
+
+async def unsettled(db: AsyncDatabase, updated_before: datetime, limit: int) -> list[dict]:
+    """Invoices a crash left `settled: false` (re-driven by the sweep)."""
+    query = {"settled": False, "updated_at": {"$lt": updated_before}}
+    return [d async for d in db.invoices.find(query).limit(limit)]
+
+
 async def get(db: AsyncDatabase, invoice_id: str) -> dict:
     doc = await db.invoices.find_one({"_id": invoice_id})
     if doc is None:
@@ -116,9 +135,9 @@ async def get(db: AsyncDatabase, invoice_id: str) -> dict:
     return doc
 
 
-async def by_code(db: AsyncDatabase, workspace_id: str, code: str) -> Invoice:
+async def by_code(svc: Services, workspace_id: str, code: str) -> Invoice:
     """A workspace's invoice by code; another workspace's invoice is simply not found."""
-    doc = await db.invoices.find_one({"workspace_id": workspace_id, "code": code})
+    doc = await svc.db.invoices.find_one({"workspace_id": workspace_id, "code": code})
     if doc is None:
         raise NotFound("Invoice not found", field="code")
     return record(doc)
@@ -149,7 +168,7 @@ async def page(collection, query: dict, limit: int, cursor: str | None) -> tuple
     return docs, (encode_cursor(docs[-1]["_id"]) if more and docs else None)
 
 
-async def list_invoices(db: AsyncDatabase, workspace_id: str, *, type_: str | None,
+async def list_invoices(svc: Services, workspace_id: str, *, type_: str | None,
                         status: str | None, limit: int,
                         cursor: str | None) -> tuple[list[Invoice], str | None]:
     query: dict = {"workspace_id": workspace_id}
@@ -157,7 +176,7 @@ async def list_invoices(db: AsyncDatabase, workspace_id: str, *, type_: str | No
         query["type"] = type_
     if status:
         query["status"] = status
-    docs, next_cursor = await page(db.invoices, query, limit, cursor)
+    docs, next_cursor = await page(svc.db.invoices, query, limit, cursor)
     return [record(d) for d in docs], next_cursor
 
 

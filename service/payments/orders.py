@@ -68,7 +68,7 @@ async def settle_invoice(svc: Services, invoice: dict, now: datetime | None = No
 async def settle_if_paid(svc: Services, invoice_id: str) -> bool:
     """An invoice that could not be cancelled because it was paid meanwhile (its fulfilment
     not run yet): settle it now, as the sweep would, so that what is decided next sees it."""
-    invoice = await svc.db.invoices.find_one({"_id": invoice_id, "status": "paid"})
+    invoice = await invoices.find(svc.db, invoice_id, status="paid")
     if invoice:
         await settle_invoice(svc, invoice)
     return invoice is not None

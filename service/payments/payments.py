@@ -19,6 +19,8 @@ from billing.payments import PaymentCallback, PaymentProvider, PaymentRequest
 from service.invoices import invoices
 from service.invoices.records import Payment
 from service.mongo.docs import money_from_doc
+from service.mongo.revisions import replace_at_revision, swap
+from service.runtime.context import Services
 from service.runtime.settings import Settings
 
 
@@ -103,9 +105,9 @@ async def record_callback(db: AsyncDatabase, provider_name: str, callback: Payme
         pass
 
 
-async def list_payments(db: AsyncDatabase, *, status: str | None, limit: int,
+async def list_payments(svc: Services, *, status: str | None, limit: int,
                         cursor: str | None) -> tuple[list[Payment], str | None]:
-    docs, next_cursor = await invoices.page(db.payments, {"status": status} if status else {},
+    docs, next_cursor = await invoices.page(svc.db.payments, {"status": status} if status else {},
                                             limit, cursor)
     return [record(d) for d in docs], next_cursor
 
@@ -115,3 +117,36 @@ def record(doc: dict) -> Payment:
                    doc["provider"], doc.get("provider_reference"), doc.get("checkout_url"),
                    money_from_doc(doc["amount"]), doc["status"], doc.get("refund_reason"),
                    doc["created_at"], doc.get("succeeded_at"), doc.get("failed_at"))
+
+
+async def find(db: AsyncDatabase, payment_id: str | None) -> dict | None:
+    return await db.payments.find_one({"_id": payment_id}) if payment_id else None
+
+
+async def change_status(db: AsyncDatabase, payment: dict, allowed: tuple[str, ...] | str,
+                        change: dict) -> dict | None:
+    """The payment as held → `change`, if its status is (one of) `allowed`: one
+    revision-checked replace, or a swap from a fresh read if it changed meanwhile (NX-27017
+    stores a datetime or bool given to `$set` as a string or 1/0: service/mongo/revisions.py).
+    None when its status is no longer allowed."""
+    allowed = (allowed,) if isinstance(allowed, str) else tuple(allowed)
+    if payment["status"] in allowed:
+        done = await replace_at_revision(db.payments, payment, change)
+        if done:
+            return done
+    return await swap(db.payments, {"_id": payment["_id"], "status": {"$in": list(allowed)}},
+                      change)
+
+
+async def mark_resolved(db: AsyncDatabase, payment: dict, now: datetime) -> dict:
+    """`resolved: true` on the payment as held (one replace), or from a fresh read."""
+    change = {"resolved": True, "resolved_at": now}
+    return await replace_at_revision(db.payments, payment, change) or \
+        await swap(db.payments,
+                   {"_id": payment["_id"], "status": payment["status"], "resolved": False},
+                   change) or await get(db, payment["_id"])
+
+
+async def unresolved_ids(db: AsyncDatabase, updated_before: datetime, limit: int) -> list[str]:
+    stale = {"resolved": False, "updated_at": {"$lt": updated_before}}
+    return [d["_id"] async for d in db.payments.find(stale, {"_id": 1}).limit(limit)]

@@ -25,7 +25,6 @@ from service.invoices import invoices
 from service.invoices.records import Payment
 from service.mongo.docs import money_from_doc
 from service.mongo.events import emit
-from service.mongo.revisions import replace_at_revision, swap
 from service.payments import payments
 from service.payments.orders import settle_invoice
 from service.runtime import idempotency
@@ -71,12 +70,11 @@ async def _record(svc: Services, payment: dict, callback: PaymentCallback, now: 
     else:
         change = {"status": "failed", "failed_at": now, "event_id": callback.event_id}
         allowed = FAILURE_FROM
-    change = {**change, "resolved": False, "updated_at": now}
     if payment["status"] not in allowed:   # statuses only move on: a duplicate or a late one
         return payment
-    return await replace_at_revision(svc.db.payments, payment, change) or \
-        await swap(svc.db.payments, {"_id": payment["_id"], "status": {"$in": list(allowed)}},
-                   change) or await payments.get(svc.db, payment["_id"])
+    return await payments.change_status(svc.db, payment, allowed,
+                                        {**change, "resolved": False, "updated_at": now}) or \
+        await payments.get(svc.db, payment["_id"])
 
 
 async def resolve_payment(svc: Services, payment_id: str, now: datetime | None = None) -> dict:
@@ -125,13 +123,13 @@ async def _resolve_success(svc: Services, payment: dict, now: datetime) -> tuple
     await emit(svc.db, "payment.succeeded", payment["_id"], payment["workspace_id"],
                _payment_data(payment), now)
     if invoice["status"] != "paid" or invoice.get("payment_id") != payment["_id"]:
-        refund = await swap(svc.db.payments, {"_id": payment["_id"], "status": "succeeded"},
-                            {"status": "needs_refund", "updated_at": now,
-                             "refund_reason": refund_reason(invoice["status"])})
+        refund = await payments.change_status(
+            svc.db, payment, "succeeded", {"status": "needs_refund", "updated_at": now,
+                                           "refund_reason": refund_reason(invoice["status"])})
         if refund:
             return await _resolve_refund(svc, refund, now), invoice
         return await payments.get(svc.db, payment["_id"]), invoice
-    payment = await _mark_resolved(svc, payment, now)
+    payment = await payments.mark_resolved(svc.db, payment, now)
     return payment, await settle_invoice(svc, invoice, now)
 
 
@@ -139,7 +137,7 @@ async def _resolve_failure(svc: Services, payment: dict, now: datetime) -> tuple
     closed = await invoices.close(svc.db, payment["invoice_id"], "failed", now)
     await emit(svc.db, "payment.failed", payment["_id"], payment["workspace_id"],
                _payment_data(payment), now)
-    payment = await _mark_resolved(svc, payment, now)
+    payment = await payments.mark_resolved(svc.db, payment, now)
     invoice = await settle_invoice(svc, closed or await invoices.get(svc.db, payment["invoice_id"]),
                                    now)
     return payment, invoice
@@ -151,16 +149,7 @@ async def _resolve_refund(svc: Services, payment: dict, now: datetime) -> dict:
         "reason": payment.get("refund_reason")}})
     await emit(svc.db, "payment.needs_refund", payment["_id"], payment["workspace_id"],
                _payment_data(payment, reason=payment.get("refund_reason")), now)
-    return await _mark_resolved(svc, payment, now)
-
-
-async def _mark_resolved(svc: Services, payment: dict, now: datetime) -> dict:
-    """Step 3 on the payment as held (one replace), or from a fresh read if it changed."""
-    change = {"resolved": True, "resolved_at": now}
-    return await replace_at_revision(svc.db.payments, payment, change) or \
-        await swap(svc.db.payments,
-                   {"_id": payment["_id"], "status": payment["status"], "resolved": False},
-                   change) or await payments.get(svc.db, payment["_id"])
+    return await payments.mark_resolved(svc.db, payment, now)
 
 
 async def expire_due(svc: Services, limit: int = SWEEP_BATCH,
@@ -168,16 +157,9 @@ async def expire_due(svc: Services, limit: int = SWEEP_BATCH,
     """Expire pending invoices past PAYMENT_EXPIRY (their orders are closed, nothing is
     fulfilled). An invoice whose payment succeeded in time is resolved instead."""
     now = now or svc.clock.now()
-    # The filter only narrows (on NX-27017 it compares to the second, so it may also return
-    # invoices due later within this second); the deadline itself is checked exactly below.
-    due = [d async for d in svc.db.invoices.find(
-        {"status": "pending", "expires_at": {"$lte": now}}).limit(limit)]
     expired = 0
-    for invoice in due:
-        if invoice["expires_at"] > now:
-            continue
-        payment = await svc.db.payments.find_one({"_id": invoice.get("payment_id")}) \
-            if invoice.get("payment_id") else None
+    for invoice in await invoices.pending_due(svc.db, now, limit):
+        payment = await payments.find(svc.db, invoice.get("payment_id"))
         if payment and payment["status"] == "succeeded" and \
                 paid_in_time(invoice["expires_at"], payment["succeeded_at"]):
             await resolve_payment(svc, payment["_id"], now)
@@ -194,13 +176,11 @@ async def sweep(svc: Services, *, everything: bool = False) -> dict:
     now = svc.clock.now()
     cutoff = now + timedelta(seconds=1) if everything else now - REDRIVE_AFTER
     expired = await expire_due(svc, now=now)
-    stale = {"resolved": False, "updated_at": {"$lt": cutoff}}
     redriven = 0
-    for doc in [d async for d in svc.db.payments.find(stale, {"_id": 1}).limit(SWEEP_BATCH)]:
-        redriven += await _guard(resolve_payment(svc, doc["_id"], now), doc["_id"])
-    unsettled = {"settled": False, "updated_at": {"$lt": cutoff}}
+    for payment_id in await payments.unresolved_ids(svc.db, cutoff, SWEEP_BATCH):
+        redriven += await _guard(resolve_payment(svc, payment_id, now), payment_id)
     settled = 0
-    for doc in [d async for d in svc.db.invoices.find(unsettled).limit(SWEEP_BATCH)]:
+    for doc in await invoices.unsettled(svc.db, cutoff, SWEEP_BATCH):
         settled += await _guard(settle_invoice(svc, doc, now), doc["_id"])
     purged = await idempotency.purge(svc.db, now)
     return {"expired": expired, "payments_redriven": redriven, "invoices_settled": settled,
