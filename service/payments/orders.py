@@ -50,7 +50,9 @@ async def settle_invoice(svc: Services, invoice: dict, now: datetime | None = No
     now = now or svc.clock.now()
     code, number = await code_of(svc.db, invoice)
     numbered = {**invoice, "code": code, "number": number}
-    if not invoice.get("code"):   # a code is written only once the invoice was opened (below)
+    # A code is written only once the invoice was opened (below); a pending invoice with a code
+    # and `settled: false` is one an earlier version numbered before opening: open it again.
+    if not invoice.get("code") or invoice["status"] == "pending":
         await emit(svc.db, "invoice.created", invoice["_id"], invoice["workspace_id"],
                    {**invoice_event_data(numbered), "status": "pending"}, now)
         await kind.open(svc, numbered, now)

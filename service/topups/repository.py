@@ -71,6 +71,10 @@ class Topups:
         except DuplicateKeyError:
             pass
 
+    async def get(self, topup_id: str) -> Topup | None:
+        doc = await self._docs.find_one({"_id": topup_id})
+        return from_doc(doc) if doc else None
+
     async def leave_pending(self, pending: Topup, **changes) -> Topup | None:
         """pending → paid | expired | failed | cancelled. One revision-checked replace of the
         pending top-up as the caller holds it (NX-27017: a `$set` would store the datetimes as

@@ -41,7 +41,10 @@ async def order_topup(svc: Services, workspace: dict, balance: str, amount: Mone
     now = svc.clock.now()
     order = topup_order(f"top_{seed}", balance, amount)
     invoice, payment = await place_order(svc, workspace, order, seed, now)
-    return PlacedTopup(Topup.of_invoice(invoice), invoice, payment)
+    topup = Topup.of_invoice(invoice)
+    if invoice.status != "pending":   # a resumed order (same seed) whose invoice moved on
+        topup = await Topups(svc.db).get(topup.id) or topup
+    return PlacedTopup(topup, invoice, payment)
 
 
 async def list_topups(svc: Services, workspace_id: str, *, limit: int,
