@@ -61,3 +61,8 @@ class Payment:
     created_at: datetime
     succeeded_at: datetime | None
     failed_at: datetime | None
+    resolved: bool = True         # false: this status's consequences are not all applied yet
+    event_id: str | None = None   # the provider event that set the status
+    updated_at: datetime | None = None
+    resolved_at: datetime | None = None
+    rev: int = 0

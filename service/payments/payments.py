@@ -18,7 +18,7 @@ from billing.errors import Conflict, NotFound
 from billing.payments import PaymentCallback, PaymentProvider, PaymentRequest
 from service.invoices import invoices
 from service.invoices.records import Payment
-from service.mongo.docs import money_from_doc
+from service.mongo.docs import money_from_doc, money_to_doc
 from service.mongo.revisions import replace_at_revision, swap
 from service.runtime.context import Services
 from service.runtime.settings import Settings
@@ -64,7 +64,7 @@ def payment_doc(payment_id: str, invoice: dict, provider_name: str, now: datetim
 
 
 async def open_payment(db: AsyncDatabase, prov: PaymentProvider, invoice: dict,
-                       now: datetime) -> dict:
+                       now: datetime) -> Payment:
     """Create the invoice's payment (`invoice.payment_id`) with its provider's checkout URL,
     once: the provider is asked first (by the payment's id, so asking again on a retry is
     harmless), then the payment is inserted whole; a retry gets the stored payment."""
@@ -78,19 +78,19 @@ async def open_payment(db: AsyncDatabase, prov: PaymentProvider, invoice: dict,
            "provider_reference": checkout.provider_reference}
     try:
         await db.payments.insert_one(doc)
-        return doc
+        return record(doc)
     except DuplicateKeyError:
         return await get(db, payment_id)
 
 
-async def get(db: AsyncDatabase, payment_id: str, provider_name: str | None = None) -> dict:
+async def get(db: AsyncDatabase, payment_id: str, provider_name: str | None = None) -> Payment:
     query: dict = {"_id": payment_id}
     if provider_name:
         query["provider"] = provider_name
     payment = await db.payments.find_one(query)
     if payment is None:
         raise NotFound("Payment not found", field="payment_id")
-    return payment
+    return record(payment)
 
 
 async def record_callback(db: AsyncDatabase, provider_name: str, callback: PaymentCallback,
@@ -116,35 +116,53 @@ def record(doc: dict) -> Payment:
     return Payment(doc["_id"], doc["workspace_id"], doc["invoice_id"], doc.get("invoice_code"),
                    doc["provider"], doc.get("provider_reference"), doc.get("checkout_url"),
                    money_from_doc(doc["amount"]), doc["status"], doc.get("refund_reason"),
-                   doc["created_at"], doc.get("succeeded_at"), doc.get("failed_at"))
+                   doc["created_at"], doc.get("succeeded_at"), doc.get("failed_at"),
+                   bool(doc.get("resolved", True)), doc.get("event_id"), doc.get("updated_at"),
+                   doc.get("resolved_at"), doc.get("rev", 0))
 
 
-async def find(db: AsyncDatabase, payment_id: str | None) -> dict | None:
-    return await db.payments.find_one({"_id": payment_id}) if payment_id else None
+def to_doc(payment: Payment) -> dict:
+    doc = {"_id": payment.id, "workspace_id": payment.workspace_id,
+           "invoice_id": payment.invoice_id, "invoice_code": payment.invoice_code,
+           "provider": payment.provider, "provider_reference": payment.provider_reference,
+           "checkout_url": payment.checkout_url, "amount": money_to_doc(payment.amount),
+           "status": payment.status, "resolved": payment.resolved,
+           "created_at": payment.created_at, "updated_at": payment.updated_at,
+           "rev": payment.rev}
+    optional = {"refund_reason": payment.refund_reason, "succeeded_at": payment.succeeded_at,
+                "failed_at": payment.failed_at, "event_id": payment.event_id,
+                "resolved_at": payment.resolved_at}
+    return {**doc, **{k: v for k, v in optional.items() if v is not None}}
 
 
-async def change_status(db: AsyncDatabase, payment: dict, allowed: tuple[str, ...] | str,
-                        change: dict) -> dict | None:
-    """The payment as held → `change`, if its status is (one of) `allowed`: one
-    revision-checked replace, or a swap from a fresh read if it changed meanwhile (NX-27017
-    stores a datetime or bool given to `$set` as a string or 1/0: service/mongo/revisions.py).
-    None when its status is no longer allowed."""
+async def find(db: AsyncDatabase, payment_id: str | None) -> Payment | None:
+    doc = await db.payments.find_one({"_id": payment_id}) if payment_id else None
+    return record(doc) if doc else None
+
+
+async def change_status(db: AsyncDatabase, payment: Payment, allowed: tuple[str, ...] | str,
+                        **changes) -> Payment | None:
+    """The payment as held → `changes` (field names as in `Payment`), if its status is (one
+    of) `allowed`: one revision-checked replace, or a swap from a fresh read if it changed
+    meanwhile (NX-27017 stores a datetime or bool given to `$set` as a string or 1/0:
+    service/mongo/revisions.py). None when its status is no longer allowed."""
     allowed = (allowed,) if isinstance(allowed, str) else tuple(allowed)
-    if payment["status"] in allowed:
-        done = await replace_at_revision(db.payments, payment, change)
+    if payment.status in allowed:
+        done = await replace_at_revision(db.payments, to_doc(payment), changes)
         if done:
-            return done
-    return await swap(db.payments, {"_id": payment["_id"], "status": {"$in": list(allowed)}},
-                      change)
+            return record(done)
+    done = await swap(db.payments, {"_id": payment.id, "status": {"$in": list(allowed)}},
+                      changes)
+    return record(done) if done else None
 
 
-async def mark_resolved(db: AsyncDatabase, payment: dict, now: datetime) -> dict:
+async def mark_resolved(db: AsyncDatabase, payment: Payment, now: datetime) -> Payment:
     """`resolved: true` on the payment as held (one replace), or from a fresh read."""
     change = {"resolved": True, "resolved_at": now}
-    return await replace_at_revision(db.payments, payment, change) or \
-        await swap(db.payments,
-                   {"_id": payment["_id"], "status": payment["status"], "resolved": False},
-                   change) or await get(db, payment["_id"])
+    done = await replace_at_revision(db.payments, to_doc(payment), change) or \
+        await swap(db.payments, {"_id": payment.id, "status": payment.status, "resolved": False},
+                   change)
+    return record(done) if done else await get(db, payment.id)
 
 
 async def unresolved_ids(db: AsyncDatabase, updated_before: datetime, limit: int) -> list[str]:

@@ -23,8 +23,7 @@ async def checkout(svc: Services, payment_id: str) -> tuple[Payment, Invoice]:
     """→ (payment, invoice) shown on the checkout page."""
     _sandbox(svc)
     payment = await payments.get(svc.db, payment_id, "sandbox")
-    return payments.record(payment), invoices.record(await invoices.get(svc.db,
-                                                                         payment["invoice_id"]))
+    return payment, invoices.record(await invoices.get(svc.db, payment.invoice_id))
 
 
 async def press(svc: Services, payment_id: str, outcome: str) -> tuple[Payment, Invoice]:
@@ -34,7 +33,7 @@ async def press(svc: Services, payment_id: str, outcome: str) -> tuple[Payment, 
         raise ValueError(f"unknown outcome {outcome!r}")
     provider = _sandbox(svc)
     payment = await payments.get(svc.db, payment_id, "sandbox")
-    raw, headers = provider.simulate(payments.record(payment), outcome)
+    raw, headers = provider.simulate(payment, outcome)
     payment, invoice = await settlement.apply_callback(svc, "sandbox", raw, headers, payment)
-    invoice = invoice or await invoices.get(svc.db, payment["invoice_id"])
-    return payments.record(payment), invoices.record(invoice)
+    invoice = invoice or await invoices.get(svc.db, payment.invoice_id)
+    return payment, invoices.record(invoice)

@@ -23,7 +23,7 @@ from billing.payments import (FAILURE_FROM, SUCCESS_FROM, PaymentCallback, check
                               paid_in_time, refund_reason)
 from service.invoices import invoices
 from service.invoices.records import Payment
-from service.mongo.docs import money_from_doc
+from service.mongo.docs import money_to_doc
 from service.mongo.events import emit
 from service.payments import payments
 from service.payments.orders import settle_invoice
@@ -40,12 +40,12 @@ async def receive_callback(svc: Services, provider_name: str, raw: bytes,
     """A provider's callback, exactly as it arrived. → the payment after it was applied.
     401 bad signature · 404 unknown provider or payment · 422 malformed or wrong amount."""
     payment, _ = await apply_callback(svc, provider_name, raw, headers)
-    return payments.record(payment)
+    return payment
 
 
 async def apply_callback(svc: Services, provider_name: str, raw: bytes,
                          headers: Mapping[str, str],
-                         payment: dict | None = None) -> tuple[dict, dict | None]:
+                         payment: Payment | None = None) -> tuple[Payment, dict | None]:
     """`receive_callback` for a caller that may hold the payment already (the sandbox's
     checkout). → (payment, its invoice when this callback's resolution read it, else None)."""
     provider = payments.provider(svc.providers, provider_name)
@@ -53,15 +53,16 @@ async def apply_callback(svc: Services, provider_name: str, raw: bytes,
         raise Unauthorized("Missing or invalid payment callback signature")
     callback = provider.parse(raw)
     now = svc.clock.now()
-    if payment is None or payment["_id"] != callback.payment_id:
+    if payment is None or payment.id != callback.payment_id:
         payment = await payments.get(svc.db, callback.payment_id, provider.name)
     await payments.record_callback(svc.db, provider.name, callback, raw, now)
-    check_amount(callback, money_from_doc(payment["amount"]))
+    check_amount(callback, payment.amount)
     payment = await _record(svc, payment, callback, now)
     return await _resolve(svc, payment, now)
 
 
-async def _record(svc: Services, payment: dict, callback: PaymentCallback, now: datetime) -> dict:
+async def _record(svc: Services, payment: Payment, callback: PaymentCallback,
+                  now: datetime) -> Payment:
     """Step 1 on the payment as read (one replace), or from a fresh read if it changed."""
     if callback.status == "succeeded":
         change = {"status": "succeeded", "succeeded_at": now, "event_id": callback.event_id,
@@ -70,85 +71,89 @@ async def _record(svc: Services, payment: dict, callback: PaymentCallback, now: 
     else:
         change = {"status": "failed", "failed_at": now, "event_id": callback.event_id}
         allowed = FAILURE_FROM
-    if payment["status"] not in allowed:   # statuses only move on: a duplicate or a late one
+    if payment.status not in allowed:   # statuses only move on: a duplicate or a late one
         return payment
-    return await payments.change_status(svc.db, payment, allowed,
-                                        {**change, "resolved": False, "updated_at": now}) or \
-        await payments.get(svc.db, payment["_id"])
+    return await payments.change_status(svc.db, payment, allowed, **change, resolved=False,
+                                        updated_at=now) or \
+        await payments.get(svc.db, payment.id)
 
 
-async def resolve_payment(svc: Services, payment_id: str, now: datetime | None = None) -> dict:
+async def resolve_payment(svc: Services, payment_id: str,
+                          now: datetime | None = None) -> Payment:
     """Apply what the payment's status means, once; safe to call any number of times."""
     payment, _ = await _resolve(svc, await payments.get(svc.db, payment_id),
                                 now or svc.clock.now())
     return payment
 
 
-async def _resolve(svc: Services, payment: dict, now: datetime) -> tuple[dict, dict | None]:
-    if payment.get("resolved", True):
+async def _resolve(svc: Services, payment: Payment,
+                   now: datetime) -> tuple[Payment, dict | None]:
+    if payment.resolved:
         return payment, None
-    if payment["status"] == "succeeded":
+    if payment.status == "succeeded":
         return await _resolve_success(svc, payment, now)
-    if payment["status"] == "failed":
+    if payment.status == "failed":
         return await _resolve_failure(svc, payment, now)
-    if payment["status"] == "needs_refund":
+    if payment.status == "needs_refund":
         return await _resolve_refund(svc, payment, now), None
     return payment, None
 
 
-def _payment_data(payment: dict, **extra) -> dict:
-    return {"invoice_code": payment["invoice_code"], "provider": payment["provider"],
-            "amount": dict(payment["amount"]), "status": payment["status"], **extra}
+def _payment_data(payment: Payment, **extra) -> dict:
+    return {"invoice_code": payment.invoice_code, "provider": payment.provider,
+            "amount": money_to_doc(payment.amount), "status": payment.status, **extra}
 
 
-async def _claim_or_read(svc: Services, payment: dict, now: datetime) -> dict:
+async def _claim_or_read(svc: Services, payment: Payment, now: datetime) -> dict:
     """Step 2: the invoice paid by this payment, or (lost) the invoice as it is."""
-    claimed = await invoices.claim_paid(svc.db, payment["invoice_id"], payment["_id"],
-                                        payment["succeeded_at"], now)
+    claimed = await invoices.claim_paid(svc.db, payment.invoice_id, payment.id,
+                                        payment.succeeded_at, now)
     if claimed:
         return claimed
-    invoice = await invoices.get(svc.db, payment["invoice_id"])
+    invoice = await invoices.get(svc.db, payment.invoice_id)
     if invoice["status"] == "pending" and not paid_in_time(invoice["expires_at"],
-                                                           payment["succeeded_at"]):
+                                                           payment.succeeded_at):
         # its expiry passed before the money arrived (compared here, exactly: see claim_paid)
         closed = await invoices.close(svc.db, invoice["_id"], "expired", now)
         if closed:
             return await settle_invoice(svc, closed, now)
-        invoice = await invoices.get(svc.db, payment["invoice_id"])
+        invoice = await invoices.get(svc.db, payment.invoice_id)
     return invoice
 
 
-async def _resolve_success(svc: Services, payment: dict, now: datetime) -> tuple[dict, dict]:
+async def _resolve_success(svc: Services, payment: Payment,
+                           now: datetime) -> tuple[Payment, dict]:
     invoice = await _claim_or_read(svc, payment, now)
-    await emit(svc.db, "payment.succeeded", payment["_id"], payment["workspace_id"],
+    await emit(svc.db, "payment.succeeded", payment.id, payment.workspace_id,
                _payment_data(payment), now)
-    if invoice["status"] != "paid" or invoice.get("payment_id") != payment["_id"]:
+    if invoice["status"] != "paid" or invoice.get("payment_id") != payment.id:
         refund = await payments.change_status(
-            svc.db, payment, "succeeded", {"status": "needs_refund", "updated_at": now,
-                                           "refund_reason": refund_reason(invoice["status"])})
+            svc.db, payment, "succeeded", status="needs_refund", updated_at=now,
+            refund_reason=refund_reason(invoice["status"]))
         if refund:
             return await _resolve_refund(svc, refund, now), invoice
-        return await payments.get(svc.db, payment["_id"]), invoice
+        return await payments.get(svc.db, payment.id), invoice
     payment = await payments.mark_resolved(svc.db, payment, now)
     return payment, await settle_invoice(svc, invoice, now)
 
 
-async def _resolve_failure(svc: Services, payment: dict, now: datetime) -> tuple[dict, dict]:
-    closed = await invoices.close(svc.db, payment["invoice_id"], "failed", now)
-    await emit(svc.db, "payment.failed", payment["_id"], payment["workspace_id"],
+async def _resolve_failure(svc: Services, payment: Payment,
+                           now: datetime) -> tuple[Payment, dict]:
+    closed = await invoices.close(svc.db, payment.invoice_id, "failed", now)
+    await emit(svc.db, "payment.failed", payment.id, payment.workspace_id,
                _payment_data(payment), now)
     payment = await payments.mark_resolved(svc.db, payment, now)
-    invoice = await settle_invoice(svc, closed or await invoices.get(svc.db, payment["invoice_id"]),
+    invoice = await settle_invoice(svc, closed or await invoices.get(svc.db, payment.invoice_id),
                                    now)
     return payment, invoice
 
 
-async def _resolve_refund(svc: Services, payment: dict, now: datetime) -> dict:
+async def _resolve_refund(svc: Services, payment: Payment, now: datetime) -> Payment:
     log.warning("late payment needs a refund", extra={"fields": {
-        "payment_id": payment["_id"], "invoice_code": payment["invoice_code"],
-        "reason": payment.get("refund_reason")}})
-    await emit(svc.db, "payment.needs_refund", payment["_id"], payment["workspace_id"],
-               _payment_data(payment, reason=payment.get("refund_reason")), now)
+        "payment_id": payment.id, "invoice_code": payment.invoice_code,
+        "reason": payment.refund_reason}})
+    await emit(svc.db, "payment.needs_refund", payment.id, payment.workspace_id,
+               _payment_data(payment, reason=payment.refund_reason), now)
     return await payments.mark_resolved(svc.db, payment, now)
 
 
@@ -160,9 +165,9 @@ async def expire_due(svc: Services, limit: int = SWEEP_BATCH,
     expired = 0
     for invoice in await invoices.pending_due(svc.db, now, limit):
         payment = await payments.find(svc.db, invoice.get("payment_id"))
-        if payment and payment["status"] == "succeeded" and \
-                paid_in_time(invoice["expires_at"], payment["succeeded_at"]):
-            await resolve_payment(svc, payment["_id"], now)
+        if payment and payment.status == "succeeded" and \
+                paid_in_time(invoice["expires_at"], payment.succeeded_at):
+            await resolve_payment(svc, payment.id, now)
             continue
         closed = await invoices.close(svc.db, invoice["_id"], "expired", now)
         if closed:
