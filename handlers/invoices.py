@@ -14,13 +14,14 @@ from aiohttp import web
 from babel.dates import format_datetime
 
 from billing.errors import NotFound
-from billing.invoices import Text, parse_invoice_code
+from billing.invoices import parse_invoice_code
 from handlers.formatting import format_money, money_out
 from handlers.http import locale, parse_query, principal, respond, RouteTable, services
-from handlers.payment_models import InvoiceLineOut, InvoiceOut, InvoicesOut, InvoicesQuery
+from handlers.payment_models import (BuyerOut, InvoiceLineOut, InvoiceOut, InvoicesOut,
+                                     InvoicesQuery, SellerOut)
 from service.invoices import invoices
 from service.invoices.pdf import InvoicePdf, render_invoice
-from service.mongo.docs import money_from_doc
+from service.invoices.records import Invoice
 from service.workspaces.workspaces import load_workspace
 
 routes = RouteTable()
@@ -28,42 +29,43 @@ routes = RouteTable()
 SLASHED_CODE_PATH = "/v1/workspaces/{ws}/invoices/{code:.+}"
 
 
-def _package(doc: dict, lang: str) -> str:
-    return Text(**doc["package"]).render(lang, format_money(money_from_doc(doc["amount"]), lang))
+def _package(invoice: Invoice, lang: str) -> str:
+    return invoice.package.render(lang, format_money(invoice.amount, lang))
 
 
-def invoice_out(doc: dict, lang: str) -> InvoiceOut:
-    lines = [InvoiceLineOut(description=Text(**line["description"]).render(lang),
-                            quantity=line["quantity"],
-                            unit_price=money_out(money_from_doc(line["unit_price"]), lang),
-                            amount=money_out(money_from_doc(line["amount"]), lang))
-             for line in doc["lines"]]
-    return InvoiceOut(code=doc.get("code"), type=doc["type"], requested_at=doc["requested_at"],
-                      package=_package(doc, lang), lines=lines,
-                      amount=money_out(money_from_doc(doc["amount"]), lang),
-                      status=doc["status"], paid_at=doc.get("paid_at"),
-                      expires_at=doc["expires_at"], buyer=doc["buyer"], seller=doc["seller"])
+def invoice_out(invoice: Invoice, lang: str) -> InvoiceOut:
+    lines = [InvoiceLineOut(description=line.description.render(lang), quantity=line.quantity,
+                            unit_price=money_out(line.unit_price, lang),
+                            amount=money_out(line.amount, lang))
+             for line in invoice.lines]
+    buyer, seller = invoice.buyer, invoice.seller
+    return InvoiceOut(code=invoice.code, type=invoice.type, requested_at=invoice.requested_at,
+                      package=_package(invoice, lang), lines=lines,
+                      amount=money_out(invoice.amount, lang), status=invoice.status,
+                      paid_at=invoice.paid_at, expires_at=invoice.expires_at,
+                      buyer=BuyerOut(workspace_id=buyer.workspace_id, name=buyer.name),
+                      seller=SellerOut(name=seller.name, address=seller.address,
+                                       tax_id=seller.tax_id))
 
 
 def local_time(moment: datetime, tz: ZoneInfo, lang: str) -> str:
     return format_datetime(moment, "d MMMM y, HH:mm zzz", tzinfo=tz, locale=lang)
 
 
-def pdf_view(doc: dict, lang: str, tz: ZoneInfo) -> InvoicePdf:
-    def fmt(money: dict) -> str:
-        return format_money(money_from_doc(money), lang)
-    lines = tuple((Text(**line["description"]).render(lang), str(line["quantity"]),
-                   fmt(line["unit_price"]), fmt(line["amount"])) for line in doc["lines"])
-    seller = doc["seller"]
+def pdf_view(invoice: Invoice, lang: str, tz: ZoneInfo) -> InvoicePdf:
+    lines = tuple((line.description.render(lang), str(line.quantity),
+                   format_money(line.unit_price, lang), format_money(line.amount, lang))
+                  for line in invoice.lines)
+    seller = invoice.seller
     return InvoicePdf(
-        lang=lang, code=doc["code"], status=doc["status"],
-        requested_at=local_time(doc["requested_at"], tz, lang),
-        expires_at=local_time(doc["expires_at"], tz, lang),
-        paid_at=local_time(doc["paid_at"], tz, lang) if doc.get("paid_at") else None,
-        seller=(seller["name"], seller["address"], seller["tax_id"]),
-        buyer=(doc["buyer"]["name"], doc["buyer"]["workspace_id"]),
-        package=_package(doc, lang), lines=lines, total=fmt(doc["amount"]),
-        created=doc["requested_at"])
+        lang=lang, code=invoice.code or "", status=invoice.status,
+        requested_at=local_time(invoice.requested_at, tz, lang),
+        expires_at=local_time(invoice.expires_at, tz, lang),
+        paid_at=local_time(invoice.paid_at, tz, lang) if invoice.paid_at else None,
+        seller=(seller.name, seller.address, seller.tax_id),
+        buyer=(invoice.buyer.name, invoice.buyer.workspace_id),
+        package=_package(invoice, lang), lines=lines, total=format_money(invoice.amount, lang),
+        created=invoice.requested_at)
 
 
 @routes.route("GET", "/v1/workspaces/{ws}/invoices", "Invoices, newest first (filters: type, "
@@ -73,10 +75,11 @@ async def list_all(request: web.Request) -> web.Response:
     svc = services(request)
     workspace = await load_workspace(svc.db, who, request.match_info["ws"])
     q = parse_query(request, InvoicesQuery)
-    docs, cursor = await invoices.list_invoices(svc.db, workspace["_id"], type_=q.type,
-                                                status=q.status, limit=q.limit, cursor=q.cursor)
+    found, cursor = await invoices.list_invoices(svc, workspace["_id"], type_=q.type,
+                                                 status=q.status, limit=q.limit, cursor=q.cursor)
     lang = locale(request)
-    return respond(InvoicesOut(invoices=[invoice_out(d, lang) for d in docs], next_cursor=cursor))
+    return respond(InvoicesOut(invoices=[invoice_out(i, lang) for i in found],
+                               next_cursor=cursor))
 
 
 async def _invoice(request: web.Request, code: str, as_pdf: bool) -> web.Response:
@@ -85,12 +88,12 @@ async def _invoice(request: web.Request, code: str, as_pdf: bool) -> web.Respons
     workspace = await load_workspace(svc.db, who, request.match_info["ws"])
     if parse_invoice_code(code) is None:
         raise NotFound("Invoice not found", field="code")
-    doc = await invoices.by_code(svc.db, workspace["_id"], code)
+    invoice = await invoices.by_code(svc, workspace["_id"], code)
     lang = locale(request)
     if not as_pdf:
-        return respond(invoice_out(doc, lang))
+        return respond(invoice_out(invoice, lang))
     # off the event loop: a PDF that needs the CJK fallback font takes about a second
-    body = await asyncio.to_thread(render_invoice, pdf_view(doc, lang, svc.settings.tz))
+    body = await asyncio.to_thread(render_invoice, pdf_view(invoice, lang, svc.settings.tz))
     filename = code.replace("/", "-") + ".pdf"
     return web.Response(body=body, content_type="application/pdf",
                         headers={"Content-Disposition": f'attachment; filename="{filename}"'})

@@ -8,7 +8,7 @@ from handlers.formatting import money_out
 from handlers.http import locale, parse_query, principal, respond, RouteTable, services
 from handlers.payment_models import CallbackOut, PaymentAdminOut, PaymentsOut, PaymentsQuery
 from handlers.topups import payment_out
-from service.mongo.docs import money_from_doc
+from service.invoices.records import Payment
 from service.payments import payments
 from service.payments import settlement
 
@@ -26,13 +26,13 @@ async def callback(request: web.Request) -> web.Response:
     return respond(CallbackOut(ok=True, payment=payment_out(payment)))
 
 
-def admin_payment_out(doc: dict, lang: str) -> PaymentAdminOut:
+def admin_payment_out(payment: Payment, lang: str) -> PaymentAdminOut:
     return PaymentAdminOut(
-        id=doc["_id"], workspace_id=doc["workspace_id"], invoice_code=doc.get("invoice_code"),
-        provider=doc["provider"], provider_reference=doc.get("provider_reference"),
-        amount=money_out(money_from_doc(doc["amount"]), lang), status=doc["status"],
-        refund_reason=doc.get("refund_reason"), created_at=doc["created_at"],
-        succeeded_at=doc.get("succeeded_at"), failed_at=doc.get("failed_at"))
+        id=payment.id, workspace_id=payment.workspace_id, invoice_code=payment.invoice_code,
+        provider=payment.provider, provider_reference=payment.provider_reference,
+        amount=money_out(payment.amount, lang), status=payment.status,
+        refund_reason=payment.refund_reason, created_at=payment.created_at,
+        succeeded_at=payment.succeeded_at, failed_at=payment.failed_at)
 
 
 @routes.route("GET", "/v1/admin/payments",
@@ -43,8 +43,8 @@ async def admin_list(request: web.Request) -> web.Response:
     if who.role != "admin":
         raise NotFound("Not found")
     q = parse_query(request, PaymentsQuery)
-    docs, cursor = await payments.list_payments(services(request).db, status=q.state,
-                                                limit=q.limit, cursor=q.cursor)
+    found, cursor = await payments.list_payments(services(request), status=q.state,
+                                                 limit=q.limit, cursor=q.cursor)
     lang = locale(request)
-    return respond(PaymentsOut(payments=[admin_payment_out(d, lang) for d in docs],
+    return respond(PaymentsOut(payments=[admin_payment_out(p, lang) for p in found],
                                next_cursor=cursor))

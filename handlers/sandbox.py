@@ -7,6 +7,7 @@ from aiohttp import web
 
 from handlers.http import locale, RouteTable, services
 from handlers.invoices import invoice_out
+from service.invoices.records import Invoice, Payment
 from service.payments.sandbox_checkout import checkout, press
 
 routes = RouteTable()
@@ -34,15 +35,15 @@ WORDS = {
 }
 
 
-def _page(payment: dict, invoice: dict, lang: str, message: str = "") -> web.Response:
+def _page(payment: Payment, invoice: Invoice, lang: str, message: str = "") -> web.Response:
     words = WORDS[lang]
     out = invoice_out(invoice, lang)
-    action = f"/sandbox/checkout/{escape(payment['_id'])}"
+    action = f"/sandbox/checkout/{escape(payment.id)}"
     rows = "".join(f"<tr><th>{escape(k)}</th><td>{escape(v)}</td></tr>" for k, v in (
         (words["invoice"], out.code or ""), (words["package"], out.package),
         (words["amount"], out.amount.formatted),
-        (words["status"], f"{invoice['status']} / {payment['status']}")))
-    buttons = "" if payment["status"] != "pending" or invoice["status"] != "pending" else (
+        (words["status"], f"{invoice.status} / {payment.status}")))
+    buttons = "" if payment.status != "pending" or invoice.status != "pending" else (
         f'<form method="post" action="{action}/pay"><button type="submit">'
         f'{words["pay"]}</button></form>'
         f'<form method="post" action="{action}/fail"><button type="submit">'
@@ -63,12 +64,12 @@ async def page(request: web.Request) -> web.Response:
     return _page(payment, invoice, locale(request))
 
 
-def _outcome(payment: dict, words: dict) -> str:
+def _outcome(payment: Payment, words: dict) -> str:
     """What the customer is told: paid, failed, or refunded (and why: an expired invoice, or
     one closed by an earlier failed payment)."""
-    if payment["status"] == "needs_refund":
-        return words.get(payment.get("refund_reason") or "", words["needs_refund"])
-    return words.get(payment["status"], payment["status"])
+    if payment.status == "needs_refund":
+        return words.get(payment.refund_reason or "", words["needs_refund"])
+    return words.get(payment.status, payment.status)
 
 
 async def _press(request: web.Request, outcome: str) -> web.Response:

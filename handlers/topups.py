@@ -10,23 +10,23 @@ from handlers.idempotency import idempotent, seed
 from handlers.invoices import invoice_out
 from handlers.payment_models import (ListQuery, PaymentOut, TopupCreatedOut, TopupIn, TopupOut,
                              TopupsOut)
-from service.mongo.docs import money_from_doc
+from service.invoices.records import Payment
+from service.topups.repository import Topup
 from service.topups.topups import list_topups, order_topup
 from service.workspaces.workspaces import load_workspace
 
 routes = RouteTable()
 
 
-def topup_out(doc: dict, lang: str) -> TopupOut:
-    return TopupOut(id=doc["_id"], balance=doc["balance"],
-                    amount=money_out(money_from_doc(doc["amount"]), lang), status=doc["status"],
-                    invoice_code=doc.get("invoice_code"), created_at=doc["created_at"],
-                    paid_at=doc.get("paid_at"))
+def topup_out(topup: Topup, lang: str) -> TopupOut:
+    return TopupOut(id=topup.id, balance=topup.balance, amount=money_out(topup.amount, lang),
+                    status=topup.status, invoice_code=topup.invoice_code,
+                    created_at=topup.created_at, paid_at=topup.paid_at)
 
 
-def payment_out(doc: dict) -> PaymentOut:
-    return PaymentOut(id=doc["_id"], provider=doc["provider"], status=doc["status"],
-                      checkout_url=doc.get("checkout_url"))
+def payment_out(payment: Payment) -> PaymentOut:
+    return PaymentOut(id=payment.id, provider=payment.provider, status=payment.status,
+                      checkout_url=payment.checkout_url)
 
 
 @routes.route("POST", "/v1/workspaces/{ws}/topups",
@@ -53,6 +53,6 @@ async def list_all(request: web.Request) -> web.Response:
     svc = services(request)
     workspace = await load_workspace(svc.db, who, request.match_info["ws"])
     q = parse_query(request, ListQuery)
-    docs, cursor = await list_topups(svc.db, workspace["_id"], limit=q.limit, cursor=q.cursor)
+    found, cursor = await list_topups(svc, workspace["_id"], limit=q.limit, cursor=q.cursor)
     lang = locale(request)
-    return respond(TopupsOut(topups=[topup_out(d, lang) for d in docs], next_cursor=cursor))
+    return respond(TopupsOut(topups=[topup_out(t, lang) for t in found], next_cursor=cursor))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
+from types import MappingProxyType
 
 from pymongo.asynchronous.database import AsyncDatabase
 
@@ -18,8 +19,10 @@ from billing.money import Money
 from billing.payments import paid_in_time
 from service.mongo import cursors
 from service.mongo.docs import money_from_doc, money_to_doc
-from service.mongo.once import insert_if_absent
-from service.mongo.revisions import BUMP, swap
+from service.invoices.records import Invoice, Line, Party
+from service.mongo.once import insert_or_read
+from service.mongo.revisions import ATTEMPTS, BUMP, Contended, replace_at_revision, swap
+from service.runtime.context import Services
 from service.runtime.settings import Settings
 
 _CURSOR_ID = re.compile(r"^[a-z]+_[0-9a-z]{1,64}$")
@@ -31,14 +34,15 @@ def _line_doc(line: InvoiceLine) -> dict:
 
 
 def invoice_doc(invoice_id: str, workspace: dict, order: Order, settings: Settings,
-                now: datetime) -> dict:
+                now: datetime, payment_id: str | None = None) -> dict:
+    """A new pending invoice, already naming the payment that will be opened for it."""
     return {
         "_id": invoice_id, "workspace_id": workspace["_id"], "code": None, "number": None,
         "year": invoice_year(now, settings.tz), "type": order.invoice_type,
         "order": {"kind": order.kind, **order.reference}, "package": order.package.to_dict(),
         "lines": [_line_doc(line) for line in order.lines], "amount": money_to_doc(order.total),
         "status": "pending", "settled": False, "requested_at": now,
-        "expires_at": now + settings.payment_expiry, "paid_at": None, "payment_id": None,
+        "expires_at": now + settings.payment_expiry, "paid_at": None, "payment_id": payment_id,
         "buyer": {"workspace_id": workspace["_id"], "name": workspace.get("name", "")},
         "seller": {"name": settings.seller_name, "address": settings.seller_address,
                    "tax_id": settings.seller_tax_id},
@@ -47,13 +51,14 @@ def invoice_doc(invoice_id: str, workspace: dict, order: Order, settings: Settin
 
 async def insert_invoice(db: AsyncDatabase, doc: dict) -> dict:
     """Insert once; a retry of the same order (same id) gets the stored invoice."""
-    await insert_if_absent(db.invoices, doc)
-    return await db.invoices.find_one({"_id": doc["_id"]})
+    return await insert_or_read(db.invoices, doc)
 
 
-async def attach_payment(db: AsyncDatabase, invoice_id: str, payment_id: str) -> None:
-    await db.invoices.update_one({"_id": invoice_id, "payment_id": None},
+async def attach_payment(db: AsyncDatabase, invoice: dict, payment_id: str) -> dict:
+    """An invoice stored before invoices named their payment at insertion (older versions)."""
+    await db.invoices.update_one({"_id": invoice["_id"], "payment_id": None},
                                  {"$set": {"payment_id": payment_id}, **BUMP})
+    return await get(db, invoice["_id"])
 
 
 async def claim_paid(db: AsyncDatabase, invoice_id: str, payment_id: str,
@@ -66,10 +71,10 @@ async def claim_paid(db: AsyncDatabase, invoice_id: str, payment_id: str,
     doc = await db.invoices.find_one({"_id": invoice_id, "status": "pending"})
     if doc is None or not paid_in_time(doc["expires_at"], succeeded_at):
         return None
-    return await swap(
-        db.invoices, {"_id": invoice_id, "status": "pending"},
-        {"status": "paid", "paid_at": succeeded_at, "payment_id": payment_id,
-         "settled": False, "updated_at": now})
+    change = {"status": "paid", "paid_at": succeeded_at, "payment_id": payment_id,
+              "settled": False, "updated_at": now}
+    return await replace_at_revision(db.invoices, doc, change) or \
+        await swap(db.invoices, {"_id": invoice_id, "status": "pending"}, change)
 
 
 async def close(db: AsyncDatabase, invoice_id: str, status: str, now: datetime,
@@ -79,9 +84,44 @@ async def close(db: AsyncDatabase, invoice_id: str, status: str, now: datetime,
                       {"status": status, "settled": False, "closed_at": now, "updated_at": now})
 
 
-async def mark_settled(db: AsyncDatabase, invoice: dict) -> None:
-    await swap(db.invoices, {"_id": invoice["_id"], "status": invoice["status"], "settled": False},
-               {"settled": True})
+async def mark_settled(db: AsyncDatabase, invoice: dict, code: str, number: int) -> dict:
+    """`settled: true`, and the code if the invoice has none yet (service/invoices/numbering.py):
+    one replace of the invoice as the caller holds it, or, if it changed meanwhile, a swap from
+    a fresh read (only while it still has the status that was applied)."""
+    change = {"settled": True, "code": invoice.get("code") or code,
+              "number": invoice.get("number") or number}
+    done = await replace_at_revision(db.invoices, invoice, change)
+    if done:
+        return done
+    match = {"_id": invoice["_id"], "status": invoice["status"], "settled": False}
+    for _ in range(ATTEMPTS):
+        doc = await db.invoices.find_one(match)
+        if doc is None:
+            return await get(db, invoice["_id"])
+        done = await replace_at_revision(db.invoices, doc, {
+            "settled": True, "code": doc.get("code") or code,
+            "number": doc.get("number") or number})
+        if done:
+            return done
+    raise Contended(f"invoice {invoice['_id']!r} kept changing")
+
+
+async def find(db: AsyncDatabase, invoice_id: str, *, status: str) -> dict | None:
+    return await db.invoices.find_one({"_id": invoice_id, "status": status})
+
+
+async def pending_due(db: AsyncDatabase, now: datetime, limit: int) -> list[dict]:
+    """Pending invoices whose deadline has passed at `now`. NX-27017 compares datetimes as
+    strings, to the second: its `$lte` only narrows (it may also return invoices due later
+    within this second), and the deadline is checked here, exactly."""
+    due = db.invoices.find({"status": "pending", "expires_at": {"$lte": now}}).limit(limit)
+    return [d async for d in due if d["expires_at"] <= now]
+
+
+async def unsettled(db: AsyncDatabase, updated_before: datetime, limit: int) -> list[dict]:
+    """Invoices a crash left `settled: false` (re-driven by the sweep)."""
+    query = {"settled": False, "updated_at": {"$lt": updated_before}}
+    return [d async for d in db.invoices.find(query).limit(limit)]
 
 
 async def get(db: AsyncDatabase, invoice_id: str) -> dict:
@@ -91,12 +131,12 @@ async def get(db: AsyncDatabase, invoice_id: str) -> dict:
     return doc
 
 
-async def by_code(db: AsyncDatabase, workspace_id: str, code: str) -> dict:
+async def by_code(svc: Services, workspace_id: str, code: str) -> Invoice:
     """A workspace's invoice by code; another workspace's invoice is simply not found."""
-    doc = await db.invoices.find_one({"workspace_id": workspace_id, "code": code})
+    doc = await svc.db.invoices.find_one({"workspace_id": workspace_id, "code": code})
     if doc is None:
         raise NotFound("Invoice not found", field="code")
-    return doc
+    return record(doc)
 
 
 async def page(collection, query: dict, limit: int, cursor: str | None) -> tuple[list[dict],
@@ -110,14 +150,32 @@ async def page(collection, query: dict, limit: int, cursor: str | None) -> tuple
     return docs, (cursors.encode(docs[-1]["_id"]) if more and docs else None)
 
 
-async def list_invoices(db: AsyncDatabase, workspace_id: str, *, type_: str | None,
-                        status: str | None, limit: int, cursor: str | None):
+async def list_invoices(svc: Services, workspace_id: str, *, type_: str | None,
+                        status: str | None, limit: int,
+                        cursor: str | None) -> tuple[list[Invoice], str | None]:
     query: dict = {"workspace_id": workspace_id}
     if type_:
         query["type"] = type_
     if status:
         query["status"] = status
-    return await page(db.invoices, query, limit, cursor)
+    docs, next_cursor = await page(svc.db.invoices, query, limit, cursor)
+    return [record(d) for d in docs], next_cursor
+
+
+def record(doc: dict) -> Invoice:
+    seller, buyer = doc["seller"], doc["buyer"]
+    return Invoice(doc["_id"], doc["workspace_id"], doc.get("code"), doc["type"],
+                   MappingProxyType(dict(doc["order"])), Text(**doc["package"]),
+                   tuple(_line(line) for line in doc["lines"]), money_from_doc(doc["amount"]),
+                   doc["status"], bool(doc.get("settled")), doc["requested_at"],
+                   doc["expires_at"], doc.get("paid_at"), doc.get("payment_id"),
+                   Party(buyer["name"], workspace_id=buyer["workspace_id"]),
+                   Party(seller["name"], seller["address"], seller["tax_id"]))
+
+
+def _line(doc: dict) -> Line:
+    return Line(Text(**doc["description"]), doc["quantity"], money_from_doc(doc["unit_price"]),
+                money_from_doc(doc["amount"]))
 
 
 def amount_of(invoice: dict) -> Money:

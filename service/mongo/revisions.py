@@ -43,3 +43,15 @@ async def swap(collection: AsyncCollection, match: dict, changes: dict) -> dict 
 
 
 BUMP = {"$inc": {"rev": 1}}
+
+
+async def replace_at_revision(collection: AsyncCollection, doc: dict,
+                              changes: dict) -> dict | None:
+    """`swap` without its read, for a caller that holds the document as last read or written:
+    one revision-checked whole-document replace (a whole-document replace keeps datetimes and
+    bools typed on NX-27017, where a `$set` would turn them into strings and 1/0).
+    → the new document, or None when the document changed meanwhile (then `swap` from a
+    fresh read)."""
+    new = {**doc, **changes, "rev": doc.get("rev", 0) + 1}
+    replaced = await collection.replace_one(_same_revision(doc), new)
+    return new if replaced.matched_count else None

@@ -51,6 +51,7 @@ WHATSAPP_LOG = frozenset({"wa_payloads", "wa_messages", "wa_inbound", "wa_unrout
 
 
 def connect(uri: str, event_listeners: tuple = ()) -> AsyncMongoClient:
+    """`event_listeners`: PyMongo monitoring listeners (Settings.event_listeners, tests only)."""
     return AsyncMongoClient(uri, tz_aware=True, serverSelectionTimeoutMS=5000,
                             uuidRepresentation="standard", event_listeners=list(event_listeners))
 

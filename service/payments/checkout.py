@@ -7,22 +7,28 @@ and add-ons later).
 """
 from __future__ import annotations
 
+from datetime import datetime
+
 from billing.invoices import Order
 from service.invoices import invoices
+from service.invoices.records import Invoice, Payment
 from service.payments import payments
 from service.payments.orders import settle_invoice
 from service.runtime import ids
 from service.runtime.context import Services
 
 
-async def place_order(svc: Services, workspace: dict, order: Order,
-                      seed: str) -> tuple[dict, dict]:
+async def place_order(svc: Services, workspace: dict, order: Order, seed: str,
+                      now: datetime | None = None) -> tuple[Invoice, Payment]:
     """→ (invoice, payment). The invoice is pending with its code; the payment has its
     provider's checkout URL."""
-    payments.configured_provider(svc.settings)   # no invoice that nobody could pay
-    now = svc.clock.now()
-    doc = invoices.invoice_doc(ids.invoice_id(seed), workspace, order, svc.settings, now)
+    provider = payments.configured_provider(svc.settings, svc.providers)   # no invoice
+    now = now or svc.clock.now()                                           # nobody could pay
+    doc = invoices.invoice_doc(ids.invoice_id(seed), workspace, order, svc.settings, now,
+                               ids.payment_id(seed))
     invoice = await invoices.insert_invoice(svc.db, doc)
-    invoice = await settle_invoice(svc, invoice)
-    payment = await payments.open_payment(svc, ids.payment_id(seed), invoice, now)
-    return await invoices.get(svc.db, invoice["_id"]), payment
+    if invoice["payment_id"] is None:
+        invoice = await invoices.attach_payment(svc.db, invoice, doc["payment_id"])
+    invoice = await settle_invoice(svc, invoice, now)
+    payment = await payments.open_payment(svc.db, provider, invoice, now)
+    return invoices.record(invoice), payment

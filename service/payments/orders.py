@@ -6,7 +6,9 @@ service/runtime/bootstrap.py) applies what each invoice status means.
   any status → the invoice has its code, `invoice.created` is emitted, the order is recorded;
   paid       → `invoice.paid`, the order is fulfilled (top-up: the wallet is credited);
   expired | failed | cancelled → `invoice.<status>`, the order is closed.
-Then `settled` is set (only if the status is still the one applied). A crash anywhere leaves
+Then `settled` is set (only if the status is still the one applied), in the same replace that
+writes a new invoice's code: so an invoice with a code has had its `invoice.created` event and
+its order opened, and a later settlement (paid, expired…) skips both. A crash anywhere leaves
 `settled: false` for the sweep; running it twice, or concurrently, changes nothing more.
 """
 from __future__ import annotations
@@ -15,7 +17,7 @@ from datetime import datetime
 from typing import Protocol
 
 from service.invoices import invoices
-from service.invoices.numbering import assign_code
+from service.invoices.numbering import code_of
 from service.mongo.docs import money_from_doc
 from service.mongo.events import emit
 from service.runtime.context import Services
@@ -38,33 +40,37 @@ def invoice_event_data(invoice: dict) -> dict:
             "payment_id": invoice.get("payment_id"), "order": dict(invoice["order"])}
 
 
-async def settle_invoice(svc: Services, invoice: dict) -> dict:
+async def settle_invoice(svc: Services, invoice: dict, now: datetime | None = None) -> dict:
+    """Apply the invoice's status (see the module doc); → the invoice, settled."""
     if invoice.get("settled"):
         return invoice
     kind = svc.order_kinds.get(invoice["order"]["kind"])
     if kind is None:
         raise LookupError(f"no order kind {invoice['order']['kind']!r} is registered")
-    now = svc.clock.now()
-    invoice = await assign_code(svc.db, invoice)
-    await emit(svc.db, "invoice.created", invoice["_id"], invoice["workspace_id"],
-               {**invoice_event_data(invoice), "status": "pending"}, now)
-    await kind.open(svc, invoice, now)
+    now = now or svc.clock.now()
+    code, number = await code_of(svc.db, invoice)
+    numbered = {**invoice, "code": code, "number": number}
+    # A code is written only once the invoice was opened (below); a pending invoice with a code
+    # and `settled: false` is one an earlier version numbered before opening: open it again.
+    if not invoice.get("code") or invoice["status"] == "pending":
+        await emit(svc.db, "invoice.created", invoice["_id"], invoice["workspace_id"],
+                   {**invoice_event_data(numbered), "status": "pending"}, now)
+        await kind.open(svc, numbered, now)
     status = invoice["status"]
     if status != "pending":
         await emit(svc.db, f"invoice.{status}", invoice["_id"], invoice["workspace_id"],
-                   invoice_event_data(invoice), now)
+                   invoice_event_data(numbered), now)
         if status == "paid":
-            await kind.fulfil(svc, invoice, now)
+            await kind.fulfil(svc, numbered, now)
         else:
-            await kind.close(svc, invoice, now)
-    await invoices.mark_settled(svc.db, invoice)
-    return {**invoice, "settled": True}
+            await kind.close(svc, numbered, now)
+    return await invoices.mark_settled(svc.db, invoice, code, number)
 
 
 async def settle_if_paid(svc: Services, invoice_id: str) -> bool:
     """An invoice that could not be cancelled because it was paid meanwhile (its fulfilment
     not run yet): settle it now, as the sweep would, so that what is decided next sees it."""
-    invoice = await svc.db.invoices.find_one({"_id": invoice_id, "status": "paid"})
+    invoice = await invoices.find(svc.db, invoice_id, status="paid")
     if invoice:
         await settle_invoice(svc, invoice)
     return invoice is not None

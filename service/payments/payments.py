@@ -9,49 +9,46 @@ pending|succeeded|failed|needs_refund, resolved, provider_reference, checkout_ur
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Mapping
 
 from pymongo.asynchronous.database import AsyncDatabase
 
 from billing.errors import NotFound, PaymentsUnavailable
 from billing.payments import PaymentCallback, PaymentProvider, PaymentRequest
 from service.invoices import invoices
-from service.mongo.once import insert_if_absent
-from service.mongo.revisions import BUMP
-from service.payments.sandbox import SandboxProvider
+from service.invoices.records import Payment
+from service.mongo.docs import money_from_doc, money_to_doc
+from service.mongo.once import insert_if_absent, insert_or_read
+from service.mongo.revisions import replace_at_revision, swap
 from service.runtime.context import Services
 from service.runtime.settings import Settings
 
 
-def enabled_providers(settings: Settings) -> dict[str, PaymentProvider]:
-    if settings.payment_provider == "sandbox":
-        return {"sandbox": SandboxProvider(settings.payment_webhook_secret, settings.public_url)}
-    return {}
-
-
 NO_PROVIDER = "none"
+KNOWN = ("sandbox",)   # the providers service/runtime/bootstrap.py can build
 
 
 def check_configuration(settings: Settings) -> None:
     """At start-up: SALDO_PAYMENT_PROVIDER must name a known provider, or be `none`."""
-    if settings.payment_provider != NO_PROVIDER and \
-            settings.payment_provider not in enabled_providers(settings):
+    if settings.payment_provider != NO_PROVIDER and settings.payment_provider not in KNOWN:
         raise ValueError(f"SALDO_PAYMENT_PROVIDER={settings.payment_provider!r} is not a known "
                          f"payment provider (known: sandbox, or none)")
 
 
-def configured_provider(settings: Settings) -> PaymentProvider:
-    """The provider new payments go to (SALDO_PAYMENT_PROVIDER). With `none` (the default),
-    nothing can be ordered: the sandbox hands out credit to anyone holding a checkout link, so
-    it is never on unless asked for (`make run` asks for it)."""
+def configured_provider(settings: Settings,
+                        providers: Mapping[str, PaymentProvider]) -> PaymentProvider:
+    """The provider new payments go to (SALDO_PAYMENT_PROVIDER), from `Services.providers`.
+    With `none` (the default), nothing can be ordered: the sandbox hands out credit to anyone
+    holding a checkout link, so it is never on unless asked for (`make run` asks for it)."""
     check_configuration(settings)
-    found = enabled_providers(settings).get(settings.payment_provider)
+    found = providers.get(settings.payment_provider)
     if found is None:
         raise PaymentsUnavailable("No payment provider is configured (SALDO_PAYMENT_PROVIDER)")
     return found
 
 
-def provider(settings: Settings, name: str) -> PaymentProvider:
-    found = enabled_providers(settings).get(name)
+def provider(providers: Mapping[str, PaymentProvider], name: str) -> PaymentProvider:
+    found = providers.get(name)
     if found is None:
         raise NotFound(f"Payment provider {name!r} is not enabled", field="provider")
     return found
@@ -65,34 +62,30 @@ def payment_doc(payment_id: str, invoice: dict, provider_name: str, now: datetim
             "created_at": now, "updated_at": now, "rev": 0}
 
 
-async def open_payment(svc: Services, payment_id: str, invoice: dict, now: datetime) -> dict:
-    """Create the payment (once) and ask the provider for its checkout URL (once)."""
-    prov = configured_provider(svc.settings)
-    await insert_if_absent(svc.db.payments, payment_doc(payment_id, invoice, prov.name, now))
-    await invoices.attach_payment(svc.db, invoice["_id"], payment_id)
-    payment = await svc.db.payments.find_one({"_id": payment_id})
-    if payment["checkout_url"] is None:
-        amount = invoices.amount_of(invoice)
-        description = invoices.package_of(invoice).render(
-            "id", f"{amount.currency} {amount.amount}")
-        checkout = await prov.create_payment(
-            PaymentRequest(payment_id, invoice["code"], description, amount))
-        await svc.db.payments.update_one(
-            {"_id": payment_id, "checkout_url": None},
-            {"$set": {"checkout_url": checkout.checkout_url,
-                      "provider_reference": checkout.provider_reference}, **BUMP})
-        payment = await svc.db.payments.find_one({"_id": payment_id})
-    return payment
+async def open_payment(db: AsyncDatabase, prov: PaymentProvider, invoice: dict,
+                       now: datetime) -> Payment:
+    """Create the invoice's payment (`invoice.payment_id`) with its provider's checkout URL,
+    once: the provider is asked first (by the payment's id, so asking again on a retry is
+    harmless), then the payment is inserted whole; a retry gets the stored payment."""
+    payment_id = invoice["payment_id"]
+    amount = invoices.amount_of(invoice)
+    description = invoices.package_of(invoice).render("id", f"{amount.currency} {amount.amount}")
+    checkout = await prov.create_payment(
+        PaymentRequest(payment_id, invoice["code"], description, amount))
+    doc = {**payment_doc(payment_id, invoice, prov.name, now),
+           "checkout_url": checkout.checkout_url,
+           "provider_reference": checkout.provider_reference}
+    return record(await insert_or_read(db.payments, doc))
 
 
-async def get(db: AsyncDatabase, payment_id: str, provider_name: str | None = None) -> dict:
+async def get(db: AsyncDatabase, payment_id: str, provider_name: str | None = None) -> Payment:
     query: dict = {"_id": payment_id}
     if provider_name:
         query["provider"] = provider_name
     payment = await db.payments.find_one(query)
     if payment is None:
         raise NotFound("Payment not found", field="payment_id")
-    return payment
+    return record(payment)
 
 
 async def record_callback(db: AsyncDatabase, provider_name: str, callback: PaymentCallback,
@@ -104,6 +97,66 @@ async def record_callback(db: AsyncDatabase, provider_name: str, callback: Payme
         "received_at": now})
 
 
-async def list_payments(db: AsyncDatabase, *, status: str | None, limit: int,
-                        cursor: str | None) -> tuple[list[dict], str | None]:
-    return await invoices.page(db.payments, {"status": status} if status else {}, limit, cursor)
+async def list_payments(svc: Services, *, status: str | None, limit: int,
+                        cursor: str | None) -> tuple[list[Payment], str | None]:
+    docs, next_cursor = await invoices.page(svc.db.payments, {"status": status} if status else {},
+                                            limit, cursor)
+    return [record(d) for d in docs], next_cursor
+
+
+def record(doc: dict) -> Payment:
+    return Payment(doc["_id"], doc["workspace_id"], doc["invoice_id"], doc.get("invoice_code"),
+                   doc["provider"], doc.get("provider_reference"), doc.get("checkout_url"),
+                   money_from_doc(doc["amount"]), doc["status"], doc.get("refund_reason"),
+                   doc["created_at"], doc.get("succeeded_at"), doc.get("failed_at"),
+                   bool(doc.get("resolved", True)), doc.get("event_id"), doc.get("updated_at"),
+                   doc.get("resolved_at"), doc.get("rev", 0))
+
+
+def to_doc(payment: Payment) -> dict:
+    doc = {"_id": payment.id, "workspace_id": payment.workspace_id,
+           "invoice_id": payment.invoice_id, "invoice_code": payment.invoice_code,
+           "provider": payment.provider, "provider_reference": payment.provider_reference,
+           "checkout_url": payment.checkout_url, "amount": money_to_doc(payment.amount),
+           "status": payment.status, "resolved": payment.resolved,
+           "created_at": payment.created_at, "updated_at": payment.updated_at,
+           "rev": payment.rev}
+    optional = {"refund_reason": payment.refund_reason, "succeeded_at": payment.succeeded_at,
+                "failed_at": payment.failed_at, "event_id": payment.event_id,
+                "resolved_at": payment.resolved_at}
+    return {**doc, **{k: v for k, v in optional.items() if v is not None}}
+
+
+async def find(db: AsyncDatabase, payment_id: str | None) -> Payment | None:
+    doc = await db.payments.find_one({"_id": payment_id}) if payment_id else None
+    return record(doc) if doc else None
+
+
+async def change_status(db: AsyncDatabase, payment: Payment, allowed: tuple[str, ...] | str,
+                        **changes) -> Payment | None:
+    """The payment as held → `changes` (field names as in `Payment`), if its status is (one
+    of) `allowed`: one revision-checked replace, or a swap from a fresh read if it changed
+    meanwhile (NX-27017 stores a datetime or bool given to `$set` as a string or 1/0:
+    service/mongo/revisions.py). None when its status is no longer allowed."""
+    allowed = (allowed,) if isinstance(allowed, str) else tuple(allowed)
+    if payment.status in allowed:
+        done = await replace_at_revision(db.payments, to_doc(payment), changes)
+        if done:
+            return record(done)
+    done = await swap(db.payments, {"_id": payment.id, "status": {"$in": list(allowed)}},
+                      changes)
+    return record(done) if done else None
+
+
+async def mark_resolved(db: AsyncDatabase, payment: Payment, now: datetime) -> Payment:
+    """`resolved: true` on the payment as held (one replace), or from a fresh read."""
+    change = {"resolved": True, "resolved_at": now}
+    done = await replace_at_revision(db.payments, to_doc(payment), change) or \
+        await swap(db.payments, {"_id": payment.id, "status": payment.status, "resolved": False},
+                   change)
+    return record(done) if done else await get(db, payment.id)
+
+
+async def unresolved_ids(db: AsyncDatabase, updated_before: datetime, limit: int) -> list[str]:
+    stale = {"resolved": False, "updated_at": {"$lt": updated_before}}
+    return [d["_id"] async for d in db.payments.find(stale, {"_id": 1}).limit(limit)]

@@ -12,10 +12,13 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-from typing import Mapping
+from typing import TYPE_CHECKING, Mapping
 
 from billing.payments import Checkout, PaymentCallback, PaymentRequest, callback_from_dict
 from billing.errors import ValidationFailed
+
+if TYPE_CHECKING:
+    from service.invoices.records import Payment
 
 SIGNATURE_HEADER = "X-Saldo-Signature"
 
@@ -54,14 +57,13 @@ class SandboxProvider:
             raise ValidationFailed("Callback body is not valid JSON") from None
         return callback_from_dict(data)
 
-    def simulate(self, payment: dict, outcome: str) -> tuple[bytes, dict[str, str]]:
+    def simulate(self, payment: Payment, outcome: str) -> tuple[bytes, dict[str, str]]:
         """What the provider sends when the customer presses Pay (`succeeded`) or Fail
         (`failed`) on its checkout page: a signed callback body and its headers."""
-        amount = payment["amount"]
-        body = {"payment_id": payment["_id"], "status": outcome,
-                "provider_reference": payment.get("provider_reference") or f"sbx_{payment['_id']}",
-                "amount": amount["amount"], "currency": amount["currency"],
-                "event_id": f"sbx_evt_{payment['_id']}_{outcome}"}
+        body = {"payment_id": payment.id, "status": outcome,
+                "provider_reference": payment.provider_reference or f"sbx_{payment.id}",
+                "amount": payment.amount.amount, "currency": payment.amount.currency,
+                "event_id": f"sbx_evt_{payment.id}_{outcome}"}
         raw = json.dumps(body, separators=(",", ":")).encode()
         return raw, {SIGNATURE_HEADER: sign(self._secret, raw),
                      "Content-Type": "application/json"}

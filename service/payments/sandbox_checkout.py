@@ -4,6 +4,7 @@ same verify → parse → apply path as an external provider's (service/payments
 from __future__ import annotations
 
 from service.invoices import invoices
+from service.invoices.records import Invoice, Payment
 from service.payments import payments
 from service.payments import settlement
 from service.payments.sandbox import SandboxProvider
@@ -13,19 +14,19 @@ OUTCOMES = ("succeeded", "failed")
 
 
 def _sandbox(svc: Services) -> SandboxProvider:
-    provider = payments.provider(svc.settings, "sandbox")  # 404 unless the sandbox is enabled
+    provider = payments.provider(svc.providers, "sandbox")  # 404 unless the sandbox is enabled
     assert isinstance(provider, SandboxProvider)
     return provider
 
 
-async def checkout(svc: Services, payment_id: str) -> tuple[dict, dict]:
+async def checkout(svc: Services, payment_id: str) -> tuple[Payment, Invoice]:
     """→ (payment, invoice) shown on the checkout page."""
     _sandbox(svc)
     payment = await payments.get(svc.db, payment_id, "sandbox")
-    return payment, await invoices.get(svc.db, payment["invoice_id"])
+    return payment, invoices.record(await invoices.get(svc.db, payment.invoice_id))
 
 
-async def press(svc: Services, payment_id: str, outcome: str) -> tuple[dict, dict]:
+async def press(svc: Services, payment_id: str, outcome: str) -> tuple[Payment, Invoice]:
     """The customer pressed Pay (`succeeded`) or Fail (`failed`). → (payment, invoice) after
     Saldo processed the provider's callback."""
     if outcome not in OUTCOMES:
@@ -33,5 +34,6 @@ async def press(svc: Services, payment_id: str, outcome: str) -> tuple[dict, dic
     provider = _sandbox(svc)
     payment = await payments.get(svc.db, payment_id, "sandbox")
     raw, headers = provider.simulate(payment, outcome)
-    payment = await settlement.receive_callback(svc, "sandbox", raw, headers)
-    return payment, await invoices.get(svc.db, payment["invoice_id"])
+    payment, invoice = await settlement.apply_callback(svc, "sandbox", raw, headers, payment)
+    invoice = invoice or await invoices.get(svc.db, payment.invoice_id)
+    return payment, invoices.record(invoice)

@@ -15,16 +15,16 @@ step is idempotent, so a re-drive racing a live request changes nothing more.
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Mapping
 
 from billing.errors import Unauthorized
 from billing.payments import (FAILURE_FROM, SUCCESS_FROM, PaymentCallback, check_amount,
                               paid_in_time, refund_reason)
 from service.invoices import invoices
-from service.mongo.docs import money_from_doc
+from service.invoices.records import Payment
+from service.mongo.docs import money_to_doc
 from service.mongo.events import emit
-from service.mongo.revisions import swap
 from service.payments import payments
 from service.payments.orders import settle_invoice
 from service.runtime import idempotency
@@ -36,23 +36,34 @@ SWEEP_BATCH = 500
 
 
 async def receive_callback(svc: Services, provider_name: str, raw: bytes,
-                           headers: Mapping[str, str]) -> dict:
+                           headers: Mapping[str, str]) -> Payment:
     """A provider's callback, exactly as it arrived. → the payment after it was applied.
     401 bad signature · 404 unknown provider or payment · 422 malformed or wrong amount."""
-    provider = payments.provider(svc.settings, provider_name)
+    payment, _ = await apply_callback(svc, provider_name, raw, headers)
+    return payment
+
+
+async def apply_callback(svc: Services, provider_name: str, raw: bytes,
+                         headers: Mapping[str, str],
+                         payment: Payment | None = None) -> tuple[Payment, dict | None]:
+    """`receive_callback` for a caller that may hold the payment already (the sandbox's
+    checkout). → (payment, its invoice when this callback's resolution read it, else None)."""
+    provider = payments.provider(svc.providers, provider_name)
     if not provider.verify(raw, headers):
         raise Unauthorized("Missing or invalid payment callback signature")
     callback = provider.parse(raw)
     now = svc.clock.now()
-    payment = await payments.get(svc.db, callback.payment_id, provider.name)
+    if payment is None or payment.id != callback.payment_id:
+        payment = await payments.get(svc.db, callback.payment_id, provider.name)
     await payments.record_callback(svc.db, provider.name, callback, raw, now)
-    check_amount(callback, money_from_doc(payment["amount"]))
-    await _record(svc, callback)
-    return await resolve_payment(svc, payment["_id"])
+    check_amount(callback, payment.amount)
+    payment = await _record(svc, payment, callback, now)
+    return await _resolve(svc, payment, now)
 
 
-async def _record(svc: Services, callback: PaymentCallback) -> None:
-    now = svc.clock.now()
+async def _record(svc: Services, payment: Payment, callback: PaymentCallback,
+                  now: datetime) -> Payment:
+    """Step 1 on the payment as read (one replace), or from a fresh read if it changed."""
     if callback.status == "succeeded":
         change = {"status": "succeeded", "succeeded_at": now, "event_id": callback.event_id,
                   "provider_reference": callback.provider_reference}
@@ -60,107 +71,107 @@ async def _record(svc: Services, callback: PaymentCallback) -> None:
     else:
         change = {"status": "failed", "failed_at": now, "event_id": callback.event_id}
         allowed = FAILURE_FROM
-    await swap(svc.db.payments, {"_id": callback.payment_id, "status": {"$in": list(allowed)}},
-               {**change, "resolved": False, "updated_at": now})
-
-
-async def resolve_payment(svc: Services, payment_id: str) -> dict:
-    """Apply what the payment's status means, once; safe to call any number of times."""
-    payment = await payments.get(svc.db, payment_id)
-    if payment.get("resolved", True):
+    if payment.status not in allowed:   # statuses only move on: a duplicate or a late one
         return payment
-    if payment["status"] == "succeeded":
-        await _resolve_success(svc, payment)
-    elif payment["status"] == "failed":
-        await _resolve_failure(svc, payment)
-    elif payment["status"] == "needs_refund":
-        await _resolve_refund(svc, payment)
-    return await payments.get(svc.db, payment_id)
+    return await payments.change_status(svc.db, payment, allowed, **change, resolved=False,
+                                        updated_at=now) or \
+        await payments.get(svc.db, payment.id)
 
 
-def _payment_data(payment: dict, **extra) -> dict:
-    return {"invoice_code": payment["invoice_code"], "provider": payment["provider"],
-            "amount": dict(payment["amount"]), "status": payment["status"], **extra}
+async def resolve_payment(svc: Services, payment_id: str,
+                          now: datetime | None = None) -> Payment:
+    """Apply what the payment's status means, once; safe to call any number of times."""
+    payment, _ = await _resolve(svc, await payments.get(svc.db, payment_id),
+                                now or svc.clock.now())
+    return payment
 
 
-async def _claim_or_read(svc: Services, payment: dict) -> dict:
+async def _resolve(svc: Services, payment: Payment,
+                   now: datetime) -> tuple[Payment, dict | None]:
+    if payment.resolved:
+        return payment, None
+    if payment.status == "succeeded":
+        return await _resolve_success(svc, payment, now)
+    if payment.status == "failed":
+        return await _resolve_failure(svc, payment, now)
+    if payment.status == "needs_refund":
+        return await _resolve_refund(svc, payment, now), None
+    return payment, None
+
+
+def _payment_data(payment: Payment, **extra) -> dict:
+    return {"invoice_code": payment.invoice_code, "provider": payment.provider,
+            "amount": money_to_doc(payment.amount), "status": payment.status, **extra}
+
+
+async def _claim_or_read(svc: Services, payment: Payment, now: datetime) -> dict:
     """Step 2: the invoice paid by this payment, or (lost) the invoice as it is."""
-    now = svc.clock.now()
-    claimed = await invoices.claim_paid(svc.db, payment["invoice_id"], payment["_id"],
-                                        payment["succeeded_at"], now)
+    claimed = await invoices.claim_paid(svc.db, payment.invoice_id, payment.id,
+                                        payment.succeeded_at, now)
     if claimed:
         return claimed
-    invoice = await invoices.get(svc.db, payment["invoice_id"])
+    invoice = await invoices.get(svc.db, payment.invoice_id)
     if invoice["status"] == "pending" and not paid_in_time(invoice["expires_at"],
-                                                           payment["succeeded_at"]):
+                                                           payment.succeeded_at):
         # its expiry passed before the money arrived (compared here, exactly: see claim_paid)
         closed = await invoices.close(svc.db, invoice["_id"], "expired", now)
         if closed:
-            return await settle_invoice(svc, closed)
-        invoice = await invoices.get(svc.db, payment["invoice_id"])
+            return await settle_invoice(svc, closed, now)
+        invoice = await invoices.get(svc.db, payment.invoice_id)
     return invoice
 
 
-async def _resolve_success(svc: Services, payment: dict) -> None:
-    invoice = await _claim_or_read(svc, payment)
-    await emit(svc.db, "payment.succeeded", payment["_id"], payment["workspace_id"],
-               _payment_data(payment), svc.clock.now())
-    if invoice["status"] != "paid" or invoice.get("payment_id") != payment["_id"]:
-        refund = await swap(svc.db.payments, {"_id": payment["_id"], "status": "succeeded"},
-                            {"status": "needs_refund", "updated_at": svc.clock.now(),
-                             "refund_reason": refund_reason(invoice["status"])})
-        if refund:
-            await _resolve_refund(svc, refund)
-        return
-    await _mark_resolved(svc, payment)
-    await settle_invoice(svc, invoice)
-
-
-async def _resolve_failure(svc: Services, payment: dict) -> None:
-    now = svc.clock.now()
-    closed = await invoices.close(svc.db, payment["invoice_id"], "failed", now)
-    await emit(svc.db, "payment.failed", payment["_id"], payment["workspace_id"],
+async def _resolve_success(svc: Services, payment: Payment,
+                           now: datetime) -> tuple[Payment, dict]:
+    invoice = await _claim_or_read(svc, payment, now)
+    await emit(svc.db, "payment.succeeded", payment.id, payment.workspace_id,
                _payment_data(payment), now)
-    await _mark_resolved(svc, payment)
-    await settle_invoice(svc, closed or await invoices.get(svc.db, payment["invoice_id"]))
+    if invoice["status"] != "paid" or invoice.get("payment_id") != payment.id:
+        refund = await payments.change_status(
+            svc.db, payment, "succeeded", status="needs_refund", updated_at=now,
+            refund_reason=refund_reason(invoice["status"]))
+        if refund:
+            return await _resolve_refund(svc, refund, now), invoice
+        return await payments.get(svc.db, payment.id), invoice
+    payment = await payments.mark_resolved(svc.db, payment, now)
+    return payment, await settle_invoice(svc, invoice, now)
 
 
-async def _resolve_refund(svc: Services, payment: dict) -> None:
+async def _resolve_failure(svc: Services, payment: Payment,
+                           now: datetime) -> tuple[Payment, dict]:
+    closed = await invoices.close(svc.db, payment.invoice_id, "failed", now)
+    await emit(svc.db, "payment.failed", payment.id, payment.workspace_id,
+               _payment_data(payment), now)
+    payment = await payments.mark_resolved(svc.db, payment, now)
+    invoice = await settle_invoice(svc, closed or await invoices.get(svc.db, payment.invoice_id),
+                                   now)
+    return payment, invoice
+
+
+async def _resolve_refund(svc: Services, payment: Payment, now: datetime) -> Payment:
     log.warning("late payment needs a refund", extra={"fields": {
-        "payment_id": payment["_id"], "invoice_code": payment["invoice_code"],
-        "reason": payment.get("refund_reason")}})
-    await emit(svc.db, "payment.needs_refund", payment["_id"], payment["workspace_id"],
-               _payment_data(payment, reason=payment.get("refund_reason")), svc.clock.now())
-    await _mark_resolved(svc, payment)
+        "payment_id": payment.id, "invoice_code": payment.invoice_code,
+        "reason": payment.refund_reason}})
+    await emit(svc.db, "payment.needs_refund", payment.id, payment.workspace_id,
+               _payment_data(payment, reason=payment.refund_reason), now)
+    return await payments.mark_resolved(svc.db, payment, now)
 
 
-async def _mark_resolved(svc: Services, payment: dict) -> None:
-    await swap(svc.db.payments,
-               {"_id": payment["_id"], "status": payment["status"], "resolved": False},
-               {"resolved": True, "resolved_at": svc.clock.now()})
-
-
-async def expire_due(svc: Services, limit: int = SWEEP_BATCH) -> int:
+async def expire_due(svc: Services, limit: int = SWEEP_BATCH,
+                     now: datetime | None = None) -> int:
     """Expire pending invoices past PAYMENT_EXPIRY (their orders are closed, nothing is
     fulfilled). An invoice whose payment succeeded in time is resolved instead."""
-    now = svc.clock.now()
-    # The filter only narrows (on NX-27017 it compares to the second, so it may also return
-    # invoices due later within this second); the deadline itself is checked exactly below.
-    due = [d async for d in svc.db.invoices.find(
-        {"status": "pending", "expires_at": {"$lte": now}}).limit(limit)]
+    now = now or svc.clock.now()
     expired = 0
-    for invoice in due:
-        if invoice["expires_at"] > now:
-            continue
-        payment = await svc.db.payments.find_one({"_id": invoice.get("payment_id")}) \
-            if invoice.get("payment_id") else None
-        if payment and payment["status"] == "succeeded" and \
-                paid_in_time(invoice["expires_at"], payment["succeeded_at"]):
-            await resolve_payment(svc, payment["_id"])
+    for invoice in await invoices.pending_due(svc.db, now, limit):
+        payment = await payments.find(svc.db, invoice.get("payment_id"))
+        if payment and payment.status == "succeeded" and \
+                paid_in_time(invoice["expires_at"], payment.succeeded_at):
+            await resolve_payment(svc, payment.id, now)
             continue
         closed = await invoices.close(svc.db, invoice["_id"], "expired", now)
         if closed:
-            await settle_invoice(svc, closed)
+            await settle_invoice(svc, closed, now)
             expired += 1
     return expired
 
@@ -169,15 +180,13 @@ async def sweep(svc: Services, *, everything: bool = False) -> dict:
     """Expire due invoices and finish what a crash left half-done. Safe at any time."""
     now = svc.clock.now()
     cutoff = now + timedelta(seconds=1) if everything else now - REDRIVE_AFTER
-    expired = await expire_due(svc)
-    stale = {"resolved": False, "updated_at": {"$lt": cutoff}}
+    expired = await expire_due(svc, now=now)
     redriven = 0
-    for doc in [d async for d in svc.db.payments.find(stale, {"_id": 1}).limit(SWEEP_BATCH)]:
-        redriven += await _guard(resolve_payment(svc, doc["_id"]), doc["_id"])
-    unsettled = {"settled": False, "updated_at": {"$lt": cutoff}}
+    for payment_id in await payments.unresolved_ids(svc.db, cutoff, SWEEP_BATCH):
+        redriven += await _guard(resolve_payment(svc, payment_id, now), payment_id)
     settled = 0
-    for doc in [d async for d in svc.db.invoices.find(unsettled).limit(SWEEP_BATCH)]:
-        settled += await _guard(settle_invoice(svc, doc), doc["_id"])
+    for doc in await invoices.unsettled(svc.db, cutoff, SWEEP_BATCH):
+        settled += await _guard(settle_invoice(svc, doc, now), doc["_id"])
     purged = await idempotency.purge(svc.db, now)
     return {"expired": expired, "payments_redriven": redriven, "invoices_settled": settled,
             "idempotency_keys_purged": purged}

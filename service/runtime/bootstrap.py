@@ -1,5 +1,5 @@
 """The composition root: settings and a clock in, `Services` out (the store opened, its indexes
-created, the plans seeded, the order kinds listed). Two programs are composed from it:
+created, the plans seeded, the order kinds and payment providers listed). Two programs are composed from it:
 
 - the web app (`service.runtime.app.create_app`): the whole store, including the WhatsApp log,
   plus the HTTP routes and the recovery sweeps, which run on the real clock;
@@ -16,10 +16,12 @@ from typing import AsyncIterator
 
 from pymongo.asynchronous.database import AsyncDatabase
 
+from billing.payments import PaymentProvider
 from service.addons.orders import AddonOrders
 from service.mongo.embedded import EmbeddedServer
 from service.mongo.store import connect, ensure_indexes
 from service.payments.orders import OrderKind
+from service.payments.sandbox import SandboxProvider
 from service.runtime.clock import Clock
 from service.runtime.context import Services
 from service.runtime.settings import Settings
@@ -43,7 +45,8 @@ async def open_services(settings: Settings, clock: Clock, *,
             await ensure_indexes(log_db, whatsapp_log=True)
         await seed_plans(db)
         log = MongoWhatsAppLog(log_db) if log_db is not None else None
-        yield Services(settings, clock, db, MongoLedger(db), log, order_kinds(), Routing(db))
+        yield Services(settings, clock, db, MongoLedger(db), log, order_kinds(), Routing(db),
+                       payment_providers(settings))
         if log is not None:
             await log.marks.close()
 
@@ -53,6 +56,14 @@ def order_kinds() -> dict[str, OrderKind]:
     return {"topup": TopupOrders(), "addon": AddonOrders(),
             "subscription": SubscriptionOrders(), "renewal": SubscriptionOrders(),
             "plan_change": SubscriptionOrders()}
+
+
+def payment_providers(settings: Settings) -> dict[str, PaymentProvider]:
+    """The enabled payment providers, by the name a payment records; SALDO_PAYMENT_PROVIDER
+    names the one new payments go to (service/payments/payments.py)."""
+    if settings.payment_provider == "sandbox":
+        return {"sandbox": SandboxProvider(settings.payment_webhook_secret, settings.public_url)}
+    return {}
 
 
 async def _open_databases(settings: Settings, stack: contextlib.AsyncExitStack,

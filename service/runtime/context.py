@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Mapping
 from aiohttp import web
 from pymongo.asynchronous.database import AsyncDatabase
 
+from billing.payments import PaymentProvider
 from service.runtime.clock import Clock
 from service.runtime.settings import Settings
 from service.wallet.ledger import MongoLedger
@@ -27,6 +28,7 @@ class Services:
     whatsapp: MongoWhatsAppLog | None   # None in the billing jobs (service/runtime/bootstrap.py)
     order_kinds: Mapping[str, OrderKind]   # by `invoice.order.kind` (service/payments/orders.py)
     routing: Routing    # phone number → workspace and rate card (service/whatsapp/routing.py)
+    providers: Mapping[str, PaymentProvider]   # the enabled payment providers, by name
 
 
 SERVICES = web.AppKey("services", Services)

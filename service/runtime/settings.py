@@ -50,7 +50,9 @@ class Settings:
     renewal_grace: timedelta = timedelta(days=7)       # unpaid renewal → Free after this
     billing_claim_lease: timedelta = timedelta(minutes=5)
     billing_tick: timedelta = timedelta(minutes=1)
-    event_listeners: tuple = ()   # PyMongo monitoring listeners; tests count store commands
+    # PyMongo command listeners for the store's clients; only tests set it
+    # (tests/handlers/test_store_commands.py counts the store commands of a flow).
+    event_listeners: tuple = field(default=(), repr=False, compare=False)
 
     @property
     def tz(self) -> ZoneInfo:

@@ -187,7 +187,7 @@ async def change_plan(svc: Services, workspace: dict, plan_id: str, unit: str,
             await _refuse_if_paid_meanwhile(svc, doc, target.unit, order, now)
         change = {"kind": kind, "plan": target.plan.id, "period": target.unit,
                   "timing": q.timing, "order_id": order and order["_id"],
-                  "invoice_code": invoice and invoice.get("code"), "requested_at": now,
+                  "invoice_code": invoice and invoice.code, "requested_at": now,
                   "effective_at": q.effective_at, "addons": wanted}
         if not await state.save(svc, doc, {"scheduled_change": change}, now):
             return None
@@ -236,7 +236,7 @@ async def invoice_first_period(svc: Services, workspace: dict, plan_id: str,
     order, invoice, payment = await orders.issue(svc, workspace, spec, now)
     change = {"kind": "subscription", "plan": target.plan.id, "period": target.unit,
               "timing": "immediate", "order_id": order["_id"],
-              "invoice_code": invoice and invoice.get("code"), "requested_at": now,
+              "invoice_code": invoice and invoice.code, "requested_at": now,
               "effective_at": None, "addons": {}}
     if not await state.save(svc, doc, {"scheduled_change": change}, now):
         raise Conflict("The subscription changed while it was opened; try again")

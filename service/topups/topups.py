@@ -3,10 +3,8 @@ once the invoice is paid. A top-up document mirrors its invoice: pending → pai
 failed (| cancelled)."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
-
-from pymongo.asynchronous.database import AsyncDatabase
 
 from billing import ledger_keys
 from billing.money import Money
@@ -14,18 +12,19 @@ from billing.topups import TopupLimit, check_topup, topup_order
 from billing.wallet import LedgerIntent
 from service.runtime import ids
 from service.invoices import invoices
+from service.invoices.records import Invoice, Payment
 from service.mongo.events import emit
-from service.mongo.revisions import swap
 from service.payments.checkout import place_order
 from service.runtime.context import Services
 from service.runtime.settings import Settings
+from service.topups.repository import Topup, Topups
 
 
 @dataclass(frozen=True)
 class PlacedTopup:
-    topup: dict
-    invoice: dict
-    payment: dict
+    topup: Topup
+    invoice: Invoice
+    payment: Payment
 
 
 def limits(settings: Settings) -> dict[str, TopupLimit]:
@@ -38,54 +37,50 @@ def limits(settings: Settings) -> dict[str, TopupLimit]:
 async def order_topup(svc: Services, workspace: dict, balance: str, amount: Money,
                       seed: str) -> PlacedTopup:
     """Order a top-up: validated, invoiced (pending, numbered), payable at the checkout URL.
-    The balance does not change until the payment succeeds."""
+    The balance does not change until the payment succeeds. Placing the order opens it
+    (`TopupOrders.open` writes the top-up, derived from its invoice): it is not read back."""
     check_topup(balance, amount, limits(svc.settings))
+    now = svc.clock.now()
     order = topup_order(ids.topup_id(seed), balance, amount)
-    invoice, payment = await place_order(svc, workspace, order, seed)
-    topup = await svc.db.topups.find_one({"_id": order.reference["topup_id"]})
+    invoice, payment = await place_order(svc, workspace, order, seed, now)
+    topup = Topup.of_invoice(invoice)
+    if invoice.status != "pending":   # a resumed order (same seed) whose invoice moved on
+        topup = await Topups(svc.db).get(topup.id) or topup
     return PlacedTopup(topup, invoice, payment)
 
 
-async def list_topups(db: AsyncDatabase, workspace_id: str, *, limit: int,
-                      cursor: str | None) -> tuple[list[dict], str | None]:
-    return await invoices.page(db.topups, {"workspace_id": workspace_id}, limit, cursor)
-
-
-def _event_data(topup: dict) -> dict:
-    return {"balance": topup["balance"], "amount": dict(topup["amount"]),
-            "invoice_code": topup["invoice_code"], "status": topup["status"]}
+async def list_topups(svc: Services, workspace_id: str, *, limit: int,
+                      cursor: str | None) -> tuple[list[Topup], str | None]:
+    return await Topups(svc.db).page(workspace_id, limit=limit, cursor=cursor)
 
 
 class TopupOrders:
     """The `topup` order kind (see service/payments/orders.py)."""
 
     async def open(self, svc: Services, invoice: dict, now: datetime) -> None:
-        ref = invoice["order"]
-        await svc.db.topups.update_one({"_id": ref["topup_id"]}, {"$setOnInsert": {
-            "workspace_id": invoice["workspace_id"], "balance": ref["balance"],
-            "amount": dict(invoice["amount"]), "status": "pending", "invoice_id": invoice["_id"],
-            "invoice_code": invoice["code"], "payment_id": None,
-            "created_at": invoice["requested_at"], "paid_at": None, "rev": 0}}, upsert=True)
+        """Write the top-up, once (the ordering request, or the sweep if that request died)."""
+        await Topups(svc.db).insert(Topup.of_invoice(invoices.record(invoice)))
 
     async def fulfil(self, svc: Services, invoice: dict, now: datetime) -> None:
         """Credit `purchased` of the balance (arrears first) under the key `topup:<id>`."""
-        ref = invoice["order"]
-        intent = LedgerIntent(ledger_keys.topup(ref["topup_id"]), "topup", ref["balance"],
-                              invoices.amount_of(invoice),
-                              {"topup_id": ref["topup_id"], "invoice_code": invoice["code"],
-                               "payment_id": invoice["payment_id"]})
-        await svc.ledger.post(invoice["workspace_id"], [intent], now)
-        await swap(svc.db.topups, {"_id": ref["topup_id"], "status": "pending"},
-                   {"status": "paid", "paid_at": invoice["paid_at"],
-                    "payment_id": invoice["payment_id"]})
-        topup = await svc.db.topups.find_one({"_id": ref["topup_id"]})
-        await emit(svc.db, "topup.completed", topup["_id"], topup["workspace_id"],
-                   _event_data(topup), now)
+        paid = invoices.record(invoice)
+        pending = Topup.of_invoice(paid)
+        intent = LedgerIntent(ledger_keys.topup(pending.id), "topup", pending.balance, pending.amount,
+                              {"topup_id": pending.id, "invoice_code": paid.code,
+                               "payment_id": paid.payment_id})
+        await svc.ledger.post(paid.workspace_id, [intent], now)
+        await self._left(svc, pending, "topup.completed",
+                         dict(status="paid", paid_at=paid.paid_at, payment_id=paid.payment_id),
+                         now)
 
     async def close(self, svc: Services, invoice: dict, now: datetime) -> None:
-        ref = invoice["order"]
-        await swap(svc.db.topups, {"_id": ref["topup_id"], "status": "pending"},
-                   {"status": invoice["status"], "closed_at": now})
-        topup = await svc.db.topups.find_one({"_id": ref["topup_id"]})
-        await emit(svc.db, f"topup.{invoice['status']}", topup["_id"], topup["workspace_id"],
-                   _event_data(topup), now)
+        closed = invoices.record(invoice)
+        await self._left(svc, Topup.of_invoice(closed), f"topup.{closed.status}",
+                         dict(status=closed.status, closed_at=now), now)
+
+    @staticmethod
+    async def _left(svc: Services, pending: Topup, event: str, changes: dict,
+                    now: datetime) -> None:
+        topup = await Topups(svc.db).leave_pending(pending, **changes) or \
+            replace(pending, **changes)
+        await emit(svc.db, event, topup.id, topup.workspace_id, topup.event_data(), now)

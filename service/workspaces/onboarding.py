@@ -39,7 +39,8 @@ async def open_workspace(svc: Services, principal: Principal, *, name: str,
     now = svc.clock.now()
     invoiced = not complimentary and await _is_paid(svc, plan)
     if invoiced:
-        configured_provider(svc.settings)  # 409 payments_unavailable before anything is written
+        # 409 payments_unavailable before anything is written
+        configured_provider(svc.settings, svc.providers)
     workspace, key = await create_workspace(
         svc.db, svc.ledger, principal, name=name, phone_number_ids=phone_number_ids,
         plan=FREE_PLAN if invoiced else plan, reseller_id=reseller_id, now=now,

@@ -101,7 +101,7 @@ async def test_a_cancel_waiting_on_a_plan_invoice_from_before_the_fix_still_happ
     doc = await subscription_state.load(svc, ws)
     assert await subscription_state.save(svc, doc, {"scheduled_change": {
         **doc["scheduled_change"], "order_id": order["_id"],
-        "invoice_code": invoice["code"]}}, api.clock.now())
+        "invoice_code": invoice.code}}, api.clock.now())
     await run_due(api, DAY_AFTER)                          # that invoice expired unpaid
     assert (await subscription(api, ws, key))["scheduled_change"]["kind"] == "cancel"
     await run_due(api, DEC_21)

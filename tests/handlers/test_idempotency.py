@@ -9,7 +9,7 @@ import pytest
 from billing.money import Money
 from service.runtime import idempotency
 from service.topups.topups import order_topup as place_topup
-from tests.helpers import ADMIN_TOKEN, PHONE_A, PHONE_B, app_services, order_topup
+from tests.helpers import ADMIN_TOKEN, PHONE_A, PHONE_B, app_services, order_topup, press_pay
 
 KEY = {"Idempotency-Key": "order-7f3a"}
 
@@ -101,8 +101,8 @@ async def test_a_retry_after_a_crash_resumes_the_same_order(api):
     resp = await order_topup(api, ws, key, "conversation", 50_000, headers=KEY)
     assert resp.status == 201, await resp.text()
     out = await resp.json()
-    assert out["topup"]["id"] == placed.topup["_id"]
-    assert out["invoice"]["code"] == placed.invoice["code"] == "INV/2026/000001"
+    assert out["topup"]["id"] == placed.topup.id
+    assert out["invoice"]["code"] == placed.invoice.code == "INV/2026/000001"
     assert await topup_count(api, ws) == 1
 
 
@@ -166,3 +166,15 @@ async def test_a_malformed_key_is_422(api, value):
     assert resp.status == 422
     assert (await resp.json())["error"]["field"] == "Idempotency-Key"
     assert await topup_count(api, ws) == 0
+
+
+async def test_an_order_resumed_after_its_invoice_was_paid_answers_the_paid_topup(api):
+    ws, key = await api.create_workspace([PHONE_A])
+    svc = app_services(api)
+    workspace = await svc.db.workspaces.find_one({"_id": ws})
+    first = await place_topup(svc, workspace, "conversation", Money.idr(50_000), "resumed01")
+    assert (await press_pay(api, first.payment.id)).status == 200
+    again = await place_topup(svc, workspace, "conversation", Money.idr(50_000), "resumed01")
+    assert (again.topup.id, again.topup.status) == (first.topup.id, "paid")
+    assert again.invoice.status == "paid" and again.invoice.code == first.invoice.code
+    assert await topup_count(api, ws) == 1

@@ -1,7 +1,7 @@
 """The sandbox checkout page tells the customer what happened (issue 9 item 18)."""
 from datetime import timedelta
 
-from tests.helpers import PHONE_A, press_pay, topup
+from tests.helpers import PHONE_A, topup
 
 EN = {"Accept-Language": "en"}
 

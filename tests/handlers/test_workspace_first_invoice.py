@@ -70,7 +70,7 @@ async def test_an_unpaid_first_invoice_expires_and_the_workspace_stays_on_free(a
     sub = await subscription(api, ws, key)
     assert (sub["plan"], sub["scheduled_change"]) == ("free", None)
     assert (await api.amounts(ws, key))["conversation"] == (15_000, 0, 0)
-    resp = await press_pay(api, body["payment"]["id"])      # too late: nothing changes
+    await press_pay(api, body["payment"]["id"])             # too late: nothing changes
     assert (await subscription(api, ws, key))["plan"] == "free"
     await assert_reconciled(api)
 
