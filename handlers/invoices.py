@@ -71,9 +71,9 @@ def pdf_view(doc: dict, lang: str, tz: ZoneInfo) -> InvoicePdf:
 async def list_all(request: web.Request) -> web.Response:
     who = await principal(request)
     svc = services(request)
-    workspace = await load_workspace(svc.db, who, request.match_info["ws"])
+    workspace = await load_workspace(svc, who, request.match_info["ws"])
     q = parse_query(request, InvoicesQuery)
-    docs, cursor = await invoices.list_invoices(svc.db, workspace["_id"], type_=q.type,
+    docs, cursor = await invoices.list_invoices(svc.db, workspace.id, type_=q.type,
                                                 status=q.status, limit=q.limit, cursor=q.cursor)
     lang = locale(request)
     return respond(InvoicesOut(invoices=[invoice_out(d, lang) for d in docs], next_cursor=cursor))
@@ -82,10 +82,10 @@ async def list_all(request: web.Request) -> web.Response:
 async def _invoice(request: web.Request, code: str, as_pdf: bool) -> web.Response:
     who = await principal(request)
     svc = services(request)
-    workspace = await load_workspace(svc.db, who, request.match_info["ws"])
+    workspace = await load_workspace(svc, who, request.match_info["ws"])
     if parse_invoice_code(code) is None:
         raise NotFound("Invoice not found", field="code")
-    doc = await invoices.by_code(svc.db, workspace["_id"], code)
+    doc = await invoices.by_code(svc.db, workspace.id, code)
     lang = locale(request)
     if not as_pdf:
         return respond(invoice_out(doc, lang))

@@ -15,6 +15,7 @@ from handlers.subscriptions import subscription_out
 from handlers.topups import payment_out
 from service.addons import purchases as addons
 from service.subscriptions.subscriptions import view
+from service.workspaces.records import Workspace
 from service.workspaces.workspaces import load_workspace
 
 routes = RouteTable()
@@ -22,9 +23,9 @@ routes = RouteTable()
 BASE = "/v1/workspaces/{ws}/subscription/addons"
 
 
-async def _workspace(request: web.Request) -> dict:
-    svc = services(request)
-    return await load_workspace(svc.db, await principal(request), request.match_info["ws"])
+async def _workspace(request: web.Request) -> Workspace:
+    return await load_workspace(services(request), await principal(request),
+                                request.match_info["ws"])
 
 
 async def placed_out(request: web.Request, placed: addons.AddonPlaced) -> AddonOrderOut:
@@ -85,6 +86,6 @@ async def stop(request: web.Request) -> web.Response:
 async def check(request: web.Request) -> web.Response:
     workspace = await _workspace(request)
     body = await parse_body(request, EntitlementCheckIn)
-    result = await addons.check_entitlement(services(request), workspace["_id"], body.key,
+    result = await addons.check_entitlement(services(request), workspace.id, body.key,
                                             body.amount)
     return respond(EntitlementCheckOut(**result))

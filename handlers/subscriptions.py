@@ -82,7 +82,7 @@ def placed_out(placed: subs.Placed, lang: str) -> SubscriptionOrderOut:
 
 async def _workspace(request: web.Request):
     svc = services(request)
-    return svc, await load_workspace(svc.db, await principal(request), request.match_info["ws"])
+    return svc, await load_workspace(svc, await principal(request), request.match_info["ws"])
 
 
 def _addons(body: SubscriptionChangeIn) -> list[tuple[str, int]]:
@@ -93,7 +93,7 @@ def _addons(body: SubscriptionChangeIn) -> list[tuple[str, int]]:
               "usage (each limit: used and effective maximum)", response=SubscriptionOut)
 async def read(request: web.Request) -> web.Response:
     svc, ws = await _workspace(request)
-    return respond(subscription_out(await subs.view(svc, ws["_id"], svc.clock.now())))
+    return respond(subscription_out(await subs.view(svc, ws.id, svc.clock.now())))
 
 
 @routes.route("POST", f"{BASE}/quote", "Order summary of a change: lines, total, timing, and for a "
@@ -140,7 +140,7 @@ async def cancel(request: web.Request) -> web.Response:
               "invoice is cancelled)", response=SubscriptionOut)
 async def cancel_change(request: web.Request) -> web.Response:
     svc, ws = await _workspace(request)
-    view = await subs.cancel_scheduled_change(svc, ws["_id"], svc.clock.now())
+    view = await subs.cancel_scheduled_change(svc, ws.id, svc.clock.now())
     return respond(subscription_out(view))
 
 
@@ -150,5 +150,5 @@ async def report_usage(request: web.Request) -> web.Response:
     svc, ws = await _workspace(request)
     body = await parse_body(request, UsageReportIn)
     now = svc.clock.now()
-    await subs.report_usage(svc, ws["_id"], body.users, body.contacts, now)
-    return respond(subscription_out(await subs.view(svc, ws["_id"], now)))
+    await subs.report_usage(svc, ws.id, body.users, body.contacts, now)
+    return respond(subscription_out(await subs.view(svc, ws.id, now)))

@@ -25,6 +25,7 @@ from service.mongo.events import emit
 from service.mongo.revisions import swap
 from service.payments.checkout import new_seed
 from service.runtime.context import Services
+from service.workspaces.records import Workspace
 from service.workspaces.workspaces import Principal, load_workspace
 
 ADDON_ID = re.compile(r"^ad_[0-9a-z]{1,64}$")
@@ -173,9 +174,9 @@ async def offered_to(svc: Services, who: Principal, workspace_id: str | None) ->
     if not workspace_id:
         return await offered(svc.db, who.reseller_id, None, None,
                              everyone=who.role == "admin")
-    workspace = await load_workspace(svc.db, who, workspace_id)
+    workspace = await load_workspace(svc, who, workspace_id)
     sub = await svc.db.subscriptions.find_one({"_id": workspace_id}) or {}
-    return await offered(svc.db, workspace.get("reseller_id"), sub.get("plan", "free"),
+    return await offered(svc.db, workspace.reseller_id, sub.get("plan", "free"),
                          sub.get("period", "monthly"))
 
 

@@ -41,6 +41,7 @@ from service.mongo.docs import money_from_doc, money_to_doc
 from service.payments.checkout import place_order
 from service.payments.orders import settle_if_paid, settle_invoice
 from service.runtime.context import Services
+from service.workspaces.records import Workspace
 
 log = logging.getLogger("saldo.addons")
 KIND = "addon"
@@ -82,7 +83,7 @@ def _order(doc: dict) -> Order:
                   "action": doc["action"]})
 
 
-async def issue(svc: Services, workspace: dict, doc: dict,
+async def issue(svc: Services, workspace: Workspace, doc: dict,
                 now: datetime) -> tuple[dict, dict | None, dict | None]:
     """Insert the order (once: its `_id`) and place its invoice; an order that costs nothing
     is fulfilled at once. → (order, invoice, payment)."""
@@ -93,7 +94,7 @@ async def issue(svc: Services, workspace: dict, doc: dict,
     return await place(svc, workspace, doc, now)
 
 
-async def place(svc: Services, workspace: dict, doc: dict,
+async def place(svc: Services, workspace: Workspace, doc: dict,
                 now: datetime) -> tuple[dict, dict | None, dict | None]:
     """Place the invoice of a stored order (idempotent by its seed): also how the billing run
     re-drives a renewal order left `new` because placing failed (no provider, a crash)."""

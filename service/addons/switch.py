@@ -32,11 +32,12 @@ from service.addons.holdings import (credit_doc, emit_change, held_terms, holdin
 from service.addons.catalog import visible_addon
 from service.addons.transitions import transition
 from service.runtime.context import Services
+from service.workspaces.records import Workspace
 
 log = logging.getLogger("saldo.addons")
 
 
-async def check_requested(svc: Services, workspace: dict, doc: dict, target: Choice,
+async def check_requested(svc: Services, workspace: Workspace, doc: dict, target: Choice,
                           requested: list[tuple[str, int]]) -> dict[str, int]:
     """The validated `addons` of a change body, as {addon id: quantity}."""
     holdings = holdings_of(doc)
@@ -47,7 +48,7 @@ async def check_requested(svc: Services, workspace: dict, doc: dict, target: Cho
         if addon_id in wanted:
             raise ValidationFailed("An add-on is listed twice", field=f"{field}.addon_id")
         try:
-            addon = await visible_addon(svc.db, workspace.get("reseller_id"), addon_id)
+            addon = await visible_addon(svc.db, workspace.reseller_id, addon_id)
         except NotFound:           # unknown or hidden alike: never reveal
             raise ValidationFailed(f"Unknown add-on {addon_id!r}", code="addon_not_found",
                                    field=f"{field}.addon_id") from None

@@ -15,6 +15,7 @@ from service.invoices import invoices
 from service.payments import payments
 from service.payments.orders import settle_invoice
 from service.runtime.context import Services
+from service.workspaces.records import Workspace
 
 
 def new_seed(now: datetime) -> str:
@@ -22,7 +23,7 @@ def new_seed(now: datetime) -> str:
     return f"{int(now.timestamp() * 1000):013d}{secrets.token_hex(8)}"
 
 
-async def place_order(svc: Services, workspace: dict, order: Order,
+async def place_order(svc: Services, workspace: Workspace, order: Order,
                       seed: str) -> tuple[dict, dict]:
     """→ (invoice, payment). The invoice is pending with its code; the payment has its
     provider's checkout URL."""

@@ -30,6 +30,7 @@ from service.addons import renewals as addon_renewals
 from service.addons.holdings import post_credits
 from service.payments.settlement import expire_due
 from service.runtime.context import Services
+from service.workspaces.lookup import workspace_by_id
 from service.subscriptions import orders
 from service.subscriptions import state
 from service.subscriptions.plans import load_plans
@@ -127,7 +128,7 @@ async def cycle_of(svc: Services, doc: dict, plans: dict, now: datetime) -> Cycl
 
 async def _issue(svc: Services, doc: dict, step: IssueRenewal, now: datetime,
                  plans: dict[str, PlanTerms]) -> None:
-    workspace = await svc.db.workspaces.find_one({"_id": doc["_id"]})
+    workspace = await workspace_by_id(svc, doc["_id"])
     current = state.current_choice(doc, plans)
     spec = orders.OrderSpec(doc["_id"], current, step.target, step.covers, "end_of_term",
                             step.invoice_type, step.target.plan.price(step.target.unit), "",
@@ -164,7 +165,7 @@ async def _roll(svc: Services, doc: dict, step: Rollover, now: datetime) -> bool
 
 
 async def check_reconciliation(svc: Services) -> int:
-    rows = await reconcile(svc.db)
+    rows = await reconcile(svc)
     bad = [r for r in rows if not all(b["ok"] for b in r["balances"].values())]
     for row in bad:
         log.error("workspace does not reconcile", extra={"fields": row})

@@ -36,6 +36,8 @@ from service.invoices.invoices import close as close_invoice
 from service.payments.checkout import new_seed, place_order
 from service.payments.orders import settle_if_paid, settle_invoice
 from service.runtime.context import Services
+from service.workspaces.records import Workspace
+from service.workspaces.lookup import workspace_by_id
 from service.subscriptions import state
 from service.subscriptions.plans import load_plans
 
@@ -93,7 +95,7 @@ def status_by_choice(orders: list[dict]) -> dict[tuple[str, str], str]:
     return out
 
 
-async def issue(svc: Services, workspace: dict, spec: OrderSpec, now: datetime,
+async def issue(svc: Services, workspace: Workspace, spec: OrderSpec, now: datetime,
                 seed: str | None = None) -> tuple[dict, dict | None, dict | None]:
     """The open or paid order for `spec` (placing its invoice if needed), or a new one.
     → (order, invoice, payment); invoice and payment are None for a paid order."""
@@ -138,7 +140,7 @@ async def _insert(svc: Services, spec: OrderSpec, n: int, seed: str, now: dateti
 
 async def redrive(svc: Services, order: dict) -> None:
     """Place the invoice of an order whose issuer died before placing it (idempotent)."""
-    workspace = await svc.db.workspaces.find_one({"_id": order["workspace_id"]})
+    workspace = await workspace_by_id(svc, order["workspace_id"])
     plans = await load_plans(svc.db)
     spec = OrderSpec(order["workspace_id"], Choice(plans[order["from_plan"]], order["from_period"]),
                      Choice(plans[order["plan"]], order["period"]),

@@ -26,8 +26,18 @@ from billing.plans import PlanTerms, find_plan
 from billing.subscriptions import Choice
 from billing.wallet import LedgerIntent
 from service.runtime.context import Services
+from service.workspaces.lookup import follow_plan
 
 RETRIES = 8
+
+
+async def start(svc: Services, workspace_id: str, plan_id: str, period: Period,
+                gift: dict | None, now: datetime) -> None:
+    """The subscription of a new workspace: `plan_id`, monthly, from `period` (its first)."""
+    await svc.db.subscriptions.insert_one({
+        "_id": workspace_id, "plan": plan_id, "period": "monthly", "anchor": period.start,
+        "current_period_start": period.start, "current_period_end": period.end,
+        "status": "active", "scheduled_change": None, "complimentary": gift, "created_at": now})
 
 
 async def load(svc: Services, workspace_id: str) -> dict:
@@ -86,8 +96,7 @@ async def poke(svc: Services, workspace_id: str, now: datetime) -> None:
 
 async def sync_workspace_plan(svc: Services, workspace_id: str, plan_id: str) -> None:
     """`workspaces.plan` drives the rate card (`rates_for`); it follows the subscription."""
-    await svc.db.workspaces.update_one({"_id": workspace_id, "plan": {"$ne": plan_id}},
-                                       {"$set": {"plan": plan_id}})
+    await follow_plan(svc, workspace_id, plan_id)
     if svc.whatsapp is not None:       # the billing jobs have no WhatsApp log
         svc.whatsapp.forget_routes()
 

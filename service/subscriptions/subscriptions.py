@@ -23,6 +23,7 @@ from service.addons import switch as addon_switch
 from service.addons.holdings import held_terms, holdings_of, holdings_view
 from service.mongo.docs import to_ms
 from service.runtime.context import Services
+from service.workspaces.records import Workspace
 from service.subscriptions import orders
 from service.subscriptions import state
 from service.subscriptions.plans import load_plans, load_policy
@@ -79,19 +80,19 @@ async def view(svc: Services, workspace_id: str, now: datetime) -> dict:
             "usage": {k: (used[k], limits[k], plan.limit(k)) for k in LIMIT_KEYS}}
 
 
-async def quote(svc: Services, workspace: dict, plan_id: str, unit: str,
+async def quote(svc: Services, workspace: Workspace, plan_id: str, unit: str,
                 addons: list[tuple[str, int]], now: datetime) -> Quote:
     doc, plans, target, wanted = await _target(svc, workspace, plan_id, unit, addons)
     return (await _quote(svc, doc, plans, target, wanted, now)).quote
 
 
-async def _target(svc: Services, workspace: dict, plan_id: str, unit: str,
+async def _target(svc: Services, workspace: Workspace, plan_id: str, unit: str,
                   addons: list[tuple[str, int]]
                   ) -> tuple[dict, dict[str, PlanTerms], Choice, dict[str, int]]:
     plans = await load_plans(svc.db)
     target = Choice(find_plan(plans, plan_id), unit)
     target.plan.price(unit)  # unknown or unsold period → 422 on `period`
-    doc = await state.load(svc, workspace["_id"])
+    doc = await state.load(svc, workspace.id)
     wanted = await addon_switch.check_requested(svc, workspace, doc, target, addons)
     return doc, plans, target, wanted
 
@@ -161,7 +162,7 @@ async def _drop_other_orders(svc: Services, doc: dict, keep: str | None, unit: s
         await orders.cancel_order(svc, change["order_id"], now)
 
 
-async def change_plan(svc: Services, workspace: dict, plan_id: str, unit: str,
+async def change_plan(svc: Services, workspace: Workspace, plan_id: str, unit: str,
                       addons: list[tuple[str, int]], now: datetime, seed: str,
                       kind: str = "change") -> Placed:
     """Schedule (or, by policy, invoice for now) a change; replaces any scheduled change."""
@@ -196,7 +197,7 @@ async def change_plan(svc: Services, workspace: dict, plan_id: str, unit: str,
     return await state.retrying(attempt, "changing the plan")
 
 
-async def cancel_subscription(svc: Services, workspace: dict, now: datetime,
+async def cancel_subscription(svc: Services, workspace: Workspace, now: datetime,
                               seed: str) -> Placed:
     """Keep the paid period; switch to Free at its end (undo: delete the scheduled change).
     Add-ons that carry over to Free get an invoice of their own (service/addons/renewals.py)."""
@@ -223,12 +224,12 @@ async def cancel_scheduled_change(svc: Services, workspace_id: str, now: datetim
     return await state.retrying(attempt, "cancelling the scheduled change")
 
 
-async def invoice_first_period(svc: Services, workspace: dict, plan_id: str,
+async def invoice_first_period(svc: Services, workspace: Workspace, plan_id: str,
                                now: datetime) -> Placed:
     """The first invoice of a workspace created (on Free) for a paid plan: the plan's monthly
     price for the period that began at creation, an immediate change applied when it is paid
     (service/workspaces/onboarding.py). Unpaid, it expires and the workspace stays on Free."""
-    doc = await state.load(svc, workspace["_id"])
+    doc = await state.load(svc, workspace.id)
     plans = await load_plans(svc.db)
     target = Choice(find_plan(plans, plan_id), "monthly")
     spec = orders.OrderSpec(doc["_id"], state.current_choice(doc, plans), target,
@@ -245,11 +246,11 @@ async def invoice_first_period(svc: Services, workspace: dict, plan_id: str,
     return Placed(await view(svc, doc["_id"], now), None, order, invoice, payment)
 
 
-async def renew_subscription(svc: Services, workspace: dict, now: datetime,
+async def renew_subscription(svc: Services, workspace: Workspace, now: datetime,
                              seed: str | None = None) -> Placed:
     """Invoice the next period (it starts where the current one ends) for the plan it will
     have: the scheduled change's, else the current one. An open invoice is returned again."""
-    doc = await state.load(svc, workspace["_id"])
+    doc = await state.load(svc, workspace.id)
     plans = await load_plans(svc.db)
     current = state.current_choice(doc, plans)
     target = state.scheduled_choice(doc, plans) or current

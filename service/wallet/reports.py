@@ -2,14 +2,23 @@
 from __future__ import annotations
 
 import base64
+from dataclasses import dataclass
 from datetime import datetime
 
 from pymongo.asynchronous.database import AsyncDatabase
 
 from billing.errors import ValidationFailed
-from billing.wallet import BALANCE_KINDS
-from service.mongo.docs import to_ms
+from billing.wallet import BALANCE_KINDS, Entry
+from service.mongo.docs import entry_from_doc, from_ms, to_ms
+from service.runtime.context import Services
 from service.wallet.ledger import unjournal
+
+
+@dataclass(frozen=True)
+class UsageLine:
+    """One applied ledger entry and when it was applied."""
+    entry: Entry
+    at: datetime
 
 
 def _encode_cursor(order: int) -> str:
@@ -28,9 +37,9 @@ def _decode_cursor(cursor: str) -> int:
     return int(text)
 
 
-async def usage(db: AsyncDatabase, workspace_id: str, *, balance: str | None, kind: str | None,
+async def usage(svc: Services, workspace_id: str, *, balance: str | None, kind: str | None,
                 since: datetime | None, until: datetime | None, limit: int,
-                cursor: str | None) -> tuple[list[dict], str | None]:
+                cursor: str | None) -> tuple[list[UsageLine], str | None]:
     """Applied ledger entries, newest first."""
     query: dict = {"workspace_id": workspace_id}
     if balance:
@@ -41,15 +50,17 @@ async def usage(db: AsyncDatabase, workspace_id: str, *, balance: str | None, ki
         query["applied_ms"] = {k: to_ms(v) for k, v in (("$gte", since), ("$lt", until)) if v}
     if cursor:
         query["order"] = {"$lt": _decode_cursor(cursor)}
-    docs = [d async for d in db.ledger.find(query).sort("order", -1).limit(limit + 1)]
+    docs = [d async for d in svc.db.ledger.find(query).sort("order", -1).limit(limit + 1)]
     more = len(docs) > limit
     docs = docs[:limit]
-    return docs, (_encode_cursor(docs[-1]["order"]) if more and docs else None)
+    lines = [UsageLine(entry_from_doc(d), from_ms(d["applied_ms"])) for d in docs]
+    return lines, (_encode_cursor(docs[-1]["order"]) if more and docs else None)
 
 
-async def reconcile(db: AsyncDatabase, workspace_ids: list[str] | None = None) -> list[dict]:
+async def reconcile(svc: Services, workspace_ids: list[str] | None = None) -> list[dict]:
     """For every wallet and balance: sum of applied ledger entries (plus entries applied by the
     last wallet update and not finalized yet) against granted + purchased - arrears."""
+    db = svc.db
     match: dict = {}
     wallet_query: dict = {}
     if workspace_ids is not None:

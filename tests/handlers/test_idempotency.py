@@ -9,6 +9,7 @@ import pytest
 from billing.money import Money
 from service.runtime import idempotency
 from service.topups.topups import order_topup as place_topup
+from service.workspaces.lookup import workspace_by_id
 from tests.helpers import ADMIN_TOKEN, PHONE_A, PHONE_B, app_services, order_topup
 
 KEY = {"Idempotency-Key": "order-7f3a"}
@@ -95,7 +96,7 @@ async def test_a_retry_after_a_crash_resumes_the_same_order(api):
     rid = idempotency.record_id(f"workspace:{ws}", "POST", f"/v1/workspaces/{ws}/topups",
                                 KEY["Idempotency-Key"])
     claim = await idempotency.begin(svc.db, rid, idempotency.request_hash(body), api.clock.now())
-    workspace = await svc.db.workspaces.find_one({"_id": ws})
+    workspace = await workspace_by_id(svc, ws)
     placed = await place_topup(svc, workspace, "conversation", Money.idr(50_000), claim.seed)
     api.clock.advance(idempotency.LEASE + timedelta(seconds=1))
     resp = await order_topup(api, ws, key, "conversation", 50_000, headers=KEY)
