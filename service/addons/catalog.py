@@ -24,14 +24,12 @@ from service.invoices.invoices import page
 from service.mongo.events import emit
 from service.mongo.revisions import swap
 from service.payments.checkout import new_seed
+from service.addons.records import FIELDS, Addon, addon_from_doc
 from service.runtime.context import Services
 from service.workspaces.records import Workspace
 from service.workspaces.workspaces import Principal, load_workspace
 
 ADDON_ID = re.compile(r"^ad_[0-9a-z]{1,64}$")
-FIELDS = ("name", "display_name", "description", "type", "consumption", "applicable_plans",
-          "billing", "pricing_scheme", "periods", "entitlements", "limits", "allow_multiple",
-          "max_quantity", "requires", "incompatible_with", "status", "visibility", "metadata")
 FILTERS = {"all": {}, "active": {"status": "active"}, "inactive": {"status": "inactive"},
            "one_time": {"billing": "one_time"}, "recurring": {"billing": "recurring"}}
 OPEN = ["new", "pending"]
@@ -41,11 +39,15 @@ def terms(doc: dict) -> AddonTerms:
     return AddonTerms.from_data({**doc, "id": doc["_id"]})
 
 
-async def get_addon(db: AsyncDatabase, addon_id: str) -> dict:
+async def _addon_doc(db: AsyncDatabase, addon_id: str) -> dict:
     doc = await db.addons.find_one({"_id": addon_id}) if ADDON_ID.match(addon_id) else None
     if doc is None:
         raise NotFound("Add-on not found", field="addon_id")
     return doc
+
+
+async def get_addon(svc: Services, addon_id: str) -> Addon:
+    return addon_from_doc(await _addon_doc(svc.db, addon_id))
 
 
 async def visible_addon(db: AsyncDatabase, reseller_id: str | None, addon_id: str,
@@ -80,7 +82,7 @@ def _name_taken(name: str) -> Conflict:
                     field="name")
 
 
-async def create_addon(svc: Services, data: dict, now: datetime) -> dict:
+async def create_addon(svc: Services, data: dict, now: datetime) -> Addon:
     addon_id = f"ad_{new_seed(now)}"
     doc = {"_id": addon_id, **await _validated(svc.db, data, addon_id), "created_at": now,
            "updated_at": now, "rev": 0}
@@ -89,12 +91,12 @@ async def create_addon(svc: Services, data: dict, now: datetime) -> dict:
     except DuplicateKeyError:
         raise _name_taken(doc["name"]) from None
     await emit(svc.db, "addon.created", addon_id, None, _event_data(doc), now)
-    return doc
+    return addon_from_doc(doc)
 
 
-async def update_addon(svc: Services, addon_id: str, changes: dict, now: datetime) -> dict:
+async def update_addon(svc: Services, addon_id: str, changes: dict, now: datetime) -> Addon:
     """A PATCH: the changed fields merged into the add-on, then the whole add-on validated."""
-    current = await get_addon(svc.db, addon_id)
+    current = await _addon_doc(svc.db, addon_id)
     if "visibility" in changes:       # a PATCH of one key keeps the other
         changes = {**changes, "visibility": {**normal_visibility(current.get("visibility")),
                                              **changes["visibility"]}}
@@ -108,15 +110,15 @@ async def update_addon(svc: Services, addon_id: str, changes: dict, now: datetim
         raise NotFound("Add-on not found", field="addon_id")
     await emit(svc.db, "addon.updated", addon_id, None,
                {**_event_data(doc), "changed": sorted(changes)}, now, key=str(doc["rev"]))
-    return doc
+    return addon_from_doc(doc)
 
 
-async def set_status(svc: Services, addon_id: str, status: str, now: datetime) -> dict:
+async def set_status(svc: Services, addon_id: str, status: str, now: datetime) -> Addon:
     return await update_addon(svc, addon_id, {"status": status}, now)
 
 
 async def delete_addon(svc: Services, addon_id: str, now: datetime) -> None:
-    doc = await get_addon(svc.db, addon_id)
+    doc = await _addon_doc(svc.db, addon_id)
     users = await in_use(svc.db, addon_id)
     if users:
         raise Conflict("The add-on is in use; deactivate it instead", code="addon_in_use",
@@ -141,18 +143,19 @@ async def in_use(db: AsyncDatabase, addon_id: str) -> dict:
     return found if subscriptions or orders or refs else {}
 
 
-async def list_addons(db: AsyncDatabase, *, q: str | None, filter_by: str, limit: int,
-                      cursor: str | None) -> tuple[list[dict], str | None]:
+async def list_addons(svc: Services, *, q: str | None, filter_by: str, limit: int,
+                      cursor: str | None) -> tuple[list[Addon], str | None]:
     """Newest first; `q` matches name or display name (case-insensitive substring)."""
     query: dict = dict(FILTERS[filter_by])
     if q:
         pattern = {"$regex": re.escape(q), "$options": "i"}
         query["$or"] = [{"name": pattern}, {"display_name": pattern}]
-    return await page(db.addons, query, limit, cursor)
+    docs, next_cursor = await page(svc.db.addons, query, limit, cursor)
+    return [addon_from_doc(d) for d in docs], next_cursor
 
 
 async def offered(db: AsyncDatabase, reseller_id: str | None, plan_id: str | None,
-                  unit: str | None, *, everyone: bool = False) -> list[dict]:
+                  unit: str | None, *, everyone: bool = False) -> list[Addon]:
     """Active add-ons visible to `reseller_id` (None: a direct customer; `everyone`: the
     admin), and when a plan is given, applicable to it and sold in `unit`."""
     out = []
@@ -160,11 +163,11 @@ async def offered(db: AsyncDatabase, reseller_id: str | None, plan_id: str | Non
         addon = terms(doc)
         if (everyone or addon.visible_to(reseller_id)) and (plan_id is None or (
                 addon.applies_to(plan_id) and addon.sold_in(unit))):
-            out.append(doc)
+            out.append(addon_from_doc(doc))
     return out
 
 
-async def offered_to(svc: Services, who: Principal, workspace_id: str | None) -> list[dict]:
+async def offered_to(svc: Services, who: Principal, workspace_id: str | None) -> list[Addon]:
     """`GET /v1/addons`: for a workspace (its own key, or a manager naming one) what it may buy
     now; for a reseller without a workspace, everything visible to it; for the admin, all."""
     if who.role == "workspace":

@@ -111,7 +111,7 @@ async def _quote(svc: Services, doc: dict, plans: dict[str, PlanTerms], target: 
     used = await usage_of(svc, doc["_id"], period)
     removed, limits = await addon_switch.at_switch(svc, doc, current.plan, target, wanted)
     q = quote_change(current, target, period, state.anchor_day(doc, svc.settings.tz),
-                     await load_policy(svc.db), used, now, svc.settings.tz, limits)
+                     await load_policy(svc), used, now, svc.settings.tz, limits)
     others: list = []
     if q.timing == "immediate":     # another currency than the plan's: 422
         pairs = await addon_switch.immediate_charges(svc, doc, wanted, q.total.currency, now)

@@ -80,7 +80,7 @@ async def test_a_request_in_flight_makes_a_retry_wait_with_409(api):
     body = b'{"balance": "conversation", "amount": 50000}'
     rid = idempotency.record_id(f"workspace:{ws}", "POST", f"/v1/workspaces/{ws}/topups",
                                 KEY["Idempotency-Key"])
-    await idempotency.begin(svc.db, rid, idempotency.request_hash(body), api.clock.now())
+    await idempotency.begin(svc, rid, idempotency.request_hash(body), api.clock.now())
     resp = await order_topup(api, ws, key, "conversation", 50_000, headers=KEY)
     assert resp.status == 409
     assert (await resp.json())["error"]["code"] == "idempotency_in_progress"
@@ -95,7 +95,7 @@ async def test_a_retry_after_a_crash_resumes_the_same_order(api):
     body = b'{"balance": "conversation", "amount": 50000}'
     rid = idempotency.record_id(f"workspace:{ws}", "POST", f"/v1/workspaces/{ws}/topups",
                                 KEY["Idempotency-Key"])
-    claim = await idempotency.begin(svc.db, rid, idempotency.request_hash(body), api.clock.now())
+    claim = await idempotency.begin(svc, rid, idempotency.request_hash(body), api.clock.now())
     workspace = await workspace_by_id(svc, ws)
     placed = await place_topup(svc, workspace, "conversation", Money.idr(50_000), claim.seed)
     api.clock.advance(idempotency.LEASE + timedelta(seconds=1))
