@@ -27,6 +27,7 @@ from service.addons.catalog import catalog
 from service.mongo.events import emit
 from service.runtime.context import Services
 from service.subscriptions import state
+from service.subscriptions.records import HeldAddon
 
 CREDIT_BALANCE = "conversation"     # the wallet's purchased conversation credit
 APPLIED_KEPT = 50
@@ -99,16 +100,13 @@ async def emit_change(svc: Services, event: str, workspace_id: str, addon_id: st
                key=f"{addon_id}:{key}")
 
 
-def holdings_view(doc: dict, terms: dict[str, AddonTerms]) -> list[dict]:
+def holdings_view(doc: dict, terms: dict[str, AddonTerms]) -> tuple[HeldAddon, ...]:
     """The held add-ons as GET …/subscription shows them."""
     out = []
     for addon_id, item in sorted((doc.get("addons") or {}).items()):
         addon = terms.get(addon_id)
-        out.append({"addon_id": addon_id, "name": addon.name if addon else None,
-                    "display_name": addon.display_name if addon else None,
-                    "type": addon.type if addon else None,
-                    "billing": addon.billing if addon else None,
-                    "quantity": item["quantity"], "next_quantity": item.get("next_quantity"),
-                    "stops_at_period_end": item.get("next_quantity") == 0,
-                    "added_at": item.get("added_at")})
-    return out
+        out.append(HeldAddon(addon_id, addon.name if addon else None,
+                             addon.display_name if addon else None,
+                             addon.type if addon else None, addon.billing if addon else None,
+                             item["quantity"], item.get("next_quantity"), item.get("added_at")))
+    return tuple(out)

@@ -26,12 +26,13 @@ from service.runtime.context import Services
 from service.workspaces.records import Workspace
 from service.subscriptions import orders
 from service.subscriptions import state
+from service.subscriptions.records import Gift, LimitUsage, ScheduledChange, SubscriptionView
 from service.subscriptions.plans import load_plans, load_policy
 
 
 @dataclass(frozen=True)
 class Placed:
-    subscription: dict
+    subscription: SubscriptionView
     quote: Quote | None
     order: dict | None
     invoice: dict | None
@@ -58,7 +59,7 @@ async def report_usage(svc: Services, workspace_id: str, users: int, contacts: i
         upsert=True)
 
 
-async def view(svc: Services, workspace_id: str, now: datetime) -> dict:
+async def view(svc: Services, workspace_id: str, now: datetime) -> SubscriptionView:
     """The subscription as the API shows it (plain data; handlers format it)."""
     doc = await state.load(svc, workspace_id)
     plans = await load_plans(svc.db)
@@ -71,13 +72,12 @@ async def view(svc: Services, workspace_id: str, now: datetime) -> dict:
     held = await held_terms(svc, doc)
     pairs = [(held[a], h.quantity) for a, h in holdings_of(doc).items() if a in held]
     limits = effective_limits(plan.limits, pairs)
-    return {"workspace_id": workspace_id, "plan": plan, "period": doc["period"],
-            "status": "past_due" if now >= period.end and unpaid else "active",
-            "current_period": period, "scheduled_change": doc.get("scheduled_change"),
-            "next_period_paid": "paid" in statuses.values(),
-            "complimentary": doc.get("complimentary"),
-            "addons": holdings_view(doc, held), "entitlements": sorted(entitlements(pairs)),
-            "usage": {k: (used[k], limits[k], plan.limit(k)) for k in LIMIT_KEYS}}
+    return SubscriptionView(
+        workspace_id, plan, doc["period"], "past_due" if now >= period.end and unpaid else "active",
+        period, ScheduledChange.from_doc(doc.get("scheduled_change")),
+        "paid" in statuses.values(), Gift.from_doc(doc.get("complimentary")),
+        holdings_view(doc, held), tuple(sorted(entitlements(pairs))),
+        {k: LimitUsage(used[k], limits[k], plan.limit(k)) for k in LIMIT_KEYS})
 
 
 async def quote(svc: Services, workspace: Workspace, plan_id: str, unit: str,

@@ -21,6 +21,7 @@ from service.payments.payments import configured_provider
 from service.runtime.context import Services
 from service.subscriptions import subscriptions
 from service.subscriptions.plans import load_plans
+from service.subscriptions.records import SubscriptionView
 from service.workspaces.records import Workspace
 from service.workspaces.workspaces import Principal, create_workspace
 
@@ -29,7 +30,7 @@ from service.workspaces.workspaces import Principal, create_workspace
 class Opened:
     workspace: Workspace
     api_key: str
-    subscription: dict           # service.subscriptions.subscriptions.view
+    subscription: SubscriptionView
     invoice: dict | None         # the first period's, on a paid plan not complimentary
     payment: dict | None
 
