@@ -26,6 +26,7 @@ from service.mongo.revisions import swap
 from service.payments.checkout import new_seed
 from service.addons.records import FIELDS, Addon, addon_from_doc
 from service.runtime.context import Services
+from service.subscriptions import state as subscription_state
 from service.workspaces.records import Workspace
 from service.workspaces.workspaces import Principal, load_workspace
 
@@ -119,7 +120,7 @@ async def set_status(svc: Services, addon_id: str, status: str, now: datetime) -
 
 async def delete_addon(svc: Services, addon_id: str, now: datetime) -> None:
     doc = await _addon_doc(svc.db, addon_id)
-    users = await in_use(svc.db, addon_id)
+    users = await in_use(svc, addon_id)
     if users:
         raise Conflict("The add-on is in use; deactivate it instead", code="addon_in_use",
                        details=users)
@@ -127,11 +128,10 @@ async def delete_addon(svc: Services, addon_id: str, now: datetime) -> None:
     await emit(svc.db, "addon.deleted", addon_id, None, _event_data(doc), now)
 
 
-async def in_use(db: AsyncDatabase, addon_id: str) -> dict:
+async def in_use(svc: Services, addon_id: str) -> dict:
     """Who still needs the add-on: {subscriptions: n, open_orders: n, referenced_by: [ids]}."""
-    held = {"$or": [{f"addons.{addon_id}": {"$exists": True}},
-                    {f"scheduled_change.addons.{addon_id}": {"$exists": True}}]}
-    subscriptions = [d["_id"] async for d in db.subscriptions.find(held, {"_id": 1}).limit(100)]
+    db = svc.db
+    subscriptions = await subscription_state.holding_addon(svc, addon_id)
     orders = [d["_id"] async for d in db.addon_orders.find(
         {"lines.addon_id": addon_id, "status": {"$in": OPEN}}, {"_id": 1}).limit(100)]
     orders += [d["_id"] async for d in db.subscription_orders.find(
@@ -178,9 +178,8 @@ async def offered_to(svc: Services, who: Principal, workspace_id: str | None) ->
         return await offered(svc.db, who.reseller_id, None, None,
                              everyone=who.role == "admin")
     workspace = await load_workspace(svc, who, workspace_id)
-    sub = await svc.db.subscriptions.find_one({"_id": workspace_id}) or {}
-    return await offered(svc.db, workspace.reseller_id, sub.get("plan", "free"),
-                         sub.get("period", "monthly"))
+    plan_id, unit = await subscription_state.plan_and_unit(svc, workspace.id)
+    return await offered(svc.db, workspace.reseller_id, plan_id, unit)
 
 
 def _event_data(doc: dict) -> dict:

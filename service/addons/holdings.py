@@ -82,13 +82,7 @@ async def post_credits(svc: Services, workspace_id: str, now: datetime) -> None:
     await svc.ledger.post(workspace_id, [
         LedgerIntent(c["key"], "addon_credit", c["balance"], Money.idr(c["amount"]),
                      dict(c["meta"])) for c in pending], now)
-    posted = sorted({c["key"] for c in pending})
-    # one atomic $pull (no read-decide-write to lose: the credits are posted, whoever else
-    # writes the subscription meanwhile); the version bump keeps a replace from restoring them.
-    # NX-27017 matches no `{"addon_credits.key": {"$in": …}}`: an $or of equalities instead
-    await svc.db.subscriptions.update_one(
-        {"_id": workspace_id, "$or": [{"addon_credits.key": k} for k in posted]},
-        {"$pull": {"addon_credits": {"key": {"$in": posted}}}, "$inc": {"version": 1}})
+    await state.forget_credits(svc, workspace_id, sorted({c["key"] for c in pending}))
 
 
 async def emit_change(svc: Services, event: str, workspace_id: str, addon_id: str,

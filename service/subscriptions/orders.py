@@ -203,12 +203,8 @@ class SubscriptionOrders:
         order = await svc.db.subscription_orders.find_one({"_id": order_id})
         if order and order["timing"] == "end_of_term" and Money(**order["amount"]).is_zero():
             return
-        await svc.db.subscriptions.update_one(
-            {"_id": invoice["workspace_id"], "scheduled_change.order_id": order_id},
-            {"$set": {"scheduled_change": None, "due": {"at": now},
-                      "last_change": {"order_id": order_id, "outcome": invoice["status"],
-                                      "at": now}},
-             "$inc": {"version": 1}})
+        await state.drop_waiting_change(svc, invoice["workspace_id"], order_id,
+                                        invoice["status"], now)
 
 
 async def _apply_upgrade(svc: Services, order: dict, now: datetime) -> list[str] | None:
