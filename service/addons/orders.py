@@ -128,6 +128,10 @@ async def close_or_settle(svc: Services, order: dict, now: datetime) -> None:
     await settle_if_paid(svc, order.get("invoice_id") or f"inv_{order['seed']}")
 
 
+async def get(svc: Services, order_id: str) -> dict | None:
+    return await svc.db.addon_orders.find_one({"_id": order_id})
+
+
 async def open_orders(svc: Services, workspace_id: str, addon_id: str) -> list[dict]:
     return [o async for o in svc.db.addon_orders.find(
         {"workspace_id": workspace_id, "lines.addon_id": addon_id,

@@ -218,7 +218,7 @@ async def _new_renewal(svc: Services, doc: dict, target: Choice, covers: Period,
     n = sum(1 for o in earlier if _currency(o) == currency)
     while True:
         order_id = f"addon_renewal:{doc['_id']}:{covers.start.isoformat()}:{currency}:{n}"
-        taken = await svc.db.addon_orders.find_one({"_id": order_id})
+        taken = await aorders.get(svc, order_id)
         if taken is None or (taken["lines"] == lines and taken["status"] != "closed"):
             return taken or _renewal_order(doc, target, covers, lines, order_id,
                                            new_seed(now), now)

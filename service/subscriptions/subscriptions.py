@@ -21,13 +21,13 @@ from service.addons import orders as addon_orders
 from service.addons import renewals as addon_renewals
 from service.addons import switch as addon_switch
 from service.addons.holdings import held_terms, holdings_of, holdings_view
-from service.mongo.docs import to_ms
 from service.runtime.context import Services
 from service.workspaces.records import Workspace
 from service.subscriptions import orders
 from service.subscriptions import state
 from service.subscriptions.records import Gift, LimitUsage, ScheduledChange, SubscriptionView
 from service.subscriptions.plans import load_plans, load_policy
+from service.wallet.reports import broadcasts_charged
 
 
 @dataclass(frozen=True)
@@ -43,10 +43,7 @@ class Placed:
 async def usage_of(svc: Services, workspace_id: str, period: Period) -> dict[str, int]:
     """Users and contacts as reported by the chat platform; broadcasts charged this period."""
     reported = await svc.db.workspace_usage.find_one({"_id": workspace_id}) or {}
-    # find, not count_documents: NX-27017 miscounts some filters; times as epoch ms (docs.to_ms)
-    broadcasts = len([d async for d in svc.db.ledger.find({
-        "workspace_id": workspace_id, "balance": "broadcast", "kind": {"$in": ["charge", "arrears"]},
-        "applied_ms": {"$gte": to_ms(period.start), "$lt": to_ms(period.end)}}, {"_id": 1})])
+    broadcasts = await broadcasts_charged(svc, workspace_id, period.start, period.end)
     return {"users": int(reported.get("users", 0)), "contacts": int(reported.get("contacts", 0)),
             "broadcast_quota": broadcasts}
 

@@ -57,6 +57,15 @@ async def usage(svc: Services, workspace_id: str, *, balance: str | None, kind: 
     return lines, (_encode_cursor(docs[-1]["order"]) if more and docs else None)
 
 
+async def broadcasts_charged(svc: Services, workspace_id: str, since: datetime,
+                             until: datetime) -> int:
+    """Broadcasts charged (paid or in arrears) in [since, until)."""
+    # find, not count_documents: NX-27017 miscounts some filters; times as epoch ms (docs.to_ms)
+    return len([d async for d in svc.db.ledger.find({
+        "workspace_id": workspace_id, "balance": "broadcast", "kind": {"$in": ["charge", "arrears"]},
+        "applied_ms": {"$gte": to_ms(since), "$lt": to_ms(until)}}, {"_id": 1})])
+
+
 async def reconcile(svc: Services, workspace_ids: list[str] | None = None) -> list[dict]:
     """For every wallet and balance: sum of applied ledger entries (plus entries applied by the
     last wallet update and not finalized yet) against granted + purchased - arrears."""
