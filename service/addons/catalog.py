@@ -20,14 +20,13 @@ from pymongo.errors import DuplicateKeyError
 from billing.addon_catalog import patched_quantity, validate_addon
 from billing.addons import AddonTerms, normal_visibility
 from billing.errors import Conflict, NotFound
+from service.addons.records import FIELDS, Addon, addon_from_doc
 from service.invoices.invoices import page
 from service.mongo.events import emit
 from service.mongo.revisions import swap
 from service.payments.checkout import new_seed
-from service.addons.records import FIELDS, Addon, addon_from_doc
 from service.runtime.context import Services
 from service.subscriptions import state as subscription_state
-from service.workspaces.records import Workspace
 from service.workspaces.workspaces import Principal, load_workspace
 
 ADDON_ID = re.compile(r"^ad_[0-9a-z]{1,64}$")

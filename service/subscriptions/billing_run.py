@@ -30,11 +30,11 @@ from service.addons import renewals as addon_renewals
 from service.addons.holdings import post_credits
 from service.payments.settlement import expire_due
 from service.runtime.context import Services
-from service.workspaces.lookup import workspace_by_id
 from service.subscriptions import orders
 from service.subscriptions import state
 from service.subscriptions.plans import load_plans
 from service.wallet.reports import reconcile
+from service.workspaces.lookup import workspace_by_id
 
 log = logging.getLogger("saldo.billing_run")
 MAX_STEPS = 500            # per subscription and pass: 40 years of monthly catch-up

@@ -2,7 +2,6 @@
 documents: each repository turns them into records (service/workspaces/records.py) and back."""
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import datetime
 
 from pymongo.asynchronous.database import AsyncDatabase
@@ -139,7 +138,3 @@ class PhoneNumbers:
 
     async def release(self, workspace_id: str, phones: list[str]) -> None:
         await self.collection.delete_many({"_id": {"$in": phones}, "workspace_id": workspace_id})
-
-
-def renamed(ws: Workspace, **changes) -> Workspace:
-    return replace(ws, **changes)
