@@ -10,7 +10,7 @@ from handlers.formatting import money_out
 from handlers.http import locale, parse_body, parse_query, principal, respond, RouteTable, services
 from handlers.models import (AuthorizeIn, AuthorizeOut, BalanceOut, ReconcileOut, UsageEntryOut,
                              UsageOut, UsageQuery, WalletOut)
-from service.wallet.reports import reconcile, usage
+from service.wallet.reports import UsageLine, reconcile, usage
 from service.workspaces.workspaces import load_workspace
 
 routes = RouteTable()
@@ -51,13 +51,17 @@ async def wallet_usage(request: web.Request) -> web.Response:
     lines, cursor = await usage(svc, workspace.id, balance=q.balance, kind=q.kind,
                                 since=q.from_, until=q.to, limit=q.limit, cursor=q.cursor)
     lang = locale(request)
-    entries = [UsageEntryOut(
+    return respond(UsageOut(entries=[_usage_out(line, lang) for line in lines],
+                            next_cursor=cursor))
+
+
+def _usage_out(line: UsageLine, lang: str) -> UsageEntryOut:
+    e = line.entry
+    return UsageEntryOut(
         id=e.key, time=line.at, kind=e.kind, balance=e.balance,
         amount=money_out(shown_amount(e), lang), balance_after=money_out(e.after.net, lang),
         arrears_after=money_out(e.after.arrears, lang),
         wamid=e.meta.get("wamid"), category=e.meta.get("category"))
-        for line in lines for e in [line.entry]]
-    return respond(UsageOut(entries=entries, next_cursor=cursor))
 
 
 @routes.route("POST", "/v1/workspaces/{ws}/wallet/authorize",

@@ -2,6 +2,7 @@
 documents: each repository turns them into records (service/workspaces/records.py) and back."""
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 
 from pymongo.asynchronous.database import AsyncDatabase
@@ -44,12 +45,12 @@ class Workspaces:
     async def insert(self, ws: Workspace) -> None:
         await self.collection.insert_one(workspace_to_doc(ws))
 
-    async def save(self, old: Workspace, new: Workspace) -> None:
-        """Writes the fields that differ (a concurrent change of another field survives)."""
-        before, after = workspace_to_doc(old), workspace_to_doc(new)
-        changed = {k: v for k, v in after.items() if before[k] != v}
+    async def save(self, ws: Workspace, fields: Iterable[str]) -> None:
+        """Writes these fields of `ws` only (a concurrent change of another field survives)."""
+        doc = workspace_to_doc(ws)
+        changed = {k: doc[k] for k in fields}
         if changed:
-            await self.collection.update_one({"_id": new.id}, {"$set": changed})
+            await self.collection.update_one({"_id": ws.id}, {"$set": changed})
 
     async def set_plan(self, workspace_id: str, plan_id: str) -> None:
         await self.collection.update_one({"_id": workspace_id, "plan": {"$ne": plan_id}},

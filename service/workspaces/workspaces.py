@@ -180,5 +180,5 @@ async def update_workspace(svc: Services, workspace: Workspace, changes: dict,
     if changes.get("name") is not None:
         update["name"] = changes["name"]
     updated = replace(workspace, **update)
-    await Workspaces(svc.db).save(workspace, updated)
+    await Workspaces(svc.db).save(updated, update)
     return updated

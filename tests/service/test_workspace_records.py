@@ -44,11 +44,11 @@ async def test_replacing_keys_revokes_every_other_key_of_the_workspace_once(api)
         True, True, False, False]
 
 
-async def test_saving_a_workspace_writes_only_what_changed(api):
+async def test_saving_a_workspace_writes_only_the_fields_named(api):
     workspaces = Workspaces(app_services(api).db)
     ws = Workspace("ws_1", "Toko", ("6281",), "free", None, Money.idr(15_000), {}, AT)
     await workspaces.insert(ws)
     await workspaces.set_plan("ws_1", "growth")          # the subscription moved meanwhile
-    await workspaces.save(ws, dataclasses.replace(ws, name="Toko Baru"))
+    await workspaces.save(dataclasses.replace(ws, name="Toko Baru"), {"name"})
     assert await workspaces.get("ws_1") == dataclasses.replace(ws, name="Toko Baru",
                                                                plan="growth")
