@@ -10,7 +10,7 @@ from handlers.addon_models import (AddonFields, AddonIn, AddonListQuery, AddonOu
                                    CatalogQuery)
 from handlers.http import (admin_only, parse_body, parse_query, principal, respond, RouteTable,
                            services)
-from service.addons import catalog
+from service.addons import catalog, deletion
 from service.addons.records import Addon
 
 routes = RouteTable()
@@ -77,7 +77,7 @@ async def update(request: web.Request) -> web.Response:
 async def delete(request: web.Request) -> web.Response:
     await admin_only(request)
     svc = services(request)
-    await catalog.delete_addon(svc, request.match_info["id"], svc.clock.now())
+    await deletion.delete_addon(svc, request.match_info["id"], svc.clock.now())
     return web.Response(status=204)
 
 

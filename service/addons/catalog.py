@@ -5,8 +5,8 @@ An add-on document is the contract's add-on shape (§4b) with `_id` (`ad_…`, t
 `created_at`, `updated_at` and `rev`. Edits are a revision-checked replace
 (service/mongo/revisions.py: the document holds datetimes and booleans). `name` is unique (an
 index). Deactivating hides an add-on from new purchases; subscriptions that hold it keep it and
-renew it. Deleting is refused (409 `addon_in_use`) while a subscription holds it, an open order
-contains it, a scheduled change asks for it or another add-on refers to it.
+renew it. Deleting (service/addons/deletion.py) is refused (409 `addon_in_use`) while anything
+still needs the add-on.
 """
 from __future__ import annotations
 
@@ -32,7 +32,6 @@ from service.workspaces.workspaces import Principal, load_workspace
 ADDON_ID = re.compile(r"^ad_[0-9a-z]{1,64}$")
 FILTERS = {"all": {}, "active": {"status": "active"}, "inactive": {"status": "inactive"},
            "one_time": {"billing": "one_time"}, "recurring": {"billing": "recurring"}}
-OPEN = ["new", "pending"]
 
 
 def terms(doc: dict) -> AddonTerms:
@@ -117,29 +116,18 @@ async def set_status(svc: Services, addon_id: str, status: str, now: datetime) -
     return await update_addon(svc, addon_id, {"status": status}, now)
 
 
-async def delete_addon(svc: Services, addon_id: str, now: datetime) -> None:
-    doc = await _addon_doc(svc.db, addon_id)
-    users = await in_use(svc, addon_id)
-    if users:
-        raise Conflict("The add-on is in use; deactivate it instead", code="addon_in_use",
-                       details=users)
-    await svc.db.addons.delete_one({"_id": addon_id})
-    await emit(svc.db, "addon.deleted", addon_id, None, _event_data(doc), now)
+async def remove(svc: Services, addon: Addon, now: datetime) -> None:
+    """Delete the add-on (service/addons/deletion.py checks first that nothing needs it)."""
+    await svc.db.addons.delete_one({"_id": addon.id})
+    await emit(svc.db, "addon.deleted", addon.id, None, _event_data(
+        {"_id": addon.id, "name": addon.name, "type": addon.type, "billing": addon.billing,
+         "status": addon.status}), now)
 
 
-async def in_use(svc: Services, addon_id: str) -> dict:
-    """Who still needs the add-on: {subscriptions: n, open_orders: n, referenced_by: [ids]}."""
-    db = svc.db
-    subscriptions = await subscription_state.holding_addon(svc, addon_id)
-    orders = [d["_id"] async for d in db.addon_orders.find(
-        {"lines.addon_id": addon_id, "status": {"$in": OPEN}}, {"_id": 1}).limit(100)]
-    orders += [d["_id"] async for d in db.subscription_orders.find(
-        {"addons.addon_id": addon_id, "status": {"$in": OPEN}}, {"_id": 1}).limit(100)]
-    refs = [d["_id"] async for d in db.addons.find(
+async def referring_to(svc: Services, addon_id: str) -> list[str]:
+    """Add-ons that require `addon_id` or are incompatible with it."""
+    return [d["_id"] async for d in svc.db.addons.find(
         {"$or": [{"requires": addon_id}, {"incompatible_with": addon_id}]}, {"_id": 1})]
-    found = {"subscriptions": len(subscriptions), "open_orders": len(orders),
-             "referenced_by": refs}
-    return found if subscriptions or orders or refs else {}
 
 
 async def list_addons(svc: Services, *, q: str | None, filter_by: str, limit: int,

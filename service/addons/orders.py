@@ -138,6 +138,12 @@ async def open_orders(svc: Services, workspace_id: str, addon_id: str) -> list[d
          "status": {"$in": list(OPEN)}})]
 
 
+async def open_with_addon(svc: Services, addon_id: str, limit: int = 100) -> list[str]:
+    """Ids of the open orders (of any workspace) with a line for `addon_id`."""
+    return [d["_id"] async for d in svc.db.addon_orders.find(
+        {"lines.addon_id": addon_id, "status": {"$in": list(OPEN)}}, {"_id": 1}).limit(limit)]
+
+
 async def renewals_for(svc: Services, workspace_id: str, period_start: datetime) -> list[dict]:
     return [o async for o in svc.db.addon_orders.find(
         {"workspace_id": workspace_id, "action": "renewal", "period_start": period_start})]

@@ -78,6 +78,12 @@ def _order(spec: OrderSpec, order_id: str, tz: tzinfo) -> Order:
                   "period_start": spec.covers.start.isoformat(), "timing": spec.timing})
 
 
+async def open_with_addon(svc: Services, addon_id: str, limit: int = 100) -> list[str]:
+    """Ids of the open plan orders (of any workspace) that carry `addon_id` for their period."""
+    return [d["_id"] async for d in svc.db.subscription_orders.find(
+        {"addons.addon_id": addon_id, "status": {"$in": list(OPEN)}}, {"_id": 1}).limit(limit)]
+
+
 async def orders_for(svc: Services, workspace_id: str, period_start: datetime,
                      timing: str = "end_of_term") -> list[dict]:
     return [d async for d in svc.db.subscription_orders.find(
