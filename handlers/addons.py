@@ -10,19 +10,20 @@ from handlers.addon_models import (AddonFields, AddonIn, AddonListQuery, AddonOu
                                    CatalogQuery)
 from handlers.http import (admin_only, parse_body, parse_query, principal, respond, RouteTable,
                            services)
-from service.addons import catalog
+from service.addons import catalog, deletion
+from service.addons.records import Addon
 
 routes = RouteTable()
 
 ADMIN = "/v1/admin/addons"
 
 
-def addon_out(doc: dict) -> AddonOut:
-    fields = {k: doc[k] for k in catalog.FIELDS}
-    fields["allow_multiple"], fields["max_quantity"] = effective_quantity(doc)
-    fields["visibility"] = normal_visibility(doc["visibility"])
-    return AddonOut(id=doc["_id"], **fields, created_at=doc["created_at"],
-                    updated_at=doc["updated_at"])
+def addon_out(addon: Addon) -> AddonOut:
+    fields = addon.contract()
+    fields["allow_multiple"], fields["max_quantity"] = effective_quantity(fields)
+    fields["visibility"] = normal_visibility(addon.visibility)
+    return AddonOut(id=addon.id, **fields, created_at=addon.created_at,
+                    updated_at=addon.updated_at)
 
 
 def addon_data(body: AddonFields, *, partial: bool) -> dict:
@@ -36,8 +37,8 @@ async def create(request: web.Request) -> web.Response:
     await admin_only(request)
     body = await parse_body(request, AddonIn)
     svc = services(request)
-    doc = await catalog.create_addon(svc, addon_data(body, partial=False), svc.clock.now())
-    return respond(addon_out(doc), 201)
+    addon = await catalog.create_addon(svc, addon_data(body, partial=False), svc.clock.now())
+    return respond(addon_out(addon), 201)
 
 
 @routes.route("GET", ADMIN, "Add-ons, newest first: ?q= searches name and display name; "
@@ -46,15 +47,15 @@ async def create(request: web.Request) -> web.Response:
 async def list_all(request: web.Request) -> web.Response:
     await admin_only(request)
     q = parse_query(request, AddonListQuery)
-    docs, cursor = await catalog.list_addons(services(request).db, q=q.q, filter_by=q.filter_by,
-                                             limit=q.limit, cursor=q.cursor)
-    return respond(AddonsOut(addons=[addon_out(d) for d in docs], next_cursor=cursor))
+    found, cursor = await catalog.list_addons(services(request), q=q.q, filter_by=q.filter_by,
+                                              limit=q.limit, cursor=q.cursor)
+    return respond(AddonsOut(addons=[addon_out(a) for a in found], next_cursor=cursor))
 
 
 @routes.route("GET", f"{ADMIN}/{{id}}", "Read an add-on (admin)", response=AddonOut)
 async def read(request: web.Request) -> web.Response:
     await admin_only(request)
-    return respond(addon_out(await catalog.get_addon(services(request).db,
+    return respond(addon_out(await catalog.get_addon(services(request),
                                                      request.match_info["id"])))
 
 
@@ -64,11 +65,11 @@ async def read(request: web.Request) -> web.Response:
 async def update(request: web.Request) -> web.Response:
     await admin_only(request)
     svc = services(request)
-    await catalog.get_addon(svc.db, request.match_info["id"])
+    await catalog.get_addon(svc, request.match_info["id"])
     body = await parse_body(request, AddonFields)
-    doc = await catalog.update_addon(svc, request.match_info["id"],
-                                     addon_data(body, partial=True), svc.clock.now())
-    return respond(addon_out(doc))
+    addon = await catalog.update_addon(svc, request.match_info["id"],
+                                       addon_data(body, partial=True), svc.clock.now())
+    return respond(addon_out(addon))
 
 
 @routes.route("DELETE", f"{ADMIN}/{{id}}", "Delete an add-on (admin); 409 addon_in_use while a "
@@ -76,16 +77,16 @@ async def update(request: web.Request) -> web.Response:
 async def delete(request: web.Request) -> web.Response:
     await admin_only(request)
     svc = services(request)
-    await catalog.delete_addon(svc, request.match_info["id"], svc.clock.now())
+    await deletion.delete_addon(svc, request.match_info["id"], svc.clock.now())
     return web.Response(status=204)
 
 
 async def _set_status(request: web.Request, status: str) -> web.Response:
     await admin_only(request)
     svc = services(request)
-    await catalog.get_addon(svc.db, request.match_info["id"])
-    doc = await catalog.set_status(svc, request.match_info["id"], status, svc.clock.now())
-    return respond(addon_out(doc))
+    await catalog.get_addon(svc, request.match_info["id"])
+    addon = await catalog.set_status(svc, request.match_info["id"], status, svc.clock.now())
+    return respond(addon_out(addon))
 
 
 @routes.route("POST", f"{ADMIN}/{{id}}/activate", "Offer an add-on again (admin)",
@@ -106,5 +107,5 @@ async def deactivate(request: web.Request) -> web.Response:
 async def offered(request: web.Request) -> web.Response:
     who = await principal(request)
     q = parse_query(request, CatalogQuery)
-    docs = await catalog.offered_to(services(request), who, q.workspace_id)
-    return respond(AddonsOut(addons=[addon_out(d) for d in docs]))
+    found = await catalog.offered_to(services(request), who, q.workspace_id)
+    return respond(AddonsOut(addons=[addon_out(a) for a in found]))

@@ -5,6 +5,7 @@ from aiohttp import web
 
 from handlers.http import ROUTE_SPECS, RouteTable, services
 from handlers.openapi import build_openapi
+from service.runtime.health import stores_reachable
 
 routes = RouteTable()
 
@@ -16,11 +17,7 @@ async def healthz(request: web.Request) -> web.Response:
 
 @routes.route("GET", "/readyz", "Database reachable", auth="none")
 async def readyz(request: web.Request) -> web.Response:
-    try:
-        svc = services(request)
-        for db in (svc.db, svc.whatsapp.db):   # two servers when the store is embedded
-            await db.command("ping")
-    except Exception:
+    if not await stores_reachable(services(request)):
         return web.json_response({"ok": False, "database": "unreachable"}, status=503)
     return web.json_response({"ok": True})
 

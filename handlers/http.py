@@ -83,9 +83,7 @@ async def principal(request: web.Request) -> Principal:
     the handler both ask)."""
     who = request.get(PRINCIPAL)
     if who is None:
-        svc = services(request)
-        who = await authenticate(svc.db, svc.settings.admin_token,
-                                 request.headers.get("Authorization"))
+        who = await authenticate(services(request), request.headers.get("Authorization"))
         request[PRINCIPAL] = who
     return who
 

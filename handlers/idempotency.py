@@ -56,24 +56,24 @@ def idempotent(handler: Handler) -> Handler:
         scope = f"{who.role}:{who.workspace_id or who.reseller_id or ''}"
         rid = idempotency.record_id(scope, request.method, request.path, key)
         body_hash = idempotency.request_hash(await request.read())
-        claim = await idempotency.begin(svc.db, rid, body_hash, svc.clock.now())
+        claim = await idempotency.begin(svc, rid, body_hash, svc.clock.now())
         if claim.replay is not None:
             return _replay(claim.replay)
         request[SEED] = claim.seed
         try:
             response = await handler(request)
         except (BillingError, ValidationError):
-            await idempotency.release(svc.db, claim)
+            await idempotency.release(svc, claim)
             raise
         except BaseException:
-            await idempotency.abandon(svc.db, claim, svc.clock.now())
+            await idempotency.abandon(svc, claim, svc.clock.now())
             raise
         if isinstance(response, web.Response) and isinstance(response.body, bytes) \
                 and response.status < 500:
-            await idempotency.complete(svc.db, claim, response.status,
+            await idempotency.complete(svc, claim, response.status,
                                        response.body.decode(response.charset or "utf-8"),
                                        response.content_type)
         else:
-            await idempotency.abandon(svc.db, claim, svc.clock.now())
+            await idempotency.abandon(svc, claim, svc.clock.now())
         return response
     return wrapper

@@ -73,9 +73,9 @@ def pdf_view(invoice: Invoice, lang: str, tz: ZoneInfo) -> InvoicePdf:
 async def list_all(request: web.Request) -> web.Response:
     who = await principal(request)
     svc = services(request)
-    workspace = await load_workspace(svc.db, who, request.match_info["ws"])
+    workspace = await load_workspace(svc, who, request.match_info["ws"])
     q = parse_query(request, InvoicesQuery)
-    found, cursor = await invoices.list_invoices(svc, workspace["_id"], type_=q.type,
+    found, cursor = await invoices.list_invoices(svc, workspace.id, type_=q.type,
                                                  status=q.status, limit=q.limit, cursor=q.cursor)
     lang = locale(request)
     return respond(InvoicesOut(invoices=[invoice_out(i, lang) for i in found],
@@ -85,10 +85,10 @@ async def list_all(request: web.Request) -> web.Response:
 async def _invoice(request: web.Request, code: str, as_pdf: bool) -> web.Response:
     who = await principal(request)
     svc = services(request)
-    workspace = await load_workspace(svc.db, who, request.match_info["ws"])
+    workspace = await load_workspace(svc, who, request.match_info["ws"])
     if parse_invoice_code(code) is None:
         raise NotFound("Invoice not found", field="code")
-    invoice = await invoices.by_code(svc, workspace["_id"], code)
+    invoice = await invoices.by_code(svc, workspace.id, code)
     lang = locale(request)
     if not as_pdf:
         return respond(invoice_out(invoice, lang))

@@ -13,19 +13,19 @@ from billing.subscriptions import PolicyRule
 from handlers.formatting import money_out
 from handlers.http import locale, parse_body, principal, respond, RouteTable, services
 from handlers.subscription_models import PLAN_ID, PlanIn, PlanOut, PlansOut, PolicyIn, PolicyOut, PolicyRuleIn
-from service.mongo.docs import money_from_doc
-from service.subscriptions.plans import get_plan_doc, load_policy, plan_docs, put_plan, put_policy
+from service.subscriptions import plans
+from service.subscriptions.plans import Plan
 
 routes = RouteTable()
 
 
-def plan_out(doc: dict, lang: str) -> PlanOut:
+def plan_out(plan: Plan, lang: str) -> PlanOut:
+    terms = plan.terms
     return PlanOut(
-        id=doc["_id"], name=doc["name"], rank=doc.get("rank", 0),
-        prices={u: money_out(money_from_doc(p), lang) for u, p in doc["prices"].items()},
-        conversation_grant=money_out(money_from_doc(doc["conversation_grant"]), lang),
-        grant_rolls_over=doc.get("grant_rolls_over", False), limits=doc.get("limits", {}),
-        rates={c: money_out(money_from_doc(m), lang) for c, m in (doc.get("rates") or {}).items()})
+        id=terms.id, name=terms.name, rank=terms.rank,
+        prices={u: money_out(p, lang) for u, p in terms.prices.items()},
+        conversation_grant=money_out(terms.grant, lang), grant_rolls_over=terms.rolls_over,
+        limits=dict(terms.limits), rates={c: money_out(m, lang) for c, m in plan.rates.items()})
 
 
 async def _admin(request: web.Request) -> None:
@@ -37,14 +37,15 @@ async def _admin(request: web.Request) -> None:
               "(public)", response=PlansOut, auth="none")
 async def list_plans(request: web.Request) -> web.Response:
     lang = locale(request)
-    return respond(PlansOut(plans=[plan_out(d, lang) for d in await plan_docs(services(request).db)]))
+    found = await plans.list_plans(services(request))
+    return respond(PlansOut(plans=[plan_out(p, lang) for p in found]))
 
 
 @routes.route("GET", "/v1/admin/plans/{id}", "Read one plan (admin)", response=PlanOut)
 async def read_plan(request: web.Request) -> web.Response:
     await _admin(request)
-    doc = await get_plan_doc(services(request).db, request.match_info["id"])
-    return respond(plan_out(doc, locale(request)))
+    plan = await plans.get_plan(services(request), request.match_info["id"])
+    return respond(plan_out(plan, locale(request)))
 
 
 @routes.route("PUT", "/v1/admin/plans/{id}", "Create or replace a plan (admin); Free must cost "
@@ -62,16 +63,16 @@ async def write_plan(request: web.Request) -> web.Response:
     rates = {c.strip().lower(): r.model_dump() for c, r in body.rates.items()}
     check_categories(rates, "rates")
     svc = services(request)
-    doc = await put_plan(svc.db, plan, rates, svc.clock.now())
+    saved = await plans.put_plan(svc, plan, rates, svc.clock.now())
     svc.routing.forget()
-    return respond(plan_out(doc, locale(request)))
+    return respond(plan_out(saved, locale(request)))
 
 
 @routes.route("GET", "/v1/admin/billing-policy", "The plan-change policy table (admin)",
               response=PolicyOut)
 async def read_policy(request: web.Request) -> web.Response:
     await _admin(request)
-    rules = await load_policy(services(request).db)
+    rules = await plans.load_policy(services(request))
     return respond(PolicyOut(rules=[PolicyRuleIn(**vars(r)) for r in rules]))
 
 
@@ -83,5 +84,5 @@ async def write_policy(request: web.Request) -> web.Response:
     body = await parse_body(request, PolicyIn)
     rules = [PolicyRule(**r.model_dump()) for r in body.rules]
     svc = services(request)
-    await put_policy(svc.db, rules, svc.clock.now())
+    await plans.put_policy(svc, rules, svc.clock.now())
     return respond(PolicyOut(rules=body.rules))

@@ -11,13 +11,14 @@ from handlers.models import WorkspacesOut
 from handlers.payment_models import ListQuery
 from handlers.workspaces import workspace_out
 from service.workspaces import resellers
+from service.workspaces.records import Reseller
 
 routes = RouteTable()
 
 
-def reseller_out(doc: dict) -> ResellerOut:
-    return ResellerOut(id=doc["_id"], name=doc["name"], metadata=doc.get("metadata") or {},
-                       created_at=doc["created_at"])
+def reseller_out(reseller: Reseller) -> ResellerOut:
+    return ResellerOut(id=reseller.id, name=reseller.name, metadata=dict(reseller.metadata),
+                       created_at=reseller.created_at)
 
 
 @routes.route("POST", "/v1/admin/resellers", "Create a reseller with its API key (role reseller; "
@@ -26,9 +27,9 @@ async def create(request: web.Request) -> web.Response:
     await admin_only(request)
     body = await parse_body(request, ResellerIn)
     svc = services(request)
-    doc, key = await resellers.create_reseller(svc.db, body.name, body.metadata,
-                                               svc.clock.now())
-    return respond(ResellerCreated(reseller=reseller_out(doc), api_key=key), 201)
+    reseller, key = await resellers.create_reseller(svc, body.name, body.metadata,
+                                                    svc.clock.now())
+    return respond(ResellerCreated(reseller=reseller_out(reseller), api_key=key), 201)
 
 
 @routes.route("GET", "/v1/admin/resellers", "Resellers, newest first (admin)",
@@ -36,8 +37,8 @@ async def create(request: web.Request) -> web.Response:
 async def list_all(request: web.Request) -> web.Response:
     await admin_only(request)
     q = parse_query(request, ListQuery)
-    docs, cursor = await resellers.list_resellers(services(request).db, q.limit, q.cursor)
-    return respond(ResellersOut(resellers=[reseller_out(d) for d in docs], next_cursor=cursor))
+    found, cursor = await resellers.list_resellers(services(request), q.limit, q.cursor)
+    return respond(ResellersOut(resellers=[reseller_out(r) for r in found], next_cursor=cursor))
 
 
 @routes.route("GET", "/v1/workspaces", "Workspaces the caller manages: all (admin) or its own "
@@ -45,7 +46,7 @@ async def list_all(request: web.Request) -> web.Response:
 async def list_workspaces(request: web.Request) -> web.Response:
     who = await principal(request)
     q = parse_query(request, ListQuery)
-    docs, cursor = await resellers.list_workspaces(services(request).db, who, q.limit, q.cursor)
+    found, cursor = await resellers.list_workspaces(services(request), who, q.limit, q.cursor)
     lang = locale(request)
-    return respond(WorkspacesOut(workspaces=[workspace_out(d, lang) for d in docs],
+    return respond(WorkspacesOut(workspaces=[workspace_out(w, lang) for w in found],
                                  next_cursor=cursor))

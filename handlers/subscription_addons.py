@@ -3,6 +3,8 @@ quantity, stop; and the entitlement check the chat platform asks before adding a
 contact or sending a broadcast."""
 from __future__ import annotations
 
+from datetime import datetime
+
 from aiohttp import web
 
 from handlers.addon_models import (AddonOrderOut, AddonPurchaseIn, AddonQuantityIn,
@@ -15,6 +17,7 @@ from handlers.subscriptions import subscription_out
 from handlers.topups import payment_out
 from service.addons import purchases as addons
 from service.subscriptions.subscriptions import view
+from service.workspaces.records import Workspace
 from service.workspaces.workspaces import load_workspace
 
 routes = RouteTable()
@@ -22,15 +25,16 @@ routes = RouteTable()
 BASE = "/v1/workspaces/{ws}/subscription/addons"
 
 
-async def _workspace(request: web.Request) -> dict:
-    svc = services(request)
-    return await load_workspace(svc.db, await principal(request), request.match_info["ws"])
+async def _workspace(request: web.Request) -> Workspace:
+    return await load_workspace(services(request), await principal(request),
+                                request.match_info["ws"])
 
 
-async def placed_out(request: web.Request, placed: addons.AddonPlaced) -> AddonOrderOut:
+async def placed_out(request: web.Request, placed: addons.AddonPlaced,
+                     now: datetime) -> AddonOrderOut:
     svc, lang = services(request), locale(request)
     return AddonOrderOut(
-        subscription=subscription_out(await view(svc, placed.workspace_id, svc.clock.now())),
+        subscription=subscription_out(await view(svc, placed.workspace_id, now)),
         addon_id=placed.addon_id, quantity=placed.quantity,
         invoice=invoice_out(placed.invoice, lang) if placed.invoice else None,
         payment=payment_out(placed.payment) if placed.payment else None,
@@ -45,9 +49,10 @@ async def purchase(request: web.Request) -> web.Response:
     workspace = await _workspace(request)
     body = await parse_body(request, AddonPurchaseIn)
     svc = services(request)
-    placed = await addons.purchase(svc, workspace, body.addon_id, body.quantity,
-                                   svc.clock.now(), seed(request))
-    return respond(await placed_out(request, placed), 201)
+    now = svc.clock.now()
+    placed = await addons.purchase(svc, workspace, body.addon_id, body.quantity, now,
+                                   seed(request))
+    return respond(await placed_out(request, placed, now), 201)
 
 
 @routes.route("PATCH", f"{BASE}/{{addon_id}}", "Change an add-on's quantity: up → invoice for the "
@@ -60,9 +65,10 @@ async def change(request: web.Request) -> web.Response:
     workspace = await _workspace(request)
     body = await parse_body(request, AddonQuantityIn)
     svc = services(request)
+    now = svc.clock.now()
     placed = await addons.change_quantity(svc, workspace, request.match_info["addon_id"],
-                                          body.quantity, svc.clock.now(), seed(request))
-    return respond(await placed_out(request, placed))
+                                          body.quantity, now, seed(request))
+    return respond(await placed_out(request, placed, now))
 
 
 @routes.route("DELETE", f"{BASE}/{{addon_id}}", "Stop an add-on: at the period end (default) or "
@@ -74,9 +80,9 @@ async def stop(request: web.Request) -> web.Response:
     workspace = await _workspace(request)
     q = parse_query(request, StopQuery)
     svc = services(request)
-    placed = await addons.stop(svc, workspace, request.match_info["addon_id"], q.when,
-                               svc.clock.now())
-    return respond(await placed_out(request, placed))
+    now = svc.clock.now()
+    placed = await addons.stop(svc, workspace, request.match_info["addon_id"], q.when, now)
+    return respond(await placed_out(request, placed, now))
 
 
 @routes.route("POST", "/v1/workspaces/{ws}/entitlements/check", "May the workspace add `amount` "
@@ -85,6 +91,6 @@ async def stop(request: web.Request) -> web.Response:
 async def check(request: web.Request) -> web.Response:
     workspace = await _workspace(request)
     body = await parse_body(request, EntitlementCheckIn)
-    result = await addons.check_entitlement(services(request), workspace["_id"], body.key,
+    result = await addons.check_entitlement(services(request), workspace.id, body.key,
                                             body.amount)
     return respond(EntitlementCheckOut(**result))

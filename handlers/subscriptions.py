@@ -16,6 +16,7 @@ from handlers.subscription_models import (ComplimentaryOut, LimitUsageOut, Perio
                                           SubscriptionOrderOut, SubscriptionOut, UsageReportIn)
 from handlers.topups import payment_out
 from service.subscriptions import subscriptions as subs
+from service.subscriptions.records import Gift, SubscriptionView
 from service.workspaces.workspaces import load_workspace
 
 routes = RouteTable()
@@ -23,31 +24,28 @@ routes = RouteTable()
 BASE = "/v1/workspaces/{ws}/subscription"
 
 
-def subscription_out(view: dict) -> SubscriptionOut:
-    change = view["scheduled_change"]
+def subscription_out(view: SubscriptionView) -> SubscriptionOut:
+    change = view.scheduled_change
     return SubscriptionOut(
-        workspace_id=view["workspace_id"], plan=view["plan"].id, plan_name=view["plan"].name,
-        period=view["period"], status=view["status"],
-        current_period=PeriodOut(start=view["current_period"].start,
-                                 end=view["current_period"].end),
-        scheduled_change=ScheduledChangeOut(**{k: change.get(k) for k in (
-            "kind", "plan", "period", "timing", "effective_at", "invoice_code",
-            "requested_at")}) if change else None,
-        next_period_paid=view["next_period_paid"],
-        addons=[SubscriptionAddonOut(**a) for a in view["addons"]],
-        entitlements=view["entitlements"],
-        usage={k: LimitUsageOut(used=used, maximum=cap, exceeded=cap != -1 and used > cap)
-               for k, (used, cap, _) in view["usage"].items()},
-        plan_limits={k: plan_cap for k, (_, _, plan_cap) in view["usage"].items()},
-        complimentary=_complimentary_out(view.get("complimentary")))
+        workspace_id=view.workspace_id, plan=view.plan.id, plan_name=view.plan.name,
+        period=view.period, status=view.status,
+        current_period=PeriodOut(start=view.current_period.start, end=view.current_period.end),
+        scheduled_change=ScheduledChangeOut(**vars(change)) if change else None,
+        next_period_paid=view.next_period_paid,
+        addons=[SubscriptionAddonOut(**vars(a), stops_at_period_end=a.stops_at_period_end)
+                for a in view.addons],
+        entitlements=list(view.entitlements),
+        usage={k: LimitUsageOut(used=u.used, maximum=u.maximum, exceeded=u.exceeded)
+               for k, u in view.usage.items()},
+        plan_limits={k: u.plan_maximum for k, u in view.usage.items()},
+        complimentary=_complimentary_out(view.complimentary))
 
 
-def _complimentary_out(gift: dict | None) -> ComplimentaryOut | None:
-    if not gift:
+def _complimentary_out(gift: Gift | None) -> ComplimentaryOut | None:
+    if gift is None:
         return None
-    return ComplimentaryOut(plan=gift["plan"], granted_by=gift["by"],
-                            reseller_id=gift.get("reseller_id"),
-                            period=PeriodOut(start=gift["period_start"], end=gift["period_end"]))
+    return ComplimentaryOut(plan=gift.plan, granted_by=gift.by, reseller_id=gift.reseller_id,
+                            period=PeriodOut(start=gift.period.start, end=gift.period.end))
 
 
 def quote_out(q: Quote, lang: str) -> QuoteOut:
@@ -82,7 +80,7 @@ def placed_out(placed: subs.Placed, lang: str) -> SubscriptionOrderOut:
 
 async def _workspace(request: web.Request):
     svc = services(request)
-    return svc, await load_workspace(svc.db, await principal(request), request.match_info["ws"])
+    return svc, await load_workspace(svc, await principal(request), request.match_info["ws"])
 
 
 def _addons(body: SubscriptionChangeIn) -> list[tuple[str, int]]:
@@ -93,7 +91,7 @@ def _addons(body: SubscriptionChangeIn) -> list[tuple[str, int]]:
               "usage (each limit: used and effective maximum)", response=SubscriptionOut)
 async def read(request: web.Request) -> web.Response:
     svc, ws = await _workspace(request)
-    return respond(subscription_out(await subs.view(svc, ws["_id"], svc.clock.now())))
+    return respond(subscription_out(await subs.view(svc, ws.id, svc.clock.now())))
 
 
 @routes.route("POST", f"{BASE}/quote", "Order summary of a change: lines, total, timing, and for a "
@@ -140,7 +138,7 @@ async def cancel(request: web.Request) -> web.Response:
               "invoice is cancelled)", response=SubscriptionOut)
 async def cancel_change(request: web.Request) -> web.Response:
     svc, ws = await _workspace(request)
-    view = await subs.cancel_scheduled_change(svc, ws["_id"], svc.clock.now())
+    view = await subs.cancel_scheduled_change(svc, ws.id, svc.clock.now())
     return respond(subscription_out(view))
 
 
@@ -150,5 +148,5 @@ async def report_usage(request: web.Request) -> web.Response:
     svc, ws = await _workspace(request)
     body = await parse_body(request, UsageReportIn)
     now = svc.clock.now()
-    await subs.report_usage(svc, ws["_id"], body.users, body.contacts, now)
-    return respond(subscription_out(await subs.view(svc, ws["_id"], now)))
+    await subs.report_usage(svc, ws.id, body.users, body.contacts, now)
+    return respond(subscription_out(await subs.view(svc, ws.id, now)))

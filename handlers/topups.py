@@ -36,7 +36,7 @@ def payment_out(payment: Payment) -> PaymentOut:
 async def create(request: web.Request) -> web.Response:
     who = await principal(request)
     svc = services(request)
-    workspace = await load_workspace(svc.db, who, request.match_info["ws"])
+    workspace = await load_workspace(svc, who, request.match_info["ws"])
     body = await parse_body(request, TopupIn)
     placed = await order_topup(svc, workspace, body.balance, Money.idr(body.amount),
                                seed(request))
@@ -51,8 +51,8 @@ async def create(request: web.Request) -> web.Response:
 async def list_all(request: web.Request) -> web.Response:
     who = await principal(request)
     svc = services(request)
-    workspace = await load_workspace(svc.db, who, request.match_info["ws"])
+    workspace = await load_workspace(svc, who, request.match_info["ws"])
     q = parse_query(request, ListQuery)
-    found, cursor = await list_topups(svc, workspace["_id"], limit=q.limit, cursor=q.cursor)
+    found, cursor = await list_topups(svc, workspace.id, limit=q.limit, cursor=q.cursor)
     lang = locale(request)
     return respond(TopupsOut(topups=[topup_out(t, lang) for t in found], next_cursor=cursor))

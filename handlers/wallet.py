@@ -5,14 +5,12 @@ from aiohttp import web
 
 from billing.authorization import authorize_send
 from billing.errors import NotFound
-from billing.money import Money
 from billing.wallet import BALANCE_KINDS, shown_amount
 from handlers.formatting import money_out
 from handlers.http import locale, parse_body, parse_query, principal, respond, RouteTable, services
 from handlers.models import (AuthorizeIn, AuthorizeOut, BalanceOut, ReconcileOut, UsageEntryOut,
                              UsageOut, UsageQuery, WalletOut)
-from service.mongo.docs import entry_from_doc, from_ms
-from service.wallet.reports import reconcile, usage
+from service.wallet.reports import UsageLine, reconcile, usage
 from service.workspaces.workspaces import load_workspace
 
 routes = RouteTable()
@@ -21,11 +19,11 @@ routes = RouteTable()
 async def _wallet_context(request: web.Request):
     who = await principal(request)
     svc = services(request)
-    workspace = await load_workspace(svc.db, who, request.match_info["ws"])
-    balances = await svc.ledger.balances(workspace["_id"])
+    workspace = await load_workspace(svc, who, request.match_info["ws"])
+    balances = await svc.ledger.balances(workspace.id)
     if balances is None:
         raise NotFound("Wallet not found")
-    rates = (await svc.routing.rates_for({workspace["_id"]}))[workspace["_id"]]
+    rates = (await svc.routing.rates_for({workspace.id}))[workspace.id]
     return svc, workspace, balances, rates
 
 
@@ -40,8 +38,7 @@ async def wallet(request: web.Request) -> web.Response:
                          total=money_out(balances[b].total, lang),
                          arrears=money_out(balances[b].arrears, lang),
                          rate=money_out(prices[b], lang)) for b in BALANCE_KINDS}
-    return respond(WalletOut(**out, arrears_limit=money_out(
-        Money.idr(workspace["arrears_limit"]), lang)))
+    return respond(WalletOut(**out, arrears_limit=money_out(workspace.arrears_limit, lang)))
 
 
 @routes.route("GET", "/v1/workspaces/{ws}/wallet/usage", "Ledger entries, newest first",
@@ -49,19 +46,22 @@ async def wallet(request: web.Request) -> web.Response:
 async def wallet_usage(request: web.Request) -> web.Response:
     who = await principal(request)
     svc = services(request)
-    workspace = await load_workspace(svc.db, who, request.match_info["ws"])
+    workspace = await load_workspace(svc, who, request.match_info["ws"])
     q = parse_query(request, UsageQuery)
-    docs, cursor = await usage(svc.db, workspace["_id"], balance=q.balance, kind=q.kind,
-                               since=q.from_, until=q.to, limit=q.limit, cursor=q.cursor)
+    lines, cursor = await usage(svc, workspace.id, balance=q.balance, kind=q.kind,
+                                since=q.from_, until=q.to, limit=q.limit, cursor=q.cursor)
     lang = locale(request)
-    entries = [UsageEntryOut(
-        id=d["_id"], time=from_ms(d["applied_ms"]), kind=d["kind"], balance=d["balance"],
-        amount=money_out(shown_amount(entry_from_doc(d)), lang),
-        balance_after=money_out(Money(d["after"]["granted"] + d["after"]["purchased"]
-                                      - d["after"]["arrears"], d["currency"]), lang),
-        arrears_after=money_out(Money(d["after"]["arrears"], d["currency"]), lang),
-        wamid=d["meta"].get("wamid"), category=d["meta"].get("category")) for d in docs]
-    return respond(UsageOut(entries=entries, next_cursor=cursor))
+    return respond(UsageOut(entries=[_usage_out(line, lang) for line in lines],
+                            next_cursor=cursor))
+
+
+def _usage_out(line: UsageLine, lang: str) -> UsageEntryOut:
+    e = line.entry
+    return UsageEntryOut(
+        id=e.key, time=line.at, kind=e.kind, balance=e.balance,
+        amount=money_out(shown_amount(e), lang), balance_after=money_out(e.after.net, lang),
+        arrears_after=money_out(e.after.arrears, lang),
+        wamid=e.meta.get("wamid"), category=e.meta.get("category"))
 
 
 @routes.route("POST", "/v1/workspaces/{ws}/wallet/authorize",
@@ -71,7 +71,7 @@ async def wallet_authorize(request: web.Request) -> web.Response:
     _, workspace, balances, rates = await _wallet_context(request)
     body = await parse_body(request, AuthorizeIn)
     balance, result = authorize_send(balances, rates, body.kind, body.count,
-                                     Money.idr(workspace["arrears_limit"]))
+                                     workspace.arrears_limit)
     lang = locale(request)
     return respond(AuthorizeOut(allowed=True, kind=body.kind, count=body.count,
                                 cost=money_out(result.cost, lang),
@@ -84,6 +84,6 @@ async def admin_reconcile(request: web.Request) -> web.Response:
     who = await principal(request)
     if who.role != "admin":
         raise NotFound("Not found")
-    rows = await reconcile(services(request).db)
+    rows = await reconcile(services(request))
     ok = all(b["ok"] for r in rows for b in r["balances"].values())
     return respond(ReconcileOut(ok=ok, workspaces=rows))

@@ -3,9 +3,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from billing.money import Money
 from handlers.formatting import money_out
-from service.mongo.docs import money_from_doc
 from handlers.http import locale, parse_body, principal, respond, RouteTable, services
 from handlers.invoices import invoice_out
 from handlers.models import CreateWorkspace, UpdateWorkspace, WorkspaceKeyOut, WorkspaceOut
@@ -13,20 +11,19 @@ from handlers.subscription_models import WorkspaceCreatedOut
 from handlers.subscriptions import subscription_out
 from handlers.topups import payment_out
 from service.workspaces.onboarding import open_workspace
+from service.workspaces.records import Workspace
 from service.workspaces.workspaces import (load_workspace, replace_workspace_key, require_manager,
                                 update_workspace)
 
 routes = RouteTable()
 
 
-def workspace_out(doc: dict, lang: str) -> WorkspaceOut:
+def workspace_out(ws: Workspace, lang: str) -> WorkspaceOut:
     return WorkspaceOut(
-        id=doc["_id"], name=doc["name"], phone_number_ids=doc["phone_number_ids"],
-        plan=doc["plan"], reseller_id=doc.get("reseller_id"),
-        arrears_limit=money_out(Money.idr(doc["arrears_limit"]), lang),
-        rate_overrides={c: money_out(money_from_doc(v), lang)
-                        for c, v in (doc.get("rate_overrides") or {}).items()},
-        created_at=doc["created_at"])
+        id=ws.id, name=ws.name, phone_number_ids=list(ws.phone_number_ids), plan=ws.plan,
+        reseller_id=ws.reseller_id, arrears_limit=money_out(ws.arrears_limit, lang),
+        rate_overrides={c: money_out(m, lang) for c, m in ws.rate_overrides.items()},
+        created_at=ws.created_at)
 
 
 @routes.route("POST", "/v1/workspaces", "Create a workspace (admin, or a reseller for its "
@@ -52,8 +49,8 @@ async def create(request: web.Request) -> web.Response:
 @routes.route("GET", "/v1/workspaces/{ws}", "Read a workspace", response=WorkspaceOut)
 async def read(request: web.Request) -> web.Response:
     who = await principal(request)
-    doc = await load_workspace(services(request).db, who, request.match_info["ws"])
-    return respond(workspace_out(doc, locale(request)))
+    ws = await load_workspace(services(request), who, request.match_info["ws"])
+    return respond(workspace_out(ws, locale(request)))
 
 
 @routes.route("PATCH", "/v1/workspaces/{ws}", "Change phone numbers, arrears limit or rate "
@@ -62,12 +59,12 @@ async def read(request: web.Request) -> web.Response:
 async def update(request: web.Request) -> web.Response:
     who = await principal(request)
     svc = services(request)
-    doc = await load_workspace(svc.db, who, request.match_info["ws"])
+    ws = await load_workspace(svc, who, request.match_info["ws"])
     require_manager(who)
     body = await parse_body(request, UpdateWorkspace)
-    doc = await update_workspace(svc.db, doc, body.model_dump(exclude_none=True), svc.clock.now())
+    ws = await update_workspace(svc, ws, body.model_dump(exclude_none=True), svc.clock.now())
     svc.routing.forget()
-    return respond(workspace_out(doc, locale(request)))
+    return respond(workspace_out(ws, locale(request)))
 
 
 @routes.route("POST", "/v1/workspaces/{ws}/api-key", "Issue a new key for the workspace and revoke "
@@ -76,7 +73,7 @@ async def update(request: web.Request) -> web.Response:
 async def replace_key(request: web.Request) -> web.Response:
     who = await principal(request)
     svc = services(request)
-    doc = await load_workspace(svc.db, who, request.match_info["ws"])
+    ws = await load_workspace(svc, who, request.match_info["ws"])
     require_manager(who)
-    key, revoked = await replace_workspace_key(svc.db, doc["_id"], svc.clock.now())
+    key, revoked = await replace_workspace_key(svc, ws, svc.clock.now())
     return respond(WorkspaceKeyOut(api_key=key, revoked_keys=revoked), 201)

@@ -5,8 +5,8 @@ An add-on document is the contract's add-on shape (§4b) with `_id` (`ad_…`, t
 `created_at`, `updated_at` and `rev`. Edits are a revision-checked replace
 (service/mongo/revisions.py: the document holds datetimes and booleans). `name` is unique (an
 index). Deactivating hides an add-on from new purchases; subscriptions that hold it keep it and
-renew it. Deleting is refused (409 `addon_in_use`) while a subscription holds it, an open order
-contains it, a scheduled change asks for it or another add-on refers to it.
+renew it. Deleting (service/addons/deletion.py) is refused (409 `addon_in_use`) while anything
+still needs the add-on.
 """
 from __future__ import annotations
 
@@ -19,32 +19,34 @@ from pymongo.errors import DuplicateKeyError
 
 from billing.addon_catalog import patched_quantity, validate_addon
 from billing.addons import AddonTerms, normal_visibility
-from billing.errors import AddonInUse, AddonNameTaken, Conflict, NotFound
+from billing.errors import AddonNameTaken, Conflict, NotFound
+from service.addons.records import FIELDS, Addon, addon_from_doc
 from service.invoices.invoices import page
 from service.mongo.events import emit
 from service.mongo.revisions import swap
 from service.runtime import ids
 from service.runtime.context import Services
+from service.subscriptions import state as subscription_state
 from service.workspaces.workspaces import Principal, load_workspace
 
 ADDON_ID = re.compile(r"^ad_[0-9a-z]{1,64}$")
-FIELDS = ("name", "display_name", "description", "type", "consumption", "applicable_plans",
-          "billing", "pricing_scheme", "periods", "entitlements", "limits", "allow_multiple",
-          "max_quantity", "requires", "incompatible_with", "status", "visibility", "metadata")
 FILTERS = {"all": {}, "active": {"status": "active"}, "inactive": {"status": "inactive"},
            "one_time": {"billing": "one_time"}, "recurring": {"billing": "recurring"}}
-OPEN = ["new", "pending"]
 
 
 def terms(doc: dict) -> AddonTerms:
     return AddonTerms.from_data({**doc, "id": doc["_id"]})
 
 
-async def get_addon(db: AsyncDatabase, addon_id: str) -> dict:
+async def _addon_doc(db: AsyncDatabase, addon_id: str) -> dict:
     doc = await db.addons.find_one({"_id": addon_id}) if ADDON_ID.match(addon_id) else None
     if doc is None:
         raise NotFound("Add-on not found", field="addon_id")
     return doc
+
+
+async def get_addon(svc: Services, addon_id: str) -> Addon:
+    return addon_from_doc(await _addon_doc(svc.db, addon_id))
 
 
 async def visible_addon(db: AsyncDatabase, reseller_id: str | None, addon_id: str,
@@ -78,7 +80,7 @@ def _name_taken(name: str) -> Conflict:
     return AddonNameTaken(f"An add-on named {name!r} exists already", field="name")
 
 
-async def create_addon(svc: Services, data: dict, now: datetime) -> dict:
+async def create_addon(svc: Services, data: dict, now: datetime) -> Addon:
     addon_id = ids.addon_id(now)
     doc = {"_id": addon_id, **await _validated(svc.db, data, addon_id), "created_at": now,
            "updated_at": now, "rev": 0}
@@ -87,12 +89,12 @@ async def create_addon(svc: Services, data: dict, now: datetime) -> dict:
     except DuplicateKeyError:
         raise _name_taken(doc["name"]) from None
     await emit(svc.db, "addon.created", addon_id, None, _event_data(doc), now)
-    return doc
+    return addon_from_doc(doc)
 
 
-async def update_addon(svc: Services, addon_id: str, changes: dict, now: datetime) -> dict:
+async def update_addon(svc: Services, addon_id: str, changes: dict, now: datetime) -> Addon:
     """A PATCH: the changed fields merged into the add-on, then the whole add-on validated."""
-    current = await get_addon(svc.db, addon_id)
+    current = await _addon_doc(svc.db, addon_id)
     if "visibility" in changes:       # a PATCH of one key keeps the other
         changes = {**changes, "visibility": {**normal_visibility(current.get("visibility")),
                                              **changes["visibility"]}}
@@ -106,50 +108,40 @@ async def update_addon(svc: Services, addon_id: str, changes: dict, now: datetim
         raise NotFound("Add-on not found", field="addon_id")
     await emit(svc.db, "addon.updated", addon_id, None,
                {**_event_data(doc), "changed": sorted(changes)}, now, key=str(doc["rev"]))
-    return doc
+    return addon_from_doc(doc)
 
 
-async def set_status(svc: Services, addon_id: str, status: str, now: datetime) -> dict:
+async def set_status(svc: Services, addon_id: str, status: str, now: datetime) -> Addon:
     return await update_addon(svc, addon_id, {"status": status}, now)
 
 
-async def delete_addon(svc: Services, addon_id: str, now: datetime) -> None:
-    doc = await get_addon(svc.db, addon_id)
-    users = await in_use(svc.db, addon_id)
-    if users:
-        raise AddonInUse("The add-on is in use; deactivate it instead", details=users)
-    await svc.db.addons.delete_one({"_id": addon_id})
-    await emit(svc.db, "addon.deleted", addon_id, None, _event_data(doc), now)
+async def remove(svc: Services, addon: Addon, now: datetime) -> None:
+    """Delete the add-on (service/addons/deletion.py checks first that nothing needs it)."""
+    await svc.db.addons.delete_one({"_id": addon.id})
+    await emit(svc.db, "addon.deleted", addon.id, None, _event_data(
+        {"_id": addon.id, "name": addon.name, "type": addon.type, "billing": addon.billing,
+         "status": addon.status}), now)
 
 
-async def in_use(db: AsyncDatabase, addon_id: str) -> dict:
-    """Who still needs the add-on: {subscriptions: n, open_orders: n, referenced_by: [ids]}."""
-    held = {"$or": [{f"addons.{addon_id}": {"$exists": True}},
-                    {f"scheduled_change.addons.{addon_id}": {"$exists": True}}]}
-    subscriptions = [d["_id"] async for d in db.subscriptions.find(held, {"_id": 1}).limit(100)]
-    orders = [d["_id"] async for d in db.addon_orders.find(
-        {"lines.addon_id": addon_id, "status": {"$in": OPEN}}, {"_id": 1}).limit(100)]
-    orders += [d["_id"] async for d in db.subscription_orders.find(
-        {"addons.addon_id": addon_id, "status": {"$in": OPEN}}, {"_id": 1}).limit(100)]
-    refs = [d["_id"] async for d in db.addons.find(
+async def referring_to(svc: Services, addon_id: str) -> list[str]:
+    """Add-ons that require `addon_id` or are incompatible with it."""
+    return [d["_id"] async for d in svc.db.addons.find(
         {"$or": [{"requires": addon_id}, {"incompatible_with": addon_id}]}, {"_id": 1})]
-    found = {"subscriptions": len(subscriptions), "open_orders": len(orders),
-             "referenced_by": refs}
-    return found if subscriptions or orders or refs else {}
 
 
-async def list_addons(db: AsyncDatabase, *, q: str | None, filter_by: str, limit: int,
-                      cursor: str | None) -> tuple[list[dict], str | None]:
+async def list_addons(svc: Services, *, q: str | None, filter_by: str, limit: int,
+                      cursor: str | None) -> tuple[list[Addon], str | None]:
     """Newest first; `q` matches name or display name (case-insensitive substring)."""
     query: dict = dict(FILTERS[filter_by])
     if q:
         pattern = {"$regex": re.escape(q), "$options": "i"}
         query["$or"] = [{"name": pattern}, {"display_name": pattern}]
-    return await page(db.addons, query, limit, cursor)
+    docs, next_cursor = await page(svc.db.addons, query, limit, cursor)
+    return [addon_from_doc(d) for d in docs], next_cursor
 
 
 async def offered(db: AsyncDatabase, reseller_id: str | None, plan_id: str | None,
-                  unit: str | None, *, everyone: bool = False) -> list[dict]:
+                  unit: str | None, *, everyone: bool = False) -> list[Addon]:
     """Active add-ons visible to `reseller_id` (None: a direct customer; `everyone`: the
     admin), and when a plan is given, applicable to it and sold in `unit`."""
     out = []
@@ -157,11 +149,11 @@ async def offered(db: AsyncDatabase, reseller_id: str | None, plan_id: str | Non
         addon = terms(doc)
         if (everyone or addon.visible_to(reseller_id)) and (plan_id is None or (
                 addon.applies_to(plan_id) and addon.sold_in(unit))):
-            out.append(doc)
+            out.append(addon_from_doc(doc))
     return out
 
 
-async def offered_to(svc: Services, who: Principal, workspace_id: str | None) -> list[dict]:
+async def offered_to(svc: Services, who: Principal, workspace_id: str | None) -> list[Addon]:
     """`GET /v1/addons`: for a workspace (its own key, or a manager naming one) what it may buy
     now; for a reseller without a workspace, everything visible to it; for the admin, all."""
     if who.role == "workspace":
@@ -171,10 +163,9 @@ async def offered_to(svc: Services, who: Principal, workspace_id: str | None) ->
     if not workspace_id:
         return await offered(svc.db, who.reseller_id, None, None,
                              everyone=who.role == "admin")
-    workspace = await load_workspace(svc.db, who, workspace_id)
-    sub = await svc.db.subscriptions.find_one({"_id": workspace_id}) or {}
-    return await offered(svc.db, workspace.get("reseller_id"), sub.get("plan", "free"),
-                         sub.get("period", "monthly"))
+    workspace = await load_workspace(svc, who, workspace_id)
+    plan_id, unit = await subscription_state.plan_and_unit(svc, workspace.id)
+    return await offered(svc.db, workspace.reseller_id, plan_id, unit)
 
 
 def _event_data(doc: dict) -> dict:

@@ -27,6 +27,7 @@ from service.addons.catalog import catalog
 from service.mongo.events import emit
 from service.runtime.context import Services
 from service.subscriptions import state
+from service.subscriptions.records import HeldAddon
 
 CREDIT_BALANCE = "conversation"     # the wallet's purchased conversation credit
 APPLIED_KEPT = 50
@@ -81,13 +82,7 @@ async def post_credits(svc: Services, workspace_id: str, now: datetime) -> None:
     await svc.ledger.post(workspace_id, [
         LedgerIntent(c["key"], "addon_credit", c["balance"], Money.idr(c["amount"]),
                      dict(c["meta"])) for c in pending], now)
-    posted = sorted({c["key"] for c in pending})
-    # one atomic $pull (no read-decide-write to lose: the credits are posted, whoever else
-    # writes the subscription meanwhile); the version bump keeps a replace from restoring them.
-    # NX-27017 matches no `{"addon_credits.key": {"$in": …}}`: an $or of equalities instead
-    await svc.db.subscriptions.update_one(
-        {"_id": workspace_id, "$or": [{"addon_credits.key": k} for k in posted]},
-        {"$pull": {"addon_credits": {"key": {"$in": posted}}}, "$inc": {"version": 1}})
+    await state.forget_credits(svc, workspace_id, sorted({c["key"] for c in pending}))
 
 
 async def emit_change(svc: Services, event: str, workspace_id: str, addon_id: str,
@@ -99,16 +94,13 @@ async def emit_change(svc: Services, event: str, workspace_id: str, addon_id: st
                key=f"{addon_id}:{key}")
 
 
-def holdings_view(doc: dict, terms: dict[str, AddonTerms]) -> list[dict]:
+def holdings_view(doc: dict, terms: dict[str, AddonTerms]) -> tuple[HeldAddon, ...]:
     """The held add-ons as GET …/subscription shows them."""
     out = []
     for addon_id, item in sorted((doc.get("addons") or {}).items()):
         addon = terms.get(addon_id)
-        out.append({"addon_id": addon_id, "name": addon.name if addon else None,
-                    "display_name": addon.display_name if addon else None,
-                    "type": addon.type if addon else None,
-                    "billing": addon.billing if addon else None,
-                    "quantity": item["quantity"], "next_quantity": item.get("next_quantity"),
-                    "stops_at_period_end": item.get("next_quantity") == 0,
-                    "added_at": item.get("added_at")})
-    return out
+        out.append(HeldAddon(addon_id, addon.name if addon else None,
+                             addon.display_name if addon else None,
+                             addon.type if addon else None, addon.billing if addon else None,
+                             item["quantity"], item.get("next_quantity"), item.get("added_at")))
+    return tuple(out)

@@ -43,6 +43,7 @@ from service.mongo.once import insert_or_read
 from service.payments.checkout import place_order
 from service.payments.orders import settle_if_paid, settle_invoice
 from service.runtime.context import Services
+from service.workspaces.records import Workspace
 
 log = logging.getLogger("saldo.addons")
 KIND = "addon"
@@ -84,7 +85,7 @@ def _order(doc: dict) -> Order:
                   "action": doc["action"]})
 
 
-async def issue(svc: Services, workspace: dict, doc: dict,
+async def issue(svc: Services, workspace: Workspace, doc: dict,
                 now: datetime) -> tuple[dict, dict | None, dict | None]:
     """Insert the order (once: its `_id`) and place its invoice; an order that costs nothing
     is fulfilled at once. → (order, invoice, payment)."""
@@ -92,7 +93,7 @@ async def issue(svc: Services, workspace: dict, doc: dict,
     return await place(svc, workspace, doc, now)
 
 
-async def place(svc: Services, workspace: dict, doc: dict,
+async def place(svc: Services, workspace: Workspace, doc: dict,
                 now: datetime) -> tuple[dict, dict | None, dict | None]:
     """Place the invoice of a stored order (idempotent by its seed): also how the billing run
     re-drives a renewal order left `new` because placing failed (no provider, a crash)."""
@@ -126,10 +127,20 @@ async def close_or_settle(svc: Services, order: dict, now: datetime) -> None:
     await settle_if_paid(svc, order.get("invoice_id") or ids.invoice_id(order["seed"]))
 
 
+async def get(svc: Services, order_id: str) -> dict | None:
+    return await svc.db.addon_orders.find_one({"_id": order_id})
+
+
 async def open_orders(svc: Services, workspace_id: str, addon_id: str) -> list[dict]:
     return [o async for o in svc.db.addon_orders.find(
         {"workspace_id": workspace_id, "lines.addon_id": addon_id,
          "status": {"$in": list(OPEN)}})]
+
+
+async def open_with_addon(svc: Services, addon_id: str, limit: int = 100) -> list[str]:
+    """Ids of the open orders (of any workspace) with a line for `addon_id`."""
+    return [d["_id"] async for d in svc.db.addon_orders.find(
+        {"lines.addon_id": addon_id, "status": {"$in": list(OPEN)}}, {"_id": 1}).limit(limit)]
 
 
 async def renewals_for(svc: Services, workspace_id: str, period_start: datetime) -> list[dict]:

@@ -35,6 +35,7 @@ from service.addons import transitions
 from service.addons.catalog import catalog, visible_addon
 from service.addons.holdings import emit_change, held_terms, holdings_of, post_credits
 from service.runtime.context import Services
+from service.workspaces.records import Workspace
 from service.subscriptions import orders as sorders
 from service.subscriptions import state
 from service.subscriptions.plans import load_plans
@@ -52,10 +53,10 @@ class AddonPlaced:
     credit: Money | None = None  # credited to the wallet
 
 
-async def purchase(svc: Services, workspace: dict, addon_id: str, quantity: int,
+async def purchase(svc: Services, workspace: Workspace, addon_id: str, quantity: int,
                    now: datetime, seed: str) -> AddonPlaced:
-    addon = await visible_addon(svc.db, workspace.get("reseller_id"), addon_id)
-    doc = await state.load(svc, workspace["_id"])
+    addon = await visible_addon(svc.db, workspace.reseller_id, addon_id)
+    doc = await state.load(svc, workspace.id)
     holdings = holdings_of(doc)
     check_purchase(addon, quantity, holdings, await held_terms(svc, doc), doc["plan"],
                    doc["period"])
@@ -80,7 +81,7 @@ async def _drop_open(svc: Services, doc: dict, addon: AddonTerms, target: int | 
     return same
 
 
-async def _order(svc: Services, workspace: dict, doc: dict, addon: AddonTerms, action: str,
+async def _order(svc: Services, workspace: Workspace, doc: dict, addon: AddonTerms, action: str,
                  charge, now: datetime, seed: str) -> AddonPlaced:
     line = aorders.line_doc(charge, addon)
     seed = await _drop_open(svc, doc, addon, charge.quantity, now) or seed
@@ -93,9 +94,9 @@ async def _order(svc: Services, workspace: dict, doc: dict, addon: AddonTerms, a
                        payment)
 
 
-async def change_quantity(svc: Services, workspace: dict, addon_id: str, quantity: int,
+async def change_quantity(svc: Services, workspace: Workspace, addon_id: str, quantity: int,
                           now: datetime, seed: str) -> AddonPlaced:
-    doc = await state.load(svc, workspace["_id"])
+    doc = await state.load(svc, workspace.id)
     holding, addon = await _held(svc, doc, addon_id)
     if not addon.recurring:
         raise AddonOneTime("A one-time add-on has no quantity to change; buy it again",
@@ -116,9 +117,9 @@ async def change_quantity(svc: Services, workspace: dict, addon_id: str, quantit
     return await _set(svc, doc, addon, Holding(addon_id, quantity), -charge.amount, now)
 
 
-async def stop(svc: Services, workspace: dict, addon_id: str, when: str,
+async def stop(svc: Services, workspace: Workspace, addon_id: str, when: str,
                now: datetime) -> AddonPlaced:
-    doc = await state.load(svc, workspace["_id"])
+    doc = await state.load(svc, workspace.id)
     holding, addon = await _held(svc, doc, addon_id)
     needed_by = required_by(addon_id, await held_terms(svc, doc))
     if needed_by:

@@ -38,6 +38,8 @@ from service.addons.holdings import (credit_doc, emit_change, held_terms, holdin
                                     holdings_of, post_credits)
 from service.runtime import ids
 from service.runtime.context import Services
+from service.workspaces.records import Workspace
+from service.workspaces.lookup import workspace_by_id
 
 log = logging.getLogger("saldo.addons")
 
@@ -123,7 +125,7 @@ async def issue_due(svc: Services, doc: dict, plans: dict[str, PlanTerms], now: 
     issue_from = doc["current_period_end"] - svc.settings.renewal_lead
     if now < issue_from:
         return min(until, issue_from)
-    workspace = await svc.db.workspaces.find_one({"_id": doc["_id"]})
+    workspace = await workspace_by_id(svc, doc["_id"])
     covers = state.next_period_for(doc, target.unit, svc.settings.tz)
     await redrive(svc, workspace, covers.start, target.unit, now)
     wanted, terms = await _wanted(svc, doc, target, scheduled)
@@ -139,13 +141,13 @@ async def issue_due(svc: Services, doc: dict, plans: dict[str, PlanTerms], now: 
     return until
 
 
-async def redrive(svc: Services, workspace: dict, start: datetime, unit: str,
+async def redrive(svc: Services, workspace: Workspace, start: datetime, unit: str,
                   now: datetime) -> None:
     """Place the invoices of the renewal orders for the period starting at `start` that were
     left `new` (as the run re-drives plan orders): same order, same seed, so nothing is
     invoiced twice. A failure raises: the pass logs it and the next pass tries again. A `new`
     order for another period unit is moot: cancelled."""
-    for order in await aorders.renewals_for(svc, workspace["_id"], start):
+    for order in await aorders.renewals_for(svc, workspace.id, start):
         if order["status"] != "new":
             continue
         if order["unit"] == unit:
@@ -181,7 +183,7 @@ async def other_currency_charges(svc: Services, doc: dict, target: Choice,
     return _charges(wanted, paid, terms, target, covers, holdings_of(doc), svc.settings.tz)
 
 
-async def place_other_currencies(svc: Services, workspace: dict, doc: dict, target: Choice,
+async def place_other_currencies(svc: Services, workspace: Workspace, doc: dict, target: Choice,
                                  covers: Period, lines: dict[str, list[dict]],
                                  now: datetime) -> list[tuple[dict, dict | None]]:
     """Place a change's add-on invoice in each other currency, together with its plan invoice:
@@ -217,7 +219,7 @@ async def _new_renewal(svc: Services, doc: dict, target: Choice, covers: Period,
     n = sum(1 for o in earlier if _currency(o) == currency)
     while True:
         order_id = f"addon_renewal:{doc['_id']}:{covers.start.isoformat()}:{currency}:{n}"
-        taken = await svc.db.addon_orders.find_one({"_id": order_id})
+        taken = await aorders.get(svc, order_id)
         if taken is None or (taken["lines"] == lines and taken["status"] != "closed"):
             return taken or _renewal_order(doc, target, covers, lines, order_id,
                                            ids.new_seed(now), now)

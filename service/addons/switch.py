@@ -33,13 +33,14 @@ from service.addons.holdings import (credit_doc, emit_change, held_terms, holdin
 from service.addons.catalog import visible_addon
 from service.addons.transitions import transition
 from service.runtime.context import Services
+from service.workspaces.records import Workspace
 
 log = logging.getLogger("saldo.addons")
 # billing.addon_orders.removal_reason of an add-on still in the catalog → its error
 _REASON = {"not_applicable": AddonNotApplicable, "period_not_available": AddonPeriodNotAvailable}
 
 
-async def check_requested(svc: Services, workspace: dict, doc: dict, target: Choice,
+async def check_requested(svc: Services, workspace: Workspace, doc: dict, target: Choice,
                           requested: list[tuple[str, int]]) -> dict[str, int]:
     """The validated `addons` of a change body, as {addon id: quantity}."""
     holdings = holdings_of(doc)
@@ -50,7 +51,7 @@ async def check_requested(svc: Services, workspace: dict, doc: dict, target: Cho
         if addon_id in wanted:
             raise ValidationFailed("An add-on is listed twice", field=f"{field}.addon_id")
         try:
-            addon = await visible_addon(svc.db, workspace.get("reseller_id"), addon_id)
+            addon = await visible_addon(svc.db, workspace.reseller_id, addon_id)
         except NotFound:           # unknown or hidden alike: never reveal
             raise UnknownAddon(f"Unknown add-on {addon_id!r}",
                                field=f"{field}.addon_id") from None

@@ -24,6 +24,7 @@ from service.mongo.once import insert_or_read
 from service.mongo.revisions import ATTEMPTS, BUMP, Contended, replace_at_revision, swap
 from service.runtime.context import Services
 from service.runtime.settings import Settings
+from service.workspaces.records import Workspace
 
 _CURSOR_ID = re.compile(r"^[a-z]+_[0-9a-z]{1,64}$")
 
@@ -33,17 +34,17 @@ def _line_doc(line: InvoiceLine) -> dict:
             "unit_price": money_to_doc(line.unit_price), "amount": money_to_doc(line.amount)}
 
 
-def invoice_doc(invoice_id: str, workspace: dict, order: Order, settings: Settings,
+def invoice_doc(invoice_id: str, workspace: Workspace, order: Order, settings: Settings,
                 now: datetime, payment_id: str | None = None) -> dict:
     """A new pending invoice, already naming the payment that will be opened for it."""
     return {
-        "_id": invoice_id, "workspace_id": workspace["_id"], "code": None, "number": None,
+        "_id": invoice_id, "workspace_id": workspace.id, "code": None, "number": None,
         "year": invoice_year(now, settings.tz), "type": order.invoice_type,
         "order": {"kind": order.kind, **order.reference}, "package": order.package.to_dict(),
         "lines": [_line_doc(line) for line in order.lines], "amount": money_to_doc(order.total),
         "status": "pending", "settled": False, "requested_at": now,
         "expires_at": now + settings.payment_expiry, "paid_at": None, "payment_id": payment_id,
-        "buyer": {"workspace_id": workspace["_id"], "name": workspace.get("name", "")},
+        "buyer": {"workspace_id": workspace.id, "name": workspace.name},
         "seller": {"name": settings.seller_name, "address": settings.seller_address,
                    "tax_id": settings.seller_tax_id},
         "updated_at": now, "rev": 0}

@@ -16,9 +16,10 @@ from service.payments import payments
 from service.payments.orders import settle_invoice
 from service.runtime import ids
 from service.runtime.context import Services
+from service.workspaces.records import Workspace
 
 
-async def place_order(svc: Services, workspace: dict, order: Order, seed: str,
+async def place_order(svc: Services, workspace: Workspace, order: Order, seed: str,
                       now: datetime | None = None) -> tuple[Invoice, Payment]:
     """→ (invoice, payment). The invoice is pending with its code; the payment has its
     provider's checkout URL."""

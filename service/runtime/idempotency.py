@@ -23,6 +23,7 @@ from pymongo.errors import DuplicateKeyError
 from billing.errors import IdempotencyInProgress, IdempotencyKeyReused
 from service.mongo.revisions import swap
 from service.runtime import ids, json_body
+from service.runtime.context import Services
 
 TTL = timedelta(hours=24)
 LEASE = timedelta(minutes=2)
@@ -50,7 +51,8 @@ def _fresh(body_hash: str, now: datetime) -> dict:
             "response": None, "rev": 0}
 
 
-async def begin(db: AsyncDatabase, rid: str, body_hash: str, now: datetime) -> Claim:
+async def begin(svc: Services, rid: str, body_hash: str, now: datetime) -> Claim:
+    db = svc.db
     for _ in range(5):
         fresh = _fresh(body_hash, now)
         try:
@@ -85,23 +87,25 @@ async def _existing(db: AsyncDatabase, doc: dict, body_hash: str, now: datetime)
     return Claim(doc["_id"], doc["seed"]) if taken else None
 
 
-async def complete(db: AsyncDatabase, claim: Claim, status: int, body: str,
+async def complete(svc: Services, claim: Claim, status: int, body: str,
                    content_type: str) -> None:
-    await swap(db.idempotency, {"_id": claim.record_id, "seed": claim.seed, "state": "in_progress"},
+    await swap(svc.db.idempotency, {"_id": claim.record_id, "seed": claim.seed,
+                                    "state": "in_progress"},
                {"state": "completed",
                 "response": {"status": status, "body": body, "content_type": content_type}})
 
 
-async def release(db: AsyncDatabase, claim: Claim) -> None:
+async def release(svc: Services, claim: Claim) -> None:
     """The request was refused (bad input, not found…): forget the key; a retry runs afresh."""
-    await db.idempotency.delete_one(
+    await svc.db.idempotency.delete_one(
         {"_id": claim.record_id, "seed": claim.seed, "state": "in_progress"})
 
 
-async def abandon(db: AsyncDatabase, claim: Claim, now: datetime) -> None:
+async def abandon(svc: Services, claim: Claim, now: datetime) -> None:
     """The request broke half-way: end the lease now but keep the seed, so that a retry
     resumes the same order at once (same ids) instead of waiting or ordering twice."""
-    await swap(db.idempotency, {"_id": claim.record_id, "seed": claim.seed, "state": "in_progress"},
+    await swap(svc.db.idempotency, {"_id": claim.record_id, "seed": claim.seed,
+                                    "state": "in_progress"},
                {"lease_until": now})
 
 

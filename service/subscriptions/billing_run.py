@@ -34,6 +34,7 @@ from service.subscriptions import orders
 from service.subscriptions import state
 from service.subscriptions.plans import load_plans
 from service.wallet.reports import reconcile
+from service.workspaces.lookup import workspace_by_id
 
 log = logging.getLogger("saldo.billing_run")
 MAX_STEPS = 500            # per subscription and pass: 40 years of monthly catch-up
@@ -49,18 +50,16 @@ async def run_pass(svc: Services, now: datetime | None = None,
     now = now or svc.clock.now()
     worker = worker or worker_id()
     expired = await expire_due(svc)
-    due = [d async for d in svc.db.subscriptions.find(
-        {"$or": [{"due.at": {"$lte": now}}, {"due": None}]},
-        {"_id": 1, "current_period_end": 1}).sort("due.at", 1).limit(5000)]
+    due = await state.due_at(svc, now, 5000)
     gate = asyncio.Semaphore(CONCURRENCY)
     plans = await load_plans(svc.db)
 
-    async def one(doc: dict) -> Counter:
+    async def one(workspace_id: str, period_end: datetime) -> Counter:
         async with gate:
-            return await _one(svc, doc, now, worker, plans)
+            return await _one(svc, workspace_id, period_end, now, worker, plans)
 
     counts: Counter = Counter(expired_invoices=expired, due=len(due))
-    for result in await asyncio.gather(*(one(d) for d in due)):
+    for result in await asyncio.gather(*(one(ws, end) for ws, end in due)):
         counts.update(result)
     counts["not_reconciled"] = await check_reconciliation(svc)
     report = dict(counts)
@@ -68,28 +67,19 @@ async def run_pass(svc: Services, now: datetime | None = None,
     return report
 
 
-async def _one(svc: Services, due: dict, now: datetime, worker: str,
-               plans: dict[str, PlanTerms]) -> Counter:
-    claimed = await svc.db.subscriptions.update_one(
-        {"_id": due["_id"], "current_period_end": due["current_period_end"],
-         "$or": [{"claim": None}, {"claim.until": {"$lte": now}}]},
-        {"$set": {"claim": {"by": worker, "until": now + svc.settings.billing_claim_lease}},
-         "$inc": {"version": 1}})
-    if claimed.matched_count != 1:
+async def _one(svc: Services, workspace_id: str, period_end: datetime, now: datetime,
+               worker: str, plans: dict[str, PlanTerms]) -> Counter:
+    if not await state.claim(svc, workspace_id, period_end, worker,
+                             now + svc.settings.billing_claim_lease, now):
         return Counter(skipped=1)
     counts: Counter = Counter(claimed=1)
     doc, until = None, now
     try:
-        doc, until = await process(svc, due["_id"], now, counts, plans)
+        doc, until = await process(svc, workspace_id, now, counts, plans)
     except Exception:
-        log.exception("billing run failed for %s; the next pass retries", due["_id"])
+        log.exception("billing run failed for %s; the next pass retries", workspace_id)
         counts["errors"] += 1
-    released = doc is not None and (await svc.db.subscriptions.update_one(
-        {"_id": due["_id"], "claim.by": worker, "version": doc.get("version")},
-        {"$set": {"claim": None, "due": {"at": until}}, "$inc": {"version": 1}})).matched_count
-    if not released:
-        await svc.db.subscriptions.update_one({"_id": due["_id"], "claim.by": worker},
-                                              {"$set": {"claim": None}, "$inc": {"version": 1}})
+    await state.release(svc, workspace_id, worker, doc, until)
     return counts
 
 
@@ -127,7 +117,7 @@ async def cycle_of(svc: Services, doc: dict, plans: dict, now: datetime) -> Cycl
 
 async def _issue(svc: Services, doc: dict, step: IssueRenewal, now: datetime,
                  plans: dict[str, PlanTerms]) -> None:
-    workspace = await svc.db.workspaces.find_one({"_id": doc["_id"]})
+    workspace = await workspace_by_id(svc, doc["_id"])
     current = state.current_choice(doc, plans)
     spec = orders.OrderSpec(doc["_id"], current, step.target, step.covers, "end_of_term",
                             step.invoice_type, step.target.plan.price(step.target.unit), "",
@@ -164,7 +154,7 @@ async def _roll(svc: Services, doc: dict, step: Rollover, now: datetime) -> bool
 
 
 async def check_reconciliation(svc: Services) -> int:
-    rows = await reconcile(svc.db)
+    rows = await reconcile(svc)
     bad = [r for r in rows if not all(b["ok"] for b in r["balances"].values())]
     for row in bad:
         log.error("workspace does not reconcile", extra={"fields": row})

@@ -38,6 +38,8 @@ from service.payments.checkout import place_order
 from service.runtime import ids
 from service.payments.orders import settle_if_paid, settle_invoice
 from service.runtime.context import Services
+from service.workspaces.records import Workspace
+from service.workspaces.lookup import workspace_by_id
 from service.subscriptions import state
 from service.subscriptions.plans import load_plans
 
@@ -78,6 +80,12 @@ def _order(spec: OrderSpec, order_id: str, tz: tzinfo) -> Order:
                   "period_start": spec.covers.start.isoformat(), "timing": spec.timing})
 
 
+async def open_with_addon(svc: Services, addon_id: str, limit: int = 100) -> list[str]:
+    """Ids of the open plan orders (of any workspace) that carry `addon_id` for their period."""
+    return [d["_id"] async for d in svc.db.subscription_orders.find(
+        {"addons.addon_id": addon_id, "status": {"$in": list(OPEN)}}, {"_id": 1}).limit(limit)]
+
+
 async def orders_for(svc: Services, workspace_id: str, period_start: datetime,
                      timing: str = "end_of_term") -> list[dict]:
     return [d async for d in svc.db.subscription_orders.find(
@@ -95,7 +103,7 @@ def status_by_choice(orders: list[dict]) -> dict[tuple[str, str], str]:
     return out
 
 
-async def issue(svc: Services, workspace: dict, spec: OrderSpec, now: datetime,
+async def issue(svc: Services, workspace: Workspace, spec: OrderSpec, now: datetime,
                 seed: str | None = None) -> tuple[dict, dict | None, dict | None]:
     """The open or paid order for `spec` (placing its invoice if needed), or a new one.
     → (order, invoice, payment); invoice and payment are None for a paid order."""
@@ -137,7 +145,7 @@ async def _insert(svc: Services, spec: OrderSpec, n: int, seed: str, now: dateti
 
 async def redrive(svc: Services, order: dict) -> None:
     """Place the invoice of an order whose issuer died before placing it (idempotent)."""
-    workspace = await svc.db.workspaces.find_one({"_id": order["workspace_id"]})
+    workspace = await workspace_by_id(svc, order["workspace_id"])
     plans = await load_plans(svc.db)
     spec = OrderSpec(order["workspace_id"], Choice(plans[order["from_plan"]], order["from_period"]),
                      Choice(plans[order["plan"]], order["period"]),
@@ -200,12 +208,8 @@ class SubscriptionOrders:
         order = await svc.db.subscription_orders.find_one({"_id": order_id})
         if order and order["timing"] == "end_of_term" and Money(**order["amount"]).is_zero():
             return
-        await svc.db.subscriptions.update_one(
-            {"_id": invoice["workspace_id"], "scheduled_change.order_id": order_id},
-            {"$set": {"scheduled_change": None, "due": {"at": now},
-                      "last_change": {"order_id": order_id, "outcome": invoice["status"],
-                                      "at": now}},
-             "$inc": {"version": 1}})
+        await state.drop_waiting_change(svc, invoice["workspace_id"], order_id,
+                                        invoice["status"], now)
 
 
 async def _apply_upgrade(svc: Services, order: dict, now: datetime) -> list[str] | None:

@@ -2,8 +2,9 @@
 change policy table (a `billing_policy` document)."""
 from __future__ import annotations
 
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from datetime import datetime
+from typing import Mapping
 
 from pymongo import UpdateOne
 from pymongo.asynchronous.database import AsyncDatabase
@@ -11,7 +12,9 @@ from pymongo.asynchronous.database import AsyncDatabase
 from billing.plans import PlanTerms, plan_not_found, validate_plan
 from billing.rates import BROADCAST_PRICE, KNOWN_BROADCAST_CATEGORIES, REPLY_PRICE
 from billing.subscriptions import DEFAULT_POLICY, PolicyRule
-from service.mongo.docs import money_to_doc
+from billing.money import Money
+from service.mongo.docs import money_from_doc, money_to_doc
+from service.runtime.context import Services
 
 _DEFAULT_RATES = {
     **{c: {"amount": REPLY_PRICE.amount, "currency": "IDR"} for c in ("service", "referral_conversion")},
@@ -50,6 +53,18 @@ async def seed_plans(db: AsyncDatabase) -> None:
 
 # --- reads and admin edits (issue 4) ---------------------------------------------------------
 
+@dataclass(frozen=True)
+class Plan:
+    """A plan as the admin edits it: its terms and its WhatsApp rates by category."""
+    terms: PlanTerms
+    rates: Mapping[str, Money]
+
+
+def _plan_record(doc: dict) -> Plan:
+    return Plan(plan_from_doc(doc),
+                {c: money_from_doc(m) for c, m in (doc.get("rates") or {}).items()})
+
+
 def plan_from_doc(doc: dict) -> PlanTerms:
     return PlanTerms.from_data({**doc, "id": doc["_id"]})
 
@@ -65,25 +80,26 @@ async def load_plans(db: AsyncDatabase) -> dict[str, PlanTerms]:
     return {d["_id"]: plan_from_doc(d) async for d in db.plans.find().sort("rank", 1)}
 
 
-async def plan_docs(db: AsyncDatabase) -> list[dict]:
-    return [d async for d in db.plans.find().sort("rank", 1)]
+async def list_plans(svc: Services) -> list[Plan]:
+    return [_plan_record(d) async for d in svc.db.plans.find().sort("rank", 1)]
 
 
-async def get_plan_doc(db: AsyncDatabase, plan_id: str) -> dict:
-    doc = await db.plans.find_one({"_id": plan_id})
+async def get_plan(svc: Services, plan_id: str) -> Plan:
+    """A plan named in the path: 404 plan_not_found if there is none."""
+    doc = await svc.db.plans.find_one({"_id": plan_id})
     if doc is None:
         raise plan_not_found(plan_id, None)
-    return doc
+    return _plan_record(doc)
 
 
-async def put_plan(db: AsyncDatabase, plan: PlanTerms, rates: dict, now: datetime) -> dict:
+async def put_plan(svc: Services, plan: PlanTerms, rates: dict, now: datetime) -> Plan:
     """Create or replace a plan (admin). Existing subscriptions see new prices at their next
     invoice; the grant of a period already granted does not change."""
     validate_plan(plan)
     # A replace keeps datetime types on NX-27017; its upsert needs the _id in the document.
     doc = {"_id": plan.id, **plan_to_doc(plan, rates), "updated_at": now}
-    await db.plans.replace_one({"_id": plan.id}, doc, upsert=True)
-    return await get_plan_doc(db, plan.id)
+    await svc.db.plans.replace_one({"_id": plan.id}, doc, upsert=True)
+    return await get_plan(svc, plan.id)
 
 
 # --- the change policy table, a document editable by the admin -------------------------------
@@ -97,11 +113,11 @@ def policy_from_doc(doc: dict | None) -> tuple[PolicyRule, ...]:
     return tuple(PolicyRule(**r) for r in doc["rules"])
 
 
-async def load_policy(db: AsyncDatabase) -> tuple[PolicyRule, ...]:
-    return policy_from_doc(await db.billing_policy.find_one({"_id": POLICY_ID}))
+async def load_policy(svc: Services) -> tuple[PolicyRule, ...]:
+    return policy_from_doc(await svc.db.billing_policy.find_one({"_id": POLICY_ID}))
 
 
-async def put_policy(db: AsyncDatabase, rules: list[PolicyRule], now: datetime) -> None:
-    await db.billing_policy.replace_one(
+async def put_policy(svc: Services, rules: list[PolicyRule], now: datetime) -> None:
+    await svc.db.billing_policy.replace_one(
         {"_id": POLICY_ID},
         {"_id": POLICY_ID, "rules": [asdict(r) for r in rules], "updated_at": now}, upsert=True)

@@ -27,8 +27,18 @@ from billing.plans import PlanTerms, find_plan
 from billing.subscriptions import Choice
 from billing.wallet import LedgerIntent
 from service.runtime.context import Services
+from service.workspaces.lookup import follow_plan
 
 RETRIES = 8
+
+
+async def start(svc: Services, workspace_id: str, plan_id: str, period: Period,
+                gift: dict | None, now: datetime) -> None:
+    """The subscription of a new workspace: `plan_id`, monthly, from `period` (its first)."""
+    await svc.db.subscriptions.insert_one({
+        "_id": workspace_id, "plan": plan_id, "period": "monthly", "anchor": period.start,
+        "current_period_start": period.start, "current_period_end": period.end,
+        "status": "active", "scheduled_change": None, "complimentary": gift, "created_at": now})
 
 
 async def load(svc: Services, workspace_id: str) -> dict:
@@ -36,6 +46,68 @@ async def load(svc: Services, workspace_id: str) -> dict:
     if doc is None:
         raise NotFound("Subscription not found")
     return doc
+
+
+async def plan_and_unit(svc: Services, workspace_id: str) -> tuple[str, str]:
+    """The subscription's plan and billing unit (Free, monthly if it has none yet)."""
+    doc = await svc.db.subscriptions.find_one({"_id": workspace_id}) or {}
+    return doc.get("plan", "free"), doc.get("period", "monthly")
+
+
+async def holding_addon(svc: Services, addon_id: str, limit: int = 100) -> list[str]:
+    """Subscriptions that hold `addon_id` or whose scheduled change asks for it."""
+    held = {"$or": [{f"addons.{addon_id}": {"$exists": True}},
+                    {f"scheduled_change.addons.{addon_id}": {"$exists": True}}]}
+    return [d["_id"] async for d in svc.db.subscriptions.find(held, {"_id": 1}).limit(limit)]
+
+
+async def forget_credits(svc: Services, workspace_id: str, keys: list[str]) -> None:
+    """Drop the add-on credits with these keys (posted): one atomic $pull, no read-decide-write
+    to lose; the version bump keeps a replace from restoring them."""
+    # NX-27017 matches no `{"addon_credits.key": {"$in": …}}`: an $or of equalities instead
+    await svc.db.subscriptions.update_one(
+        {"_id": workspace_id, "$or": [{"addon_credits.key": k} for k in keys]},
+        {"$pull": {"addon_credits": {"key": {"$in": keys}}}, "$inc": {"version": 1}})
+
+
+async def drop_waiting_change(svc: Services, workspace_id: str, order_id: str, outcome: str,
+                              now: datetime) -> None:
+    """The scheduled change that waited for `order_id` is dropped (its invoice closed)."""
+    await svc.db.subscriptions.update_one(
+        {"_id": workspace_id, "scheduled_change.order_id": order_id},
+        {"$set": {"scheduled_change": None, "due": {"at": now},
+                  "last_change": {"order_id": order_id, "outcome": outcome, "at": now}},
+         "$inc": {"version": 1}})
+
+
+async def due_at(svc: Services, now: datetime, limit: int) -> list[tuple[str, datetime]]:
+    """(workspace id, current period end) of the subscriptions the billing run should look at
+    by `now` (or never looked at), the longest waiting first."""
+    return [(d["_id"], d["current_period_end"]) async for d in svc.db.subscriptions.find(
+        {"$or": [{"due.at": {"$lte": now}}, {"due": None}]},
+        {"_id": 1, "current_period_end": 1}).sort("due.at", 1).limit(limit)]
+
+
+async def claim(svc: Services, workspace_id: str, period_end: datetime, worker: str,
+                until: datetime, now: datetime) -> bool:
+    """One conditional update: only one worker wins a subscription (until its lease ends)."""
+    claimed = await svc.db.subscriptions.update_one(
+        {"_id": workspace_id, "current_period_end": period_end,
+         "$or": [{"claim": None}, {"claim.until": {"$lte": now}}]},
+        {"$set": {"claim": {"by": worker, "until": until}}, "$inc": {"version": 1}})
+    return claimed.matched_count == 1
+
+
+async def release(svc: Services, workspace_id: str, worker: str, last: dict | None,
+                  due: datetime) -> None:
+    """Give the claim back with the next due time, unless a use case wrote after `last` (the
+    version changed: its `due` stands) or the pass failed (`last` None)."""
+    released = last is not None and (await svc.db.subscriptions.update_one(
+        {"_id": workspace_id, "claim.by": worker, "version": last.get("version")},
+        {"$set": {"claim": None, "due": {"at": due}}, "$inc": {"version": 1}})).matched_count
+    if not released:
+        await svc.db.subscriptions.update_one({"_id": workspace_id, "claim.by": worker},
+                                              {"$set": {"claim": None}, "$inc": {"version": 1}})
 
 
 def period_of(doc: dict) -> Period:
@@ -87,8 +159,7 @@ async def poke(svc: Services, workspace_id: str, now: datetime) -> None:
 
 async def sync_workspace_plan(svc: Services, workspace_id: str, plan_id: str) -> None:
     """`workspaces.plan` drives the rate card (`Routing.rates_for`); it follows the subscription."""
-    await svc.db.workspaces.update_one({"_id": workspace_id, "plan": {"$ne": plan_id}},
-                                       {"$set": {"plan": plan_id}})
+    await follow_plan(svc, workspace_id, plan_id)
     svc.routing.forget()
 
 

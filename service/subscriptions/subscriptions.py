@@ -22,16 +22,18 @@ from service.addons import orders as addon_orders
 from service.addons import renewals as addon_renewals
 from service.addons import switch as addon_switch
 from service.addons.holdings import held_terms, holdings_of, holdings_view
-from service.mongo.docs import to_ms
 from service.runtime.context import Services
+from service.workspaces.records import Workspace
 from service.subscriptions import orders
 from service.subscriptions import state
+from service.subscriptions.records import Gift, LimitUsage, ScheduledChange, SubscriptionView
 from service.subscriptions.plans import load_plans, load_policy
+from service.wallet.reports import broadcasts_charged
 
 
 @dataclass(frozen=True)
 class Placed:
-    subscription: dict
+    subscription: SubscriptionView
     quote: Quote | None
     order: dict | None
     invoice: dict | None
@@ -42,10 +44,7 @@ class Placed:
 async def usage_of(svc: Services, workspace_id: str, period: Period) -> dict[str, int]:
     """Users and contacts as reported by the chat platform; broadcasts charged this period."""
     reported = await svc.db.workspace_usage.find_one({"_id": workspace_id}) or {}
-    # find, not count_documents: NX-27017 miscounts some filters; times as epoch ms (docs.to_ms)
-    broadcasts = len([d async for d in svc.db.ledger.find({
-        "workspace_id": workspace_id, "balance": "broadcast", "kind": {"$in": ["charge", "arrears"]},
-        "applied_ms": {"$gte": to_ms(period.start), "$lt": to_ms(period.end)}}, {"_id": 1})])
+    broadcasts = await broadcasts_charged(svc, workspace_id, period.start, period.end)
     return {"users": int(reported.get("users", 0)), "contacts": int(reported.get("contacts", 0)),
             "broadcast_quota": broadcasts}
 
@@ -58,7 +57,7 @@ async def report_usage(svc: Services, workspace_id: str, users: int, contacts: i
         upsert=True)
 
 
-async def view(svc: Services, workspace_id: str, now: datetime) -> dict:
+async def view(svc: Services, workspace_id: str, now: datetime) -> SubscriptionView:
     """The subscription as the API shows it (plain data; handlers format it)."""
     doc = await state.load(svc, workspace_id)
     plans = await load_plans(svc.db)
@@ -71,28 +70,27 @@ async def view(svc: Services, workspace_id: str, now: datetime) -> dict:
     held = await held_terms(svc, doc)
     pairs = [(held[a], h.quantity) for a, h in holdings_of(doc).items() if a in held]
     limits = effective_limits(plan.limits, pairs)
-    return {"workspace_id": workspace_id, "plan": plan, "period": doc["period"],
-            "status": "past_due" if now >= period.end and unpaid else "active",
-            "current_period": period, "scheduled_change": doc.get("scheduled_change"),
-            "next_period_paid": "paid" in statuses.values(),
-            "complimentary": doc.get("complimentary"),
-            "addons": holdings_view(doc, held), "entitlements": sorted(entitlements(pairs)),
-            "usage": {k: (used[k], limits[k], plan.limit(k)) for k in LIMIT_KEYS}}
+    return SubscriptionView(
+        workspace_id, plan, doc["period"], "past_due" if now >= period.end and unpaid else "active",
+        period, ScheduledChange.from_doc(doc.get("scheduled_change")),
+        "paid" in statuses.values(), Gift.from_doc(doc.get("complimentary")),
+        holdings_view(doc, held), tuple(sorted(entitlements(pairs))),
+        {k: LimitUsage(used[k], limits[k], plan.limit(k)) for k in LIMIT_KEYS})
 
 
-async def quote(svc: Services, workspace: dict, plan_id: str, unit: str,
+async def quote(svc: Services, workspace: Workspace, plan_id: str, unit: str,
                 addons: list[tuple[str, int]], now: datetime) -> Quote:
     doc, plans, target, wanted = await _target(svc, workspace, plan_id, unit, addons)
     return (await _quote(svc, doc, plans, target, wanted, now)).quote
 
 
-async def _target(svc: Services, workspace: dict, plan_id: str, unit: str,
+async def _target(svc: Services, workspace: Workspace, plan_id: str, unit: str,
                   addons: list[tuple[str, int]]
                   ) -> tuple[dict, dict[str, PlanTerms], Choice, dict[str, int]]:
     plans = await load_plans(svc.db)
     target = Choice(find_plan(plans, plan_id), unit)
     target.plan.price(unit)  # unknown or unsold period → 422 on `period`
-    doc = await state.load(svc, workspace["_id"])
+    doc = await state.load(svc, workspace.id)
     wanted = await addon_switch.check_requested(svc, workspace, doc, target, addons)
     return doc, plans, target, wanted
 
@@ -111,7 +109,7 @@ async def _quote(svc: Services, doc: dict, plans: dict[str, PlanTerms], target: 
     used = await usage_of(svc, doc["_id"], period)
     removed, limits = await addon_switch.at_switch(svc, doc, current.plan, target, wanted)
     q = quote_change(current, target, period, state.anchor_day(doc, svc.settings.tz),
-                     await load_policy(svc.db), used, now, svc.settings.tz, limits)
+                     await load_policy(svc), used, now, svc.settings.tz, limits)
     others: list = []
     if q.timing == "immediate":     # another currency than the plan's: 422
         pairs = await addon_switch.immediate_charges(svc, doc, wanted, q.total.currency, now)
@@ -161,7 +159,7 @@ async def _drop_other_orders(svc: Services, doc: dict, keep: str | None, unit: s
         await orders.cancel_order(svc, change["order_id"], now)
 
 
-async def change_plan(svc: Services, workspace: dict, plan_id: str, unit: str,
+async def change_plan(svc: Services, workspace: Workspace, plan_id: str, unit: str,
                       addons: list[tuple[str, int]], now: datetime, seed: str,
                       kind: str = "change") -> Placed:
     """Schedule (or, by policy, invoice for now) a change; replaces any scheduled change."""
@@ -196,7 +194,7 @@ async def change_plan(svc: Services, workspace: dict, plan_id: str, unit: str,
     return await state.retrying(attempt, "changing the plan")
 
 
-async def cancel_subscription(svc: Services, workspace: dict, now: datetime,
+async def cancel_subscription(svc: Services, workspace: Workspace, now: datetime,
                               seed: str) -> Placed:
     """Keep the paid period; switch to Free at its end (undo: delete the scheduled change).
     Add-ons that carry over to Free get an invoice of their own (service/addons/renewals.py)."""
@@ -222,12 +220,12 @@ async def cancel_scheduled_change(svc: Services, workspace_id: str, now: datetim
     return await state.retrying(attempt, "cancelling the scheduled change")
 
 
-async def invoice_first_period(svc: Services, workspace: dict, plan_id: str,
+async def invoice_first_period(svc: Services, workspace: Workspace, plan_id: str,
                                now: datetime) -> Placed:
     """The first invoice of a workspace created (on Free) for a paid plan: the plan's monthly
     price for the period that began at creation, an immediate change applied when it is paid
     (service/workspaces/onboarding.py). Unpaid, it expires and the workspace stays on Free."""
-    doc = await state.load(svc, workspace["_id"])
+    doc = await state.load(svc, workspace.id)
     plans = await load_plans(svc.db)
     target = Choice(find_plan(plans, plan_id), "monthly")
     spec = orders.OrderSpec(doc["_id"], state.current_choice(doc, plans), target,
@@ -243,11 +241,11 @@ async def invoice_first_period(svc: Services, workspace: dict, plan_id: str,
     return Placed(await view(svc, doc["_id"], now), None, order, invoice, payment)
 
 
-async def renew_subscription(svc: Services, workspace: dict, now: datetime,
+async def renew_subscription(svc: Services, workspace: Workspace, now: datetime,
                              seed: str | None = None) -> Placed:
     """Invoice the next period (it starts where the current one ends) for the plan it will
     have: the scheduled change's, else the current one. An open invoice is returned again."""
-    doc = await state.load(svc, workspace["_id"])
+    doc = await state.load(svc, workspace.id)
     plans = await load_plans(svc.db)
     current = state.current_choice(doc, plans)
     target = state.scheduled_choice(doc, plans) or current

@@ -18,6 +18,7 @@ from service.payments.checkout import place_order
 from service.runtime.context import Services
 from service.runtime.settings import Settings
 from service.topups.repository import Topup, Topups
+from service.workspaces.records import Workspace
 
 
 @dataclass(frozen=True)
@@ -34,7 +35,7 @@ def limits(settings: Settings) -> dict[str, TopupLimit]:
                                     Money.idr(settings.topup_broadcast_max))}
 
 
-async def order_topup(svc: Services, workspace: dict, balance: str, amount: Money,
+async def order_topup(svc: Services, workspace: Workspace, balance: str, amount: Money,
                       seed: str) -> PlacedTopup:
     """Order a top-up: validated, invoiced (pending, numbered), payable at the checkout URL.
     The balance does not change until the payment succeeds. Placing the order opens it

@@ -65,6 +65,10 @@ class MongoLedger:
         # on `seq` fails (then the wallet is read) if any other writer came in between.
         self._written: Recent[str, dict] = Recent(REMEMBERED_WALLETS)
 
+    async def open_wallet(self, workspace_id: str, now: datetime) -> None:
+        """The new workspace's wallet, every balance zero."""
+        await self.db.wallets.insert_one(zero_wallet_doc(workspace_id, now))
+
     async def post(self, workspace_id: str, intents: list[LedgerIntent],
                    now: datetime) -> Posted:
         if not intents:

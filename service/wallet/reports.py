@@ -1,14 +1,23 @@
 """Read models over the ledger: usage history (cursor pagination) and reconciliation."""
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from pymongo.asynchronous.database import AsyncDatabase
 
-from billing.wallet import BALANCE_KINDS
+from billing.wallet import BALANCE_KINDS, Entry
 from service.mongo import cursors
-from service.mongo.docs import to_ms
+from service.mongo.docs import entry_from_doc, from_ms, to_ms
+from service.runtime.context import Services
 from service.wallet.ledger import unjournal
+
+
+@dataclass(frozen=True)
+class UsageLine:
+    """One applied ledger entry and when it was applied."""
+    entry: Entry
+    at: datetime
 
 
 def _is_order(text: str) -> bool:
@@ -17,9 +26,9 @@ def _is_order(text: str) -> bool:
     return text.isascii() and text.isdigit() and len(text) <= 19 and int(text) < 2**63
 
 
-async def usage(db: AsyncDatabase, workspace_id: str, *, balance: str | None, kind: str | None,
+async def usage(svc: Services, workspace_id: str, *, balance: str | None, kind: str | None,
                 since: datetime | None, until: datetime | None, limit: int,
-                cursor: str | None) -> tuple[list[dict], str | None]:
+                cursor: str | None) -> tuple[list[UsageLine], str | None]:
     """Applied ledger entries, newest first."""
     query: dict = {"workspace_id": workspace_id}
     if balance:
@@ -30,15 +39,26 @@ async def usage(db: AsyncDatabase, workspace_id: str, *, balance: str | None, ki
         query["applied_ms"] = {k: to_ms(v) for k, v in (("$gte", since), ("$lt", until)) if v}
     if cursor:
         query["order"] = {"$lt": int(cursors.decode(cursor, _is_order))}
-    docs = [d async for d in db.ledger.find(query).sort("order", -1).limit(limit + 1)]
+    docs = [d async for d in svc.db.ledger.find(query).sort("order", -1).limit(limit + 1)]
     more = len(docs) > limit
     docs = docs[:limit]
-    return docs, (cursors.encode(docs[-1]["order"]) if more and docs else None)
+    lines = [UsageLine(entry_from_doc(d), from_ms(d["applied_ms"])) for d in docs]
+    return lines, (cursors.encode(docs[-1]["order"]) if more and docs else None)
 
 
-async def reconcile(db: AsyncDatabase, workspace_ids: list[str] | None = None) -> list[dict]:
+async def broadcasts_charged(svc: Services, workspace_id: str, since: datetime,
+                             until: datetime) -> int:
+    """Broadcasts charged (paid or in arrears) in [since, until)."""
+    # find, not count_documents: NX-27017 miscounts some filters; times as epoch ms (docs.to_ms)
+    return len([d async for d in svc.db.ledger.find({
+        "workspace_id": workspace_id, "balance": "broadcast", "kind": {"$in": ["charge", "arrears"]},
+        "applied_ms": {"$gte": to_ms(since), "$lt": to_ms(until)}}, {"_id": 1})])
+
+
+async def reconcile(svc: Services, workspace_ids: list[str] | None = None) -> list[dict]:
     """For every wallet and balance: sum of applied ledger entries (plus entries applied by the
     last wallet update and not finalized yet) against granted + purchased - arrears."""
+    db = svc.db
     match: dict = {}
     wallet_query: dict = {}
     if workspace_ids is not None:

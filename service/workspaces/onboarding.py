@@ -21,14 +21,16 @@ from service.payments.payments import configured_provider
 from service.runtime.context import Services
 from service.subscriptions import subscriptions
 from service.subscriptions.plans import load_plans
+from service.subscriptions.records import SubscriptionView
+from service.workspaces.records import Workspace
 from service.workspaces.workspaces import Principal, create_workspace
 
 
 @dataclass(frozen=True)
 class Opened:
-    workspace: dict
+    workspace: Workspace
     api_key: str
-    subscription: dict           # service.subscriptions.subscriptions.view
+    subscription: SubscriptionView
     invoice: dict | None         # the first period's, on a paid plan not complimentary
     payment: dict | None
 
@@ -42,11 +44,11 @@ async def open_workspace(svc: Services, principal: Principal, *, name: str,
         # 409 payments_unavailable before anything is written
         configured_provider(svc.settings, svc.providers)
     workspace, key = await create_workspace(
-        svc.db, svc.ledger, principal, name=name, phone_number_ids=phone_number_ids,
+        svc, principal, name=name, phone_number_ids=phone_number_ids,
         plan=FREE_PLAN if invoiced else plan, reseller_id=reseller_id, now=now,
         tz=svc.settings.tz, complimentary=complimentary)
     if not invoiced:
-        return Opened(workspace, key, await subscriptions.view(svc, workspace["_id"], now),
+        return Opened(workspace, key, await subscriptions.view(svc, workspace.id, now),
                       None, None)
     placed = await subscriptions.invoice_first_period(svc, workspace, plan, now)
     return Opened(workspace, key, placed.subscription, placed.invoice, placed.payment)

@@ -5,34 +5,32 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pymongo.asynchronous.database import AsyncDatabase
-
-from service.invoices.invoices import page
 from service.runtime import ids
+from service.runtime.context import Services
+from service.workspaces.records import ApiKey, Reseller, Workspace
+from service.workspaces.repository import ApiKeys, Resellers, Workspaces
 from service.workspaces.workspaces import Principal, hash_key, require_manager
 
 
-async def create_reseller(db: AsyncDatabase, name: str, metadata: dict,
-                          now: datetime) -> tuple[dict, str]:
+async def create_reseller(svc: Services, name: str, metadata: dict,
+                          now: datetime) -> tuple[Reseller, str]:
     """→ (reseller, its API key). The key is not stored, only its hash."""
-    reseller = {"_id": ids.reseller_id(now), "name": name, "metadata": metadata,
-                "created_at": now}
-    await db.resellers.insert_one(reseller)
+    reseller = Reseller(ids.reseller_id(now), name, metadata, now)
+    await Resellers(svc.db).insert(reseller)
     key = ids.api_key("sk_rs")
-    await db.api_keys.insert_one({"_id": hash_key(key), "role": "reseller",
-                                  "reseller_id": reseller["_id"], "created_at": now})
+    await ApiKeys(svc.db).insert(ApiKey(hash_key(key), "reseller", None, reseller.id, now))
     return reseller, key
 
 
-async def list_resellers(db: AsyncDatabase, limit: int,
-                         cursor: str | None) -> tuple[list[dict], str | None]:
-    return await page(db.resellers, {}, limit, cursor)
+async def list_resellers(svc: Services, limit: int,
+                         cursor: str | None) -> tuple[list[Reseller], str | None]:
+    return await Resellers(svc.db).page(limit, cursor)
 
 
-async def list_workspaces(db: AsyncDatabase, principal: Principal, limit: int,
-                          cursor: str | None) -> tuple[list[dict], str | None]:
+async def list_workspaces(svc: Services, principal: Principal, limit: int,
+                          cursor: str | None) -> tuple[list[Workspace], str | None]:
     require_manager(principal)
     if principal.role == "reseller" and not principal.reseller_id:
         return [], None            # fail closed: never "the workspaces without a reseller"
-    query = {} if principal.role == "admin" else {"reseller_id": principal.reseller_id}
-    return await page(db.workspaces, query, limit, cursor)
+    reseller_id = None if principal.role == "admin" else principal.reseller_id
+    return await Workspaces(svc.db).page(reseller_id, limit, cursor)

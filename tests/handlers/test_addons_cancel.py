@@ -6,6 +6,7 @@ from billing.subscriptions import Choice
 from service.subscriptions import orders
 from service.subscriptions import state as subscription_state
 from service.subscriptions.plans import load_plans
+from service.workspaces.lookup import workspace_by_id
 from tests.addon_helpers import addon_body, buy_and_pay, create_addon, held
 from tests.helpers import PHONE_A, app_services, assert_reconciled, press_pay
 from tests.subscription_helpers import granted, invoices, post, run_due, subscription, wib
@@ -96,7 +97,7 @@ async def test_a_cancel_waiting_on_a_plan_invoice_from_before_the_fix_still_happ
     spec = orders.OrderSpec(ws, subscription_state.current_choice(doc, plans), free,
                             subscription_state.next_period_for(doc, "monthly", svc.settings.tz),
                             "end_of_term", "plan_change", Money.idr(0))   # "Paket Free"
-    order, invoice, _ = await orders.issue(svc, await svc.db.workspaces.find_one({"_id": ws}),
+    order, invoice, _ = await orders.issue(svc, await workspace_by_id(svc, ws),
                                            spec, api.clock.now())
     doc = await subscription_state.load(svc, ws)
     assert await subscription_state.save(svc, doc, {"scheduled_change": {

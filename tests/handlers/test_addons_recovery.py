@@ -11,6 +11,7 @@ from service.addons import orders as addon_orders
 from service.addons import renewals as addon_renewals
 from service.payments.orders import settle_invoice
 from service.subscriptions.billing_run import run_pass
+from service.workspaces.lookup import workspace_by_id
 from tests.addon_helpers import (EXTRA_USER, WA_CONV, addon_body, bought, buy_and_pay,
                                  create_addon, held)
 from tests.helpers import PHONE_A, app_services, assert_reconciled, press_pay
@@ -118,7 +119,7 @@ async def test_concurrent_redrives_of_a_stuck_addon_renewal_place_one_invoice(ap
         await _fail_placing(api, failing, "crash")
         await run_due(api, LEAD)
     svc = app_services(api)
-    workspace = await svc.db.workspaces.find_one({"_id": ws})
+    workspace = await workspace_by_id(svc, ws)
     start = wib(2026, 12, 21, 10)
     api.clock.set(wib(2026, 12, 18, 11))
     await asyncio.gather(*(addon_renewals.redrive(svc, workspace, start, "monthly",

@@ -9,6 +9,7 @@ import pytest
 from billing.money import Money
 from service.runtime import idempotency
 from service.topups.topups import order_topup as place_topup
+from service.workspaces.lookup import workspace_by_id
 from tests.helpers import ADMIN_TOKEN, PHONE_A, PHONE_B, app_services, order_topup, press_pay
 
 KEY = {"Idempotency-Key": "order-7f3a"}
@@ -79,7 +80,7 @@ async def test_a_request_in_flight_makes_a_retry_wait_with_409(api):
     body = b'{"balance": "conversation", "amount": 50000}'
     rid = idempotency.record_id(f"workspace:{ws}", "POST", f"/v1/workspaces/{ws}/topups",
                                 KEY["Idempotency-Key"])
-    await idempotency.begin(svc.db, rid, idempotency.request_hash(body), api.clock.now())
+    await idempotency.begin(svc, rid, idempotency.request_hash(body), api.clock.now())
     resp = await order_topup(api, ws, key, "conversation", 50_000, headers=KEY)
     assert resp.status == 409
     assert (await resp.json())["error"]["code"] == "idempotency_in_progress"
@@ -94,8 +95,8 @@ async def test_a_retry_after_a_crash_resumes_the_same_order(api):
     body = b'{"balance": "conversation", "amount": 50000}'
     rid = idempotency.record_id(f"workspace:{ws}", "POST", f"/v1/workspaces/{ws}/topups",
                                 KEY["Idempotency-Key"])
-    claim = await idempotency.begin(svc.db, rid, idempotency.request_hash(body), api.clock.now())
-    workspace = await svc.db.workspaces.find_one({"_id": ws})
+    claim = await idempotency.begin(svc, rid, idempotency.request_hash(body), api.clock.now())
+    workspace = await workspace_by_id(svc, ws)
     placed = await place_topup(svc, workspace, "conversation", Money.idr(50_000), claim.seed)
     api.clock.advance(idempotency.LEASE + timedelta(seconds=1))
     resp = await order_topup(api, ws, key, "conversation", 50_000, headers=KEY)

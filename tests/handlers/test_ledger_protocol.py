@@ -74,7 +74,7 @@ async def test_crash_after_wallet_update_is_finished_by_the_next_writer(app_and_
                                          monkeypatch)
 
     assert await svc.db.ledger.find_one({"_id": "lost-step"}) is None  # not in the ledger yet
-    rows = await reconcile(svc.db, [ws])
+    rows = await reconcile(svc, [ws])
     assert rows[0]["balances"]["conversation"] == {"ledger_sum": 14500, "balance": 14500, "ok": True}
     await svc.ledger.post(ws, [charge("lost-step", 500), charge("next", 30)], clock.now())
     assert await api.amounts(ws, key) == {"conversation": (14470, 0, 0), "broadcast": (0, 0, 0)}

@@ -18,10 +18,10 @@ END = START + timedelta(days=30)   # 2026-12-21 10:00 WIB
 
 async def _create_many(svc) -> list[str]:
     async def one(i: int) -> str:
-        doc, _ = await create_workspace(svc.db, svc.ledger, Principal("admin"), name=f"T{i}",
+        doc, _ = await create_workspace(svc, Principal("admin"), name=f"T{i}",
                                         phone_number_ids=[str(10**14 + i)], plan="growth",
                                         reseller_id=None, now=START, tz=WIB, complimentary=True)
-        return doc["_id"]
+        return doc.id
     out: list[str] = []
     for start in range(0, COUNT, 50):
         out += await asyncio.gather(*(one(i) for i in range(start, min(start + 50, COUNT))))
@@ -60,5 +60,5 @@ async def test_two_passes_at_once_renew_each_subscription_exactly_once(settings,
         grants = Counter([d["workspace_id"] async for d in a.db.ledger.find({"kind": "grant"})])
         assert grants == {ws: 2 for ws in workspaces}
         assert await a.db.invoices.count_documents({}) == COUNT
-        rows = await reconcile(a.db)
+        rows = await reconcile(a)
         assert all(b["ok"] for r in rows for b in r["balances"].values())
