@@ -3,7 +3,6 @@ import re
 from pathlib import Path
 
 HANDLERS = Path(__file__).resolve().parents[2] / "handlers"
-# Converted by the payments part of issue 10 (phase B, b1); remove each once it is done.
 STORE = re.compile(r"\.db\b")
 
 

@@ -172,7 +172,7 @@ async def test_a_malformed_key_is_422(api, value):
 async def test_an_order_resumed_after_its_invoice_was_paid_answers_the_paid_topup(api):
     ws, key = await api.create_workspace([PHONE_A])
     svc = app_services(api)
-    workspace = await svc.db.workspaces.find_one({"_id": ws})
+    workspace = await workspace_by_id(svc, ws)
     first = await place_topup(svc, workspace, "conversation", Money.idr(50_000), "resumed01")
     assert (await press_pay(api, first.payment.id)).status == 200
     again = await place_topup(svc, workspace, "conversation", Money.idr(50_000), "resumed01")
