@@ -48,11 +48,10 @@ def charge_key(wamid: str) -> str:
     return ledger_keys.charge(wamid)
 
 
-def charge_intent(record: MessageRecord, category: str, rates: RateCard,
-                  *, inferred: bool) -> LedgerIntent:
-    meta = {"wamid": record.wamid, "category": category, "inferred_category": inferred}
-    return LedgerIntent(charge_key(record.wamid), "charge", balance_for(category),
-                        rates.price(category), meta)
+def charge_intent(wamid: str, category: str, rates: RateCard, *, inferred: bool) -> LedgerIntent:
+    meta = {"wamid": wamid, "category": category, "inferred_category": inferred}
+    return LedgerIntent(charge_key(wamid), "charge", balance_for(category), rates.price(category),
+                        meta)
 
 
 def _by_wamid(statuses: list[Routed]) -> dict[str, list[Routed]]:
@@ -62,14 +61,15 @@ def _by_wamid(statuses: list[Routed]) -> dict[str, list[Routed]]:
     return by_wamid
 
 
-def _from_payload(wamid: str, updates: list[Routed]) -> MessageRecord | None:
-    """A delivered message whose category this payload carries is decided by the payload alone
-    (its ledger key stops a repeat)."""
+def _payload_category(updates: list[Routed]) -> str | None:
+    """The category of a delivered message whose category this payload carries: the payload
+    alone decides it (its ledger key stops a repeat). None when it does not.
+
+    Hot path: it runs twice per message of every webhook (`records_needed`, then `decide`), so
+    it only reads the statuses. Building a `MessageRecord` here (cebee40) doubled the decision's
+    cost per status and slowed the batched phase of bench/webhooks.py."""
     category = next((u.category for _, u in updates if u.category), None)
-    if not (category and any(u.delivered for _, u in updates)):
-        return None
-    return MessageRecord(wamid, updates[0][0], None, None, category,
-                         max(u.rank for _, u in updates), None, None, None)
+    return category if category and any(u.delivered for _, u in updates) else None
 
 
 def records_needed(statuses: list[Routed], created: set[str]) -> set[str]:
@@ -78,7 +78,7 @@ def records_needed(statuses: list[Routed], created: set[str]) -> set[str]:
     needs none. Only the rest (e.g. a `read` without pricing after a `sent` with it, or a
     `sent` with pricing after a `read` without) needs a read."""
     return {wamid for wamid, updates in _by_wamid(statuses).items()
-            if _from_payload(wamid, updates) is None and wamid not in created
+            if wamid not in created and _payload_category(updates) is None
             and any(u.delivered or u.category for _, u in updates)}
 
 
@@ -89,16 +89,20 @@ def decide(statuses: list[Routed], known: dict[str, MessageRecord],
     intents: dict[str, list[LedgerIntent]] = {}
     waiting: list[str] = []
     for wamid, updates in _by_wamid(statuses).items():
-        record = _from_payload(wamid, updates) or known.get(wamid)
-        if (record is None or record.charge_key or record.rank < DELIVERED_RANK
-                or record.workspace_id not in rates):
+        workspace_id, category = updates[0][0], _payload_category(updates)
+        if category is None:          # not decided by the payload: by its stored record
+            record = known.get(wamid)
+            if (record is None or record.charge_key or record.rank < DELIVERED_RANK
+                    or record.workspace_id not in rates):
+                continue
+            if record.category is None:
+                waiting.append(wamid)
+                continue
+            workspace_id, category = record.workspace_id, record.category
+        elif workspace_id not in rates:
             continue
-        if record.category is None:
-            waiting.append(wamid)
-            continue
-        intent = charge_intent(record, record.category, rates[record.workspace_id],
-                               inferred=False)
-        intents.setdefault(record.workspace_id, []).append(intent)
+        intent = charge_intent(wamid, category, rates[workspace_id], inferred=False)
+        intents.setdefault(workspace_id, []).append(intent)
     return Decision(intents, tuple(waiting))
 
 
@@ -127,6 +131,7 @@ def decide_overdue(records: list[MessageRecord], rates: dict[str, RateCard],
         if record.workspace_id not in rates:
             continue  # the workspace is gone; nothing to bill
         category = fallback_category(record.wamid in replied)
-        intent = charge_intent(record, category, rates[record.workspace_id], inferred=True)
+        intent = charge_intent(record.wamid, category, rates[record.workspace_id],
+                               inferred=True)
         intents.setdefault(record.workspace_id, []).append(intent)
     return intents
