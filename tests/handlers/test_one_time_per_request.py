@@ -12,7 +12,8 @@ from service.runtime.clock import FrozenClock
 from service.subscriptions.billing_run import run_pass
 from tests.addon_helpers import EXTRA_USER, buy, create_addon, set_quantity, stop
 from tests.conftest import START
-from tests.helpers import ADMIN_TOKEN, PHONE_A, Api, app_services, order_topup, press_pay
+from tests.helpers import (ADMIN_TOKEN, PHONE_A, Api, app_services, order_topup, press_pay,
+                           status, status_payload)
 from tests.subscription_helpers import IMMEDIATE_UPGRADES, post, set_policy
 
 
@@ -112,3 +113,9 @@ async def test_a_billing_pass_reads_the_clock_at_most_once(api: Api, clock):
     await run_pass(app_services(api), clock._frozen.now())
     assert clock.reads == 0, f"a billing pass given `now` read the clock {clock.reads} times"
 
+
+async def test_a_whatsapp_status_webhook_reads_the_clock_once(api: Api, clock):
+    await api.create_workspace([PHONE_A])
+    async with one_read(clock, "a WhatsApp status webhook"):
+        resp = await api.webhook(status_payload(PHONE_A, [status("wamid.ONE", "sent")]))
+        assert resp.status == 200, await resp.text()
