@@ -8,8 +8,8 @@ from billing.addon_catalog import effective_quantity
 from billing.addons import normal_visibility
 from handlers.addon_models import (AddonFields, AddonIn, AddonListQuery, AddonOut, AddonsOut,
                                    CatalogQuery)
-from handlers.http import (admin_only, parse_body, parse_query, principal, respond, RouteTable,
-                           services)
+from handlers.http import (admin_only, parse_body, parse_query, principal, request_now, respond,
+                           RouteTable, services)
 from service.addons import catalog, deletion
 from service.addons.records import Addon
 
@@ -37,7 +37,7 @@ async def create(request: web.Request) -> web.Response:
     await admin_only(request)
     body = await parse_body(request, AddonIn)
     svc = services(request)
-    addon = await catalog.create_addon(svc, addon_data(body, partial=False), svc.clock.now())
+    addon = await catalog.create_addon(svc, addon_data(body, partial=False), request_now(request))
     return respond(addon_out(addon), 201)
 
 
@@ -68,7 +68,7 @@ async def update(request: web.Request) -> web.Response:
     await catalog.get_addon(svc, request.match_info["id"])
     body = await parse_body(request, AddonFields)
     addon = await catalog.update_addon(svc, request.match_info["id"],
-                                       addon_data(body, partial=True), svc.clock.now())
+                                       addon_data(body, partial=True), request_now(request))
     return respond(addon_out(addon))
 
 
@@ -77,7 +77,7 @@ async def update(request: web.Request) -> web.Response:
 async def delete(request: web.Request) -> web.Response:
     await admin_only(request)
     svc = services(request)
-    await deletion.delete_addon(svc, request.match_info["id"], svc.clock.now())
+    await deletion.delete_addon(svc, request.match_info["id"], request_now(request))
     return web.Response(status=204)
 
 
@@ -85,7 +85,7 @@ async def _set_status(request: web.Request, status: str) -> web.Response:
     await admin_only(request)
     svc = services(request)
     await catalog.get_addon(svc, request.match_info["id"])
-    addon = await catalog.set_status(svc, request.match_info["id"], status, svc.clock.now())
+    addon = await catalog.set_status(svc, request.match_info["id"], status, request_now(request))
     return respond(addon_out(addon))
 
 

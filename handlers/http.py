@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Awaitable, Callable, Iterator, TypeVar
 
 from aiohttp import web
@@ -23,6 +24,7 @@ access_log = logging.getLogger("saldo.access")
 M = TypeVar("M", bound=BaseModel)
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 PRINCIPAL = web.RequestKey("principal", Principal)
+NOW = web.RequestKey("now", datetime)
 
 # The HTTP status of each error class, chosen here once: an error takes the status of its nearest
 # class listed (the tree and its statuses: billing/errors.py's docstring).
@@ -72,6 +74,14 @@ class RouteTable:
 
 def services(request: web.Request) -> Services:
     return request.app[SERVICES]
+
+
+def request_now(request: web.Request) -> datetime:
+    """The request's time: the clock is read once per request (issue 10: one time per use
+    case), and the idempotency seed, the use case and the response all get this one."""
+    if NOW not in request:
+        request[NOW] = services(request).clock.now()
+    return request[NOW]
 
 
 def locale(request: web.Request) -> str:

@@ -16,7 +16,7 @@ from aiohttp import web
 from pydantic import ValidationError
 
 from billing.errors import BillingError, ValidationFailed
-from handlers.http import Handler, principal, services
+from handlers.http import Handler, principal, request_now, services
 from service.runtime import ids
 from service.runtime import idempotency
 
@@ -27,7 +27,7 @@ SEED = web.RequestKey("idempotency_seed", str)
 
 def seed(request: web.Request) -> str:
     if SEED not in request:
-        request[SEED] = ids.new_seed(services(request).clock.now())
+        request[SEED] = ids.new_seed(request_now(request))
     return request[SEED]
 
 
@@ -56,7 +56,7 @@ def idempotent(handler: Handler) -> Handler:
         scope = f"{who.role}:{who.workspace_id or who.reseller_id or ''}"
         rid = idempotency.record_id(scope, request.method, request.path, key)
         body_hash = idempotency.request_hash(await request.read())
-        claim = await idempotency.begin(svc, rid, body_hash, svc.clock.now())
+        claim = await idempotency.begin(svc, rid, body_hash, request_now(request))
         if claim.replay is not None:
             return _replay(claim.replay)
         request[SEED] = claim.seed
@@ -66,7 +66,7 @@ def idempotent(handler: Handler) -> Handler:
             await idempotency.release(svc, claim)
             raise
         except BaseException:
-            await idempotency.abandon(svc, claim, svc.clock.now())
+            await idempotency.abandon(svc, claim, request_now(request))
             raise
         if isinstance(response, web.Response) and isinstance(response.body, bytes) \
                 and response.status < 500:
@@ -74,6 +74,6 @@ def idempotent(handler: Handler) -> Handler:
                                        response.body.decode(response.charset or "utf-8"),
                                        response.content_type)
         else:
-            await idempotency.abandon(svc, claim, svc.clock.now())
+            await idempotency.abandon(svc, claim, request_now(request))
         return response
     return wrapper

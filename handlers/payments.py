@@ -5,7 +5,7 @@ from aiohttp import web
 
 from billing.errors import NotFound
 from handlers.formatting import money_out
-from handlers.http import locale, parse_query, principal, respond, RouteTable, services
+from handlers.http import locale, parse_query, principal, request_now, respond, RouteTable, services
 from handlers.payment_models import CallbackOut, PaymentAdminOut, PaymentsOut, PaymentsQuery
 from handlers.topups import payment_out
 from service.invoices.records import Payment
@@ -22,7 +22,8 @@ routes = RouteTable()
 async def callback(request: web.Request) -> web.Response:
     svc = services(request)
     payment = await settlement.receive_callback(svc, request.match_info["provider"],
-                                                await request.read(), request.headers)
+                                                await request.read(), request.headers,
+                                                request_now(request))
     return respond(CallbackOut(ok=True, payment=payment_out(payment)))
 
 

@@ -11,7 +11,7 @@ from billing.plans import PlanTerms
 from billing.rates import check_categories
 from billing.subscriptions import PolicyRule
 from handlers.formatting import money_out
-from handlers.http import locale, parse_body, principal, respond, RouteTable, services
+from handlers.http import locale, parse_body, principal, request_now, respond, RouteTable, services
 from handlers.subscription_models import PLAN_ID, PlanIn, PlanOut, PlansOut, PolicyIn, PolicyOut, PolicyRuleIn
 from service.subscriptions import plans
 from service.subscriptions.plans import Plan
@@ -63,7 +63,7 @@ async def write_plan(request: web.Request) -> web.Response:
     rates = {c.strip().lower(): r.model_dump() for c, r in body.rates.items()}
     check_categories(rates, "rates")
     svc = services(request)
-    saved = await plans.put_plan(svc, plan, rates, svc.clock.now())
+    saved = await plans.put_plan(svc, plan, rates, request_now(request))
     svc.routing.forget()
     return respond(plan_out(saved, locale(request)))
 
@@ -84,5 +84,5 @@ async def write_policy(request: web.Request) -> web.Response:
     body = await parse_body(request, PolicyIn)
     rules = [PolicyRule(**r.model_dump()) for r in body.rules]
     svc = services(request)
-    await plans.put_policy(svc, rules, svc.clock.now())
+    await plans.put_policy(svc, rules, request_now(request))
     return respond(PolicyOut(rules=body.rules))

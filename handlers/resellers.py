@@ -5,8 +5,8 @@ from __future__ import annotations
 from aiohttp import web
 
 from handlers.addon_models import ResellerCreated, ResellerIn, ResellerOut, ResellersOut
-from handlers.http import (admin_only, locale, parse_body, parse_query, principal, respond,
-                           RouteTable, services)
+from handlers.http import (admin_only, locale, parse_body, parse_query, principal, request_now,
+                           respond, RouteTable, services)
 from handlers.models import WorkspacesOut
 from handlers.payment_models import ListQuery
 from handlers.workspaces import workspace_out
@@ -28,7 +28,7 @@ async def create(request: web.Request) -> web.Response:
     body = await parse_body(request, ResellerIn)
     svc = services(request)
     reseller, key = await resellers.create_reseller(svc, body.name, body.metadata,
-                                                    svc.clock.now())
+                                                    request_now(request))
     return respond(ResellerCreated(reseller=reseller_out(reseller), api_key=key), 201)
 
 

@@ -5,7 +5,7 @@ from html import escape
 
 from aiohttp import web
 
-from handlers.http import locale, RouteTable, services
+from handlers.http import locale, request_now, RouteTable, services
 from handlers.invoices import invoice_out
 from service.invoices.records import Invoice, Payment
 from service.payments.sandbox_checkout import checkout, press
@@ -73,7 +73,8 @@ def _outcome(payment: Payment, words: dict) -> str:
 
 
 async def _press(request: web.Request, outcome: str) -> web.Response:
-    payment, invoice = await press(services(request), request.match_info["payment_id"], outcome)
+    payment, invoice = await press(services(request), request.match_info["payment_id"], outcome,
+                                   request_now(request))
     lang = locale(request)
     return _page(payment, invoice, lang, _outcome(payment, WORDS[lang]))
 

@@ -10,7 +10,8 @@ from aiohttp import web
 from handlers.addon_models import (AddonOrderOut, AddonPurchaseIn, AddonQuantityIn,
                                    EntitlementCheckIn, EntitlementCheckOut, StopQuery)
 from handlers.formatting import money_out
-from handlers.http import locale, parse_body, parse_query, principal, respond, RouteTable, services
+from handlers.http import (locale, parse_body, parse_query, principal, request_now, respond,
+                           RouteTable, services)
 from handlers.idempotency import idempotent, seed
 from handlers.invoices import invoice_out
 from handlers.subscriptions import subscription_out
@@ -49,7 +50,7 @@ async def purchase(request: web.Request) -> web.Response:
     workspace = await _workspace(request)
     body = await parse_body(request, AddonPurchaseIn)
     svc = services(request)
-    now = svc.clock.now()
+    now = request_now(request)
     placed = await addons.purchase(svc, workspace, body.addon_id, body.quantity, now,
                                    seed(request))
     return respond(await placed_out(request, placed, now), 201)
@@ -65,7 +66,7 @@ async def change(request: web.Request) -> web.Response:
     workspace = await _workspace(request)
     body = await parse_body(request, AddonQuantityIn)
     svc = services(request)
-    now = svc.clock.now()
+    now = request_now(request)
     placed = await addons.change_quantity(svc, workspace, request.match_info["addon_id"],
                                           body.quantity, now, seed(request))
     return respond(await placed_out(request, placed, now))
@@ -80,7 +81,7 @@ async def stop(request: web.Request) -> web.Response:
     workspace = await _workspace(request)
     q = parse_query(request, StopQuery)
     svc = services(request)
-    now = svc.clock.now()
+    now = request_now(request)
     placed = await addons.stop(svc, workspace, request.match_info["addon_id"], q.when, now)
     return respond(await placed_out(request, placed, now))
 

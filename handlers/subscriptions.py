@@ -6,7 +6,7 @@ from aiohttp import web
 
 from billing.subscriptions import Quote
 from handlers.formatting import money_out
-from handlers.http import locale, parse_body, principal, respond, RouteTable, services
+from handlers.http import locale, parse_body, principal, request_now, respond, RouteTable, services
 from handlers.idempotency import idempotent, seed
 from handlers.invoices import invoice_out
 from handlers.subscription_models import (ComplimentaryOut, LimitUsageOut, PeriodOut,
@@ -91,7 +91,7 @@ def _addons(body: SubscriptionChangeIn) -> list[tuple[str, int]]:
               "usage (each limit: used and effective maximum)", response=SubscriptionOut)
 async def read(request: web.Request) -> web.Response:
     svc, ws = await _workspace(request)
-    return respond(subscription_out(await subs.view(svc, ws.id, svc.clock.now())))
+    return respond(subscription_out(await subs.view(svc, ws.id, request_now(request))))
 
 
 @routes.route("POST", f"{BASE}/quote", "Order summary of a change: lines, total, timing, and for a "
@@ -100,7 +100,7 @@ async def read(request: web.Request) -> web.Response:
 async def quote(request: web.Request) -> web.Response:
     svc, ws = await _workspace(request)
     body = await parse_body(request, SubscriptionChangeIn)
-    q = await subs.quote(svc, ws, body.plan, body.period, _addons(body), svc.clock.now())
+    q = await subs.quote(svc, ws, body.plan, body.period, _addons(body), request_now(request))
     return respond(quote_out(q, locale(request)))
 
 
@@ -113,7 +113,7 @@ async def change(request: web.Request) -> web.Response:
     svc, ws = await _workspace(request)
     body = await parse_body(request, SubscriptionChangeIn)
     placed = await subs.change_plan(svc, ws, body.plan, body.period, _addons(body),
-                                    svc.clock.now(), seed(request))
+                                    request_now(request), seed(request))
     return respond(placed_out(placed, locale(request)))
 
 
@@ -122,7 +122,7 @@ async def change(request: web.Request) -> web.Response:
 @idempotent
 async def renew(request: web.Request) -> web.Response:
     svc, ws = await _workspace(request)
-    placed = await subs.renew_subscription(svc, ws, svc.clock.now(), seed(request))
+    placed = await subs.renew_subscription(svc, ws, request_now(request), seed(request))
     return respond(placed_out(placed, locale(request)), 201)
 
 
@@ -130,7 +130,7 @@ async def renew(request: web.Request) -> web.Response:
               "the scheduled change)", response=SubscriptionOrderOut)
 async def cancel(request: web.Request) -> web.Response:
     svc, ws = await _workspace(request)
-    placed = await subs.cancel_subscription(svc, ws, svc.clock.now(), seed(request))
+    placed = await subs.cancel_subscription(svc, ws, request_now(request), seed(request))
     return respond(placed_out(placed, locale(request)))
 
 
@@ -138,7 +138,7 @@ async def cancel(request: web.Request) -> web.Response:
               "invoice is cancelled)", response=SubscriptionOut)
 async def cancel_change(request: web.Request) -> web.Response:
     svc, ws = await _workspace(request)
-    view = await subs.cancel_scheduled_change(svc, ws.id, svc.clock.now())
+    view = await subs.cancel_scheduled_change(svc, ws.id, request_now(request))
     return respond(subscription_out(view))
 
 
@@ -147,6 +147,6 @@ async def cancel_change(request: web.Request) -> web.Response:
 async def report_usage(request: web.Request) -> web.Response:
     svc, ws = await _workspace(request)
     body = await parse_body(request, UsageReportIn)
-    now = svc.clock.now()
+    now = request_now(request)
     await subs.report_usage(svc, ws.id, body.users, body.contacts, now)
     return respond(subscription_out(await subs.view(svc, ws.id, now)))

@@ -5,7 +5,8 @@ from aiohttp import web
 
 from billing.money import Money
 from handlers.formatting import money_out
-from handlers.http import locale, parse_body, parse_query, principal, respond, RouteTable, services
+from handlers.http import (locale, parse_body, parse_query, principal, request_now, respond,
+                           RouteTable, services)
 from handlers.idempotency import idempotent, seed
 from handlers.invoices import invoice_out
 from handlers.payment_models import (ListQuery, PaymentOut, TopupCreatedOut, TopupIn, TopupOut,
@@ -39,7 +40,7 @@ async def create(request: web.Request) -> web.Response:
     workspace = await load_workspace(svc, who, request.match_info["ws"])
     body = await parse_body(request, TopupIn)
     placed = await order_topup(svc, workspace, body.balance, Money.idr(body.amount),
-                               seed(request))
+                               seed(request), request_now(request))
     lang = locale(request)
     return respond(TopupCreatedOut(topup=topup_out(placed.topup, lang),
                                    invoice=invoice_out(placed.invoice, lang),

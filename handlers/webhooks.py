@@ -8,7 +8,7 @@ import hmac
 from aiohttp import web
 
 from billing.errors import Unauthorized, UnsupportedMediaType
-from handlers.http import admin_only, respond, RouteTable, services
+from handlers.http import admin_only, request_now, respond, RouteTable, services
 from handlers.models import ParkedPayloadOut, ParkedPayloadsOut, RetriedPayloadOut
 from service.whatsapp import webhooks
 
@@ -48,7 +48,7 @@ async def notify(request: web.Request) -> web.Response:
         raise Unauthorized("Missing or invalid X-Hub-Signature-256")
     if request.content_type != "application/json":
         raise UnsupportedMediaType("Content-Type must be application/json")
-    await webhooks.receive(svc, raw)
+    await webhooks.receive(svc, raw, request_now(request))
     return web.json_response({"ok": True})
 
 
@@ -69,5 +69,6 @@ async def parked(request: web.Request) -> web.Response:
 async def retry(request: web.Request) -> web.Response:
     await admin_only(request)
     payload_id = request.match_info["id"]
-    processed = await webhooks.retry_parked(services(request), payload_id)
+    processed = await webhooks.retry_parked(services(request), payload_id,
+                                           request_now(request))
     return respond(RetriedPayloadOut(id=payload_id, processed=processed))

@@ -4,7 +4,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from handlers.formatting import money_out
-from handlers.http import locale, parse_body, principal, respond, RouteTable, services
+from handlers.http import locale, parse_body, principal, request_now, respond, RouteTable, services
 from handlers.invoices import invoice_out
 from handlers.models import CreateWorkspace, UpdateWorkspace, WorkspaceKeyOut, WorkspaceOut
 from handlers.subscription_models import WorkspaceCreatedOut
@@ -36,7 +36,8 @@ async def create(request: web.Request) -> web.Response:
     svc = services(request)
     opened = await open_workspace(
         svc, who, name=body.name, phone_number_ids=body.phone_number_ids, plan=body.plan,
-        reseller_id=body.reseller_id, complimentary=body.complimentary)
+        reseller_id=body.reseller_id, complimentary=body.complimentary,
+        now=request_now(request))
     svc.routing.forget()
     lang = locale(request)
     return respond(WorkspaceCreatedOut(
@@ -62,7 +63,7 @@ async def update(request: web.Request) -> web.Response:
     ws = await load_workspace(svc, who, request.match_info["ws"])
     require_manager(who)
     body = await parse_body(request, UpdateWorkspace)
-    ws = await update_workspace(svc, ws, body.model_dump(exclude_none=True), svc.clock.now())
+    ws = await update_workspace(svc, ws, body.model_dump(exclude_none=True), request_now(request))
     svc.routing.forget()
     return respond(workspace_out(ws, locale(request)))
 
@@ -75,5 +76,5 @@ async def replace_key(request: web.Request) -> web.Response:
     svc = services(request)
     ws = await load_workspace(svc, who, request.match_info["ws"])
     require_manager(who)
-    key, revoked = await replace_workspace_key(svc, ws, svc.clock.now())
+    key, revoked = await replace_workspace_key(svc, ws, request_now(request))
     return respond(WorkspaceKeyOut(api_key=key, revoked_keys=revoked), 201)

@@ -102,7 +102,7 @@ async def place(svc: Services, workspace: Workspace, doc: dict,
                                              {"$set": {"status": "paid"}})
         await fulfil_order(svc, doc, now)
         return doc, None, None
-    invoice, payment = await place_order(svc, workspace, _order(doc), doc["seed"])
+    invoice, payment = await place_order(svc, workspace, _order(doc), doc["seed"], now)
     return await svc.db.addon_orders.find_one({"_id": doc["_id"]}), invoice, payment
 
 
@@ -113,7 +113,7 @@ async def cancel(svc: Services, order: dict, now: datetime) -> None:
     closed = await close_invoice(svc.db, order.get("invoice_id") or ids.invoice_id(order["seed"]),
                                  "cancelled", now)
     if closed:
-        await settle_invoice(svc, closed)
+        await settle_invoice(svc, closed, now)
     await svc.db.addon_orders.update_one({"_id": order["_id"], "status": "new"},
                                          {"$set": {"status": "closed"}})
 
@@ -124,7 +124,7 @@ async def close_or_settle(svc: Services, order: dict, now: datetime) -> None:
     if order["status"] not in OPEN:
         return
     await cancel(svc, order, now)
-    await settle_if_paid(svc, order.get("invoice_id") or ids.invoice_id(order["seed"]))
+    await settle_if_paid(svc, order.get("invoice_id") or ids.invoice_id(order["seed"]), now)
 
 
 async def get(svc: Services, order_id: str) -> dict | None:

@@ -20,11 +20,10 @@ from service.workspaces.records import Workspace
 
 
 async def place_order(svc: Services, workspace: Workspace, order: Order, seed: str,
-                      now: datetime | None = None) -> tuple[Invoice, Payment]:
+                      now: datetime) -> tuple[Invoice, Payment]:
     """→ (invoice, payment). The invoice is pending with its code; the payment has its
     provider's checkout URL."""
     provider = payments.configured_provider(svc.settings, svc.providers)   # no invoice
-    now = now or svc.clock.now()                                           # nobody could pay
     doc = invoices.invoice_doc(ids.invoice_id(seed), workspace, order, svc.settings, now,
                                ids.payment_id(seed))
     invoice = await invoices.insert_invoice(svc.db, doc)

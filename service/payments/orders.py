@@ -40,14 +40,13 @@ def invoice_event_data(invoice: dict) -> dict:
             "payment_id": invoice.get("payment_id"), "order": dict(invoice["order"])}
 
 
-async def settle_invoice(svc: Services, invoice: dict, now: datetime | None = None) -> dict:
+async def settle_invoice(svc: Services, invoice: dict, now: datetime) -> dict:
     """Apply the invoice's status (see the module doc); → the invoice, settled."""
     if invoice.get("settled"):
         return invoice
     kind = svc.order_kinds.get(invoice["order"]["kind"])
     if kind is None:
         raise LookupError(f"no order kind {invoice['order']['kind']!r} is registered")
-    now = now or svc.clock.now()
     code, number = await code_of(svc.db, invoice)
     numbered = {**invoice, "code": code, "number": number}
     # A code is written only once the invoice was opened (below); a pending invoice with a code
@@ -67,10 +66,10 @@ async def settle_invoice(svc: Services, invoice: dict, now: datetime | None = No
     return await invoices.mark_settled(svc.db, invoice, code, number)
 
 
-async def settle_if_paid(svc: Services, invoice_id: str) -> bool:
+async def settle_if_paid(svc: Services, invoice_id: str, now: datetime) -> bool:
     """An invoice that could not be cancelled because it was paid meanwhile (its fulfilment
     not run yet): settle it now, as the sweep would, so that what is decided next sees it."""
     invoice = await invoices.find(svc.db, invoice_id, status="paid")
     if invoice:
-        await settle_invoice(svc, invoice)
+        await settle_invoice(svc, invoice, now)
     return invoice is not None

@@ -3,6 +3,8 @@ Fail makes the provider call Saldo back with a signed callback that goes through
 same verify → parse → apply path as an external provider's (service/payments/settlement.py)."""
 from __future__ import annotations
 
+from datetime import datetime
+
 from service.invoices import invoices
 from service.invoices.records import Invoice, Payment
 from service.payments import payments
@@ -26,7 +28,8 @@ async def checkout(svc: Services, payment_id: str) -> tuple[Payment, Invoice]:
     return payment, invoices.record(await invoices.get(svc.db, payment.invoice_id))
 
 
-async def press(svc: Services, payment_id: str, outcome: str) -> tuple[Payment, Invoice]:
+async def press(svc: Services, payment_id: str, outcome: str,
+                now: datetime) -> tuple[Payment, Invoice]:
     """The customer pressed Pay (`succeeded`) or Fail (`failed`). → (payment, invoice) after
     Saldo processed the provider's callback."""
     if outcome not in OUTCOMES:
@@ -34,6 +37,7 @@ async def press(svc: Services, payment_id: str, outcome: str) -> tuple[Payment, 
     provider = _sandbox(svc)
     payment = await payments.get(svc.db, payment_id, "sandbox")
     raw, headers = provider.simulate(payment, outcome)
-    payment, invoice = await settlement.apply_callback(svc, "sandbox", raw, headers, payment)
+    payment, invoice = await settlement.apply_callback(svc, "sandbox", raw, headers, now,
+                                                      payment)
     invoice = invoice or await invoices.get(svc.db, payment.invoice_id)
     return payment, invoices.record(invoice)

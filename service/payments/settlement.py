@@ -36,15 +36,15 @@ SWEEP_BATCH = 500
 
 
 async def receive_callback(svc: Services, provider_name: str, raw: bytes,
-                           headers: Mapping[str, str]) -> Payment:
+                           headers: Mapping[str, str], now: datetime) -> Payment:
     """A provider's callback, exactly as it arrived. → the payment after it was applied.
     401 bad signature · 404 unknown provider or payment · 422 malformed or wrong amount."""
-    payment, _ = await apply_callback(svc, provider_name, raw, headers)
+    payment, _ = await apply_callback(svc, provider_name, raw, headers, now)
     return payment
 
 
 async def apply_callback(svc: Services, provider_name: str, raw: bytes,
-                         headers: Mapping[str, str],
+                         headers: Mapping[str, str], now: datetime,
                          payment: Payment | None = None) -> tuple[Payment, dict | None]:
     """`receive_callback` for a caller that may hold the payment already (the sandbox's
     checkout). → (payment, its invoice when this callback's resolution read it, else None)."""
@@ -52,7 +52,6 @@ async def apply_callback(svc: Services, provider_name: str, raw: bytes,
     if not provider.verify(raw, headers):
         raise Unauthorized("Missing or invalid payment callback signature")
     callback = provider.parse(raw)
-    now = svc.clock.now()
     if payment is None or payment.id != callback.payment_id:
         payment = await payments.get(svc.db, callback.payment_id, provider.name)
     await payments.record_callback(svc.db, provider.name, callback, raw, now)
@@ -78,11 +77,9 @@ async def _record(svc: Services, payment: Payment, callback: PaymentCallback,
         await payments.get(svc.db, payment.id)
 
 
-async def resolve_payment(svc: Services, payment_id: str,
-                          now: datetime | None = None) -> Payment:
+async def resolve_payment(svc: Services, payment_id: str, now: datetime) -> Payment:
     """Apply what the payment's status means, once; safe to call any number of times."""
-    payment, _ = await _resolve(svc, await payments.get(svc.db, payment_id),
-                                now or svc.clock.now())
+    payment, _ = await _resolve(svc, await payments.get(svc.db, payment_id), now)
     return payment
 
 
@@ -157,11 +154,9 @@ async def _resolve_refund(svc: Services, payment: Payment, now: datetime) -> Pay
     return await payments.mark_resolved(svc.db, payment, now)
 
 
-async def expire_due(svc: Services, limit: int = SWEEP_BATCH,
-                     now: datetime | None = None) -> int:
+async def expire_due(svc: Services, now: datetime, limit: int = SWEEP_BATCH) -> int:
     """Expire pending invoices past PAYMENT_EXPIRY (their orders are closed, nothing is
     fulfilled). An invoice whose payment succeeded in time is resolved instead."""
-    now = now or svc.clock.now()
     expired = 0
     for invoice in await invoices.pending_due(svc.db, now, limit):
         payment = await payments.find(svc.db, invoice.get("payment_id"))
@@ -180,7 +175,7 @@ async def sweep(svc: Services, *, everything: bool = False) -> dict:
     """Expire due invoices and finish what a crash left half-done. Safe at any time."""
     now = svc.clock.now()
     cutoff = now + timedelta(seconds=1) if everything else now - REDRIVE_AFTER
-    expired = await expire_due(svc, now=now)
+    expired = await expire_due(svc, now)
     redriven = 0
     for payment_id in await payments.unresolved_ids(svc.db, cutoff, SWEEP_BATCH):
         redriven += await _guard(resolve_payment(svc, payment_id, now), payment_id)

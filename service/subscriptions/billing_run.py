@@ -49,7 +49,7 @@ async def run_pass(svc: Services, now: datetime | None = None,
                    worker: str | None = None) -> dict:
     now = now or svc.clock.now()
     worker = worker or worker_id()
-    expired = await expire_due(svc)
+    expired = await expire_due(svc, now)
     due = await state.due_at(svc, now, 5000)
     gate = asyncio.Semaphore(CONCURRENCY)
     plans = await load_plans(svc.db)
@@ -108,7 +108,7 @@ async def cycle_of(svc: Services, doc: dict, plans: dict, now: datetime) -> Cycl
     next_orders = await orders.orders_for(svc, doc["_id"], doc["current_period_end"])
     for order in next_orders:       # its issuer died (or failed) before placing the invoice;
         if order["status"] == "new":  # placing is idempotent by the order's seed
-            await orders.redrive(svc, order)
+            await orders.redrive(svc, order, now)
     return Cycle(state.current_choice(doc, plans), state.period_of(doc),
                  state.anchor_day(doc, svc.settings.tz), state.scheduled_choice(doc, plans),
                  orders.status_by_choice(next_orders),

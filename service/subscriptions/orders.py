@@ -121,7 +121,7 @@ async def issue(svc: Services, workspace: Workspace, spec: OrderSpec, now: datet
                                                seed or ids.new_seed(now), now)
     invoice, payment = await place_order(svc, workspace,
                                          _order(spec, order["_id"], svc.settings.tz),
-                                         order["seed"])
+                                         order["seed"], now)
     return order, invoice, payment
 
 
@@ -143,7 +143,7 @@ async def _insert(svc: Services, spec: OrderSpec, n: int, seed: str, now: dateti
     return await insert_or_read(svc.db.subscription_orders, doc)
 
 
-async def redrive(svc: Services, order: dict) -> None:
+async def redrive(svc: Services, order: dict, now: datetime) -> None:
     """Place the invoice of an order whose issuer died before placing it (idempotent)."""
     workspace = await workspace_by_id(svc, order["workspace_id"])
     plans = await load_plans(svc.db)
@@ -152,7 +152,8 @@ async def redrive(svc: Services, order: dict) -> None:
                      Period(order["period_start"], order["period_end"]), order["timing"],
                      order["invoice_type"], Money(**order["amount"]), order.get("detail", ""),
                      tuple(order.get("addons") or ()))
-    await place_order(svc, workspace, _order(spec, order["_id"], svc.settings.tz), order["seed"])
+    await place_order(svc, workspace, _order(spec, order["_id"], svc.settings.tz), order["seed"],
+                      now)
 
 
 async def cancel_order(svc: Services, order_id: str | None, now: datetime) -> dict | None:
@@ -164,9 +165,9 @@ async def cancel_order(svc: Services, order_id: str | None, now: datetime) -> di
     invoice_id = order.get("invoice_id") or ids.invoice_id(order["seed"])
     closed = await close_invoice(svc.db, invoice_id, "cancelled", now)
     if closed:
-        await settle_invoice(svc, closed)
+        await settle_invoice(svc, closed, now)
     else:
-        await settle_if_paid(svc, invoice_id)
+        await settle_if_paid(svc, invoice_id, now)
     await svc.db.subscription_orders.update_one({"_id": order_id, "status": "new"},
                                                 {"$set": {"status": "closed"}})
     return await svc.db.subscription_orders.find_one({"_id": order_id})

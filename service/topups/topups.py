@@ -36,12 +36,11 @@ def limits(settings: Settings) -> dict[str, TopupLimit]:
 
 
 async def order_topup(svc: Services, workspace: Workspace, balance: str, amount: Money,
-                      seed: str) -> PlacedTopup:
+                      seed: str, now: datetime) -> PlacedTopup:
     """Order a top-up: validated, invoiced (pending, numbered), payable at the checkout URL.
     The balance does not change until the payment succeeds. Placing the order opens it
     (`TopupOrders.open` writes the top-up, derived from its invoice): it is not read back."""
     check_topup(balance, amount, limits(svc.settings))
-    now = svc.clock.now()
     order = topup_order(ids.topup_id(seed), balance, amount)
     invoice, payment = await place_order(svc, workspace, order, seed, now)
     topup = Topup.of_invoice(invoice)

@@ -18,23 +18,23 @@ STALE_AFTER = timedelta(seconds=30)      # a wallet writer finalizes its entries
 FINALIZE_WINDOW = timedelta(hours=1)     # wallets the periodic sweep looks at
 
 
-async def receive(svc: Services, raw: bytes) -> None:
+async def receive(svc: Services, raw: bytes, now: datetime) -> None:
     """Called with a verified body. Returns once the payload is durable (and, normally,
     processed). A processing failure is logged and left to the sweep: Meta gets its 200."""
     payload = json_body.decode_object(raw)
-    payload_id, done = await svc.whatsapp.store_payload(raw, svc.clock.now())
+    payload_id, done = await svc.whatsapp.store_payload(raw, now)
     if done:
         return
     try:
-        await process(svc, payload_id, payload)
+        await process(svc, payload_id, payload, now)
     except Exception as exc:
-        await _failed(svc, payload_id, exc)
+        await _failed(svc, payload_id, exc, now)
 
 
-async def _failed(svc: Services, payload_id: str, exc: Exception) -> None:
+async def _failed(svc: Services, payload_id: str, exc: Exception, now: datetime) -> None:
     """Count the failure on the stored payload. The stack trace is logged at the first failure
     only; later ones are one line each, and the last one parks the payload."""
-    attempts = await svc.whatsapp.note_failure(payload_id, repr(exc), svc.clock.now())
+    attempts = await svc.whatsapp.note_failure(payload_id, repr(exc), now)
     if attempts >= MAX_ATTEMPTS:
         log.error("payload %s parked after %d failed attempts: %r (GET /v1/admin/webhooks/parked)",
                   payload_id, attempts, exc)
@@ -44,8 +44,7 @@ async def _failed(svc: Services, payload_id: str, exc: Exception) -> None:
                     exc_info=exc if attempts <= 1 else None)
 
 
-async def process(svc: Services, payload_id: str, payload: dict) -> None:
-    now = svc.clock.now()
+async def process(svc: Services, payload_id: str, payload: dict, now: datetime) -> None:
     result = await charge_events(parse_payload(payload), payload_id, log=svc.whatsapp,
                                  routing=svc.routing, ledger=svc.ledger, now=now)
     await svc.whatsapp.mark_processed(payload_id, now, {
@@ -60,10 +59,10 @@ async def sweep(svc: Services, *, everything: bool = False) -> dict:
     reprocessed = 0
     for stored in await svc.whatsapp.unprocessed(cutoff):
         try:
-            await process(svc, stored.id, json_body.decode_object(stored.body))
+            await process(svc, stored.id, json_body.decode_object(stored.body), now)
             reprocessed += 1
         except Exception as exc:
-            await _failed(svc, stored.id, exc)
+            await _failed(svc, stored.id, exc, now)
     since = datetime.min.replace(tzinfo=timezone.utc) if everything else now - FINALIZE_WINDOW
     until = now + timedelta(seconds=1) if everything else now - STALE_AFTER
     finalized = await svc.ledger.finalize_recent(since, until)
@@ -73,15 +72,15 @@ async def sweep(svc: Services, *, everything: bool = False) -> dict:
             "fallback_charged": len(overdue.charged)}
 
 
-async def retry_parked(svc: Services, payload_id: str) -> bool:
+async def retry_parked(svc: Services, payload_id: str, now: datetime) -> bool:
     """An admin re-queues a parked payload (its cause fixed): it is processed at once, and if
     it fails again it gets `MAX_ATTEMPTS` more tries from the sweep. → processed now."""
     stored = await svc.whatsapp.unpark(payload_id)
     if stored is None:
         raise NotFound("No parked payload with this id")
     try:
-        await process(svc, stored.id, json_body.decode_object(stored.body))
+        await process(svc, stored.id, json_body.decode_object(stored.body), now)
     except Exception as exc:
-        await _failed(svc, payload_id, exc)
+        await _failed(svc, payload_id, exc, now)
         return False
     return True

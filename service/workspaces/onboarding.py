@@ -15,6 +15,7 @@ gift is recorded on the subscription (`complimentary`) and renewals are invoiced
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from billing.plans import FREE_PLAN
 from service.payments.payments import configured_provider
@@ -37,8 +38,7 @@ class Opened:
 
 async def open_workspace(svc: Services, principal: Principal, *, name: str,
                          phone_number_ids: list[str], plan: str | None,
-                         reseller_id: str | None, complimentary: bool) -> Opened:
-    now = svc.clock.now()
+                         reseller_id: str | None, complimentary: bool, now: datetime) -> Opened:
     invoiced = not complimentary and await _is_paid(svc, plan)
     if invoiced:
         # 409 payments_unavailable before anything is written

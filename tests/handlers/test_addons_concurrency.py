@@ -101,7 +101,7 @@ async def test_an_increase_paid_before_a_decrease_is_not_applied_after_it(api):
     invoice = await claim_paid(svc.db, pending["_id"], up["payment"]["id"], MID, MID)
     down = await set_quantity(api, ws, key, seat["id"], 1)
     assert (await down.json())["credit"]["amount"] == DECREASE_6_TO_1
-    await settle_invoice(svc, invoice)
+    await settle_invoice(svc, invoice, api.clock.now())
     assert (await held(api, ws, key))[seat["id"]]["quantity"] == 1
     order = await svc.db.addon_orders.find_one({"invoice_code": up["invoice"]["code"]})
     assert (order["status"], order["outcome"]) == ("paid", "not_applied")
@@ -154,7 +154,7 @@ async def test_a_credit_pack_increase_that_is_not_applied_credits_nothing(api):
     invoice = await claim_paid(svc.db, pending["_id"], up["payment"]["id"], MID, MID)
     down = await (await set_quantity(api, ws, key, pack["id"], 1)).json()
     assert down["credit"]["amount"] == 5_000                    # 1 unit × Rp10.000 × 1/2
-    await settle_invoice(svc, invoice)
+    await settle_invoice(svc, invoice, api.clock.now())
     assert (await held(api, ws, key))[pack["id"]]["quantity"] == 1
     assert (await api.amounts(ws, key))["conversation"] == (GRANT, 20_000 + 5_000, 0)
     await assert_reconciled(api)

@@ -38,7 +38,7 @@ async def test_fulfilling_a_paid_addon_invoice_again_changes_nothing(api):
         invoice = await paid_invoice(api, placed["invoice"]["code"])
         await asyncio.gather(*(svc.order_kinds["addon"].fulfil(svc, invoice, svc.clock.now())
                                for _ in range(3)))
-        await settle_invoice(svc, {**invoice, "settled": False})
+        await settle_invoice(svc, {**invoice, "settled": False}, api.clock.now())
     assert (await held(api, ws, key))[pack["id"]]["quantity"] == 2
     assert (await api.amounts(ws, key))["conversation"] == (30_000, 30_000, 0)
     await assert_reconciled(api)

@@ -97,7 +97,8 @@ async def test_a_retry_after_a_crash_resumes_the_same_order(api):
                                 KEY["Idempotency-Key"])
     claim = await idempotency.begin(svc, rid, idempotency.request_hash(body), api.clock.now())
     workspace = await workspace_by_id(svc, ws)
-    placed = await place_topup(svc, workspace, "conversation", Money.idr(50_000), claim.seed)
+    placed = await place_topup(svc, workspace, "conversation", Money.idr(50_000), claim.seed,
+                               api.clock.now())
     api.clock.advance(idempotency.LEASE + timedelta(seconds=1))
     resp = await order_topup(api, ws, key, "conversation", 50_000, headers=KEY)
     assert resp.status == 201, await resp.text()
@@ -173,9 +174,11 @@ async def test_an_order_resumed_after_its_invoice_was_paid_answers_the_paid_topu
     ws, key = await api.create_workspace([PHONE_A])
     svc = app_services(api)
     workspace = await workspace_by_id(svc, ws)
-    first = await place_topup(svc, workspace, "conversation", Money.idr(50_000), "resumed01")
+    first = await place_topup(svc, workspace, "conversation", Money.idr(50_000), "resumed01",
+                              api.clock.now())
     assert (await press_pay(api, first.payment.id)).status == 200
-    again = await place_topup(svc, workspace, "conversation", Money.idr(50_000), "resumed01")
+    again = await place_topup(svc, workspace, "conversation", Money.idr(50_000), "resumed01",
+                              api.clock.now())
     assert (again.topup.id, again.topup.status) == (first.topup.id, "paid")
     assert again.invoice.status == "paid" and again.invoice.code == first.invoice.code
     assert await topup_count(api, ws) == 1

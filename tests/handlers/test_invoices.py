@@ -152,7 +152,7 @@ async def test_expired_invoice_keeps_its_code_and_codes_are_never_reused(api, cl
     ws, key = await api.create_workspace([PHONE_A])
     first = await topup(api, ws, key)
     clock.advance(timedelta(hours=24))
-    assert await settlement.expire_due(app_services(api)) == 1
+    assert await settlement.expire_due(app_services(api), api.clock.now()) == 1
     second = await topup(api, ws, key)
     resp = await api.client.get(invoice_url(ws, first["invoice"]["code"]), headers=api.auth(key))
     expired = await resp.json()

@@ -93,6 +93,6 @@ async def test_a_renewal_paid_while_the_boundary_rolls_keeps_its_addon(api):
     paid_at = wib(2026, 12, 18, 11)
     paid = await claim_paid(svc.db, invoice["_id"], payment["_id"], paid_at, paid_at)
     await run_due(api, wib(2026, 12, 21, 10))
-    await settle_invoice(svc, paid)                             # the slow fulfilment ends
+    await settle_invoice(svc, paid, api.clock.now())            # the slow fulfilment ends
     assert (await held(api, ws, key))[user["id"]]["quantity"] == 1
     await assert_reconciled(api)

@@ -49,7 +49,7 @@ async def test_the_expiry_job_does_not_expire_an_invoice_300_ms_early(api):
     ws, key, body = await ordered(api)
     svc = app_services(api)
     api.clock.set(EXPIRES_AT - timedelta(milliseconds=300))
-    assert await settlement.expire_due(svc) == 0
+    assert await settlement.expire_due(svc, api.clock.now()) == 0
     assert (await invoice_of(api, body))["status"] == "pending"
     resp = await post_payment_callback(api, payment_callback(body["payment"]["id"]))
     assert (await resp.json())["payment"]["status"] == "succeeded"
@@ -59,5 +59,5 @@ async def test_the_expiry_job_does_not_expire_an_invoice_300_ms_early(api):
 async def test_the_expiry_job_expires_an_invoice_right_at_its_deadline(api):
     ws, key, body = await ordered(api)
     api.clock.set(EXPIRES_AT)
-    assert await settlement.expire_due(app_services(api)) == 1
+    assert await settlement.expire_due(app_services(api), api.clock.now()) == 1
     assert (await invoice_of(api, body))["status"] == "expired"

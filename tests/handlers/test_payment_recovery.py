@@ -47,7 +47,7 @@ async def test_money_that_arrived_in_time_is_honoured_even_if_expiry_runs_first(
     await died_after_marking_succeeded(api, body["payment"]["id"])
     api.clock.advance(timedelta(hours=30))
     svc = app_services(api)
-    assert await settlement.expire_due(svc) == 0
+    assert await settlement.expire_due(svc, api.clock.now()) == 0
     assert await api.amounts(ws, key) == CREDITED
     assert (await svc.db.topups.find_one({"_id": body["topup"]["id"]}))["status"] == "paid"
 

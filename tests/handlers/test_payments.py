@@ -134,7 +134,7 @@ async def test_a_success_after_expiry_is_not_credited_and_needs_a_refund(api, cl
     ws, key, body = await ordered(api)
     svc = app_services(api)
     clock.advance(timedelta(hours=24, seconds=1))
-    assert await settlement.expire_due(svc) == 1
+    assert await settlement.expire_due(svc, api.clock.now()) == 1
     assert await invoice_status(api, ws, key, body["invoice"]["code"]) == "expired"
     assert (await svc.db.topups.find_one({"_id": body["topup"]["id"]}))["status"] == "expired"
     resp = await post_payment_callback(api, payment_callback(body["payment"]["id"]))
@@ -195,7 +195,7 @@ async def test_every_state_change_is_an_event_once(api, clock):
     lapsed = await topup(api, ws, key)
     clock.advance(timedelta(hours=25))
     svc = app_services(api)
-    await settlement.expire_due(svc)
+    await settlement.expire_due(svc, api.clock.now())
     await settlement.sweep(svc, everything=True)
     types = lambda docs: sorted(d["type"] for d in docs)  # noqa: E731
     invoice_id = paid["payment"]["id"].replace("pay_", "inv_")

@@ -31,7 +31,7 @@ async def test_a_change_decided_while_the_next_period_is_being_paid_is_refused(a
     resp = await post(api, ws, key, "change", {"plan": "growth", "period": "monthly"})
     assert (resp.status, (await resp.json())["error"]["code"]) == (
         409, "next_period_already_paid")
-    await settle_invoice(app_services(api), paid)
+    await settle_invoice(app_services(api), paid, api.clock.now())
     await run_due(api, DEC_21)
     assert (await subscription(api, ws, key))["plan"] == "pro"
     await assert_reconciled(api)
@@ -42,7 +42,7 @@ async def test_undoing_a_change_that_is_being_paid_is_refused(api):
     resp = await api.client.delete(f"/v1/workspaces/{ws}/subscription/scheduled-change",
                                    headers=api.auth(key))
     assert (resp.status, (await resp.json())["error"]["code"]) == (409, "scheduled_change_paid")
-    await settle_invoice(app_services(api), paid)
+    await settle_invoice(app_services(api), paid, api.clock.now())
     await run_due(api, DEC_21)
     assert (await subscription(api, ws, key))["plan"] == "pro"
 

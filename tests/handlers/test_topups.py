@@ -185,7 +185,7 @@ async def test_history_lists_every_status_newest_first(api, clock):
     svc = app_services(api)
     expired = await topup(api, ws, key, "conversation", 10_000)
     clock.advance(timedelta(hours=25))
-    assert await settlement.expire_due(svc) == 1
+    assert await settlement.expire_due(svc, api.clock.now()) == 1
     paid = await topup(api, ws, key, "conversation", 20_000)
     await press_pay(api, paid["payment"]["id"])
     clock.advance(timedelta(minutes=1))

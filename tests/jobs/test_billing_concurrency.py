@@ -48,7 +48,7 @@ async def test_two_passes_at_once_renew_each_subscription_exactly_once(settings,
             f"INV/2026/{n:06d}" for n in range(1, COUNT + 1)]
         payments = [p["_id"] async for p in a.db.payments.find({})]
         for start in range(0, len(payments), 25):
-            await asyncio.gather(*(press(a, p, "succeeded")
+            await asyncio.gather(*(press(a, p, "succeeded", clock.now())
                                    for p in payments[start:start + 25]))
         clock.set(END)
         reports = await _both(a, b, clock.now())
