@@ -21,7 +21,7 @@ from billing.addon_catalog import patched_quantity, validate_addon
 from billing.addons import AddonTerms, normal_visibility
 from billing.errors import AddonNameTaken, Conflict, NotFound
 from service.addons.records import FIELDS, Addon, addon_from_doc
-from service.invoices.invoices import page
+from service.mongo.cursors import page
 from service.mongo.events import emit
 from service.mongo.revisions import swap
 from service.runtime import ids

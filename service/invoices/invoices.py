@@ -7,7 +7,6 @@ idempotently and sets it back to true; the sweep re-drives invoices a crash left
 """
 from __future__ import annotations
 
-import re
 from datetime import datetime
 from types import MappingProxyType
 
@@ -26,7 +25,6 @@ from service.runtime.context import Services
 from service.runtime.settings import Settings
 from service.workspaces.records import Workspace
 
-_CURSOR_ID = re.compile(r"^[a-z]+_[0-9a-z]{1,64}$")
 
 
 def _line_doc(line: InvoiceLine) -> dict:
@@ -140,17 +138,6 @@ async def by_code(svc: Services, workspace_id: str, code: str) -> Invoice:
     return record(doc)
 
 
-async def page(collection, query: dict, limit: int, cursor: str | None) -> tuple[list[dict],
-                                                                               str | None]:
-    """Newest first by `_id` (ids start with a millisecond timestamp); cursor pagination."""
-    if cursor:
-        query = {**query, "_id": {"$lt": cursors.decode(cursor, _CURSOR_ID.match)}}
-    docs = [d async for d in collection.find(query).sort("_id", -1).limit(limit + 1)]
-    more = len(docs) > limit
-    docs = docs[:limit]
-    return docs, (cursors.encode(docs[-1]["_id"]) if more and docs else None)
-
-
 async def list_invoices(svc: Services, workspace_id: str, *, type_: str | None,
                         status: str | None, limit: int,
                         cursor: str | None) -> tuple[list[Invoice], str | None]:
@@ -159,7 +146,7 @@ async def list_invoices(svc: Services, workspace_id: str, *, type_: str | None,
         query["type"] = type_
     if status:
         query["status"] = status
-    docs, next_cursor = await page(svc.db.invoices, query, limit, cursor)
+    docs, next_cursor = await cursors.page(svc.db.invoices, query, limit, cursor)
     return [record(d) for d in docs], next_cursor
 
 

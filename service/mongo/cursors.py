@@ -5,6 +5,7 @@ A cursor that does not decode, or whose key the caller's `valid` refuses, is a 4
 from __future__ import annotations
 
 import base64
+import re
 from typing import Callable
 
 from billing.errors import ValidationFailed
@@ -23,3 +24,17 @@ def decode(cursor: str, valid: Callable[[str], object]) -> str:
     if not (text and valid(text)):
         raise ValidationFailed("Malformed cursor", field="cursor")
     return text
+
+
+_ID = re.compile(r"^[a-z]+_[0-9a-z]{1,64}$")   # our generated ids (service/runtime/ids.py)
+
+
+async def page(collection, query: dict, limit: int, cursor: str | None) -> tuple[list[dict],
+                                                                               str | None]:
+    """Newest first by `_id` (ids start with a millisecond timestamp); cursor pagination."""
+    if cursor:
+        query = {**query, "_id": {"$lt": decode(cursor, _ID.match)}}
+    docs = [d async for d in collection.find(query).sort("_id", -1).limit(limit + 1)]
+    more = len(docs) > limit
+    docs = docs[:limit]
+    return docs, (encode(docs[-1]["_id"]) if more and docs else None)

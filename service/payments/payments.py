@@ -17,6 +17,7 @@ from billing.errors import NotFound, PaymentsUnavailable
 from billing.payments import PaymentCallback, PaymentProvider, PaymentRequest
 from service.invoices import invoices
 from service.invoices.records import Payment
+from service.mongo import cursors
 from service.mongo.docs import money_from_doc, money_to_doc
 from service.mongo.once import insert_if_absent, insert_or_read
 from service.mongo.revisions import replace_at_revision, swap
@@ -99,7 +100,7 @@ async def record_callback(db: AsyncDatabase, provider_name: str, callback: Payme
 
 async def list_payments(svc: Services, *, status: str | None, limit: int,
                         cursor: str | None) -> tuple[list[Payment], str | None]:
-    docs, next_cursor = await invoices.page(svc.db.payments, {"status": status} if status else {},
+    docs, next_cursor = await cursors.page(svc.db.payments, {"status": status} if status else {},
                                             limit, cursor)
     return [record(d) for d in docs], next_cursor
 

@@ -9,8 +9,8 @@ from datetime import datetime
 from pymongo.asynchronous.database import AsyncDatabase
 
 from billing.money import Money
-from service.invoices import invoices
 from service.invoices.records import Invoice
+from service.mongo import cursors
 from service.mongo.docs import money_from_doc, money_to_doc
 from service.mongo.once import insert_if_absent
 from service.mongo.revisions import replace_at_revision, swap
@@ -85,7 +85,7 @@ class Topups:
 
     async def page(self, workspace_id: str, *, limit: int,
                    cursor: str | None) -> tuple[list[Topup], str | None]:
-        docs, next_cursor = await invoices.page(self._docs, {"workspace_id": workspace_id},
+        docs, next_cursor = await cursors.page(self._docs, {"workspace_id": workspace_id},
                                                 limit, cursor)
         return [from_doc(d) for d in docs], next_cursor
 

@@ -9,7 +9,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import BulkWriteError
 
 from billing.money import Money
-from service.invoices.invoices import page
+from service.mongo.cursors import page
 from service.mongo.docs import from_ms, money_from_doc, money_to_doc, to_ms
 from service.workspaces.records import ApiKey, PhoneClaim, Reseller, Workspace
 
