@@ -38,6 +38,7 @@ from service.subscriptions import state
 from service.addons.holdings import (APPLIED_KEPT, emit_change, holdings_doc, holdings_of,
                                     priced_on)
 from service.invoices.invoices import close as close_invoice
+from service.invoices.records import Invoice
 from service.mongo.docs import money_from_doc, money_to_doc
 from service.mongo.once import insert_or_read
 from service.payments.checkout import place_order
@@ -222,25 +223,25 @@ async def _apply(svc: Services, order: dict, now: datetime) -> str:
 class AddonOrders:
     """The `addon` order kind (see service/payments/orders.py)."""
 
-    async def open(self, svc: Services, invoice: dict, now: datetime) -> None:
+    async def open(self, svc: Services, invoice: Invoice, now: datetime) -> None:
         await svc.db.addon_orders.update_one(
-            {"_id": invoice["order"]["order_id"], "status": "new"},
-            {"$set": {"status": "pending", "invoice_id": invoice["_id"],
-                      "invoice_code": invoice["code"]}})
+            {"_id": invoice.order.order_id, "status": "new"},
+            {"$set": {"status": "pending", "invoice_id": invoice.id,
+                      "invoice_code": invoice.code}})
 
-    async def fulfil(self, svc: Services, invoice: dict, now: datetime) -> None:
-        order_id = invoice["order"]["order_id"]
+    async def fulfil(self, svc: Services, invoice: Invoice, now: datetime) -> None:
+        order_id = invoice.order.order_id
         await svc.db.addon_orders.update_one(
             {"_id": order_id, "status": {"$ne": "paid"}},
-            {"$set": {"status": "paid", "invoice_id": invoice["_id"],
-                      "invoice_code": invoice["code"]}})
+            {"$set": {"status": "paid", "invoice_id": invoice.id,
+                      "invoice_code": invoice.code}})
         await fulfil_order(svc, await svc.db.addon_orders.find_one({"_id": order_id}), now)
 
-    async def close(self, svc: Services, invoice: dict, now: datetime) -> None:
+    async def close(self, svc: Services, invoice: Invoice, now: datetime) -> None:
         """A renewal that will not be paid: the billing run issues another (or removes the
         add-on at the boundary)."""
         await svc.db.addon_orders.update_one(
-            {"_id": invoice["order"]["order_id"], "status": {"$in": list(OPEN)}},
+            {"_id": invoice.order.order_id, "status": {"$in": list(OPEN)}},
             {"$set": {"status": "closed"}})
-        if invoice["order"].get("action") == "renewal":
-            await state.poke(svc, invoice["workspace_id"], now)
+        if invoice.order.action == "renewal":
+            await state.poke(svc, invoice.workspace_id, now)

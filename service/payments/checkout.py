@@ -27,8 +27,8 @@ async def place_order(svc: Services, workspace: Workspace, order: Order, seed: s
     doc = invoices.invoice_doc(ids.invoice_id(seed), workspace, order, svc.settings, now,
                                ids.payment_id(seed))
     invoice = await invoices.insert_invoice(svc.db, doc)
-    if invoice["payment_id"] is None:
-        invoice = await invoices.attach_payment(svc.db, invoice, doc["payment_id"])
+    if invoice.payment_id is None:
+        invoice = await invoices.attach_payment(svc.db, invoice, ids.payment_id(seed))
     invoice = await settle_invoice(svc, invoice, now)
     payment = await payments.open_payment(svc.db, provider, invoice, now)
-    return invoices.record(invoice), payment
+    return invoice, payment

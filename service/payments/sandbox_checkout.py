@@ -25,7 +25,7 @@ async def checkout(svc: Services, payment_id: str) -> tuple[Payment, Invoice]:
     """→ (payment, invoice) shown on the checkout page."""
     _sandbox(svc)
     payment = await payments.get(svc.db, payment_id, "sandbox")
-    return payment, invoices.record(await invoices.get(svc.db, payment.invoice_id))
+    return payment, await invoices.get(svc.db, payment.invoice_id)
 
 
 async def press(svc: Services, payment_id: str, outcome: str,
@@ -39,5 +39,4 @@ async def press(svc: Services, payment_id: str, outcome: str,
     raw, headers = provider.simulate(payment, outcome)
     payment, invoice = await settlement.apply_callback(svc, "sandbox", raw, headers, now,
                                                       payment)
-    invoice = invoice or await invoices.get(svc.db, payment.invoice_id)
-    return payment, invoices.record(invoice)
+    return payment, invoice or await invoices.get(svc.db, payment.invoice_id)

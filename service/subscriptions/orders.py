@@ -34,6 +34,7 @@ from service.addons.holdings import post_credits
 from service.addons.orders import credit_consumption, invoice_lines
 from service.addons.switch import after_switch, immediate_switch
 from service.invoices.invoices import close as close_invoice
+from service.invoices.records import Invoice
 from service.payments.checkout import place_order
 from service.runtime import ids
 from service.payments.orders import settle_if_paid, settle_invoice
@@ -177,19 +178,19 @@ class SubscriptionOrders:
     """The order kinds `subscription`, `renewal` and `plan_change` (see
     service/payments/orders.py)."""
 
-    async def open(self, svc: Services, invoice: dict, now: datetime) -> None:
+    async def open(self, svc: Services, invoice: Invoice, now: datetime) -> None:
         await svc.db.subscription_orders.update_one(
-            {"_id": invoice["order"]["order_id"], "status": "new"},
-            {"$set": {"status": "pending", "invoice_id": invoice["_id"],
-                      "invoice_code": invoice["code"]}})
+            {"_id": invoice.order.order_id, "status": "new"},
+            {"$set": {"status": "pending", "invoice_id": invoice.id,
+                      "invoice_code": invoice.code}})
 
-    async def fulfil(self, svc: Services, invoice: dict, now: datetime) -> None:
+    async def fulfil(self, svc: Services, invoice: Invoice, now: datetime) -> None:
         """A paid invoice is the truth: the order is paid whatever its status said."""
-        order_id = invoice["order"]["order_id"]
+        order_id = invoice.order.order_id
         await svc.db.subscription_orders.update_one(
             {"_id": order_id, "status": {"$ne": "paid"}},
-            {"$set": {"status": "paid", "paid": {"at": invoice["paid_at"]},
-                      "invoice_id": invoice["_id"], "invoice_code": invoice["code"]}})
+            {"$set": {"status": "paid", "paid": {"at": invoice.paid_at},
+                      "invoice_id": invoice.id, "invoice_code": invoice.code}})
         order = await svc.db.subscription_orders.find_one({"_id": order_id})
         lines = list(order.get("addons") or [])
         if order["timing"] == "immediate":   # credit only the add-on lines that applied
@@ -200,17 +201,17 @@ class SubscriptionOrders:
         await credit_consumption(svc, order["workspace_id"], order_id, lines, now)
         await state.poke(svc, order["workspace_id"], now)
 
-    async def close(self, svc: Services, invoice: dict, now: datetime) -> None:
+    async def close(self, svc: Services, invoice: Invoice, now: datetime) -> None:
         """An unpaid order drops the change that waited for it; a switch to a plan that costs
         nothing (a cancel) never waits for one (orders placed before issue 9 item 6 did)."""
-        order_id = invoice["order"]["order_id"]
+        order_id = invoice.order.order_id
         await svc.db.subscription_orders.update_one(
             {"_id": order_id, "status": {"$in": list(OPEN)}}, {"$set": {"status": "closed"}})
         order = await svc.db.subscription_orders.find_one({"_id": order_id})
         if order and order["timing"] == "end_of_term" and Money(**order["amount"]).is_zero():
             return
-        await state.drop_waiting_change(svc, invoice["workspace_id"], order_id,
-                                        invoice["status"], now)
+        await state.drop_waiting_change(svc, invoice.workspace_id, order_id,
+                                        invoice.status, now)
 
 
 async def _apply_upgrade(svc: Services, order: dict, now: datetime) -> list[str] | None:

@@ -9,6 +9,8 @@ import pytest
 
 from service.addons import orders as addon_orders
 from service.addons import renewals as addon_renewals
+from service.invoices import invoices as invoice_repo
+from service.invoices.records import Invoice
 from service.payments.orders import settle_invoice
 from service.subscriptions.billing_run import run_pass
 from service.workspaces.lookup import workspace_by_id
@@ -23,8 +25,8 @@ async def pay_invoice(api, code: str) -> None:
     assert (await press_pay(api, payment["_id"])).status == 200
 
 
-async def paid_invoice(api, code: str) -> dict:
-    return await app_services(api).db.invoices.find_one({"code": code})
+async def paid_invoice(api, code: str) -> Invoice:
+    return invoice_repo.record(await app_services(api).db.invoices.find_one({"code": code}))
 
 
 async def test_fulfilling_a_paid_addon_invoice_again_changes_nothing(api):
@@ -38,7 +40,7 @@ async def test_fulfilling_a_paid_addon_invoice_again_changes_nothing(api):
         invoice = await paid_invoice(api, placed["invoice"]["code"])
         await asyncio.gather(*(svc.order_kinds["addon"].fulfil(svc, invoice, svc.clock.now())
                                for _ in range(3)))
-        await settle_invoice(svc, {**invoice, "settled": False}, api.clock.now())
+        await settle_invoice(svc, replace(invoice, settled=False), api.clock.now())
     assert (await held(api, ws, key))[pack["id"]]["quantity"] == 2
     assert (await api.amounts(ws, key))["conversation"] == (30_000, 30_000, 0)
     await assert_reconciled(api)
