@@ -57,7 +57,12 @@ class TopupOrders:
     """The `topup` order kind (see service/payments/orders.py)."""
 
     async def open(self, svc: Services, invoice: Invoice, now: datetime) -> None:
-        """Write the top-up, once (the ordering request, or the sweep if that request died)."""
+        """Write the top-up, once (the ordering request, or the sweep if that request died).
+
+        Here, not in `order_topup`, on purpose: every field of a pending top-up derives from
+        its invoice, and opening is the step the sweep re-runs for an invoice a crash left
+        unsettled, so no invoice is ever without its top-up and no top-up without its invoice.
+        `order_topup` builds the same record from the invoice instead of reading it back."""
         await Topups(svc.db).insert(Topup.of_invoice(invoice))
 
     async def fulfil(self, svc: Services, invoice: Invoice, now: datetime) -> None:
