@@ -39,4 +39,5 @@ async def press(svc: Services, payment_id: str, outcome: str,
     raw, headers = provider.simulate(payment, outcome)
     payment, invoice = await settlement.apply_callback(svc, "sandbox", raw, headers, now,
                                                       payment)
-    return payment, invoice or await invoices.get(svc.db, payment.invoice_id)
+    invoice = invoice or await invoices.get(svc.db, payment.invoice_id)
+    return payment, invoice

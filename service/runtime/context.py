@@ -13,10 +13,10 @@ from service.runtime.clock import Clock
 from service.runtime.settings import Settings
 from service.wallet.ledger import MongoLedger
 from service.whatsapp.log import MongoWhatsAppLog
-from service.whatsapp.routing import Routing
 
-if TYPE_CHECKING:   # service.payments.orders imports this module
+if TYPE_CHECKING:   # both import this module (routing through the features it reads)
     from service.payments.orders import OrderKind
+    from service.whatsapp.routing import Routing
 
 
 @dataclass
