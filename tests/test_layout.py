@@ -18,7 +18,8 @@ def module_name(path: Path) -> str:
     return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
 
 
-MODULES = {module_name(p): p for package in PACKAGES for p in sorted((ROOT / package).rglob("*.py"))}
+MODULES = {module_name(p): p for package in PACKAGES
+           for p in sorted((ROOT / package).rglob("*.py"))}
 
 
 def _is_type_checking(node: ast.If) -> bool:
