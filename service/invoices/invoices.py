@@ -118,7 +118,8 @@ async def pending_due(db: AsyncDatabase, now: datetime, limit: int) -> list[Invo
 
 
 async def unsettled(db: AsyncDatabase, updated_before: datetime, limit: int) -> list[Invoice]:
-    """Invoices a crash left `settled: false` (re-driven by the sweep)."""
+    """Invoices a crash left `settled: false` (re-driven by the sweep). NX-27017 compares the
+    `updated_at` datetimes as strings, to the second: plenty for a cutoff a minute back."""
     query = {"settled": False, "updated_at": {"$lt": updated_before}}
     return [record(d) async for d in db.invoices.find(query).limit(limit)]
 

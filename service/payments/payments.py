@@ -157,5 +157,7 @@ async def mark_resolved(db: AsyncDatabase, payment: Payment, now: datetime) -> P
 
 
 async def unresolved_ids(db: AsyncDatabase, updated_before: datetime, limit: int) -> list[str]:
+    """Payments a crash left `resolved: false` (re-driven by the sweep). NX-27017 compares the
+    `updated_at` datetimes as strings, to the second: plenty for a cutoff a minute back."""
     stale = {"resolved": False, "updated_at": {"$lt": updated_before}}
     return [d["_id"] async for d in db.payments.find(stale, {"_id": 1}).limit(limit)]
