@@ -30,8 +30,8 @@ def _line_doc(line: InvoiceLine | Line) -> dict:
             "unit_price": money_to_doc(line.unit_price), "amount": money_to_doc(line.amount)}
 
 
-def invoice_doc(invoice_id: str, workspace: Workspace, order: Order, settings: Settings,
-                now: datetime, payment_id: str | None = None) -> dict:
+def _new_doc(invoice_id: str, workspace: Workspace, order: Order, settings: Settings,
+             now: datetime, payment_id: str) -> dict:
     """A new pending invoice, already naming the payment that will be opened for it."""
     return {
         "_id": invoice_id, "workspace_id": workspace.id, "code": None, "number": None,
@@ -46,9 +46,11 @@ def invoice_doc(invoice_id: str, workspace: Workspace, order: Order, settings: S
         "updated_at": now, "rev": 0}
 
 
-async def insert_invoice(db: AsyncDatabase, doc: dict) -> Invoice:
+async def insert_invoice(db: AsyncDatabase, invoice_id: str, workspace: Workspace, order: Order,
+                         settings: Settings, now: datetime, payment_id: str) -> Invoice:
     """Insert once; a retry of the same order (same id) gets the stored invoice."""
-    return record(await insert_or_read(db.invoices, doc))
+    return record(await insert_or_read(
+        db.invoices, _new_doc(invoice_id, workspace, order, settings, now, payment_id)))
 
 
 async def attach_payment(db: AsyncDatabase, invoice: Invoice, payment_id: str) -> Invoice:
@@ -176,7 +178,7 @@ def _line(doc: dict) -> Line:
 
 
 def to_doc(invoice: Invoice) -> dict:
-    """The document `record` read, field for field (as `invoice_doc` wrote it, plus what its
+    """The document `record` read, field for field (as `_new_doc` wrote it, plus what its
     transitions added): the replaces of service/mongo/revisions.py write it back whole."""
     doc = {
         "_id": invoice.id, "workspace_id": invoice.workspace_id, "code": invoice.code,
