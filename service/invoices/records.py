@@ -1,5 +1,6 @@
-"""Invoices and payments as handlers see them: frozen records, made from their documents only
-by their repositories (service/invoices/invoices.py, service/payments/payments.py)."""
+"""Invoices and payments as handlers, settlement and the order kinds see them: frozen records,
+made from their documents (and back) only by their repositories (service/invoices/invoices.py,
+service/payments/payments.py)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
