@@ -9,8 +9,7 @@ import json
 import pytest
 
 from tests.addon_helpers import addon_body, bought, create_addon, held
-from tests.helpers import (PHONE_A, assert_reconciled, payment_callback, post_payment_callback,
-                           press_pay)
+from tests.helpers import PHONE_A, assert_reconciled, payment_callback, post_payment_callback
 
 N = 30
 PRICE = 10_000
