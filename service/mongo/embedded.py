@@ -53,6 +53,16 @@ def running(pid: int) -> bool:
         return True
 
 
+def _store_process(pid: int) -> bool:
+    """A live NX-27017 server (the pid an address file recorded may since belong to another
+    program, e.g. after a reboot)."""
+    try:
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return running(pid)
+    return running(pid) and b"nx" in cmdline and b"--data-dir" in cmdline
+
+
 def _executable() -> list[str]:
     found = shutil.which("nx-27017", path=str(Path(sys.executable).parent))
     return [found] if found else [sys.executable, "-m", "nx_27017"]
@@ -134,8 +144,10 @@ class EmbeddedServer:
                                         start_new_session=True)
         self.adopted_pid = None
         self.uri = uri_for(port)
-        await self._wait_ready()
+        # Recorded before it is ready: if this process dies meanwhile, the next one adopts the
+        # server (it waits for it to boot) instead of starting a second one on the same files.
         self.address_file.write_text(json.dumps({"uri": self.uri, "pid": self.process.pid}))
+        await self._wait_ready()
         log.info("embedded store started on 127.0.0.1:%d (pid %d)", port, self.process.pid)
 
     async def _running_elsewhere(self) -> tuple[str, int] | None:
@@ -144,9 +156,12 @@ class EmbeddedServer:
             pid = int(recorded["pid"])
         except (OSError, ValueError, KeyError):
             return None
-        if not running(pid) or not await ping(recorded["uri"]):
-            return None
-        return recorded["uri"], pid
+        deadline = time.monotonic() + BOOT_DEADLINE_S
+        while _store_process(pid) and time.monotonic() < deadline:
+            if await ping(recorded["uri"]):
+                return recorded["uri"], pid
+            await asyncio.sleep(0.1)  # it may still be booting: polling it, not synchronisation
+        return None
 
     async def _wait_ready(self) -> None:
         deadline = time.monotonic() + BOOT_DEADLINE_S
