@@ -3,8 +3,8 @@
 Each store's child is watched; when it dies it is started again on the same data directory and
 the same port, so the PyMongo clients, which know only that address, reconnect by themselves
 (the next request after the restart succeeds; those during it fail as the store being down).
-Restarts back off while a child keeps dying (0, 0.5, 1, 2, 4, 8, 15 s between attempts; reset
-once it has stayed up for a minute), and each one is logged. A server this process adopted
+Restarts back off while a child keeps dying (0, 0.5, 1, 2, 4, 8, 15 s between attempts, reset
+once it has stayed up for 10 s), and each one is logged. A server this process adopted
 (another process started it) is given a moment for its owner to restart it first.
 
 If the port has been taken meanwhile the restart fails and is retried with the backoff: the
@@ -26,7 +26,7 @@ from service.mongo.embedded import EmbeddedServer
 log = logging.getLogger("saldo.embedded")
 CHECK_EVERY_S = 0.2
 BACKOFF_S = (0.0, 0.5, 1.0, 2.0, 4.0, 8.0, 15.0)
-STABLE_AFTER_S = 60.0
+STABLE_AFTER_S = 10.0
 ADOPTED_GRACE_S = 2.0
 
 
