@@ -85,7 +85,7 @@ class Run:
         self.sent: dict[str, tuple[int, dict]] = {}     # wamid → (workspace index, status)
         self.posts: Counter = Counter()
         self.kills: Counter = Counter()
-        self.outages: list[float] = []
+        self.outages: list[tuple[float, str]] = []   # (seconds, when it began)
         self.stopping = asyncio.Event()
         self.tag = secrets.token_hex(3).upper()
 
@@ -144,7 +144,7 @@ class Run:
                      if self.sent and self.rng.random() < DUPLICATES else self.new_status()
                      for _ in range(self.rng.randint(1, 5))]
             if not await self.post(chunk):
-                await asyncio.sleep(0.05)   # do not spin while the service is down
+                await asyncio.sleep(0.2)    # do not spin while the service is down
 
     async def chaos(self, gap: tuple[float, float]) -> None:
         while True:
@@ -170,7 +170,8 @@ class Run:
             if not ok and down_since is None:
                 down_since = now
             if ok and down_since is not None:
-                self.outages.append(now - down_since)
+                self.outages.append((now - down_since, time.strftime(
+                    "%H:%M:%S", time.localtime(time.time() - (now - down_since)))))
                 down_since = None
             await asyncio.sleep(0.1)
 
@@ -238,7 +239,8 @@ async def run(args: argparse.Namespace, svc: Service) -> bool:
               f"of charges)")
         print("\n".join(drift[1]))
         print(f"rupiah drift: {drift[0]} (must be 0)")
-        print(f"longest unavailability: {max(r.outages, default=0):.2f} s "
+        longest, began = max(r.outages, default=(0.0, "-"))
+        print(f"longest unavailability: {longest:.2f} s, from {began} "
               f"({len(r.outages)} outages, /healthz not 200)")
         print(f"reconcile ok: {recon_ok}")
         return drift[0] == 0 and recon_ok
