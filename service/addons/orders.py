@@ -209,7 +209,7 @@ async def _apply(svc: Services, order: dict, now: datetime) -> str:
         changes = {"addons": holdings_doc(_applied(before, order["lines"]), doc, now),
                    "addon_orders_applied": [*applied, order["_id"]][-APPLIED_KEPT:]}
         return ("done", before) if await state.save(svc, doc, changes, now) else None
-    outcome, before = await state.retrying(attempt, "adding an add-on")
+    outcome, before = await state.retrying(attempt, "adding an add-on", state.PAID_RETRIES)
     if outcome == "done":
         for line in filter(_held, order["lines"]):
             old = before.get(line["addon_id"])

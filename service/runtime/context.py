@@ -14,7 +14,8 @@ from service.runtime.settings import Settings
 from service.wallet.ledger import MongoLedger
 from service.whatsapp.log import MongoWhatsAppLog
 
-if TYPE_CHECKING:   # both import this module (routing through the features it reads)
+if TYPE_CHECKING:   # these import this module (routing through the features it reads)
+    from service.mongo.supervisor import StoreSupervisor
     from service.payments.orders import OrderKind
     from service.whatsapp.routing import Routing
 
@@ -29,6 +30,7 @@ class Services:
     order_kinds: Mapping[str, OrderKind]   # by `invoice.order.kind` (service/payments/orders.py)
     routing: Routing    # phone number → workspace and rate card (service/whatsapp/routing.py)
     providers: Mapping[str, PaymentProvider]   # the enabled payment providers, by name
+    stores: StoreSupervisor | None = None   # embedded: restarts dead NX-27017 children
 
 
 SERVICES = web.AppKey("services", Services)

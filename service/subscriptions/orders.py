@@ -238,7 +238,7 @@ async def _apply_upgrade(svc: Services, order: dict, now: datetime) -> list[str]
             **addon_changes}, now)
         return ("applied", taken) if saved else None
 
-    outcome, taken = await state.retrying(attempt, "applying an upgrade")
+    outcome, taken = await state.retrying(attempt, "applying an upgrade", state.PAID_RETRIES)
     if outcome == "stale":
         log.warning("paid upgrade no longer applies; refund it", extra={"fields": {
             "order_id": order["_id"], "workspace_id": ws}})

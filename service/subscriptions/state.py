@@ -17,6 +17,8 @@ A period boundary is two steps, each idempotent (a process may die between them)
 """
 from __future__ import annotations
 
+import asyncio
+import random
 from datetime import datetime, tzinfo
 
 from billing import ledger_keys
@@ -30,6 +32,10 @@ from service.runtime.context import Services
 from service.workspaces.lookup import follow_plan
 
 RETRIES = 8
+# What was paid for is applied however many writers race on the subscription: each round of a
+# race has a winner, so enough attempts, spread by a short random pause, apply them all.
+PAID_RETRIES = 200
+BACKOFF_S = 0.002
 
 
 async def start(svc: Services, workspace_id: str, plan_id: str, period: Period,
@@ -141,12 +147,14 @@ async def save(svc: Services, doc: dict, changes: dict, now: datetime) -> bool:
     return result.matched_count == 1
 
 
-async def retrying(attempt, what: str):
-    """Run `attempt()` (read, decide, versioned write) until it does not lose a race."""
-    for _ in range(RETRIES):
+async def retrying(attempt, what: str, attempts: int = RETRIES):
+    """Run `attempt()` (read, decide, versioned write) until it does not lose a race; after a
+    loss, a random pause that grows with the losses, so the losers do not read together again."""
+    for lost in range(attempts):
         result = await attempt()
         if result is not None:
             return result
+        await asyncio.sleep(random.uniform(0, BACKOFF_S * min(lost + 1, 16)))  # backoff
     raise Conflict(f"The subscription changed while {what}; try again")
 
 
