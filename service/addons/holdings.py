@@ -14,6 +14,11 @@ Wallet credits (a prorated stop or decrease, an overpaid renewal) are written in
 `addon_credits` by the same versioned replace that changes the holdings, then posted to the
 ledger (idempotent by key; arrears first) and dropped from the document. A crash in between
 leaves them in the document: the billing run posts them on its next pass (`post_credits`).
+
+Add-on code reads a subscription document only through `subscribed` (a `Subscribed` record) and
+writes its add-on fields only through `changes` (merged into the subscription's versioned
+replace, state.save); it reads a plan order (service/subscriptions/orders.py) only through
+`plan_order`. Once the subscriptions feature hands out records, these are what to adapt.
 """
 from __future__ import annotations
 
@@ -176,6 +181,7 @@ def plan_order(doc: dict) -> PlanOrder:
 
 
 async def held_terms(svc: Services, doc: dict, extra: Iterable[str] = ()) -> dict[str, AddonTerms]:
+    """`terms_of` a subscription document (for service/subscriptions)."""
     return await terms_of(svc, subscribed(doc), extra)
 
 

@@ -1,6 +1,6 @@
-"""Add-on records: what the catalog hands out, a frozen record per add-on
-(service/addons/catalog.py converts the `addons` documents), and add-on orders with their lines
-(service/addons/repository.py converts the `addon_orders` documents)."""
+"""Add-on records: what the catalog hands out, a frozen record per add-on, and add-on orders
+with their lines (service/addons/repository.py converts the `addons` and `addon_orders`
+documents)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -43,15 +43,15 @@ class Addon:
     metadata: Any
     created_at: datetime
     updated_at: datetime
+    rev: int = 0                      # bumped by every edit
 
     def contract(self) -> dict:
         """The §4b fields, as the API shows and validates them."""
         return {k: getattr(self, k) for k in FIELDS}
 
-
-def addon_from_doc(doc: dict) -> Addon:
-    return Addon(id=doc["_id"], **{k: doc.get(k) for k in FIELDS},
-                 created_at=doc["created_at"], updated_at=doc["updated_at"])
+    def event_data(self) -> dict:
+        return {"addon_id": self.id, "name": self.name, "type": self.type,
+                "billing": self.billing, "status": self.status}
 
 
 @dataclass(frozen=True)

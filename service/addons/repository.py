@@ -1,6 +1,14 @@
-"""The `addon_orders` collection: the only code that issues commands on it. It hands out
-`AddonOrder` records (service/addons/records.py) and turns them back into documents; the stored
-schema is unchanged:
+"""The `addons` and `addon_orders` collections: the only code that issues commands on them. They
+hand out `Addon` (with the `AddonTerms` the pricing rules read) and `AddonOrder` records
+(service/addons/records.py) and turn them back into documents.
+
+An add-on document is the contract's add-on shape (§4b, `records.FIELDS`) with `_id` (`ad_…`),
+`created_at`, `updated_at` and `rev`; `name` is unique (an index). An edit is a
+revision-checked replace (service/mongo/revisions.swap), not a `$set`: NX-27017 stores a
+datetime or a bool given to a top-level `$set` as a string or 1/0 (MongoDB keeps the type), and
+the document holds datetimes and booleans.
+
+An add-on order document (the stored schema is unchanged):
 
     {_id, workspace_id, action: purchase | change | renewal, unit, period_start, period_end,
      lines: [{addon_id, name, display_name, type, billing, consumption, quantity, change, units,
@@ -18,15 +26,93 @@ keeps the type): so they need no revision-checked replace (service/mongo/revisio
 """
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from datetime import datetime
 
 from pymongo.asynchronous.database import AsyncDatabase
 
+from billing.addons import AddonTerms
 from billing.invoices import Text
-from service.addons.records import OPEN, AddonOrder, AddonOrderLine
+from service.addons.records import FIELDS, OPEN, Addon, AddonOrder, AddonOrderLine
+from service.mongo.cursors import page
 from service.mongo.docs import money_from_doc, money_to_doc
 from service.mongo.once import insert_or_read
+from service.mongo.revisions import swap
+
+FILTERS = {"all": {}, "active": {"status": "active"}, "inactive": {"status": "inactive"},
+           "one_time": {"billing": "one_time"}, "recurring": {"billing": "recurring"}}
+
+
+def addon_to_doc(addon: Addon) -> dict:
+    return {"_id": addon.id, **addon.contract(), "created_at": addon.created_at,
+            "updated_at": addon.updated_at, "rev": addon.rev}
+
+
+def addon_from_doc(doc: dict) -> Addon:
+    return Addon(id=doc["_id"], **{k: doc.get(k) for k in FIELDS},
+                 created_at=doc["created_at"], updated_at=doc["updated_at"],
+                 rev=doc.get("rev", 0))
+
+
+def terms_from_doc(doc: dict) -> AddonTerms:
+    return AddonTerms.from_data({**doc, "id": doc["_id"]})
+
+
+class AddonCatalog:
+    """The `addons` collection."""
+
+    def __init__(self, db: AsyncDatabase) -> None:
+        self._docs = db.addons
+
+    async def get(self, addon_id: str) -> Addon | None:
+        doc = await self._docs.find_one({"_id": addon_id})
+        return addon_from_doc(doc) if doc else None
+
+    async def get_terms(self, addon_id: str) -> AddonTerms | None:
+        doc = await self._docs.find_one({"_id": addon_id})
+        return terms_from_doc(doc) if doc else None
+
+    async def terms(self, ids: Iterable[str] | None = None) -> dict[str, AddonTerms]:
+        """The terms of the add-ons `ids` that exist (None: of every add-on)."""
+        query = {} if ids is None else {"_id": {"$in": sorted(set(ids))}}
+        return {d["_id"]: terms_from_doc(d) async for d in self._docs.find(query)}
+
+    async def existing(self, ids: Iterable[str]) -> list[str]:
+        return [d["_id"] async for d in self._docs.find({"_id": {"$in": list(ids)}}, {"_id": 1})]
+
+    async def insert(self, addon: Addon) -> None:
+        """Raises DuplicateKeyError when the name is taken."""
+        await self._docs.insert_one(addon_to_doc(addon))
+
+    async def update(self, addon_id: str, fields: dict, now: datetime) -> Addon | None:
+        """The contract `fields` replaced (revision-checked, see above); None: no such add-on.
+        Raises DuplicateKeyError when the name is taken."""
+        doc = await swap(self._docs, {"_id": addon_id}, {**fields, "updated_at": now})
+        return addon_from_doc(doc) if doc else None
+
+    async def delete(self, addon_id: str) -> None:
+        await self._docs.delete_one({"_id": addon_id})
+
+    async def referring_to(self, addon_id: str) -> list[str]:
+        """Add-ons that require `addon_id` or are incompatible with it."""
+        return [d["_id"] async for d in self._docs.find(
+            {"$or": [{"requires": addon_id}, {"incompatible_with": addon_id}]}, {"_id": 1})]
+
+    async def page(self, *, q: str | None, filter_by: str, limit: int,
+                   cursor: str | None) -> tuple[list[Addon], str | None]:
+        """Newest first; `q` matches name or display name (case-insensitive substring)."""
+        query: dict = dict(FILTERS[filter_by])
+        if q:
+            pattern = {"$regex": re.escape(q), "$options": "i"}
+            query["$or"] = [{"name": pattern}, {"display_name": pattern}]
+        docs, next_cursor = await page(self._docs, query, limit, cursor)
+        return [addon_from_doc(d) for d in docs], next_cursor
+
+    async def active(self) -> list[tuple[Addon, AddonTerms]]:
+        """The active add-ons, newest first."""
+        return [(addon_from_doc(d), terms_from_doc(d))
+                async for d in self._docs.find({"status": "active"}).sort("_id", -1)]
 
 
 def line_to_doc(line: AddonOrderLine) -> dict:

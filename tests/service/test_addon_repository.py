@@ -12,7 +12,8 @@ from billing.money import Money
 from billing.periods import Period
 from service.addons.holdings import Credit, changes, subscribed
 from service.addons.records import AddonOrder, AddonOrderLine
-from service.addons.repository import AddonOrderRepository, from_doc, to_doc
+from service.addons.repository import (AddonOrderRepository, addon_from_doc, addon_to_doc,
+                                       from_doc, to_doc)
 from tests.helpers import app_services
 
 AT = datetime(2026, 3, 1, 3, 0, tzinfo=timezone.utc)
@@ -132,3 +133,17 @@ def test_a_changed_holding_takes_the_next_version_and_a_credit_is_added_to_those
     assert new["addons"]["ad_3"]["added_at"] == later and new["addons"]["ad_2"]["rev"] == 5
     assert [c["key"] for c in new["addon_credits"]] == ["k1", "k2"]
     assert "addon_changes" not in new and "addon_orders_applied" not in new
+
+
+def test_a_catalog_addon_survives_the_trip_to_its_document_and_back():
+    doc = {"_id": "ad_1", "name": "extra_users", "display_name": "Extra users",
+           "description": None, "type": "users", "consumption": None,
+           "applicable_plans": "all", "billing": "recurring", "pricing_scheme": "flat",
+           "periods": {"monthly": {"currency": "IDR", "amount": 25_000}}, "entitlements": [],
+           "limits": [{"key": "users", "per_unit": 1}], "allow_multiple": True,
+           "max_quantity": 5, "requires": [], "incompatible_with": [], "status": "active",
+           "visibility": {"resellers": "all", "direct": True}, "metadata": {},
+           "created_at": AT, "updated_at": AT}
+    addon = addon_from_doc(doc)                      # stored before `rev` was read: 0
+    assert addon.rev == 0 and addon_to_doc(addon) == {**doc, "rev": 0}
+    assert addon_from_doc(addon_to_doc(addon)) == addon
