@@ -129,7 +129,7 @@ async def _refuse_if_next_paid(svc: Services, doc: dict, unit: str) -> None:
         await orders.orders_for(svc, doc["_id"], doc["current_period_end"]))
     addons_paid = [o for o in await addon_orders.renewals_for(svc, doc["_id"],
                                                                doc["current_period_end"])
-                   if o["status"] == "paid" and o["unit"] != unit]
+                   if o.status == "paid" and o.unit != unit]
     if "paid" in statuses.values() or addons_paid:
         raise NextPeriodAlreadyPaid("The next period is already paid; it can no longer be changed")
 
@@ -152,7 +152,7 @@ async def _drop_other_orders(svc: Services, doc: dict, keep: str | None, unit: s
         if o["_id"] != keep and o["status"] in orders.OPEN:
             await orders.cancel_order(svc, o["_id"], now)
     for o in await addon_orders.renewals_for(svc, doc["_id"], doc["current_period_end"]):
-        if o["unit"] != unit:         # add-ons renewed for another period unit
+        if o.unit != unit:            # add-ons renewed for another period unit
             await addon_orders.close_or_settle(svc, o, now)
     change = doc.get("scheduled_change") or {}
     if change.get("order_id") not in (None, keep):
