@@ -17,7 +17,7 @@ async def test_schemathesis_finds_no_server_error_and_no_schema_violation(aiohtt
     server = await aiohttp_server(make_app())
     base = str(server.make_url("")).rstrip("/")
     seeded = await asyncio.to_thread(seed, base, ADMIN_TOKEN)
-    found = await asyncio.to_thread(fuzz, base, seeded, examples=2, time_limit=300,
+    found = await asyncio.to_thread(fuzz, base, seeded, examples=2, time_limit=600,
                                     principals=("workspace", "admin"))
     failures = [f"{op} — {check}:\n{text[:1500]}" for (op, check), text in
                 sorted(found.failures.items())]
