@@ -216,3 +216,23 @@ async def test_no_answer_to_another_tenant_names_a_tenants_data(api, world):
     assert failures == [], "\n".join(failures)
     resp = await api.client.get("/v1/workspaces", headers=ADMIN)
     assert world["ids"]["ws"] in await resp.text()             # the check can see a leak
+
+
+async def test_a_query_naming_another_tenant_is_refused(api, world):
+    """`GET /v1/addons?workspace_id=` names a tenant outside the path: another reseller gets
+    the 404 of a missing workspace. (A workspace key: its own catalog today, whatever it names;
+    issue 17 item 6 makes that a 404 too; either way nothing of A.)"""
+    ws_a = world["ids"]["ws"]
+    for who in ("other_reseller", "other_ws", "own_ws", "own_reseller", "admin"):
+        key = world["keys"][who]
+        resp = await api.client.get("/v1/addons", params={"workspace_id": ws_a},
+                                    headers=api.auth(key))
+        missing = await api.client.get("/v1/addons", params={"workspace_id": MISSING_WS},
+                                       headers=api.auth(key))
+        got, body = resp.status, await resp.json()
+        if who == "other_reseller":
+            assert (got, body) == (missing.status, await missing.json()) and got == 404, body
+        elif who == "other_ws":
+            assert got in (200, 404) and not _leaks(world, who, got, body), body
+        else:
+            assert got == 200 and body["addons"], (who, body)
