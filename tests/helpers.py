@@ -206,7 +206,8 @@ async def claim_paid(db, invoice_id: str, payment_id: str, succeeded_at, now):
     Claiming alone would leave a paid invoice whose payment never succeeded, which reconcile
     reports (issue 18)."""
     from service.invoices.invoices import claim_paid as claim
-    payment = await db.payments.find_one({"_id": payment_id})   # a replace: NX-27017 stores a
-    await db.payments.replace_one({"_id": payment_id}, {         # $set datetime as a string
-        **payment, "status": "succeeded", "succeeded_at": succeeded_at, "resolved": False}})
+    payment = await db.payments.find_one({"_id": payment_id})
+    # a replace: NX-27017 stores a datetime written by $set as a string
+    await db.payments.replace_one({"_id": payment_id}, {
+        **payment, "status": "succeeded", "succeeded_at": succeeded_at, "resolved": False})
     return await claim(db, invoice_id, payment_id, succeeded_at, now)
