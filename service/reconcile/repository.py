@@ -7,8 +7,8 @@ repositories store, on purpose without their code: reconciliation checks what is
 what their code believes it stored.
 
 Commands per workspace: the wallet comes from the one streamed `wallets` cursor; then 8 finds
-(ledger, top-ups, add-on orders, plan orders, invoices, payments by the ids the invoices name,
-the subscription, the workspace). Plans are read once per run.
+(ledger, top-ups, add-on orders, plan orders, invoices, payments by the ids the invoices name
+or were opened with, the subscription, the workspace). Plans are read once per run.
 """
 from __future__ import annotations
 
@@ -22,6 +22,7 @@ from billing.money import Money
 from billing.rates import RateCard
 from billing.reconcile_records import (AddonLine, HoldingRecord, History, InvoiceRecord,
                                        OrderRecord, PaymentRecord, Posting)
+from service.runtime import ids
 from service.wallet.ledger import unjournal
 
 BALANCES = ("conversation", "broadcast")
@@ -96,6 +97,13 @@ def _payment(doc: dict) -> PaymentRecord:
                          bool(doc.get("resolved", True)))
 
 
+def _opened_for(invoice_id: str) -> str | None:
+    """The payment opened for an invoice: both ids come from one seed (service/runtime/ids.py),
+    so a payment no invoice names any more is still found, by the `_id` index."""
+    seed = invoice_id.removeprefix("inv_")
+    return ids.payment_id(seed) if seed != invoice_id else None
+
+
 def _holdings(doc: dict | None) -> tuple[HoldingRecord, ...]:
     return tuple(HoldingRecord(a, int(h.get("quantity", 0)), h.get("next_quantity"))
                  for a, h in sorted(((doc or {}).get("addons") or {}).items()))
@@ -126,7 +134,8 @@ class ReconcileReads:
         entries += [d for d in wallet.journal if d["_id"] not in applied]
         invoices = [d async for d in db.invoices.find(
             {"workspace_id": ws}, {"status": 1, "amount": 1, "payment_id": 1, "order": 1})]
-        payment_ids = [d["payment_id"] for d in invoices if d.get("payment_id")]
+        payment_ids = sorted({p for d in invoices for p in (d.get("payment_id"),
+                                                             _opened_for(d["_id"])) if p})
         payments = [d async for d in db.payments.find(
             {"_id": {"$in": payment_ids}},
             {"invoice_id": 1, "status": 1, "amount": 1, "resolved": 1})] if payment_ids else []
