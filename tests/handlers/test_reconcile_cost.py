@@ -1,14 +1,26 @@
 """What reconcile costs per workspace in store commands, counted by a PyMongo command listener
 on the app's clients (issue 18; the README's figure). It does not depend on the history's
 length: one find per collection and workspace, whatever it holds. Run with `-s` to see them."""
+import dataclasses
 from collections import Counter
 
-from tests.handlers.test_store_commands import CommandCounter, _report, counted  # noqa: F401
-from tests.helpers import ADMIN_TOKEN, press_pay, status, status_payload, topup
+import pytest
+
+from service.runtime.app import create_app
+from tests.handlers.test_store_commands import CommandCounter, _report
+from tests.helpers import ADMIN_TOKEN, Api, press_pay, status, status_payload, topup
 
 PER_WORKSPACE = 8     # ledger, top-ups, add-on orders, plan orders, invoices, payments,
 #                       subscription, workspace
 PER_RUN = 2           # plans, the wallets cursor
+
+
+@pytest.fixture
+async def counted(aiohttp_client, settings, clock):
+    counter = CommandCounter()
+    app = create_app(dataclasses.replace(settings, event_listeners=(counter,)), clock=clock,
+                     background=False)
+    return Api(await aiohttp_client(app), clock), counter
 
 
 async def _history(api, phone: str, charges: int) -> None:
