@@ -1,8 +1,9 @@
 """Reconcile: prove, workspace by workspace, that every balance equals the sum of its ledger and
 that every ledger entry has a cause that allows it (billing/reconcile.py).
 
-Streamed: wallets are read from one cursor, and one workspace's history at a time is read,
-checked and dropped, so memory holds one workspace (plus the result rows the caller keeps).
+Streamed: wallets are read from one cursor, and the histories of a window of `WINDOW`
+workspaces are read at once, checked and dropped, so memory holds a window's histories (plus
+the result rows the caller keeps).
 Every violation is logged at error level (`saldo.reconcile`, with its objects) and returned;
 nothing is repaired. There are no metrics yet (issue 15/16): the log line is the alert.
 
@@ -10,6 +11,7 @@ Called by `GET /v1/admin/reconcile` and at the end of every billing pass.
 """
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -20,6 +22,7 @@ from service.reconcile.repository import BALANCES, ReconcileReads, WalletState
 from service.runtime.context import Services
 
 log = logging.getLogger("saldo.reconcile")
+WINDOW = 8          # workspaces read at once
 
 
 @dataclass(frozen=True)
@@ -68,21 +71,38 @@ def _balances(wallet: WalletState, postings: tuple[Posting, ...]) -> dict[str, B
 
 async def each_workspace(svc: Services,
                          workspace_ids: list[str] | None = None) -> AsyncIterator[WorkspaceCheck]:
-    """Check every workspace (or those given), one at a time, logging what does not hold."""
+    """Check every workspace (or those given), logging what does not hold. Up to `WINDOW`
+    workspaces are read at once (their commands overlap), and results come in wallet order."""
     reads = ReconcileReads(svc.db)
     plan_rates = await reads.plan_rates()
+    window: list[WalletState] = []
     async for wallet in reads.wallets(workspace_ids):
-        history = await reads.history(wallet, plan_rates)
-        result = WorkspaceCheck(wallet.workspace_id, _balances(wallet, history.postings),
-                                tuple(check(history)))
-        for kind, b in result.balances.items():
-            if not b.ok:
-                log.error("balance does not equal its ledger", extra={"fields": {
-                    "workspace_id": wallet.workspace_id, "balance": kind,
-                    "ledger_sum": b.ledger_sum, "net": b.balance}})
-        for v in result.violations:
-            log.error("reconciliation violation: %s", v.rule, extra={"fields": v.to_dict()})
+        window.append(wallet)
+        if len(window) == WINDOW:
+            for result in await _checked(reads, window, plan_rates):
+                yield result
+            window = []
+    for result in await _checked(reads, window, plan_rates):
         yield result
+
+
+async def _checked(reads: ReconcileReads, wallets: list[WalletState],
+                   plan_rates: dict) -> list[WorkspaceCheck]:
+    return list(await asyncio.gather(*(_one(reads, w, plan_rates) for w in wallets)))
+
+
+async def _one(reads: ReconcileReads, wallet: WalletState, plan_rates: dict) -> WorkspaceCheck:
+    history = await reads.history(wallet, plan_rates)
+    result = WorkspaceCheck(wallet.workspace_id, _balances(wallet, history.postings),
+                            tuple(check(history)))
+    for kind, b in result.balances.items():
+        if not b.ok:
+            log.error("balance does not equal its ledger", extra={"fields": {
+                "workspace_id": wallet.workspace_id, "balance": kind,
+                "ledger_sum": b.ledger_sum, "net": b.balance}})
+    for v in result.violations:
+        log.error("reconciliation violation: %s", v.rule, extra={"fields": v.to_dict()})
+    return result
 
 
 async def reconcile(svc: Services, workspace_ids: list[str] | None = None) -> Report:

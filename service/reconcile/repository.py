@@ -28,6 +28,14 @@ from service.wallet.ledger import unjournal
 BALANCES = ("conversation", "broadcast")
 
 
+def of_workspace(workspace_id: str) -> dict:
+    """The filter of one workspace's documents. NX-27017 uses an index for an explicit
+    `{field: {"$eq": v}}` only: the implicit `{field: v}` scans the whole collection (measured:
+    83 ms vs 26 ms for one workspace's ledger among 100 workspaces, and growing with the
+    collection). On MongoDB the two are the same query, using the same index."""
+    return {"workspace_id": {"$eq": workspace_id}}
+
+
 @dataclass(frozen=True)
 class WalletState:
     """A wallet's buckets by balance: (granted, purchased, arrears)."""
@@ -129,20 +137,20 @@ class ReconcileReads:
     async def history(self, wallet: WalletState,
                       plan_rates: dict[str, dict[str, Money]]) -> History:
         ws, db = wallet.workspace_id, self.db
-        entries = [d async for d in db.ledger.find({"workspace_id": ws}).sort("order", 1)]
+        mine = of_workspace(ws)
+        entries = [d async for d in db.ledger.find(mine, {"after": 0}).sort("order", 1)]
         applied = {d["_id"] for d in entries}
         entries += [d for d in wallet.journal if d["_id"] not in applied]
         invoices = [d async for d in db.invoices.find(
-            {"workspace_id": ws}, {"status": 1, "amount": 1, "payment_id": 1, "order": 1})]
+            mine, {"status": 1, "amount": 1, "payment_id": 1, "order": 1})]
         payment_ids = sorted({p for d in invoices for p in (d.get("payment_id"),
                                                              _opened_for(d["_id"])) if p})
         payments = [d async for d in db.payments.find(
             {"_id": {"$in": payment_ids}},
             {"invoice_id": 1, "status": 1, "amount": 1, "resolved": 1})] if payment_ids else []
-        orders = [*[_topup(d) async for d in db.topups.find({"workspace_id": ws})],
-                  *[_addon_order(d) async for d in db.addon_orders.find({"workspace_id": ws})],
-                  *[_plan_order(d) async for d in db.subscription_orders.find(
-                      {"workspace_id": ws})]]
+        orders = [*[_topup(d) async for d in db.topups.find(mine)],
+                  *[_addon_order(d) async for d in db.addon_orders.find(mine)],
+                  *[_plan_order(d) async for d in db.subscription_orders.find(mine)]]
         subscription = await db.subscriptions.find_one({"_id": ws}, {"addons": 1})
         workspace = await db.workspaces.find_one({"_id": ws}, {"plan": 1, "rate_overrides": 1})
         postings = tuple(_posting(d) for d in entries)
