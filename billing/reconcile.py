@@ -192,17 +192,20 @@ def quantities(h: History) -> list[Violation]:
 
 
 def invoices_and_payments(h: History) -> list[Violation]:
+    return [*_paid_invoices(h), *_succeeded_payments(h), *_fulfilled_orders(h)]
+
+
+def _paid_invoices(h: History) -> list[Violation]:
     payments = {p.id: p for p in h.payments}
-    invoices = {i.id: i for i in h.invoices}
     out, claimed = [], defaultdict(list)
     for inv in h.invoices:
         if inv.status != "paid":
             continue
-        pay = payments.get(inv.payment_id or "")
         if inv.payment_id:
             claimed[inv.payment_id].append(inv.id)
-        if inv.payment_id is None and inv.amount.is_zero():
+        elif inv.amount.is_zero():
             continue                                   # covered: nothing to pay
+        pay = payments.get(inv.payment_id or "")
         if pay is None or pay.status != "succeeded" or pay.invoice_id != inv.id \
                 or pay.amount != inv.amount:
             out.append(Violation("paid_invoice_without_payment", "a paid invoice without its "
@@ -214,6 +217,12 @@ def invoices_and_payments(h: History) -> list[Violation]:
             out.append(Violation("payment_applied_twice", f"one payment pays {len(paid)} "
                                  "invoices", h.workspace_id, payment_id=payment_id,
                                  details={"invoices": sorted(paid)}))
+    return out
+
+
+def _succeeded_payments(h: History) -> list[Violation]:
+    invoices = {i.id: i for i in h.invoices}
+    out = []
     for pay in h.payments:
         inv = invoices.get(pay.invoice_id)
         if pay.status == "succeeded" and pay.resolved and (
@@ -221,9 +230,15 @@ def invoices_and_payments(h: History) -> list[Violation]:
             out.append(Violation("payment_not_applied", "a succeeded payment that pays no "
                                  "invoice and is not listed for a refund", h.workspace_id,
                                  invoice_id=pay.invoice_id, payment_id=pay.id))
+    return out
+
+
+def _fulfilled_orders(h: History) -> list[Violation]:
+    invoices = {i.id: i for i in h.invoices}
+    out = []
     for o in h.orders:
         if o.status != "paid" or (o.invoice_id is None and o.amount.is_zero()):
-            continue
+            continue                                   # an order that cost nothing
         inv = invoices.get(o.invoice_id or "")
         if inv is None or inv.status != "paid" or inv.order_id != o.id:
             out.append(Violation("fulfilled_order_without_paid_invoice", f"a paid {o.kind} "
