@@ -10,6 +10,7 @@ the path. `seed(request)` gives the use case the ids' seed, stable across retrie
 """
 from __future__ import annotations
 
+import contextlib
 import functools
 
 from aiohttp import web
@@ -17,6 +18,7 @@ from pydantic import ValidationError
 
 from billing.errors import BillingError, ValidationFailed
 from handlers.http import Handler, principal, request_now, services
+from service.mongo.store import STORE_DOWN
 from service.runtime import ids
 from service.runtime import idempotency
 
@@ -66,7 +68,8 @@ def idempotent(handler: Handler) -> Handler:
             await idempotency.release(svc, claim)
             raise
         except BaseException:
-            await idempotency.abandon(svc, claim, request_now(request))
+            with contextlib.suppress(STORE_DOWN):   # the store went away: the first error says so
+                await idempotency.abandon(svc, claim, request_now(request))
             raise
         if isinstance(response, web.Response) and isinstance(response.body, bytes) \
                 and response.status < 500:

@@ -1,8 +1,18 @@
 """MongoDB wiring: the client, the database, and the indexes (created idempotently)."""
 from __future__ import annotations
 
+from datetime import timedelta
+
 from pymongo import ASCENDING, DESCENDING, AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import ConnectionFailure
+
+# The store cannot be reached: no server selected within the client's timeout
+# (ServerSelectionTimeoutError), a connection refused, reset or timed out (AutoReconnect,
+# NetworkTimeout), a primary stepping down (NotPrimaryError): PyMongo's ConnectionFailure and
+# its subclasses. A request answers 503 `store_unavailable` (handlers.http.errors_middleware);
+# nothing was decided, so the caller (or Meta, or the payment provider) retries.
+STORE_DOWN = ConnectionFailure
 
 INDEXES: dict[str, list[tuple[list, dict]]] = {
     "ledger": [([("workspace_id", ASCENDING), ("order", DESCENDING)], {}),
@@ -50,9 +60,14 @@ DROPPED = [("idempotency", "expires_at_1")]
 WHATSAPP_LOG = frozenset({"wa_payloads", "wa_messages", "wa_inbound", "wa_unrouted"})
 
 
-def connect(uri: str, event_listeners: tuple = ()) -> AsyncMongoClient:
-    """`event_listeners`: PyMongo monitoring listeners (Settings.event_listeners, tests only)."""
-    return AsyncMongoClient(uri, tz_aware=True, serverSelectionTimeoutMS=5000,
+def connect(uri: str, event_listeners: tuple = (),
+            timeout: timedelta = timedelta(seconds=2)) -> AsyncMongoClient:
+    """`event_listeners`: PyMongo monitoring listeners (Settings.event_listeners, tests only).
+    `timeout` (SALDO_STORE_TIMEOUT): how long an operation waits for a reachable server, or a
+    connection, before it fails with STORE_DOWN; short, so that a request on a store that is
+    down answers 503 quickly instead of hanging (PyMongo's default is 30 s)."""
+    ms = max(1, int(timeout.total_seconds() * 1000))
+    return AsyncMongoClient(uri, tz_aware=True, serverSelectionTimeoutMS=ms, connectTimeoutMS=ms,
                             uuidRepresentation="standard", event_listeners=list(event_listeners))
 
 
