@@ -14,6 +14,7 @@ from pydantic import BaseModel, ValidationError
 from billing.errors import (BillingError, Conflict, IdempotencyKeyReused, InsufficientBalance,
                             NotFound, PayloadRejected, PayloadTooLarge, StoreUnavailable,
                             Unauthorized, UnsupportedMediaType, ValidationFailed)
+from handlers.bodies import API_MAX_BODY, read_body
 from handlers.formatting import locale_from
 from service.mongo.store import STORE_DOWN
 from service.runtime import json_body
@@ -111,7 +112,7 @@ async def admin_only(request: web.Request) -> Principal:
 async def read_json(request: web.Request) -> Any:
     if request.content_type != "application/json":
         raise UnsupportedMediaType("Send a JSON body with Content-Type: application/json")
-    return json_body.decode(await request.read())
+    return json_body.decode(await read_body(request))
 
 
 async def parse_body(request: web.Request, model: type[M]) -> M:
@@ -170,7 +171,7 @@ async def errors_middleware(request: web.Request, handler: Handler) -> web.Strea
         log.warning("store unavailable on %s %s: %r", request.method, request.path, exc)
         return _from_billing(StoreUnavailable("The store cannot be reached; retry shortly"))
     except web.HTTPRequestEntityTooLarge:
-        return _from_billing(PayloadTooLarge("Body larger than 4 MiB"))
+        return _from_billing(PayloadTooLarge(f"Body larger than {API_MAX_BODY:,} bytes"))
     except web.HTTPException as exc:
         if exc.status < 400:
             raise

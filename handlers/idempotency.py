@@ -17,6 +17,7 @@ from aiohttp import web
 from pydantic import ValidationError
 
 from billing.errors import BillingError, ValidationFailed
+from handlers.bodies import read_body
 from handlers.http import Handler, principal, request_now, services
 from service.mongo.store import STORE_DOWN
 from service.runtime import ids
@@ -57,7 +58,7 @@ def idempotent(handler: Handler) -> Handler:
         svc = services(request)
         scope = f"{who.role}:{who.workspace_id or who.reseller_id or ''}"
         rid = idempotency.record_id(scope, request.method, request.path, key)
-        body_hash = idempotency.request_hash(await request.read())
+        body_hash = idempotency.request_hash(await read_body(request))
         claim = await idempotency.begin(svc, rid, body_hash, request_now(request))
         if claim.replay is not None:
             return _replay(claim.replay)
