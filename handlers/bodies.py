@@ -45,12 +45,13 @@ async def read_body(request: web.Request, limit: int = API_MAX_BODY) -> bytes:
     declared = request.content_length
     if declared is not None and declared > limit:
         raise _too_large(limit)
-    body = bytearray()
-    while chunk := await request.content.read(min(_CHUNK, limit + 1 - len(body))):
-        body.extend(chunk)
-        if len(body) > limit:
+    chunks, size = [], 0      # joined once: no copies of a growing buffer (heap fragmentation)
+    while chunk := await request.content.read(min(_CHUNK, limit + 1 - size)):
+        chunks.append(chunk)
+        size += len(chunk)
+        if size > limit:
             raise _too_large(limit)
-    request[BODY] = bytes(body)
+    request[BODY] = b"".join(chunks)
     return request[BODY]
 
 
@@ -61,4 +62,7 @@ async def large_body_slot(request: web.Request) -> AsyncIterator[None]:
         yield
         return
     async with request.app[LARGE_BODIES]:
-        yield
+        try:
+            yield
+        finally:
+            request.pop(BODY, None)
