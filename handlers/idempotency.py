@@ -80,4 +80,5 @@ def idempotent(handler: Handler) -> Handler:
         else:
             await idempotency.abandon(svc, claim, request_now(request))
         return response
+    wrapper.idempotent = True      # /openapi.json declares its 409 (handlers/openapi.py)
     return wrapper

@@ -1,6 +1,7 @@
 """MongoDB wiring: the client, the database, and the indexes (created idempotently)."""
 from __future__ import annotations
 
+import time
 from datetime import timedelta
 
 from pymongo import ASCENDING, DESCENDING, AsyncMongoClient
@@ -63,12 +64,26 @@ WHATSAPP_LOG = frozenset({"wa_payloads", "wa_messages", "wa_inbound", "wa_unrout
 def connect(uri: str, event_listeners: tuple = (),
             timeout: timedelta = timedelta(seconds=2)) -> AsyncMongoClient:
     """`event_listeners`: PyMongo monitoring listeners (Settings.event_listeners, tests only).
-    `timeout` (SALDO_STORE_TIMEOUT): how long an operation waits for a reachable server, or a
-    connection, before it fails with STORE_DOWN; short, so that a request on a store that is
-    down answers 503 quickly instead of hanging (PyMongo's default is 30 s)."""
+    `timeout` (SALDO_STORE_TIMEOUT): how long an operation waits for a reachable server before
+    it fails with STORE_DOWN; short, so that a request on a store that is down answers 503
+    quickly instead of hanging (PyMongo's default is 30 s)."""
     ms = max(1, int(timeout.total_seconds() * 1000))
-    return AsyncMongoClient(uri, tz_aware=True, serverSelectionTimeoutMS=ms, connectTimeoutMS=ms,
+    return AsyncMongoClient(uri, tz_aware=True, serverSelectionTimeoutMS=ms,
                             uuidRepresentation="standard", event_listeners=list(event_listeners))
+
+
+async def wait_reachable(client: AsyncMongoClient, within: timedelta) -> None:
+    """Start-up: a store that is still starting, or slow to answer a new client's first hello
+    (a loaded machine), gets `within` rather than one request's timeout. Each ping waits up to
+    the client's timeout, so this loop does not spin."""
+    deadline = time.monotonic() + within.total_seconds()
+    while True:
+        try:
+            await client.admin.command("ping")
+            return
+        except STORE_DOWN:
+            if time.monotonic() >= deadline:
+                raise
 
 
 async def ensure_indexes(db: AsyncDatabase, *, whatsapp_log: bool | None = None) -> None:
