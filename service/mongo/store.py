@@ -14,6 +14,7 @@ from pymongo.errors import ConnectionFailure
 # its subclasses. A request answers 503 `store_unavailable` (handlers.http.errors_middleware);
 # nothing was decided, so the caller (or Meta, or the payment provider) retries.
 STORE_DOWN = ConnectionFailure
+STARTUP_WAIT = timedelta(seconds=30)     # for the store at start-up; a request: its timeout
 
 INDEXES: dict[str, list[tuple[list, dict]]] = {
     "ledger": [([("workspace_id", ASCENDING), ("order", DESCENDING)], {}),
@@ -88,7 +89,9 @@ async def wait_reachable(client: AsyncMongoClient, within: timedelta) -> None:
 
 async def ensure_indexes(db: AsyncDatabase, *, whatsapp_log: bool | None = None) -> None:
     """Create the indexes of every collection; with `whatsapp_log` True or False, only those
-    of the WhatsApp log or only those of the rest."""
+    of the WhatsApp log or only those of the rest. It runs at start-up: it first waits up to
+    STARTUP_WAIT for the store."""
+    await wait_reachable(db.client, STARTUP_WAIT)
     if whatsapp_log is not True:
         await _drop_ttl_leftovers(db)
     for collection, specs in INDEXES.items():

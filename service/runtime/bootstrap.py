@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from datetime import timedelta
 from typing import AsyncIterator
 
 from pymongo.asynchronous.database import AsyncDatabase
@@ -20,7 +19,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from billing.payments import PaymentProvider
 from service.addons.orders import AddonOrders
 from service.mongo.embedded import EmbeddedServer
-from service.mongo.store import connect, ensure_indexes, wait_reachable
+from service.mongo.store import connect, ensure_indexes
 from service.payments.orders import OrderKind
 from service.payments.sandbox import SandboxProvider
 from service.runtime.clock import Clock
@@ -32,8 +31,6 @@ from service.topups.topups import TopupOrders
 from service.wallet.ledger import MongoLedger
 from service.whatsapp.log import MongoWhatsAppLog
 from service.whatsapp.routing import Routing
-
-STARTUP_WAIT = timedelta(seconds=30)     # for the store at start-up; requests: store_timeout
 
 
 @contextlib.asynccontextmanager
@@ -81,7 +78,6 @@ async def _open_databases(settings: Settings, stack: contextlib.AsyncExitStack,
     if settings.mongodb_uri:
         client = connect(settings.mongodb_uri, settings.event_listeners, settings.store_timeout)
         stack.push_async_callback(client.close)
-        await wait_reachable(client, STARTUP_WAIT)
         log_db = client[settings.whatsapp_log_db or settings.mongodb_db] if whatsapp_log else None
         return client[settings.mongodb_db], log_db
     servers = [EmbeddedServer(settings.data_dir)]
@@ -96,6 +92,5 @@ async def _open_databases(settings: Settings, stack: contextlib.AsyncExitStack,
     clients = [connect(uri, settings.event_listeners, settings.store_timeout) for uri in started]
     for client in clients:
         stack.push_async_callback(client.close)
-    await asyncio.gather(*(wait_reachable(client, STARTUP_WAIT) for client in clients))
     dbs = [client[settings.mongodb_db] for client in clients]
     return dbs[0], dbs[1] if whatsapp_log else None
