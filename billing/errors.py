@@ -47,6 +47,7 @@ to exactly one status. The tree (code, then the status the middleware gives it):
     │   └── HoldingChanged              holding_changed                409
     ├── InsufficientBalance             insufficient_balance           402
     ├── IdempotencyKeyReused            idempotency_key_reused         422
+    ├── StoreUnavailable                store_unavailable              503
     └── PayloadRejected                 payload_rejected               400
         ├── InvalidJson                 invalid_json                   400
         ├── PayloadTooLarge             payload_too_large              413
@@ -244,6 +245,11 @@ class InsufficientBalance(BillingError):
 
 class IdempotencyKeyReused(BillingError):
     code = "idempotency_key_reused"
+
+
+class StoreUnavailable(BillingError):
+    """The store cannot be reached; nothing was decided, retry after `Retry-After`."""
+    code = "store_unavailable"
 
 
 class PayloadRejected(BillingError):

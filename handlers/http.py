@@ -12,9 +12,11 @@ from aiohttp import web
 from pydantic import BaseModel, ValidationError
 
 from billing.errors import (BillingError, Conflict, IdempotencyKeyReused, InsufficientBalance,
-                            NotFound, PayloadRejected, PayloadTooLarge, Unauthorized,
-                            UnsupportedMediaType, ValidationFailed)
+                            NotFound, PayloadRejected, PayloadTooLarge, StoreUnavailable,
+                            Unauthorized, UnsupportedMediaType, ValidationFailed)
+from handlers.bodies import API_MAX_BODY, read_body
 from handlers.formatting import locale_from
+from service.mongo.store import STORE_DOWN
 from service.runtime import json_body
 from service.runtime.context import SERVICES, Services
 from service.workspaces.workspaces import Principal, authenticate
@@ -31,7 +33,8 @@ NOW = web.RequestKey("now", datetime)
 _STATUS: dict[type[BillingError], int] = {
     BillingError: 400, ValidationFailed: 422, Unauthorized: 401, NotFound: 404, Conflict: 409,
     InsufficientBalance: 402, IdempotencyKeyReused: 422, PayloadRejected: 400,
-    PayloadTooLarge: 413, UnsupportedMediaType: 415}
+    PayloadTooLarge: 413, UnsupportedMediaType: 415, StoreUnavailable: 503}
+RETRY_AFTER_S = 2      # a 503's Retry-After: a store that restarts is back within about a second
 
 
 @dataclass(frozen=True)
@@ -109,7 +112,7 @@ async def admin_only(request: web.Request) -> Principal:
 async def read_json(request: web.Request) -> Any:
     if request.content_type != "application/json":
         raise UnsupportedMediaType("Send a JSON body with Content-Type: application/json")
-    return json_body.decode(await request.read())
+    return json_body.decode(await read_body(request))
 
 
 async def parse_body(request: web.Request, model: type[M]) -> M:
@@ -140,7 +143,11 @@ def status_of(error: type[BillingError]) -> int:
 
 
 def _from_billing(exc: BillingError) -> web.Response:
-    return error_response(status_of(type(exc)), exc.code, exc.message, exc.field, exc.details)
+    response = error_response(status_of(type(exc)), exc.code, exc.message, exc.field,
+                              exc.details)
+    if response.status == 503:
+        response.headers["Retry-After"] = str(RETRY_AFTER_S)
+    return response
 
 
 def _from_validation(exc: ValidationError) -> web.Response:
@@ -160,15 +167,21 @@ async def errors_middleware(request: web.Request, handler: Handler) -> web.Strea
         return _from_billing(exc)
     except ValidationError as exc:
         return _from_validation(exc)
+    except STORE_DOWN as exc:      # nothing was decided: the caller retries (issue 17)
+        log.warning("store unavailable on %s %s: %r", request.method, request.path, exc)
+        return _from_billing(StoreUnavailable("The store cannot be reached; retry shortly"))
     except web.HTTPRequestEntityTooLarge:
-        return _from_billing(PayloadTooLarge("Body larger than 4 MiB"))
+        return _from_billing(PayloadTooLarge(f"Body larger than {API_MAX_BODY:,} bytes"))
     except web.HTTPException as exc:
         if exc.status < 400:
             raise
         if exc.status == 404:
             return _from_billing(NotFound(exc.reason))
         code = "method_not_allowed" if exc.status == 405 else "http_error"   # not domain errors
-        return error_response(exc.status, code, exc.reason)
+        response = error_response(exc.status, code, exc.reason)
+        if "Allow" in exc.headers:
+            response.headers["Allow"] = exc.headers["Allow"]
+        return response
     except Exception:
         log.exception("unhandled error on %s %s", request.method, request.path)
         return error_response(500, "internal_error", "Internal error; it has been logged")

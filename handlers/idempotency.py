@@ -10,13 +10,16 @@ the path. `seed(request)` gives the use case the ids' seed, stable across retrie
 """
 from __future__ import annotations
 
+import contextlib
 import functools
 
 from aiohttp import web
 from pydantic import ValidationError
 
 from billing.errors import BillingError, ValidationFailed
+from handlers.bodies import read_body
 from handlers.http import Handler, principal, request_now, services
+from service.mongo.store import STORE_DOWN
 from service.runtime import ids
 from service.runtime import idempotency
 
@@ -55,7 +58,7 @@ def idempotent(handler: Handler) -> Handler:
         svc = services(request)
         scope = f"{who.role}:{who.workspace_id or who.reseller_id or ''}"
         rid = idempotency.record_id(scope, request.method, request.path, key)
-        body_hash = idempotency.request_hash(await request.read())
+        body_hash = idempotency.request_hash(await read_body(request))
         claim = await idempotency.begin(svc, rid, body_hash, request_now(request))
         if claim.replay is not None:
             return _replay(claim.replay)
@@ -66,7 +69,8 @@ def idempotent(handler: Handler) -> Handler:
             await idempotency.release(svc, claim)
             raise
         except BaseException:
-            await idempotency.abandon(svc, claim, request_now(request))
+            with contextlib.suppress(STORE_DOWN):   # the store went away: the first error says so
+                await idempotency.abandon(svc, claim, request_now(request))
             raise
         if isinstance(response, web.Response) and isinstance(response.body, bytes) \
                 and response.status < 500:
@@ -76,4 +80,5 @@ def idempotent(handler: Handler) -> Handler:
         else:
             await idempotency.abandon(svc, claim, request_now(request))
         return response
+    wrapper.idempotent = True      # /openapi.json declares its 409 (handlers/openapi.py)
     return wrapper

@@ -10,7 +10,27 @@ from pydantic.json_schema import models_json_schema
 from handlers.http import RouteSpec
 from handlers.models import ErrorOut
 
-_ERRORS = {"401": "unauthorized", "404": "not_found", "422": "validation_error"}
+_ERRORS = {401: "unauthorized", 404: "not_found", 422: "validation_error"}
+# A route with a JSON body model; a signed callback has no 415, an Idempotency-Key's hash reads
+# the body of a route without a model (413) but does not decode it.
+_BODY_ERRORS = {400: "invalid_json", 413: "payload_too_large", 415: "unsupported_media_type"}
+_TOO_LARGE = {413: "payload_too_large"}
+# Route by route, what the route's shape does not tell (issue 17 §6).
+_CONFLICT = {409: "conflict"}
+_EXTRA: dict[tuple[str, str], dict[int, str]] = {
+    ("POST", "/v1/workspaces"): _CONFLICT,          # a phone number taken; payments_unavailable
+    ("PATCH", "/v1/workspaces/{ws}"): _CONFLICT,    # a phone number taken
+    ("POST", "/v1/admin/addons"): _CONFLICT,        # addon_name_taken
+    ("PATCH", "/v1/admin/addons/{id}"): _CONFLICT,  # addon_name_taken
+    ("DELETE", "/v1/admin/addons/{id}"): _CONFLICT,  # addon_in_use
+    ("POST", "/v1/workspaces/{ws}/subscription/quote"): _CONFLICT,      # plan_unchanged …
+    ("POST", "/v1/workspaces/{ws}/subscription/cancel"): _CONFLICT,
+    ("DELETE", "/v1/workspaces/{ws}/subscription/scheduled-change"): _CONFLICT,
+    ("POST", "/v1/workspaces/{ws}/wallet/authorize"): {402: "insufficient_balance"},
+    ("POST", "/webhooks/whatsapp"): {415: "unsupported_media_type"},
+}
+# Routes that answer without the store: no 503.
+_NO_STORE = {("GET", "/openapi.json"), ("GET", "/webhooks/whatsapp")}
 
 
 def _params(path: str, query: type[BaseModel] | None) -> list[dict]:
@@ -21,6 +41,31 @@ def _params(path: str, query: type[BaseModel] | None) -> list[dict]:
             params.append({"name": field.alias or name, "in": "query", "required": False,
                            "schema": {"type": "string"}, "description": field.description or ""})
     return params
+
+
+def _errors(r: RouteSpec, schema: dict) -> dict[str, dict]:
+    """The error answers of route `r`, by status: every route's, those of a route that reads a
+    body, its own; a 503 when the store cannot be reached, with Retry-After."""
+    codes = dict(_ERRORS)
+    if r.body:
+        codes.update(_BODY_ERRORS)
+    if r.auth == "signature":
+        codes.update({400: "invalid_json", **_TOO_LARGE})
+    if getattr(r.handler, "idempotent", False):
+        codes.update({**_TOO_LARGE, **_CONFLICT})   # idempotency_in_progress
+    codes.update(_EXTRA.get((r.method, r.path), {}))
+    content = {"application/json": {"schema": schema}}
+    out = {str(s): {"description": code, "content": content} for s, code in sorted(codes.items())}
+    if (r.method, r.path) == ("GET", "/webhooks/whatsapp"):
+        out["403"] = {"description": "verification failed",
+                      "content": {"text/plain": {"schema": {"type": "string"}}}}
+    if (r.method, r.path) in {("GET", "/readyz"), ("GET", "/healthz")}:     # {"ok": false, …}
+        out["503"] = {"description": "the service cannot work", "content": {
+            "application/json": {"schema": {"type": "object"}}}}
+    elif (r.method, r.path) not in _NO_STORE:
+        out["503"] = {"description": "store_unavailable", "content": content, "headers": {
+            "Retry-After": {"description": "seconds", "schema": {"type": "integer"}}}}
+    return out
 
 
 @lru_cache(maxsize=1)
@@ -40,9 +85,7 @@ def build_openapi(routes: tuple[RouteSpec, ...]) -> dict:
         if r.response:
             ok["content"] = {"application/json": {"schema": refs[(r.response, "validation")]}}
         op["responses"][str(r.status)] = ok
-        error = {"content": {"application/json": {"schema": refs[(ErrorOut, "validation")]}}}
-        for status, code in _ERRORS.items():
-            op["responses"][status] = {"description": code, **error}
+        op["responses"].update(_errors(r, refs[(ErrorOut, "validation")]))
         if r.auth == "bearer":
             op["security"] = [{"bearer": []}]
         paths.setdefault(r.path, {})[r.method.lower()] = op

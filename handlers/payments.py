@@ -4,6 +4,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from billing.errors import NotFound
+from handlers.bodies import read_body
 from handlers.formatting import money_out
 from handlers.http import locale, parse_query, principal, request_now, respond, RouteTable, services
 from handlers.payment_models import CallbackOut, PaymentAdminOut, PaymentsOut, PaymentsQuery
@@ -22,7 +23,7 @@ routes = RouteTable()
 async def callback(request: web.Request) -> web.Response:
     svc = services(request)
     payment = await settlement.receive_callback(svc, request.match_info["provider"],
-                                                await request.read(), request.headers,
+                                                await read_body(request), request.headers,
                                                 request_now(request))
     return respond(CallbackOut(ok=True, payment=payment_out(payment)))
 

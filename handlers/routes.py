@@ -7,6 +7,7 @@ from aiohttp import web
 
 from handlers import (addons, health, invoices, payments, plans, resellers, sandbox,
                       subscription_addons, subscriptions, topups, wallet, webhooks, workspaces)
+from handlers.bodies import setup_bodies
 from handlers.http import ROUTE_SPECS, RouteSpec
 
 TABLES = (addons.routes, health.routes, invoices.routes, topups.routes, payments.routes,
@@ -21,3 +22,4 @@ def setup_routes(app: web.Application) -> None:
     # Not in the OpenAPI document: an invoice code's raw slashes (handlers/invoices.py).
     app.router.add_route("GET", invoices.SLASHED_CODE_PATH, invoices.read)
     app[ROUTE_SPECS] = ROUTES
+    setup_bodies(app)

@@ -8,6 +8,7 @@ import hmac
 from aiohttp import web
 
 from billing.errors import Unauthorized, UnsupportedMediaType
+from handlers.bodies import WEBHOOK_MAX_BODY, large_body_slot, read_body
 from handlers.http import admin_only, request_now, respond, RouteTable, services
 from handlers.models import ParkedPayloadOut, ParkedPayloadsOut, RetriedPayloadOut
 from service.whatsapp import webhooks
@@ -42,13 +43,14 @@ async def verify(request: web.Request) -> web.Response:
               "X-Hub-Signature-256", auth="signature")
 async def notify(request: web.Request) -> web.Response:
     svc = services(request)
-    raw = await request.read()
-    if not signature_ok(raw, request.headers.get("X-Hub-Signature-256"),
-                        svc.settings.whatsapp_app_secrets):
-        raise Unauthorized("Missing or invalid X-Hub-Signature-256")
-    if request.content_type != "application/json":
-        raise UnsupportedMediaType("Content-Type must be application/json")
-    await webhooks.receive(svc, raw, request_now(request))
+    async with large_body_slot(request):      # few large bodies at a time (handlers/bodies.py)
+        raw = await read_body(request, WEBHOOK_MAX_BODY)
+        if not signature_ok(raw, request.headers.get("X-Hub-Signature-256"),
+                            svc.settings.whatsapp_app_secrets):
+            raise Unauthorized("Missing or invalid X-Hub-Signature-256")
+        if request.content_type != "application/json":
+            raise UnsupportedMediaType("Content-Type must be application/json")
+        await webhooks.receive(svc, raw, request_now(request))
     return web.json_response({"ok": True})
 
 

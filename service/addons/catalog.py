@@ -131,8 +131,8 @@ async def offered(db: AsyncDatabase, reseller_id: str | None, plan_id: str | Non
 async def offered_to(svc: Services, who: Principal, workspace_id: str | None) -> list[Addon]:
     """`GET /v1/addons`: for a workspace (its own key, or a manager naming one) what it may buy
     now; for a reseller without a workspace, everything visible to it; for the admin, all."""
-    if who.role == "workspace":
-        workspace_id = who.workspace_id
+    if who.role == "workspace":        # another tenant's id: 404 by load_workspace below
+        workspace_id = workspace_id or who.workspace_id
     if who.role == "reseller" and not who.reseller_id:
         return []                  # fail closed
     if not workspace_id:

@@ -1,8 +1,20 @@
 """MongoDB wiring: the client, the database, and the indexes (created idempotently)."""
 from __future__ import annotations
 
+import time
+from datetime import timedelta
+
 from pymongo import ASCENDING, DESCENDING, AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import ConnectionFailure
+
+# The store cannot be reached: no server selected within the client's timeout
+# (ServerSelectionTimeoutError), a connection refused, reset or timed out (AutoReconnect,
+# NetworkTimeout), a primary stepping down (NotPrimaryError): PyMongo's ConnectionFailure and
+# its subclasses. A request answers 503 `store_unavailable` (handlers.http.errors_middleware);
+# nothing was decided, so the caller (or Meta, or the payment provider) retries.
+STORE_DOWN = ConnectionFailure
+STARTUP_WAIT = timedelta(seconds=30)     # for the store at start-up; a request: its timeout
 
 INDEXES: dict[str, list[tuple[list, dict]]] = {
     "ledger": [([("workspace_id", ASCENDING), ("order", DESCENDING)], {}),
@@ -50,15 +62,36 @@ DROPPED = [("idempotency", "expires_at_1")]
 WHATSAPP_LOG = frozenset({"wa_payloads", "wa_messages", "wa_inbound", "wa_unrouted"})
 
 
-def connect(uri: str, event_listeners: tuple = ()) -> AsyncMongoClient:
-    """`event_listeners`: PyMongo monitoring listeners (Settings.event_listeners, tests only)."""
-    return AsyncMongoClient(uri, tz_aware=True, serverSelectionTimeoutMS=5000,
+def connect(uri: str, event_listeners: tuple = (),
+            timeout: timedelta = timedelta(seconds=2)) -> AsyncMongoClient:
+    """`event_listeners`: PyMongo monitoring listeners (Settings.event_listeners, tests only).
+    `timeout` (SALDO_STORE_TIMEOUT): how long an operation waits for a reachable server before
+    it fails with STORE_DOWN; short, so that a request on a store that is down answers 503
+    quickly instead of hanging (PyMongo's default is 30 s)."""
+    ms = max(1, int(timeout.total_seconds() * 1000))
+    return AsyncMongoClient(uri, tz_aware=True, serverSelectionTimeoutMS=ms,
                             uuidRepresentation="standard", event_listeners=list(event_listeners))
+
+
+async def wait_reachable(client: AsyncMongoClient, within: timedelta) -> None:
+    """Start-up: a store that is still starting, or slow to answer a new client's first hello
+    (a loaded machine), gets `within` rather than one request's timeout. Each ping waits up to
+    the client's timeout, so this loop does not spin."""
+    deadline = time.monotonic() + within.total_seconds()
+    while True:
+        try:
+            await client.admin.command("ping")
+            return
+        except STORE_DOWN:
+            if time.monotonic() >= deadline:
+                raise
 
 
 async def ensure_indexes(db: AsyncDatabase, *, whatsapp_log: bool | None = None) -> None:
     """Create the indexes of every collection; with `whatsapp_log` True or False, only those
-    of the WhatsApp log or only those of the rest."""
+    of the WhatsApp log or only those of the rest. It runs at start-up: it first waits up to
+    STARTUP_WAIT for the store."""
+    await wait_reachable(db.client, STARTUP_WAIT)
     if whatsapp_log is not True:
         await _drop_ttl_leftovers(db)
     for collection, specs in INDEXES.items():

@@ -15,7 +15,7 @@ import json
 from typing import TYPE_CHECKING, Mapping
 
 from billing.payments import Checkout, PaymentCallback, PaymentRequest, callback_from_dict
-from billing.errors import ValidationFailed
+from service.runtime import json_body
 
 if TYPE_CHECKING:
     from service.invoices.records import Payment
@@ -51,11 +51,7 @@ class SandboxProvider:
         return signature_ok(self._secret, raw, headers.get(SIGNATURE_HEADER))
 
     def parse(self, raw: bytes) -> PaymentCallback:
-        try:
-            data = json.loads(raw)
-        except (ValueError, UnicodeDecodeError):
-            raise ValidationFailed("Callback body is not valid JSON") from None
-        return callback_from_dict(data)
+        return callback_from_dict(json_body.decode(raw))   # not JSON: 400 invalid_json
 
     def simulate(self, payment: Payment, outcome: str) -> tuple[bytes, dict[str, str]]:
         """What the provider sends when the customer presses Pay (`succeeded`) or Fail

@@ -8,6 +8,7 @@ from typing import AsyncIterator
 
 from aiohttp import web
 
+from handlers.bodies import API_MAX_BODY
 from handlers.http import access_log_middleware, errors_middleware
 from handlers.routes import setup_routes
 from service.payments.sweeper import payment_sweeper
@@ -19,12 +20,13 @@ from service.runtime.settings import Settings
 from service.whatsapp import webhooks
 
 log = logging.getLogger("saldo.app")
-MAX_BODY = 4 * 1024 * 1024
 
 
 def create_app(settings: Settings, *, clock: Clock | None = None,
                background: bool = True) -> web.Application:
-    app = web.Application(client_max_size=MAX_BODY,
+    # Handlers read bodies through handlers.bodies (their own limits); this is aiohttp's own
+    # limit for anything else, e.g. a form.
+    app = web.Application(client_max_size=API_MAX_BODY,
                           middlewares=[access_log_middleware, errors_middleware])
     setup_routes(app)
     app.cleanup_ctx.append(_store(settings, clock or SystemClock()))

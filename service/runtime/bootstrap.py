@@ -79,7 +79,7 @@ async def _open_databases(settings: Settings, stack: contextlib.AsyncExitStack,
     so the webhook log (two documents per charged message) and the ledger would queue behind
     each other on one core; in two processes they use two (bench/webhooks.py, README)."""
     if settings.mongodb_uri:
-        client = connect(settings.mongodb_uri, settings.event_listeners)
+        client = connect(settings.mongodb_uri, settings.event_listeners, settings.store_timeout)
         stack.push_async_callback(client.close)
         log_db = client[settings.whatsapp_log_db or settings.mongodb_db] if whatsapp_log else None
         return client[settings.mongodb_db], log_db, None
@@ -92,7 +92,7 @@ async def _open_databases(settings: Settings, stack: contextlib.AsyncExitStack,
     for outcome in started:
         if isinstance(outcome, BaseException):
             raise outcome
-    clients = [connect(uri, settings.event_listeners) for uri in started]
+    clients = [connect(uri, settings.event_listeners, settings.store_timeout) for uri in started]
     for client in clients:
         stack.push_async_callback(client.close)
     dbs = [client[settings.mongodb_db] for client in clients]

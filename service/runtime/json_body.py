@@ -1,6 +1,9 @@
 """The one JSON-body decoder: request bodies (handlers.http.read_json), the Idempotency-Key's
-body hash (service.runtime.idempotency) and stored WhatsApp payloads (service.whatsapp) all
-decode bytes here, so they agree on what is JSON. Not JSON → `InvalidJson` (400)."""
+body hash (service.runtime.idempotency), payment provider callbacks (service.payments.sandbox)
+and stored WhatsApp payloads (service.whatsapp) all decode bytes here, so they agree on what is
+JSON. Not JSON, or nested deeper than MAX_DEPTH → `InvalidJson` (400), never a RecursionError
+further on (pydantic, json.dumps, BSON); the size is bounded before, where the body is read
+(handlers.bodies)."""
 from __future__ import annotations
 
 import json
@@ -8,14 +11,20 @@ from typing import Any
 
 from billing.errors import InvalidJson
 
+# Meta's webhooks nest up to 11 levels (our samples), the API's own bodies 3: 32 is generous,
+# and far from Python's recursion limit (about 1,000 frames) that json, pydantic and BSON meet.
+MAX_DEPTH = 32
 _NOT_JSON = (ValueError, UnicodeDecodeError, RecursionError)
 
 
 def decode(raw: bytes) -> Any:
     try:
-        return json.loads(raw)
+        payload = json.loads(raw)
     except _NOT_JSON as exc:
         raise InvalidJson(f"Body is not valid JSON: {exc}") from None
+    if depth(payload) > MAX_DEPTH:
+        raise InvalidJson(f"Body is nested deeper than {MAX_DEPTH} levels")
+    return payload
 
 
 def decode_object(raw: bytes) -> dict:
@@ -23,6 +32,21 @@ def decode_object(raw: bytes) -> dict:
     if not isinstance(payload, dict):
         raise InvalidJson("Body must be a JSON object")
     return payload
+
+
+def depth(payload: Any) -> int:
+    """How deep objects and arrays nest (a scalar: 0), without recursion."""
+    deepest, stack = 0, [(payload, 1)]
+    while stack:
+        value, level = stack.pop()
+        children = value.values() if isinstance(value, dict) else value \
+            if isinstance(value, list) else None
+        if children is None:
+            continue
+        deepest = max(deepest, level)
+        if level <= MAX_DEPTH:     # deeper than that is refused anyway
+            stack.extend((child, level + 1) for child in children)
+    return deepest
 
 
 def canonical(raw: bytes) -> bytes:

@@ -50,6 +50,8 @@ class Settings:
     renewal_grace: timedelta = timedelta(days=7)       # unpaid renewal → Free after this
     billing_claim_lease: timedelta = timedelta(minutes=5)
     billing_tick: timedelta = timedelta(minutes=1)
+    # issue 17: how long a request waits for an unreachable store before its 503
+    store_timeout: timedelta = timedelta(seconds=2)
     # PyMongo command listeners for the store's clients; only tests set it
     # (tests/handlers/test_store_commands.py counts the store commands of a flow).
     event_listeners: tuple = field(default=(), repr=False, compare=False)
@@ -91,6 +93,7 @@ class Settings:
             renewal_grace=parse_duration(env.get("SALDO_RENEWAL_GRACE", "7d")),
             billing_claim_lease=parse_duration(env.get("SALDO_BILLING_CLAIM_LEASE", "5m")),
             billing_tick=parse_duration(env.get("SALDO_BILLING_TICK", "60s")),
+            store_timeout=parse_duration(env.get("SALDO_STORE_TIMEOUT", "2s")),
         )
         settings.tz  # fail fast on an unknown zone
         return settings

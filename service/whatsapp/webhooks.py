@@ -7,6 +7,7 @@ from datetime import datetime, timedelta, timezone
 
 from billing.errors import NotFound
 from billing.whatsapp import parse_payload
+from service.mongo.store import STORE_DOWN
 from service.runtime import json_body
 from service.runtime.context import Services
 from service.whatsapp.charge import charge_events, charge_overdue
@@ -33,7 +34,12 @@ async def receive(svc: Services, raw: bytes, now: datetime) -> None:
 
 async def _failed(svc: Services, payload_id: str, exc: Exception, now: datetime) -> None:
     """Count the failure on the stored payload. The stack trace is logged at the first failure
-    only; later ones are one line each, and the last one parks the payload."""
+    only; later ones are one line each, and the last one parks the payload. A store that
+    cannot be reached is no fault of the payload: not counted, so an outage parks nothing."""
+    if isinstance(exc, STORE_DOWN):
+        log.warning("payload %s stored but not processed: the store cannot be reached (%r); "
+                    "the sweep will retry", payload_id, exc)
+        return
     attempts = await svc.whatsapp.note_failure(payload_id, repr(exc), now)
     if attempts >= MAX_ATTEMPTS:
         log.error("payload %s parked after %d failed attempts: %r (GET /v1/admin/webhooks/parked)",

@@ -4,6 +4,7 @@ import json
 
 import pytest
 
+from handlers.bodies import WEBHOOK_MAX_BODY
 from service.runtime.context import SERVICES
 from tests.helpers import (ADMIN_TOKEN, FRESH, PHONE_A, PHONE_B, VERIFY_TOKEN, failed_payloads,
                            sample, sign, status, status_payload)
@@ -99,18 +100,18 @@ async def test_wrong_content_type_is_415(api):
     assert await api.amounts(ws, key) == FRESH
 
 
-async def test_body_over_4_mib_is_413_payload_too_large(api):
-    padding = "x" * (4 * 1024 * 1024)
+async def test_body_over_the_webhook_cap_is_413_payload_too_large(api):
+    padding = "x" * WEBHOOK_MAX_BODY
     raw = json.dumps({**DELIVERED, "padding": padding}).encode()
     await _error(await api.webhook(raw), 413, "payload_too_large")
     assert await _db(api).wa_payloads.count_documents({}) == 0
 
 
-async def test_body_of_exactly_4_mib_is_accepted(api):
+async def test_body_of_exactly_the_webhook_cap_is_accepted(api):
     ws, key = await api.create_workspace([PHONE_A])
     raw = json.dumps(DELIVERED).encode()
-    raw = raw[:-1] + b', "more": "' + b"x" * (4 * 1024 * 1024 - len(raw) - 12) + b'"}'
-    assert len(raw) == 4 * 1024 * 1024
+    raw = raw[:-1] + b', "more": "' + b"x" * (WEBHOOK_MAX_BODY - len(raw) - 12) + b'"}'
+    assert len(raw) == WEBHOOK_MAX_BODY
     resp = await api.webhook(raw)
     assert resp.status == 200, await resp.text()
     assert await api.amounts(ws, key) == {"conversation": (14970, 0, 0), "broadcast": (0, 0, 0)}

@@ -32,7 +32,8 @@ def test_every_error_class_maps_to_exactly_one_status():
         # the mapped ancestors form one chain: no class sits under two unrelated mapped branches
         assert all(issubclass(a, b) for a, b in zip(mapped, mapped[1:])), cls
         assert status_of(cls) == _STATUS[mapped[0]]
-        assert 400 <= status_of(cls) < 500, cls
+        # client errors, and the one 503: the store cannot be reached (issue 17)
+        assert 400 <= status_of(cls) < 500 or cls.code == "store_unavailable", cls
 
 
 def test_the_docstring_tree_lists_every_class_with_its_code_and_status():

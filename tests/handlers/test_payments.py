@@ -118,8 +118,15 @@ async def test_a_callback_for_an_unknown_payment_or_provider_is_404(api):
     assert await api.amounts(ws, key) == UNTOUCHED
 
 
+async def test_a_signed_callback_that_is_not_json_is_400_invalid_json(api):
+    """One body decoder for every route (issue 17): not JSON is 400, as on the API's routes."""
+    resp = await post_payment_callback(api, b"not json")
+    assert resp.status == 400
+    assert (await resp.json())["error"]["code"] == "invalid_json"
+
+
 @pytest.mark.parametrize("raw", [
-    b"not json", b"[]", b'{"payment_id": "x"}',
+    b"[]", b'{"payment_id": "x"}',
     b'{"payment_id": "x", "provider_reference": "r", "status": "ok", "amount": 1,'
     b' "currency": "IDR", "event_id": "e"}',
     b'{"payment_id": "x", "provider_reference": "r", "status": "succeeded", "amount": 1.5,'
