@@ -7,7 +7,7 @@ from functools import lru_cache
 from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
-from handlers.http import RouteSpec
+from handlers.http import RouteSpec, status_of
 from handlers.models import ErrorOut
 
 _ERRORS = {"401": "unauthorized", "404": "not_found", "422": "validation_error"}
@@ -43,6 +43,11 @@ def build_openapi(routes: tuple[RouteSpec, ...]) -> dict:
         error = {"content": {"application/json": {"schema": refs[(ErrorOut, "validation")]}}}
         for status, code in _ERRORS.items():
             op["responses"][status] = {"description": code, **error}
+        for cls in r.errors:   # a route's own errors: their codes joined under their status
+            status = str(status_of(cls))
+            described = op["responses"].get(status, {}).get("description")
+            op["responses"][status] = {"description": f"{described}, {cls.code}" if described
+                                       and described != cls.code else cls.code, **error}
         if r.auth == "bearer":
             op["security"] = [{"bearer": []}]
         paths.setdefault(r.path, {})[r.method.lower()] = op
