@@ -85,6 +85,9 @@ def seed(base: str, admin_token: str) -> Seeded:
         "pricing_scheme": "unit", "periods": {"monthly": {"currency": "IDR", "amount": 10_000}},
         "limits": [{"key": "users", "value": 1, "action": "increment"}], "max_quantity": 50},
         201)
+    _call(s, base, "PUT", f"/v1/workspaces/{ws_id}/billing-info", ws_key, {   # before buying
+        "legal_name": f"PT Fuzz {run}", "billing_email": "finance@example.com",
+        "phone": "+6281234567890", "address": "Jl. Contoh 1, Jakarta", "npwp": "012345678901000"})
     bought = _call(s, base, "POST", f"/v1/workspaces/{ws_id}/subscription/addons", ws_key,
                    {"addon_id": addon["id"], "quantity": 1}, 201)
     s.post(base + "/sandbox/checkout/" + bought["payment"]["id"] + "/pay", timeout=30)

@@ -44,7 +44,9 @@ to exactly one status. The tree (code, then the status the middleware gives it):
     │   ├── AddonAlreadyAdded           addon_already_added            409
     │   ├── AddonOneTime                addon_one_time                 409
     │   ├── AddonRequiredBy             addon_required_by              409
-    │   └── HoldingChanged              holding_changed                409
+    │   ├── HoldingChanged              holding_changed                409
+    │   ├── InvoiceNotPayable           invoice_not_payable            409
+    │   └── BillingInfoIncomplete       billing_info_incomplete        409
     ├── InsufficientBalance             insufficient_balance           402
     ├── IdempotencyKeyReused            idempotency_key_reused         422
     ├── StoreUnavailable                store_unavailable              503
@@ -237,6 +239,16 @@ class AddonRequiredBy(Conflict):
 class HoldingChanged(Conflict):
     """A concurrent change won; retryable."""
     code = "holding_changed"
+
+
+class InvoiceNotPayable(Conflict):
+    """Pay later: the invoice is paid, expired, failed or cancelled (`details.status`)."""
+    code = "invoice_not_payable"
+
+
+class BillingInfoIncomplete(Conflict):
+    """An order that needs the workspace's billing information; `details.missing`: the fields."""
+    code = "billing_info_incomplete"
 
 
 class InsufficientBalance(BillingError):

@@ -105,3 +105,9 @@ def number_in_window(last_number: int, recent: list[str], invoice_id: str) -> in
 
 def is_final(status: str) -> bool:
     return status in FINAL_STATUSES
+
+
+def payable(status: str, expires_at: datetime, now: datetime) -> bool:
+    """Can this invoice still be paid (pay later)? Only while pending and before its deadline:
+    a payment arriving later is refunded (billing/payments.py), so no link is handed out."""
+    return status == "pending" and now < expires_at

@@ -36,6 +36,7 @@ class PaymentRequest:
 class Checkout:
     provider_reference: str
     checkout_url: str
+    expires_at: datetime | None = None   # when the provider's link lapses (None: with the invoice)
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,6 +101,23 @@ def paid_in_time(expires_at: datetime, succeeded_at: datetime) -> bool:
     return succeeded_at < expires_at
 
 
-def refund_reason(invoice_status: str) -> str:
+def refund_reason(invoice_status: str, superseded: bool = False) -> str:
+    """Why a success is given back. `superseded`: the invoice had moved on to a newer payment
+    (pay later) and is still open: only the invoice's current payment may pay it."""
+    if superseded and invoice_status == "pending":
+        return "payment_superseded"
     return "invoice_expired" if invoice_status in ("pending", "expired") \
         else f"invoice_{invoice_status}"
+
+
+def link_expiry(invoice_expires_at: datetime, provider_expires_at: datetime | None) -> datetime:
+    """A payment's link lapses with its invoice, or earlier if the provider says so."""
+    if provider_expires_at is None:
+        return invoice_expires_at
+    return min(invoice_expires_at, provider_expires_at)
+
+
+def link_live(status: str, expires_at: datetime | None, now: datetime) -> bool:
+    """Can the customer still pay through this payment's link? Pending and not lapsed (a
+    payment stored before payments had `expires_at` lapses with its invoice only)."""
+    return status == "pending" and (expires_at is None or now < expires_at)

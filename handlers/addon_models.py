@@ -3,10 +3,12 @@ entitlement checks) and resellers. Requests forbid unknown fields; the cross-fie
 add-on are billing/addon_catalog.py's."""
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from typing import Annotated, Literal, Union
 
-from pydantic import BaseModel, Field, StrictBool, StrictInt, StrictStr, StringConstraints
+from pydantic import (BaseModel, Field, StrictBool, StrictInt, StrictStr, StringConstraints,
+                      field_validator)
 
 from billing.money import BILLED_DIGITS
 from handlers.models import MoneyOut, Request
@@ -136,6 +138,8 @@ class AddonListQuery(Request):
     q: str | None = Field(default=None, max_length=100, pattern=r"^[^\x00-\x1f\x7f]*$",
                           description="Search in name and display name")
     filter_by: Literal["all", "active", "inactive", "one_time", "recurring"] = "all"
+    plan: str | None = Field(default=None, max_length=40, pattern=r"^[A-Za-z0-9_-]+$",
+                             description="Only add-ons applicable to this plan")
     limit: int = Field(default=50, ge=1, le=200)
     cursor: str | None = Field(default=None, max_length=200)
 
@@ -145,9 +149,23 @@ class CatalogQuery(Request):
                                      description="Only what this workspace may buy now")
 
 
+MAX_ORDER_METADATA_BYTES = 2048
+
+
 class AddonPurchaseIn(Request):
     addon_id: str = Field(min_length=1, max_length=100)
     quantity: StrictInt = Field(default=1, ge=1, le=1_000_000)
+    metadata: dict[MetaKey, MetaValue] = Field(
+        default_factory=dict, max_length=20,
+        description="your own flat object (≤ 20 keys, ≤ 2 KB as JSON), stored on the order "
+                    "and shown back")
+
+    @field_validator("metadata")
+    @classmethod
+    def _small(cls, value: dict) -> dict:
+        if len(json.dumps(value, ensure_ascii=False).encode()) > MAX_ORDER_METADATA_BYTES:
+            raise ValueError(f"at most {MAX_ORDER_METADATA_BYTES} bytes as JSON")
+        return value
 
 
 class AddonQuantityIn(Request):
@@ -167,6 +185,8 @@ class AddonOrderOut(BaseModel):
     payment: PaymentOut | None = None
     credit: MoneyOut | None = Field(default=None, description="Credited to the wallet's "
                                                               "purchased conversation balance")
+    order_id: str | None = None
+    metadata: dict = Field(default_factory=dict, description="the order's, as bought")
 
 
 class EntitlementCheckIn(Request):

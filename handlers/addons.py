@@ -42,13 +42,14 @@ async def create(request: web.Request) -> web.Response:
 
 
 @routes.route("GET", ADMIN, "Add-ons, newest first: ?q= searches name and display name; "
-              "?filter_by=all|active|inactive|one_time|recurring; cursor pagination (admin)",
+              "?filter_by=all|active|inactive|one_time|recurring; ?plan= those applicable to a plan; "
+              "cursor pagination (admin)",
               response=AddonsOut, query=AddonListQuery)
 async def list_all(request: web.Request) -> web.Response:
     await admin_only(request)
     q = parse_query(request, AddonListQuery)
     found, cursor = await catalog.list_addons(services(request), q=q.q, filter_by=q.filter_by,
-                                              limit=q.limit, cursor=q.cursor)
+                                              plan=q.plan, limit=q.limit, cursor=q.cursor)
     return respond(AddonsOut(addons=[addon_out(a) for a in found], next_cursor=cursor))
 
 

@@ -48,6 +48,7 @@ class RouteSpec:
     status: int = 200
     auth: str = "bearer"          # bearer | none | signature
     query: type[BaseModel] | None = None
+    errors: tuple[type[BillingError], ...] = ()   # route-specific errors, for /openapi.json
 
 
 # The routes the app serves (handlers.routes.setup_routes puts them here; /openapi.json reads them).
@@ -67,10 +68,11 @@ class RouteTable:
 
     def route(self, method: str, path: str, summary: str, *, body: type[BaseModel] | None = None,
               response: type[BaseModel] | None = None, status: int = 200, auth: str = "bearer",
-              query: type[BaseModel] | None = None) -> Callable[[Handler], Handler]:
+              query: type[BaseModel] | None = None,
+              errors: tuple[type[BillingError], ...] = ()) -> Callable[[Handler], Handler]:
         def add(handler: Handler) -> Handler:
             self._specs.append(RouteSpec(method, path, handler, summary, body, response, status,
-                                         auth, query))
+                                         auth, query, errors))
             return handler
         return add
 

@@ -13,27 +13,39 @@ from zoneinfo import ZoneInfo
 from aiohttp import web
 from babel.dates import format_datetime
 
-from billing.errors import NotFound
-from billing.invoices import parse_invoice_code
+from billing.errors import InvoiceNotPayable, NotFound, PaymentsUnavailable
+from billing.invoices import parse_invoice_code, payable
 from handlers.formatting import format_money, money_out
-from handlers.http import locale, parse_query, principal, respond, RouteTable, services
-from handlers.payment_models import (BuyerOut, InvoiceLineOut, InvoiceOut, InvoicesOut,
-                                     InvoicesQuery, SellerOut)
+from handlers.http import (locale, parse_query, principal, request_now, respond, RouteTable,
+                           services)
+from handlers.idempotency import idempotent, seed
+from handlers.payment_models import (BuyerOut, InvoiceLineOut, InvoiceOut, InvoicePayOut,
+                                     InvoicesOut, InvoicesQuery, PaymentOut, SellerOut)
 from service.invoices import invoices
 from service.invoices.pdf import InvoicePdf, render_invoice
-from service.invoices.records import Invoice
+from service.invoices.records import Invoice, Payment
+from service.payments.pay_later import pay_invoice, payments_of
 from service.workspaces.workspaces import load_workspace
 
 routes = RouteTable()
 
 SLASHED_CODE_PATH = "/v1/workspaces/{ws}/invoices/{code:.+}"
+SLASHED_PAY_PATH = "/v1/workspaces/{ws}/invoices/{code:.+}/pay"
 
 
 def _package(invoice: Invoice, lang: str) -> str:
     return invoice.package.render(lang, format_money(invoice.amount, lang))
 
 
-def invoice_out(invoice: Invoice, lang: str) -> InvoiceOut:
+def payment_out(payment: Payment) -> PaymentOut:
+    return PaymentOut(id=payment.id, provider=payment.provider, status=payment.status,
+                      checkout_url=payment.checkout_url, expires_at=payment.expires_at)
+
+
+def invoice_out(invoice: Invoice, lang: str, payment: Payment | None = None,
+                now: datetime | None = None) -> InvoiceOut:
+    """`payment`: the invoice's current payment, if at hand; `now`: to tell whether a pending
+    invoice is past its deadline (without it, a pending invoice counts as payable)."""
     lines = [InvoiceLineOut(description=line.description.render(lang), quantity=line.quantity,
                             unit_price=money_out(line.unit_price, lang),
                             amount=money_out(line.amount, lang))
@@ -43,9 +55,14 @@ def invoice_out(invoice: Invoice, lang: str) -> InvoiceOut:
                       package=_package(invoice, lang), lines=lines,
                       amount=money_out(invoice.amount, lang), status=invoice.status,
                       paid_at=invoice.paid_at, expires_at=invoice.expires_at,
-                      buyer=BuyerOut(workspace_id=buyer.workspace_id, name=buyer.name),
+                      buyer=BuyerOut(workspace_id=buyer.workspace_id, name=buyer.name,
+                                     address=buyer.address, tax_id=buyer.tax_id,
+                                     email=buyer.email, phone=buyer.phone),
                       seller=SellerOut(name=seller.name, address=seller.address,
-                                       tax_id=seller.tax_id))
+                                       tax_id=seller.tax_id),
+                      payable=payable(invoice.status, invoice.expires_at, now or
+                                      invoice.requested_at),
+                      payment=payment_out(payment) if payment else None)
 
 
 def local_time(moment: datetime, tz: ZoneInfo, lang: str) -> str:
@@ -63,7 +80,8 @@ def pdf_view(invoice: Invoice, lang: str, tz: ZoneInfo) -> InvoicePdf:
         expires_at=local_time(invoice.expires_at, tz, lang),
         paid_at=local_time(invoice.paid_at, tz, lang) if invoice.paid_at else None,
         seller=(seller.name, seller.address, seller.tax_id),
-        buyer=(invoice.buyer.name, invoice.buyer.workspace_id),
+        buyer=(invoice.buyer.name, invoice.buyer.workspace_id, invoice.buyer.address,
+               invoice.buyer.tax_id, invoice.buyer.email, invoice.buyer.phone),
         package=_package(invoice, lang), lines=lines, total=format_money(invoice.amount, lang),
         created=invoice.requested_at)
 
@@ -77,8 +95,10 @@ async def list_all(request: web.Request) -> web.Response:
     q = parse_query(request, InvoicesQuery)
     found, cursor = await invoices.list_invoices(svc, workspace.id, type_=q.type,
                                                  status=q.status, limit=q.limit, cursor=q.cursor)
-    lang = locale(request)
-    return respond(InvoicesOut(invoices=[invoice_out(i, lang) for i in found],
+    lang, now = locale(request), request_now(request)
+    paid_with = await payments_of(svc, found)
+    return respond(InvoicesOut(invoices=[invoice_out(i, lang, paid_with.get(i.payment_id or ""),
+                                                     now) for i in found],
                                next_cursor=cursor))
 
 
@@ -91,7 +111,9 @@ async def _invoice(request: web.Request, code: str, as_pdf: bool) -> web.Respons
     invoice = await invoices.by_code(svc, workspace.id, code)
     lang = locale(request)
     if not as_pdf:
-        return respond(invoice_out(invoice, lang))
+        paid_with = await payments_of(svc, [invoice])
+        return respond(invoice_out(invoice, lang, paid_with.get(invoice.payment_id or ""),
+                                   request_now(request)))
     # off the event loop: a PDF that needs the CJK fallback font takes about a second
     body = await asyncio.to_thread(render_invoice, pdf_view(invoice, lang, svc.settings.tz))
     filename = code.replace("/", "-") + ".pdf"
@@ -113,3 +135,21 @@ async def read(request: web.Request) -> web.Response:
         return await _invoice(request, code[:-len(".pdf")], True)
     return await _invoice(request, code, False)
 
+
+
+@routes.route("POST", "/v1/workspaces/{ws}/invoices/{code}/pay",
+              "Pay later: a live payment link for an open invoice (the current one, or one new "
+              "payment when it failed or lapsed); Idempotency-Key supported",
+              response=InvoicePayOut, errors=(InvoiceNotPayable, PaymentsUnavailable))
+@idempotent
+async def pay(request: web.Request) -> web.Response:
+    svc = services(request)
+    workspace = await load_workspace(svc, await principal(request), request.match_info["ws"])
+    code = request.match_info["code"]
+    if parse_invoice_code(code) is None:
+        raise NotFound("Invoice not found", field="code")
+    now = request_now(request)
+    invoice, payment = await pay_invoice(svc, workspace, code, seed(request), now)
+    lang = locale(request)
+    return respond(InvoicePayOut(invoice=invoice_out(invoice, lang, payment, now),
+                                 payment=payment_out(payment)))

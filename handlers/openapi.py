@@ -7,7 +7,7 @@ from functools import lru_cache
 from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
-from handlers.http import RouteSpec
+from handlers.http import RouteSpec, status_of
 from handlers.models import ErrorOut
 
 _ERRORS = {401: "unauthorized", 404: "not_found", 422: "validation_error"}
@@ -54,6 +54,11 @@ def _errors(r: RouteSpec, schema: dict) -> dict[str, dict]:
     if getattr(r.handler, "idempotent", False):
         codes.update({**_TOO_LARGE, **_CONFLICT})   # idempotency_in_progress
     codes.update(_EXTRA.get((r.method, r.path), {}))
+    for cls in r.errors:   # a route's own errors: their codes joined under their status
+        status = status_of(cls)
+        described = codes.get(status)
+        codes[status] = f"{described}, {cls.code}" if described and described != cls.code \
+            else cls.code
     content = {"application/json": {"schema": schema}}
     out = {str(s): {"description": code, "content": content} for s, code in sorted(codes.items())}
     if (r.method, r.path) == ("GET", "/webhooks/whatsapp"):

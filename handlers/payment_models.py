@@ -46,14 +46,27 @@ class InvoiceLineOut(BaseModel):
 
 
 class BuyerOut(BaseModel):
+    """As issued: from the workspace's billing information when it was filled by then."""
     workspace_id: str
     name: str
+    address: str = ""
+    tax_id: str = Field(default="", description="NPWP, digits only")
+    email: str = ""
+    phone: str = ""
 
 
 class SellerOut(BaseModel):
     name: str
     address: str
     tax_id: str
+
+
+class PaymentOut(BaseModel):
+    id: str
+    provider: str
+    status: str
+    checkout_url: str | None
+    expires_at: datetime | None = Field(default=None, description="when the link lapses")
 
 
 class InvoiceOut(BaseModel):
@@ -68,19 +81,29 @@ class InvoiceOut(BaseModel):
     expires_at: datetime
     buyer: BuyerOut
     seller: SellerOut
+    payable: bool = Field(default=False, description="can still be paid (POST …/pay)")
+    payment: PaymentOut | None = Field(
+        default=None, description="the invoice's current payment (its link while pending)")
 
 
-class PaymentOut(BaseModel):
-    id: str
-    provider: str
-    status: str
-    checkout_url: str | None
+class InvoicePayOut(BaseModel):
+    invoice: InvoiceOut
+    payment: PaymentOut
 
 
 class TopupCreatedOut(BaseModel):
     topup: TopupOut
     invoice: InvoiceOut
     payment: PaymentOut
+
+
+class TopupLimitOut(BaseModel):
+    minimum: MoneyOut
+    maximum: MoneyOut
+
+
+class TopupLimitsOut(BaseModel):
+    limits: dict[str, TopupLimitOut] = Field(description="per balance (conversation, broadcast)")
 
 
 class TopupsOut(BaseModel):

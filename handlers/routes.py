@@ -5,14 +5,15 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from handlers import (addons, health, invoices, payments, plans, resellers, sandbox,
-                      subscription_addons, subscriptions, topups, wallet, webhooks, workspaces)
+from handlers import (addons, billing_info, health, invoices, payments, plans, resellers,
+                      sandbox, subscription_addons, subscriptions, topups, wallet, webhooks,
+                      workspaces)
 from handlers.bodies import setup_bodies
 from handlers.http import ROUTE_SPECS, RouteSpec
 
 TABLES = (addons.routes, health.routes, invoices.routes, topups.routes, payments.routes,
           plans.routes, subscriptions.routes, workspaces.routes, resellers.routes, sandbox.routes,
-          subscription_addons.routes, wallet.routes, webhooks.routes)
+          subscription_addons.routes, wallet.routes, webhooks.routes, billing_info.routes)
 ROUTES: tuple[RouteSpec, ...] = tuple(spec for table in TABLES for spec in table)
 
 
@@ -21,5 +22,6 @@ def setup_routes(app: web.Application) -> None:
         app.router.add_route(r.method, r.path, r.handler)
     # Not in the OpenAPI document: an invoice code's raw slashes (handlers/invoices.py).
     app.router.add_route("GET", invoices.SLASHED_CODE_PATH, invoices.read)
+    app.router.add_route("POST", invoices.SLASHED_PAY_PATH, invoices.pay)
     app[ROUTE_SPECS] = ROUTES
     setup_bodies(app)

@@ -24,6 +24,8 @@ WORDS = {
                               "dikembalikan.",
            "invoice_failed": "Pembayaran sebelumnya untuk faktur ini gagal dan faktur sudah "
                              "ditutup; pembayaran ini akan dikembalikan.",
+           "payment_superseded": "Faktur ini sudah memakai tautan pembayaran yang lebih baru; "
+                                 "pembayaran ini akan dikembalikan.",
            "needs_refund": "Faktur ini sudah ditutup; pembayaran ini akan dikembalikan."},
     "en": {"title": "Saldo Sandbox Checkout", "invoice": "Invoice", "package": "Package",
            "amount": "Amount", "status": "Status", "pay": "Pay", "fail": "Fail",
@@ -35,6 +37,8 @@ WORDS = {
            "invoice_expired": "Payment arrived after the invoice expired; it will be refunded.",
            "invoice_failed": "An earlier payment of this invoice failed and the invoice was "
                              "closed; this payment will be refunded.",
+           "payment_superseded": "This invoice has a newer payment link; this payment will be "
+                                 "refunded.",
            "needs_refund": "This invoice is closed; this payment will be refunded."},
 }
 

@@ -7,6 +7,7 @@ from datetime import datetime
 
 from aiohttp import web
 
+from billing.errors import BillingInfoIncomplete
 from handlers.addon_models import (AddonOrderOut, AddonPurchaseIn, AddonQuantityIn,
                                    EntitlementCheckIn, EntitlementCheckOut, StopQuery)
 from handlers.formatting import money_out
@@ -37,14 +38,18 @@ async def placed_out(request: web.Request, placed: addons.AddonPlaced,
     return AddonOrderOut(
         subscription=subscription_out(await view(svc, placed.workspace_id, now)),
         addon_id=placed.addon_id, quantity=placed.quantity,
-        invoice=invoice_out(placed.invoice, lang) if placed.invoice else None,
+        invoice=(invoice_out(placed.invoice, lang, placed.payment) if placed.invoice
+                 else None),
         payment=payment_out(placed.payment) if placed.payment else None,
-        credit=money_out(placed.credit, lang) if placed.credit else None)
+        credit=money_out(placed.credit, lang) if placed.credit else None,
+        order_id=placed.order.id if placed.order else None,
+        metadata=dict(placed.order.metadata) if placed.order else {})
 
 
 @routes.route("POST", BASE, "Buy an add-on → invoice (recurring: prorated to the period end; "
               "one-time: full price); applied when paid (Idempotency-Key supported)",
-              body=AddonPurchaseIn, response=AddonOrderOut, status=201)
+              body=AddonPurchaseIn, response=AddonOrderOut, status=201,
+              errors=(BillingInfoIncomplete,))
 @idempotent
 async def purchase(request: web.Request) -> web.Response:
     workspace = await _workspace(request)
@@ -52,7 +57,7 @@ async def purchase(request: web.Request) -> web.Response:
     svc = services(request)
     now = request_now(request)
     placed = await addons.purchase(svc, workspace, body.addon_id, body.quantity, now,
-                                   seed(request))
+                                   seed(request), body.metadata)
     return respond(await placed_out(request, placed, now), 201)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from billing.errors import BillingInfoIncomplete
 from billing.subscriptions import Quote
 from handlers.formatting import money_out
 from handlers.http import locale, parse_body, principal, request_now, respond, RouteTable, services
@@ -71,9 +72,10 @@ def placed_out(placed: subs.Placed, lang: str) -> SubscriptionOrderOut:
     return SubscriptionOrderOut(
         subscription=subscription_out(placed.subscription),
         quote=quote_out(placed.quote, lang) if placed.quote else None,
-        invoice=invoice_out(placed.invoice, lang) if placed.invoice else None,
+        invoice=(invoice_out(placed.invoice, lang, placed.payment) if placed.invoice
+                 else None),
         payment=payment_out(placed.payment) if placed.payment else None,
-        invoices=[PlacedInvoiceOut(invoice=invoice_out(invoice, lang),
+        invoices=[PlacedInvoiceOut(invoice=invoice_out(invoice, lang, payment),
                                    payment=payment_out(payment) if payment else None)
                   for invoice, payment in every])
 
@@ -107,7 +109,7 @@ async def quote(request: web.Request) -> web.Response:
 @routes.route("POST", f"{BASE}/change", "Change plan or period: at the next billing cycle (or now, "
               "prorated, if the policy table says so); invoiced when it costs money; replaces a "
               "scheduled change (Idempotency-Key supported)", body=SubscriptionChangeIn,
-              response=SubscriptionOrderOut)
+              response=SubscriptionOrderOut, errors=(BillingInfoIncomplete,))
 @idempotent
 async def change(request: web.Request) -> web.Response:
     svc, ws = await _workspace(request)
@@ -118,7 +120,8 @@ async def change(request: web.Request) -> web.Response:
 
 
 @routes.route("POST", f"{BASE}/renew", "Invoice the next period (it starts where the current one "
-              "ends); Idempotency-Key supported", response=SubscriptionOrderOut, status=201)
+              "ends); Idempotency-Key supported", response=SubscriptionOrderOut, status=201,
+              errors=(BillingInfoIncomplete,))
 @idempotent
 async def renew(request: web.Request) -> web.Response:
     svc, ws = await _workspace(request)

@@ -8,12 +8,11 @@ from handlers.formatting import money_out
 from handlers.http import (locale, parse_body, parse_query, principal, request_now, respond,
                            RouteTable, services)
 from handlers.idempotency import idempotent, seed
-from handlers.invoices import invoice_out
-from handlers.payment_models import (ListQuery, PaymentOut, TopupCreatedOut, TopupIn, TopupOut,
-                             TopupsOut)
-from service.invoices.records import Payment
+from handlers.invoices import invoice_out, payment_out
+from handlers.payment_models import (ListQuery, TopupCreatedOut, TopupIn, TopupLimitOut,
+                                     TopupLimitsOut, TopupOut, TopupsOut)
 from service.topups.repository import Topup
-from service.topups.topups import list_topups, order_topup
+from service.topups.topups import list_topups, order_topup, topup_limits
 from service.workspaces.workspaces import load_workspace
 
 routes = RouteTable()
@@ -23,11 +22,6 @@ def topup_out(topup: Topup, lang: str) -> TopupOut:
     return TopupOut(id=topup.id, balance=topup.balance, amount=money_out(topup.amount, lang),
                     status=topup.status, invoice_code=topup.invoice_code,
                     created_at=topup.created_at, paid_at=topup.paid_at)
-
-
-def payment_out(payment: Payment) -> PaymentOut:
-    return PaymentOut(id=payment.id, provider=payment.provider, status=payment.status,
-                      checkout_url=payment.checkout_url)
 
 
 @routes.route("POST", "/v1/workspaces/{ws}/topups",
@@ -43,7 +37,8 @@ async def create(request: web.Request) -> web.Response:
                                seed(request), request_now(request))
     lang = locale(request)
     return respond(TopupCreatedOut(topup=topup_out(placed.topup, lang),
-                                   invoice=invoice_out(placed.invoice, lang),
+                                   invoice=invoice_out(placed.invoice, lang, placed.payment,
+                                                       request_now(request)),
                                    payment=payment_out(placed.payment)), 201)
 
 
@@ -57,3 +52,15 @@ async def list_all(request: web.Request) -> web.Response:
     found, cursor = await list_topups(svc, workspace.id, limit=q.limit, cursor=q.cursor)
     lang = locale(request)
     return respond(TopupsOut(topups=[topup_out(t, lang) for t in found], next_cursor=cursor))
+
+
+@routes.route("GET", "/v1/workspaces/{ws}/topups/limits", "The smallest and largest top-up "
+              "of each balance", response=TopupLimitsOut)
+async def read_limits(request: web.Request) -> web.Response:
+    svc = services(request)
+    await load_workspace(svc, await principal(request), request.match_info["ws"])
+    lang = locale(request)
+    return respond(TopupLimitsOut(limits={
+        balance: TopupLimitOut(minimum=money_out(limit.minimum, lang),
+                               maximum=money_out(limit.maximum, lang))
+        for balance, limit in topup_limits(svc).items()}))

@@ -44,7 +44,8 @@ async def create(request: web.Request) -> web.Response:
     return respond(WorkspaceCreatedOut(
         workspace=workspace_out(opened.workspace, lang), api_key=opened.api_key,
         subscription=subscription_out(opened.subscription),
-        invoice=invoice_out(opened.invoice, lang) if opened.invoice else None,
+        invoice=(invoice_out(opened.invoice, lang, opened.payment) if opened.invoice
+                 else None),
         payment=payment_out(opened.payment) if opened.payment else None), 201)
 
 

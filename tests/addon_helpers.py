@@ -2,7 +2,7 @@
 and small API calls."""
 from __future__ import annotations
 
-from tests.helpers import ADMIN_TOKEN, Api, press_pay
+from tests.helpers import ADMIN_TOKEN, Api, fill_billing_info, press_pay
 
 ADMIN = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
 
@@ -59,6 +59,7 @@ async def reseller_workspace(api: Api, key: str, phone: str) -> tuple[str, str]:
                                                          [phone]}, headers=api.auth(key))
     assert resp.status == 201, await resp.text()
     body = await resp.json()
+    await fill_billing_info(api, body["workspace"]["id"], body["api_key"])
     return body["workspace"]["id"], body["api_key"]
 
 

@@ -19,12 +19,14 @@ from pymongo.errors import DuplicateKeyError
 from billing.addon_catalog import patched_quantity, validate_addon
 from billing.addons import AddonTerms, normal_visibility
 from billing.errors import AddonNameTaken, Conflict, NotFound
+from billing.plans import find_plan
 from service.addons.records import FIELDS, Addon
 from service.addons.repository import AddonCatalog
 from service.mongo.events import emit
 from service.runtime import ids
 from service.runtime.context import Services
 from service.subscriptions import state as subscription_state
+from service.subscriptions.plans import load_plans
 from service.workspaces.workspaces import Principal, load_workspace
 
 ADDON_ID = re.compile(r"^ad_[0-9a-z]{1,64}$")
@@ -113,10 +115,14 @@ async def referring_to(svc: Services, addon_id: str) -> list[str]:
 
 
 async def list_addons(svc: Services, *, q: str | None, filter_by: str, limit: int,
-                      cursor: str | None) -> tuple[list[Addon], str | None]:
-    """Newest first; `q` matches name or display name (case-insensitive substring)."""
+                      cursor: str | None,
+                      plan: str | None = None) -> tuple[list[Addon], str | None]:
+    """Newest first; `q` matches name or display name (case-insensitive substring); `plan`:
+    only those applicable to that plan (404 `plan_not_found` for an unknown plan)."""
+    if plan is not None:
+        find_plan(await load_plans(svc.db), plan, field="plan")
     return await AddonCatalog(svc.db).page(q=q, filter_by=filter_by, limit=limit,
-                                           cursor=cursor)
+                                           cursor=cursor, plan=plan)
 
 
 async def offered(db: AsyncDatabase, reseller_id: str | None, plan_id: str | None,

@@ -21,10 +21,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Mapping
 
 from billing.addon_orders import change_charge, purchase_charge, stop_credit
 from billing.addons import (AddonTerms, Holding, allows, check_purchase, check_quantity,
                             effective_limits, entitlements, required_by)
+from billing.billing_info import require_complete
 from billing.errors import (AddonOneTime, AddonRequiredBy, NextPeriodAlreadyPaid, NotFound,
                             ProratedCreditUnavailable)
 from billing.money import Money
@@ -57,14 +59,17 @@ class AddonPlaced:
 
 
 async def purchase(svc: Services, workspace: Workspace, addon_id: str, quantity: int,
-                   now: datetime, seed: str) -> AddonPlaced:
+                   now: datetime, seed: str,
+                   metadata: Mapping[str, object] | None = None) -> AddonPlaced:
+    """`metadata`: the buyer's own small object, stored on the order and shown back."""
     addon = await visible_addon(svc.db, workspace.reseller_id, addon_id)
     doc = await state.load(svc, workspace.id)
     sub = subscribed(doc)
     check_purchase(addon, quantity, dict(sub.holdings), await terms_of(svc, sub), sub.plan,
                    sub.unit)
+    require_complete(workspace.billing_info)     # after the checks of what is bought
     charge = purchase_charge(addon, sub.unit, quantity, sub.period, now, svc.settings.tz)
-    return await _order(svc, workspace, sub, addon, "purchase", charge, now, seed)
+    return await _order(svc, workspace, sub, addon, "purchase", charge, now, seed, metadata)
 
 
 async def _drop_open(svc: Services, sub: Subscribed, addon: AddonTerms, target: int | None,
@@ -84,11 +89,12 @@ async def _drop_open(svc: Services, sub: Subscribed, addon: AddonTerms, target: 
 
 
 async def _order(svc: Services, workspace: Workspace, sub: Subscribed, addon: AddonTerms,
-                 action: str, charge, now: datetime, seed: str) -> AddonPlaced:
+                 action: str, charge, now: datetime, seed: str,
+                 metadata: Mapping[str, object] | None = None) -> AddonPlaced:
     line = AddonOrderLine.of(charge, addon)
     seed = await _drop_open(svc, sub, addon, charge.quantity, now) or seed
     order = AddonOrder.new(ids.addon_order_id(seed), sub.workspace_id, action, sub.unit,
-                           sub.period, (line,), seed, now)
+                           sub.period, (line,), seed, now, metadata)
     order, invoice, payment = await aorders.issue(svc, workspace, order, now)
     held = holdings_of(await state.load(svc, sub.workspace_id)).get(addon.id)
     return AddonPlaced(sub.workspace_id, addon.id, held.quantity if held else 0, order, invoice,

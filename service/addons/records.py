@@ -3,9 +3,9 @@ with their lines (service/addons/repository.py converts the `addons` and `addon_
 documents)."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Mapping
 
 from billing.addon_orders import AddonCharge
 from billing.addons import CREDIT_BALANCE, AddonTerms, Holding
@@ -120,15 +120,17 @@ class AddonOrder:
     invoice_code: str | None = None
     created_at: datetime | None = None
     outcome: str | None = None   # applied | not_applied (purchase | change, once paid)
+    metadata: Mapping[str, object] = field(default_factory=dict)   # the buyer's, as given
 
     @classmethod
     def new(cls, order_id: str, workspace_id: str, action: str, unit: str, covers: Period,
-            lines: tuple[AddonOrderLine, ...], seed: str, now: datetime) -> AddonOrder:
+            lines: tuple[AddonOrderLine, ...], seed: str, now: datetime,
+            metadata: Mapping[str, object] | None = None) -> AddonOrder:
         total = Money.zero(lines[0].amount.currency)
         for line in lines:
             total = total + line.amount
         return cls(order_id, workspace_id, action, unit, covers.start, covers.end, tuple(lines),
-                   total, seed, created_at=now)
+                   total, seed, created_at=now, metadata=dict(metadata or {}))
 
     @property
     def currency(self) -> str:

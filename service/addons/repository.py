@@ -16,7 +16,7 @@ An add-on order document (the stored schema is unchanged):
      amount: {amount, currency}, seed, status: new | pending | paid | closed,
      invoice_id, invoice_code, created_at, outcome?: applied | not_applied}
 
-Fields an older document may lack load as their defaults: `outcome`, `invoice_id`,
+Fields an older document may lack load as their defaults: `outcome`, `metadata`, `invoice_id`,
 `invoice_code`, `created_at` and a line's `display_name` as None, a line's `consumption` as
 None, a currency as IDR (service/mongo/docs.money_from_doc).
 
@@ -100,12 +100,20 @@ class AddonCatalog:
             {"$or": [{"requires": addon_id}, {"incompatible_with": addon_id}]}, {"_id": 1})]
 
     async def page(self, *, q: str | None, filter_by: str, limit: int,
-                   cursor: str | None) -> tuple[list[Addon], str | None]:
-        """Newest first; `q` matches name or display name (case-insensitive substring)."""
+                   cursor: str | None, plan: str | None = None) -> tuple[list[Addon], str | None]:
+        """Newest first; `q` matches name or display name (case-insensitive substring);
+        `plan`: only add-ons applicable to it ("all", or a list naming it)."""
         query: dict = dict(FILTERS[filter_by])
+        ors = []
         if q:
             pattern = {"$regex": re.escape(q), "$options": "i"}
-            query["$or"] = [{"name": pattern}, {"display_name": pattern}]
+            ors.append([{"name": pattern}, {"display_name": pattern}])
+        if plan:
+            ors.append([{"applicable_plans": "all"}, {"applicable_plans": plan}])
+        if len(ors) == 1:
+            query["$or"] = ors[0]
+        elif ors:
+            query["$and"] = [{"$or": one} for one in ors]
         docs, next_cursor = await page(self._docs, query, limit, cursor)
         return [addon_from_doc(d) for d in docs], next_cursor
 
@@ -144,6 +152,8 @@ def to_doc(order: AddonOrder) -> dict:
            "created_at": order.created_at}
     if order.outcome is not None:
         doc["outcome"] = order.outcome
+    if order.metadata:
+        doc["metadata"] = dict(order.metadata)
     return doc
 
 
@@ -152,7 +162,7 @@ def from_doc(doc: dict) -> AddonOrder:
                       doc["period_start"], doc["period_end"], lines_from_docs(doc["lines"]),
                       money_from_doc(doc["amount"]), doc["seed"], doc["status"],
                       doc.get("invoice_id"), doc.get("invoice_code"), doc.get("created_at"),
-                      doc.get("outcome"))
+                      doc.get("outcome"), doc.get("metadata") or {})
 
 
 class AddonOrderRepository:

@@ -30,6 +30,28 @@ def _line_doc(line: InvoiceLine | Line) -> dict:
             "unit_price": money_to_doc(line.unit_price), "amount": money_to_doc(line.amount)}
 
 
+def buyer_of(workspace: Workspace) -> Party:
+    """The buyer an invoice issued now prints: the billing information if filled, else the
+    workspace's name (an invoice keeps the buyer it was issued with)."""
+    info = workspace.billing_info
+    if info is None:
+        return Party(workspace.name, workspace_id=workspace.id)
+    return Party(info.legal_name or workspace.name, info.address, info.npwp, workspace.id,
+                 info.billing_email, info.phone)
+
+
+def _party_doc(party: Party) -> dict:
+    doc = {"workspace_id": party.workspace_id, "name": party.name}
+    extra = {"address": party.address, "tax_id": party.tax_id, "email": party.email,
+             "phone": party.phone}
+    return {**doc, **{k: v for k, v in extra.items() if v}}
+
+
+def _party(doc: dict) -> Party:
+    return Party(doc["name"], doc.get("address", ""), doc.get("tax_id", ""),
+                 doc.get("workspace_id", ""), doc.get("email", ""), doc.get("phone", ""))
+
+
 def _new_doc(invoice_id: str, workspace: Workspace, order: Order, settings: Settings,
              now: datetime, payment_id: str) -> dict:
     """A new pending invoice, already naming the payment that will be opened for it."""
@@ -40,7 +62,7 @@ def _new_doc(invoice_id: str, workspace: Workspace, order: Order, settings: Sett
         "lines": [_line_doc(line) for line in order.lines], "amount": money_to_doc(order.total),
         "status": "pending", "settled": False, "requested_at": now,
         "expires_at": now + settings.payment_expiry, "paid_at": None, "payment_id": payment_id,
-        "buyer": {"workspace_id": workspace.id, "name": workspace.name},
+        "buyer": _party_doc(buyer_of(workspace)),
         "seller": {"name": settings.seller_name, "address": settings.seller_address,
                    "tax_id": settings.seller_tax_id},
         "updated_at": now, "rev": 0}
@@ -62,19 +84,35 @@ async def attach_payment(db: AsyncDatabase, invoice: Invoice, payment_id: str) -
 
 async def claim_paid(db: AsyncDatabase, invoice_id: str, payment_id: str,
                      succeeded_at: datetime, now: datetime) -> Invoice | None:
-    """pending → paid, only if the payment arrived before the invoice expired. None if lost.
+    """pending → paid, only if the payment arrived before the invoice expired and is the one the
+    invoice names (pay later may have moved it on to a newer payment). None if lost.
 
     The deadline is compared here, not in the filter: NX-27017 compares stored datetimes to
     the second only (a payment 0.3 s before the deadline would lose). `expires_at` never
     changes, so checking it on the document read is exact; the swap re-checks `pending`."""
     doc = await db.invoices.find_one({"_id": invoice_id, "status": "pending"})
-    if doc is None or not paid_in_time(doc["expires_at"], succeeded_at):
+    if doc is None or not paid_in_time(doc["expires_at"], succeeded_at) or \
+            doc.get("payment_id") not in (None, payment_id):   # superseded (pay later)
         return None
     change = {"status": "paid", "paid_at": succeeded_at, "payment_id": payment_id,
               "settled": False, "updated_at": now}
     return _record_or_none(await replace_at_revision(db.invoices, doc, change) or
-                           await swap(db.invoices, {"_id": invoice_id, "status": "pending"},
+                           await swap(db.invoices, {"_id": invoice_id, "status": "pending",
+                                                    "payment_id": doc.get("payment_id")},
                                       change))
+
+
+async def switch_payment(db: AsyncDatabase, invoice: Invoice, payment_id: str,
+                         now: datetime) -> Invoice | None:
+    """Pay later: the pending invoice as held moves on to a new payment, only if it still names
+    the payment it named when read (one conditional write; concurrent clicks: one wins).
+    → the invoice, or None when it changed meanwhile (the caller reads it again)."""
+    change = {"payment_id": payment_id, "updated_at": now}
+    done = await replace_at_revision(db.invoices, to_doc(invoice), change)
+    if done is None:
+        done = await swap(db.invoices, {"_id": invoice.id, "status": "pending",
+                                        "payment_id": invoice.payment_id}, change)
+    return _record_or_none(done)
 
 
 async def close(db: AsyncDatabase, invoice_id: str, status: str, now: datetime,
@@ -162,7 +200,7 @@ def record(doc: dict) -> Invoice:
         tuple(_line(line) for line in doc["lines"]), money_from_doc(doc["amount"]),
         doc["status"], bool(doc.get("settled")), doc["requested_at"], doc["expires_at"],
         doc.get("paid_at"), doc.get("payment_id"),
-        Party(buyer["name"], workspace_id=buyer["workspace_id"]),
+        _party(buyer),
         Party(seller["name"], seller["address"], seller["tax_id"]),
         number=doc.get("number"), year=doc["year"], updated_at=doc.get("updated_at"),
         closed_at=doc.get("closed_at"), rev=doc.get("rev", 0))
@@ -190,7 +228,7 @@ def to_doc(invoice: Invoice) -> dict:
         "settled": invoice.settled, "requested_at": invoice.requested_at,
         "expires_at": invoice.expires_at, "paid_at": invoice.paid_at,
         "payment_id": invoice.payment_id,
-        "buyer": {"workspace_id": invoice.buyer.workspace_id, "name": invoice.buyer.name},
+        "buyer": _party_doc(invoice.buyer),
         "seller": {"name": invoice.seller.name, "address": invoice.seller.address,
                    "tax_id": invoice.seller.tax_id},
         "updated_at": invoice.updated_at, "rev": invoice.rev}

@@ -58,7 +58,8 @@ class InvoicePdf:
     expires_at: str
     paid_at: str | None
     seller: tuple[str, str, str]        # name, address, tax id
-    buyer: tuple[str, str]              # name, workspace id
+    buyer: tuple[str, str, str, str, str, str]   # name, workspace id, address, tax id, e-mail,
+    #                                              phone (empty: not printed)
     package: str
     lines: tuple[tuple[str, str, str, str], ...]   # description, quantity, unit price, amount
     total: str
@@ -135,7 +136,12 @@ def _parties(pdf: FPDF, view: InvoicePdf, words: dict) -> None:
     seller = [name] + [line for line in address.splitlines() if line.strip()]
     if tax_id:
         seller.append(f"{words['tax_id']}: {tax_id}")
-    buyer = [view.buyer[0], f"{words['workspace']}: {view.buyer[1]}"]
+    b_name, b_workspace, b_address, b_tax_id, b_email, b_phone = view.buyer
+    buyer = [b_name] + [line for line in b_address.splitlines() if line.strip()]
+    buyer += [x for x in (b_email, b_phone) if x]
+    if b_tax_id:
+        buyer.append(f"{words['tax_id']}: {b_tax_id}")
+    buyer.append(f"{words['workspace']}: {b_workspace}")
     top = pdf.get_y()
     for x, title, block in ((10, words["seller"], seller), (110, words["buyer"], buyer)):
         pdf.set_xy(x, top)

@@ -21,10 +21,14 @@ class Line:
 
 @dataclass(frozen=True)
 class Party:
+    """A seller or buyer as printed on an invoice, copied when it was issued (the buyer from
+    the workspace's billing information then, if filled: service/workspaces/billing_info.py)."""
     name: str
     address: str = ""
-    tax_id: str = ""
+    tax_id: str = ""              # NPWP
     workspace_id: str = ""
+    email: str = ""
+    phone: str = ""
 
 
 @dataclass(frozen=True)
@@ -93,3 +97,4 @@ class Payment:
     updated_at: datetime | None = None
     resolved_at: datetime | None = None
     rev: int = 0
+    expires_at: datetime | None = None   # the link lapses (billing.payments.link_expiry)

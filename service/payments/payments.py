@@ -14,7 +14,7 @@ from typing import Mapping
 from pymongo.asynchronous.database import AsyncDatabase
 
 from billing.errors import NotFound, PaymentsUnavailable
-from billing.payments import PaymentCallback, PaymentProvider, PaymentRequest
+from billing.payments import PaymentCallback, PaymentProvider, PaymentRequest, link_expiry
 from service.invoices.records import Invoice, Payment
 from service.mongo import cursors
 from service.mongo.docs import money_from_doc, money_to_doc
@@ -66,14 +66,16 @@ async def open_payment(db: AsyncDatabase, prov: PaymentProvider, invoice: Invoic
                        now: datetime) -> Payment:
     """Create the invoice's payment (`invoice.payment_id`) with its provider's checkout URL,
     once: the provider is asked first (by the payment's id, so asking again on a retry is
-    harmless), then the payment is inserted whole; a retry gets the stored payment."""
+    harmless), then the payment is inserted whole; a retry gets the stored payment. Its link
+    lapses with the invoice, or earlier if the provider says so."""
     payment_id, amount = invoice.payment_id, invoice.amount
     description = invoice.package.render("id", f"{amount.currency} {amount.amount}")
     checkout = await prov.create_payment(
         PaymentRequest(payment_id, invoice.code, description, amount))
     doc = {**payment_doc(payment_id, invoice, prov.name, now),
            "checkout_url": checkout.checkout_url,
-           "provider_reference": checkout.provider_reference}
+           "provider_reference": checkout.provider_reference,
+           "expires_at": link_expiry(invoice.expires_at, checkout.expires_at)}
     return record(await insert_or_read(db.payments, doc))
 
 
@@ -109,7 +111,7 @@ def record(doc: dict) -> Payment:
                    money_from_doc(doc["amount"]), doc["status"], doc.get("refund_reason"),
                    doc["created_at"], doc.get("succeeded_at"), doc.get("failed_at"),
                    bool(doc.get("resolved", True)), doc.get("event_id"), doc.get("updated_at"),
-                   doc.get("resolved_at"), doc.get("rev", 0))
+                   doc.get("resolved_at"), doc.get("rev", 0), doc.get("expires_at"))
 
 
 def to_doc(payment: Payment) -> dict:
@@ -122,8 +124,13 @@ def to_doc(payment: Payment) -> dict:
            "rev": payment.rev}
     optional = {"refund_reason": payment.refund_reason, "succeeded_at": payment.succeeded_at,
                 "failed_at": payment.failed_at, "event_id": payment.event_id,
-                "resolved_at": payment.resolved_at}
+                "resolved_at": payment.resolved_at, "expires_at": payment.expires_at}
     return {**doc, **{k: v for k, v in optional.items() if v is not None}}
+
+
+async def many(db: AsyncDatabase, payment_ids: list[str]) -> dict[str, Payment]:
+    """These payments by id (one find)."""
+    return {d["_id"]: record(d) async for d in db.payments.find({"_id": {"$in": payment_ids}})}
 
 
 async def find(db: AsyncDatabase, payment_id: str | None) -> Payment | None:

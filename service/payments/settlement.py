@@ -3,12 +3,15 @@
 A success callback, in order (a process may die after any step):
 1. payment `pending|failed → succeeded` (conditional; `resolved: false`, `succeeded_at`).
    Duplicates, concurrent or not, lose this update and only re-drive steps 2-4.
-2. invoice `pending → paid` if it expires after `succeeded_at` (conditional, `settled: false`).
+2. invoice `pending → paid` if it expires after `succeeded_at` and still names this payment
+   (pay later may have moved it on to a newer one; conditional, `settled: false`).
    This single update decides between "fulfil" and "refund": expiry is the same kind of update
    from `pending`, so exactly one of them wins.
 3. payment `resolved: true` (or `needs_refund` when step 2 lost to an expired/failed invoice).
 4. `settle_invoice`: ledger intent `topup:<id>` (idempotent by key; pays arrears first), top-up
    `pending → paid`, events; then the invoice `settled: true`.
+A failure callback only marks the payment failed: the invoice stays open (pay later) until it
+expires. A success of a payment the invoice no longer names is refunded (`payment_superseded`).
 The sweep re-drives payments with `resolved: false` and invoices with `settled: false`; every
 step is idempotent, so a re-drive racing a live request changes nothing more.
 """
@@ -126,7 +129,8 @@ async def _resolve_success(svc: Services, payment: Payment,
     if invoice.status != "paid" or invoice.payment_id != payment.id:
         refund = await payments.change_status(
             svc.db, payment, "succeeded", status="needs_refund", updated_at=now,
-            refund_reason=refund_reason(invoice.status))
+            refund_reason=refund_reason(invoice.status,
+                                        superseded=invoice.payment_id != payment.id))
         if refund:
             return await _resolve_refund(svc, refund, now), invoice
         return await payments.get(svc.db, payment.id), invoice
@@ -136,13 +140,12 @@ async def _resolve_success(svc: Services, payment: Payment,
 
 async def _resolve_failure(svc: Services, payment: Payment,
                            now: datetime) -> tuple[Payment, Invoice]:
-    closed = await invoices.close(svc.db, payment.invoice_id, "failed", now)
+    """A failed payment leaves its invoice open: until the invoice expires the customer may pay
+    it through a new link (service/payments/pay_later.py)."""
     await emit(svc.db, "payment.failed", payment.id, payment.workspace_id,
                _payment_data(payment), now)
     payment = await payments.mark_resolved(svc.db, payment, now)
-    invoice = await settle_invoice(svc, closed or await invoices.get(svc.db, payment.invoice_id),
-                                   now)
-    return payment, invoice
+    return payment, await invoices.get(svc.db, payment.invoice_id)
 
 
 async def _resolve_refund(svc: Services, payment: Payment, now: datetime) -> Payment:

@@ -13,6 +13,7 @@ from datetime import datetime
 
 from billing.addon_orders import with_addons
 from billing.addons import effective_limits, entitlements
+from billing.billing_info import require_complete
 from billing.errors import (AlreadyRenewed, Conflict, NextPeriodAlreadyPaid, NoScheduledChange,
                             NothingToRenew, ScheduledChangePaid)
 from billing.periods import Period
@@ -165,6 +166,8 @@ async def change_plan(svc: Services, workspace: Workspace, plan_id: str, unit: s
     """Schedule (or, by policy, invoice for now) a change; replaces any scheduled change."""
     async def attempt() -> Placed | None:
         doc, plans, target, wanted = await _target(svc, workspace, plan_id, unit, addons)
+        if target.paid:     # a switch to Free (or a cancel) never needs billing information
+            require_complete(workspace.billing_info)
         quoted = await _quote(svc, doc, plans, target, wanted, now)
         q = quoted.quote
         if q.timing == "end_of_term":
@@ -251,6 +254,7 @@ async def renew_subscription(svc: Services, workspace: Workspace, now: datetime,
     target = state.scheduled_choice(doc, plans) or current
     if not target.paid:
         raise NothingToRenew("The next period costs nothing; it renews by itself")
+    require_complete(workspace.billing_info)
     covers = state.next_period_for(doc, target.unit, svc.settings.tz)
     spec = orders.OrderSpec(doc["_id"], current, target, covers, "end_of_term",
                             invoice_type(current, target), target.plan.price(target.unit), "",

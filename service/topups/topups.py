@@ -27,6 +27,11 @@ class PlacedTopup:
     payment: Payment
 
 
+def topup_limits(svc: Services) -> dict[str, TopupLimit]:
+    """Each balance's smallest and largest top-up (SALDO_TOPUP_*), as `order_topup` checks."""
+    return limits(svc.settings)
+
+
 def limits(settings: Settings) -> dict[str, TopupLimit]:
     return {"conversation": TopupLimit(Money.idr(settings.topup_conversation_min),
                                        Money.idr(settings.topup_conversation_max)),

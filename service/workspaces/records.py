@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Mapping
 
+from billing.billing_info import BillingInfo
 from billing.money import Money
 
 
@@ -19,6 +20,7 @@ class Workspace:
     arrears_limit: Money
     rate_overrides: Mapping[str, Money] = field(default_factory=dict)
     created_at: datetime | None = None
+    billing_info: BillingInfo | None = None   # the invoices' buyer (None: never filled)
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ from datetime import datetime
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import BulkWriteError
 
+from billing.billing_info import BillingInfo
 from billing.money import Money
 from service.mongo.cursors import page
 from service.mongo.docs import from_ms, money_from_doc, money_to_doc, to_ms
@@ -20,7 +21,8 @@ def workspace_from_doc(doc: dict) -> Workspace:
         phone_number_ids=tuple(doc.get("phone_number_ids") or ()), plan=doc.get("plan", "free"),
         reseller_id=doc.get("reseller_id"), arrears_limit=Money.idr(doc.get("arrears_limit", 0)),
         rate_overrides={c: money_from_doc(m) for c, m in (doc.get("rate_overrides") or {}).items()},
-        created_at=doc.get("created_at"))
+        created_at=doc.get("created_at"),
+        billing_info=BillingInfo(**doc["billing_info"]) if doc.get("billing_info") else None)
 
 
 def workspace_to_doc(ws: Workspace) -> dict:
@@ -28,7 +30,8 @@ def workspace_to_doc(ws: Workspace) -> dict:
             "plan": ws.plan, "reseller_id": ws.reseller_id,
             "arrears_limit": ws.arrears_limit.amount,
             "rate_overrides": {c: money_to_doc(m) for c, m in ws.rate_overrides.items()},
-            "created_at": ws.created_at}
+            "created_at": ws.created_at,
+            "billing_info": ws.billing_info.to_dict() if ws.billing_info else None}
 
 
 class Workspaces:
@@ -56,6 +59,11 @@ class Workspaces:
         changed = {k: doc[k] for k in fields}
         if changed:
             await self.collection.update_one({"_id": ws.id}, {"$set": changed})
+
+    async def set_billing_info(self, workspace_id: str, info: BillingInfo) -> None:
+        """A sub-document of strings: `$set` keeps it as it is on NX-27017 too."""
+        await self.collection.update_one({"_id": workspace_id},
+                                         {"$set": {"billing_info": info.to_dict()}})
 
     async def set_plan(self, workspace_id: str, plan_id: str) -> None:
         await self.collection.update_one({"_id": workspace_id, "plan": {"$ne": plan_id}},

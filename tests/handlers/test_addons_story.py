@@ -3,7 +3,7 @@ them to its customer, and the customer buys, changes and stops them, with correc
 from tests.addon_helpers import (ADMIN, EXTRA_CONTACTS, EXTRA_USER, FEATURE_BUNDLE,
                                  MESSAGE_PACK, WA_CONV, addons_url, bought, check, create_addon,
                                  create_reseller, held, set_quantity, stop)
-from tests.helpers import PHONE_A, assert_reconciled, press_pay
+from tests.helpers import PHONE_A, assert_reconciled, fill_billing_info, press_pay
 from tests.subscription_helpers import invoices, post, run_due, subscription, wib
 
 
@@ -25,6 +25,7 @@ async def test_agency_reseller_and_customer(api):
         "name": "Toko Budi", "phone_number_ids": [PHONE_A], "plan": "growth",
         "complimentary": True})
     ws, key = (await resp.json())["workspace"]["id"], (await resp.json())["api_key"]
+    await fill_billing_info(api, ws, reseller_key)    # the reseller fills it for its customer
     resp = await api.client.get("/v1/addons", params={"workspace_id": ws},
                                 headers=api.auth(reseller_key))
     assert sorted(a["name"] for a in (await resp.json())["addons"]) == [

@@ -36,7 +36,10 @@ async def test_invoice_has_the_contract_shape(api):
         "description": "Saldo percakapan WhatsApp", "quantity": 1,
         "unit_price": {"amount": 50000, "currency": "IDR", "formatted": "Rp50.000"},
         "amount": {"amount": 50000, "currency": "IDR", "formatted": "Rp50.000"}}]
-    assert invoice["buyer"] == {"workspace_id": ws, "name": "Toko Budi"}
+    assert invoice["buyer"] == {"workspace_id": ws, "name": "PT Toko Budi Sejahtera",
+                                "address": "Jl. Sudirman 1\nJakarta 10220",
+                                "tax_id": "012345678901000", "email": "finance@tokobudi.id",
+                                "phone": "+62 21 555 0100"}
     assert invoice["seller"]["name"] == "Saldo"
     assert invoice["paid_at"] is None
 
@@ -74,7 +77,7 @@ async def test_seller_comes_from_settings_and_is_printed(aiohttp_client, setting
                                  seller_address="Jl. Sudirman 1\nJakarta 10220",
                                  seller_tax_id="01.234.567.8-901.000")
     api = Api(await aiohttp_client(create_app(custom, clock=clock, background=False)), clock)
-    ws, key = await api.create_workspace([PHONE_A])
+    ws, key = await api.create_workspace([PHONE_A], billing_info=False)
     invoice = (await topup(api, ws, key))["invoice"]
     assert invoice["seller"] == {"name": "PT Saldo Nusantara",
                                  "address": "Jl. Sudirman 1\nJakarta 10220",

