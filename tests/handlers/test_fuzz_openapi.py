@@ -7,6 +7,7 @@ bench/fuzz.py's UNDECLARED_YET and tolerated; any other fails."""
 from __future__ import annotations
 
 import asyncio
+import math
 
 from bench.fuzz import fuzz, seed
 from tests.helpers import ADMIN_TOKEN
@@ -17,7 +18,8 @@ async def test_schemathesis_finds_no_server_error_and_no_schema_violation(aiohtt
     server = await aiohttp_server(make_app())
     base = str(server.make_url("")).rstrip("/")
     seeded = await asyncio.to_thread(seed, base, ADMIN_TOKEN)
-    found = await asyncio.to_thread(fuzz, base, seeded, examples=2, time_limit=600,
+    # No time share per operation here (a loaded CI machine cut some short): the examples bound it.
+    found = await asyncio.to_thread(fuzz, base, seeded, examples=2, time_limit=math.inf,
                                     principals=("workspace", "admin"))
     failures = [f"{op} — {check}:\n{text[:1500]}" for (op, check), text in
                 sorted(found.failures.items())]
