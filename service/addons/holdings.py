@@ -27,33 +27,34 @@ from service.addons.catalog import catalog
 from service.mongo.events import emit
 from service.runtime.context import Services
 from service.subscriptions import state
-from service.subscriptions.records import HeldAddon
+from service.subscriptions.records import (AddonCredit, HeldAddon, HoldingEntry,
+                                           SubscriptionState)
 
 CREDIT_BALANCE = "conversation"     # the wallet's purchased conversation credit
 APPLIED_KEPT = 50
 
 
-def holdings_of(doc: dict) -> dict[str, Holding]:
-    return {a: Holding(a, int(h["quantity"]), h.get("next_quantity"))
-            for a, h in (doc.get("addons") or {}).items()}
+def holdings_of(doc: SubscriptionState) -> dict[str, Holding]:
+    return {a: Holding(a, h.quantity, h.next_quantity) for a, h in doc.addons.items()}
 
 
-def holding_rev(doc: dict, addon_id: str) -> int:
-    return int(((doc.get("addons") or {}).get(addon_id) or {}).get("rev", 0))
+def holding_rev(doc: SubscriptionState, addon_id: str) -> int:
+    held = doc.addons.get(addon_id)
+    return held.rev if held else 0
 
 
-def holdings_doc(holdings: dict[str, Holding], doc: dict, now: datetime) -> dict:
+def holdings_doc(holdings: dict[str, Holding], doc: SubscriptionState,
+                 now: datetime) -> dict[str, HoldingEntry]:
     """The `addons` of `doc`'s next version (state.save): a changed holding gets that version
     as its `rev`, an unchanged one keeps its own."""
-    old, out = doc.get("addons") or {}, {}
+    out = {}
     for a, h in sorted(holdings.items()):
-        was = old.get(a) or {}
-        same = bool(was) and (was["quantity"], was.get("next_quantity")) == (h.quantity,
-                                                                       h.next_quantity)
+        was = doc.addons.get(a)
+        same = was is not None and (was.quantity, was.next_quantity) == (h.quantity,
+                                                                         h.next_quantity)
         if h.quantity > 0:
-            out[a] = {"quantity": h.quantity, "next_quantity": h.next_quantity,
-                      "added_at": was.get("added_at") or now,
-                      "rev": holding_rev(doc, a) if same else (doc.get("version") or 0) + 1}
+            out[a] = HoldingEntry(h.quantity, h.next_quantity, (was and was.added_at) or now,
+                                  holding_rev(doc, a) if same else (doc.version or 0) + 1)
     return out
 
 
@@ -66,23 +67,24 @@ def priced_on(holdings: dict[str, Holding], line: dict) -> bool:
         held.quantity if held else 0) == line["quantity"] - line["change"]
 
 
-async def held_terms(svc: Services, doc: dict, extra: Iterable[str] = ()) -> dict[str, AddonTerms]:
-    return await catalog(svc.db, [*(doc.get("addons") or {}), *extra])
+async def held_terms(svc: Services, doc: SubscriptionState,
+                     extra: Iterable[str] = ()) -> dict[str, AddonTerms]:
+    return await catalog(svc.db, [*doc.addons, *extra])
 
 
-def credit_doc(key: str, amount: Money, meta: dict) -> dict:
-    return {"key": key, "balance": CREDIT_BALANCE, "amount": amount.amount, "meta": meta}
+def credit_doc(key: str, amount: Money, meta: dict) -> AddonCredit:
+    return AddonCredit(key, CREDIT_BALANCE, amount, meta)
 
 
 async def post_credits(svc: Services, workspace_id: str, now: datetime) -> None:
     """Post the wallet credits the subscription owes, then forget them (both idempotent)."""
-    pending = (await state.load(svc, workspace_id)).get("addon_credits") or []
+    pending = (await state.load(svc, workspace_id)).addon_credits
     if not pending:
         return
     await svc.ledger.post(workspace_id, [
-        LedgerIntent(c["key"], "addon_credit", c["balance"], Money.idr(c["amount"]),
-                     dict(c["meta"])) for c in pending], now)
-    await state.forget_credits(svc, workspace_id, sorted({c["key"] for c in pending}))
+        LedgerIntent(c.key, "addon_credit", c.balance, c.amount, dict(c.meta))
+        for c in pending], now)
+    await state.forget_credits(svc, workspace_id, sorted({c.key for c in pending}))
 
 
 async def emit_change(svc: Services, event: str, workspace_id: str, addon_id: str,
@@ -94,13 +96,14 @@ async def emit_change(svc: Services, event: str, workspace_id: str, addon_id: st
                key=f"{addon_id}:{key}")
 
 
-def holdings_view(doc: dict, terms: dict[str, AddonTerms]) -> tuple[HeldAddon, ...]:
+def holdings_view(doc: SubscriptionState,
+                  terms: dict[str, AddonTerms]) -> tuple[HeldAddon, ...]:
     """The held add-ons as GET …/subscription shows them."""
     out = []
-    for addon_id, item in sorted((doc.get("addons") or {}).items()):
+    for addon_id, item in sorted(doc.addons.items()):
         addon = terms.get(addon_id)
         out.append(HeldAddon(addon_id, addon.name if addon else None,
                              addon.display_name if addon else None,
                              addon.type if addon else None, addon.billing if addon else None,
-                             item["quantity"], item.get("next_quantity"), item.get("added_at")))
+                             item.quantity, item.next_quantity, item.added_at))
     return tuple(out)

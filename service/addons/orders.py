@@ -24,6 +24,7 @@ the invoice is not settled:
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from datetime import datetime
 
 
@@ -196,18 +197,18 @@ async def _apply(svc: Services, order: dict, now: datetime) -> str:
 
     async def attempt() -> tuple[str, dict] | None:
         doc = await state.load(svc, ws)
-        applied = doc.get("addon_orders_applied") or []
+        applied = doc.addon_orders_applied
         if order["_id"] in applied:
             return "applied", {}
         recurring = any(line["billing"] == "recurring" for line in order["lines"])
-        if recurring and doc["current_period_start"] != order["period_start"]:
+        if recurring and doc.current.start != order["period_start"]:
             return "stale", {}
         before = holdings_of(doc)
         if not all(priced_on(before, line) for line in order["lines"]):
             return "changed", {}
         changes = {"addons": holdings_doc(_applied(before, order["lines"]), doc, now),
-                   "addon_orders_applied": [*applied, order["_id"]][-APPLIED_KEPT:]}
-        return ("done", before) if await state.save(svc, doc, changes, now) else None
+                   "addon_orders_applied": (*applied, order["_id"])[-APPLIED_KEPT:]}
+        return ("done", before) if await state.save(svc, replace(doc, **changes), now) else None
     outcome, before = await state.retrying(attempt, "adding an add-on")
     if outcome == "done":
         for line in filter(_held, order["lines"]):

@@ -39,6 +39,7 @@ from service.workspaces.records import Workspace
 from service.subscriptions import orders as sorders
 from service.subscriptions import state
 from service.subscriptions.plans import load_plans
+from service.subscriptions.records import SubscriptionState
 from service.subscriptions.subscriptions import usage_of
 
 
@@ -58,39 +59,39 @@ async def purchase(svc: Services, workspace: Workspace, addon_id: str, quantity:
     addon = await visible_addon(svc.db, workspace.reseller_id, addon_id)
     doc = await state.load(svc, workspace.id)
     holdings = holdings_of(doc)
-    check_purchase(addon, quantity, holdings, await held_terms(svc, doc), doc["plan"],
-                   doc["period"])
-    charge = purchase_charge(addon, doc["period"], quantity, state.period_of(doc), now,
+    check_purchase(addon, quantity, holdings, await held_terms(svc, doc), doc.plan,
+                   doc.period)
+    charge = purchase_charge(addon, doc.period, quantity, state.period_of(doc), now,
                              svc.settings.tz)
     return await _order(svc, workspace, doc, addon, "purchase", charge, now, seed)
 
 
-async def _drop_open(svc: Services, doc: dict, addon: AddonTerms, target: int | None,
+async def _drop_open(svc: Services, doc: SubscriptionState, addon: AddonTerms, target: int | None,
                      now: datetime) -> str | None:
     """Cancel the open purchase or change invoices of a recurring add-on that the latest
     request makes moot. → the seed of one for exactly `target` units (asked again: reuse it)."""
     same = None
-    for other in await aorders.open_orders(svc, doc["_id"], addon.id):
+    for other in await aorders.open_orders(svc, doc.workspace_id, addon.id):
         if other["action"] == "renewal" or not addon.recurring:
             continue
         if same is None and other["lines"][0]["quantity"] == target and \
-                other["period_start"] == doc["current_period_start"]:
+                other["period_start"] == doc.current.start:
             same = other["seed"]
         else:
             await aorders.cancel(svc, other, now)
     return same
 
 
-async def _order(svc: Services, workspace: Workspace, doc: dict, addon: AddonTerms, action: str,
+async def _order(svc: Services, workspace: Workspace, doc: SubscriptionState, addon: AddonTerms, action: str,
                  charge, now: datetime, seed: str) -> AddonPlaced:
     line = aorders.line_doc(charge, addon)
     seed = await _drop_open(svc, doc, addon, charge.quantity, now) or seed
     period = state.period_of(doc)
-    order = aorders.order_doc(ids.addon_order_id(seed), doc["_id"], action, doc["period"],
+    order = aorders.order_doc(ids.addon_order_id(seed), doc.workspace_id, action, doc.period,
                               period.start, period.end, [line], seed, now)
     order, invoice, payment = await aorders.issue(svc, workspace, order, now)
-    held = holdings_of(await state.load(svc, doc["_id"])).get(addon.id)
-    return AddonPlaced(doc["_id"], addon.id, held.quantity if held else 0, order, invoice,
+    held = holdings_of(await state.load(svc, doc.workspace_id)).get(addon.id)
+    return AddonPlaced(doc.workspace_id, addon.id, held.quantity if held else 0, order, invoice,
                        payment)
 
 
@@ -104,7 +105,7 @@ async def change_quantity(svc: Services, workspace: Workspace, addon_id: str, qu
     check_quantity(addon, quantity)
     if quantity == holding.quantity:
         return await _set(svc, doc, addon, Holding(addon_id, quantity), None, now)
-    charge = change_charge(addon, doc["period"], holding.quantity, quantity,
+    charge = change_charge(addon, doc.period, holding.quantity, quantity,
                            state.period_of(doc), now, svc.settings.tz)
     if charge.amount.amount > 0:
         return await _order(svc, workspace, doc, addon, "change", charge, now, seed)
@@ -134,11 +135,11 @@ async def stop(svc: Services, workspace: Workspace, addon_id: str, when: str,
             raise ProratedCreditUnavailable("Only add-ons priced in rupiah can be credited to "
                                             "the wallet; stop it at the period end",
                                             field="when")
-        credit = stop_credit(addon, doc["period"], holding.quantity, state.period_of(doc), now)
+        credit = stop_credit(addon, doc.period, holding.quantity, state.period_of(doc), now)
     return await _set(svc, doc, addon, Holding(addon_id, 0), credit, now)
 
 
-async def _held(svc: Services, doc: dict, addon_id: str) -> tuple[Holding, AddonTerms]:
+async def _held(svc: Services, doc: SubscriptionState, addon_id: str) -> tuple[Holding, AddonTerms]:
     holding = holdings_of(doc).get(addon_id)
     addon = (await catalog(svc.db, [addon_id])).get(addon_id) if holding else None
     if holding is None or addon is None:
@@ -146,11 +147,11 @@ async def _held(svc: Services, doc: dict, addon_id: str) -> tuple[Holding, Addon
     return holding, addon
 
 
-async def _set(svc: Services, doc: dict, addon: AddonTerms, new: Holding,
+async def _set(svc: Services, doc: SubscriptionState, addon: AddonTerms, new: Holding,
                credit: Money | None, now: datetime) -> AddonPlaced:
     """Change one holding now (with the wallet credit it earns): one conditional write on the
     holding as `doc` shows it (service/addons/transitions.py)."""
-    ws, old = doc["_id"], holdings_of(doc)[addon.id]
+    ws, old = doc.workspace_id, holdings_of(doc)[addon.id]
     t = transitions.transition(doc, old, new, credit,
                                "addon_decreased" if new.quantity else "addon_stopped")
     credited = await transitions.write(svc, doc, t, now) if new != old else None
@@ -166,24 +167,24 @@ async def _set(svc: Services, doc: dict, addon: AddonTerms, new: Holding,
     return AddonPlaced(ws, addon.id, new.quantity, None, None, None, credited)
 
 
-async def _reprice_next_period(svc: Services, doc: dict, addon_id: str, now: datetime) -> None:
+async def _reprice_next_period(svc: Services, doc: SubscriptionState, addon_id: str, now: datetime) -> None:
     """Cancel the next period's open renewal invoices that contain the add-on (the billing run
     issues them again); a scheduled plan change's own invoice is left alone."""
-    keep = (doc.get("scheduled_change") or {}).get("order_id")
-    for order in await sorders.orders_for(svc, doc["_id"], doc["current_period_end"]):
-        if order["status"] in sorders.OPEN and order["_id"] != keep and any(
-                a["addon_id"] == addon_id for a in order.get("addons") or []):
-            await sorders.cancel_order(svc, order["_id"], now)
-    for order in await aorders.renewals_for(svc, doc["_id"], doc["current_period_end"]):
+    keep = doc.scheduled_change and doc.scheduled_change.order_id
+    for order in await sorders.orders_for(svc, doc.workspace_id, doc.current.end):
+        if order.status in sorders.OPEN and order.id != keep and any(
+                a["addon_id"] == addon_id for a in order.addons):
+            await sorders.cancel_order(svc, order.id, now)
+    for order in await aorders.renewals_for(svc, doc.workspace_id, doc.current.end):
         if any(line["addon_id"] == addon_id for line in order["lines"]):
             await aorders.cancel(svc, order, now)
 
 
-async def _refuse_if_next_paid(svc: Services, doc: dict, addon: AddonTerms) -> None:
+async def _refuse_if_next_paid(svc: Services, doc: SubscriptionState, addon: AddonTerms) -> None:
     """An add-on not priced in rupiah whose next period is paid cannot be credited back."""
     if addon.currency == "IDR":
         return
-    for order in await aorders.renewals_for(svc, doc["_id"], doc["current_period_end"]):
+    for order in await aorders.renewals_for(svc, doc.workspace_id, doc.current.end):
         if order["status"] == "paid" and any(l["addon_id"] == addon.id for l in order["lines"]):
             raise NextPeriodAlreadyPaid("The next period of this add-on is already paid",
                                         field="addon_id")
@@ -197,7 +198,7 @@ async def check_entitlement(svc: Services, workspace_id: str, key: str, amount: 
     if key not in LIMIT_KEYS:
         return {"key": key, "kind": "feature", "allowed": key in entitlements(pairs),
                 "limit": None, "used": None}
-    plan = (await load_plans(svc.db))[doc["plan"]]
+    plan = (await load_plans(svc.db))[doc.plan]
     limit = effective_limits(plan.limits, pairs)[key]
     used = (await usage_of(svc, workspace_id, state.period_of(doc)))[key]
     return {"key": key, "kind": "limit", "allowed": allows(limit, used, amount),

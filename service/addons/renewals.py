@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import logging
 from collections import Counter, defaultdict
+from collections.abc import Mapping
 from datetime import datetime, tzinfo
 
 from billing import ledger_keys
@@ -34,6 +35,7 @@ from billing.subscriptions import Choice, Rollover
 from service.addons import orders as aorders
 from service.subscriptions import orders as sorders
 from service.subscriptions import state
+from service.subscriptions.records import SubscriptionState
 from service.addons.holdings import (credit_doc, emit_change, held_terms, holdings_doc,
                                     holdings_of, post_credits)
 from service.runtime import ids
@@ -44,12 +46,13 @@ from service.workspaces.lookup import workspace_by_id
 log = logging.getLogger("saldo.addons")
 
 
-def _scheduled(doc: dict, plans: dict[str, PlanTerms]) -> tuple[Choice, dict | None]:
+def _scheduled(doc: SubscriptionState,
+               plans: dict[str, PlanTerms]) -> tuple[Choice, Mapping[str, int] | None]:
     """The plan choice of the next period and the add-on quantities its change asks for."""
     choice = state.scheduled_choice(doc, plans)
-    if choice is None:
+    if choice is None or doc.scheduled_change is None:
         return state.current_choice(doc, plans), None
-    return choice, (doc.get("scheduled_change") or {}).get("addons")
+    return choice, doc.scheduled_change.addons
 
 
 async def coverage(svc: Services, workspace_id: str, start: datetime, target: Choice,
@@ -61,16 +64,16 @@ async def coverage(svc: Services, workspace_id: str, start: datetime, target: Ch
     units: Counter = Counter()
     orders = await sorders.orders_for(svc, workspace_id, start) if plan_orders else []
     for order in orders:
-        if (order["plan"], order["period"]) == target.key and order["status"] in statuses:
-            units.update({a["addon_id"]: a["units"] for a in order.get("addons") or []})
+        if order.key == target.key and order.status in statuses:
+            units.update({a["addon_id"]: a["units"] for a in order.addons})
     for order in await aorders.renewals_for(svc, workspace_id, start):
         if order["unit"] == target.unit and order["status"] in statuses:
             units.update({a["addon_id"]: a["units"] for a in order["lines"]})
     return units
 
 
-async def _wanted(svc: Services, doc: dict, target: Choice,
-                  scheduled: dict | None) -> tuple[dict[str, int], dict[str, AddonTerms]]:
+async def _wanted(svc: Services, doc: SubscriptionState, target: Choice,
+                  scheduled: Mapping[str, int] | None) -> tuple[dict[str, int], dict[str, AddonTerms]]:
     terms = await held_terms(svc, doc, scheduled or {})
     wanted, _ = next_quantities(holdings_of(doc), scheduled, terms, target.plan.id,
                                 target.unit)
@@ -91,50 +94,52 @@ def _charges(wanted: dict[str, int], ordered: Counter, terms: dict[str, AddonTer
     return out
 
 
-async def plan_order_charges(svc: Services, doc: dict, target: Choice, scheduled: dict | None,
+async def plan_order_charges(svc: Services, doc: SubscriptionState, target: Choice,
+                             scheduled: Mapping[str, int] | None,
                              covers: Period) -> list[tuple[AddonCharge, AddonTerms]]:
     """The add-on lines of the plan invoice for `covers` (add-ons in the plan's currency, less
     what add-on renewal invoices of that period already cover: one that expires unpaid is
     issued again by the run, so nothing is invoiced twice)."""
-    if not doc.get("addons") and not scheduled:
+    if not doc.addons and not scheduled:
         return []
     wanted, terms = await _wanted(svc, doc, target, scheduled)
     currency = target.plan.price(target.unit).currency
     wanted = {a: q for a, q in wanted.items() if terms[a].currency == currency}
-    other = await coverage(svc, doc["_id"], covers.start, target, False, plan_orders=False)
+    other = await coverage(svc, doc.workspace_id, covers.start, target, False, plan_orders=False)
     return _charges(wanted, other, terms, target, covers, holdings_of(doc), svc.settings.tz)
 
 
-async def plan_order_lines(svc: Services, doc: dict, target: Choice,
+async def plan_order_lines(svc: Services, doc: SubscriptionState, target: Choice,
                            covers: Period) -> tuple[dict, ...]:
     """The add-on lines (documents) of the next period's plan invoice for `target`."""
-    change = doc.get("scheduled_change") or {}
-    scheduled = change.get("addons") if change.get("timing") == "end_of_term" and (
-        change.get("plan"), change.get("period")) == target.key else None
+    change = doc.scheduled_change
+    scheduled = change.addons if change and change.timing == "end_of_term" and \
+        change.key == target.key else None
     pairs = await plan_order_charges(svc, doc, target, scheduled, covers)
     return tuple(aorders.line_doc(c, a) for c, a in pairs)
 
 
-async def issue_due(svc: Services, doc: dict, plans: dict[str, PlanTerms], now: datetime,
+async def issue_due(svc: Services, doc: SubscriptionState, plans: dict[str, PlanTerms], now: datetime,
                     until: datetime) -> datetime:
     """Invoice the next period's add-ons that no order covers yet, from the renewal lead time
     on. → when the run should look again."""
     target, scheduled = _scheduled(doc, plans)
-    if not doc.get("addons") and not scheduled:
+    if not doc.addons and not scheduled:
         return until
-    issue_from = doc["current_period_end"] - svc.settings.renewal_lead
+    issue_from = doc.current.end - svc.settings.renewal_lead
     if now < issue_from:
         return min(until, issue_from)
-    workspace = await workspace_by_id(svc, doc["_id"])
+    workspace = await workspace_by_id(svc, doc.workspace_id)
     covers = state.next_period_for(doc, target.unit, svc.settings.tz)
     await redrive(svc, workspace, covers.start, target.unit, now)
     wanted, terms = await _wanted(svc, doc, target, scheduled)
-    live = await coverage(svc, doc["_id"], covers.start, target, paid_only=False)
+    live = await coverage(svc, doc.workspace_id, covers.start, target, paid_only=False)
     by_currency: dict[str, list[dict]] = defaultdict(list)
     for charge, addon in _charges(wanted, live, terms, target, covers, holdings_of(doc),
                                   svc.settings.tz):
         by_currency[addon.currency].append(aorders.line_doc(charge, addon))
-    earlier = await aorders.renewals_for(svc, doc["_id"], covers.start) if by_currency else []
+    earlier = await aorders.renewals_for(svc, doc.workspace_id, covers.start) \
+        if by_currency else []
     for _, lines in sorted(by_currency.items()):
         order = await _new_renewal(svc, doc, target, covers, lines, earlier, now)
         await aorders.issue(svc, workspace, order, now)
@@ -160,30 +165,31 @@ def _currency(order: dict) -> str:
     return order["amount"]["currency"]
 
 
-def _renewal_order(doc: dict, target: Choice, covers: Period, lines: list[dict], order_id: str,
-                   seed: str, now: datetime) -> dict:
-    return aorders.order_doc(order_id, doc["_id"], "renewal", target.unit, covers.start,
+def _renewal_order(doc: SubscriptionState, target: Choice, covers: Period, lines: list[dict],
+                   order_id: str, seed: str, now: datetime) -> dict:
+    return aorders.order_doc(order_id, doc.workspace_id, "renewal", target.unit, covers.start,
                              covers.end, lines, seed, now)
 
 
-async def other_currency_charges(svc: Services, doc: dict, target: Choice,
-                                 scheduled: dict | None,
+async def other_currency_charges(svc: Services, doc: SubscriptionState, target: Choice,
+                                 scheduled: Mapping[str, int] | None,
                                  covers: Period) -> list[tuple[AddonCharge, AddonTerms]]:
     """The lines of an end-of-term change for the add-ons its plan invoice cannot carry (priced
     in another currency): every wanted unit that no paid order of `covers` pays for. Open
     orders do not count: the change places its own (`place_other_currencies`)."""
-    if not doc.get("addons") and not scheduled:
+    if not doc.addons and not scheduled:
         return []
     wanted, terms = await _wanted(svc, doc, target, scheduled)
     currency = target.plan.price(target.unit).currency
     wanted = {a: q for a, q in wanted.items() if terms[a].currency != currency}
     if not wanted:
         return []
-    paid = await coverage(svc, doc["_id"], covers.start, target, paid_only=True)
+    paid = await coverage(svc, doc.workspace_id, covers.start, target, paid_only=True)
     return _charges(wanted, paid, terms, target, covers, holdings_of(doc), svc.settings.tz)
 
 
-async def place_other_currencies(svc: Services, workspace: Workspace, doc: dict, target: Choice,
+async def place_other_currencies(svc: Services, workspace: Workspace, doc: SubscriptionState,
+                                 target: Choice,
                                  covers: Period, lines: dict[str, list[dict]],
                                  now: datetime) -> list[tuple[dict, dict | None]]:
     """Place a change's add-on invoice in each other currency, together with its plan invoice:
@@ -191,7 +197,7 @@ async def place_other_currencies(svc: Services, workspace: Workspace, doc: dict,
     request), every other open one in those currencies is cancelled (the new change replaces
     it). → [(invoice, payment)]."""
     plan_currency = target.plan.price(target.unit).currency
-    every = await aorders.renewals_for(svc, doc["_id"], covers.start)
+    every = await aorders.renewals_for(svc, doc.workspace_id, covers.start)
     live = [o for o in every if o["status"] in aorders.OPEN and _currency(o) != plan_currency]
     placed = []
     for currency in sorted(set(lines) | {_currency(o) for o in live}):
@@ -210,7 +216,7 @@ async def place_other_currencies(svc: Services, workspace: Workspace, doc: dict,
     return placed
 
 
-async def _new_renewal(svc: Services, doc: dict, target: Choice, covers: Period,
+async def _new_renewal(svc: Services, doc: SubscriptionState, target: Choice, covers: Period,
                        lines: list[dict], earlier: list[dict], now: datetime) -> dict:
     """The next renewal order of `covers` in the lines' currency, numbered after the `earlier`
     ones (so two workers issuing the same lines meet on one id); an id another request took
@@ -218,7 +224,7 @@ async def _new_renewal(svc: Services, doc: dict, target: Choice, covers: Period,
     currency = lines[0]["amount"]["currency"]
     n = sum(1 for o in earlier if _currency(o) == currency)
     while True:
-        order_id = f"addon_renewal:{doc['_id']}:{covers.start.isoformat()}:{currency}:{n}"
+        order_id = f"addon_renewal:{doc.workspace_id}:{covers.start.isoformat()}:{currency}:{n}"
         taken = await aorders.get(svc, order_id)
         if taken is None or (taken["lines"] == lines and taken["status"] != "closed"):
             return taken or _renewal_order(doc, target, covers, lines, order_id,
@@ -243,44 +249,46 @@ async def settle_renewals(svc: Services, workspace_id: str, start: datetime,
         await aorders.close_or_settle(svc, order, now)
 
 
-async def rollover_changes(svc: Services, doc: dict, step: Rollover,
+async def rollover_changes(svc: Services, doc: SubscriptionState, step: Rollover,
                            now: datetime) -> tuple[dict, Rolled]:
-    """The subscription changes of the add-ons at the boundary `step` crosses."""
-    scheduled = (doc.get("scheduled_change") or {}).get("addons") \
-        if step.reason == "changed" else None
-    if not doc.get("addons") and not scheduled:
+    """The subscription changes of the add-ons at the boundary `step` crosses (fields of the
+    record)."""
+    scheduled = doc.scheduled_change.addons \
+        if step.reason == "changed" and doc.scheduled_change else None
+    if not doc.addons and not scheduled:
         return {}, Rolled({})
     holdings = holdings_of(doc)
     terms = await held_terms(svc, doc, scheduled or {})
     target = step.target
     wanted, removed = next_quantities(holdings, scheduled, terms, target.plan.id, target.unit)
-    paid = await coverage(svc, doc["_id"], step.period.start, target, paid_only=True)
+    paid = await coverage(svc, doc.workspace_id, step.period.start, target, paid_only=True)
     rolled = roll(holdings, wanted, removed, paid, terms)
-    credits = list(doc.get("addon_credits") or [])
+    credits = list(doc.addon_credits)
     for addon_id, (covered, kept) in sorted(rolled.excess.items()):
         addon = terms.get(addon_id)
         if addon is None or addon.currency != "IDR":   # not creditable to the rupiah wallet
             log.warning("paid add-on renewal exceeds what is kept; refund it", extra={
-                "fields": {"workspace_id": doc["_id"], "addon_id": addon_id,
+                "fields": {"workspace_id": doc.workspace_id, "addon_id": addon_id,
                            "paid_units": covered, "kept_units": kept}})
             continue
         amount = addon.price(target.unit, covered) - (
             addon.price(target.unit, kept) if kept else Money.zero(addon.currency))
         if amount.amount > 0:
             credits.append(credit_doc(
-                ledger_keys.addon_excess(doc["_id"], step.period.start, addon_id),
+                ledger_keys.addon_excess(doc.workspace_id, step.period.start, addon_id),
                 amount, {"addon_id": addon_id, "reason": "addon_renewal_overpaid",
                          "paid_units": covered, "kept_units": kept}))
-    return {"addons": holdings_doc(rolled.holdings, doc, now), "addon_credits": credits}, rolled
+    return ({"addons": holdings_doc(rolled.holdings, doc, now),
+             "addon_credits": tuple(credits)}, rolled)
 
 
-async def after_rollover(svc: Services, doc: dict, step: Rollover, rolled: Rolled,
+async def after_rollover(svc: Services, doc: SubscriptionState, step: Rollover, rolled: Rolled,
                          now: datetime) -> None:
     """After the roll-over was saved: events, moot renewal invoices cancelled, credits posted."""
     key = f"boundary:{step.period.start.isoformat()}"
     for removal in rolled.removed:
-        await emit_change(svc, "addon_removed", doc["_id"], removal.addon_id, 0,
+        await emit_change(svc, "addon_removed", doc.workspace_id, removal.addon_id, 0,
                           removal.quantity, key, now, reason=removal.reason)
-    for order in await aorders.renewals_for(svc, doc["_id"], step.period.start):
+    for order in await aorders.renewals_for(svc, doc.workspace_id, step.period.start):
         await aorders.cancel(svc, order, now)
-    await post_credits(svc, doc["_id"], now)
+    await post_credits(svc, doc.workspace_id, now)

@@ -28,6 +28,7 @@ from billing.errors import (AddonCurrencyMismatch, AddonNotApplicable, AddonOneT
 from billing.plans import PlanTerms
 from billing.subscriptions import Choice
 from service.subscriptions import state
+from service.subscriptions.records import SubscriptionOrder, SubscriptionState
 from service.addons.holdings import (credit_doc, emit_change, held_terms, holdings_doc,
                                     holdings_of, priced_on)
 from service.addons.catalog import visible_addon
@@ -40,7 +41,8 @@ log = logging.getLogger("saldo.addons")
 _REASON = {"not_applicable": AddonNotApplicable, "period_not_available": AddonPeriodNotAvailable}
 
 
-async def check_requested(svc: Services, workspace: Workspace, doc: dict, target: Choice,
+async def check_requested(svc: Services, workspace: Workspace, doc: SubscriptionState,
+                          target: Choice,
                           requested: list[tuple[str, int]]) -> dict[str, int]:
     """The validated `addons` of a change body, as {addon id: quantity}."""
     holdings = holdings_of(doc)
@@ -75,7 +77,7 @@ async def check_requested(svc: Services, workspace: Workspace, doc: dict, target
     return wanted
 
 
-async def at_switch(svc: Services, doc: dict, current: PlanTerms, target: Choice,
+async def at_switch(svc: Services, doc: SubscriptionState, current: PlanTerms, target: Choice,
                     wanted: dict[str, int]
                     ) -> tuple[list[Removal], tuple[dict[str, int], dict[str, int]]]:
     """The held add-ons removed at the switch to `target` (each with its reason), and the
@@ -88,8 +90,8 @@ async def at_switch(svc: Services, doc: dict, current: PlanTerms, target: Choice
     return removed, (before, after)
 
 
-async def immediate_charges(svc: Services, doc: dict, wanted: dict[str, int], currency: str,
-                            now: datetime) -> list[tuple[AddonCharge, AddonTerms]]:
+async def immediate_charges(svc: Services, doc: SubscriptionState, wanted: dict[str, int],
+                            currency: str, now: datetime) -> list[tuple[AddonCharge, AddonTerms]]:
     """The prorated increases of an immediate upgrade (decreases apply at the period end)."""
     holdings, held = holdings_of(doc), await held_terms(svc, doc, wanted)
     period, out = state.period_of(doc), []
@@ -100,50 +102,52 @@ async def immediate_charges(svc: Services, doc: dict, wanted: dict[str, int], cu
                                    f"immediate change is invoiced in {currency}: buy it on "
                                    "its own", field="addons")
         if current is None:
-            out.append((purchase_charge(addon, doc["period"], quantity, period, now,
+            out.append((purchase_charge(addon, doc.period, quantity, period, now,
                                         svc.settings.tz), addon))
         elif quantity > current.quantity:
-            out.append((change_charge(addon, doc["period"], current.quantity, quantity,
+            out.append((change_charge(addon, doc.period, current.quantity, quantity,
                                       period, now, svc.settings.tz), addon))
     return out
 
 
-async def immediate_switch(svc: Services, doc: dict, order: dict,
+async def immediate_switch(svc: Services, doc: SubscriptionState, order: SubscriptionOrder,
                            now: datetime) -> tuple[dict, list[Removal], list[str]]:
     """The add-on part of applying a paid immediate upgrade to `doc` (same write). → the
-    changes, the add-ons removed, the add-ons whose order line applies."""
-    wanted = (doc.get("scheduled_change") or {}).get("addons") or {}
+    changes (fields of the record), the add-ons removed, the add-ons whose order line
+    applies."""
+    wanted = (doc.scheduled_change and doc.scheduled_change.addons) or {}
     holdings = holdings_of(doc)
     if not holdings and not wanted:
         return {}, [], []
     held = await held_terms(svc, doc, wanted)
     removed = [Removal(a, h.quantity, reason) for a, h in sorted(holdings.items())
-               if (reason := removal_reason(held.get(a), order["plan"], order["period"]))]
+               if (reason := removal_reason(held.get(a), order.plan, order.period))]
     new = {a: h for a, h in holdings.items() if a not in {r.addon_id for r in removed}}
     taken = []                   # the order's add-on lines that apply
-    for line in order.get("addons") or []:
+    for line in order.addons:
         if priced_on(holdings, line):
             new[line["addon_id"]] = Holding(line["addon_id"], line["quantity"])
             taken.append(line["addon_id"])
         else:
             log.warning("paid upgrade's add-on line was priced on a quantity the add-on no "
                         "longer has; refund it", extra={"fields": {
-                            "order_id": order["_id"], "addon_id": line["addon_id"]}})
+                            "order_id": order.id, "addon_id": line["addon_id"]}})
     for addon_id, quantity in wanted.items():
         if addon_id in new and quantity < new[addon_id].quantity:
             new[addon_id] = Holding(addon_id, new[addon_id].quantity, quantity)
-    credits = list(doc.get("addon_credits") or [])
+    credits = list(doc.addon_credits)
     for removal in removed:
         addon = held.get(removal.addon_id)
         if addon and addon.recurring and addon.currency == "IDR":
-            credit = stop_credit(addon, doc["period"], removal.quantity, state.period_of(doc),
+            credit = stop_credit(addon, doc.period, removal.quantity, state.period_of(doc),
                                  now)
             gone = transition(doc, holdings[removal.addon_id], Holding(removal.addon_id, 0))
             if credit.amount > 0:
                 credits.append(credit_doc(gone.key, credit, {
                     "addon_id": removal.addon_id, "reason": "addon_removed_at_switch",
-                    "order_id": order["_id"]}))
-    return {"addons": holdings_doc(new, doc, now), "addon_credits": credits}, removed, taken
+                    "order_id": order.id}))
+    return ({"addons": holdings_doc(new, doc, now), "addon_credits": tuple(credits)}, removed,
+            taken)
 
 
 async def after_switch(svc: Services, workspace_id: str, removed: list[Removal], key: str,

@@ -16,7 +16,7 @@ transition, and a holding's `rev` is never reused (service/addons/holdings.py).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from billing import ledger_keys
@@ -26,6 +26,7 @@ from billing.money import Money
 from service.addons.holdings import credit_doc, holding_rev, holdings_doc, holdings_of
 from service.runtime.context import Services
 from service.subscriptions import state
+from service.subscriptions.records import AddonChangeMark, SubscriptionState
 
 
 @dataclass(frozen=True)
@@ -49,21 +50,20 @@ class Transition:
                                         self.after.quantity, self.rev)
 
     @property
-    def marker(self) -> dict:
-        return {"key": self.key, "next_quantity": self.after.next_quantity,
-                "credit": self.credit.amount if self.credit else None}
+    def marker(self) -> AddonChangeMark:
+        return AddonChangeMark(self.key, self.after.next_quantity, self.credit)
 
 
-def basis(doc: dict, addon_id: str) -> tuple:
-    item = (doc.get("addons") or {}).get(addon_id)
-    held = item and (item["quantity"], item.get("next_quantity"), holding_rev(doc, addon_id))
-    return held, doc["current_period_start"], doc["period"]
+def basis(doc: SubscriptionState, addon_id: str) -> tuple:
+    item = doc.addons.get(addon_id)
+    held = item and (item.quantity, item.next_quantity, holding_rev(doc, addon_id))
+    return held, doc.current.start, doc.period
 
 
-def transition(doc: dict, before: Holding, after: Holding, credit: Money | None = None,
-               reason: str = "") -> Transition:
+def transition(doc: SubscriptionState, before: Holding, after: Holding,
+               credit: Money | None = None, reason: str = "") -> Transition:
     """The change `before` → `after` of a holding of `doc`, as read."""
-    return Transition(doc["_id"], before, after, holding_rev(doc, before.addon_id),
+    return Transition(doc.workspace_id, before, after, holding_rev(doc, before.addon_id),
                       basis(doc, before.addon_id),
                       credit if credit and credit.amount > 0 else None, reason)
 
@@ -74,32 +74,33 @@ def changed(addon_id: str) -> Conflict:
                           details={"retryable": True, "addon_id": addon_id})
 
 
-def _changes(doc: dict, t: Transition, now: datetime) -> dict:
+def _changes(doc: SubscriptionState, t: Transition, now: datetime) -> dict:
     holdings = holdings_of(doc)
     holdings[t.addon_id] = t.after
-    credits = list(doc.get("addon_credits") or [])
+    credits = list(doc.addon_credits)
     if t.credit:
         credits.append(credit_doc(t.key, t.credit, {
             "addon_id": t.addon_id, "reason": t.reason, "from_quantity": t.before.quantity,
             "to_quantity": t.after.quantity, "rev": t.rev}))
-    return {"addons": holdings_doc(holdings, doc, now), "addon_credits": credits,
-            "addon_changes": {**(doc.get("addon_changes") or {}), t.addon_id: t.marker}}
+    return {"addons": holdings_doc(holdings, doc, now), "addon_credits": tuple(credits),
+            "addon_changes": {**doc.addon_changes, t.addon_id: t.marker}}
 
 
-async def write(svc: Services, doc: dict, t: Transition, now: datetime) -> Money | None:
+async def write(svc: Services, doc: SubscriptionState, t: Transition,
+                now: datetime) -> Money | None:
     """Write `t` on the subscription `doc` it was computed from (or a later version in which
     the holding is unchanged). → the credit the transition earned (the winner's, replayed).
     409 `holding_changed` when the holding changed otherwise."""
     first = [doc]
 
-    async def attempt() -> dict | None:
+    async def attempt() -> AddonChangeMark | None:
         current = first.pop() if first else await state.load(svc, t.workspace_id)
         if basis(current, t.addon_id) != t.basis:
-            last = (current.get("addon_changes") or {}).get(t.addon_id) or {}
-            if (last.get("key"), last.get("next_quantity")) == (t.key, t.after.next_quantity):
+            last = current.addon_changes.get(t.addon_id)
+            if last and (last.key, last.next_quantity) == (t.key, t.after.next_quantity):
                 return last              # the same transition, applied by another request
             raise changed(t.addon_id)
-        return t.marker if await state.save(svc, current, _changes(current, t, now),
+        return t.marker if await state.save(svc, replace(current, **_changes(current, t, now)),
                                             now) else None
     applied = await state.retrying(attempt, "changing an add-on")
-    return Money.idr(applied["credit"]) if applied.get("credit") else None
+    return applied.credit if applied.credit and applied.credit.amount > 0 else None

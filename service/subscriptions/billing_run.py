@@ -22,6 +22,7 @@ import os
 import secrets
 import socket
 from collections import Counter
+from dataclasses import replace
 from datetime import datetime
 
 from billing.plans import FREE_PLAN, PlanTerms
@@ -33,6 +34,7 @@ from service.runtime.context import Services
 from service.subscriptions import orders
 from service.subscriptions import state
 from service.subscriptions.plans import load_plans
+from service.subscriptions.records import LastChange, SubscriptionState
 from service.wallet.reports import reconcile
 from service.workspaces.lookup import workspace_by_id
 
@@ -84,12 +86,12 @@ async def _one(svc: Services, workspace_id: str, period_end: datetime, now: date
 
 
 async def process(svc: Services, workspace_id: str, now: datetime, counts: Counter,
-                  plans: dict[str, PlanTerms]) -> tuple[dict, datetime]:
+                  plans: dict[str, PlanTerms]) -> tuple[SubscriptionState, datetime]:
     """Do everything due for one subscription at `now`; → (its last state, next due time)."""
     settings = svc.settings
     for _ in range(MAX_STEPS):
         doc = await state.finish_boundary(svc, await state.load(svc, workspace_id), now)
-        if doc.get("addon_credits"):            # owed by an add-on change that died half-way
+        if doc.addon_credits:                   # owed by an add-on change that died half-way
             await post_credits(svc, workspace_id, now)
             continue
         step = next_step(await cycle_of(svc, doc, plans, now), now, lead=settings.renewal_lead,
@@ -104,51 +106,53 @@ async def process(svc: Services, workspace_id: str, now: datetime, counts: Count
     raise RuntimeError(f"{workspace_id}: more than {MAX_STEPS} billing steps in one pass")
 
 
-async def cycle_of(svc: Services, doc: dict, plans: dict, now: datetime) -> Cycle:
-    next_orders = await orders.orders_for(svc, doc["_id"], doc["current_period_end"])
+async def cycle_of(svc: Services, doc: SubscriptionState, plans: dict,
+                   now: datetime) -> Cycle:
+    next_orders = await orders.orders_for(svc, doc.workspace_id, doc.current.end)
     for order in next_orders:       # its issuer died (or failed) before placing the invoice;
-        if order["status"] == "new":  # placing is idempotent by the order's seed
+        if order.status == "new":   # placing is idempotent by the order's seed
             await orders.redrive(svc, order, now)
-    return Cycle(state.current_choice(doc, plans), state.period_of(doc),
+    return Cycle(state.current_choice(doc, plans), doc.current,
                  state.anchor_day(doc, svc.settings.tz), state.scheduled_choice(doc, plans),
                  orders.status_by_choice(next_orders),
-                 min((o["created_at"] for o in next_orders), default=None))
+                 min((o.created_at for o in next_orders), default=None))
 
 
-async def _issue(svc: Services, doc: dict, step: IssueRenewal, now: datetime,
+async def _issue(svc: Services, doc: SubscriptionState, step: IssueRenewal, now: datetime,
                  plans: dict[str, PlanTerms]) -> None:
-    workspace = await workspace_by_id(svc, doc["_id"])
+    workspace = await workspace_by_id(svc, doc.workspace_id)
     current = state.current_choice(doc, plans)
-    spec = orders.OrderSpec(doc["_id"], current, step.target, step.covers, "end_of_term",
+    spec = orders.OrderSpec(doc.workspace_id, current, step.target, step.covers, "end_of_term",
                             step.invoice_type, step.target.plan.price(step.target.unit), "",
                             await addon_renewals.plan_order_lines(svc, doc, step.target,
                                                                   step.covers))
     await orders.issue(svc, workspace, spec, now)
 
 
-async def _roll(svc: Services, doc: dict, step: Rollover, now: datetime) -> bool:
+async def _roll(svc: Services, doc: SubscriptionState, step: Rollover, now: datetime) -> bool:
     """Move into the next period; False when it lost a race (the caller re-reads)."""
-    ended = state.period_of(doc)
-    open_orders = [o for o in await orders.orders_for(svc, doc["_id"], ended.end)
-                   if o["status"] in orders.OPEN]
+    ended = doc.current
+    open_orders = [o for o in await orders.orders_for(svc, doc.workspace_id, ended.end)
+                   if o.status in orders.OPEN]
     if step.reason == "lapsed" and open_orders:
         for order in open_orders:     # first make them unpayable, then decide again
-            await orders.cancel_order(svc, order["_id"], now)
+            await orders.cancel_order(svc, order.id, now)
         return False
-    changes = {"plan": step.target.plan.id, "period": step.target.unit,
-               "current_period_start": step.period.start, "current_period_end": step.period.end,
-               "scheduled_change": None, "status": "active",
-               "boundary": state.boundary_doc(ended, step.period, step.target, step.expire_old)}
+    rolled_over = replace(
+        doc, plan=step.target.plan.id, period=step.target.unit, current=step.period,
+        scheduled_change=None, status="active",
+        boundary=state.boundary_of(ended, step.period, step.target, step.expire_old))
     if step.reason != "renewed":
-        changes["last_change"] = {"outcome": step.reason, "at": now, "from_plan": doc["plan"],
-                                  "plan": step.target.plan.id, "effective_at": ended.end}
-    await addon_renewals.settle_renewals(svc, doc["_id"], step.period.start, now)
+        rolled_over = replace(rolled_over, last_change=LastChange(
+            step.reason, now, from_plan=doc.plan, plan=step.target.plan.id,
+            effective_at=ended.end))
+    await addon_renewals.settle_renewals(svc, doc.workspace_id, step.period.start, now)
     addon_changes, rolled = await addon_renewals.rollover_changes(svc, doc, step, now)
-    if doc.get("boundary") or not await state.save(svc, doc, {**changes, **addon_changes}, now):
+    if doc.boundary or not await state.save(svc, replace(rolled_over, **addon_changes), now):
         return False
     for order in open_orders:         # invoices of the ended boundary that were not used
-        if (order["plan"], order["period"]) != step.target.key:
-            await orders.cancel_order(svc, order["_id"], now)
+        if order.key != step.target.key:
+            await orders.cancel_order(svc, order.id, now)
     await addon_renewals.after_rollover(svc, doc, step, rolled, now)
     return True
 
