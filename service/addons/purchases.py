@@ -82,8 +82,8 @@ async def _drop_open(svc: Services, doc: SubscriptionState, addon: AddonTerms, t
     return same
 
 
-async def _order(svc: Services, workspace: Workspace, doc: SubscriptionState, addon: AddonTerms, action: str,
-                 charge, now: datetime, seed: str) -> AddonPlaced:
+async def _order(svc: Services, workspace: Workspace, doc: SubscriptionState, addon: AddonTerms,
+                 action: str, charge, now: datetime, seed: str) -> AddonPlaced:
     line = aorders.line_doc(charge, addon)
     seed = await _drop_open(svc, doc, addon, charge.quantity, now) or seed
     period = state.period_of(doc)
@@ -139,7 +139,8 @@ async def stop(svc: Services, workspace: Workspace, addon_id: str, when: str,
     return await _set(svc, doc, addon, Holding(addon_id, 0), credit, now)
 
 
-async def _held(svc: Services, doc: SubscriptionState, addon_id: str) -> tuple[Holding, AddonTerms]:
+async def _held(svc: Services, doc: SubscriptionState,
+                addon_id: str) -> tuple[Holding, AddonTerms]:
     holding = holdings_of(doc).get(addon_id)
     addon = (await catalog(svc.db, [addon_id])).get(addon_id) if holding else None
     if holding is None or addon is None:
@@ -167,7 +168,8 @@ async def _set(svc: Services, doc: SubscriptionState, addon: AddonTerms, new: Ho
     return AddonPlaced(ws, addon.id, new.quantity, None, None, None, credited)
 
 
-async def _reprice_next_period(svc: Services, doc: SubscriptionState, addon_id: str, now: datetime) -> None:
+async def _reprice_next_period(svc: Services, doc: SubscriptionState, addon_id: str,
+                               now: datetime) -> None:
     """Cancel the next period's open renewal invoices that contain the add-on (the billing run
     issues them again); a scheduled plan change's own invoice is left alone."""
     keep = doc.scheduled_change and doc.scheduled_change.order_id

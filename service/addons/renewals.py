@@ -73,7 +73,8 @@ async def coverage(svc: Services, workspace_id: str, start: datetime, target: Ch
 
 
 async def _wanted(svc: Services, doc: SubscriptionState, target: Choice,
-                  scheduled: Mapping[str, int] | None) -> tuple[dict[str, int], dict[str, AddonTerms]]:
+                  scheduled: Mapping[str, int] | None
+                  ) -> tuple[dict[str, int], dict[str, AddonTerms]]:
     terms = await held_terms(svc, doc, scheduled or {})
     wanted, _ = next_quantities(holdings_of(doc), scheduled, terms, target.plan.id,
                                 target.unit)
@@ -119,8 +120,8 @@ async def plan_order_lines(svc: Services, doc: SubscriptionState, target: Choice
     return tuple(aorders.line_doc(c, a) for c, a in pairs)
 
 
-async def issue_due(svc: Services, doc: SubscriptionState, plans: dict[str, PlanTerms], now: datetime,
-                    until: datetime) -> datetime:
+async def issue_due(svc: Services, doc: SubscriptionState, plans: dict[str, PlanTerms],
+                    now: datetime, until: datetime) -> datetime:
     """Invoice the next period's add-ons that no order covers yet, from the renewal lead time
     on. → when the run should look again."""
     target, scheduled = _scheduled(doc, plans)

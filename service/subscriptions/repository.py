@@ -1,6 +1,7 @@
 """The `subscriptions` and `subscription_orders` repository (and `workspace_usage`, the usage
-the limits are checked against): the only code that sends them commands. Documents in, frozen records out (service/subscriptions/records.py), and back
-(service/subscriptions/codec.py: the schema earlier versions wrote, unchanged).
+the limits are checked against): the only code that sends them commands. Documents in, frozen
+records out (service/subscriptions/records.py), and back (service/subscriptions/codec.py: the
+schema earlier versions wrote, unchanged).
 
 No transactions: a subscription is written by one versioned replace of the whole document
 (`save`: `{_id, version: read}` → version + 1; a missing version matches null, so documents

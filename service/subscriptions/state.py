@@ -78,7 +78,7 @@ async def release(svc: Services, workspace_id: str, worker: str,
                   last: SubscriptionState | None, due: datetime) -> None:
     """Give the claim back with the next due time, unless a use case wrote after `last` (the
     version changed: its `due` stands) or the pass failed (`last` None)."""
-    await repository.release(svc, workspace_id, worker, last and last.version,
+    await repository.release(svc, workspace_id, worker, last.version if last else None,
                              due if last is not None else None)
 
 

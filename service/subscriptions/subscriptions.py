@@ -97,20 +97,20 @@ class _Quoted:
     other_lines: dict[str, list[dict]]  # currency → the lines of its own add-on invoice
 
 
-async def _quote(svc: Services, doc: SubscriptionState, plans: dict[str, PlanTerms],
+async def _quote(svc: Services, sub: SubscriptionState, plans: dict[str, PlanTerms],
                  target: Choice, wanted: dict[str, int], now: datetime) -> _Quoted:
     """The plan quote with its add-on lines, and those lines as order lines per invoice."""
-    period, current = doc.current, state.current_choice(doc, plans)
-    used = await usage_of(svc, doc.workspace_id, period)
-    removed, limits = await addon_switch.at_switch(svc, doc, current.plan, target, wanted)
-    q = quote_change(current, target, period, state.anchor_day(doc, svc.settings.tz),
+    period, current = sub.current, state.current_choice(sub, plans)
+    used = await usage_of(svc, sub.workspace_id, period)
+    removed, limits = await addon_switch.at_switch(svc, sub, current.plan, target, wanted)
+    q = quote_change(current, target, period, state.anchor_day(sub, svc.settings.tz),
                      await load_policy(svc), used, now, svc.settings.tz, limits)
     others: list = []
     if q.timing == "immediate":     # another currency than the plan's: 422
-        pairs = await addon_switch.immediate_charges(svc, doc, wanted, q.total.currency, now)
+        pairs = await addon_switch.immediate_charges(svc, sub, wanted, q.total.currency, now)
     else:
-        pairs = await addon_renewals.plan_order_charges(svc, doc, target, wanted, q.covers)
-        others = await addon_renewals.other_currency_charges(svc, doc, target, wanted, q.covers)
+        pairs = await addon_renewals.plan_order_charges(svc, sub, target, wanted, q.covers)
+        others = await addon_renewals.other_currency_charges(svc, sub, target, wanted, q.covers)
     by_currency: dict[str, list[dict]] = {}
     for charge, addon in others:
         by_currency.setdefault(addon.currency, []).append(addon_orders.line_doc(charge, addon))
@@ -118,38 +118,38 @@ async def _quote(svc: Services, doc: SubscriptionState, plans: dict[str, PlanTer
                    tuple(addon_orders.line_doc(c, a) for c, a in pairs), by_currency)
 
 
-async def _refuse_if_next_paid(svc: Services, doc: SubscriptionState, unit: str) -> None:
+async def _refuse_if_next_paid(svc: Services, sub: SubscriptionState, unit: str) -> None:
     """Also when add-ons of the next period were paid for in another period unit."""
     statuses = orders.status_by_choice(
-        await orders.orders_for(svc, doc.workspace_id, doc.current.end))
-    addons_paid = [o for o in await addon_orders.renewals_for(svc, doc.workspace_id,
-                                                               doc.current.end)
+        await orders.orders_for(svc, sub.workspace_id, sub.current.end))
+    addons_paid = [o for o in await addon_orders.renewals_for(svc, sub.workspace_id,
+                                                               sub.current.end)
                    if o["status"] == "paid" and o["unit"] != unit]
     if "paid" in statuses.values() or addons_paid:
         raise NextPeriodAlreadyPaid("The next period is already paid; it can no longer be changed")
 
 
-async def _refuse_if_paid_meanwhile(svc: Services, doc: SubscriptionState, unit: str,
+async def _refuse_if_paid_meanwhile(svc: Services, sub: SubscriptionState, unit: str,
                                    own: SubscriptionOrder | None, now: datetime) -> None:
     """After the other orders were made unpayable (or settled, if paid meanwhile): refuse,
     and withdraw this request's own invoice, if the next period turned out to be paid."""
     try:
-        await _refuse_if_next_paid(svc, doc, unit)
+        await _refuse_if_next_paid(svc, sub, unit)
     except Conflict:
         await orders.cancel_order(svc, own and own.id, now)
         raise
 
 
-async def _drop_other_orders(svc: Services, doc: SubscriptionState, keep: str | None,
+async def _drop_other_orders(svc: Services, sub: SubscriptionState, keep: str | None,
                              unit: str, now: datetime) -> None:
     """Cancel the open invoices of the next period that the new plan choice makes moot."""
-    for o in await orders.orders_for(svc, doc.workspace_id, doc.current.end):
+    for o in await orders.orders_for(svc, sub.workspace_id, sub.current.end):
         if o.id != keep and o.status in orders.OPEN:
             await orders.cancel_order(svc, o.id, now)
-    for o in await addon_orders.renewals_for(svc, doc.workspace_id, doc.current.end):
+    for o in await addon_orders.renewals_for(svc, sub.workspace_id, sub.current.end):
         if o["unit"] != unit:         # add-ons renewed for another period unit
             await addon_orders.close_or_settle(svc, o, now)
-    change = doc.scheduled_change
+    change = sub.scheduled_change
     if change and change.order_id not in (None, keep):
         await orders.cancel_order(svc, change.order_id, now)
 
@@ -159,30 +159,30 @@ async def change_plan(svc: Services, workspace: Workspace, plan_id: str, unit: s
                       kind: str = "change") -> Placed:
     """Schedule (or, by policy, invoice for now) a change; replaces any scheduled change."""
     async def attempt() -> Placed | None:
-        doc, plans, target, wanted = await _target(svc, workspace, plan_id, unit, addons)
-        quoted = await _quote(svc, doc, plans, target, wanted, now)
+        sub, plans, target, wanted = await _target(svc, workspace, plan_id, unit, addons)
+        quoted = await _quote(svc, sub, plans, target, wanted, now)
         q = quoted.quote
         if q.timing == "end_of_term":
-            await _refuse_if_next_paid(svc, doc, target.unit)
+            await _refuse_if_next_paid(svc, sub, target.unit)
         order = invoice = payment = None
         if q.total.amount > 0 and target.paid:  # a free plan never waits for a payment: its
             # add-ons get their own renewal invoice from the billing run (addon_renewals)
-            spec = orders.OrderSpec(doc.workspace_id, state.current_choice(doc, plans), target,
+            spec = orders.OrderSpec(sub.workspace_id, state.current_choice(sub, plans), target,
                                     q.covers, q.timing, q.invoice_type, q.lines[0].amount,
                                     q.lines[0].description if q.timing == "immediate" else "",
                                     quoted.plan_lines)
             order, invoice, payment = await orders.issue(svc, workspace, spec, now, seed)
         others = await addon_renewals.place_other_currencies(
-            svc, workspace, doc, target, q.covers, quoted.other_lines, now) \
+            svc, workspace, sub, target, q.covers, quoted.other_lines, now) \
             if q.timing == "end_of_term" else []
-        await _drop_other_orders(svc, doc, order and order.id, target.unit, now)
+        await _drop_other_orders(svc, sub, order and order.id, target.unit, now)
         if q.timing == "end_of_term":   # again: one of them may have been paid meanwhile
-            await _refuse_if_paid_meanwhile(svc, doc, target.unit, order, now)
+            await _refuse_if_paid_meanwhile(svc, sub, target.unit, order, now)
         change = PendingChange(kind, target.plan.id, target.unit, q.timing, order and order.id,
                                invoice and invoice.code, now, q.effective_at, wanted)
-        if not await state.save(svc, replace(doc, scheduled_change=change), now):
+        if not await state.save(svc, replace(sub, scheduled_change=change), now):
             return None
-        return Placed(await view(svc, doc.workspace_id, now), q, order, invoice, payment,
+        return Placed(await view(svc, sub.workspace_id, now), q, order, invoice, payment,
                       tuple(others))
     return await state.retrying(attempt, "changing the plan")
 
@@ -194,19 +194,20 @@ async def cancel_subscription(svc: Services, workspace: Workspace, now: datetime
     return await change_plan(svc, workspace, FREE_PLAN, "monthly", [], now, seed, "cancel")
 
 
-async def cancel_scheduled_change(svc: Services, workspace_id: str, now: datetime) -> dict:
-    async def attempt() -> dict | None:
-        doc = await state.load(svc, workspace_id)
-        change = doc.scheduled_change
+async def cancel_scheduled_change(svc: Services, workspace_id: str,
+                                  now: datetime) -> SubscriptionView:
+    async def attempt() -> SubscriptionView | None:
+        sub = await state.load(svc, workspace_id)
+        change = sub.scheduled_change
         if change is None:
             raise NoScheduledChange("There is no scheduled change")
         order = await orders.cancel_order(svc, change.order_id, now)
         if order and order.status == "paid":          # (also: paid meanwhile, settled now)
             raise ScheduledChangePaid("The scheduled change is already paid")
-        await addon_renewals.cancel_open_renewals(svc, workspace_id, doc.current.end, now)
-        doc = await state.load(svc, workspace_id)  # cancelling may have dropped it already
-        if doc.scheduled_change and not await state.save(
-                svc, replace(doc, scheduled_change=None), now):
+        await addon_renewals.cancel_open_renewals(svc, workspace_id, sub.current.end, now)
+        sub = await state.load(svc, workspace_id)  # cancelling may have dropped it already
+        if sub.scheduled_change and not await state.save(
+                svc, replace(sub, scheduled_change=None), now):
             return None
         return await view(svc, workspace_id, now)
     return await state.retrying(attempt, "cancelling the scheduled change")
@@ -217,35 +218,35 @@ async def invoice_first_period(svc: Services, workspace: Workspace, plan_id: str
     """The first invoice of a workspace created (on Free) for a paid plan: the plan's monthly
     price for the period that began at creation, an immediate change applied when it is paid
     (service/workspaces/onboarding.py). Unpaid, it expires and the workspace stays on Free."""
-    doc = await state.load(svc, workspace.id)
+    sub = await state.load(svc, workspace.id)
     plans = await load_plans(svc.db)
     target = Choice(find_plan(plans, plan_id), "monthly")
-    spec = orders.OrderSpec(doc.workspace_id, state.current_choice(doc, plans), target,
-                            doc.current, "immediate", "subscription",
+    spec = orders.OrderSpec(sub.workspace_id, state.current_choice(sub, plans), target,
+                            sub.current, "immediate", "subscription",
                             target.plan.price(target.unit))
     order, invoice, payment = await orders.issue(svc, workspace, spec, now)
     change = PendingChange("subscription", target.plan.id, target.unit, "immediate", order.id,
                            invoice and invoice.code, now, None, {})
-    if not await state.save(svc, replace(doc, scheduled_change=change), now):
+    if not await state.save(svc, replace(sub, scheduled_change=change), now):
         raise Conflict("The subscription changed while it was opened; try again")
-    return Placed(await view(svc, doc.workspace_id, now), None, order, invoice, payment)
+    return Placed(await view(svc, sub.workspace_id, now), None, order, invoice, payment)
 
 
 async def renew_subscription(svc: Services, workspace: Workspace, now: datetime,
                              seed: str | None = None) -> Placed:
     """Invoice the next period (it starts where the current one ends) for the plan it will
     have: the scheduled change's, else the current one. An open invoice is returned again."""
-    doc = await state.load(svc, workspace.id)
+    sub = await state.load(svc, workspace.id)
     plans = await load_plans(svc.db)
-    current = state.current_choice(doc, plans)
-    target = state.scheduled_choice(doc, plans) or current
+    current = state.current_choice(sub, plans)
+    target = state.scheduled_choice(sub, plans) or current
     if not target.paid:
         raise NothingToRenew("The next period costs nothing; it renews by itself")
-    covers = state.next_period_for(doc, target.unit, svc.settings.tz)
-    spec = orders.OrderSpec(doc.workspace_id, current, target, covers, "end_of_term",
+    covers = state.next_period_for(sub, target.unit, svc.settings.tz)
+    spec = orders.OrderSpec(sub.workspace_id, current, target, covers, "end_of_term",
                             invoice_type(current, target), target.plan.price(target.unit), "",
-                            await addon_renewals.plan_order_lines(svc, doc, target, covers))
+                            await addon_renewals.plan_order_lines(svc, sub, target, covers))
     order, invoice, payment = await orders.issue(svc, workspace, spec, now, seed)
     if invoice is None:
         raise AlreadyRenewed("The next period is already paid")
-    return Placed(await view(svc, doc.workspace_id, now), None, order, invoice, payment)
+    return Placed(await view(svc, sub.workspace_id, now), None, order, invoice, payment)
