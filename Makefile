@@ -3,7 +3,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test jobs jobs-due bench clean
+.PHONY: run test jobs jobs-due bench fuzz clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -38,6 +38,11 @@ jobs-due: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/webhooks.py
+
+# schemathesis against a fresh service's /openapi.json, a few minutes; fails on a 5xx or a
+# response the document does not describe (FUZZ_ARGS: e.g. --seed 42 --examples 50)
+fuzz: $(STAMP)
+	$(BIN)/python bench/fuzz.py $(FUZZ_ARGS)
 
 clean:
 	rm -rf $(VENV) var

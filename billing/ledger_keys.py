@@ -13,9 +13,12 @@ so a retry (a webhook delivered twice, a job run again) builds the same key.
     addon_credit:<order id>:<addon id>                a paid consumption add-on line
     addon_refund:<ws>:<addon>:<from>:<to>:r<rev>      a holding's change, credited back
     addon_excess:<workspace>:<period start>:<addon>   a renewal paid for more units than kept
+
+`parse(key)` reads a key back into its `Cause` (reconciliation: billing/reconcile.py).
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 
@@ -50,3 +53,52 @@ def addon_refund(workspace_id: str, addon_id: str, from_quantity: int, to_quanti
 
 def addon_excess(workspace_id: str, period_start: datetime, addon_id: str) -> str:
     return f"addon_excess:{workspace_id}:{period_start.isoformat()}:{addon_id}"
+
+
+@dataclass(frozen=True)
+class Cause:
+    """What a key says caused its entry (`parse`): `kind` is the format's name, `unknown` for a
+    key no format here builds; the other fields are the ids the format carries."""
+    kind: str
+    workspace_id: str | None = None
+    ref: str | None = None             # wamid, top-up id or order id
+    period_start: str | None = None    # ISO, as the key carries it
+    addon_id: str | None = None
+    plan: str | None = None
+    from_quantity: int | None = None
+    to_quantity: int | None = None
+    rev: int | None = None             # None in an addon_refund key of another shape
+
+
+def parse(key: str) -> Cause:
+    """The cause a ledger key names (the inverse of the builders above)."""
+    prefix, _, rest = key.partition(":")
+    if prefix in ("charge", "topup"):
+        return Cause(prefix, ref=rest) if rest else Cause("unknown")
+    ws, _, rest = rest.partition(":")
+    if not ws or not rest:
+        return Cause("unknown")
+    if prefix == "grant":
+        start, _, plan = rest.partition(":upgrade:")
+        return Cause("upgrade_grant" if plan else "grant", ws, period_start=start,
+                     plan=plan or None)
+    if prefix == "expiry":
+        return Cause("expiry", ws, period_start=rest)
+    if prefix == "addon_credit":          # addon_credit:<order id>:<addon id>
+        order_id, _, addon_id = key[len("addon_credit:"):].rpartition(":")
+        return Cause("addon_credit", ref=order_id, addon_id=addon_id) if order_id \
+            else Cause("unknown")
+    if prefix == "addon_excess":
+        start, _, addon_id = rest.rpartition(":")
+        return Cause("addon_excess", ws, period_start=start, addon_id=addon_id)
+    if prefix == "addon_refund":
+        return _refund(ws, rest.split(":"))
+    return Cause("unknown")
+
+
+def _refund(ws: str, parts: list[str]) -> Cause:
+    if len(parts) == 4 and parts[1].isdigit() and parts[2].isdigit() and \
+            parts[3][:1] == "r" and parts[3][1:].isdigit():
+        return Cause("addon_refund", ws, addon_id=parts[0], from_quantity=int(parts[1]),
+                     to_quantity=int(parts[2]), rev=int(parts[3][1:]))
+    return Cause("addon_refund", ws, addon_id=parts[0])

@@ -5,13 +5,17 @@ from aiohttp import web
 
 from handlers.http import ROUTE_SPECS, RouteTable, services
 from handlers.openapi import build_openapi
-from service.runtime.health import stores_reachable
+from service.runtime.health import store_states, stores_reachable
 
 routes = RouteTable()
 
 
-@routes.route("GET", "/healthz", "Process is up", auth="none")
+@routes.route("GET", "/healthz", "Process is up and can work: 503 names a store that is down "
+              "(embedded: its server died and is not back yet)", auth="none")
 async def healthz(request: web.Request) -> web.Response:
+    stores = await store_states(services(request))
+    if "down" in stores.values():
+        return web.json_response({"ok": False, "stores": stores}, status=503)
     return web.json_response({"ok": True})
 
 

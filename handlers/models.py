@@ -167,9 +167,24 @@ class ReconcileWorkspace(BaseModel):
     balances: dict[str, ReconcileBalance]
 
 
+class ReconcileViolation(BaseModel):
+    rule: str = Field(description="the invariant broken, e.g. refund_above_paid, credited_twice")
+    message: str
+    workspace_id: str
+    ledger_keys: list[str] = Field(description="the ledger entries involved")
+    order_id: str | None = None
+    invoice_id: str | None = None
+    payment_id: str | None = None
+    addon_id: str | None = None
+    details: dict | None = None
+
+
 class ReconcileOut(BaseModel):
-    ok: bool
+    ok: bool = Field(description="every balance equals its ledger and there is no violation")
     workspaces: list[ReconcileWorkspace]
+    violations: list[ReconcileViolation] = Field(
+        description="ledger entries, orders, invoices and payments whose cause does not allow "
+                    "them; reported, never repaired")
 
 
 class ParkedPayloadOut(BaseModel):

@@ -18,6 +18,8 @@ WORDS = {
            "note": "Ini simulasi: tidak ada uang sungguhan yang berpindah.",
            "back": "Kembali ke halaman pembayaran",
            "succeeded": "Pembayaran berhasil. Faktur lunas.", "failed": "Pembayaran gagal.",
+           "applying": "Pembayaran diterima dan sedang diterapkan; pesanan Anda akan aktif "
+                      "sebentar lagi.",
            "invoice_expired": "Pembayaran diterima setelah faktur kedaluwarsa; dana akan "
                               "dikembalikan.",
            "invoice_failed": "Pembayaran sebelumnya untuk faktur ini gagal dan faktur sudah "
@@ -28,6 +30,8 @@ WORDS = {
            "note": "This is a simulation: no real money moves.",
            "back": "Back to the checkout page",
            "succeeded": "Payment succeeded. The invoice is paid.", "failed": "Payment failed.",
+           "applying": "Payment received; it is being applied and your order will be active "
+                      "shortly.",
            "invoice_expired": "Payment arrived after the invoice expired; it will be refunded.",
            "invoice_failed": "An earlier payment of this invoice failed and the invoice was "
                              "closed; this payment will be refunded.",
@@ -64,11 +68,13 @@ async def page(request: web.Request) -> web.Response:
     return _page(payment, invoice, locale(request))
 
 
-def _outcome(payment: Payment, words: dict) -> str:
-    """What the customer is told: paid, failed, or refunded (and why: an expired invoice, or
-    one closed by an earlier failed payment)."""
+def _outcome(payment: Payment, invoice: Invoice, words: dict) -> str:
+    """What the customer is told: paid, pending (paid, not applied yet), failed, or refunded
+    (and why: an expired invoice, or one closed by an earlier failed payment)."""
     if payment.status == "needs_refund":
         return words.get(payment.refund_reason or "", words["needs_refund"])
+    if payment.status == "succeeded" and not invoice.settled:
+        return words["applying"]
     return words.get(payment.status, payment.status)
 
 
@@ -76,7 +82,7 @@ async def _press(request: web.Request, outcome: str) -> web.Response:
     payment, invoice = await press(services(request), request.match_info["payment_id"], outcome,
                                    request_now(request))
     lang = locale(request)
-    return _page(payment, invoice, lang, _outcome(payment, WORDS[lang]))
+    return _page(payment, invoice, lang, _outcome(payment, invoice, WORDS[lang]))
 
 
 @routes.route("POST", "/sandbox/checkout/{payment_id}/pay", "Sandbox provider: the Pay button "

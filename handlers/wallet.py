@@ -10,7 +10,8 @@ from handlers.formatting import money_out
 from handlers.http import locale, parse_body, parse_query, principal, respond, RouteTable, services
 from handlers.models import (AuthorizeIn, AuthorizeOut, BalanceOut, ReconcileOut, UsageEntryOut,
                              UsageOut, UsageQuery, WalletOut)
-from service.wallet.reports import UsageLine, reconcile, usage
+from service.reconcile.reconcile import reconcile
+from service.wallet.reports import UsageLine, usage
 from service.workspaces.workspaces import load_workspace
 
 routes = RouteTable()
@@ -79,11 +80,15 @@ async def wallet_authorize(request: web.Request) -> web.Response:
 
 
 @routes.route("GET", "/v1/admin/reconcile", "Prove every balance equals the sum of its ledger "
-              "(admin)", response=ReconcileOut)
+              "and every ledger entry has a cause that allows it (admin)",
+              response=ReconcileOut)
 async def admin_reconcile(request: web.Request) -> web.Response:
     who = await principal(request)
     if who.role != "admin":
         raise NotFound("Not found")
-    rows = await reconcile(services(request))
-    ok = all(b["ok"] for r in rows for b in r["balances"].values())
-    return respond(ReconcileOut(ok=ok, workspaces=rows))
+    report = await reconcile(services(request))
+    return respond(ReconcileOut(
+        ok=report.ok, violations=[v.to_dict() for v in report.violations],
+        workspaces=[{"workspace_id": w.workspace_id,
+                     "balances": {k: vars(b) for k, b in w.balances.items()}}
+                    for w in report.workspaces]))

@@ -32,6 +32,7 @@ def workspace_out(ws: Workspace, lang: str) -> WorkspaceOut:
               response=WorkspaceCreatedOut, status=201)
 async def create(request: web.Request) -> web.Response:
     who = await principal(request)
+    require_manager(who)                  # a workspace key: 404 whatever the body (tenancy first)
     body = await parse_body(request, CreateWorkspace)
     svc = services(request)
     opened = await open_workspace(

@@ -198,3 +198,16 @@ async def failed_payloads(log_db) -> list[dict]:
     WhatsApp log's database."""
     return [d async for d in log_db.wa_payloads.find({"last_error": {"$exists": True}},
                                                  {"last_error": 1})]
+
+
+async def claim_paid(db, invoice_id: str, payment_id: str, succeeded_at, now):
+    """Steps 1-2 of a success callback (service/payments/settlement.py), its fulfilment left for
+    later: the payment succeeds (unresolved, as step 1 leaves it), then claims its invoice.
+    Claiming alone would leave a paid invoice whose payment never succeeded, which reconcile
+    reports (issue 18)."""
+    from service.invoices.invoices import claim_paid as claim
+    payment = await db.payments.find_one({"_id": payment_id})
+    # a replace: NX-27017 stores a datetime written by $set as a string
+    await db.payments.replace_one({"_id": payment_id}, {
+        **payment, "status": "succeeded", "succeeded_at": succeeded_at, "resolved": False})
+    return await claim(db, invoice_id, payment_id, succeeded_at, now)

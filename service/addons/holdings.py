@@ -14,76 +14,180 @@ Wallet credits (a prorated stop or decrease, an overpaid renewal) are written in
 `addon_credits` by the same versioned replace that changes the holdings, then posted to the
 ledger (idempotent by key; arrears first) and dropped from the document. A crash in between
 leaves them in the document: the billing run posts them on its next pass (`post_credits`).
+
+Add-on code reads a subscription (its `SubscriptionState` record, service/subscriptions/
+records.py) only through `subscribed` (a `Subscribed` record) and writes its add-on fields only
+through `changes` (a `replace` of the SubscriptionState read, saved by state.save); it reads a
+plan order (a `SubscriptionOrder`) only through `plan_order`.
 """
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from datetime import datetime
+from types import MappingProxyType
 
 from billing.addons import AddonTerms, Holding
 from billing.money import Money
+from billing.periods import Period
 from billing.wallet import LedgerIntent
 from service.addons.catalog import catalog
+from service.addons.records import AddonOrderLine
+from service.addons.repository import lines_from_docs
 from service.mongo.events import emit
 from service.runtime.context import Services
 from service.subscriptions import state
-from service.subscriptions.records import (AddonCredit, HeldAddon, HoldingEntry,
+from service.subscriptions.records import (AddonChangeMark, AddonCredit, HeldAddon,
+                                           HoldingEntry, PendingChange, SubscriptionOrder,
                                            SubscriptionState)
 
 CREDIT_BALANCE = "conversation"     # the wallet's purchased conversation credit
 APPLIED_KEPT = 50
 
 
+@dataclass(frozen=True)
+class Credit:
+    """A wallet credit the subscription owes (`addon_credits`), keyed for the ledger."""
+    key: str
+    amount: Money
+    meta: Mapping
+    balance: str = CREDIT_BALANCE
+
+
+@dataclass(frozen=True)
+class LastChange:
+    """The last change of one held add-on (`addon_changes`): a concurrent request asking for the
+    same transition gets its answer (service/addons/transitions.py)."""
+    key: str
+    next_quantity: int | None
+    credit: Money | None
+
+
+@dataclass(frozen=True)
+class Scheduled:
+    """A scheduled plan change, as add-ons see it."""
+    plan: str
+    unit: str
+    timing: str
+    order_id: str | None
+    addons: Mapping[str, int] | None    # quantities wanted after the switch (None: none asked)
+
+
+@dataclass(frozen=True)
+class Subscribed:
+    """What add-on code reads of a subscription (its SubscriptionState): made by `subscribed`
+    only; the add-on fields are written back by `changes` only."""
+    workspace_id: str
+    plan: str
+    unit: str
+    period: Period
+    version: int
+    holdings: Mapping[str, Holding]
+    revs: Mapping[str, int]               # per held add-on: the version that last changed it
+    added_at: Mapping[str, datetime | None]
+    credits: tuple[Credit, ...]
+    last_changes: Mapping[str, LastChange]
+    orders_applied: tuple[str, ...]
+    scheduled: Scheduled | None
+
+    @property
+    def scheduled_addons(self) -> Mapping[str, int] | None:
+        return self.scheduled.addons if self.scheduled else None
+
+
+def _scheduled(change: PendingChange | None) -> Scheduled | None:
+    if change is None:
+        return None
+    return Scheduled(change.plan, change.period, change.timing, change.order_id, change.addons)
+
+
+def subscribed(doc: SubscriptionState) -> Subscribed:
+    items = doc.addons
+    return Subscribed(
+        doc.workspace_id, doc.plan, doc.period, doc.current, doc.version or 0,
+        MappingProxyType({a: Holding(a, h.quantity, h.next_quantity) for a, h in items.items()}),
+        MappingProxyType({a: h.rev for a, h in items.items()}),
+        MappingProxyType({a: h.added_at for a, h in items.items()}),
+        tuple(Credit(c.key, c.amount, c.meta, c.balance) for c in doc.addon_credits),
+        MappingProxyType({a: LastChange(c.key, c.next_quantity, c.credit)
+                          for a, c in doc.addon_changes.items()}),
+        doc.addon_orders_applied, _scheduled(doc.scheduled_change))
+
+
 def holdings_of(doc: SubscriptionState) -> dict[str, Holding]:
-    return {a: Holding(a, h.quantity, h.next_quantity) for a, h in doc.addons.items()}
+    return dict(subscribed(doc).holdings)
 
 
-def holding_rev(doc: SubscriptionState, addon_id: str) -> int:
-    held = doc.addons.get(addon_id)
-    return held.rev if held else 0
-
-
-def holdings_doc(holdings: dict[str, Holding], doc: SubscriptionState,
-                 now: datetime) -> dict[str, HoldingEntry]:
-    """The `addons` of `doc`'s next version (state.save): a changed holding gets that version
-    as its `rev`, an unchanged one keeps its own."""
+def _holdings(holdings: Mapping[str, Holding], sub: Subscribed,
+              now: datetime) -> dict[str, HoldingEntry]:
+    """The `addons` of the next version: a changed holding gets that version as its `rev`, an
+    unchanged one keeps its own."""
     out = {}
     for a, h in sorted(holdings.items()):
-        was = doc.addons.get(a)
-        same = was is not None and (was.quantity, was.next_quantity) == (h.quantity,
-                                                                         h.next_quantity)
+        same = sub.holdings.get(a) == h
         if h.quantity > 0:
-            out[a] = HoldingEntry(h.quantity, h.next_quantity, (was and was.added_at) or now,
-                                  holding_rev(doc, a) if same else (doc.version or 0) + 1)
+            out[a] = HoldingEntry(h.quantity, h.next_quantity, sub.added_at.get(a) or now,
+                                  sub.revs.get(a, 0) if same else sub.version + 1)
     return out
 
 
-def priced_on(holdings: dict[str, Holding], line: dict) -> bool:
-    """Is the add-on of an order line (service/addon_orders.line_doc) held in the quantity the
-    line was priced on? A recurring line for `quantity` units with `change` applies only on
-    `quantity - change` held (anything else: a concurrent change came first)."""
-    held = holdings.get(line["addon_id"])
-    return line["billing"] != "recurring" or (
-        held.quantity if held else 0) == line["quantity"] - line["change"]
+def changes(sub: Subscribed, holdings: Mapping[str, Holding], now: datetime, *,
+            credits: Iterable[Credit] | None = None, change: tuple[str, LastChange] | None = None,
+            applied: str | None = None) -> dict:
+    """The add-on fields of `sub`'s next version (for `replace` of its SubscriptionState, then
+    state.save): the holdings, with `credits` owed on top of those owed already, the last
+    `change` of one add-on, an order `applied`."""
+    out: dict = {"addons": _holdings(holdings, sub, now)}
+    if credits is not None:
+        out["addon_credits"] = tuple(AddonCredit(c.key, c.balance, c.amount, dict(c.meta))
+                                     for c in (*sub.credits, *credits))
+    if change is not None:
+        out["addon_changes"] = {a: AddonChangeMark(c.key, c.next_quantity, c.credit) for a, c in
+                                {**sub.last_changes, change[0]: change[1]}.items()}
+    if applied is not None:
+        out["addon_orders_applied"] = (*sub.orders_applied, applied)[-APPLIED_KEPT:]
+    return out
+
+
+@dataclass(frozen=True)
+class PlanOrder:
+    """A plan order (service/subscriptions/orders.py), as add-ons see it: read by `plan_order`
+    only."""
+    id: str
+    plan: str
+    unit: str
+    status: str
+    addons: tuple[AddonOrderLine, ...]    # its add-on lines
+
+    def has(self, addon_id: str) -> bool:
+        return any(line.addon_id == addon_id for line in self.addons)
+
+
+def plan_order(order: SubscriptionOrder) -> PlanOrder:
+    return PlanOrder(order.id, order.plan, order.period, order.status,
+                     lines_from_docs(order.addons))
 
 
 async def held_terms(svc: Services, doc: SubscriptionState,
                      extra: Iterable[str] = ()) -> dict[str, AddonTerms]:
-    return await catalog(svc.db, [*doc.addons, *extra])
+    """`terms_of` a subscription's state (for service/subscriptions)."""
+    return await terms_of(svc, subscribed(doc), extra)
 
 
-def credit_doc(key: str, amount: Money, meta: dict) -> AddonCredit:
-    return AddonCredit(key, CREDIT_BALANCE, amount, meta)
+async def terms_of(svc: Services, sub: Subscribed,
+                   extra: Iterable[str] = ()) -> dict[str, AddonTerms]:
+    """The catalog terms of the held add-ons and of `extra` ones."""
+    return await catalog(svc.db, [*sub.holdings, *extra])
 
 
 async def post_credits(svc: Services, workspace_id: str, now: datetime) -> None:
     """Post the wallet credits the subscription owes, then forget them (both idempotent)."""
-    pending = (await state.load(svc, workspace_id)).addon_credits
+    pending = subscribed(await state.load(svc, workspace_id)).credits
     if not pending:
         return
     await svc.ledger.post(workspace_id, [
-        LedgerIntent(c.key, "addon_credit", c.balance, c.amount, dict(c.meta))
-        for c in pending], now)
+        LedgerIntent(c.key, "addon_credit", c.balance, c.amount, dict(c.meta)) for c in pending],
+        now)
     await state.forget_credits(svc, workspace_id, sorted({c.key for c in pending}))
 
 
@@ -99,11 +203,11 @@ async def emit_change(svc: Services, event: str, workspace_id: str, addon_id: st
 def holdings_view(doc: SubscriptionState,
                   terms: dict[str, AddonTerms]) -> tuple[HeldAddon, ...]:
     """The held add-ons as GET …/subscription shows them."""
-    out = []
-    for addon_id, item in sorted(doc.addons.items()):
+    out, sub = [], subscribed(doc)
+    for addon_id, held in sorted(sub.holdings.items()):
         addon = terms.get(addon_id)
         out.append(HeldAddon(addon_id, addon.name if addon else None,
                              addon.display_name if addon else None,
                              addon.type if addon else None, addon.billing if addon else None,
-                             item.quantity, item.next_quantity, item.added_at))
+                             held.quantity, held.next_quantity, sub.added_at[addon_id]))
     return tuple(out)

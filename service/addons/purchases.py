@@ -33,13 +33,15 @@ from service.runtime import ids
 from service.addons import orders as aorders
 from service.addons import transitions
 from service.addons.catalog import catalog, visible_addon
-from service.addons.holdings import emit_change, held_terms, holdings_of, post_credits
+from service.addons.holdings import (Subscribed, emit_change, holdings_of, plan_order,
+                                     post_credits, subscribed, terms_of)
+from service.addons.records import AddonOrder, AddonOrderLine
+from service.invoices.records import Invoice, Payment
 from service.runtime.context import Services
 from service.workspaces.records import Workspace
 from service.subscriptions import orders as sorders
 from service.subscriptions import state
 from service.subscriptions.plans import load_plans
-from service.subscriptions.records import SubscriptionState
 from service.subscriptions.subscriptions import usage_of
 
 
@@ -48,9 +50,9 @@ class AddonPlaced:
     workspace_id: str
     addon_id: str
     quantity: int                # held now (before the invoice is paid)
-    order: dict | None
-    invoice: dict | None
-    payment: dict | None
+    order: AddonOrder | None
+    invoice: Invoice | None
+    payment: Payment | None
     credit: Money | None = None  # credited to the wallet
 
 
@@ -58,61 +60,60 @@ async def purchase(svc: Services, workspace: Workspace, addon_id: str, quantity:
                    now: datetime, seed: str) -> AddonPlaced:
     addon = await visible_addon(svc.db, workspace.reseller_id, addon_id)
     doc = await state.load(svc, workspace.id)
-    holdings = holdings_of(doc)
-    check_purchase(addon, quantity, holdings, await held_terms(svc, doc), doc.plan,
-                   doc.period)
-    charge = purchase_charge(addon, doc.period, quantity, state.period_of(doc), now,
-                             svc.settings.tz)
-    return await _order(svc, workspace, doc, addon, "purchase", charge, now, seed)
+    sub = subscribed(doc)
+    check_purchase(addon, quantity, dict(sub.holdings), await terms_of(svc, sub), sub.plan,
+                   sub.unit)
+    charge = purchase_charge(addon, sub.unit, quantity, sub.period, now, svc.settings.tz)
+    return await _order(svc, workspace, sub, addon, "purchase", charge, now, seed)
 
 
-async def _drop_open(svc: Services, doc: SubscriptionState, addon: AddonTerms, target: int | None,
+async def _drop_open(svc: Services, sub: Subscribed, addon: AddonTerms, target: int | None,
                      now: datetime) -> str | None:
     """Cancel the open purchase or change invoices of a recurring add-on that the latest
     request makes moot. → the seed of one for exactly `target` units (asked again: reuse it)."""
     same = None
-    for other in await aorders.open_orders(svc, doc.workspace_id, addon.id):
-        if other["action"] == "renewal" or not addon.recurring:
+    for other in await aorders.open_orders(svc, sub.workspace_id, addon.id):
+        if other.action == "renewal" or not addon.recurring:
             continue
-        if same is None and other["lines"][0]["quantity"] == target and \
-                other["period_start"] == doc.current.start:
-            same = other["seed"]
+        if same is None and other.lines[0].quantity == target and \
+                other.period_start == sub.period.start:
+            same = other.seed
         else:
             await aorders.cancel(svc, other, now)
     return same
 
 
-async def _order(svc: Services, workspace: Workspace, doc: SubscriptionState, addon: AddonTerms,
+async def _order(svc: Services, workspace: Workspace, sub: Subscribed, addon: AddonTerms,
                  action: str, charge, now: datetime, seed: str) -> AddonPlaced:
-    line = aorders.line_doc(charge, addon)
-    seed = await _drop_open(svc, doc, addon, charge.quantity, now) or seed
-    period = state.period_of(doc)
-    order = aorders.order_doc(ids.addon_order_id(seed), doc.workspace_id, action, doc.period,
-                              period.start, period.end, [line], seed, now)
+    line = AddonOrderLine.of(charge, addon)
+    seed = await _drop_open(svc, sub, addon, charge.quantity, now) or seed
+    order = AddonOrder.new(ids.addon_order_id(seed), sub.workspace_id, action, sub.unit,
+                           sub.period, (line,), seed, now)
     order, invoice, payment = await aorders.issue(svc, workspace, order, now)
-    held = holdings_of(await state.load(svc, doc.workspace_id)).get(addon.id)
-    return AddonPlaced(doc.workspace_id, addon.id, held.quantity if held else 0, order, invoice,
+    held = holdings_of(await state.load(svc, sub.workspace_id)).get(addon.id)
+    return AddonPlaced(sub.workspace_id, addon.id, held.quantity if held else 0, order, invoice,
                        payment)
 
 
 async def change_quantity(svc: Services, workspace: Workspace, addon_id: str, quantity: int,
                           now: datetime, seed: str) -> AddonPlaced:
     doc = await state.load(svc, workspace.id)
-    holding, addon = await _held(svc, doc, addon_id)
+    sub = subscribed(doc)
+    holding, addon = await _held(svc, sub, addon_id)
     if not addon.recurring:
         raise AddonOneTime("A one-time add-on has no quantity to change; buy it again",
                            field="addon_id")
     check_quantity(addon, quantity)
     if quantity == holding.quantity:
         return await _set(svc, doc, addon, Holding(addon_id, quantity), None, now)
-    charge = change_charge(addon, doc.period, holding.quantity, quantity,
-                           state.period_of(doc), now, svc.settings.tz)
+    charge = change_charge(addon, sub.unit, holding.quantity, quantity, sub.period, now,
+                           svc.settings.tz)
     if charge.amount.amount > 0:
-        return await _order(svc, workspace, doc, addon, "change", charge, now, seed)
+        return await _order(svc, workspace, sub, addon, "change", charge, now, seed)
     if quantity > holding.quantity:         # more units for no more money (volume brackets)
         return await _set(svc, doc, addon, Holding(addon_id, quantity), None, now)
     if addon.currency != "IDR":             # nothing to credit in rupiah: at the period end
-        await _refuse_if_next_paid(svc, doc, addon)
+        await _refuse_if_next_paid(svc, sub, addon)
         return await _set(svc, doc, addon, Holding(addon_id, holding.quantity, quantity),
                           None, now)
     return await _set(svc, doc, addon, Holding(addon_id, quantity), -charge.amount, now)
@@ -121,13 +122,14 @@ async def change_quantity(svc: Services, workspace: Workspace, addon_id: str, qu
 async def stop(svc: Services, workspace: Workspace, addon_id: str, when: str,
                now: datetime) -> AddonPlaced:
     doc = await state.load(svc, workspace.id)
-    holding, addon = await _held(svc, doc, addon_id)
-    needed_by = required_by(addon_id, await held_terms(svc, doc))
+    sub = subscribed(doc)
+    holding, addon = await _held(svc, sub, addon_id)
+    needed_by = required_by(addon_id, await terms_of(svc, sub))
     if needed_by:
         raise AddonRequiredBy("Other add-ons require this one; stop them first", field="addon_id",
                               details={"required_by": needed_by})
     if when == "end":
-        await _refuse_if_next_paid(svc, doc, addon)
+        await _refuse_if_next_paid(svc, sub, addon)
         return await _set(svc, doc, addon, Holding(addon_id, holding.quantity, 0), None, now)
     credit = None
     if addon.recurring:
@@ -135,28 +137,28 @@ async def stop(svc: Services, workspace: Workspace, addon_id: str, when: str,
             raise ProratedCreditUnavailable("Only add-ons priced in rupiah can be credited to "
                                             "the wallet; stop it at the period end",
                                             field="when")
-        credit = stop_credit(addon, doc.period, holding.quantity, state.period_of(doc), now)
+        credit = stop_credit(addon, sub.unit, holding.quantity, sub.period, now)
     return await _set(svc, doc, addon, Holding(addon_id, 0), credit, now)
 
 
-async def _held(svc: Services, doc: SubscriptionState,
-                addon_id: str) -> tuple[Holding, AddonTerms]:
-    holding = holdings_of(doc).get(addon_id)
+async def _held(svc: Services, sub: Subscribed, addon_id: str) -> tuple[Holding, AddonTerms]:
+    holding = sub.holdings.get(addon_id)
     addon = (await catalog(svc.db, [addon_id])).get(addon_id) if holding else None
     if holding is None or addon is None:
         raise NotFound("The subscription has no such add-on", field="addon_id")
     return holding, addon
 
 
-async def _set(svc: Services, doc: SubscriptionState, addon: AddonTerms, new: Holding,
+async def _set(svc: Services, doc: dict, addon: AddonTerms, new: Holding,
                credit: Money | None, now: datetime) -> AddonPlaced:
     """Change one holding now (with the wallet credit it earns): one conditional write on the
     holding as `doc` shows it (service/addons/transitions.py)."""
-    ws, old = doc.workspace_id, holdings_of(doc)[addon.id]
+    sub = subscribed(doc)
+    ws, old = sub.workspace_id, sub.holdings[addon.id]
     t = transitions.transition(doc, old, new, credit,
                                "addon_decreased" if new.quantity else "addon_stopped")
     credited = await transitions.write(svc, doc, t, now) if new != old else None
-    await _drop_open(svc, doc, addon, None, now)
+    await _drop_open(svc, sub, addon, None, now)
     if new == old:
         return AddonPlaced(ws, addon.id, new.quantity, None, None, None)
     await post_credits(svc, ws, now)
@@ -164,44 +166,44 @@ async def _set(svc: Services, doc: SubscriptionState, addon: AddonTerms, new: Ho
     await emit_change(svc, event, ws, addon.id, new.quantity, old.quantity, t.key, now,
                       addon=addon.name, next_quantity=new.next_quantity)
     if new.wanted != old.wanted:
-        await _reprice_next_period(svc, await state.load(svc, ws), addon.id, now)
+        await _reprice_next_period(svc, subscribed(await state.load(svc, ws)), addon.id, now)
     return AddonPlaced(ws, addon.id, new.quantity, None, None, None, credited)
 
 
-async def _reprice_next_period(svc: Services, doc: SubscriptionState, addon_id: str,
+async def _reprice_next_period(svc: Services, sub: Subscribed, addon_id: str,
                                now: datetime) -> None:
     """Cancel the next period's open renewal invoices that contain the add-on (the billing run
     issues them again); a scheduled plan change's own invoice is left alone."""
-    keep = doc.scheduled_change and doc.scheduled_change.order_id
-    for order in await sorders.orders_for(svc, doc.workspace_id, doc.current.end):
-        if order.status in sorders.OPEN and order.id != keep and any(
-                a["addon_id"] == addon_id for a in order.addons):
+    keep = sub.scheduled.order_id if sub.scheduled else None
+    for order in map(plan_order, await sorders.orders_for(svc, sub.workspace_id,
+                                                          sub.period.end)):
+        if order.status in sorders.OPEN and order.id != keep and order.has(addon_id):
             await sorders.cancel_order(svc, order.id, now)
-    for order in await aorders.renewals_for(svc, doc.workspace_id, doc.current.end):
-        if any(line["addon_id"] == addon_id for line in order["lines"]):
-            await aorders.cancel(svc, order, now)
+    for renewal in await aorders.renewals_for(svc, sub.workspace_id, sub.period.end):
+        if renewal.has(addon_id):
+            await aorders.cancel(svc, renewal, now)
 
 
-async def _refuse_if_next_paid(svc: Services, doc: SubscriptionState, addon: AddonTerms) -> None:
+async def _refuse_if_next_paid(svc: Services, sub: Subscribed, addon: AddonTerms) -> None:
     """An add-on not priced in rupiah whose next period is paid cannot be credited back."""
     if addon.currency == "IDR":
         return
-    for order in await aorders.renewals_for(svc, doc.workspace_id, doc.current.end):
-        if order["status"] == "paid" and any(l["addon_id"] == addon.id for l in order["lines"]):
+    for order in await aorders.renewals_for(svc, sub.workspace_id, sub.period.end):
+        if order.status == "paid" and order.has(addon.id):
             raise NextPeriodAlreadyPaid("The next period of this add-on is already paid",
                                         field="addon_id")
 
 
 async def check_entitlement(svc: Services, workspace_id: str, key: str, amount: int) -> dict:
     """May the workspace use `amount` more of `key` (a limit) or use feature `key`?"""
-    doc = await state.load(svc, workspace_id)
-    held = await held_terms(svc, doc)
-    pairs = [(held[a], h.quantity) for a, h in holdings_of(doc).items() if a in held]
+    sub = subscribed(await state.load(svc, workspace_id))
+    held = await terms_of(svc, sub)
+    pairs = [(held[a], h.quantity) for a, h in sub.holdings.items() if a in held]
     if key not in LIMIT_KEYS:
         return {"key": key, "kind": "feature", "allowed": key in entitlements(pairs),
                 "limit": None, "used": None}
-    plan = (await load_plans(svc.db))[doc.plan]
+    plan = (await load_plans(svc.db))[sub.plan]
     limit = effective_limits(plan.limits, pairs)[key]
-    used = (await usage_of(svc, workspace_id, state.period_of(doc)))[key]
+    used = (await usage_of(svc, workspace_id, sub.period))[key]
     return {"key": key, "kind": "limit", "allowed": allows(limit, used, amount),
             "limit": limit, "used": used}

@@ -1,10 +1,17 @@
-"""What the add-on catalog hands out: a frozen record per add-on (service/addons/catalog.py
-converts the `addons` documents)."""
+"""Add-on records: what the catalog hands out, a frozen record per add-on, and add-on orders
+with their lines (service/addons/repository.py converts the `addons` and `addon_orders`
+documents)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
+
+from billing.addon_orders import AddonCharge
+from billing.addons import CREDIT_BALANCE, AddonTerms, Holding
+from billing.invoices import Text
+from billing.money import Money
+from billing.periods import Period
 
 FIELDS = ("name", "display_name", "description", "type", "consumption", "applicable_plans",
           "billing", "pricing_scheme", "periods", "entitlements", "limits", "allow_multiple",
@@ -36,12 +43,104 @@ class Addon:
     metadata: Any
     created_at: datetime
     updated_at: datetime
+    rev: int = 0                      # bumped by every edit
 
     def contract(self) -> dict:
         """The §4b fields, as the API shows and validates them."""
         return {k: getattr(self, k) for k in FIELDS}
 
+    def event_data(self) -> dict:
+        return {"addon_id": self.id, "name": self.name, "type": self.type,
+                "billing": self.billing, "status": self.status}
 
-def addon_from_doc(doc: dict) -> Addon:
-    return Addon(id=doc["_id"], **{k: doc.get(k) for k in FIELDS},
-                 created_at=doc["created_at"], updated_at=doc["updated_at"])
+
+@dataclass(frozen=True)
+class AddonOrderLine:
+    """One add-on of an order, as it was priced: the add-on will have `quantity` units
+    (`change` vs then), the line pays `amount` for `units` (what a consumption add-on credits:
+    units x consumption rupiah). The add-on's name, type and billing are kept as they were."""
+    addon_id: str
+    name: str
+    display_name: str | None
+    type: str
+    billing: str
+    consumption: int | None
+    quantity: int
+    change: int
+    units: int
+    amount: Money
+    description: Text
+
+    @classmethod
+    def of(cls, charge: AddonCharge, addon: AddonTerms) -> AddonOrderLine:
+        return cls(addon.id, addon.name, addon.display_name, addon.type, addon.billing,
+                   addon.consumption, charge.quantity, charge.change, charge.units,
+                   charge.amount, charge.description)
+
+    @property
+    def recurring(self) -> bool:
+        return self.billing == "recurring"
+
+    @property
+    def credit_balance(self) -> str | None:
+        """The wallet balance a consumption add-on credits (None: not a consumption add-on)."""
+        return CREDIT_BALANCE.get(self.type)
+
+    @property
+    def held(self) -> bool:
+        """A one-time consumption add-on is used up by its credit: nothing to hold."""
+        return self.recurring or self.credit_balance is None
+
+    def priced_on(self, held: Holding | None) -> bool:
+        """Is the add-on held in the quantity the line was priced on? A recurring line for
+        `quantity` units with `change` applies only on `quantity - change` held (anything
+        else: a concurrent change came first)."""
+        return not self.recurring or (held.quantity if held else 0) == self.quantity - self.change
+
+
+OPEN = ("new", "pending")
+
+
+@dataclass(frozen=True)
+class AddonOrder:
+    """An add-on order: a purchase or change (`_id` `ao_<seed>`) for the rest of the current
+    period, or a renewal of the next one. new → pending (its invoice placed) → paid | closed;
+    a paid purchase or change is `applied` or `not_applied` (`outcome`, once fulfilled)."""
+    id: str
+    workspace_id: str
+    action: str                  # purchase | change | renewal
+    unit: str                    # the period unit the lines were priced for
+    period_start: datetime
+    period_end: datetime
+    lines: tuple[AddonOrderLine, ...]
+    amount: Money
+    seed: str
+    status: str = "new"
+    invoice_id: str | None = None
+    invoice_code: str | None = None
+    created_at: datetime | None = None
+    outcome: str | None = None   # applied | not_applied (purchase | change, once paid)
+
+    @classmethod
+    def new(cls, order_id: str, workspace_id: str, action: str, unit: str, covers: Period,
+            lines: tuple[AddonOrderLine, ...], seed: str, now: datetime) -> AddonOrder:
+        total = Money.zero(lines[0].amount.currency)
+        for line in lines:
+            total = total + line.amount
+        return cls(order_id, workspace_id, action, unit, covers.start, covers.end, tuple(lines),
+                   total, seed, created_at=now)
+
+    @property
+    def currency(self) -> str:
+        return self.amount.currency
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN
+
+    @property
+    def recurring(self) -> bool:
+        return any(line.recurring for line in self.lines)
+
+    def has(self, addon_id: str) -> bool:
+        return any(line.addon_id == addon_id for line in self.lines)

@@ -33,11 +33,12 @@ from billing.periods import Period
 from billing.plans import PlanTerms
 from billing.subscriptions import Choice, Rollover
 from service.addons import orders as aorders
+from service.addons.holdings import (Credit, Subscribed, changes, emit_change, plan_order,
+                                     post_credits, subscribed, terms_of)
+from service.addons.records import AddonOrder, AddonOrderLine
+from service.addons.repository import lines_from_docs
 from service.subscriptions import orders as sorders
 from service.subscriptions import state
-from service.subscriptions.records import SubscriptionState
-from service.addons.holdings import (credit_doc, emit_change, held_terms, holdings_doc,
-                                    holdings_of, post_credits)
 from service.runtime import ids
 from service.runtime.context import Services
 from service.workspaces.records import Workspace
@@ -46,13 +47,12 @@ from service.workspaces.lookup import workspace_by_id
 log = logging.getLogger("saldo.addons")
 
 
-def _scheduled(doc: SubscriptionState,
-               plans: dict[str, PlanTerms]) -> tuple[Choice, Mapping[str, int] | None]:
+def _scheduled(doc: dict, plans: dict[str, PlanTerms]) -> tuple[Choice, Mapping | None]:
     """The plan choice of the next period and the add-on quantities its change asks for."""
     choice = state.scheduled_choice(doc, plans)
-    if choice is None or doc.scheduled_change is None:
+    if choice is None:
         return state.current_choice(doc, plans), None
-    return choice, doc.scheduled_change.addons
+    return choice, subscribed(doc).scheduled_addons
 
 
 async def coverage(svc: Services, workspace_id: str, start: datetime, target: Choice,
@@ -63,26 +63,25 @@ async def coverage(svc: Services, workspace_id: str, start: datetime, target: Ch
     statuses = ("paid",) if paid_only else ("pending", "paid")
     units: Counter = Counter()
     orders = await sorders.orders_for(svc, workspace_id, start) if plan_orders else []
-    for order in orders:
-        if order.key == target.key and order.status in statuses:
-            units.update({a["addon_id"]: a["units"] for a in order.addons})
-    for order in await aorders.renewals_for(svc, workspace_id, start):
-        if order["unit"] == target.unit and order["status"] in statuses:
-            units.update({a["addon_id"]: a["units"] for a in order["lines"]})
+    for order in map(plan_order, orders):
+        if (order.plan, order.unit) == target.key and order.status in statuses:
+            units.update({a.addon_id: a.units for a in order.addons})
+    for renewal in await aorders.renewals_for(svc, workspace_id, start):
+        if renewal.unit == target.unit and renewal.status in statuses:
+            units.update({a.addon_id: a.units for a in renewal.lines})
     return units
 
 
-async def _wanted(svc: Services, doc: SubscriptionState, target: Choice,
-                  scheduled: Mapping[str, int] | None
-                  ) -> tuple[dict[str, int], dict[str, AddonTerms]]:
-    terms = await held_terms(svc, doc, scheduled or {})
-    wanted, _ = next_quantities(holdings_of(doc), scheduled, terms, target.plan.id,
+async def _wanted(svc: Services, sub: Subscribed, target: Choice,
+                  scheduled: Mapping | None) -> tuple[dict[str, int], dict[str, AddonTerms]]:
+    terms = await terms_of(svc, sub, scheduled or {})
+    wanted, _ = next_quantities(dict(sub.holdings), scheduled, terms, target.plan.id,
                                 target.unit)
     return {a: q for a, q in wanted.items() if terms[a].recurring}, terms
 
 
 def _charges(wanted: dict[str, int], ordered: Counter, terms: dict[str, AddonTerms],
-             target: Choice, covers: Period, holdings: dict[str, Holding],
+             target: Choice, covers: Period, holdings: Mapping[str, Holding],
              tz: tzinfo) -> list[tuple[AddonCharge, AddonTerms]]:
     out = []
     for addon_id, quantity in sorted(wanted.items()):
@@ -95,54 +94,56 @@ def _charges(wanted: dict[str, int], ordered: Counter, terms: dict[str, AddonTer
     return out
 
 
-async def plan_order_charges(svc: Services, doc: SubscriptionState, target: Choice,
-                             scheduled: Mapping[str, int] | None,
+async def plan_order_charges(svc: Services, doc: dict, target: Choice, scheduled: dict | None,
                              covers: Period) -> list[tuple[AddonCharge, AddonTerms]]:
     """The add-on lines of the plan invoice for `covers` (add-ons in the plan's currency, less
     what add-on renewal invoices of that period already cover: one that expires unpaid is
     issued again by the run, so nothing is invoiced twice)."""
-    if not doc.addons and not scheduled:
+    sub = subscribed(doc)
+    if not sub.holdings and not scheduled:
         return []
-    wanted, terms = await _wanted(svc, doc, target, scheduled)
+    wanted, terms = await _wanted(svc, sub, target, scheduled)
     currency = target.plan.price(target.unit).currency
     wanted = {a: q for a, q in wanted.items() if terms[a].currency == currency}
-    other = await coverage(svc, doc.workspace_id, covers.start, target, False, plan_orders=False)
-    return _charges(wanted, other, terms, target, covers, holdings_of(doc), svc.settings.tz)
+    other = await coverage(svc, sub.workspace_id, covers.start, target, False,
+                           plan_orders=False)
+    return _charges(wanted, other, terms, target, covers, sub.holdings, svc.settings.tz)
 
 
-async def plan_order_lines(svc: Services, doc: SubscriptionState, target: Choice,
+async def plan_order_lines(svc: Services, doc: dict, target: Choice,
                            covers: Period) -> tuple[dict, ...]:
     """The add-on lines (documents) of the next period's plan invoice for `target`."""
-    change = doc.scheduled_change
-    scheduled = change.addons if change and change.timing == "end_of_term" and \
-        change.key == target.key else None
+    change = subscribed(doc).scheduled
+    scheduled = change.addons if change and change.timing == "end_of_term" and (
+        change.plan, change.unit) == target.key else None
     pairs = await plan_order_charges(svc, doc, target, scheduled, covers)
     return tuple(aorders.line_doc(c, a) for c, a in pairs)
 
 
-async def issue_due(svc: Services, doc: SubscriptionState, plans: dict[str, PlanTerms],
-                    now: datetime, until: datetime) -> datetime:
+async def issue_due(svc: Services, doc: dict, plans: dict[str, PlanTerms], now: datetime,
+                    until: datetime) -> datetime:
     """Invoice the next period's add-ons that no order covers yet, from the renewal lead time
     on. → when the run should look again."""
     target, scheduled = _scheduled(doc, plans)
-    if not doc.addons and not scheduled:
+    sub = subscribed(doc)
+    if not sub.holdings and not scheduled:
         return until
-    issue_from = doc.current.end - svc.settings.renewal_lead
+    issue_from = sub.period.end - svc.settings.renewal_lead
     if now < issue_from:
         return min(until, issue_from)
-    workspace = await workspace_by_id(svc, doc.workspace_id)
+    workspace = await workspace_by_id(svc, sub.workspace_id)
     covers = state.next_period_for(doc, target.unit, svc.settings.tz)
     await redrive(svc, workspace, covers.start, target.unit, now)
-    wanted, terms = await _wanted(svc, doc, target, scheduled)
-    live = await coverage(svc, doc.workspace_id, covers.start, target, paid_only=False)
-    by_currency: dict[str, list[dict]] = defaultdict(list)
-    for charge, addon in _charges(wanted, live, terms, target, covers, holdings_of(doc),
+    wanted, terms = await _wanted(svc, sub, target, scheduled)
+    live = await coverage(svc, sub.workspace_id, covers.start, target, paid_only=False)
+    by_currency: dict[str, list[AddonOrderLine]] = defaultdict(list)
+    for charge, addon in _charges(wanted, live, terms, target, covers, sub.holdings,
                                   svc.settings.tz):
-        by_currency[addon.currency].append(aorders.line_doc(charge, addon))
-    earlier = await aorders.renewals_for(svc, doc.workspace_id, covers.start) \
+        by_currency[addon.currency].append(AddonOrderLine.of(charge, addon))
+    earlier = await aorders.renewals_for(svc, sub.workspace_id, covers.start) \
         if by_currency else []
     for _, lines in sorted(by_currency.items()):
-        order = await _new_renewal(svc, doc, target, covers, lines, earlier, now)
+        order = await _new_renewal(svc, sub, target, covers, tuple(lines), earlier, now)
         await aorders.issue(svc, workspace, order, now)
     return until
 
@@ -154,43 +155,33 @@ async def redrive(svc: Services, workspace: Workspace, start: datetime, unit: st
     invoiced twice. A failure raises: the pass logs it and the next pass tries again. A `new`
     order for another period unit is moot: cancelled."""
     for order in await aorders.renewals_for(svc, workspace.id, start):
-        if order["status"] != "new":
+        if order.status != "new":
             continue
-        if order["unit"] == unit:
+        if order.unit == unit:
             await aorders.place(svc, workspace, order, now)
         else:
             await aorders.cancel(svc, order, now)
 
 
-def _currency(order: dict) -> str:
-    return order["amount"]["currency"]
-
-
-def _renewal_order(doc: SubscriptionState, target: Choice, covers: Period, lines: list[dict],
-                   order_id: str, seed: str, now: datetime) -> dict:
-    return aorders.order_doc(order_id, doc.workspace_id, "renewal", target.unit, covers.start,
-                             covers.end, lines, seed, now)
-
-
-async def other_currency_charges(svc: Services, doc: SubscriptionState, target: Choice,
-                                 scheduled: Mapping[str, int] | None,
+async def other_currency_charges(svc: Services, doc: dict, target: Choice,
+                                 scheduled: dict | None,
                                  covers: Period) -> list[tuple[AddonCharge, AddonTerms]]:
     """The lines of an end-of-term change for the add-ons its plan invoice cannot carry (priced
     in another currency): every wanted unit that no paid order of `covers` pays for. Open
     orders do not count: the change places its own (`place_other_currencies`)."""
-    if not doc.addons and not scheduled:
+    sub = subscribed(doc)
+    if not sub.holdings and not scheduled:
         return []
-    wanted, terms = await _wanted(svc, doc, target, scheduled)
+    wanted, terms = await _wanted(svc, sub, target, scheduled)
     currency = target.plan.price(target.unit).currency
     wanted = {a: q for a, q in wanted.items() if terms[a].currency != currency}
     if not wanted:
         return []
-    paid = await coverage(svc, doc.workspace_id, covers.start, target, paid_only=True)
-    return _charges(wanted, paid, terms, target, covers, holdings_of(doc), svc.settings.tz)
+    paid = await coverage(svc, sub.workspace_id, covers.start, target, paid_only=True)
+    return _charges(wanted, paid, terms, target, covers, sub.holdings, svc.settings.tz)
 
 
-async def place_other_currencies(svc: Services, workspace: Workspace, doc: SubscriptionState,
-                                 target: Choice,
+async def place_other_currencies(svc: Services, workspace: Workspace, doc: dict, target: Choice,
                                  covers: Period, lines: dict[str, list[dict]],
                                  now: datetime) -> list[tuple[dict, dict | None]]:
     """Place a change's add-on invoice in each other currency, together with its plan invoice:
@@ -198,38 +189,40 @@ async def place_other_currencies(svc: Services, workspace: Workspace, doc: Subsc
     request), every other open one in those currencies is cancelled (the new change replaces
     it). → [(invoice, payment)]."""
     plan_currency = target.plan.price(target.unit).currency
-    every = await aorders.renewals_for(svc, doc.workspace_id, covers.start)
-    live = [o for o in every if o["status"] in aorders.OPEN and _currency(o) != plan_currency]
+    sub = subscribed(doc)
+    every = await aorders.renewals_for(svc, sub.workspace_id, covers.start)
+    live = [o for o in every if o.is_open and o.currency != plan_currency]
     placed = []
-    for currency in sorted(set(lines) | {_currency(o) for o in live}):
-        wanted, kept = lines.get(currency) or [], None
-        for order in (o for o in live if _currency(o) == currency):
-            if kept is None and wanted and order["lines"] == wanted and \
-                    order["unit"] == target.unit:
+    for currency in sorted(set(lines) | {o.currency for o in live}):
+        wanted, kept = lines_from_docs(lines.get(currency)), None
+        for order in (o for o in live if o.currency == currency):
+            if kept is None and wanted and order.lines == wanted and \
+                    order.unit == target.unit:
                 kept = order
             else:
                 await aorders.cancel(svc, order, now)
         if wanted:
-            kept = kept or await _new_renewal(svc, doc, target, covers, wanted, every, now)
+            kept = kept or await _new_renewal(svc, sub, target, covers, wanted, every, now)
             _, invoice, payment = await aorders.issue(svc, workspace, kept, now)
             if invoice:
                 placed.append((invoice, payment))
     return placed
 
 
-async def _new_renewal(svc: Services, doc: SubscriptionState, target: Choice, covers: Period,
-                       lines: list[dict], earlier: list[dict], now: datetime) -> dict:
+async def _new_renewal(svc: Services, sub: Subscribed, target: Choice, covers: Period,
+                       lines: tuple[AddonOrderLine, ...], earlier: list[AddonOrder],
+                       now: datetime) -> AddonOrder:
     """The next renewal order of `covers` in the lines' currency, numbered after the `earlier`
     ones (so two workers issuing the same lines meet on one id); an id another request took
     meanwhile for other lines is skipped."""
-    currency = lines[0]["amount"]["currency"]
-    n = sum(1 for o in earlier if _currency(o) == currency)
+    currency = lines[0].amount.currency
+    n = sum(1 for o in earlier if o.currency == currency)
     while True:
-        order_id = f"addon_renewal:{doc.workspace_id}:{covers.start.isoformat()}:{currency}:{n}"
+        order_id = f"addon_renewal:{sub.workspace_id}:{covers.start.isoformat()}:{currency}:{n}"
         taken = await aorders.get(svc, order_id)
-        if taken is None or (taken["lines"] == lines and taken["status"] != "closed"):
-            return taken or _renewal_order(doc, target, covers, lines, order_id,
-                                           ids.new_seed(now), now)
+        if taken is None or (taken.lines == lines and taken.status != "closed"):
+            return taken or AddonOrder.new(order_id, sub.workspace_id, "renewal", target.unit,
+                                           covers, lines, ids.new_seed(now), now)
         n += 1
 
 
@@ -250,46 +243,44 @@ async def settle_renewals(svc: Services, workspace_id: str, start: datetime,
         await aorders.close_or_settle(svc, order, now)
 
 
-async def rollover_changes(svc: Services, doc: SubscriptionState, step: Rollover,
+async def rollover_changes(svc: Services, doc: dict, step: Rollover,
                            now: datetime) -> tuple[dict, Rolled]:
-    """The subscription changes of the add-ons at the boundary `step` crosses (fields of the
-    record)."""
-    scheduled = doc.scheduled_change.addons \
-        if step.reason == "changed" and doc.scheduled_change else None
-    if not doc.addons and not scheduled:
+    """The subscription changes of the add-ons at the boundary `step` crosses."""
+    sub = subscribed(doc)
+    scheduled = sub.scheduled_addons if step.reason == "changed" else None
+    if not sub.holdings and not scheduled:
         return {}, Rolled({})
-    holdings = holdings_of(doc)
-    terms = await held_terms(svc, doc, scheduled or {})
+    holdings = dict(sub.holdings)
+    terms = await terms_of(svc, sub, scheduled or {})
     target = step.target
     wanted, removed = next_quantities(holdings, scheduled, terms, target.plan.id, target.unit)
-    paid = await coverage(svc, doc.workspace_id, step.period.start, target, paid_only=True)
+    paid = await coverage(svc, sub.workspace_id, step.period.start, target, paid_only=True)
     rolled = roll(holdings, wanted, removed, paid, terms)
-    credits = list(doc.addon_credits)
+    credits = []
     for addon_id, (covered, kept) in sorted(rolled.excess.items()):
         addon = terms.get(addon_id)
         if addon is None or addon.currency != "IDR":   # not creditable to the rupiah wallet
             log.warning("paid add-on renewal exceeds what is kept; refund it", extra={
-                "fields": {"workspace_id": doc.workspace_id, "addon_id": addon_id,
+                "fields": {"workspace_id": sub.workspace_id, "addon_id": addon_id,
                            "paid_units": covered, "kept_units": kept}})
             continue
         amount = addon.price(target.unit, covered) - (
             addon.price(target.unit, kept) if kept else Money.zero(addon.currency))
         if amount.amount > 0:
-            credits.append(credit_doc(
-                ledger_keys.addon_excess(doc.workspace_id, step.period.start, addon_id),
+            credits.append(Credit(
+                ledger_keys.addon_excess(sub.workspace_id, step.period.start, addon_id),
                 amount, {"addon_id": addon_id, "reason": "addon_renewal_overpaid",
                          "paid_units": covered, "kept_units": kept}))
-    return ({"addons": holdings_doc(rolled.holdings, doc, now),
-             "addon_credits": tuple(credits)}, rolled)
+    return changes(sub, rolled.holdings, now, credits=credits), rolled
 
 
-async def after_rollover(svc: Services, doc: SubscriptionState, step: Rollover, rolled: Rolled,
+async def after_rollover(svc: Services, doc: dict, step: Rollover, rolled: Rolled,
                          now: datetime) -> None:
     """After the roll-over was saved: events, moot renewal invoices cancelled, credits posted."""
-    key = f"boundary:{step.period.start.isoformat()}"
+    key, ws = f"boundary:{step.period.start.isoformat()}", subscribed(doc).workspace_id
     for removal in rolled.removed:
-        await emit_change(svc, "addon_removed", doc.workspace_id, removal.addon_id, 0,
+        await emit_change(svc, "addon_removed", ws, removal.addon_id, 0,
                           removal.quantity, key, now, reason=removal.reason)
-    for order in await aorders.renewals_for(svc, doc.workspace_id, step.period.start):
+    for order in await aorders.renewals_for(svc, ws, step.period.start):
         await aorders.cancel(svc, order, now)
-    await post_credits(svc, doc.workspace_id, now)
+    await post_credits(svc, ws, now)

@@ -27,10 +27,8 @@ from billing.errors import (AddonCurrencyMismatch, AddonNotApplicable, AddonOneT
                             AddonPeriodNotAvailable, NotFound, UnknownAddon, ValidationFailed)
 from billing.plans import PlanTerms
 from billing.subscriptions import Choice
-from service.subscriptions import state
-from service.subscriptions.records import SubscriptionOrder, SubscriptionState
-from service.addons.holdings import (credit_doc, emit_change, held_terms, holdings_doc,
-                                    holdings_of, priced_on)
+from service.addons.holdings import (Credit, changes, emit_change, plan_order, subscribed,
+                                     terms_of)
 from service.addons.catalog import visible_addon
 from service.addons.transitions import transition
 from service.runtime.context import Services
@@ -41,11 +39,11 @@ log = logging.getLogger("saldo.addons")
 _REASON = {"not_applicable": AddonNotApplicable, "period_not_available": AddonPeriodNotAvailable}
 
 
-async def check_requested(svc: Services, workspace: Workspace, doc: SubscriptionState,
-                          target: Choice,
+async def check_requested(svc: Services, workspace: Workspace, doc: dict, target: Choice,
                           requested: list[tuple[str, int]]) -> dict[str, int]:
     """The validated `addons` of a change body, as {addon id: quantity}."""
-    holdings = holdings_of(doc)
+    sub = subscribed(doc)
+    holdings = sub.holdings
     wanted: dict[str, int] = {}
     found: dict[str, AddonTerms] = {}
     for i, (addon_id, quantity) in enumerate(requested):
@@ -69,20 +67,21 @@ async def check_requested(svc: Services, workspace: Workspace, doc: Subscription
         check_quantity(addon, quantity, f"{field}.quantity")
         wanted[addon_id], found[addon_id] = quantity, addon
     if wanted:
-        held = await held_terms(svc, doc, wanted)
-        keep, _ = next_quantities(holdings, wanted, held, target.plan.id, target.unit)
+        held = await terms_of(svc, sub, wanted)
+        keep, _ = next_quantities(dict(holdings), wanted, held, target.plan.id, target.unit)
         for i, addon_id in enumerate(wanted):
             check_combination(found[addon_id], {a: held[a] for a in keep if a != addon_id},
                               f"addons.{i}.addon_id")
     return wanted
 
 
-async def at_switch(svc: Services, doc: SubscriptionState, current: PlanTerms, target: Choice,
+async def at_switch(svc: Services, doc: dict, current: PlanTerms, target: Choice,
                     wanted: dict[str, int]
                     ) -> tuple[list[Removal], tuple[dict[str, int], dict[str, int]]]:
     """The held add-ons removed at the switch to `target` (each with its reason), and the
     effective limits (plan plus add-ons) now and after the switch, with the add-ons that stay."""
-    holdings, held = holdings_of(doc), await held_terms(svc, doc, wanted)
+    sub = subscribed(doc)
+    holdings, held = dict(sub.holdings), await terms_of(svc, sub, wanted)
     keep, removed = next_quantities(holdings, wanted, held, target.plan.id, target.unit)
     before = effective_limits(current.limits, [(held[a], h.quantity)
                                                for a, h in holdings.items() if a in held])
@@ -90,11 +89,12 @@ async def at_switch(svc: Services, doc: SubscriptionState, current: PlanTerms, t
     return removed, (before, after)
 
 
-async def immediate_charges(svc: Services, doc: SubscriptionState, wanted: dict[str, int],
-                            currency: str, now: datetime) -> list[tuple[AddonCharge, AddonTerms]]:
+async def immediate_charges(svc: Services, doc: dict, wanted: dict[str, int], currency: str,
+                            now: datetime) -> list[tuple[AddonCharge, AddonTerms]]:
     """The prorated increases of an immediate upgrade (decreases apply at the period end)."""
-    holdings, held = holdings_of(doc), await held_terms(svc, doc, wanted)
-    period, out = state.period_of(doc), []
+    sub = subscribed(doc)
+    holdings, held = sub.holdings, await terms_of(svc, sub, wanted)
+    out = []
     for addon_id, quantity in sorted(wanted.items()):
         addon, current = held[addon_id], holdings.get(addon_id)
         if addon.currency != currency:
@@ -102,52 +102,50 @@ async def immediate_charges(svc: Services, doc: SubscriptionState, wanted: dict[
                                    f"immediate change is invoiced in {currency}: buy it on "
                                    "its own", field="addons")
         if current is None:
-            out.append((purchase_charge(addon, doc.period, quantity, period, now,
+            out.append((purchase_charge(addon, sub.unit, quantity, sub.period, now,
                                         svc.settings.tz), addon))
         elif quantity > current.quantity:
-            out.append((change_charge(addon, doc.period, current.quantity, quantity,
-                                      period, now, svc.settings.tz), addon))
+            out.append((change_charge(addon, sub.unit, current.quantity, quantity,
+                                      sub.period, now, svc.settings.tz), addon))
     return out
 
 
-async def immediate_switch(svc: Services, doc: SubscriptionState, order: SubscriptionOrder,
+async def immediate_switch(svc: Services, doc: dict, order: dict,
                            now: datetime) -> tuple[dict, list[Removal], list[str]]:
-    """The add-on part of applying a paid immediate upgrade to `doc` (same write). → the
-    changes (fields of the record), the add-ons removed, the add-ons whose order line
-    applies."""
-    wanted = (doc.scheduled_change and doc.scheduled_change.addons) or {}
-    holdings = holdings_of(doc)
+    """The add-on part of applying a paid immediate upgrade (the plan order `order`) to `doc`
+    (same write). → the changes, the add-ons removed, the add-ons whose order line applies."""
+    sub, upgrade = subscribed(doc), plan_order(order)
+    wanted = sub.scheduled_addons or {}
+    holdings = sub.holdings
     if not holdings and not wanted:
         return {}, [], []
-    held = await held_terms(svc, doc, wanted)
+    held = await terms_of(svc, sub, wanted)
     removed = [Removal(a, h.quantity, reason) for a, h in sorted(holdings.items())
-               if (reason := removal_reason(held.get(a), order.plan, order.period))]
+               if (reason := removal_reason(held.get(a), upgrade.plan, upgrade.unit))]
     new = {a: h for a, h in holdings.items() if a not in {r.addon_id for r in removed}}
     taken = []                   # the order's add-on lines that apply
-    for line in order.addons:
-        if priced_on(holdings, line):
-            new[line["addon_id"]] = Holding(line["addon_id"], line["quantity"])
-            taken.append(line["addon_id"])
+    for line in upgrade.addons:
+        if line.priced_on(holdings.get(line.addon_id)):
+            new[line.addon_id] = Holding(line.addon_id, line.quantity)
+            taken.append(line.addon_id)
         else:
             log.warning("paid upgrade's add-on line was priced on a quantity the add-on no "
                         "longer has; refund it", extra={"fields": {
-                            "order_id": order.id, "addon_id": line["addon_id"]}})
+                            "order_id": upgrade.id, "addon_id": line.addon_id}})
     for addon_id, quantity in wanted.items():
         if addon_id in new and quantity < new[addon_id].quantity:
             new[addon_id] = Holding(addon_id, new[addon_id].quantity, quantity)
-    credits = list(doc.addon_credits)
+    credits = []
     for removal in removed:
         addon = held.get(removal.addon_id)
         if addon and addon.recurring and addon.currency == "IDR":
-            credit = stop_credit(addon, doc.period, removal.quantity, state.period_of(doc),
-                                 now)
+            credit = stop_credit(addon, sub.unit, removal.quantity, sub.period, now)
             gone = transition(doc, holdings[removal.addon_id], Holding(removal.addon_id, 0))
             if credit.amount > 0:
-                credits.append(credit_doc(gone.key, credit, {
+                credits.append(Credit(gone.key, credit, {
                     "addon_id": removal.addon_id, "reason": "addon_removed_at_switch",
-                    "order_id": order.id}))
-    return ({"addons": holdings_doc(new, doc, now), "addon_credits": tuple(credits)}, removed,
-            taken)
+                    "order_id": upgrade.id}))
+    return changes(sub, new, now, credits=credits), removed, taken
 
 
 async def after_switch(svc: Services, workspace_id: str, removed: list[Removal], key: str,

@@ -23,10 +23,9 @@ from billing import ledger_keys
 from billing.addons import Holding
 from billing.errors import Conflict, HoldingChanged
 from billing.money import Money
-from service.addons.holdings import credit_doc, holding_rev, holdings_doc, holdings_of
+from service.addons.holdings import Credit, LastChange, Subscribed, changes, subscribed
 from service.runtime.context import Services
 from service.subscriptions import state
-from service.subscriptions.records import AddonChangeMark, SubscriptionState
 
 
 @dataclass(frozen=True)
@@ -50,21 +49,22 @@ class Transition:
                                         self.after.quantity, self.rev)
 
     @property
-    def marker(self) -> AddonChangeMark:
-        return AddonChangeMark(self.key, self.after.next_quantity, self.credit)
+    def marker(self) -> LastChange:
+        return LastChange(self.key, self.after.next_quantity, self.credit)
 
 
-def basis(doc: SubscriptionState, addon_id: str) -> tuple:
-    item = doc.addons.get(addon_id)
-    held = item and (item.quantity, item.next_quantity, holding_rev(doc, addon_id))
-    return held, doc.current.start, doc.period
+def basis(sub: Subscribed, addon_id: str) -> tuple:
+    held = sub.holdings.get(addon_id)
+    item = held and (held.quantity, held.next_quantity, sub.revs[addon_id])
+    return item, sub.period.start, sub.unit
 
 
-def transition(doc: SubscriptionState, before: Holding, after: Holding,
-               credit: Money | None = None, reason: str = "") -> Transition:
+def transition(doc: dict, before: Holding, after: Holding, credit: Money | None = None,
+               reason: str = "") -> Transition:
     """The change `before` → `after` of a holding of `doc`, as read."""
-    return Transition(doc.workspace_id, before, after, holding_rev(doc, before.addon_id),
-                      basis(doc, before.addon_id),
+    sub = subscribed(doc)
+    return Transition(sub.workspace_id, before, after, sub.revs.get(before.addon_id, 0),
+                      basis(sub, before.addon_id),
                       credit if credit and credit.amount > 0 else None, reason)
 
 
@@ -74,33 +74,29 @@ def changed(addon_id: str) -> Conflict:
                           details={"retryable": True, "addon_id": addon_id})
 
 
-def _changes(doc: SubscriptionState, t: Transition, now: datetime) -> dict:
-    holdings = holdings_of(doc)
-    holdings[t.addon_id] = t.after
-    credits = list(doc.addon_credits)
-    if t.credit:
-        credits.append(credit_doc(t.key, t.credit, {
-            "addon_id": t.addon_id, "reason": t.reason, "from_quantity": t.before.quantity,
-            "to_quantity": t.after.quantity, "rev": t.rev}))
-    return {"addons": holdings_doc(holdings, doc, now), "addon_credits": tuple(credits),
-            "addon_changes": {**doc.addon_changes, t.addon_id: t.marker}}
+def _changes(sub: Subscribed, t: Transition, now: datetime) -> dict:
+    credits = [Credit(t.key, t.credit, {
+        "addon_id": t.addon_id, "reason": t.reason, "from_quantity": t.before.quantity,
+        "to_quantity": t.after.quantity, "rev": t.rev})] if t.credit else []
+    return changes(sub, {**sub.holdings, t.addon_id: t.after}, now, credits=credits,
+                   change=(t.addon_id, t.marker))
 
 
-async def write(svc: Services, doc: SubscriptionState, t: Transition,
-                now: datetime) -> Money | None:
+async def write(svc: Services, doc: dict, t: Transition, now: datetime) -> Money | None:
     """Write `t` on the subscription `doc` it was computed from (or a later version in which
     the holding is unchanged). → the credit the transition earned (the winner's, replayed).
     409 `holding_changed` when the holding changed otherwise."""
     first = [doc]
 
-    async def attempt() -> AddonChangeMark | None:
+    async def attempt() -> LastChange | None:
         current = first.pop() if first else await state.load(svc, t.workspace_id)
-        if basis(current, t.addon_id) != t.basis:
-            last = current.addon_changes.get(t.addon_id)
+        sub = subscribed(current)
+        if basis(sub, t.addon_id) != t.basis:
+            last = sub.last_changes.get(t.addon_id)
             if last and (last.key, last.next_quantity) == (t.key, t.after.next_quantity):
                 return last              # the same transition, applied by another request
             raise changed(t.addon_id)
-        return t.marker if await state.save(svc, replace(current, **_changes(current, t, now)),
+        return t.marker if await state.save(svc, replace(current, **_changes(sub, t, now)),
                                             now) else None
     applied = await state.retrying(attempt, "changing an add-on")
-    return applied.credit if applied.credit and applied.credit.amount > 0 else None
+    return applied.credit

@@ -14,11 +14,10 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from billing.errors import NotFound
 from billing.invoices import InvoiceLine, Order, Text, invoice_year
-from billing.money import Money
 from billing.payments import paid_in_time
 from service.mongo import cursors
 from service.mongo.docs import money_from_doc, money_to_doc
-from service.invoices.records import Invoice, Line, Party
+from service.invoices.records import Invoice, Line, OrderRef, Party
 from service.mongo.once import insert_or_read
 from service.mongo.revisions import ATTEMPTS, BUMP, Contended, replace_at_revision, swap
 from service.runtime.context import Services
@@ -26,14 +25,13 @@ from service.runtime.settings import Settings
 from service.workspaces.records import Workspace
 
 
-
-def _line_doc(line: InvoiceLine) -> dict:
+def _line_doc(line: InvoiceLine | Line) -> dict:
     return {"description": line.description.to_dict(), "quantity": line.quantity,
             "unit_price": money_to_doc(line.unit_price), "amount": money_to_doc(line.amount)}
 
 
-def invoice_doc(invoice_id: str, workspace: Workspace, order: Order, settings: Settings,
-                now: datetime, payment_id: str | None = None) -> dict:
+def _new_doc(invoice_id: str, workspace: Workspace, order: Order, settings: Settings,
+             now: datetime, payment_id: str) -> dict:
     """A new pending invoice, already naming the payment that will be opened for it."""
     return {
         "_id": invoice_id, "workspace_id": workspace.id, "code": None, "number": None,
@@ -48,20 +46,22 @@ def invoice_doc(invoice_id: str, workspace: Workspace, order: Order, settings: S
         "updated_at": now, "rev": 0}
 
 
-async def insert_invoice(db: AsyncDatabase, doc: dict) -> dict:
+async def insert_invoice(db: AsyncDatabase, invoice_id: str, workspace: Workspace, order: Order,
+                         settings: Settings, now: datetime, payment_id: str) -> Invoice:
     """Insert once; a retry of the same order (same id) gets the stored invoice."""
-    return await insert_or_read(db.invoices, doc)
+    return record(await insert_or_read(
+        db.invoices, _new_doc(invoice_id, workspace, order, settings, now, payment_id)))
 
 
-async def attach_payment(db: AsyncDatabase, invoice: dict, payment_id: str) -> dict:
+async def attach_payment(db: AsyncDatabase, invoice: Invoice, payment_id: str) -> Invoice:
     """An invoice stored before invoices named their payment at insertion (older versions)."""
-    await db.invoices.update_one({"_id": invoice["_id"], "payment_id": None},
+    await db.invoices.update_one({"_id": invoice.id, "payment_id": None},
                                  {"$set": {"payment_id": payment_id}, **BUMP})
-    return await get(db, invoice["_id"])
+    return await get(db, invoice.id)
 
 
 async def claim_paid(db: AsyncDatabase, invoice_id: str, payment_id: str,
-                     succeeded_at: datetime, now: datetime) -> dict | None:
+                     succeeded_at: datetime, now: datetime) -> Invoice | None:
     """pending → paid, only if the payment arrived before the invoice expired. None if lost.
 
     The deadline is compared here, not in the filter: NX-27017 compares stored datetimes to
@@ -72,62 +72,65 @@ async def claim_paid(db: AsyncDatabase, invoice_id: str, payment_id: str,
         return None
     change = {"status": "paid", "paid_at": succeeded_at, "payment_id": payment_id,
               "settled": False, "updated_at": now}
-    return await replace_at_revision(db.invoices, doc, change) or \
-        await swap(db.invoices, {"_id": invoice_id, "status": "pending"}, change)
+    return _record_or_none(await replace_at_revision(db.invoices, doc, change) or
+                           await swap(db.invoices, {"_id": invoice_id, "status": "pending"},
+                                      change))
 
 
 async def close(db: AsyncDatabase, invoice_id: str, status: str, now: datetime,
-                extra: dict | None = None) -> dict | None:
+                extra: dict | None = None) -> Invoice | None:
     """pending → expired | failed | cancelled. None when the invoice was no longer pending."""
-    return await swap(db.invoices, {"_id": invoice_id, "status": "pending", **(extra or {})},
-                      {"status": status, "settled": False, "closed_at": now, "updated_at": now})
+    return _record_or_none(await swap(
+        db.invoices, {"_id": invoice_id, "status": "pending", **(extra or {})},
+        {"status": status, "settled": False, "closed_at": now, "updated_at": now}))
 
 
-async def mark_settled(db: AsyncDatabase, invoice: dict, code: str, number: int) -> dict:
+async def mark_settled(db: AsyncDatabase, invoice: Invoice, code: str,
+                       number: int | None) -> Invoice:
     """`settled: true`, and the code if the invoice has none yet (service/invoices/numbering.py):
     one replace of the invoice as the caller holds it, or, if it changed meanwhile, a swap from
     a fresh read (only while it still has the status that was applied)."""
-    change = {"settled": True, "code": invoice.get("code") or code,
-              "number": invoice.get("number") or number}
-    done = await replace_at_revision(db.invoices, invoice, change)
+    change = {"settled": True, "code": invoice.code or code, "number": invoice.number or number}
+    done = await replace_at_revision(db.invoices, to_doc(invoice), change)
     if done:
-        return done
-    match = {"_id": invoice["_id"], "status": invoice["status"], "settled": False}
+        return record(done)
+    match = {"_id": invoice.id, "status": invoice.status, "settled": False}
     for _ in range(ATTEMPTS):
         doc = await db.invoices.find_one(match)
         if doc is None:
-            return await get(db, invoice["_id"])
+            return await get(db, invoice.id)
         done = await replace_at_revision(db.invoices, doc, {
             "settled": True, "code": doc.get("code") or code,
             "number": doc.get("number") or number})
         if done:
-            return done
-    raise Contended(f"invoice {invoice['_id']!r} kept changing")
+            return record(done)
+    raise Contended(f"invoice {invoice.id!r} kept changing")
 
 
-async def find(db: AsyncDatabase, invoice_id: str, *, status: str) -> dict | None:
-    return await db.invoices.find_one({"_id": invoice_id, "status": status})
+async def find(db: AsyncDatabase, invoice_id: str, *, status: str) -> Invoice | None:
+    return _record_or_none(await db.invoices.find_one({"_id": invoice_id, "status": status}))
 
 
-async def pending_due(db: AsyncDatabase, now: datetime, limit: int) -> list[dict]:
+async def pending_due(db: AsyncDatabase, now: datetime, limit: int) -> list[Invoice]:
     """Pending invoices whose deadline has passed at `now`. NX-27017 compares datetimes as
     strings, to the second: its `$lte` only narrows (it may also return invoices due later
     within this second), and the deadline is checked here, exactly."""
     due = db.invoices.find({"status": "pending", "expires_at": {"$lte": now}}).limit(limit)
-    return [d async for d in due if d["expires_at"] <= now]
+    return [record(d) async for d in due if d["expires_at"] <= now]
 
 
-async def unsettled(db: AsyncDatabase, updated_before: datetime, limit: int) -> list[dict]:
-    """Invoices a crash left `settled: false` (re-driven by the sweep)."""
+async def unsettled(db: AsyncDatabase, updated_before: datetime, limit: int) -> list[Invoice]:
+    """Invoices a crash left `settled: false` (re-driven by the sweep). NX-27017 compares the
+    `updated_at` datetimes as strings, to the second: plenty for a cutoff a minute back."""
     query = {"settled": False, "updated_at": {"$lt": updated_before}}
-    return [d async for d in db.invoices.find(query).limit(limit)]
+    return [record(d) async for d in db.invoices.find(query).limit(limit)]
 
 
-async def get(db: AsyncDatabase, invoice_id: str) -> dict:
+async def get(db: AsyncDatabase, invoice_id: str) -> Invoice:
     doc = await db.invoices.find_one({"_id": invoice_id})
     if doc is None:
         raise NotFound("Invoice not found")
-    return doc
+    return record(doc)
 
 
 async def by_code(svc: Services, workspace_id: str, code: str) -> Invoice:
@@ -151,14 +154,22 @@ async def list_invoices(svc: Services, workspace_id: str, *, type_: str | None,
 
 
 def record(doc: dict) -> Invoice:
-    seller, buyer = doc["seller"], doc["buyer"]
-    return Invoice(doc["_id"], doc["workspace_id"], doc.get("code"), doc["type"],
-                   MappingProxyType(dict(doc["order"])), Text(**doc["package"]),
-                   tuple(_line(line) for line in doc["lines"]), money_from_doc(doc["amount"]),
-                   doc["status"], bool(doc.get("settled")), doc["requested_at"],
-                   doc["expires_at"], doc.get("paid_at"), doc.get("payment_id"),
-                   Party(buyer["name"], workspace_id=buyer["workspace_id"]),
-                   Party(seller["name"], seller["address"], seller["tax_id"]))
+    seller, buyer, order = doc["seller"], doc["buyer"], dict(doc["order"])
+    kind = order.pop("kind")
+    return Invoice(
+        doc["_id"], doc["workspace_id"], doc.get("code"), doc["type"],
+        OrderRef(kind, MappingProxyType(order)), Text(**doc["package"]),
+        tuple(_line(line) for line in doc["lines"]), money_from_doc(doc["amount"]),
+        doc["status"], bool(doc.get("settled")), doc["requested_at"], doc["expires_at"],
+        doc.get("paid_at"), doc.get("payment_id"),
+        Party(buyer["name"], workspace_id=buyer["workspace_id"]),
+        Party(seller["name"], seller["address"], seller["tax_id"]),
+        number=doc.get("number"), year=doc["year"], updated_at=doc.get("updated_at"),
+        closed_at=doc.get("closed_at"), rev=doc.get("rev", 0))
+
+
+def _record_or_none(doc: dict | None) -> Invoice | None:
+    return record(doc) if doc else None
 
 
 def _line(doc: dict) -> Line:
@@ -166,9 +177,23 @@ def _line(doc: dict) -> Line:
                 money_from_doc(doc["amount"]))
 
 
-def amount_of(invoice: dict) -> Money:
-    return money_from_doc(invoice["amount"])
-
-
-def package_of(invoice: dict) -> Text:
-    return Text(**invoice["package"])
+def to_doc(invoice: Invoice) -> dict:
+    """The document `record` read, field for field (as `_new_doc` wrote it, plus what its
+    transitions added): the replaces of service/mongo/revisions.py write it back whole."""
+    doc = {
+        "_id": invoice.id, "workspace_id": invoice.workspace_id, "code": invoice.code,
+        "number": invoice.number, "year": invoice.year, "type": invoice.type,
+        "order": {"kind": invoice.order.kind, **invoice.order.reference},
+        "package": invoice.package.to_dict(),
+        "lines": [_line_doc(line) for line in invoice.lines],
+        "amount": money_to_doc(invoice.amount), "status": invoice.status,
+        "settled": invoice.settled, "requested_at": invoice.requested_at,
+        "expires_at": invoice.expires_at, "paid_at": invoice.paid_at,
+        "payment_id": invoice.payment_id,
+        "buyer": {"workspace_id": invoice.buyer.workspace_id, "name": invoice.buyer.name},
+        "seller": {"name": invoice.seller.name, "address": invoice.seller.address,
+                   "tax_id": invoice.seller.tax_id},
+        "updated_at": invoice.updated_at, "rev": invoice.rev}
+    if invoice.closed_at is not None:
+        doc["closed_at"] = invoice.closed_at
+    return doc

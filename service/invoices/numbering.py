@@ -22,6 +22,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
 from billing.invoices import invoice_code, number_in_window
+from service.invoices.records import Invoice
 
 WINDOW = 1000
 
@@ -30,12 +31,12 @@ class NumberLost(RuntimeError):
     """The invoice took a number that fell out of the window: a gap (see module doc)."""
 
 
-async def code_of(db: AsyncDatabase, invoice: dict) -> tuple[str, int]:
+async def code_of(db: AsyncDatabase, invoice: Invoice) -> tuple[str, int | None]:
     """The invoice's code and number: its own, or the next number of its year (taken once)."""
-    if invoice.get("code"):
-        return invoice["code"], invoice["number"]
-    number = await take_number(db, invoice["year"], invoice["_id"])
-    return invoice_code(invoice["year"], number), number
+    if invoice.code:
+        return invoice.code, invoice.number
+    number = await take_number(db, invoice.year, invoice.id)
+    return invoice_code(invoice.year, number), number
 
 
 async def take_number(db: AsyncDatabase, year: int, invoice_id: str) -> int:

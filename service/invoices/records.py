@@ -1,5 +1,6 @@
-"""Invoices and payments as handlers see them: frozen records, made from their documents only
-by their repositories (service/invoices/invoices.py, service/payments/payments.py)."""
+"""Invoices and payments as handlers, settlement and the order kinds see them: frozen records,
+made from their documents (and back) only by their repositories (service/invoices/invoices.py,
+service/payments/payments.py)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -27,23 +28,49 @@ class Party:
 
 
 @dataclass(frozen=True)
+class OrderRef:
+    """What an invoice was placed for (`invoice.order`, stored as `{kind, **reference}`): the
+    order kind that applies its status (service/payments/orders.py) and the reference that kind
+    gave (`billing.invoices.Order.reference`: `topup_id` and `balance` for a top-up; `order_id`,
+    `workspace_id` and the plan or the add-on `action` for the other kinds)."""
+    kind: str
+    reference: Mapping[str, object]
+
+    @property
+    def order_id(self) -> str:
+        """The order's id: `order_id`, or a top-up's `topup_id`."""
+        return str(self.reference["order_id" if "order_id" in self.reference else "topup_id"])
+
+    @property
+    def action(self) -> str | None:
+        """An add-on order's action (purchase | change | renewal); None for the other kinds."""
+        action = self.reference.get("action")
+        return None if action is None else str(action)
+
+
+@dataclass(frozen=True)
 class Invoice:
     id: str
     workspace_id: str
     code: str | None
     type: str
-    order: Mapping[str, object]   # {kind, …}: what its order kind needs (service/payments/orders.py)
+    order: OrderRef
     package: Text
     lines: tuple[Line, ...]
     amount: Money
-    status: str
-    settled: bool
+    status: str                   # pending | paid | expired | failed | cancelled
+    settled: bool                 # false: this status's consequences are not all applied yet
     requested_at: datetime
     expires_at: datetime
     paid_at: datetime | None
     payment_id: str | None
     buyer: Party
     seller: Party
+    number: int | None = None     # the invoice's number in its year (service/invoices/numbering.py)
+    year: int = 0
+    updated_at: datetime | None = None
+    closed_at: datetime | None = None
+    rev: int = 0
 
 
 @dataclass(frozen=True)

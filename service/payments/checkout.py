@@ -24,11 +24,10 @@ async def place_order(svc: Services, workspace: Workspace, order: Order, seed: s
     """→ (invoice, payment). The invoice is pending with its code; the payment has its
     provider's checkout URL."""
     provider = payments.configured_provider(svc.settings, svc.providers)   # no invoice
-    doc = invoices.invoice_doc(ids.invoice_id(seed), workspace, order, svc.settings, now,
-                               ids.payment_id(seed))
-    invoice = await invoices.insert_invoice(svc.db, doc)
-    if invoice["payment_id"] is None:
-        invoice = await invoices.attach_payment(svc.db, invoice, doc["payment_id"])
+    invoice = await invoices.insert_invoice(svc.db, ids.invoice_id(seed), workspace, order,
+                                            svc.settings, now, ids.payment_id(seed))
+    if invoice.payment_id is None:
+        invoice = await invoices.attach_payment(svc.db, invoice, ids.payment_id(seed))
     invoice = await settle_invoice(svc, invoice, now)
     payment = await payments.open_payment(svc.db, provider, invoice, now)
-    return invoices.record(invoice), payment
+    return invoice, payment

@@ -1,6 +1,6 @@
 """Orders are fulfilled through their invoice, whatever they are: an invoice carries
-`order: {kind, …}` and its order kind (`Services.order_kinds`, the literal map built in
-service/runtime/bootstrap.py) applies what each invoice status means.
+`order: {kind, …}` (`Invoice.order`, an `OrderRef`) and its order kind (`Services.order_kinds`,
+the literal map built in service/runtime/bootstrap.py) applies what each invoice status means.
 
 `settle_invoice` is the one place that applies an invoice's current status, idempotently:
   any status → the invoice has its code, `invoice.created` is emitted, the order is recorded;
@@ -13,53 +13,53 @@ its order opened, and a later settlement (paid, expired…) skips both. A crash 
 """
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 from typing import Protocol
 
 from service.invoices import invoices
 from service.invoices.numbering import code_of
-from service.mongo.docs import money_from_doc
+from service.invoices.records import Invoice
 from service.mongo.events import emit
 from service.runtime.context import Services
 
 
 class OrderKind(Protocol):
-    async def open(self, svc: Services, invoice: dict, now: datetime) -> None:
+    async def open(self, svc: Services, invoice: Invoice, now: datetime) -> None:
         """Record the order (idempotent); the invoice already has its code."""
 
-    async def fulfil(self, svc: Services, invoice: dict, now: datetime) -> None:
+    async def fulfil(self, svc: Services, invoice: Invoice, now: datetime) -> None:
         """Deliver what was bought, exactly once however often it is called."""
 
-    async def close(self, svc: Services, invoice: dict, now: datetime) -> None:
+    async def close(self, svc: Services, invoice: Invoice, now: datetime) -> None:
         """The invoice expired, failed or was cancelled: the order will not be fulfilled."""
 
 
-def invoice_event_data(invoice: dict) -> dict:
-    return {"code": invoice.get("code"), "type": invoice["type"], "status": invoice["status"],
-            "amount": money_from_doc(invoice["amount"]).to_dict(),
-            "payment_id": invoice.get("payment_id"), "order": dict(invoice["order"])}
+def invoice_event_data(invoice: Invoice) -> dict:
+    return {"code": invoice.code, "type": invoice.type, "status": invoice.status,
+            "amount": invoice.amount.to_dict(), "payment_id": invoice.payment_id,
+            "order": {"kind": invoice.order.kind, **invoice.order.reference}}
 
 
-async def settle_invoice(svc: Services, invoice: dict, now: datetime) -> dict:
+async def settle_invoice(svc: Services, invoice: Invoice, now: datetime) -> Invoice:
     """Apply the invoice's status (see the module doc); → the invoice, settled."""
-    if invoice.get("settled"):
+    if invoice.settled:
         return invoice
-    kind = svc.order_kinds.get(invoice["order"]["kind"])
+    kind = svc.order_kinds.get(invoice.order.kind)
     if kind is None:
-        raise LookupError(f"no order kind {invoice['order']['kind']!r} is registered")
+        raise LookupError(f"no order kind {invoice.order.kind!r} is registered")
     code, number = await code_of(svc.db, invoice)
-    numbered = {**invoice, "code": code, "number": number}
+    numbered = replace(invoice, code=code, number=number)
     # A code is written only once the invoice was opened (below); a pending invoice with a code
     # and `settled: false` is one an earlier version numbered before opening: open it again.
-    if not invoice.get("code") or invoice["status"] == "pending":
-        await emit(svc.db, "invoice.created", invoice["_id"], invoice["workspace_id"],
+    if not invoice.code or invoice.status == "pending":
+        await emit(svc.db, "invoice.created", invoice.id, invoice.workspace_id,
                    {**invoice_event_data(numbered), "status": "pending"}, now)
         await kind.open(svc, numbered, now)
-    status = invoice["status"]
-    if status != "pending":
-        await emit(svc.db, f"invoice.{status}", invoice["_id"], invoice["workspace_id"],
+    if invoice.status != "pending":
+        await emit(svc.db, f"invoice.{invoice.status}", invoice.id, invoice.workspace_id,
                    invoice_event_data(numbered), now)
-        if status == "paid":
+        if invoice.status == "paid":
             await kind.fulfil(svc, numbered, now)
         else:
             await kind.close(svc, numbered, now)

@@ -15,8 +15,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from billing.errors import NotFound, PaymentsUnavailable
 from billing.payments import PaymentCallback, PaymentProvider, PaymentRequest
-from service.invoices import invoices
-from service.invoices.records import Payment
+from service.invoices.records import Invoice, Payment
 from service.mongo import cursors
 from service.mongo.docs import money_from_doc, money_to_doc
 from service.mongo.once import insert_if_absent, insert_or_read
@@ -55,24 +54,23 @@ def provider(providers: Mapping[str, PaymentProvider], name: str) -> PaymentProv
     return found
 
 
-def payment_doc(payment_id: str, invoice: dict, provider_name: str, now: datetime) -> dict:
-    return {"_id": payment_id, "workspace_id": invoice["workspace_id"],
-            "invoice_id": invoice["_id"], "invoice_code": invoice["code"],
-            "provider": provider_name, "amount": dict(invoice["amount"]), "status": "pending",
+def payment_doc(payment_id: str, invoice: Invoice, provider_name: str, now: datetime) -> dict:
+    return {"_id": payment_id, "workspace_id": invoice.workspace_id,
+            "invoice_id": invoice.id, "invoice_code": invoice.code,
+            "provider": provider_name, "amount": money_to_doc(invoice.amount), "status": "pending",
             "resolved": True, "provider_reference": None, "checkout_url": None,
             "created_at": now, "updated_at": now, "rev": 0}
 
 
-async def open_payment(db: AsyncDatabase, prov: PaymentProvider, invoice: dict,
+async def open_payment(db: AsyncDatabase, prov: PaymentProvider, invoice: Invoice,
                        now: datetime) -> Payment:
     """Create the invoice's payment (`invoice.payment_id`) with its provider's checkout URL,
     once: the provider is asked first (by the payment's id, so asking again on a retry is
     harmless), then the payment is inserted whole; a retry gets the stored payment."""
-    payment_id = invoice["payment_id"]
-    amount = invoices.amount_of(invoice)
-    description = invoices.package_of(invoice).render("id", f"{amount.currency} {amount.amount}")
+    payment_id, amount = invoice.payment_id, invoice.amount
+    description = invoice.package.render("id", f"{amount.currency} {amount.amount}")
     checkout = await prov.create_payment(
-        PaymentRequest(payment_id, invoice["code"], description, amount))
+        PaymentRequest(payment_id, invoice.code, description, amount))
     doc = {**payment_doc(payment_id, invoice, prov.name, now),
            "checkout_url": checkout.checkout_url,
            "provider_reference": checkout.provider_reference}
@@ -159,5 +157,7 @@ async def mark_resolved(db: AsyncDatabase, payment: Payment, now: datetime) -> P
 
 
 async def unresolved_ids(db: AsyncDatabase, updated_before: datetime, limit: int) -> list[str]:
+    """Payments a crash left `resolved: false` (re-driven by the sweep). NX-27017 compares the
+    `updated_at` datetimes as strings, to the second: plenty for a cutoff a minute back."""
     stale = {"resolved": False, "updated_at": {"$lt": updated_before}}
     return [d["_id"] async for d in db.payments.find(stale, {"_id": 1}).limit(limit)]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from billing.errors import Conflict
 from service.invoices import invoices
 from service.invoices.records import Invoice, Payment
 from service.payments import payments
@@ -25,7 +26,7 @@ async def checkout(svc: Services, payment_id: str) -> tuple[Payment, Invoice]:
     """→ (payment, invoice) shown on the checkout page."""
     _sandbox(svc)
     payment = await payments.get(svc.db, payment_id, "sandbox")
-    return payment, invoices.record(await invoices.get(svc.db, payment.invoice_id))
+    return payment, await invoices.get(svc.db, payment.invoice_id)
 
 
 async def press(svc: Services, payment_id: str, outcome: str,
@@ -37,7 +38,14 @@ async def press(svc: Services, payment_id: str, outcome: str,
     provider = _sandbox(svc)
     payment = await payments.get(svc.db, payment_id, "sandbox")
     raw, headers = provider.simulate(payment, outcome)
-    payment, invoice = await settlement.apply_callback(svc, "sandbox", raw, headers, now,
-                                                      payment)
+    try:
+        payment, invoice = await settlement.apply_callback(svc, "sandbox", raw, headers, now,
+                                                          payment)
+    except Conflict:
+        # The success is recorded but what it pays for could not be applied yet (the payments
+        # sweep finishes it): the page says so instead of showing an error.
+        payment, invoice = await payments.get(svc.db, payment_id, "sandbox"), None
+        if payment.status != "succeeded":
+            raise
     invoice = invoice or await invoices.get(svc.db, payment.invoice_id)
-    return payment, invoices.record(invoice)
+    return payment, invoice

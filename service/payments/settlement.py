@@ -22,7 +22,7 @@ from billing.errors import Unauthorized
 from billing.payments import (FAILURE_FROM, SUCCESS_FROM, PaymentCallback, check_amount,
                               paid_in_time, refund_reason)
 from service.invoices import invoices
-from service.invoices.records import Payment
+from service.invoices.records import Invoice, Payment
 from service.mongo.docs import money_to_doc
 from service.mongo.events import emit
 from service.payments import payments
@@ -45,7 +45,7 @@ async def receive_callback(svc: Services, provider_name: str, raw: bytes,
 
 async def apply_callback(svc: Services, provider_name: str, raw: bytes,
                          headers: Mapping[str, str], now: datetime,
-                         payment: Payment | None = None) -> tuple[Payment, dict | None]:
+                         payment: Payment | None = None) -> tuple[Payment, Invoice | None]:
     """`receive_callback` for a caller that may hold the payment already (the sandbox's
     checkout). → (payment, its invoice when this callback's resolution read it, else None)."""
     provider = payments.provider(svc.providers, provider_name)
@@ -84,7 +84,7 @@ async def resolve_payment(svc: Services, payment_id: str, now: datetime) -> Paym
 
 
 async def _resolve(svc: Services, payment: Payment,
-                   now: datetime) -> tuple[Payment, dict | None]:
+                   now: datetime) -> tuple[Payment, Invoice | None]:
     if payment.resolved:
         return payment, None
     if payment.status == "succeeded":
@@ -101,17 +101,17 @@ def _payment_data(payment: Payment, **extra) -> dict:
             "amount": money_to_doc(payment.amount), "status": payment.status, **extra}
 
 
-async def _claim_or_read(svc: Services, payment: Payment, now: datetime) -> dict:
+async def _claim_or_read(svc: Services, payment: Payment, now: datetime) -> Invoice:
     """Step 2: the invoice paid by this payment, or (lost) the invoice as it is."""
     claimed = await invoices.claim_paid(svc.db, payment.invoice_id, payment.id,
                                         payment.succeeded_at, now)
     if claimed:
         return claimed
     invoice = await invoices.get(svc.db, payment.invoice_id)
-    if invoice["status"] == "pending" and not paid_in_time(invoice["expires_at"],
-                                                           payment.succeeded_at):
+    if invoice.status == "pending" and not paid_in_time(invoice.expires_at,
+                                                        payment.succeeded_at):
         # its expiry passed before the money arrived (compared here, exactly: see claim_paid)
-        closed = await invoices.close(svc.db, invoice["_id"], "expired", now)
+        closed = await invoices.close(svc.db, invoice.id, "expired", now)
         if closed:
             return await settle_invoice(svc, closed, now)
         invoice = await invoices.get(svc.db, payment.invoice_id)
@@ -119,14 +119,14 @@ async def _claim_or_read(svc: Services, payment: Payment, now: datetime) -> dict
 
 
 async def _resolve_success(svc: Services, payment: Payment,
-                           now: datetime) -> tuple[Payment, dict]:
+                           now: datetime) -> tuple[Payment, Invoice]:
     invoice = await _claim_or_read(svc, payment, now)
     await emit(svc.db, "payment.succeeded", payment.id, payment.workspace_id,
                _payment_data(payment), now)
-    if invoice["status"] != "paid" or invoice.get("payment_id") != payment.id:
+    if invoice.status != "paid" or invoice.payment_id != payment.id:
         refund = await payments.change_status(
             svc.db, payment, "succeeded", status="needs_refund", updated_at=now,
-            refund_reason=refund_reason(invoice["status"]))
+            refund_reason=refund_reason(invoice.status))
         if refund:
             return await _resolve_refund(svc, refund, now), invoice
         return await payments.get(svc.db, payment.id), invoice
@@ -135,7 +135,7 @@ async def _resolve_success(svc: Services, payment: Payment,
 
 
 async def _resolve_failure(svc: Services, payment: Payment,
-                           now: datetime) -> tuple[Payment, dict]:
+                           now: datetime) -> tuple[Payment, Invoice]:
     closed = await invoices.close(svc.db, payment.invoice_id, "failed", now)
     await emit(svc.db, "payment.failed", payment.id, payment.workspace_id,
                _payment_data(payment), now)
@@ -159,12 +159,12 @@ async def expire_due(svc: Services, now: datetime, limit: int = SWEEP_BATCH) -> 
     fulfilled). An invoice whose payment succeeded in time is resolved instead."""
     expired = 0
     for invoice in await invoices.pending_due(svc.db, now, limit):
-        payment = await payments.find(svc.db, invoice.get("payment_id"))
+        payment = await payments.find(svc.db, invoice.payment_id)
         if payment and payment.status == "succeeded" and \
-                paid_in_time(invoice["expires_at"], payment.succeeded_at):
+                paid_in_time(invoice.expires_at, payment.succeeded_at):
             await resolve_payment(svc, payment.id, now)
             continue
-        closed = await invoices.close(svc.db, invoice["_id"], "expired", now)
+        closed = await invoices.close(svc.db, invoice.id, "expired", now)
         if closed:
             await settle_invoice(svc, closed, now)
             expired += 1
@@ -180,8 +180,8 @@ async def sweep(svc: Services, *, everything: bool = False) -> dict:
     for payment_id in await payments.unresolved_ids(svc.db, cutoff, SWEEP_BATCH):
         redriven += await _guard(resolve_payment(svc, payment_id, now), payment_id)
     settled = 0
-    for doc in await invoices.unsettled(svc.db, cutoff, SWEEP_BATCH):
-        settled += await _guard(settle_invoice(svc, doc, now), doc["_id"])
+    for invoice in await invoices.unsettled(svc.db, cutoff, SWEEP_BATCH):
+        settled += await _guard(settle_invoice(svc, invoice, now), invoice.id)
     purged = await idempotency.purge(svc.db, now)
     return {"expired": expired, "payments_redriven": redriven, "invoices_settled": settled,
             "idempotency_keys_purged": purged}

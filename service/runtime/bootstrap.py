@@ -20,6 +20,7 @@ from billing.payments import PaymentProvider
 from service.addons.orders import AddonOrders
 from service.mongo.embedded import EmbeddedServer
 from service.mongo.store import connect, ensure_indexes
+from service.mongo.supervisor import StoreSupervisor
 from service.payments.orders import OrderKind
 from service.payments.sandbox import SandboxProvider
 from service.runtime.clock import Clock
@@ -39,14 +40,14 @@ async def open_services(settings: Settings, clock: Clock, *,
     """The services on an open store, closed on exit; without `whatsapp_log`, the WhatsApp log
     (its database, embedded: its server) is not opened and `Services.whatsapp` is None."""
     async with contextlib.AsyncExitStack() as stack:
-        db, log_db = await _open_databases(settings, stack, whatsapp_log)
+        db, log_db, supervisor = await _open_databases(settings, stack, whatsapp_log)
         await ensure_indexes(db, whatsapp_log=False)
         if log_db is not None:
             await ensure_indexes(log_db, whatsapp_log=True)
         await seed_plans(db)
         log = MongoWhatsAppLog(log_db) if log_db is not None else None
         yield Services(settings, clock, db, MongoLedger(db), log, order_kinds(), Routing(db),
-                       payment_providers(settings))
+                       payment_providers(settings), supervisor)
         if log is not None:
             await log.marks.close()
 
@@ -67,8 +68,10 @@ def payment_providers(settings: Settings) -> dict[str, PaymentProvider]:
 
 
 async def _open_databases(settings: Settings, stack: contextlib.AsyncExitStack,
-                          whatsapp_log: bool) -> tuple[AsyncDatabase, AsyncDatabase | None]:
-    """The database, and the WhatsApp log's (service.mongo.store.WHATSAPP_LOG) if asked for.
+                          whatsapp_log: bool
+                          ) -> tuple[AsyncDatabase, AsyncDatabase | None, StoreSupervisor | None]:
+    """The database, and the WhatsApp log's (service.mongo.store.WHATSAPP_LOG) if asked for;
+    embedded, the supervisor that restarts their servers (service/mongo/supervisor.py).
 
     With MONGODB_URI: one client; the log lives in MONGODB_WHATSAPP_LOG_DB, by default the same
     database. Embedded: two NX-27017 servers, the log's under SALDO_DATA_DIR/whatsapp-log. An
@@ -79,7 +82,7 @@ async def _open_databases(settings: Settings, stack: contextlib.AsyncExitStack,
         client = connect(settings.mongodb_uri, settings.event_listeners)
         stack.push_async_callback(client.close)
         log_db = client[settings.whatsapp_log_db or settings.mongodb_db] if whatsapp_log else None
-        return client[settings.mongodb_db], log_db
+        return client[settings.mongodb_db], log_db, None
     servers = [EmbeddedServer(settings.data_dir)]
     if whatsapp_log:
         servers.append(EmbeddedServer(settings.data_dir / "whatsapp-log"))
@@ -93,4 +96,7 @@ async def _open_databases(settings: Settings, stack: contextlib.AsyncExitStack,
     for client in clients:
         stack.push_async_callback(client.close)
     dbs = [client[settings.mongodb_db] for client in clients]
-    return dbs[0], dbs[1] if whatsapp_log else None
+    supervisor = StoreSupervisor(dict(zip(("main", "whatsapp_log"), servers)))
+    supervisor.start()
+    stack.push_async_callback(supervisor.stop)     # before the servers stop: no restart then
+    return dbs[0], dbs[1] if whatsapp_log else None, supervisor

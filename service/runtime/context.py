@@ -13,10 +13,11 @@ from service.runtime.clock import Clock
 from service.runtime.settings import Settings
 from service.wallet.ledger import MongoLedger
 from service.whatsapp.log import MongoWhatsAppLog
-from service.whatsapp.routing import Routing
 
-if TYPE_CHECKING:   # service.payments.orders imports this module
+if TYPE_CHECKING:   # these import this module (routing through the features it reads)
+    from service.mongo.supervisor import StoreSupervisor
     from service.payments.orders import OrderKind
+    from service.whatsapp.routing import Routing
 
 
 @dataclass
@@ -29,6 +30,7 @@ class Services:
     order_kinds: Mapping[str, OrderKind]   # by `invoice.order.kind` (service/payments/orders.py)
     routing: Routing    # phone number → workspace and rate card (service/whatsapp/routing.py)
     providers: Mapping[str, PaymentProvider]   # the enabled payment providers, by name
+    stores: StoreSupervisor | None = None   # embedded: restarts dead NX-27017 children
 
 
 SERVICES = web.AppKey("services", Services)

@@ -36,6 +36,20 @@ class Claim:
     replay: dict | None = None     # {status, body, content_type} of the first response
 
 
+@dataclass(frozen=True)
+class KeyRecord:
+    """One stored Idempotency-Key (a document of `idempotency`, read only here)."""
+    id: str
+    state: str                     # in_progress | completed
+    request_hash: str
+    seed: str
+    created_at: datetime
+    expires_at: datetime
+    lease_until: datetime
+    response: dict | None = None
+    rev: int = 0
+
+
 def record_id(scope: str, method: str, path: str, key: str) -> str:
     return hashlib.sha256("\n".join((scope, method, path, key)).encode()).hexdigest()
 
@@ -51,6 +65,12 @@ def _fresh(body_hash: str, now: datetime) -> dict:
             "response": None, "rev": 0}
 
 
+def _record(doc: dict) -> KeyRecord:
+    return KeyRecord(doc["_id"], doc["state"], doc["request_hash"], doc["seed"],
+                     doc["created_at"], doc["expires_at"], doc["lease_until"],
+                     doc.get("response"), doc.get("rev", 0))
+
+
 async def begin(svc: Services, rid: str, body_hash: str, now: datetime) -> Claim:
     db = svc.db
     for _ in range(5):
@@ -63,28 +83,32 @@ async def begin(svc: Services, rid: str, body_hash: str, now: datetime) -> Claim
         doc = await db.idempotency.find_one({"_id": rid})
         if doc is None:
             continue                      # purged meanwhile
-        if doc["expires_at"] <= now:      # expired, not yet removed: start over
-            if await swap(db.idempotency, {"_id": rid, "expires_at": doc["expires_at"]}, fresh):
+        stored = _record(doc)
+        if stored.expires_at <= now:      # expired, not yet removed: start over
+            # swap, not $set (here and below): NX-27017 stores a datetime written by $set as a
+            # string (service/mongo/revisions.py)
+            if await swap(db.idempotency, {"_id": rid, "expires_at": stored.expires_at}, fresh):
                 return Claim(rid, fresh["seed"])
             continue
-        claim = await _existing(db, doc, body_hash, now)
+        claim = await _existing(db, stored, body_hash, now)
         if claim:
             return claim
     raise IdempotencyInProgress("The request with this Idempotency-Key is still in progress")
 
 
-async def _existing(db: AsyncDatabase, doc: dict, body_hash: str, now: datetime) -> Claim | None:
-    if doc["request_hash"] != body_hash:
+async def _existing(db: AsyncDatabase, stored: KeyRecord, body_hash: str,
+                    now: datetime) -> Claim | None:
+    if stored.request_hash != body_hash:
         raise IdempotencyKeyReused("This Idempotency-Key was used with a different request body",
                                    field="Idempotency-Key")
-    if doc["state"] == "completed":
-        return Claim(doc["_id"], doc["seed"], doc["response"])
-    if doc["lease_until"] > now:
+    if stored.state == "completed":
+        return Claim(stored.id, stored.seed, stored.response)
+    if stored.lease_until > now:
         raise IdempotencyInProgress("The request with this Idempotency-Key is still in progress")
     taken = await swap(db.idempotency,    # its request died: take over with the same seed
-                       {"_id": doc["_id"], "state": "in_progress", "rev": doc.get("rev", 0)},
+                       {"_id": stored.id, "state": "in_progress", "rev": stored.rev},
                        {"lease_until": now + LEASE})
-    return Claim(doc["_id"], doc["seed"]) if taken else None
+    return Claim(stored.id, stored.seed) if taken else None
 
 
 async def complete(svc: Services, claim: Claim, status: int, body: str,
@@ -111,6 +135,7 @@ async def abandon(svc: Services, claim: Claim, now: datetime) -> None:
 
 async def purge(db: AsyncDatabase, now: datetime) -> int:
     """Delete records that expired more than a day before `now` (garbage collection only:
-    `begin` already treats an expired record as absent)."""
+    `begin` already treats an expired record as absent; NX-27017 compares stored datetimes as
+    strings, to the second, which a day's margin makes irrelevant)."""
     result = await db.idempotency.delete_many({"expires_at": {"$lt": now - timedelta(days=1)}})
     return result.deleted_count

@@ -9,7 +9,8 @@ A pass (`run_pass(svc, now)`):
    to Free), finish the boundary (plan sync, expiry, grant). Catch-up after downtime goes
    period by period. The claim is released with the next `due.at`, unless a use case wrote
    meanwhile (version changed): then `due.at` stays as that use case set it (now).
-3. ends with the reconciliation check and logs every workspace that does not reconcile.
+3. ends with the reconciliation check (service/reconcile/: balances against their ledger,
+   ledger entries against their causes) and logs every violation at error level.
 
 The claim only saves work: every step is idempotent by itself (versioned conditional updates,
 deterministic order ids, ledger keys), so two passes at once change nothing more than one.
@@ -34,8 +35,8 @@ from service.runtime.context import Services
 from service.subscriptions import orders
 from service.subscriptions import state
 from service.subscriptions.plans import load_plans
+from service.reconcile.reconcile import count_failing
 from service.subscriptions.records import LastChange, SubscriptionState
-from service.wallet.reports import reconcile
 from service.workspaces.lookup import workspace_by_id
 
 log = logging.getLogger("saldo.billing_run")
@@ -158,8 +159,5 @@ async def _roll(svc: Services, sub: SubscriptionState, step: Rollover, now: date
 
 
 async def check_reconciliation(svc: Services) -> int:
-    rows = await reconcile(svc)
-    bad = [r for r in rows if not all(b["ok"] for b in r["balances"].values())]
-    for row in bad:
-        log.error("workspace does not reconcile", extra={"fields": row})
-    return len(bad)
+    """Workspaces that do not reconcile (each violation is logged at error level there)."""
+    return await count_failing(svc)

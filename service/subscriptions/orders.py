@@ -33,6 +33,7 @@ from service.addons.holdings import post_credits
 from service.addons.orders import credit_consumption, invoice_lines
 from service.addons.switch import after_switch, immediate_switch
 from service.invoices.invoices import close as close_invoice
+from service.invoices.records import Invoice
 from service.payments.checkout import place_order
 from service.runtime import ids
 from service.payments.orders import settle_if_paid, settle_invoice
@@ -167,17 +168,13 @@ class SubscriptionOrders:
     """The order kinds `subscription`, `renewal` and `plan_change` (see
     service/payments/orders.py)."""
 
-    async def open(self, svc: Services, invoice: dict, now: datetime) -> None:
-        await repository.set_pending(
-            svc, invoice["order"]["order_id"],
-            invoice["_id"], invoice["code"])
+    async def open(self, svc: Services, invoice: Invoice, now: datetime) -> None:
+        await repository.set_pending(svc, invoice.order.order_id, invoice.id, invoice.code)
 
-    async def fulfil(self, svc: Services, invoice: dict, now: datetime) -> None:
+    async def fulfil(self, svc: Services, invoice: Invoice, now: datetime) -> None:
         """A paid invoice is the truth: the order is paid whatever its status said."""
-        order_id = invoice["order"]["order_id"]
-        await repository.set_paid(svc, order_id,
-                                  invoice["paid_at"],
-                                  invoice["_id"], invoice["code"])
+        order_id = invoice.order.order_id
+        await repository.set_paid(svc, order_id, invoice.paid_at, invoice.id, invoice.code)
         order = await repository.get_order(svc, order_id)
         lines = list(order.addons)
         if order.timing == "immediate":      # credit only the add-on lines that applied
@@ -187,16 +184,16 @@ class SubscriptionOrders:
         await credit_consumption(svc, order.workspace_id, order_id, lines, now)
         await state.poke(svc, order.workspace_id, now)
 
-    async def close(self, svc: Services, invoice: dict, now: datetime) -> None:
+    async def close(self, svc: Services, invoice: Invoice, now: datetime) -> None:
         """An unpaid order drops the change that waited for it; a switch to a plan that costs
         nothing (a cancel) never waits for one (orders placed before issue 9 item 6 did)."""
-        order_id = invoice["order"]["order_id"]
+        order_id = invoice.order.order_id
         await repository.set_closed(svc, order_id, OPEN)
         order = await repository.get_order(svc, order_id)
         if order and order.timing == "end_of_term" and order.amount.is_zero():
             return
-        await state.drop_waiting_change(svc, invoice["workspace_id"], order_id,
-                                        invoice["status"], now)
+        await state.drop_waiting_change(svc, invoice.workspace_id, order_id,
+                                        invoice.status, now)
 
 
 async def _apply_upgrade(svc: Services, order: SubscriptionOrder,
@@ -225,7 +222,7 @@ async def _apply_upgrade(svc: Services, order: SubscriptionOrder,
             **addon_changes), now)
         return ("applied", tuple(taken)) if saved else None
 
-    outcome, taken = await state.retrying(attempt, "applying an upgrade")
+    outcome, taken = await state.retrying(attempt, "applying an upgrade", state.PAID_RETRIES)
     if outcome == "stale":
         log.warning("paid upgrade no longer applies; refund it", extra={"fields": {
             "order_id": order.id, "workspace_id": ws}})

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 from datetime import datetime
-from typing import Mapping
+from typing import Iterable, Mapping
 
 from pymongo import UpdateOne
 from pymongo.asynchronous.database import AsyncDatabase
@@ -61,8 +61,11 @@ class Plan:
 
 
 def _plan_record(doc: dict) -> Plan:
-    return Plan(plan_from_doc(doc),
-                {c: money_from_doc(m) for c, m in (doc.get("rates") or {}).items()})
+    return Plan(plan_from_doc(doc), _plan_record_rates(doc))
+
+
+def _plan_record_rates(doc: dict) -> dict[str, Money]:
+    return {c: money_from_doc(m) for c, m in (doc.get("rates") or {}).items()}
 
 
 def plan_from_doc(doc: dict) -> PlanTerms:
@@ -82,6 +85,12 @@ async def load_plans(db: AsyncDatabase) -> dict[str, PlanTerms]:
 
 async def list_plans(svc: Services) -> list[Plan]:
     return [_plan_record(d) async for d in svc.db.plans.find().sort("rank", 1)]
+
+
+async def plan_rates(db: AsyncDatabase, plan_ids: Iterable[str]) -> dict[str, dict[str, Money]]:
+    """The WhatsApp rates of those of these plans that exist (for the rate card)."""
+    return {d["_id"]: _plan_record_rates(d) async for d in
+            db.plans.find({"_id": {"$in": list(plan_ids)}})}
 
 
 async def get_plan(svc: Services, plan_id: str) -> Plan:

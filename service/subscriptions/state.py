@@ -15,6 +15,8 @@ A period boundary is two steps, each idempotent (a process may die between them)
 """
 from __future__ import annotations
 
+import asyncio
+import random
 from datetime import datetime, tzinfo
 
 from billing import ledger_keys
@@ -29,6 +31,10 @@ from service.subscriptions.records import Boundary, Gift, LastChange, Subscripti
 from service.workspaces.lookup import follow_plan
 
 RETRIES = 8
+# What was paid for is applied however many writers race on the subscription: each round of a
+# race has a winner, so enough attempts, spread by a short random pause, apply them all.
+PAID_RETRIES = 200
+BACKOFF_S = 0.002
 save = repository.save          # (svc, replace(read, …), now) → False when someone wrote first
 poke = repository.poke          # due at once (the version bump: a claim's release keeps it)
 claim = repository.claim        # one conditional update: one worker wins (until its lease)
@@ -105,12 +111,14 @@ def scheduled_choice(sub: SubscriptionState, plans: dict[str, PlanTerms]) -> Cho
     return Choice(find_plan(plans, change.plan), change.period)
 
 
-async def retrying(attempt, what: str):
-    """Run `attempt()` (read, decide, versioned write) until it does not lose a race."""
-    for _ in range(RETRIES):
+async def retrying(attempt, what: str, attempts: int = RETRIES):
+    """Run `attempt()` (read, decide, versioned write) until it does not lose a race; after a
+    loss, a random pause that grows with the losses, so the losers do not read together again."""
+    for lost in range(attempts):
         result = await attempt()
         if result is not None:
             return result
+        await asyncio.sleep(random.uniform(0, BACKOFF_S * min(lost + 1, 16)))  # backoff
     raise Conflict(f"The subscription changed while {what}; try again")
 
 

@@ -124,7 +124,7 @@ async def _refuse_if_next_paid(svc: Services, sub: SubscriptionState, unit: str)
         await orders.orders_for(svc, sub.workspace_id, sub.current.end))
     addons_paid = [o for o in await addon_orders.renewals_for(svc, sub.workspace_id,
                                                                sub.current.end)
-                   if o["status"] == "paid" and o["unit"] != unit]
+                   if o.status == "paid" and o.unit != unit]
     if "paid" in statuses.values() or addons_paid:
         raise NextPeriodAlreadyPaid("The next period is already paid; it can no longer be changed")
 
@@ -147,7 +147,7 @@ async def _drop_other_orders(svc: Services, sub: SubscriptionState, keep: str | 
         if o.id != keep and o.status in orders.OPEN:
             await orders.cancel_order(svc, o.id, now)
     for o in await addon_orders.renewals_for(svc, sub.workspace_id, sub.current.end):
-        if o["unit"] != unit:         # add-ons renewed for another period unit
+        if o.unit != unit:            # add-ons renewed for another period unit
             await addon_orders.close_or_settle(svc, o, now)
     change = sub.scheduled_change
     if change and change.order_id not in (None, keep):

@@ -34,8 +34,8 @@ class Topup:
     @classmethod
     def of_invoice(cls, invoice: Invoice) -> Topup:
         """The pending top-up ordered by a `topup` invoice."""
-        return cls(str(invoice.order["topup_id"]), invoice.workspace_id,
-                   str(invoice.order["balance"]), invoice.amount, "pending", invoice.id,
+        return cls(invoice.order.order_id, invoice.workspace_id,
+                   str(invoice.order.reference["balance"]), invoice.amount, "pending", invoice.id,
                    invoice.code, None, invoice.requested_at)
 
     def event_data(self) -> dict:

@@ -11,7 +11,6 @@ from billing.money import Money
 from billing.topups import TopupLimit, check_topup, topup_order
 from billing.wallet import LedgerIntent
 from service.runtime import ids
-from service.invoices import invoices
 from service.invoices.records import Invoice, Payment
 from service.mongo.events import emit
 from service.payments.checkout import place_order
@@ -57,26 +56,29 @@ async def list_topups(svc: Services, workspace_id: str, *, limit: int,
 class TopupOrders:
     """The `topup` order kind (see service/payments/orders.py)."""
 
-    async def open(self, svc: Services, invoice: dict, now: datetime) -> None:
-        """Write the top-up, once (the ordering request, or the sweep if that request died)."""
-        await Topups(svc.db).insert(Topup.of_invoice(invoices.record(invoice)))
+    async def open(self, svc: Services, invoice: Invoice, now: datetime) -> None:
+        """Write the top-up, once (the ordering request, or the sweep if that request died).
 
-    async def fulfil(self, svc: Services, invoice: dict, now: datetime) -> None:
+        Here, not in `order_topup`, on purpose: every field of a pending top-up derives from
+        its invoice, and opening is the step the sweep re-runs for an invoice a crash left
+        unsettled, so no invoice is ever without its top-up and no top-up without its invoice.
+        `order_topup` builds the same record from the invoice instead of reading it back."""
+        await Topups(svc.db).insert(Topup.of_invoice(invoice))
+
+    async def fulfil(self, svc: Services, invoice: Invoice, now: datetime) -> None:
         """Credit `purchased` of the balance (arrears first) under the key `topup:<id>`."""
-        paid = invoices.record(invoice)
-        pending = Topup.of_invoice(paid)
+        pending = Topup.of_invoice(invoice)
         intent = LedgerIntent(ledger_keys.topup(pending.id), "topup", pending.balance, pending.amount,
-                              {"topup_id": pending.id, "invoice_code": paid.code,
-                               "payment_id": paid.payment_id})
-        await svc.ledger.post(paid.workspace_id, [intent], now)
+                              {"topup_id": pending.id, "invoice_code": invoice.code,
+                               "payment_id": invoice.payment_id})
+        await svc.ledger.post(invoice.workspace_id, [intent], now)
         await self._left(svc, pending, "topup.completed",
-                         dict(status="paid", paid_at=paid.paid_at, payment_id=paid.payment_id),
-                         now)
+                         dict(status="paid", paid_at=invoice.paid_at,
+                              payment_id=invoice.payment_id), now)
 
-    async def close(self, svc: Services, invoice: dict, now: datetime) -> None:
-        closed = invoices.record(invoice)
-        await self._left(svc, Topup.of_invoice(closed), f"topup.{closed.status}",
-                         dict(status=closed.status, closed_at=now), now)
+    async def close(self, svc: Services, invoice: Invoice, now: datetime) -> None:
+        await self._left(svc, Topup.of_invoice(invoice), f"topup.{invoice.status}",
+                         dict(status=invoice.status, closed_at=now), now)
 
     @staticmethod
     async def _left(svc: Services, pending: Topup, event: str, changes: dict,

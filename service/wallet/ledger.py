@@ -18,7 +18,7 @@ Protocol for `post(workspace, intents)`, exactly once per intent key:
 A process killed at any line leaves either nothing (the caller's own recovery posts again:
 webhook payloads are re-processed, payments re-driven, billing runs repeated) or an unfinalized
 `last`, which is in the wallet document itself. So balances == sum of the ledger collection +
-unfinalized `last` entries, at every moment; `service.wallet.reports.reconcile` checks exactly that.
+unfinalized `last` entries, at every moment; `service.reconcile` checks exactly that.
 
 Concurrent posts to one wallet inside a process are group-committed: one drain task per wallet
 applies everything queued in one conditional update. Step 1 starts from the wallet document this

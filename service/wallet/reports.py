@@ -1,16 +1,14 @@
-"""Read models over the ledger: usage history (cursor pagination) and reconciliation."""
+"""Read models over the ledger: usage history (cursor pagination). Reconciliation is
+service/reconcile/."""
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
 
-from pymongo.asynchronous.database import AsyncDatabase
-
-from billing.wallet import BALANCE_KINDS, Entry
+from billing.wallet import Entry
 from service.mongo import cursors
 from service.mongo.docs import entry_from_doc, from_ms, to_ms
 from service.runtime.context import Services
-from service.wallet.ledger import unjournal
 
 
 @dataclass(frozen=True)
@@ -53,42 +51,3 @@ async def broadcasts_charged(svc: Services, workspace_id: str, since: datetime,
     return len([d async for d in svc.db.ledger.find({
         "workspace_id": workspace_id, "balance": "broadcast", "kind": {"$in": ["charge", "arrears"]},
         "applied_ms": {"$gte": to_ms(since), "$lt": to_ms(until)}}, {"_id": 1})])
-
-
-async def reconcile(svc: Services, workspace_ids: list[str] | None = None) -> list[dict]:
-    """For every wallet and balance: sum of applied ledger entries (plus entries applied by the
-    last wallet update and not finalized yet) against granted + purchased - arrears."""
-    db = svc.db
-    match: dict = {}
-    wallet_query: dict = {}
-    if workspace_ids is not None:
-        match["workspace_id"] = {"$in": workspace_ids}
-        wallet_query["_id"] = {"$in": workspace_ids}
-    # NX-27017 does not evaluate a compound $group _id document: group by a $concat key.
-    key = {"$concat": ["$workspace_id", ":", "$balance"]}
-    pipeline = [{"$match": match}, {"$group": {"_id": key, "sum": {"$sum": "$amount"}}}]
-    sums = {d["_id"]: d["sum"] async for d in await db.ledger.aggregate(pipeline)}
-    out = []
-    async for wallet in db.wallets.find(wallet_query).sort("_id", 1):
-        pending = await _unfinalized(db, unjournal(wallet))
-        balances = {}
-        for kind in BALANCE_KINDS:
-            b = wallet["balances"][kind]
-            ledger_sum = sums.get(f"{wallet['_id']}:{kind}", 0) + pending.get(kind, 0)
-            net = b["granted"] + b["purchased"] - b["arrears"]
-            ok = ledger_sum == net and min(b["granted"], b["purchased"], b["arrears"]) >= 0
-            balances[kind] = {"ledger_sum": ledger_sum, "balance": net, "ok": ok}
-        out.append({"workspace_id": wallet["_id"], "balances": balances})
-    return out
-
-
-async def _unfinalized(db: AsyncDatabase, last: list[dict]) -> dict[str, int]:
-    if not last:
-        return {}
-    applied = {d["_id"] async for d in db.ledger.find(
-        {"_id": {"$in": [e["_id"] for e in last]}}, {"_id": 1})}
-    pending: dict[str, int] = {}
-    for entry in last:
-        if entry["_id"] not in applied:
-            pending[entry["balance"]] = pending.get(entry["balance"], 0) + entry["amount"]
-    return pending

@@ -1,5 +1,6 @@
-"""Which workspace a phone number belongs to, and its prices: read from `phone_numbers`,
-`workspaces` and `plans` (the main database, not the WhatsApp log), kept a few seconds."""
+"""Which workspace a phone number belongs to, and its prices: asked of the workspaces feature
+(phone numbers, rate overrides) and of the plans (their rates), in the main database (not the
+WhatsApp log), and kept a few seconds."""
 from __future__ import annotations
 
 import time
@@ -8,7 +9,8 @@ from dataclasses import dataclass
 from pymongo.asynchronous.database import AsyncDatabase
 
 from billing.rates import RateCard
-from service.mongo.docs import money_from_doc
+from service.subscriptions.plans import plan_rates
+from service.workspaces.lookup import phone_owners, workspaces_by_ids
 
 ROUTE_CACHE_SECONDS = 5.0  # phone → workspace; PATCH on this instance clears it at once
 
@@ -35,8 +37,7 @@ class Routing:
                  if p in phone_number_ids and now - at < ROUTE_CACHE_SECONDS}
         missing = phone_number_ids - fresh.keys()
         if missing:
-            owners = {d["_id"]: d["workspace_id"] async for d in
-                      self.db.phone_numbers.find({"_id": {"$in": list(missing)}})}
+            owners = await phone_owners(self.db, missing)
             rates = await self.rates_for(set(owners.values()))
             for phone in missing:
                 ws = owners.get(phone)
@@ -47,15 +48,6 @@ class Routing:
 
     async def rates_for(self, workspace_ids: set[str]) -> dict[str, RateCard]:
         """The rate card of each workspace that exists."""
-        workspaces = [w async for w in self.db.workspaces.find(
-            {"_id": {"$in": list(workspace_ids)}}, {"plan": 1, "rate_overrides": 1})]
-        plan_ids = {w["plan"] for w in workspaces}
-        plans = {p["_id"]: p async for p in
-                 self.db.plans.find({"_id": {"$in": list(plan_ids)}})}
-        out = {}
-        for ws in workspaces:
-            plan_rates = (plans.get(ws["plan"]) or {}).get("rates") or {}
-            out[ws["_id"]] = RateCard(
-                {c: money_from_doc(m) for c, m in plan_rates.items()},
-                {c: money_from_doc(m) for c, m in (ws.get("rate_overrides") or {}).items()})
-        return out
+        workspaces = await workspaces_by_ids(self.db, workspace_ids)
+        rates = await plan_rates(self.db, {ws.plan for ws in workspaces})
+        return {ws.id: RateCard(rates.get(ws.plan, {}), ws.rate_overrides) for ws in workspaces}

@@ -1,11 +1,16 @@
 """What other features ask of a workspace without a caller to check: read it by id (the billing
-run, re-driven orders) and make its plan follow the subscription."""
+run, re-driven orders), make its plan follow the subscription, and which workspace owns a phone
+number (WhatsApp routing, service/whatsapp/routing.py, which holds the database only)."""
 from __future__ import annotations
+
+from collections.abc import Iterable
+
+from pymongo.asynchronous.database import AsyncDatabase
 
 from billing.errors import NotFound
 from service.runtime.context import Services
 from service.workspaces.records import Workspace
-from service.workspaces.repository import Workspaces
+from service.workspaces.repository import PhoneNumbers, Workspaces
 
 
 async def workspace_by_id(svc: Services, workspace_id: str) -> Workspace:
@@ -18,3 +23,14 @@ async def workspace_by_id(svc: Services, workspace_id: str) -> Workspace:
 async def follow_plan(svc: Services, workspace_id: str, plan_id: str) -> None:
     """`workspaces.plan` drives the rate card (`rates_for`); it follows the subscription."""
     await Workspaces(svc.db).set_plan(workspace_id, plan_id)
+
+
+async def phone_owners(db: AsyncDatabase, phone_number_ids: Iterable[str]) -> dict[str, str]:
+    """phone number id → the workspace it belongs to, for the numbers that have one."""
+    claims = await PhoneNumbers(db).claims(list(phone_number_ids))
+    return {phone: claim.workspace_id for phone, claim in claims.items()}
+
+
+async def workspaces_by_ids(db: AsyncDatabase, workspace_ids: Iterable[str]) -> list[Workspace]:
+    """Those of these workspaces that exist."""
+    return await Workspaces(db).many(workspace_ids)

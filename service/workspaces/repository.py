@@ -42,6 +42,11 @@ class Workspaces:
     async def exists(self, workspace_id: str) -> bool:
         return await self.collection.find_one({"_id": workspace_id}, {"_id": 1}) is not None
 
+    async def many(self, workspace_ids: Iterable[str]) -> list[Workspace]:
+        """Those of these workspaces that exist (one find)."""
+        return [workspace_from_doc(d) async for d in
+                self.collection.find({"_id": {"$in": list(workspace_ids)}})]
+
     async def insert(self, ws: Workspace) -> None:
         await self.collection.insert_one(workspace_to_doc(ws))
 

@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from service.invoices.invoices import claim_paid
+from tests.helpers import claim_paid
 from service.payments.orders import settle_invoice
 from tests.addon_helpers import (addon_body, buy, buy_and_pay, create_addon, held, set_quantity,
                                  stop)

@@ -7,8 +7,11 @@ from dataclasses import replace
 
 import pytest
 
+from billing import ledger_keys
 from service.addons import orders as addon_orders
 from service.addons import renewals as addon_renewals
+from service.invoices import invoices as invoice_repo
+from service.invoices.records import Invoice
 from service.payments.orders import settle_invoice
 from service.subscriptions.billing_run import run_pass
 from service.workspaces.lookup import workspace_by_id
@@ -23,8 +26,8 @@ async def pay_invoice(api, code: str) -> None:
     assert (await press_pay(api, payment["_id"])).status == 200
 
 
-async def paid_invoice(api, code: str) -> dict:
-    return await app_services(api).db.invoices.find_one({"code": code})
+async def paid_invoice(api, code: str) -> Invoice:
+    return invoice_repo.record(await app_services(api).db.invoices.find_one({"code": code}))
 
 
 async def test_fulfilling_a_paid_addon_invoice_again_changes_nothing(api):
@@ -38,7 +41,7 @@ async def test_fulfilling_a_paid_addon_invoice_again_changes_nothing(api):
         invoice = await paid_invoice(api, placed["invoice"]["code"])
         await asyncio.gather(*(svc.order_kinds["addon"].fulfil(svc, invoice, svc.clock.now())
                                for _ in range(3)))
-        await settle_invoice(svc, {**invoice, "settled": False}, api.clock.now())
+        await settle_invoice(svc, replace(invoice, settled=False), api.clock.now())
     assert (await held(api, ws, key))[pack["id"]]["quantity"] == 2
     assert (await api.amounts(ws, key))["conversation"] == (30_000, 30_000, 0)
     await assert_reconciled(api)
@@ -46,10 +49,13 @@ async def test_fulfilling_a_paid_addon_invoice_again_changes_nothing(api):
 
 async def test_a_credit_left_by_a_crash_is_posted_once_by_the_billing_run(api):
     ws, key = await api.create_workspace([PHONE_A], plan="growth")
+    user = await create_addon(api, EXTRA_USER)
+    await buy_and_pay(api, ws, key, user["id"])          # Rp49.000 paid for the period
     db = app_services(api).db
     sub = await db.subscriptions.find_one({"_id": ws})
-    owed = {"key": f"addon_refund:{ws}:ad_x:seed", "balance": "conversation",
-            "amount": 12_345, "meta": {"reason": "addon_stopped"}}
+    rev = sub["addons"][user["id"]]["rev"]               # a stop 1 → 0 of that holding
+    owed = {"key": ledger_keys.addon_refund(ws, user["id"], 1, 0, rev),
+            "balance": "conversation", "amount": 12_345, "meta": {"reason": "addon_stopped"}}
     await db.subscriptions.replace_one({"_id": ws}, {**sub, "addon_credits": [owed],
                                                      "version": (sub.get("version") or 0) + 1})
     await run_due(api, wib(2026, 11, 22))

@@ -8,7 +8,7 @@ from billing.money import Money
 from billing.wallet import LedgerIntent
 from service.runtime.context import SERVICES
 from service.wallet.ledger import MongoLedger
-from service.wallet.reports import reconcile
+from service.reconcile.reconcile import reconcile
 from service.whatsapp import webhooks
 from tests.helpers import PHONE_A, Api
 
@@ -18,6 +18,13 @@ async def app_and_api(aiohttp_client, make_app, clock):
     app = make_app()
     client = await aiohttp_client(app)
     return app, Api(client, clock)
+
+
+async def ledger_sums_hold(api) -> bool:
+    """The ledger half of reconcile: these tests post synthetic charges (any key, any amount),
+    which the cause half (billing/reconcile.py) rightly reports as charges of no rate card."""
+    body = await api.reconcile()
+    return all(b["ok"] for w in body["workspaces"] for b in w["balances"].values())
 
 
 def charge(key: str, amount: int, balance: str = "conversation") -> LedgerIntent:
@@ -50,7 +57,7 @@ async def test_two_processes_posting_the_same_keys_apply_each_once(app_and_api, 
                            for ledger in (first, second) for i in range(3)])
     assert await api.amounts(ws, key) == {"conversation": (11000, 0, 0), "broadcast": (0, 0, 0)}
     assert await db.ledger.count_documents({"workspace_id": ws, "kind": "charge"}) == 40
-    assert (await api.reconcile())["ok"] is True
+    assert await ledger_sums_hold(api)
 
 
 async def test_racing_writers_on_one_wallet_lose_no_update(app_and_api, clock):
@@ -62,7 +69,7 @@ async def test_racing_writers_on_one_wallet_lose_no_update(app_and_api, clock):
                            for i in range(120)])
     assert await api.amounts(ws, key) == {"conversation": (15000 - 840, 0, 0),
                                           "broadcast": (0, 0, 0)}
-    assert (await api.reconcile())["ok"] is True
+    assert await ledger_sums_hold(api)
 
 
 async def test_crash_after_wallet_update_is_finished_by_the_next_writer(app_and_api, clock,
@@ -74,12 +81,13 @@ async def test_crash_after_wallet_update_is_finished_by_the_next_writer(app_and_
                                          monkeypatch)
 
     assert await svc.db.ledger.find_one({"_id": "lost-step"}) is None  # not in the ledger yet
-    rows = await reconcile(svc, [ws])
-    assert rows[0]["balances"]["conversation"] == {"ledger_sum": 14500, "balance": 14500, "ok": True}
+    report = await reconcile(svc, [ws])
+    assert vars(report.workspaces[0].balances["conversation"]) == {
+        "ledger_sum": 14500, "balance": 14500, "ok": True}
     await svc.ledger.post(ws, [charge("lost-step", 500), charge("next", 30)], clock.now())
     assert await api.amounts(ws, key) == {"conversation": (14470, 0, 0), "broadcast": (0, 0, 0)}
     assert await svc.db.ledger.find_one({"_id": "lost-step"}) is not None
-    assert (await api.reconcile())["ok"] is True
+    assert await ledger_sums_hold(api)
 
 
 async def test_the_sweep_finishes_an_idle_wallets_interrupted_write(app_and_api, clock,
@@ -99,7 +107,7 @@ async def test_the_sweep_finishes_an_idle_wallets_interrupted_write(app_and_api,
     await webhooks.sweep(svc)
     assert (await history())[0] == "idle"
     assert await api.amounts(ws, key) == {"conversation": (14970, 0, 0), "broadcast": (0, 0, 0)}
-    assert (await api.reconcile())["ok"] is True
+    assert await ledger_sums_hold(api)
 
 
 async def test_a_writer_finishes_what_another_process_left_after_its_own_last_write(
@@ -117,4 +125,4 @@ async def test_a_writer_finishes_what_another_process_left_after_its_own_last_wr
     await first.post(ws, [charge("theirs", 500), charge("mine-again", 30)], clock.now())
     assert await api.amounts(ws, key) == {"conversation": (14440, 0, 0), "broadcast": (0, 0, 0)}
     assert await db.ledger.find_one({"_id": "theirs"}) is not None
-    assert (await api.reconcile())["ok"] is True
+    assert await ledger_sums_hold(api)

@@ -4,7 +4,7 @@ raced by concurrent requests, credit or apply exactly once; a renewal paid while
 rolls counts as paid; reconcile stays ok."""
 import asyncio
 
-from service.invoices.invoices import claim_paid
+from tests.helpers import claim_paid
 from service.payments.orders import settle_invoice
 from tests.addon_helpers import (EXTRA_USER, WA_CONV, addon_body, bought, buy_and_pay,
                                  create_addon, held, set_quantity)

@@ -8,7 +8,7 @@ from billing.money import Money
 from billing.wallet import LedgerIntent
 from service.mongo.revisions import swap
 from service.payments import settlement
-from tests.helpers import (PHONE_A, Api, app_services, payment_callback,
+from tests.helpers import (PHONE_A, Api, app_services, claim_paid, payment_callback,
                            post_payment_callback, topup)
 
 CREDITED = {"conversation": (15000, 50000, 0), "broadcast": (0, 0, 0)}
@@ -79,8 +79,7 @@ async def test_sweep_does_not_credit_twice_when_the_ledger_entry_was_already_pos
     svc = app_services(api)
     now = api.clock.now()
     invoice_id = body["payment"]["id"].replace("pay_", "inv_")
-    await swap(svc.db.invoices, {"_id": invoice_id}, {
-        "status": "paid", "paid_at": now, "settled": False, "updated_at": now})
+    assert await claim_paid(svc.db, invoice_id, body["payment"]["id"], now, now)
     await svc.ledger.post(ws, [LedgerIntent(f"topup:{body['topup']['id']}", "topup",
                                             "conversation", Money.idr(50_000))], now)
     assert await api.amounts(ws, key) == CREDITED                 # credited, then "crash"

@@ -4,7 +4,7 @@ finish — counts as paid, so a change, a cancellation or an undo decided meanwh
 leave the customer's money unused."""
 import asyncio
 
-from service.invoices.invoices import claim_paid
+from tests.helpers import claim_paid
 from service.payments.orders import settle_invoice
 from tests.helpers import app_services, assert_reconciled, press_pay
 from tests.subscription_helpers import change, post, run_due, subscription, wib

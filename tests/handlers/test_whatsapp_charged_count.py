@@ -47,7 +47,8 @@ async def test_the_sweep_does_not_report_a_charge_it_found_already_made(api):
     assert (await api.webhook(status_payload(PHONE_A, [status("wamid.n3", "read", None)]))
             ).status == 200
     await svc.ledger.post(ws, [LedgerIntent("charge:wamid.n3", "charge", "broadcast",
-                                            Money.idr(650), {"wamid": "wamid.n3"})],
+                                            Money.idr(650), {"wamid": "wamid.n3", "category": "unknown",
+                                                             "inferred_category": True})],
                           api.clock.now())          # charged, then the process died
     api.clock.advance(timedelta(minutes=11))
     assert (await webhooks.sweep(svc))["fallback_charged"] == 0

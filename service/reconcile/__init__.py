@@ -1,0 +1,1 @@
+"""Reconcile: balances against their ledger, ledger entries against their causes (issue 18)."""

@@ -1,0 +1,45 @@
+"""What reconcile costs per workspace in store commands, counted by a PyMongo command listener
+on the app's clients (issue 18; the README's figure). It does not depend on the history's
+length: one find per collection and workspace, whatever it holds. Run with `-s` to see them."""
+import dataclasses
+from collections import Counter
+
+import pytest
+
+from service.runtime.app import create_app
+from tests.handlers.test_store_commands import CommandCounter, _report
+from tests.helpers import ADMIN_TOKEN, Api, press_pay, status, status_payload, topup
+
+PER_WORKSPACE = 8     # ledger, top-ups, add-on orders, plan orders, invoices, payments,
+#                       subscription, workspace
+PER_RUN = 2           # plans, the wallets cursor
+
+
+@pytest.fixture
+async def counted(aiohttp_client, settings, clock):
+    counter = CommandCounter()
+    app = create_app(dataclasses.replace(settings, event_listeners=(counter,)), clock=clock,
+                     background=False)
+    return Api(await aiohttp_client(app), clock), counter
+
+
+async def _history(api, phone: str, charges: int) -> None:
+    ws, key = await api.create_workspace([phone])
+    placed = await topup(api, ws, key, "conversation", 50_000)
+    assert (await press_pay(api, placed["payment"]["id"])).status == 200
+    statuses = [status(f"wamid.{phone}.{i}", "delivered", "service") for i in range(charges)]
+    assert (await api.webhook(status_payload(phone, statuses))).status == 200
+
+
+async def test_reconcile_reads_each_workspace_with_a_fixed_number_of_commands(counted):
+    api, counter = counted
+    for n, phone in enumerate(("6281100000021", "6281100000022", "6281100000023")):
+        await _history(api, phone, charges=10 * (n + 1))
+    resp, counts = await counter.measure(api.client.get(
+        "/v1/admin/reconcile", headers=api.auth(ADMIN_TOKEN)))
+    body = await resp.json()
+    assert body["ok"] is True, body
+    total = _report("reconcile, 3 workspaces", counts)
+    by_collection = Counter(collection for (_, collection) in counts.elements())
+    assert by_collection["ledger"] == 3 and by_collection["payments"] == 3
+    assert total == PER_RUN + 3 * PER_WORKSPACE, counts
