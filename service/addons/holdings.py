@@ -15,10 +15,10 @@ Wallet credits (a prorated stop or decrease, an overpaid renewal) are written in
 ledger (idempotent by key; arrears first) and dropped from the document. A crash in between
 leaves them in the document: the billing run posts them on its next pass (`post_credits`).
 
-Add-on code reads a subscription document only through `subscribed` (a `Subscribed` record) and
-writes its add-on fields only through `changes` (merged into the subscription's versioned
-replace, state.save); it reads a plan order (service/subscriptions/orders.py) only through
-`plan_order`. Once the subscriptions feature hands out records, these are what to adapt.
+Add-on code reads a subscription (its `SubscriptionState` record, service/subscriptions/
+records.py) only through `subscribed` (a `Subscribed` record) and writes its add-on fields only
+through `changes` (a `replace` of the SubscriptionState read, saved by state.save); it reads a
+plan order (a `SubscriptionOrder`) only through `plan_order`.
 """
 from __future__ import annotations
 
@@ -37,7 +37,9 @@ from service.addons.repository import lines_from_docs
 from service.mongo.events import emit
 from service.runtime.context import Services
 from service.subscriptions import state
-from service.subscriptions.records import HeldAddon
+from service.subscriptions.records import (AddonChangeMark, AddonCredit, HeldAddon,
+                                           HoldingEntry, PendingChange, SubscriptionOrder,
+                                           SubscriptionState)
 
 CREDIT_BALANCE = "conversation"     # the wallet's purchased conversation credit
 APPLIED_KEPT = 50
@@ -73,9 +75,8 @@ class Scheduled:
 
 @dataclass(frozen=True)
 class Subscribed:
-    """What add-on code reads of a subscription document (service/subscriptions/state.py): read
-    by `subscribed` only and written by `changes` only, so that the subscription's own record
-    replaces these two functions."""
+    """What add-on code reads of a subscription (its SubscriptionState): made by `subscribed`
+    only; the add-on fields are written back by `changes` only."""
     workspace_id: str
     plan: str
     unit: str
@@ -94,70 +95,57 @@ class Subscribed:
         return self.scheduled.addons if self.scheduled else None
 
 
-def _credit(c: dict) -> Credit:
-    return Credit(c["key"], Money.idr(c["amount"]), dict(c["meta"]), c["balance"])
-
-
-def _last_change(c: dict) -> LastChange:
-    return LastChange(c.get("key"), c.get("next_quantity"),
-                      Money.idr(c["credit"]) if c.get("credit") else None)
-
-
-def _scheduled(change: dict | None) -> Scheduled | None:
-    if not change:
+def _scheduled(change: PendingChange | None) -> Scheduled | None:
+    if change is None:
         return None
-    return Scheduled(change.get("plan"), change.get("period"), change.get("timing"),
-                     change.get("order_id"), change.get("addons"))
+    return Scheduled(change.plan, change.period, change.timing, change.order_id, change.addons)
 
 
-def subscribed(doc: dict) -> Subscribed:
-    items = doc.get("addons") or {}
+def subscribed(doc: SubscriptionState) -> Subscribed:
+    items = doc.addons
     return Subscribed(
-        doc["_id"], doc["plan"], doc["period"], state.period_of(doc), doc.get("version") or 0,
-        MappingProxyType({a: Holding(a, int(h["quantity"]), h.get("next_quantity"))
-                          for a, h in items.items()}),
-        MappingProxyType({a: int(h.get("rev", 0)) for a, h in items.items()}),
-        MappingProxyType({a: h.get("added_at") for a, h in items.items()}),
-        tuple(_credit(c) for c in doc.get("addon_credits") or ()),
-        MappingProxyType({a: _last_change(c) for a, c in
-                          (doc.get("addon_changes") or {}).items()}),
-        tuple(doc.get("addon_orders_applied") or ()), _scheduled(doc.get("scheduled_change")))
+        doc.workspace_id, doc.plan, doc.period, doc.current, doc.version or 0,
+        MappingProxyType({a: Holding(a, h.quantity, h.next_quantity) for a, h in items.items()}),
+        MappingProxyType({a: h.rev for a, h in items.items()}),
+        MappingProxyType({a: h.added_at for a, h in items.items()}),
+        tuple(Credit(c.key, c.amount, c.meta, c.balance) for c in doc.addon_credits),
+        MappingProxyType({a: LastChange(c.key, c.next_quantity, c.credit)
+                          for a, c in doc.addon_changes.items()}),
+        doc.addon_orders_applied, _scheduled(doc.scheduled_change))
 
 
-def holdings_of(doc: dict) -> dict[str, Holding]:
+def holdings_of(doc: SubscriptionState) -> dict[str, Holding]:
     return dict(subscribed(doc).holdings)
 
 
-def _holdings_doc(holdings: Mapping[str, Holding], sub: Subscribed, now: datetime) -> dict:
+def _holdings(holdings: Mapping[str, Holding], sub: Subscribed,
+              now: datetime) -> dict[str, HoldingEntry]:
     """The `addons` of the next version: a changed holding gets that version as its `rev`, an
     unchanged one keeps its own."""
     out = {}
     for a, h in sorted(holdings.items()):
         same = sub.holdings.get(a) == h
         if h.quantity > 0:
-            out[a] = {"quantity": h.quantity, "next_quantity": h.next_quantity,
-                      "added_at": sub.added_at.get(a) or now,
-                      "rev": sub.revs.get(a, 0) if same else sub.version + 1}
+            out[a] = HoldingEntry(h.quantity, h.next_quantity, sub.added_at.get(a) or now,
+                                  sub.revs.get(a, 0) if same else sub.version + 1)
     return out
 
 
 def changes(sub: Subscribed, holdings: Mapping[str, Holding], now: datetime, *,
             credits: Iterable[Credit] | None = None, change: tuple[str, LastChange] | None = None,
             applied: str | None = None) -> dict:
-    """The add-on fields of `sub`'s next version (for state.save): the holdings, with `credits`
-    owed on top of those owed already, the last `change` of one add-on, an order `applied`."""
-    out: dict = {"addons": _holdings_doc(holdings, sub, now)}
+    """The add-on fields of `sub`'s next version (for `replace` of its SubscriptionState, then
+    state.save): the holdings, with `credits` owed on top of those owed already, the last
+    `change` of one add-on, an order `applied`."""
+    out: dict = {"addons": _holdings(holdings, sub, now)}
     if credits is not None:
-        out["addon_credits"] = [
-            {"key": c.key, "balance": c.balance, "amount": c.amount.amount, "meta": dict(c.meta)}
-            for c in (*sub.credits, *credits)]
+        out["addon_credits"] = tuple(AddonCredit(c.key, c.balance, c.amount, dict(c.meta))
+                                     for c in (*sub.credits, *credits))
     if change is not None:
-        last = {a: {"key": c.key, "next_quantity": c.next_quantity,
-                    "credit": c.credit.amount if c.credit else None}
-                for a, c in {**sub.last_changes, change[0]: change[1]}.items()}
-        out["addon_changes"] = last
+        out["addon_changes"] = {a: AddonChangeMark(c.key, c.next_quantity, c.credit) for a, c in
+                                {**sub.last_changes, change[0]: change[1]}.items()}
     if applied is not None:
-        out["addon_orders_applied"] = [*sub.orders_applied, applied][-APPLIED_KEPT:]
+        out["addon_orders_applied"] = (*sub.orders_applied, applied)[-APPLIED_KEPT:]
     return out
 
 
@@ -175,13 +163,14 @@ class PlanOrder:
         return any(line.addon_id == addon_id for line in self.addons)
 
 
-def plan_order(doc: dict) -> PlanOrder:
-    return PlanOrder(doc["_id"], doc["plan"], doc["period"], doc["status"],
-                     lines_from_docs(doc.get("addons")))
+def plan_order(order: SubscriptionOrder) -> PlanOrder:
+    return PlanOrder(order.id, order.plan, order.period, order.status,
+                     lines_from_docs(order.addons))
 
 
-async def held_terms(svc: Services, doc: dict, extra: Iterable[str] = ()) -> dict[str, AddonTerms]:
-    """`terms_of` a subscription document (for service/subscriptions)."""
+async def held_terms(svc: Services, doc: SubscriptionState,
+                     extra: Iterable[str] = ()) -> dict[str, AddonTerms]:
+    """`terms_of` a subscription's state (for service/subscriptions)."""
     return await terms_of(svc, subscribed(doc), extra)
 
 
@@ -211,7 +200,8 @@ async def emit_change(svc: Services, event: str, workspace_id: str, addon_id: st
                key=f"{addon_id}:{key}")
 
 
-def holdings_view(doc: dict, terms: dict[str, AddonTerms]) -> tuple[HeldAddon, ...]:
+def holdings_view(doc: SubscriptionState,
+                  terms: dict[str, AddonTerms]) -> tuple[HeldAddon, ...]:
     """The held add-ons as GET …/subscription shows them."""
     out, sub = [], subscribed(doc)
     for addon_id, held in sorted(sub.holdings.items()):

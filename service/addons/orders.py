@@ -194,7 +194,7 @@ async def _apply(svc: Services, order: AddonOrder, now: datetime) -> str:
         if not all(line.priced_on(before.get(line.addon_id)) for line in order.lines):
             return "changed", {}
         new = changes(sub, _applied(before, order.lines), now, applied=order.id)
-        return ("done", before) if await state.save(svc, doc, new, now) else None
+        return ("done", before) if await state.save(svc, replace(doc, **new), now) else None
     outcome, before = await state.retrying(attempt, "adding an add-on", state.PAID_RETRIES)
     if outcome == "done":
         for line in (x for x in order.lines if x.held):

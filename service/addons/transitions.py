@@ -16,7 +16,7 @@ transition, and a holding's `rev` is never reused (service/addons/holdings.py).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from billing import ledger_keys
@@ -96,7 +96,7 @@ async def write(svc: Services, doc: dict, t: Transition, now: datetime) -> Money
             if last and (last.key, last.next_quantity) == (t.key, t.after.next_quantity):
                 return last              # the same transition, applied by another request
             raise changed(t.addon_id)
-        return t.marker if await state.save(svc, current, _changes(sub, t, now),
+        return t.marker if await state.save(svc, replace(current, **_changes(sub, t, now)),
                                             now) else None
     applied = await state.retrying(attempt, "changing an add-on")
     return applied.credit

@@ -23,6 +23,7 @@ import os
 import secrets
 import socket
 from collections import Counter
+from dataclasses import replace
 from datetime import datetime
 
 from billing.plans import FREE_PLAN, PlanTerms
@@ -35,6 +36,7 @@ from service.subscriptions import orders
 from service.subscriptions import state
 from service.subscriptions.plans import load_plans
 from service.reconcile.reconcile import count_failing
+from service.subscriptions.records import LastChange, SubscriptionState
 from service.workspaces.lookup import workspace_by_id
 
 log = logging.getLogger("saldo.billing_run")
@@ -74,83 +76,85 @@ async def _one(svc: Services, workspace_id: str, period_end: datetime, now: date
                              now + svc.settings.billing_claim_lease, now):
         return Counter(skipped=1)
     counts: Counter = Counter(claimed=1)
-    doc, until = None, now
+    sub, until = None, now
     try:
-        doc, until = await process(svc, workspace_id, now, counts, plans)
+        sub, until = await process(svc, workspace_id, now, counts, plans)
     except Exception:
         log.exception("billing run failed for %s; the next pass retries", workspace_id)
         counts["errors"] += 1
-    await state.release(svc, workspace_id, worker, doc, until)
+    await state.release(svc, workspace_id, worker, sub, until)
     return counts
 
 
 async def process(svc: Services, workspace_id: str, now: datetime, counts: Counter,
-                  plans: dict[str, PlanTerms]) -> tuple[dict, datetime]:
+                  plans: dict[str, PlanTerms]) -> tuple[SubscriptionState, datetime]:
     """Do everything due for one subscription at `now`; → (its last state, next due time)."""
     settings = svc.settings
     for _ in range(MAX_STEPS):
-        doc = await state.finish_boundary(svc, await state.load(svc, workspace_id), now)
-        if doc.get("addon_credits"):            # owed by an add-on change that died half-way
+        sub = await state.finish_boundary(svc, await state.load(svc, workspace_id), now)
+        if sub.addon_credits:                   # owed by an add-on change that died half-way
             await post_credits(svc, workspace_id, now)
             continue
-        step = next_step(await cycle_of(svc, doc, plans, now), now, lead=settings.renewal_lead,
+        step = next_step(await cycle_of(svc, sub, plans, now), now, lead=settings.renewal_lead,
                          grace=settings.renewal_grace, free=plans[FREE_PLAN], tz=settings.tz)
         if isinstance(step, Wait):
-            return doc, await addon_renewals.issue_due(svc, doc, plans, now, step.until)
+            return sub, await addon_renewals.issue_due(svc, sub, plans, now, step.until)
         if isinstance(step, IssueRenewal):
-            await _issue(svc, doc, step, now, plans)
+            await _issue(svc, sub, step, now, plans)
             counts["renewals_issued"] += 1
-        elif await _roll(svc, doc, step, now):
+        elif await _roll(svc, sub, step, now):
             counts[f"rolled_{step.reason}"] += 1
     raise RuntimeError(f"{workspace_id}: more than {MAX_STEPS} billing steps in one pass")
 
 
-async def cycle_of(svc: Services, doc: dict, plans: dict, now: datetime) -> Cycle:
-    next_orders = await orders.orders_for(svc, doc["_id"], doc["current_period_end"])
+async def cycle_of(svc: Services, sub: SubscriptionState, plans: dict,
+                   now: datetime) -> Cycle:
+    next_orders = await orders.orders_for(svc, sub.workspace_id, sub.current.end)
     for order in next_orders:       # its issuer died (or failed) before placing the invoice;
-        if order["status"] == "new":  # placing is idempotent by the order's seed
+        if order.status == "new":   # placing is idempotent by the order's seed
             await orders.redrive(svc, order, now)
-    return Cycle(state.current_choice(doc, plans), state.period_of(doc),
-                 state.anchor_day(doc, svc.settings.tz), state.scheduled_choice(doc, plans),
+    return Cycle(state.current_choice(sub, plans), sub.current,
+                 state.anchor_day(sub, svc.settings.tz), state.scheduled_choice(sub, plans),
                  orders.status_by_choice(next_orders),
-                 min((o["created_at"] for o in next_orders), default=None))
+                 min((o.created_at for o in next_orders), default=None))
 
 
-async def _issue(svc: Services, doc: dict, step: IssueRenewal, now: datetime,
+async def _issue(svc: Services, sub: SubscriptionState, step: IssueRenewal, now: datetime,
                  plans: dict[str, PlanTerms]) -> None:
-    workspace = await workspace_by_id(svc, doc["_id"])
-    current = state.current_choice(doc, plans)
-    spec = orders.OrderSpec(doc["_id"], current, step.target, step.covers, "end_of_term",
+    workspace = await workspace_by_id(svc, sub.workspace_id)
+    current = state.current_choice(sub, plans)
+    spec = orders.OrderSpec(sub.workspace_id, current, step.target, step.covers, "end_of_term",
                             step.invoice_type, step.target.plan.price(step.target.unit), "",
-                            await addon_renewals.plan_order_lines(svc, doc, step.target,
+                            await addon_renewals.plan_order_lines(svc, sub, step.target,
                                                                   step.covers))
     await orders.issue(svc, workspace, spec, now)
 
 
-async def _roll(svc: Services, doc: dict, step: Rollover, now: datetime) -> bool:
+async def _roll(svc: Services, sub: SubscriptionState, step: Rollover, now: datetime) -> bool:
     """Move into the next period; False when it lost a race (the caller re-reads)."""
-    ended = state.period_of(doc)
-    open_orders = [o for o in await orders.orders_for(svc, doc["_id"], ended.end)
-                   if o["status"] in orders.OPEN]
+    ended = sub.current
+    open_orders = [o for o in await orders.orders_for(svc, sub.workspace_id, ended.end)
+                   if o.status in orders.OPEN]
     if step.reason == "lapsed" and open_orders:
         for order in open_orders:     # first make them unpayable, then decide again
-            await orders.cancel_order(svc, order["_id"], now)
+            await orders.cancel_order(svc, order.id, now)
         return False
-    changes = {"plan": step.target.plan.id, "period": step.target.unit,
-               "current_period_start": step.period.start, "current_period_end": step.period.end,
-               "scheduled_change": None, "status": "active",
-               "boundary": state.boundary_doc(ended, step.period, step.target, step.expire_old)}
+    rolled_over = replace(
+        sub, plan=step.target.plan.id, period=step.target.unit, current=step.period,
+        scheduled_change=None, status="active",
+        boundary=state.boundary_of(ended, step.period, step.target, step.expire_old))
     if step.reason != "renewed":
-        changes["last_change"] = {"outcome": step.reason, "at": now, "from_plan": doc["plan"],
-                                  "plan": step.target.plan.id, "effective_at": ended.end}
-    await addon_renewals.settle_renewals(svc, doc["_id"], step.period.start, now)
-    addon_changes, rolled = await addon_renewals.rollover_changes(svc, doc, step, now)
-    if doc.get("boundary") or not await state.save(svc, doc, {**changes, **addon_changes}, now):
+        rolled_over = replace(rolled_over, last_change=LastChange(
+            step.reason, now, from_plan=sub.plan, plan=step.target.plan.id,
+            effective_at=ended.end))
+    await addon_renewals.settle_renewals(svc, sub.workspace_id, step.period.start, now)
+    addon_changes, rolled = await addon_renewals.rollover_changes(svc, sub, step, now)
+    if sub.boundary or not await state.save(svc, replace(rolled_over, **addon_changes), now):
         return False
     for order in open_orders:         # invoices of the ended boundary that were not used
-        if (order["plan"], order["period"]) != step.target.key:
-            await orders.cancel_order(svc, order["_id"], now)
-    await addon_renewals.after_rollover(svc, doc, step, rolled, now)
+        if order.key != step.target.key:
+            await orders.cancel_order(svc, order.id, now)
+    await addon_renewals.after_rollover(svc, sub, step, rolled, now)
     return True
 
 

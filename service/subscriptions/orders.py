@@ -19,11 +19,10 @@ sees it paid.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, tzinfo
 
 
-from service.mongo.once import insert_or_read
 from billing import ledger_keys
 from billing.invoices import InvoiceLine, Order, Text
 from billing.money import Money
@@ -41,8 +40,9 @@ from service.payments.orders import settle_if_paid, settle_invoice
 from service.runtime.context import Services
 from service.workspaces.records import Workspace
 from service.workspaces.lookup import workspace_by_id
-from service.subscriptions import state
+from service.subscriptions import repository, state
 from service.subscriptions.plans import load_plans
+from service.subscriptions.records import LastChange, OrderApplied, SubscriptionOrder
 
 log = logging.getLogger("saldo.subscriptions")
 OPEN = ("new", "pending")
@@ -83,95 +83,85 @@ def _order(spec: OrderSpec, order_id: str, tz: tzinfo) -> Order:
 
 async def open_with_addon(svc: Services, addon_id: str, limit: int = 100) -> list[str]:
     """Ids of the open plan orders (of any workspace) that carry `addon_id` for their period."""
-    return [d["_id"] async for d in svc.db.subscription_orders.find(
-        {"addons.addon_id": addon_id, "status": {"$in": list(OPEN)}}, {"_id": 1}).limit(limit)]
+    return await repository.open_with_addon(svc, addon_id, OPEN, limit)
 
 
 async def orders_for(svc: Services, workspace_id: str, period_start: datetime,
-                     timing: str = "end_of_term") -> list[dict]:
-    return [d async for d in svc.db.subscription_orders.find(
-        {"workspace_id": workspace_id, "period_start": period_start, "timing": timing}
-    ).sort("created_at", 1)]
+                     timing: str = "end_of_term") -> list[SubscriptionOrder]:
+    return await repository.orders_for(svc, workspace_id, period_start, timing)
 
 
-def status_by_choice(orders: list[dict]) -> dict[tuple[str, str], str]:
+def status_by_choice(orders: list[SubscriptionOrder]) -> dict[tuple[str, str], str]:
     """Best status per (plan, period): paid > open > closed. `new` counts as pending."""
     out: dict[tuple[str, str], str] = {}
     for o in orders:
-        key, status = (o["plan"], o["period"]), "pending" if o["status"] == "new" else o["status"]
+        key, status = o.key, "pending" if o.status == "new" else o.status
         if RANK[status] > RANK.get(out.get(key, ""), 0):
             out[key] = status
     return out
 
 
 async def issue(svc: Services, workspace: Workspace, spec: OrderSpec, now: datetime,
-                seed: str | None = None) -> tuple[dict, dict | None, dict | None]:
+                seed: str | None = None
+                ) -> tuple[SubscriptionOrder, dict | None, dict | None]:
     """The open or paid order for `spec` (placing its invoice if needed), or a new one.
     → (order, invoice, payment); invoice and payment are None for a paid order."""
     same = [o for o in await orders_for(svc, spec.workspace_id, spec.covers.start, spec.timing)
-            if (o["plan"], o["period"]) == spec.target.key]
-    live = [o for o in same if o["status"] != "closed"]
-    if live and live[0]["status"] == "paid":
+            if o.key == spec.target.key]
+    live = [o for o in same if o.status != "closed"]
+    if live and live[0].status == "paid":
         return live[0], None, None
     if live and not _same_lines(live[0], spec):   # its add-ons changed since: a new invoice
-        cancelled = await cancel_order(svc, live[0]["_id"], now)
-        if cancelled["status"] == "paid":           # paid meanwhile: that one stands
+        cancelled = await cancel_order(svc, live[0].id, now)
+        if cancelled.status == "paid":              # paid meanwhile: that one stands
             return cancelled, None, None
         live, seed = [], None
     order = live[0] if live else await _insert(svc, spec, len(same),
                                                seed or ids.new_seed(now), now)
     invoice, payment = await place_order(svc, workspace,
-                                         _order(spec, order["_id"], svc.settings.tz),
-                                         order["seed"], now)
+                                         _order(spec, order.id, svc.settings.tz), order.seed, now)
     return order, invoice, payment
 
 
-def _same_lines(order: dict, spec: OrderSpec) -> bool:
-    return order["amount"] == spec.amount.to_dict() and \
-        list(order.get("addons") or []) == list(spec.addons)
+def _same_lines(order: SubscriptionOrder, spec: OrderSpec) -> bool:
+    return order.amount == spec.amount and list(order.addons) == list(spec.addons)
 
 
-async def _insert(svc: Services, spec: OrderSpec, n: int, seed: str, now: datetime) -> dict:
+async def _insert(svc: Services, spec: OrderSpec, n: int, seed: str,
+                  now: datetime) -> SubscriptionOrder:
     order_id = (f"{spec.timing}:{spec.workspace_id}:{spec.covers.start.isoformat()}:"
                 f"{spec.target.plan.id}:{spec.target.unit}:{n}")
-    doc = {"_id": order_id, "workspace_id": spec.workspace_id, "timing": spec.timing,
-           "period_start": spec.covers.start, "period_end": spec.covers.end,
-           "plan": spec.target.plan.id, "period": spec.target.unit,
-           "from_plan": spec.current.plan.id, "from_period": spec.current.unit,
-           "invoice_type": spec.invoice_type, "amount": spec.amount.to_dict(), "seed": seed,
-           "detail": spec.detail, "addons": list(spec.addons),
-           "status": "new", "invoice_id": None, "invoice_code": None, "created_at": now}
-    return await insert_or_read(svc.db.subscription_orders, doc)
+    return await repository.insert_order(svc, SubscriptionOrder(
+        order_id, spec.workspace_id, spec.timing, spec.covers, spec.target.plan.id,
+        spec.target.unit, spec.current.plan.id, spec.current.unit, spec.invoice_type,
+        spec.amount, seed, spec.detail, tuple(spec.addons), "new", None, None, now))
 
 
-async def redrive(svc: Services, order: dict, now: datetime) -> None:
+async def redrive(svc: Services, order: SubscriptionOrder, now: datetime) -> None:
     """Place the invoice of an order whose issuer died before placing it (idempotent)."""
-    workspace = await workspace_by_id(svc, order["workspace_id"])
+    workspace = await workspace_by_id(svc, order.workspace_id)
     plans = await load_plans(svc.db)
-    spec = OrderSpec(order["workspace_id"], Choice(plans[order["from_plan"]], order["from_period"]),
-                     Choice(plans[order["plan"]], order["period"]),
-                     Period(order["period_start"], order["period_end"]), order["timing"],
-                     order["invoice_type"], Money(**order["amount"]), order.get("detail", ""),
-                     tuple(order.get("addons") or ()))
-    await place_order(svc, workspace, _order(spec, order["_id"], svc.settings.tz), order["seed"],
-                      now)
+    spec = OrderSpec(order.workspace_id, Choice(plans[order.from_plan], order.from_period),
+                     Choice(plans[order.plan], order.period), order.covers, order.timing,
+                     order.invoice_type, order.amount, order.detail, order.addons)
+    await place_order(svc, workspace, _order(spec, order.id, svc.settings.tz), order.seed, now)
 
 
-async def cancel_order(svc: Services, order_id: str | None, now: datetime) -> dict | None:
+async def cancel_order(svc: Services, order_id: str | None,
+                       now: datetime) -> SubscriptionOrder | None:
     """Cancel an order's invoice if it is still pending; a paid one stays paid, and one whose
     invoice was paid meanwhile is settled (fulfilled) now. → the order as it is then."""
-    order = await svc.db.subscription_orders.find_one({"_id": order_id}) if order_id else None
-    if not order or order["status"] not in OPEN:
+    order = await repository.get_order(svc, order_id) if order_id else None
+    if not order or order.status not in OPEN:
         return order
-    invoice_id = order.get("invoice_id") or ids.invoice_id(order["seed"])
+    invoice_id = order.invoice_id or ids.invoice_id(order.seed)
     closed = await close_invoice(svc.db, invoice_id, "cancelled", now)
     if closed:
         await settle_invoice(svc, closed, now)
     else:
         await settle_if_paid(svc, invoice_id, now)
-    await svc.db.subscription_orders.update_one({"_id": order_id, "status": "new"},
-                                                {"$set": {"status": "closed"}})
-    return await svc.db.subscription_orders.find_one({"_id": order_id})
+    await repository.set_closed(svc, order_id, ("new",))
+    return await repository.get_order(svc, order_id)
 
 
 class SubscriptionOrders:
@@ -179,87 +169,78 @@ class SubscriptionOrders:
     service/payments/orders.py)."""
 
     async def open(self, svc: Services, invoice: Invoice, now: datetime) -> None:
-        await svc.db.subscription_orders.update_one(
-            {"_id": invoice.order.order_id, "status": "new"},
-            {"$set": {"status": "pending", "invoice_id": invoice.id,
-                      "invoice_code": invoice.code}})
+        await repository.set_pending(svc, invoice.order.order_id, invoice.id, invoice.code)
 
     async def fulfil(self, svc: Services, invoice: Invoice, now: datetime) -> None:
         """A paid invoice is the truth: the order is paid whatever its status said."""
         order_id = invoice.order.order_id
-        await svc.db.subscription_orders.update_one(
-            {"_id": order_id, "status": {"$ne": "paid"}},
-            {"$set": {"status": "paid", "paid": {"at": invoice.paid_at},
-                      "invoice_id": invoice.id, "invoice_code": invoice.code}})
-        order = await svc.db.subscription_orders.find_one({"_id": order_id})
-        lines = list(order.get("addons") or [])
-        if order["timing"] == "immediate":   # credit only the add-on lines that applied
-            applied = order.get("applied")
-            taken = applied.get("addon_lines") if applied else await _apply_upgrade(svc, order,
-                                                                                   now)
+        await repository.set_paid(svc, order_id, invoice.paid_at, invoice.id, invoice.code)
+        order = await repository.get_order(svc, order_id)
+        lines = list(order.addons)
+        if order.timing == "immediate":      # credit only the add-on lines that applied
+            taken = order.applied.addon_lines if order.applied else await _apply_upgrade(
+                svc, order, now)
             lines = [line for line in lines if taken is None or line["addon_id"] in taken]
-        await credit_consumption(svc, order["workspace_id"], order_id, lines, now)
-        await state.poke(svc, order["workspace_id"], now)
+        await credit_consumption(svc, order.workspace_id, order_id, lines, now)
+        await state.poke(svc, order.workspace_id, now)
 
     async def close(self, svc: Services, invoice: Invoice, now: datetime) -> None:
         """An unpaid order drops the change that waited for it; a switch to a plan that costs
         nothing (a cancel) never waits for one (orders placed before issue 9 item 6 did)."""
         order_id = invoice.order.order_id
-        await svc.db.subscription_orders.update_one(
-            {"_id": order_id, "status": {"$in": list(OPEN)}}, {"$set": {"status": "closed"}})
-        order = await svc.db.subscription_orders.find_one({"_id": order_id})
-        if order and order["timing"] == "end_of_term" and Money(**order["amount"]).is_zero():
+        await repository.set_closed(svc, order_id, OPEN)
+        order = await repository.get_order(svc, order_id)
+        if order and order.timing == "end_of_term" and order.amount.is_zero():
             return
         await state.drop_waiting_change(svc, invoice.workspace_id, order_id,
                                         invoice.status, now)
 
 
-async def _apply_upgrade(svc: Services, order: dict, now: datetime) -> list[str] | None:
+async def _apply_upgrade(svc: Services, order: SubscriptionOrder,
+                         now: datetime) -> tuple[str, ...] | None:
     """Switch the plan now (if the subscription still waits for this order), then grant the
     difference of the conversation grants for the current period (key per plan and period).
-    → the add-ons whose order line applied ([] if the upgrade no longer applies; None: not
+    → the add-ons whose order line applied (() if the upgrade no longer applies; None: not
     recorded, by an older version)."""
-    ws = order["workspace_id"]
+    ws = order.workspace_id
     removed: list = []
 
-    async def attempt() -> tuple[str, list[str] | None] | None:
-        doc = await state.load(svc, ws)
-        last = doc.get("last_change") or {}
-        if last.get("order_id") == order["_id"]:
-            return "applied", last.get("addon_lines")
-        if ((doc.get("scheduled_change") or {}).get("order_id") != order["_id"]
-                or doc["current_period_start"] != order["period_start"]):
-            return "stale", []
-        addon_changes, removed[:], taken = await immediate_switch(svc, doc, order, now)
-        saved = await state.save(svc, doc, {
-            "plan": order["plan"], "period": order["period"], "scheduled_change": None,
-            "last_change": {"order_id": order["_id"], "outcome": "applied", "at": now,
-                            "from_plan": doc["plan"], "addon_lines": taken},
-            **addon_changes}, now)
-        return ("applied", taken) if saved else None
+    async def attempt() -> tuple[str, tuple[str, ...] | None] | None:
+        sub = await state.load(svc, ws)
+        last = sub.last_change
+        if last and last.order_id == order.id:
+            return "applied", last.addon_lines
+        waiting = sub.scheduled_change
+        if (waiting is None or waiting.order_id != order.id
+                or sub.current.start != order.covers.start):
+            return "stale", ()
+        addon_changes, removed[:], taken = await immediate_switch(svc, sub, order, now)
+        saved = await state.save(svc, replace(
+            sub, plan=order.plan, period=order.period, scheduled_change=None,
+            last_change=LastChange("applied", now, order.id, from_plan=sub.plan,
+                                   addon_lines=tuple(taken)),
+            **addon_changes), now)
+        return ("applied", tuple(taken)) if saved else None
 
     outcome, taken = await state.retrying(attempt, "applying an upgrade", state.PAID_RETRIES)
     if outcome == "stale":
         log.warning("paid upgrade no longer applies; refund it", extra={"fields": {
-            "order_id": order["_id"], "workspace_id": ws}})
-        await svc.db.subscription_orders.update_one({"_id": order["_id"]},
-                                                    {"$set": {"outcome": "not_applied"}})
-        return []
-    await after_switch(svc, ws, removed, order["_id"], now)
+            "order_id": order.id, "workspace_id": ws}})
+        await repository.set_outcome(svc, order.id, "not_applied")
+        return ()
+    await after_switch(svc, ws, removed, order.id, now)
     await post_credits(svc, ws, now)
-    await state.sync_workspace_plan(svc, ws, order["plan"])
+    await state.sync_workspace_plan(svc, ws, order.plan)
     await _upgrade_grant(svc, order, now)
-    await svc.db.subscription_orders.update_one({"_id": order["_id"]}, {"$set": {
-        "applied": {"at": now, "addon_lines": taken}}})
+    await repository.set_applied(svc, order.id, OrderApplied(now, taken))
     return taken
 
 
-async def _upgrade_grant(svc: Services, order: dict, now: datetime) -> None:
+async def _upgrade_grant(svc: Services, order: SubscriptionOrder, now: datetime) -> None:
     plans = await load_plans(svc.db)
-    extra = plans[order["plan"]].grant - plans[order["from_plan"]].grant
+    extra = plans[order.plan].grant - plans[order.from_plan].grant
     if extra.amount > 0:
-        ws, start = order["workspace_id"], order["period_start"].isoformat()
+        ws, start = order.workspace_id, order.covers.start
         await svc.ledger.post(ws, [LedgerIntent(
-            ledger_keys.upgrade_grant(ws, order["period_start"], order["plan"]), "grant",
-            "conversation", extra,
-            {"plan": order["plan"], "period_start": start, "upgrade": True})], now)
+            ledger_keys.upgrade_grant(ws, start, order.plan), "grant", "conversation", extra,
+            {"plan": order.plan, "period_start": start.isoformat(), "upgrade": True})], now)

@@ -1,15 +1,13 @@
-"""The subscription document (`subscriptions`, `_id` = workspace id) and its safe writes.
+"""The subscription state (`SubscriptionState`, service/subscriptions/repository.py stores it)
+as the other use cases use it: read, the versioned save and its retry loop, the small writes
+that need no read (claim, release, poke, credits posted), and the period boundary.
 
-No transactions: every write is one conditional write guarded by `version` (optimistic
-concurrency; a missing version matches null, so documents created by `create_workspace` work).
-Decisions are saved with `replace_one({_id, version})` of the whole document: NX-27017 stores a
-top-level datetime given to `$set` as a string (sub-documents and replaces keep their types),
-so the few `$set`s here write datetimes only inside sub-documents, and all of them `$inc` the
-version so that a replace never overwrites them. Every write by a use case also sets
-`due: {at: now}`, so the billing run looks at the subscription again on its next pass.
+Every write is conditional (optimistic concurrency on `version`, see the repository); every
+write by a use case also makes the subscription due at once, so the billing run looks at it
+again on its next pass.
 
 A period boundary is two steps, each idempotent (a process may die between them):
-1. the versioned update moves the period and records `boundary` {ended_start, start, expire,
+1. the versioned save moves the period and records `boundary` {ended_start, start, expire,
    grant, plan};
 2. `finish_boundary` syncs `workspaces.plan`, posts `expiry:{ws}:{ended_start}` (everything
    left in `granted`, unless the ended plan rolls over) and `grant:{ws}:{start}` in one ledger
@@ -23,12 +21,13 @@ from datetime import datetime, tzinfo
 
 from billing import ledger_keys
 from billing.errors import Conflict, NotFound
-from billing.money import Money
 from billing.periods import Period, next_period
 from billing.plans import PlanTerms, find_plan
 from billing.subscriptions import Choice
 from billing.wallet import LedgerIntent
 from service.runtime.context import Services
+from service.subscriptions import repository
+from service.subscriptions.records import Boundary, Gift, LastChange, SubscriptionState
 from service.workspaces.lookup import follow_plan
 
 RETRIES = 8
@@ -36,115 +35,80 @@ RETRIES = 8
 # race has a winner, so enough attempts, spread by a short random pause, apply them all.
 PAID_RETRIES = 200
 BACKOFF_S = 0.002
+save = repository.save          # (svc, replace(read, …), now) → False when someone wrote first
+poke = repository.poke          # due at once (the version bump: a claim's release keeps it)
+claim = repository.claim        # one conditional update: one worker wins (until its lease)
+due_at = repository.due_at      # (workspace id, period end) due by `now` (or never looked at)
 
 
 async def start(svc: Services, workspace_id: str, plan_id: str, period: Period,
-                gift: dict | None, now: datetime) -> None:
+                gift: Gift | None, now: datetime) -> None:
     """The subscription of a new workspace: `plan_id`, monthly, from `period` (its first)."""
-    await svc.db.subscriptions.insert_one({
-        "_id": workspace_id, "plan": plan_id, "period": "monthly", "anchor": period.start,
-        "current_period_start": period.start, "current_period_end": period.end,
-        "status": "active", "scheduled_change": None, "complimentary": gift, "created_at": now})
+    await repository.insert(svc, SubscriptionState(
+        workspace_id, plan_id, "monthly", period.start, period, "active", None, gift, now,
+        None))
 
 
-async def load(svc: Services, workspace_id: str) -> dict:
-    doc = await svc.db.subscriptions.find_one({"_id": workspace_id})
-    if doc is None:
+async def load(svc: Services, workspace_id: str) -> SubscriptionState:
+    sub = await repository.get(svc, workspace_id)
+    if sub is None:
         raise NotFound("Subscription not found")
-    return doc
+    return sub
 
 
 async def plan_and_unit(svc: Services, workspace_id: str) -> tuple[str, str]:
     """The subscription's plan and billing unit (Free, monthly if it has none yet)."""
-    doc = await svc.db.subscriptions.find_one({"_id": workspace_id}) or {}
-    return doc.get("plan", "free"), doc.get("period", "monthly")
+    sub = await repository.get(svc, workspace_id)
+    return (sub.plan, sub.period) if sub else ("free", "monthly")
 
 
 async def holding_addon(svc: Services, addon_id: str, limit: int = 100) -> list[str]:
     """Subscriptions that hold `addon_id` or whose scheduled change asks for it."""
-    held = {"$or": [{f"addons.{addon_id}": {"$exists": True}},
-                    {f"scheduled_change.addons.{addon_id}": {"$exists": True}}]}
-    return [d["_id"] async for d in svc.db.subscriptions.find(held, {"_id": 1}).limit(limit)]
+    return await repository.holding_addon(svc, addon_id, limit)
 
 
 async def forget_credits(svc: Services, workspace_id: str, keys: list[str]) -> None:
     """Drop the add-on credits with these keys (posted): one atomic $pull, no read-decide-write
     to lose; the version bump keeps a replace from restoring them."""
-    # NX-27017 matches no `{"addon_credits.key": {"$in": …}}`: an $or of equalities instead
-    await svc.db.subscriptions.update_one(
-        {"_id": workspace_id, "$or": [{"addon_credits.key": k} for k in keys]},
-        {"$pull": {"addon_credits": {"key": {"$in": keys}}}, "$inc": {"version": 1}})
+    await repository.forget_credits(svc, workspace_id, keys)
 
 
 async def drop_waiting_change(svc: Services, workspace_id: str, order_id: str, outcome: str,
                               now: datetime) -> None:
     """The scheduled change that waited for `order_id` is dropped (its invoice closed)."""
-    await svc.db.subscriptions.update_one(
-        {"_id": workspace_id, "scheduled_change.order_id": order_id},
-        {"$set": {"scheduled_change": None, "due": {"at": now},
-                  "last_change": {"order_id": order_id, "outcome": outcome, "at": now}},
-         "$inc": {"version": 1}})
+    await repository.drop_change(svc, workspace_id, order_id,
+                                 LastChange(outcome, now, order_id=order_id), now)
 
 
-async def due_at(svc: Services, now: datetime, limit: int) -> list[tuple[str, datetime]]:
-    """(workspace id, current period end) of the subscriptions the billing run should look at
-    by `now` (or never looked at), the longest waiting first."""
-    return [(d["_id"], d["current_period_end"]) async for d in svc.db.subscriptions.find(
-        {"$or": [{"due.at": {"$lte": now}}, {"due": None}]},
-        {"_id": 1, "current_period_end": 1}).sort("due.at", 1).limit(limit)]
-
-
-async def claim(svc: Services, workspace_id: str, period_end: datetime, worker: str,
-                until: datetime, now: datetime) -> bool:
-    """One conditional update: only one worker wins a subscription (until its lease ends)."""
-    claimed = await svc.db.subscriptions.update_one(
-        {"_id": workspace_id, "current_period_end": period_end,
-         "$or": [{"claim": None}, {"claim.until": {"$lte": now}}]},
-        {"$set": {"claim": {"by": worker, "until": until}}, "$inc": {"version": 1}})
-    return claimed.matched_count == 1
-
-
-async def release(svc: Services, workspace_id: str, worker: str, last: dict | None,
-                  due: datetime) -> None:
+async def release(svc: Services, workspace_id: str, worker: str,
+                  last: SubscriptionState | None, due: datetime) -> None:
     """Give the claim back with the next due time, unless a use case wrote after `last` (the
     version changed: its `due` stands) or the pass failed (`last` None)."""
-    released = last is not None and (await svc.db.subscriptions.update_one(
-        {"_id": workspace_id, "claim.by": worker, "version": last.get("version")},
-        {"$set": {"claim": None, "due": {"at": due}}, "$inc": {"version": 1}})).matched_count
-    if not released:
-        await svc.db.subscriptions.update_one({"_id": workspace_id, "claim.by": worker},
-                                              {"$set": {"claim": None}, "$inc": {"version": 1}})
+    await repository.release(svc, workspace_id, worker, last.version if last else None,
+                             due if last is not None else None)
 
 
-def period_of(doc: dict) -> Period:
-    return Period(doc["current_period_start"], doc["current_period_end"])
+def period_of(sub: SubscriptionState) -> Period:
+    return sub.current
 
 
-def anchor_day(doc: dict, tz: tzinfo) -> int:
-    return doc["anchor"].astimezone(tz).day
+def anchor_day(sub: SubscriptionState, tz: tzinfo) -> int:
+    return sub.anchor.astimezone(tz).day
 
 
-def next_period_for(doc: dict, unit: str, tz: tzinfo) -> Period:
-    return next_period(period_of(doc), unit, anchor_day(doc, tz), tz)
+def next_period_for(sub: SubscriptionState, unit: str, tz: tzinfo) -> Period:
+    return next_period(sub.current, unit, anchor_day(sub, tz), tz)
 
 
-def current_choice(doc: dict, plans: dict[str, PlanTerms]) -> Choice:
-    return Choice(find_plan(plans, doc["plan"]), doc["period"])
+def current_choice(sub: SubscriptionState, plans: dict[str, PlanTerms]) -> Choice:
+    return Choice(find_plan(plans, sub.plan), sub.period)
 
 
-def scheduled_choice(doc: dict, plans: dict[str, PlanTerms]) -> Choice | None:
-    change = doc.get("scheduled_change")
-    if not change or change.get("timing") == "immediate":
+def scheduled_choice(sub: SubscriptionState, plans: dict[str, PlanTerms]) -> Choice | None:
+    change = sub.scheduled_change
+    if change is None or change.timing == "immediate":
         return None
-    return Choice(find_plan(plans, change["plan"]), change["period"])
-
-
-async def save(svc: Services, doc: dict, changes: dict, now: datetime) -> bool:
-    """One versioned replace; False when someone else wrote first (re-read and decide again)."""
-    new = {**doc, **changes, "version": (doc.get("version") or 0) + 1, "due": {"at": now}}
-    result = await svc.db.subscriptions.replace_one(
-        {"_id": doc["_id"], "version": doc.get("version")}, new)
-    return result.matched_count == 1
+    return Choice(find_plan(plans, change.plan), change.period)
 
 
 async def retrying(attempt, what: str, attempts: int = RETRIES):
@@ -158,45 +122,35 @@ async def retrying(attempt, what: str, attempts: int = RETRIES):
     raise Conflict(f"The subscription changed while {what}; try again")
 
 
-async def poke(svc: Services, workspace_id: str, now: datetime) -> None:
-    """Ask the billing run to look at this subscription on its next pass (the version bump
-    tells a pass holding the claim not to overwrite `due` when it releases it)."""
-    await svc.db.subscriptions.update_one({"_id": workspace_id},
-                                          {"$set": {"due": {"at": now}}, "$inc": {"version": 1}})
-
-
 async def sync_workspace_plan(svc: Services, workspace_id: str, plan_id: str) -> None:
     """`workspaces.plan` drives the rate card (`Routing.rates_for`); it follows the subscription."""
     await follow_plan(svc, workspace_id, plan_id)
     svc.routing.forget()
 
 
-def boundary_doc(ended: Period, new: Period, target: Choice, expire: bool) -> dict:
-    return {"ended_start": ended.start, "start": new.start, "plan": target.plan.id,
-            "expire": expire, "grant": target.plan.grant.amount,
-            "currency": target.plan.grant.currency}
+def boundary_of(ended: Period, new: Period, target: Choice, expire: bool) -> Boundary:
+    return Boundary(ended.start, new.start, target.plan.id, expire, target.plan.grant)
 
 
-async def finish_boundary(svc: Services, doc: dict, now: datetime) -> dict:
-    boundary = doc.get("boundary")
-    if not boundary:
-        return doc
-    ws = doc["_id"]
-    await sync_workspace_plan(svc, ws, doc["plan"])
+async def finish_boundary(svc: Services, sub: SubscriptionState,
+                          now: datetime) -> SubscriptionState:
+    boundary = sub.boundary
+    if boundary is None:
+        return sub
+    ws = sub.workspace_id
+    await sync_workspace_plan(svc, ws, sub.plan)
     intents = []
-    if boundary["expire"]:
+    if boundary.expire:
         left = (await svc.ledger.balances(ws))["conversation"].granted
         if not left.is_zero():
             intents.append(LedgerIntent(
-                ledger_keys.expiry(ws, boundary["ended_start"]), "expiry", "conversation",
-                left, {"period_start": boundary["ended_start"].isoformat()}))
-    if boundary["grant"] > 0:
+                ledger_keys.expiry(ws, boundary.ended_start), "expiry", "conversation",
+                left, {"period_start": boundary.ended_start.isoformat()}))
+    if boundary.grant.amount > 0:
         intents.append(LedgerIntent(
-            ledger_keys.grant(ws, boundary["start"]), "grant", "conversation",
-            Money(boundary["grant"], boundary["currency"]),
-            {"plan": boundary["plan"], "period_start": boundary["start"].isoformat(),
-             "period_end": doc["current_period_end"].isoformat()}))
+            ledger_keys.grant(ws, boundary.start), "grant", "conversation", boundary.grant,
+            {"plan": boundary.plan, "period_start": boundary.start.isoformat(),
+             "period_end": sub.current.end.isoformat()}))
     await svc.ledger.post(ws, intents, now)
-    await svc.db.subscriptions.update_one({"_id": ws, "boundary.start": boundary["start"]},
-                                          {"$unset": {"boundary": ""}, "$inc": {"version": 1}})
+    await repository.end_boundary(svc, ws, boundary.start)
     return await load(svc, ws)

@@ -8,7 +8,7 @@ Once the next period is paid, it can no longer be changed (409 next_period_alrea
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from billing.addon_orders import with_addons
@@ -25,9 +25,9 @@ from service.addons import switch as addon_switch
 from service.addons.holdings import held_terms, holdings_of, holdings_view
 from service.runtime.context import Services
 from service.workspaces.records import Workspace
-from service.subscriptions import orders
-from service.subscriptions import state
-from service.subscriptions.records import Gift, LimitUsage, ScheduledChange, SubscriptionView
+from service.subscriptions import orders, repository, state
+from service.subscriptions.records import (LimitUsage, PendingChange, ScheduledChange,
+                                           SubscriptionOrder, SubscriptionState, SubscriptionView)
 from service.subscriptions.plans import load_plans, load_policy
 from service.wallet.reports import broadcasts_charged
 
@@ -36,7 +36,7 @@ from service.wallet.reports import broadcasts_charged
 class Placed:
     subscription: SubscriptionView
     quote: Quote | None
-    order: dict | None
+    order: SubscriptionOrder | None
     invoice: dict | None
     payment: dict | None
     others: tuple[tuple[dict, dict | None], ...] = ()   # add-on invoices in other currencies
@@ -44,56 +44,51 @@ class Placed:
 
 async def usage_of(svc: Services, workspace_id: str, period: Period) -> dict[str, int]:
     """Users and contacts as reported by the chat platform; broadcasts charged this period."""
-    reported = await svc.db.workspace_usage.find_one({"_id": workspace_id}) or {}
+    users, contacts = await repository.reported_usage(svc, workspace_id)
     broadcasts = await broadcasts_charged(svc, workspace_id, period.start, period.end)
-    return {"users": int(reported.get("users", 0)), "contacts": int(reported.get("contacts", 0)),
-            "broadcast_quota": broadcasts}
+    return {"users": users, "contacts": contacts, "broadcast_quota": broadcasts}
 
 
 async def report_usage(svc: Services, workspace_id: str, users: int, contacts: int,
                        now: datetime) -> None:
-    await svc.db.workspace_usage.replace_one(
-        {"_id": workspace_id},  # NX: an upserting replace needs the _id in the document
-        {"_id": workspace_id, "users": users, "contacts": contacts, "updated_at": now},
-        upsert=True)
+    await repository.report_usage(svc, workspace_id, users, contacts, now)
 
 
 async def view(svc: Services, workspace_id: str, now: datetime) -> SubscriptionView:
     """The subscription as the API shows it (plain data; handlers format it)."""
-    doc = await state.load(svc, workspace_id)
+    sub = await state.load(svc, workspace_id)
     plans = await load_plans(svc.db)
-    plan = find_plan(plans, doc["plan"])
-    period = state.period_of(doc)
+    plan = find_plan(plans, sub.plan)
+    period = sub.current
     used = await usage_of(svc, workspace_id, period)
     statuses = orders.status_by_choice(await orders.orders_for(svc, workspace_id, period.end))
-    coming = state.scheduled_choice(doc, plans) or state.current_choice(doc, plans)
+    coming = state.scheduled_choice(sub, plans) or state.current_choice(sub, plans)
     unpaid = coming.paid and statuses.get(coming.key) != "paid"
-    held = await held_terms(svc, doc)
-    pairs = [(held[a], h.quantity) for a, h in holdings_of(doc).items() if a in held]
+    held = await held_terms(svc, sub)
+    pairs = [(held[a], h.quantity) for a, h in holdings_of(sub).items() if a in held]
     limits = effective_limits(plan.limits, pairs)
     return SubscriptionView(
-        workspace_id, plan, doc["period"], "past_due" if now >= period.end and unpaid else "active",
-        period, ScheduledChange.from_doc(doc.get("scheduled_change")),
-        "paid" in statuses.values(), Gift.from_doc(doc.get("complimentary")),
-        holdings_view(doc, held), tuple(sorted(entitlements(pairs))),
+        workspace_id, plan, sub.period, "past_due" if now >= period.end and unpaid else "active",
+        period, ScheduledChange.of(sub.scheduled_change), "paid" in statuses.values(),
+        sub.complimentary, holdings_view(sub, held), tuple(sorted(entitlements(pairs))),
         {k: LimitUsage(used[k], limits[k], plan.limit(k)) for k in LIMIT_KEYS})
 
 
 async def quote(svc: Services, workspace: Workspace, plan_id: str, unit: str,
                 addons: list[tuple[str, int]], now: datetime) -> Quote:
-    doc, plans, target, wanted = await _target(svc, workspace, plan_id, unit, addons)
-    return (await _quote(svc, doc, plans, target, wanted, now)).quote
+    sub, plans, target, wanted = await _target(svc, workspace, plan_id, unit, addons)
+    return (await _quote(svc, sub, plans, target, wanted, now)).quote
 
 
 async def _target(svc: Services, workspace: Workspace, plan_id: str, unit: str,
                   addons: list[tuple[str, int]]
-                  ) -> tuple[dict, dict[str, PlanTerms], Choice, dict[str, int]]:
+                  ) -> tuple[SubscriptionState, dict[str, PlanTerms], Choice, dict[str, int]]:
     plans = await load_plans(svc.db)
     target = Choice(find_plan(plans, plan_id), unit)
     target.plan.price(unit)  # unknown or unsold period → 422 on `period`
-    doc = await state.load(svc, workspace.id)
-    wanted = await addon_switch.check_requested(svc, workspace, doc, target, addons)
-    return doc, plans, target, wanted
+    sub = await state.load(svc, workspace.id)
+    wanted = await addon_switch.check_requested(svc, workspace, sub, target, addons)
+    return sub, plans, target, wanted
 
 
 @dataclass(frozen=True)
@@ -103,20 +98,20 @@ class _Quoted:
     other_lines: dict[str, list[dict]]  # currency → the lines of its own add-on invoice
 
 
-async def _quote(svc: Services, doc: dict, plans: dict[str, PlanTerms], target: Choice,
-                 wanted: dict[str, int], now: datetime) -> _Quoted:
+async def _quote(svc: Services, sub: SubscriptionState, plans: dict[str, PlanTerms],
+                 target: Choice, wanted: dict[str, int], now: datetime) -> _Quoted:
     """The plan quote with its add-on lines, and those lines as order lines per invoice."""
-    period, current = state.period_of(doc), state.current_choice(doc, plans)
-    used = await usage_of(svc, doc["_id"], period)
-    removed, limits = await addon_switch.at_switch(svc, doc, current.plan, target, wanted)
-    q = quote_change(current, target, period, state.anchor_day(doc, svc.settings.tz),
+    period, current = sub.current, state.current_choice(sub, plans)
+    used = await usage_of(svc, sub.workspace_id, period)
+    removed, limits = await addon_switch.at_switch(svc, sub, current.plan, target, wanted)
+    q = quote_change(current, target, period, state.anchor_day(sub, svc.settings.tz),
                      await load_policy(svc), used, now, svc.settings.tz, limits)
     others: list = []
     if q.timing == "immediate":     # another currency than the plan's: 422
-        pairs = await addon_switch.immediate_charges(svc, doc, wanted, q.total.currency, now)
+        pairs = await addon_switch.immediate_charges(svc, sub, wanted, q.total.currency, now)
     else:
-        pairs = await addon_renewals.plan_order_charges(svc, doc, target, wanted, q.covers)
-        others = await addon_renewals.other_currency_charges(svc, doc, target, wanted, q.covers)
+        pairs = await addon_renewals.plan_order_charges(svc, sub, target, wanted, q.covers)
+        others = await addon_renewals.other_currency_charges(svc, sub, target, wanted, q.covers)
     by_currency: dict[str, list[dict]] = {}
     for charge, addon in others:
         by_currency.setdefault(addon.currency, []).append(addon_orders.line_doc(charge, addon))
@@ -124,40 +119,40 @@ async def _quote(svc: Services, doc: dict, plans: dict[str, PlanTerms], target: 
                    tuple(addon_orders.line_doc(c, a) for c, a in pairs), by_currency)
 
 
-async def _refuse_if_next_paid(svc: Services, doc: dict, unit: str) -> None:
+async def _refuse_if_next_paid(svc: Services, sub: SubscriptionState, unit: str) -> None:
     """Also when add-ons of the next period were paid for in another period unit."""
     statuses = orders.status_by_choice(
-        await orders.orders_for(svc, doc["_id"], doc["current_period_end"]))
-    addons_paid = [o for o in await addon_orders.renewals_for(svc, doc["_id"],
-                                                               doc["current_period_end"])
+        await orders.orders_for(svc, sub.workspace_id, sub.current.end))
+    addons_paid = [o for o in await addon_orders.renewals_for(svc, sub.workspace_id,
+                                                               sub.current.end)
                    if o.status == "paid" and o.unit != unit]
     if "paid" in statuses.values() or addons_paid:
         raise NextPeriodAlreadyPaid("The next period is already paid; it can no longer be changed")
 
 
-async def _refuse_if_paid_meanwhile(svc: Services, doc: dict, unit: str, own: dict | None,
-                                   now: datetime) -> None:
+async def _refuse_if_paid_meanwhile(svc: Services, sub: SubscriptionState, unit: str,
+                                   own: SubscriptionOrder | None, now: datetime) -> None:
     """After the other orders were made unpayable (or settled, if paid meanwhile): refuse,
     and withdraw this request's own invoice, if the next period turned out to be paid."""
     try:
-        await _refuse_if_next_paid(svc, doc, unit)
+        await _refuse_if_next_paid(svc, sub, unit)
     except Conflict:
-        await orders.cancel_order(svc, own and own["_id"], now)
+        await orders.cancel_order(svc, own and own.id, now)
         raise
 
 
-async def _drop_other_orders(svc: Services, doc: dict, keep: str | None, unit: str,
-                             now: datetime) -> None:
+async def _drop_other_orders(svc: Services, sub: SubscriptionState, keep: str | None,
+                             unit: str, now: datetime) -> None:
     """Cancel the open invoices of the next period that the new plan choice makes moot."""
-    for o in await orders.orders_for(svc, doc["_id"], doc["current_period_end"]):
-        if o["_id"] != keep and o["status"] in orders.OPEN:
-            await orders.cancel_order(svc, o["_id"], now)
-    for o in await addon_orders.renewals_for(svc, doc["_id"], doc["current_period_end"]):
+    for o in await orders.orders_for(svc, sub.workspace_id, sub.current.end):
+        if o.id != keep and o.status in orders.OPEN:
+            await orders.cancel_order(svc, o.id, now)
+    for o in await addon_orders.renewals_for(svc, sub.workspace_id, sub.current.end):
         if o.unit != unit:            # add-ons renewed for another period unit
             await addon_orders.close_or_settle(svc, o, now)
-    change = doc.get("scheduled_change") or {}
-    if change.get("order_id") not in (None, keep):
-        await orders.cancel_order(svc, change["order_id"], now)
+    change = sub.scheduled_change
+    if change and change.order_id not in (None, keep):
+        await orders.cancel_order(svc, change.order_id, now)
 
 
 async def change_plan(svc: Services, workspace: Workspace, plan_id: str, unit: str,
@@ -165,34 +160,32 @@ async def change_plan(svc: Services, workspace: Workspace, plan_id: str, unit: s
                       kind: str = "change") -> Placed:
     """Schedule (or, by policy, invoice for now) a change; replaces any scheduled change."""
     async def attempt() -> Placed | None:
-        doc, plans, target, wanted = await _target(svc, workspace, plan_id, unit, addons)
+        sub, plans, target, wanted = await _target(svc, workspace, plan_id, unit, addons)
         if target.paid:     # a switch to Free (or a cancel) never needs billing information
             require_complete(workspace.billing_info)
-        quoted = await _quote(svc, doc, plans, target, wanted, now)
+        quoted = await _quote(svc, sub, plans, target, wanted, now)
         q = quoted.quote
         if q.timing == "end_of_term":
-            await _refuse_if_next_paid(svc, doc, target.unit)
+            await _refuse_if_next_paid(svc, sub, target.unit)
         order = invoice = payment = None
         if q.total.amount > 0 and target.paid:  # a free plan never waits for a payment: its
             # add-ons get their own renewal invoice from the billing run (addon_renewals)
-            spec = orders.OrderSpec(doc["_id"], state.current_choice(doc, plans), target,
+            spec = orders.OrderSpec(sub.workspace_id, state.current_choice(sub, plans), target,
                                     q.covers, q.timing, q.invoice_type, q.lines[0].amount,
                                     q.lines[0].description if q.timing == "immediate" else "",
                                     quoted.plan_lines)
             order, invoice, payment = await orders.issue(svc, workspace, spec, now, seed)
         others = await addon_renewals.place_other_currencies(
-            svc, workspace, doc, target, q.covers, quoted.other_lines, now) \
+            svc, workspace, sub, target, q.covers, quoted.other_lines, now) \
             if q.timing == "end_of_term" else []
-        await _drop_other_orders(svc, doc, order and order["_id"], target.unit, now)
+        await _drop_other_orders(svc, sub, order and order.id, target.unit, now)
         if q.timing == "end_of_term":   # again: one of them may have been paid meanwhile
-            await _refuse_if_paid_meanwhile(svc, doc, target.unit, order, now)
-        change = {"kind": kind, "plan": target.plan.id, "period": target.unit,
-                  "timing": q.timing, "order_id": order and order["_id"],
-                  "invoice_code": invoice and invoice.code, "requested_at": now,
-                  "effective_at": q.effective_at, "addons": wanted}
-        if not await state.save(svc, doc, {"scheduled_change": change}, now):
+            await _refuse_if_paid_meanwhile(svc, sub, target.unit, order, now)
+        change = PendingChange(kind, target.plan.id, target.unit, q.timing, order and order.id,
+                               invoice and invoice.code, now, q.effective_at, wanted)
+        if not await state.save(svc, replace(sub, scheduled_change=change), now):
             return None
-        return Placed(await view(svc, doc["_id"], now), q, order, invoice, payment,
+        return Placed(await view(svc, sub.workspace_id, now), q, order, invoice, payment,
                       tuple(others))
     return await state.retrying(attempt, "changing the plan")
 
@@ -204,20 +197,20 @@ async def cancel_subscription(svc: Services, workspace: Workspace, now: datetime
     return await change_plan(svc, workspace, FREE_PLAN, "monthly", [], now, seed, "cancel")
 
 
-async def cancel_scheduled_change(svc: Services, workspace_id: str, now: datetime) -> dict:
-    async def attempt() -> dict | None:
-        doc = await state.load(svc, workspace_id)
-        change = doc.get("scheduled_change")
-        if not change:
+async def cancel_scheduled_change(svc: Services, workspace_id: str,
+                                  now: datetime) -> SubscriptionView:
+    async def attempt() -> SubscriptionView | None:
+        sub = await state.load(svc, workspace_id)
+        change = sub.scheduled_change
+        if change is None:
             raise NoScheduledChange("There is no scheduled change")
-        order = await orders.cancel_order(svc, change.get("order_id"), now)
-        if order and order["status"] == "paid":       # (also: paid meanwhile, settled now)
+        order = await orders.cancel_order(svc, change.order_id, now)
+        if order and order.status == "paid":          # (also: paid meanwhile, settled now)
             raise ScheduledChangePaid("The scheduled change is already paid")
-        await addon_renewals.cancel_open_renewals(svc, workspace_id, doc["current_period_end"],
-                                                  now)
-        doc = await state.load(svc, workspace_id)  # cancelling may have dropped it already
-        if doc.get("scheduled_change") and not await state.save(
-                svc, doc, {"scheduled_change": None}, now):
+        await addon_renewals.cancel_open_renewals(svc, workspace_id, sub.current.end, now)
+        sub = await state.load(svc, workspace_id)  # cancelling may have dropped it already
+        if sub.scheduled_change and not await state.save(
+                svc, replace(sub, scheduled_change=None), now):
             return None
         return await view(svc, workspace_id, now)
     return await state.retrying(attempt, "cancelling the scheduled change")
@@ -228,38 +221,36 @@ async def invoice_first_period(svc: Services, workspace: Workspace, plan_id: str
     """The first invoice of a workspace created (on Free) for a paid plan: the plan's monthly
     price for the period that began at creation, an immediate change applied when it is paid
     (service/workspaces/onboarding.py). Unpaid, it expires and the workspace stays on Free."""
-    doc = await state.load(svc, workspace.id)
+    sub = await state.load(svc, workspace.id)
     plans = await load_plans(svc.db)
     target = Choice(find_plan(plans, plan_id), "monthly")
-    spec = orders.OrderSpec(doc["_id"], state.current_choice(doc, plans), target,
-                            state.period_of(doc), "immediate", "subscription",
+    spec = orders.OrderSpec(sub.workspace_id, state.current_choice(sub, plans), target,
+                            sub.current, "immediate", "subscription",
                             target.plan.price(target.unit))
     order, invoice, payment = await orders.issue(svc, workspace, spec, now)
-    change = {"kind": "subscription", "plan": target.plan.id, "period": target.unit,
-              "timing": "immediate", "order_id": order["_id"],
-              "invoice_code": invoice and invoice.code, "requested_at": now,
-              "effective_at": None, "addons": {}}
-    if not await state.save(svc, doc, {"scheduled_change": change}, now):
+    change = PendingChange("subscription", target.plan.id, target.unit, "immediate", order.id,
+                           invoice and invoice.code, now, None, {})
+    if not await state.save(svc, replace(sub, scheduled_change=change), now):
         raise Conflict("The subscription changed while it was opened; try again")
-    return Placed(await view(svc, doc["_id"], now), None, order, invoice, payment)
+    return Placed(await view(svc, sub.workspace_id, now), None, order, invoice, payment)
 
 
 async def renew_subscription(svc: Services, workspace: Workspace, now: datetime,
                              seed: str | None = None) -> Placed:
     """Invoice the next period (it starts where the current one ends) for the plan it will
     have: the scheduled change's, else the current one. An open invoice is returned again."""
-    doc = await state.load(svc, workspace.id)
+    sub = await state.load(svc, workspace.id)
     plans = await load_plans(svc.db)
-    current = state.current_choice(doc, plans)
-    target = state.scheduled_choice(doc, plans) or current
+    current = state.current_choice(sub, plans)
+    target = state.scheduled_choice(sub, plans) or current
     if not target.paid:
         raise NothingToRenew("The next period costs nothing; it renews by itself")
     require_complete(workspace.billing_info)
-    covers = state.next_period_for(doc, target.unit, svc.settings.tz)
-    spec = orders.OrderSpec(doc["_id"], current, target, covers, "end_of_term",
+    covers = state.next_period_for(sub, target.unit, svc.settings.tz)
+    spec = orders.OrderSpec(sub.workspace_id, current, target, covers, "end_of_term",
                             invoice_type(current, target), target.plan.price(target.unit), "",
-                            await addon_renewals.plan_order_lines(svc, doc, target, covers))
+                            await addon_renewals.plan_order_lines(svc, sub, target, covers))
     order, invoice, payment = await orders.issue(svc, workspace, spec, now, seed)
     if invoice is None:
         raise AlreadyRenewed("The next period is already paid")
-    return Placed(await view(svc, doc["_id"], now), None, order, invoice, payment)
+    return Placed(await view(svc, sub.workspace_id, now), None, order, invoice, payment)

@@ -19,6 +19,7 @@ from service.runtime import ids
 from service.runtime.context import Services
 from service.subscriptions import state as subscription_state
 from service.subscriptions.plans import load_plans
+from service.subscriptions.records import Gift
 from service.workspaces.records import ApiKey, PhoneClaim, Workspace
 from service.workspaces.repository import ApiKeys, PhoneNumbers, Resellers, Workspaces
 
@@ -114,8 +115,7 @@ async def create_workspace(svc: Services, principal: Principal, *, name: str,
     await claim_phone_numbers(svc, workspace_id, phone_number_ids, now)
     period = first_period(now, "monthly", tz)
     await svc.ledger.open_wallet(workspace_id, now)
-    gift = {"plan": terms.id, "period_start": period.start, "period_end": period.end,
-            "by": principal.role, "reseller_id": reseller_id, "at": now} if complimentary else None
+    gift = Gift(terms.id, principal.role, reseller_id, period, now) if complimentary else None
     await subscription_state.start(svc, workspace_id, terms.id, period, gift, now)
     workspace = Workspace(workspace_id, name, tuple(phone_number_ids), terms.id, reseller_id,
                           DEFAULT_ARREARS_LIMIT, {}, now)

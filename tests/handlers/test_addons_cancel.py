@@ -1,6 +1,8 @@
 """Cancelling a paid plan that holds add-ons (issue 9 item 6): the switch to Free at the period
 end never depends on a payment; the add-ons that carry over to Free are billed on an invoice
 of their own, and dropped at the switch if it stays unpaid."""
+from dataclasses import replace
+
 from billing.money import Money
 from billing.subscriptions import Choice
 from service.subscriptions import orders
@@ -100,9 +102,8 @@ async def test_a_cancel_waiting_on_a_plan_invoice_from_before_the_fix_still_happ
     order, invoice, _ = await orders.issue(svc, await workspace_by_id(svc, ws),
                                            spec, api.clock.now())
     doc = await subscription_state.load(svc, ws)
-    assert await subscription_state.save(svc, doc, {"scheduled_change": {
-        **doc["scheduled_change"], "order_id": order["_id"],
-        "invoice_code": invoice.code}}, api.clock.now())
+    assert await subscription_state.save(svc, replace(doc, scheduled_change=replace(
+        doc.scheduled_change, order_id=order.id, invoice_code=invoice.code)), api.clock.now())
     await run_due(api, DAY_AFTER)                          # that invoice expired unpaid
     assert (await subscription(api, ws, key))["scheduled_change"]["kind"] == "cancel"
     await run_due(api, DEC_21)

@@ -83,7 +83,7 @@ async def test_an_unpaid_change_that_expires_is_dropped_and_the_plan_renews(api)
     await run_due(api, START + timedelta(days=2))                # its invoice expired
     assert (await subscription(api, ws, key))["scheduled_change"] is None
     doc = await subscription_state.load(app_services(api), ws)
-    assert doc["last_change"]["outcome"] == "expired"
+    assert doc.last_change.outcome == "expired"
     await run_due(api, END - timedelta(days=3))
     renewal = (await invoices(api, ws, key))[0]
     assert (renewal["type"], renewal["status"]) == ("renewal", "pending")

@@ -14,6 +14,7 @@ from service.addons.holdings import Credit, changes, subscribed
 from service.addons.records import AddonOrder, AddonOrderLine
 from service.addons.repository import (AddonOrderRepository, addon_from_doc, addon_to_doc,
                                        from_doc, to_doc)
+from service.subscriptions.codec import state_from_doc, state_to_doc
 from tests.helpers import app_services
 
 AT = datetime(2026, 3, 1, 3, 0, tzinfo=timezone.utc)
@@ -112,26 +113,33 @@ def _subscription() -> dict:
             "addon_orders_applied": ["ao_a"]}
 
 
+def _stored(doc: dict, new: dict) -> dict:
+    """The fields `new` changes, as the subscription document stores them."""
+    stored = state_to_doc(dataclasses.replace(state_from_doc(doc), **new))
+    return {k: stored[k] for k in new}
+
+
 def test_rewriting_the_holdings_unchanged_writes_back_what_was_stored():
     doc, later = _subscription(), AT + timedelta(days=3)
-    sub = subscribed(doc)
+    sub = subscribed(state_from_doc(doc))
     assert sub.holdings["ad_2"] == Holding("ad_2", 1, 0) and sub.credits[0].amount == \
         Money.idr(900)
-    assert changes(sub, sub.holdings, later, credits=[], change=("ad_2", sub.last_changes[
-        "ad_2"]), applied="ao_b") == {
+    assert _stored(doc, changes(sub, sub.holdings, later, credits=[], change=(
+        "ad_2", sub.last_changes["ad_2"]), applied="ao_b")) == {
         "addons": doc["addons"], "addon_credits": doc["addon_credits"],
         "addon_changes": doc["addon_changes"], "addon_orders_applied": ["ao_a", "ao_b"]}
 
 
 def test_a_changed_holding_takes_the_next_version_and_a_credit_is_added_to_those_owed():
     doc, later = _subscription(), AT + timedelta(days=3)
-    sub = subscribed(doc)
+    sub = subscribed(state_from_doc(doc))
     new = changes(sub, {**sub.holdings, "ad_1": Holding("ad_1", 1), "ad_3": Holding("ad_3", 1)},
                   later, credits=[Credit("k2", Money.idr(500), {"addon_id": "ad_1"})])
-    assert new["addons"]["ad_1"] == {"quantity": 1, "next_quantity": None, "added_at": AT,
-                                     "rev": 8}
-    assert new["addons"]["ad_3"]["added_at"] == later and new["addons"]["ad_2"]["rev"] == 5
-    assert [c["key"] for c in new["addon_credits"]] == ["k1", "k2"]
+    stored = _stored(doc, new)
+    assert stored["addons"]["ad_1"] == {"quantity": 1, "next_quantity": None, "added_at": AT,
+                                        "rev": 8}
+    assert stored["addons"]["ad_3"]["added_at"] == later and stored["addons"]["ad_2"]["rev"] == 5
+    assert [c["key"] for c in stored["addon_credits"]] == ["k1", "k2"]
     assert "addon_changes" not in new and "addon_orders_applied" not in new
 
 

@@ -1,0 +1,180 @@
+"""The `subscriptions` and `subscription_orders` repository (and `workspace_usage`, the usage
+the limits are checked against): the only code that sends them commands. Documents in, frozen
+records out (service/subscriptions/records.py), and back (service/subscriptions/codec.py: the
+schema earlier versions wrote, unchanged).
+
+No transactions: a subscription is written by one versioned replace of the whole document
+(`save`: `{_id, version: read}` → version + 1; a missing version matches null, so documents
+created before their first save work), or by a `$set` that bumps `version` too, so that a
+replace decided on an older read never overwrites it. NX-27017 stores a top-level datetime
+written by `$set` as a naive string (MongoDB keeps it a date; sub-documents and whole
+replaces keep their types on both), so every `$set` here writes datetimes only inside
+sub-documents (`due`, `claim`, `last_change`, `paid`, `applied`).
+"""
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime
+
+from service.mongo.once import insert_or_read
+from service.runtime.context import Services
+from service.subscriptions.codec import (applied_to_doc, last_change_to_doc, order_from_doc,
+                                         order_to_doc, state_from_doc, state_to_doc)
+from service.subscriptions.records import (LastChange, OrderApplied, SubscriptionOrder,
+                                           SubscriptionState)
+
+# --- subscriptions ---------------------------------------------------------------------------
+
+async def insert(svc: Services, s: SubscriptionState) -> None:
+    await svc.db.subscriptions.insert_one(state_to_doc(s))
+
+
+async def get(svc: Services, workspace_id: str) -> SubscriptionState | None:
+    doc = await svc.db.subscriptions.find_one({"_id": workspace_id})
+    return None if doc is None else state_from_doc(doc)
+
+
+async def save(svc: Services, s: SubscriptionState, now: datetime) -> bool:
+    """Write `s` (a `replace` of a record read) if the stored version is still the one it was
+    read at, as the next version, due at once. False: someone wrote first (read again)."""
+    new = replace(s, version=(s.version or 0) + 1, due=now)
+    result = await svc.db.subscriptions.replace_one(
+        {"_id": s.workspace_id, "version": s.version}, state_to_doc(new))
+    return result.matched_count == 1
+
+
+async def holding_addon(svc: Services, addon_id: str, limit: int) -> list[str]:
+    held = {"$or": [{f"addons.{addon_id}": {"$exists": True}},
+                    {f"scheduled_change.addons.{addon_id}": {"$exists": True}}]}
+    return [d["_id"] async for d in svc.db.subscriptions.find(held, {"_id": 1}).limit(limit)]
+
+
+async def forget_credits(svc: Services, workspace_id: str, keys: list[str]) -> None:
+    # NX-27017 matches nothing with `{"addon_credits.key": {"$in": …}}` (an array of
+    # sub-documents; MongoDB does): an $or of equalities instead
+    await svc.db.subscriptions.update_one(
+        {"_id": workspace_id, "$or": [{"addon_credits.key": k} for k in keys]},
+        {"$pull": {"addon_credits": {"key": {"$in": keys}}}, "$inc": {"version": 1}})
+
+
+async def drop_change(svc: Services, workspace_id: str, order_id: str, last: LastChange,
+                      now: datetime) -> None:
+    """Drop the scheduled change that waits for `order_id`, recording `last`."""
+    await svc.db.subscriptions.update_one(
+        {"_id": workspace_id, "scheduled_change.order_id": order_id},
+        {"$set": {"scheduled_change": None, "due": {"at": now},
+                  "last_change": last_change_to_doc(last)}, "$inc": {"version": 1}})
+
+
+async def due_at(svc: Services, now: datetime, limit: int) -> list[tuple[str, datetime]]:
+    return [(d["_id"], d["current_period_end"]) async for d in svc.db.subscriptions.find(
+        {"$or": [{"due.at": {"$lte": now}}, {"due": None}]},
+        {"_id": 1, "current_period_end": 1}).sort("due.at", 1).limit(limit)]
+
+
+async def claim(svc: Services, workspace_id: str, period_end: datetime, worker: str,
+                until: datetime, now: datetime) -> bool:
+    claimed = await svc.db.subscriptions.update_one(
+        {"_id": workspace_id, "current_period_end": period_end,
+         "$or": [{"claim": None}, {"claim.until": {"$lte": now}}]},
+        {"$set": {"claim": {"by": worker, "until": until}}, "$inc": {"version": 1}})
+    return claimed.matched_count == 1
+
+
+async def release(svc: Services, workspace_id: str, worker: str, version: int | None,
+                  due: datetime | None) -> None:
+    """Give the claim back, due again at `due` if nothing wrote after `version` (None: only
+    give it back)."""
+    released = due is not None and (await svc.db.subscriptions.update_one(
+        {"_id": workspace_id, "claim.by": worker, "version": version},
+        {"$set": {"claim": None, "due": {"at": due}}, "$inc": {"version": 1}})).matched_count
+    if not released:
+        await svc.db.subscriptions.update_one({"_id": workspace_id, "claim.by": worker},
+                                              {"$set": {"claim": None}, "$inc": {"version": 1}})
+
+
+async def poke(svc: Services, workspace_id: str, now: datetime) -> None:
+    await svc.db.subscriptions.update_one({"_id": workspace_id},
+                                          {"$set": {"due": {"at": now}}, "$inc": {"version": 1}})
+
+
+async def end_boundary(svc: Services, workspace_id: str, start: datetime) -> None:
+    await svc.db.subscriptions.update_one({"_id": workspace_id, "boundary.start": start},
+                                          {"$unset": {"boundary": ""}, "$inc": {"version": 1}})
+
+
+# --- the usage the chat platform reports (`workspace_usage`) ---------------------------------
+
+async def reported_usage(svc: Services, workspace_id: str) -> tuple[int, int]:
+    """(users, contacts) as last reported; 0 and 0 before any report."""
+    reported = await svc.db.workspace_usage.find_one({"_id": workspace_id}) or {}
+    return int(reported.get("users", 0)), int(reported.get("contacts", 0))
+
+
+async def report_usage(svc: Services, workspace_id: str, users: int, contacts: int,
+                       now: datetime) -> None:
+    await svc.db.workspace_usage.replace_one(
+        {"_id": workspace_id},  # NX-27017: an upserting replace needs the _id in the
+        # document (MongoDB takes it from the filter)
+        {"_id": workspace_id, "users": users, "contacts": contacts, "updated_at": now},
+        upsert=True)
+
+
+# --- subscription orders ---------------------------------------------------------------------
+
+async def insert_order(svc: Services, o: SubscriptionOrder) -> SubscriptionOrder:
+    """`o`, or the order stored under its id already (service/mongo/once.py)."""
+    return order_from_doc(await insert_or_read(svc.db.subscription_orders, order_to_doc(o)))
+
+
+async def get_order(svc: Services, order_id: str) -> SubscriptionOrder | None:
+    doc = await svc.db.subscription_orders.find_one({"_id": order_id})
+    return None if doc is None else order_from_doc(doc)
+
+
+async def orders_for(svc: Services, workspace_id: str, period_start: datetime,
+                     timing: str) -> list[SubscriptionOrder]:
+    return [order_from_doc(d) async for d in svc.db.subscription_orders.find(
+        {"workspace_id": workspace_id, "period_start": period_start, "timing": timing}
+    ).sort("created_at", 1)]
+
+
+async def open_with_addon(svc: Services, addon_id: str, statuses: tuple[str, ...],
+                          limit: int) -> list[str]:
+    return [d["_id"] async for d in svc.db.subscription_orders.find(
+        {"addons.addon_id": addon_id, "status": {"$in": list(statuses)}},
+        {"_id": 1}).limit(limit)]
+
+
+async def set_pending(svc: Services, order_id: str, invoice_id: str,
+                      invoice_code: str | None) -> None:
+    """A new order got its invoice."""
+    await svc.db.subscription_orders.update_one(
+        {"_id": order_id, "status": "new"},
+        {"$set": {"status": "pending", "invoice_id": invoice_id, "invoice_code": invoice_code}})
+
+
+async def set_closed(svc: Services, order_id: str, was: tuple[str, ...]) -> None:
+    """Closed, if its status is one of `was`."""
+    await svc.db.subscription_orders.update_one(
+        {"_id": order_id, "status": was[0] if len(was) == 1 else {"$in": list(was)}},
+        {"$set": {"status": "closed"}})
+
+
+async def set_paid(svc: Services, order_id: str, paid_at: datetime, invoice_id: str,
+                   invoice_code: str | None) -> None:
+    """Paid, whatever its status said (a paid invoice is the truth)."""
+    await svc.db.subscription_orders.update_one(
+        {"_id": order_id, "status": {"$ne": "paid"}},
+        {"$set": {"status": "paid", "paid": {"at": paid_at}, "invoice_id": invoice_id,
+                  "invoice_code": invoice_code}})
+
+
+async def set_outcome(svc: Services, order_id: str, outcome: str) -> None:
+    await svc.db.subscription_orders.update_one({"_id": order_id},
+                                                {"$set": {"outcome": outcome}})
+
+
+async def set_applied(svc: Services, order_id: str, applied: OrderApplied) -> None:
+    await svc.db.subscription_orders.update_one({"_id": order_id}, {"$set": {
+        "applied": applied_to_doc(applied.at, applied.addon_lines)}})
