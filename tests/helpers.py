@@ -65,7 +65,7 @@ class Api:
                                **extra) -> tuple[str, str]:
         """On a paid plan the workspace starts on it at once, as a complimentary first period
         (tests of other features need a Growth or Pro workspace); tests of the first invoice
-        pass `complimentary=False` (tests/handlers/test_workspace_first_invoice.py).
+        pass `complimentary=False` (tests/workspaces/test_workspace_first_invoice.py).
         Its billing information is filled (`BILLING_INFO`), as the help pages ask a customer to
         do before ordering; `billing_info=False` leaves it empty."""
         if extra.get("plan") not in (None, "free"):

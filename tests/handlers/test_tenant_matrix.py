@@ -20,7 +20,7 @@ from handlers.invoices import SLASHED_CODE_PATH, SLASHED_PAY_PATH
 from handlers.routes import ROUTES
 from tests.addon_helpers import ADMIN, addon_body, bought, create_addon, create_reseller
 from tests.addon_helpers import reseller_workspace
-from tests.handlers.test_tenancy import (MISSING_WS, VALID_BODIES, _app_routes, _call, _error_of,
+from tests.workspaces.test_tenancy import (MISSING_WS, VALID_BODIES, _app_routes, _call, _error_of,
                                          _fill, _state_of_a)
 from tests.helpers import ADMIN_TOKEN, PHONE_A, PHONE_B, press_pay
 

@@ -7,7 +7,7 @@ import logging
 from billing import ledger_keys
 from service.subscriptions.billing_run import run_pass
 from tests.addon_helpers import WA_CONV, buy_and_pay, create_addon
-from tests.handlers.test_addons_concurrency import six_seats
+from tests.addons.test_addons_concurrency import six_seats
 from tests.helpers import (PHONE_A, app_services, press_pay, sample, status, status_payload,
                            topup)
 from tests.reconcile_helpers import forge, rules, violations
