@@ -3,7 +3,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test jobs jobs-due bench fuzz clean
+.PHONY: run test jobs jobs-due bench bench-webhooks fuzz clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -36,8 +36,12 @@ jobs: $(STAMP)
 jobs-due: $(STAMP)
 	$(BIN)/python -m jobs run-due $(if $(NOW),--now '$(NOW)')
 
+# Saldo against the naive handler, side by side (wrk if installed); options: make bench ARGS='--workspaces 1'
 bench: $(STAMP)
-	$(BIN)/python bench/webhooks.py
+	$(BIN)/python bench/compare.py $(ARGS)
+
+bench-webhooks: $(STAMP)
+	$(BIN)/python bench/webhooks.py $(ARGS)
 
 # schemathesis against a fresh service's /openapi.json, a few minutes; fails on a 5xx or a
 # response the document does not describe (FUZZ_ARGS: e.g. --seed 42 --examples 50)

@@ -3,9 +3,11 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import sys
 
 from aiohttp import web
 
+from service.runtime import processes
 from service.runtime.app import create_app
 from service.runtime.logs import configure
 from service.runtime.settings import Settings
@@ -14,6 +16,9 @@ from service.runtime.settings import Settings
 def main() -> None:
     settings = Settings.from_env()
     configure(settings.log_level)
+    child = processes.is_child(sys.argv)
+    if settings.web_processes > 1 and not child:  # SALDO_WEB_PROCESSES: a supervisor of N children
+        sys.exit(processes.supervise(settings))
     try:
         import uvloop
         asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
@@ -24,7 +29,7 @@ def main() -> None:
     # every full garbage collection (bench/webhooks.py: the longest pause went from 135 to 40 ms).
     gc.freeze()
     web.run_app(app, host="0.0.0.0", port=settings.port, access_log=None, shutdown_timeout=30,
-                print=None)
+                print=None, reuse_port=child or None)
 
 
 if __name__ == "__main__":

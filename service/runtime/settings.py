@@ -20,12 +20,20 @@ def parse_duration(text: str) -> timedelta:
     return timedelta(seconds=int(match.group(1)) * _UNITS[match.group(2)])
 
 
+def _cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
 @dataclass(frozen=True)
 class Settings:
     mongodb_uri: str | None = None
     mongodb_db: str = "saldo"
     whatsapp_log_db: str | None = None   # with MONGODB_URI: the WhatsApp log's database
     port: int = 8080
+    web_processes: int = 1               # python -m service: SALDO_WEB_PROCESSES, default the cores
     data_dir: Path = Path("./var")
     admin_token: str = field(default="", repr=False)
     whatsapp_verify_token: str = field(default="", repr=False)
@@ -69,6 +77,7 @@ class Settings:
             mongodb_db=env.get("MONGODB_DB", "saldo"),
             whatsapp_log_db=env.get("MONGODB_WHATSAPP_LOG_DB") or None,
             port=int(env.get("PORT", "8080")),
+            web_processes=max(1, int(env.get("SALDO_WEB_PROCESSES") or _cores())),
             data_dir=Path(env.get("SALDO_DATA_DIR", "./var")),
             admin_token=env.get("SALDO_ADMIN_TOKEN", ""),
             whatsapp_verify_token=env.get("WHATSAPP_VERIFY_TOKEN", ""),

@@ -2,7 +2,8 @@
 
 A pass (`run_pass(svc, now)`):
 1. expires unpaid invoices (issue 3's `settlement.expire_due`; it reads `svc.clock`);
-2. for each subscription with `due.at <= now` (or none yet): claims it with one conditional
+2. for each subscription with `due.at <= now` (or none yet), read `PAGE` at a time until
+   none is left (all of them in one pass, each once): claims it with one conditional
    update `{_id, current_period_end: <read>, claim: null or lease expired} → claim {by, until}`
    (one worker wins, across processes), then loops `billing.subscriptions.next_step` until it
    says Wait: issue the renewal invoice, roll over (apply the scheduled change / renew / lapse
@@ -42,6 +43,7 @@ from service.workspaces.lookup import workspace_by_id
 log = logging.getLogger("saldo.billing_run")
 MAX_STEPS = 500            # per subscription and pass: 40 years of monthly catch-up
 CONCURRENCY = 16
+PAGE = 1000               # due subscriptions read at a time
 
 
 def worker_id() -> str:
@@ -53,17 +55,23 @@ async def run_pass(svc: Services, now: datetime | None = None,
     now = now or svc.clock.now()
     worker = worker or worker_id()
     expired = await expire_due(svc, now)
-    due = await state.due_at(svc, now, 5000)
-    gate = asyncio.Semaphore(CONCURRENCY)
     plans = await load_plans(svc.db)
+    gate = asyncio.Semaphore(CONCURRENCY)
 
     async def one(workspace_id: str, period_end: datetime) -> Counter:
         async with gate:
             return await _one(svc, workspace_id, period_end, now, worker, plans)
 
-    counts: Counter = Counter(expired_invoices=expired, due=len(due))
-    for result in await asyncio.gather(*(one(ws, end) for ws, end in due)):
-        counts.update(result)
+    counts: Counter = Counter(expired_invoices=expired, due=0)
+    seen: set[str] = set()
+    # A page at a time, the next read once the page is done (a released subscription is no
+    # longer due, so it is the next PAGE waiting longest); one that failed stays due and is
+    # skipped for the rest of this pass. Memory: one page and the ids seen.
+    while page := [(ws, end) for ws, end in await state.due_at(svc, now, PAGE) if ws not in seen]:
+        seen.update(ws for ws, _ in page)
+        counts["due"] += len(page)
+        for result in await asyncio.gather(*(one(ws, end) for ws, end in page)):
+            counts.update(result)
     counts["not_reconciled"] = await check_reconciliation(svc)
     report = dict(counts)
     log.info("billing pass", extra={"fields": {"now": now.isoformat(), **report}})

@@ -33,8 +33,8 @@ class Routing:
 
     async def routes(self, phone_number_ids: set[str]) -> dict[str, Route]:
         now = time.monotonic()
-        fresh = {p: r for p, (at, r) in self._routes.items()
-                 if p in phone_number_ids and now - at < ROUTE_CACHE_SECONDS}
+        cached = {p: self._routes.get(p) for p in phone_number_ids}  # not a walk of the whole cache
+        fresh = {p: hit[1] for p, hit in cached.items() if hit and now - hit[0] < ROUTE_CACHE_SECONDS}
         missing = phone_number_ids - fresh.keys()
         if missing:
             owners = await phone_owners(self.db, missing)

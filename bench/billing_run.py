@@ -1,0 +1,115 @@
+"""Time one billing pass over N subscriptions due at one boundary (issue 16, item 5), run by hand.
+
+Two workspaces are created through the use case (`create_workspace`, at T0): one on Free, one on
+Growth (complimentary first month). Their documents in every collection (workspace, phone number,
+API key, subscription, wallet, ledger grant) are then copied N/2 times each with new ids, by
+direct inserts in the stored schema, exactly as the app wrote them. One pass then runs at the
+boundary + 1 minute (`service.subscriptions.billing_run.run_pass`, the jobs' composition
+`open_services(..., whatsapp_log=False)`, on a fresh embedded NX-27017 or MONGODB_URI): each Free
+subscription rolls over (new period, new grant, the old grant expired), each Growth one gets its
+renewal invoice. Prints subscriptions/s, the pass's counts and the peak RSS during the pass."""
+import argparse, asyncio, os, secrets, sys, tempfile, time  # noqa: E401
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from service.runtime.bootstrap import open_services  # noqa: E402
+from service.runtime.clock import FrozenClock  # noqa: E402
+from service.runtime.settings import Settings  # noqa: E402
+from service.subscriptions.billing_run import run_pass  # noqa: E402
+from service.wallet.reports import reconcile  # noqa: E402
+from service.workspaces.workspaces import Principal, create_workspace  # noqa: E402
+
+T0 = datetime(2026, 10, 5, 3, 0, tzinfo=timezone.utc)
+COLLECTIONS = ("workspaces", "phone_numbers", "api_keys", "subscriptions", "wallets", "ledger")
+CHUNK = 5_000
+
+
+def replaced(value, swaps: dict[str, str]):
+    if isinstance(value, str):
+        for old, new in swaps.items():
+            value = value.replace(old, new)
+        return value
+    if isinstance(value, dict):
+        return {k: replaced(v, swaps) for k, v in value.items()}
+    if isinstance(value, list):
+        return [replaced(v, swaps) for v in value]
+    return value
+
+
+async def templates(svc, settings: Settings) -> list[tuple[dict, dict]]:
+    """(swappable strings, {collection: [docs]}) of one Free and one Growth workspace."""
+    out = []
+    for plan, gift in (("free", False), ("growth", True)):
+        phone = f"99{plan}{secrets.randbelow(10**9)}"
+        ws, _ = await create_workspace(svc, Principal("admin"), name=f"bench {plan}", phone_number_ids=[phone],
+                                       plan=plan, reseller_id=None, now=T0, tz=settings.tz, complimentary=gift)
+        docs = {c: await svc.db[c].find({"$or": [{"_id": ws.id}, {"workspace_id": ws.id}]}).to_list(None)
+                for c in COLLECTIONS}
+        key_hash = docs["api_keys"][0]["_id"]
+        out.append(({"id": ws.id, "phone": phone, "key": key_hash}, docs))
+    return out
+
+
+async def seed(svc, templates_: list, n: int) -> None:
+    t0 = time.perf_counter()
+    made = 0
+    for start in range(0, n - 2, CHUNK):
+        batch = {c: [] for c in COLLECTIONS}
+        for k in range(start, min(start + CHUNK, n - 2)):
+            names, docs = templates_[k % 2]
+            swaps = {names["id"]: f"ws_{k:016x}", names["phone"]: f"98{k:013d}",
+                     names["key"]: secrets.token_hex(32)}
+            for c in COLLECTIONS:
+                batch[c] += [replaced(d, swaps) for d in docs[c]]
+            made += 1
+        for c in COLLECTIONS:
+            await svc.db[c].insert_many(batch[c], ordered=False)
+        print(f"  seeded {made + 2}/{n} ({time.perf_counter() - t0:.0f} s)", flush=True)
+
+
+def reset_peak_rss() -> None:
+    Path("/proc/self/clear_refs").write_text("5")  # Linux: VmHWM starts again from VmRSS
+
+
+def rss_mb(key: str) -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(key + ":"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+async def main(args: argparse.Namespace) -> int:
+    settings = Settings(mongodb_uri=os.environ.get("MONGODB_URI") or None,
+                        mongodb_db=f"bench_billing_{secrets.token_hex(4)}",
+                        data_dir=Path(tempfile.mkdtemp(prefix="saldo-billing-run-")),
+                        payment_provider="sandbox", payment_webhook_secret="bench")
+    clock = FrozenClock(T0)
+    async with open_services(settings, clock, whatsapp_log=False) as svc:
+        made = await templates(svc, settings)
+        await seed(svc, made, args.subscriptions)
+        boundary = made[0][1]["subscriptions"][0]["current_period_end"]
+        now = boundary + timedelta(minutes=1)
+        clock.set(now)
+        reset_peak_rss()
+        before = rss_mb("VmRSS")
+        t0 = time.perf_counter()
+        report = await run_pass(svc, now)
+        wall = time.perf_counter() - t0
+        peak = rss_mb("VmHWM")
+        still_due = await svc.db.subscriptions.count_documents({"due.at": {"$lte": now}})
+        bad = [r for r in await reconcile(svc) if not all(b["ok"] for b in r["balances"].values())]
+    print(f"\n{args.subscriptions} subscriptions due at {boundary.isoformat()}, one pass at +1 min, "
+          f"{os.cpu_count()} cores, load average {os.getloadavg()[0]:.2f}")
+    print(f"  pass: {wall:.1f} s, {args.subscriptions / wall:.0f} subscriptions/s; report {report}")
+    print(f"  peak RSS during the pass {peak:.0f} MB (before it {before:.0f} MB); still due after: "
+          f"{still_due}; not reconciled: {len(bad)}")
+    ok = not bad and report.get("claimed") == args.subscriptions and not report.get("errors")
+    print("PASS" if ok else "FAIL")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--subscriptions", type=int, default=10_000, help="N, at least 2")
+    sys.exit(asyncio.run(main(ap.parse_args())))

@@ -1,0 +1,300 @@
+"""Saldo against the naive handler (bench/naive_handler.py), side by side, run by hand (issue 16).
+
+Both run on their own embedded NX-27017 (Saldo: `python -m service`, free ports, temporary data
+dirs). The same kind of pre-signed single-status `delivered` webhooks (category `service`,
+distinct wamids, round-robin over the workspaces' phone numbers) are replayed at each with wrk
+(`-s bench/replay.lua`; an aiohttp client when wrk is not installed), alternating naive, Saldo,
+naive, Saldo... Prints requests/s, the ratio, p50/p99 and peak RSS. After Saldo's runs, every
+wamid wrk may have sent is sent once more (duplicates charge nothing), so each wallet must equal
+the exact expected rupiah; /v1/admin/reconcile must be ok. Exit 0 only if the money is exact."""
+import argparse, asyncio, json, os, re, secrets, shutil, subprocess, sys, tempfile, time  # noqa: E401
+from pathlib import Path
+
+import aiohttp
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from webhooks import SaldoClient, Workspace, proc_status, start_service, stop_service  # noqa: E402
+
+from service.mongo.embedded import EmbeddedServer, free_port  # noqa: E402
+
+HERE = Path(__file__).resolve().parent
+NAIVE_SECRET = "perf-secret"
+THREADS = 2
+
+
+def signed(secret: str, body: str) -> str:
+    import hashlib
+    import hmac
+    return hmac.new(secret.encode(), body.encode(), hashlib.sha256).hexdigest()
+
+
+def make_bodies(n: int, phones: list[str], tag: str, start: int) -> list[tuple[str, str]]:
+    """(phone, body) for n distinct wamids; request i goes to phones[(start + i) % len]."""
+    now, out = str(int(time.time())), []
+    for i in range(n):
+        pn = phones[(start + i) % len(phones)]
+        body = {"object": "whatsapp_business_account", "entry": [{"id": "WABA1", "changes": [
+            {"field": "messages", "value": {
+                "messaging_product": "whatsapp",
+                "metadata": {"display_phone_number": "62811" + pn[-6:], "phone_number_id": pn},
+                "statuses": [{"id": f"wamid.CMP{tag}N{i:08d}", "status": "delivered", "timestamp": now,
+                              "recipient_id": "6281234567890",
+                              "pricing": {"billable": True, "pricing_model": "PMP", "type": "regular",
+                                          "category": "service"}}]}}]}]}
+        out.append((pn, json.dumps(body, separators=(",", ":"))))
+    return out
+
+
+def write_tsv(path: Path, bodies: list[tuple[str, str]], secret: str) -> None:
+    with open(path, "w") as f:
+        for _, body in bodies:
+            f.write(signed(secret, body) + "\t" + body + "\n")
+
+
+def run_wrk(url: str, tsv: Path, args: argparse.Namespace) -> dict:
+    out = subprocess.run(["wrk", f"-t{THREADS}", f"-c{args.connections}", f"-d{args.duration}s",
+                          "--timeout", "10s", "-s", str(HERE / "replay.lua"), url, "--", str(tsv),
+                          str(THREADS)], capture_output=True, text=True, check=True).stdout
+    num = lambda pattern: re.search(pattern, out)  # noqa: E731
+    m = num(r"p50=([\d.]+)ms p99=([\d.]+)ms")
+    errors = num(r"Non-2xx or 3xx responses: (\d+)")
+    sock = num(r"Socket errors: (.*)")
+    return {"rps": float(num(r"Requests/sec:\s+([\d.]+)").group(1)), "p50": float(m.group(1)),
+            "p99": float(m.group(2)), "errors": int(errors.group(1)) if errors else 0,
+            "socket": sock.group(1) if sock else "",
+            "sent": {int(t): int(s) for t, s in re.findall(r"thread (\d+) sent (\d+)", out)}}
+
+
+async def run_aiohttp(url: str, bodies: list, secret: str, args: argparse.Namespace) -> dict:
+    """The fallback client: the same slices and the same `sent` bookkeeping as replay.lua."""
+    lat, errors, sent = [], 0, {t: 0 for t in range(THREADS)}
+    stop = time.monotonic() + args.duration
+
+    async def conn(session: aiohttp.ClientSession, k: int) -> None:
+        nonlocal errors
+        tid, mine = k % THREADS, [b for j, b in enumerate(bodies) if j % THREADS == k % THREADS]
+        while time.monotonic() < stop:
+            i = sent[tid]
+            sent[tid] += 1
+            body = mine[i % len(mine)][1]
+            t0 = time.perf_counter()
+            async with session.post(url + "/webhooks/whatsapp", data=body.encode(), headers={
+                    "Content-Type": "application/json",
+                    "X-Hub-Signature-256": "sha256=" + signed(secret, body)}) as resp:
+                await resp.read()
+                errors += resp.status != 200
+            lat.append(time.perf_counter() - t0)
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=args.connections)) as s:
+        t0 = time.perf_counter()
+        await asyncio.gather(*(conn(s, k) for k in range(args.connections)))
+        wall = time.perf_counter() - t0
+    lat.sort()
+    return {"rps": len(lat) / wall, "p50": lat[len(lat) // 2] * 1000,
+            "p99": lat[int(len(lat) * 0.99)] * 1000, "errors": errors, "socket": "", "sent": sent}
+
+
+def delivered(bodies: list, sent: dict[int, int], slack: int) -> tuple[list, list]:
+    """The bodies certainly or possibly sent (each thread's slice up to `sent`), and those that
+    may not have reached the server, to send again: the tail (in flight when wrk stopped) and the
+    head (wrk calls thread 0's request() once to verify the script, without sending it)."""
+    done, again = [], []
+    for tid in range(THREADS):
+        mine = bodies[tid::THREADS]
+        upto = min(sent.get(tid, 0), len(mine))
+        done += mine[:upto]
+        again += mine[:min(slack, upto)] + mine[max(slack, upto - slack):upto]
+    return done, again
+
+
+async def post_all(client: SaldoClient, bodies: list, secret: str) -> int:
+    queue, failed = list(bodies), 0
+
+    async def worker() -> None:
+        nonlocal failed
+        while queue:
+            body = queue.pop()[1]
+            async with client.session.post(client.url, data=body.encode(), headers={
+                    "Content-Type": "application/json",
+                    "X-Hub-Signature-256": "sha256=" + signed(secret, body)}) as resp:
+                await resp.read()
+                failed += resp.status != 200
+    await asyncio.gather(*(worker() for _ in range(32)))
+    return failed
+
+
+def descendants(pid: int) -> list[int]:
+    kids = [int(p.name) for p in Path("/proc").iterdir()
+            if p.name.isdigit() and proc_status(int(p.name)).get("PPid") == str(pid)]
+    return kids + [d for k in kids for d in descendants(k)]
+
+
+def rss_line(label: str, pid: int) -> str:
+    parts = []
+    for p in [pid] + descendants(pid):
+        info = proc_status(p)
+        cmd = Path(f"/proc/{p}/cmdline").read_bytes().replace(b"\0", b" ").decode()[:60] \
+            if Path(f"/proc/{p}/cmdline").exists() else "?"
+        parts.append(f"    pid {p:<7} peak {int(info.get('VmHWM', '0 kB').split()[0]) / 1024:6.1f} MB  {cmd}")
+    return f"  {label}:\n" + "\n".join(parts)
+
+
+async def create_workspaces(client: SaldoClient, phones: list[str], run: str) -> list[Workspace]:
+    n = len(phones)
+    out: list[Workspace | None] = [None] * n
+    todo = list(range(n))
+
+    async def worker() -> None:
+        while todo:
+            i = todo.pop()
+            status, data = await client.api("POST", "/v1/workspaces", client.admin_token,
+                                            {"name": f"cmp-{run}-{i}", "phone_number_ids": [phones[i]]})
+            if status != 201:
+                raise SystemExit(f"POST /v1/workspaces -> {status}: {data}")
+            out[i] = Workspace(data["workspace"]["id"], data["api_key"], phones[i])
+    await asyncio.gather(*(worker() for _ in range(32)))
+    return out  # type: ignore[return-value]
+
+
+async def check_money(client: SaldoClient, workspaces: list[Workspace]) -> bool:
+    bad, todo = [], list(workspaces)
+
+    async def worker() -> None:
+        while todo:
+            ws = todo.pop()
+            got = await client.wallet(ws)
+            if got != ws.expected():
+                bad.append(f"  MISMATCH {ws.id} ({ws.service} wamids): expected {ws.expected()} got {got}")
+    await asyncio.gather(*(worker() for _ in range(16)))
+    status, data = await client.api("GET", "/v1/admin/reconcile", client.admin_token)
+    recon = status == 200 and isinstance(data, dict) and data.get("ok") is True
+    print("\n".join(bad[:10]) + f"\nwallets exact: {len(workspaces) - len(bad)}/{len(workspaces)}; "
+          f"reconcile: HTTP {status} ok={recon}" + ("" if recon else f" {json.dumps(data)[:500]}"))
+    return recon and not bad
+
+
+async def start_naive(workdir: Path, phones: list[str]) -> tuple[subprocess.Popen, EmbeddedServer, str]:
+    store = EmbeddedServer(workdir / "naive")
+    uri = await store.start()
+    (workdir / "phones.txt").write_text("\n".join(phones))
+    port = free_port()
+    with open(workdir / "naive.log", "wb") as log:
+        proc = subprocess.Popen([sys.executable, str(HERE / "naive_handler.py"), uri, str(port), NAIVE_SECRET,
+                                 str(workdir / "phones.txt")], stdout=log, stderr=subprocess.STDOUT)
+    return proc, store, f"http://127.0.0.1:{port}"
+
+
+async def replay(side: str, url: str, bodies: list, secret: str, workdir: Path, args) -> dict:
+    if args.client == "wrk":
+        tsv = workdir / f"{side}.tsv"
+        write_tsv(tsv, bodies, secret)
+        return await asyncio.to_thread(run_wrk, url, tsv, args)
+    return await run_aiohttp(url, bodies, secret, args)
+
+
+async def bench(args, workdir: Path, saldo_proc, base: str) -> bool:
+    run = f"{secrets.randbelow(10**6):06d}"
+    phones = [f"9{run}{i:08d}" for i in range(args.workspaces)]
+    naive_proc, naive_store, naive_url = await start_naive(workdir, phones)
+    try:
+        async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=64),
+                                         timeout=aiohttp.ClientTimeout(total=120)) as session:
+            client = SaldoClient(session, base, args.admin_token, time.monotonic() + 10**6)
+            naive = SaldoClient(session, naive_url, "", time.monotonic() + 10**6)
+            await client.wait_ready(saldo_proc)
+            await naive.wait_ready(naive_proc)
+            t0 = time.perf_counter()
+            workspaces = await create_workspaces(client, phones, run)
+            print(f"{len(workspaces)} workspaces created in {time.perf_counter() - t0:.1f} s", flush=True)
+            by_phone = {ws.phone: ws for ws in workspaces}
+            if args.stored_messages:
+                await store_messages(client, args, by_phone, phones, run)
+            results = []
+            for r in range(args.runs):
+                for side, url, secret in (("naive", naive_url, NAIVE_SECRET),
+                                          ("saldo", base, args.app_secret)):
+                    bodies = make_bodies(args.per_run, phones, f"{run}{side[0]}{r}", r * args.per_run)
+                    load = os.getloadavg()
+                    res = await replay(side, url, bodies, secret, workdir, args)
+                    res.update(side=side, run=r, load=load)
+                    results.append(res)
+                    print(f"  {side:<6} run {r}: {res['rps']:8.0f} req/s  p50 {res['p50']:6.1f} ms  "
+                          f"p99 {res['p99']:6.1f} ms  non-200 {res['errors']} {res['socket']}  "
+                          f"load avg {load[0]:.2f}", flush=True)
+                    if side == "saldo":
+                        done, again = delivered(bodies, res["sent"], 2 * args.connections)
+                        for pn, _ in done:
+                            by_phone[pn].service += 1
+                        if await post_all(client, again, args.app_secret):
+                            print("  some re-sent webhooks were not answered 200")
+            summarize(results, args, saldo_proc.pid, naive_proc.pid)
+            return await check_money(client, workspaces)
+    finally:
+        naive_proc.terminate()
+        naive_proc.wait()
+        naive_store.stop()
+
+
+async def store_messages(client: SaldoClient, args, by_phone: dict, phones: list[str], run: str) -> None:
+    """--stored-messages: that many charged wamids first, 100 statuses per POST (not timed)."""
+    t0, posts = time.perf_counter(), []
+    for start in range(0, args.stored_messages, 100):
+        pn = phones[(start // 100) % len(phones)]
+        n = min(100, args.stored_messages - start)
+        by_phone[pn].service += n
+        body = json.loads(make_bodies(1, [pn], f"{run}S", 0)[0][1])
+        status = body["entry"][0]["changes"][0]["value"]["statuses"][0]
+        body["entry"][0]["changes"][0]["value"]["statuses"] = [
+            {**status, "id": f"wamid.CMP{run}S{start + k:09d}"} for k in range(n)]
+        posts.append((pn, json.dumps(body, separators=(",", ":"))))
+    if await post_all(client, posts, args.app_secret):
+        raise SystemExit("storing messages: some POSTs were not answered 200")
+    print(f"{args.stored_messages} messages stored in {time.perf_counter() - t0:.1f} s", flush=True)
+
+
+def summarize(results: list, args, saldo_pid: int, naive_pid: int) -> None:
+    mean = lambda side, key: sum(r[key] for r in results if r["side"] == side) / args.runs  # noqa: E731
+    print(f"\n{args.workspaces} workspaces, {args.stored_messages} stored messages, wrk "
+          f"-t{THREADS} -c{args.connections} -d{args.duration}s, {os.cpu_count()} cores ({args.client})")
+    for side in ("naive", "saldo"):
+        print(f"  {side:<6} mean {mean(side, 'rps'):8.0f} req/s  p50 {mean(side, 'p50'):6.1f} ms  "
+              f"p99 {mean(side, 'p99'):6.1f} ms")
+    print(f"  ratio saldo/naive: {mean('saldo', 'rps') / mean('naive', 'rps'):.2f}  (per pair: "
+          + ", ".join(f"{s['rps'] / n['rps']:.2f}" for n, s in zip(results[::2], results[1::2])) + ")")
+    print("peak RSS (VmHWM):\n" + rss_line("saldo", saldo_pid) + "\n" + rss_line("naive", naive_pid))
+
+
+def parse_args() -> argparse.Namespace:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--workspaces", type=int, default=100, help="one phone number each")
+    ap.add_argument("--stored-messages", type=int, default=0, help="charged wamids stored before the runs")
+    ap.add_argument("--duration", type=int, default=15, help="seconds per run")
+    ap.add_argument("--connections", type=int, default=32)
+    ap.add_argument("--runs", type=int, default=2, help="pairs naive/Saldo, alternating")
+    ap.add_argument("--per-run", type=int, help="distinct wamids per run (default 2,500/s x duration)")
+    ap.add_argument("--client", choices=("wrk", "aiohttp"), default="wrk" if shutil.which("wrk") else "aiohttp")
+    ap.add_argument("--web-processes", help="SALDO_WEB_PROCESSES for Saldo (default: its own)")
+    args = ap.parse_args()
+    args.per_run = args.per_run or 2_500 * args.duration
+    return args
+
+
+def main() -> int:
+    args = parse_args()
+    if args.web_processes:
+        os.environ["SALDO_WEB_PROCESSES"] = args.web_processes
+    workdir, ok = Path(tempfile.mkdtemp(prefix="saldo-compare-")), False
+    proc, base = start_service(args, workdir)
+    try:
+        ok = asyncio.run(bench(args, workdir, proc, base))
+    finally:
+        print(f"service stopped (exit code {stop_service(proc)}); log and data: {workdir}"
+              + (" (removed: the money is exact)" if ok else ""))
+        if ok:
+            shutil.rmtree(workdir, ignore_errors=True)
+    print("PASS" if ok else "FAIL")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
