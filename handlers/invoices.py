@@ -18,7 +18,7 @@ from billing.invoices import parse_invoice_code
 from handlers.formatting import format_money, money_out
 from handlers.http import locale, parse_query, principal, respond, RouteTable, services
 from handlers.payment_models import (BuyerOut, InvoiceLineOut, InvoiceOut, InvoicesOut,
-                                     InvoicesQuery, SellerOut)
+                                     InvoicesQuery, SellerOut, TaxOut)
 from service.invoices import invoices
 from service.invoices.pdf import InvoicePdf, render_invoice
 from service.invoices.records import Invoice
@@ -33,6 +33,25 @@ def _package(invoice: Invoice, lang: str) -> str:
     return invoice.package.render(lang, format_money(invoice.amount, lang))
 
 
+def tax_out(invoice: Invoice, lang: str) -> TaxOut | None:
+    tax = invoice.tax
+    if tax is None:
+        return None
+    return TaxOut(subtotal=money_out(tax.subtotal, lang), tax_base=money_out(tax.tax_base, lang),
+                  tax_rate=tax.rate_label(), tax_amount=money_out(tax.tax, lang),
+                  total=money_out(tax.total, lang), prices_include_tax=tax.prices_include_tax)
+
+
+def _tax_rows(invoice: Invoice, lang: str) -> tuple[tuple[str, str], ...]:
+    """(label key, value) rows above the total on the PDF (service/invoices/pdf.py labels)."""
+    tax = invoice.tax
+    if tax is None:
+        return ()
+    return (("subtotal", format_money(tax.subtotal, lang)),
+            ("tax_base", format_money(tax.tax_base, lang)),
+            ("tax_rate", tax.rate_label()), ("tax_amount", format_money(tax.tax, lang)))
+
+
 def invoice_out(invoice: Invoice, lang: str) -> InvoiceOut:
     lines = [InvoiceLineOut(description=line.description.render(lang), quantity=line.quantity,
                             unit_price=money_out(line.unit_price, lang),
@@ -45,7 +64,8 @@ def invoice_out(invoice: Invoice, lang: str) -> InvoiceOut:
                       paid_at=invoice.paid_at, expires_at=invoice.expires_at,
                       buyer=BuyerOut(workspace_id=buyer.workspace_id, name=buyer.name),
                       seller=SellerOut(name=seller.name, address=seller.address,
-                                       tax_id=seller.tax_id))
+                                       tax_id=seller.tax_id),
+                      tax=tax_out(invoice, lang))
 
 
 def local_time(moment: datetime, tz: ZoneInfo, lang: str) -> str:
@@ -65,7 +85,8 @@ def pdf_view(invoice: Invoice, lang: str, tz: ZoneInfo) -> InvoicePdf:
         seller=(seller.name, seller.address, seller.tax_id),
         buyer=(invoice.buyer.name, invoice.buyer.workspace_id),
         package=_package(invoice, lang), lines=lines, total=format_money(invoice.amount, lang),
-        created=invoice.requested_at)
+        created=invoice.requested_at, buyer_tax_id=invoice.buyer.tax_id,
+        tax_rows=_tax_rows(invoice, lang))
 
 
 @routes.route("GET", "/v1/workspaces/{ws}/invoices", "Invoices, newest first (filters: type, "

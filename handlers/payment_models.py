@@ -56,6 +56,16 @@ class SellerOut(BaseModel):
     tax_id: str
 
 
+class TaxOut(BaseModel):
+    """PPN of an invoice (absent when not taxed): `amount` of the invoice is `total`."""
+    subtotal: MoneyOut
+    tax_base: MoneyOut
+    tax_rate: str = Field(description='e.g. "PPN 11%" or "PPN 12% × 11/12"')
+    tax_amount: MoneyOut
+    total: MoneyOut
+    prices_include_tax: bool
+
+
 class InvoiceOut(BaseModel):
     code: str | None
     type: str
@@ -68,6 +78,7 @@ class InvoiceOut(BaseModel):
     expires_at: datetime
     buyer: BuyerOut
     seller: SellerOut
+    tax: TaxOut | None = None
 
 
 class PaymentOut(BaseModel):

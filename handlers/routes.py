@@ -6,12 +6,13 @@ from __future__ import annotations
 from aiohttp import web
 
 from handlers import (addons, health, invoices, payments, plans, resellers, sandbox,
-                      subscription_addons, subscriptions, topups, wallet, webhooks, workspaces)
+                      subscription_addons, subscriptions, tax, topups, wallet, webhooks,
+                      workspaces)
 from handlers.http import ROUTE_SPECS, RouteSpec
 
 TABLES = (addons.routes, health.routes, invoices.routes, topups.routes, payments.routes,
           plans.routes, subscriptions.routes, workspaces.routes, resellers.routes, sandbox.routes,
-          subscription_addons.routes, wallet.routes, webhooks.routes)
+          subscription_addons.routes, tax.routes, wallet.routes, webhooks.routes)
 ROUTES: tuple[RouteSpec, ...] = tuple(spec for table in TABLES for spec in table)
 
 
