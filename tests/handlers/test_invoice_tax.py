@@ -187,3 +187,10 @@ async def test_bad_tax_configuration_is_refused_with_its_field(api, body, field)
     assert resp.status == 422, await resp.text()
     error = (await resp.json())["error"]
     assert error["field"] == field and error["code"] == "validation_error"
+
+
+async def test_the_tax_routes_and_the_invoice_tax_are_in_openapi(api):
+    doc = await (await api.client.get("/openapi.json")).json()
+    assert {"get", "put"} <= set(doc["paths"]["/v1/admin/tax"])
+    assert "tax" in doc["components"]["schemas"]["InvoiceOut"]["properties"]
+    assert "tax_exempt" in doc["components"]["schemas"]["AddonIn"]["properties"]
