@@ -45,8 +45,11 @@ FILTERS = {"all": {}, "active": {"status": "active"}, "inactive": {"status": "in
 
 
 def addon_to_doc(addon: Addon) -> dict:
-    return {"_id": addon.id, **addon.contract(), "created_at": addon.created_at,
-            "updated_at": addon.updated_at, "rev": addon.rev}
+    doc = {"_id": addon.id, **addon.contract(), "created_at": addon.created_at,
+           "updated_at": addon.updated_at, "rev": addon.rev}
+    if not addon.tax_exempt:          # written only when set: documents as before PPN
+        del doc["tax_exempt"]
+    return doc
 
 
 def addon_from_doc(doc: dict) -> Addon:
