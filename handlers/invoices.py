@@ -30,7 +30,8 @@ SLASHED_CODE_PATH = "/v1/workspaces/{ws}/invoices/{code:.+}"
 
 
 def _package(invoice: Invoice, lang: str) -> str:
-    return invoice.package.render(lang, format_money(invoice.amount, lang))
+    """`Top-up … Rp100.000`: what was bought, before tax (the total with tax is `amount`)."""
+    return invoice.package.render(lang, format_money(invoice.subtotal, lang))
 
 
 def tax_out(invoice: Invoice, lang: str) -> TaxOut | None:

@@ -51,6 +51,7 @@ async def test_ppn_11_percent_exclusive_on_a_topup_is_paid_with_tax_and_credits_
     placed = await topup(api, ws, key, "conversation", 100_000)
     invoice = placed["invoice"]
     assert invoice["amount"] == money(111_000)
+    assert invoice["package"] == "Top-up saldo percakapan WhatsApp Rp100.000"   # before tax
     assert invoice["tax"] == {"subtotal": money(100_000), "tax_base": money(100_000),
                               "tax_rate": "PPN 11%", "tax_amount": money(11_000),
                               "total": money(111_000), "prices_include_tax": False}
