@@ -14,7 +14,8 @@ every refusal is a ValidationFailed naming the field:
 * `entitlements`: required for type feature;
 * `requires` / `incompatible_with`: other known add-ons, not itself, not both;
 * `visibility.resellers`: "all", "none" or known reseller ids; `visibility.direct`: a boolean
-  (default true: visible to the agency's direct customers).
+  (default true: visible to the agency's direct customers);
+* `tax_exempt`: a boolean (default false): no PPN on the add-on's lines (billing/tax.py).
 """
 from __future__ import annotations
 
@@ -205,6 +206,10 @@ def validate_addon(data: Mapping, *, plans: Collection[str], addons: Collection[
     _check_quantity(data)
     _check_links(data, self_id, addons)
     visibility = _check_visibility(data.get("visibility"), resellers)
+    exempt = data.get("tax_exempt")
+    if exempt is not None and not isinstance(exempt, bool):
+        raise _bad("tax_exempt", "tax_exempt (no PPN on this add-on) is true or false")
     periods = {unit: _normal(entry, data["pricing_scheme"])
                for unit, entry in data["periods"].items()}
-    return {**data, "periods": periods, "limits": _limits(data), "visibility": visibility}
+    return {**data, "periods": periods, "limits": _limits(data), "visibility": visibility,
+            "tax_exempt": bool(exempt)}

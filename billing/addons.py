@@ -69,6 +69,7 @@ class AddonTerms:
     status: str = "active"
     resellers: tuple[str, ...] | str = ALL       # "all" | "none" | reseller ids
     direct: bool = True                          # visible to direct customers
+    tax_exempt: bool = False                     # no PPN on it (billing/tax.py)
 
     @classmethod
     def from_data(cls, data: Mapping) -> AddonTerms:
@@ -89,7 +90,7 @@ class AddonTerms:
             incompatible_with=tuple(data.get("incompatible_with") or ()),
             status=data.get("status", "active"),
             resellers=resellers if isinstance(resellers, str) else tuple(resellers),
-            direct=visibility["direct"])
+            direct=visibility["direct"], tax_exempt=bool(data.get("tax_exempt")))
 
     @property
     def recurring(self) -> bool:

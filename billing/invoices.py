@@ -40,6 +40,8 @@ class InvoiceLine:
     description: Text
     quantity: int
     unit_price: Money
+    tax_kind: str | None = None   # product kind for tax (billing/tax.py); None: the order's
+    tax_exempt: bool = False      # an add-on the catalog marks `tax_exempt`
 
     def __post_init__(self) -> None:
         if isinstance(self.quantity, bool) or not isinstance(self.quantity, int) \

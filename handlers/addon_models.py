@@ -78,6 +78,7 @@ class AddonFields(Request):
     status: Literal["active", "inactive"] | None = None
     visibility: VisibilityIn | None = None
     metadata: dict[MetaKey, MetaValue] | None = Field(default=None, max_length=50)
+    tax_exempt: StrictBool | None = None
 
 
 class AddonIn(AddonFields):
@@ -103,6 +104,7 @@ class AddonIn(AddonFields):
     status: Literal["active", "inactive"] = "active"
     visibility: VisibilityIn = Field(default_factory=VisibilityIn)
     metadata: dict[MetaKey, MetaValue] = Field(default_factory=dict, max_length=50)
+    tax_exempt: StrictBool = Field(default=False, description="No PPN on this add-on's lines")
 
 
 class AddonOut(BaseModel):
@@ -125,6 +127,7 @@ class AddonOut(BaseModel):
     status: str
     visibility: dict
     metadata: dict
+    tax_exempt: bool = False
     created_at: datetime
     updated_at: datetime
 

@@ -20,7 +20,8 @@ from handlers.http import (locale, parse_query, principal, request_now, respond,
                            services)
 from handlers.idempotency import idempotent, seed
 from handlers.payment_models import (BuyerOut, InvoiceLineOut, InvoiceOut, InvoicePayOut,
-                                     InvoicesOut, InvoicesQuery, PaymentOut, SellerOut)
+                                     InvoicesOut, InvoicesQuery, PaymentOut, SellerOut,
+                                     TaxOut)
 from service.invoices import invoices
 from service.invoices.pdf import InvoicePdf, render_invoice
 from service.invoices.records import Invoice, Payment
@@ -34,7 +35,27 @@ SLASHED_PAY_PATH = "/v1/workspaces/{ws}/invoices/{code:.+}/pay"
 
 
 def _package(invoice: Invoice, lang: str) -> str:
-    return invoice.package.render(lang, format_money(invoice.amount, lang))
+    """`Top-up … Rp100.000`: what was bought, before tax (the total with tax is `amount`)."""
+    return invoice.package.render(lang, format_money(invoice.subtotal, lang))
+
+
+def tax_out(invoice: Invoice, lang: str) -> TaxOut | None:
+    tax = invoice.tax
+    if tax is None:
+        return None
+    return TaxOut(subtotal=money_out(tax.subtotal, lang), tax_base=money_out(tax.tax_base, lang),
+                  tax_rate=tax.rate_label(), tax_amount=money_out(tax.tax, lang),
+                  total=money_out(tax.total, lang), prices_include_tax=tax.prices_include_tax)
+
+
+def _tax_rows(invoice: Invoice, lang: str) -> tuple[tuple[str, str], ...]:
+    """(label key, value) rows above the total on the PDF (service/invoices/pdf.py labels)."""
+    tax = invoice.tax
+    if tax is None:
+        return ()
+    return (("subtotal", format_money(tax.subtotal, lang)),
+            ("tax_base", format_money(tax.tax_base, lang)),
+            ("tax_rate", tax.rate_label()), ("tax_amount", format_money(tax.tax, lang)))
 
 
 def payment_out(payment: Payment) -> PaymentOut:
@@ -62,7 +83,8 @@ def invoice_out(invoice: Invoice, lang: str, payment: Payment | None = None,
                                        tax_id=seller.tax_id),
                       payable=payable(invoice.status, invoice.expires_at, now or
                                       invoice.requested_at),
-                      payment=payment_out(payment) if payment else None)
+                      payment=payment_out(payment) if payment else None,
+                      tax=tax_out(invoice, lang))
 
 
 def local_time(moment: datetime, tz: ZoneInfo, lang: str) -> str:
@@ -83,7 +105,8 @@ def pdf_view(invoice: Invoice, lang: str, tz: ZoneInfo) -> InvoicePdf:
         buyer=(invoice.buyer.name, invoice.buyer.workspace_id, invoice.buyer.address,
                invoice.buyer.tax_id, invoice.buyer.email, invoice.buyer.phone),
         package=_package(invoice, lang), lines=lines, total=format_money(invoice.amount, lang),
-        created=invoice.requested_at)
+        created=invoice.requested_at,
+        tax_rows=_tax_rows(invoice, lang))
 
 
 @routes.route("GET", "/v1/workspaces/{ws}/invoices", "Invoices, newest first (filters: type, "

@@ -69,6 +69,16 @@ class PaymentOut(BaseModel):
     expires_at: datetime | None = Field(default=None, description="when the link lapses")
 
 
+class TaxOut(BaseModel):
+    """PPN of an invoice (absent when not taxed): `amount` of the invoice is `total`."""
+    subtotal: MoneyOut
+    tax_base: MoneyOut
+    tax_rate: str = Field(description='e.g. "PPN 11%" or "PPN 12% × 11/12"')
+    tax_amount: MoneyOut
+    total: MoneyOut
+    prices_include_tax: bool
+
+
 class InvoiceOut(BaseModel):
     code: str | None
     type: str
@@ -84,6 +94,7 @@ class InvoiceOut(BaseModel):
     payable: bool = Field(default=False, description="can still be paid (POST …/pay)")
     payment: PaymentOut | None = Field(
         default=None, description="the invoice's current payment (its link while pending)")
+    tax: TaxOut | None = None
 
 
 class InvoicePayOut(BaseModel):

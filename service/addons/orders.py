@@ -61,7 +61,8 @@ def line_doc(charge: AddonCharge, addon: AddonTerms) -> dict:
 
 
 def _invoice_lines(lines: Iterable[AddonOrderLine]) -> tuple[InvoiceLine, ...]:
-    return tuple(InvoiceLine(line.description, *line_parts(line.amount, line.units))
+    return tuple(InvoiceLine(line.description, *line_parts(line.amount, line.units),
+                             tax_kind="addon", tax_exempt=line.tax_exempt)
                  for line in lines)
 
 

@@ -15,7 +15,8 @@ from billing.periods import Period
 
 FIELDS = ("name", "display_name", "description", "type", "consumption", "applicable_plans",
           "billing", "pricing_scheme", "periods", "entitlements", "limits", "allow_multiple",
-          "max_quantity", "requires", "incompatible_with", "status", "visibility", "metadata")
+          "max_quantity", "requires", "incompatible_with", "status", "visibility", "metadata",
+          "tax_exempt")
 
 
 @dataclass(frozen=True)
@@ -44,6 +45,7 @@ class Addon:
     created_at: datetime
     updated_at: datetime
     rev: int = 0                      # bumped by every edit
+    tax_exempt: bool = False          # no PPN on its lines (billing/tax.py)
 
     def contract(self) -> dict:
         """The §4b fields, as the API shows and validates them."""
@@ -70,12 +72,13 @@ class AddonOrderLine:
     units: int
     amount: Money
     description: Text
+    tax_exempt: bool = False          # as the catalog said when it was priced
 
     @classmethod
     def of(cls, charge: AddonCharge, addon: AddonTerms) -> AddonOrderLine:
         return cls(addon.id, addon.name, addon.display_name, addon.type, addon.billing,
                    addon.consumption, charge.quantity, charge.change, charge.units,
-                   charge.amount, charge.description)
+                   charge.amount, charge.description, addon.tax_exempt)
 
     @property
     def recurring(self) -> bool:

@@ -45,12 +45,17 @@ FILTERS = {"all": {}, "active": {"status": "active"}, "inactive": {"status": "in
 
 
 def addon_to_doc(addon: Addon) -> dict:
-    return {"_id": addon.id, **addon.contract(), "created_at": addon.created_at,
-            "updated_at": addon.updated_at, "rev": addon.rev}
+    doc = {"_id": addon.id, **addon.contract(), "created_at": addon.created_at,
+           "updated_at": addon.updated_at, "rev": addon.rev}
+    if not addon.tax_exempt:          # written only when set: documents as before PPN
+        del doc["tax_exempt"]
+    return doc
 
 
 def addon_from_doc(doc: dict) -> Addon:
-    return Addon(id=doc["_id"], **{k: doc.get(k) for k in FIELDS},
+    fields = {k: doc.get(k) for k in FIELDS}
+    fields["tax_exempt"] = bool(fields["tax_exempt"])     # absent before PPN; 1/0 after a $set
+    return Addon(id=doc["_id"], **fields,
                  created_at=doc["created_at"], updated_at=doc["updated_at"],
                  rev=doc.get("rev", 0))
 
@@ -127,14 +132,15 @@ def line_to_doc(line: AddonOrderLine) -> dict:
     return {"addon_id": line.addon_id, "name": line.name, "display_name": line.display_name,
             "type": line.type, "billing": line.billing, "consumption": line.consumption,
             "quantity": line.quantity, "change": line.change, "units": line.units,
-            "amount": money_to_doc(line.amount), "description": line.description.to_dict()}
+            "amount": money_to_doc(line.amount), "description": line.description.to_dict(),
+            **({"tax_exempt": True} if line.tax_exempt else {})}
 
 
 def line_from_doc(doc: dict) -> AddonOrderLine:
     return AddonOrderLine(doc["addon_id"], doc["name"], doc.get("display_name"), doc["type"],
                           doc["billing"], doc.get("consumption"), int(doc["quantity"]),
                           int(doc["change"]), int(doc["units"]), money_from_doc(doc["amount"]),
-                          Text(**doc["description"]))
+                          Text(**doc["description"]), bool(doc.get("tax_exempt")))
 
 
 def lines_from_docs(docs: Iterable[dict] | None) -> tuple[AddonOrderLine, ...]:

@@ -18,6 +18,7 @@ from billing.payments import paid_in_time
 from service.mongo import cursors
 from service.mongo.docs import money_from_doc, money_to_doc
 from service.invoices.records import Invoice, Line, OrderRef, Party
+from service.invoices.taxes import OrderTax, invoice_tax_from_doc, invoice_tax_to_doc
 from service.mongo.once import insert_or_read
 from service.mongo.revisions import ATTEMPTS, BUMP, Contended, replace_at_revision, swap
 from service.runtime.context import Services
@@ -53,26 +54,33 @@ def _party(doc: dict) -> Party:
 
 
 def _new_doc(invoice_id: str, workspace: Workspace, order: Order, settings: Settings,
-             now: datetime, payment_id: str) -> dict:
-    """A new pending invoice, already naming the payment that will be opened for it."""
-    return {
+             now: datetime, payment_id: str, taxed: OrderTax | None) -> dict:
+    """A new pending invoice, already naming the payment that will be opened for it. Taxed:
+    `amount` is the total with tax and `tax` its breakdown (service/invoices/taxes.py)."""
+    tax = taxed.tax if taxed else None
+    doc = {
         "_id": invoice_id, "workspace_id": workspace.id, "code": None, "number": None,
         "year": invoice_year(now, settings.tz), "type": order.invoice_type,
         "order": {"kind": order.kind, **order.reference}, "package": order.package.to_dict(),
-        "lines": [_line_doc(line) for line in order.lines], "amount": money_to_doc(order.total),
+        "lines": [_line_doc(line) for line in order.lines],
+        "amount": money_to_doc(tax.total if tax else order.total),
         "status": "pending", "settled": False, "requested_at": now,
         "expires_at": now + settings.payment_expiry, "paid_at": None, "payment_id": payment_id,
         "buyer": _party_doc(buyer_of(workspace)),
         "seller": {"name": settings.seller_name, "address": settings.seller_address,
-                   "tax_id": settings.seller_tax_id},
+                   "tax_id": taxed.seller_tax_id if taxed else settings.seller_tax_id},
         "updated_at": now, "rev": 0}
+    if tax is not None:
+        doc["tax"] = invoice_tax_to_doc(tax)
+    return doc
 
 
 async def insert_invoice(db: AsyncDatabase, invoice_id: str, workspace: Workspace, order: Order,
-                         settings: Settings, now: datetime, payment_id: str) -> Invoice:
+                         settings: Settings, now: datetime, payment_id: str,
+                         taxed: OrderTax | None = None) -> Invoice:
     """Insert once; a retry of the same order (same id) gets the stored invoice."""
     return record(await insert_or_read(
-        db.invoices, _new_doc(invoice_id, workspace, order, settings, now, payment_id)))
+        db.invoices, _new_doc(invoice_id, workspace, order, settings, now, payment_id, taxed)))
 
 
 async def attach_payment(db: AsyncDatabase, invoice: Invoice, payment_id: str) -> Invoice:
@@ -194,16 +202,18 @@ async def list_invoices(svc: Services, workspace_id: str, *, type_: str | None,
 def record(doc: dict) -> Invoice:
     seller, buyer, order = doc["seller"], doc["buyer"], dict(doc["order"])
     kind = order.pop("kind")
+    amount = money_from_doc(doc["amount"])
     return Invoice(
         doc["_id"], doc["workspace_id"], doc.get("code"), doc["type"],
         OrderRef(kind, MappingProxyType(order)), Text(**doc["package"]),
-        tuple(_line(line) for line in doc["lines"]), money_from_doc(doc["amount"]),
+        tuple(_line(line) for line in doc["lines"]), amount,
         doc["status"], bool(doc.get("settled")), doc["requested_at"], doc["expires_at"],
         doc.get("paid_at"), doc.get("payment_id"),
         _party(buyer),
         Party(seller["name"], seller["address"], seller["tax_id"]),
         number=doc.get("number"), year=doc["year"], updated_at=doc.get("updated_at"),
-        closed_at=doc.get("closed_at"), rev=doc.get("rev", 0))
+        closed_at=doc.get("closed_at"), rev=doc.get("rev", 0),
+        tax=invoice_tax_from_doc(doc.get("tax"), amount))
 
 
 def _record_or_none(doc: dict | None) -> Invoice | None:
@@ -234,4 +244,8 @@ def to_doc(invoice: Invoice) -> dict:
         "updated_at": invoice.updated_at, "rev": invoice.rev}
     if invoice.closed_at is not None:
         doc["closed_at"] = invoice.closed_at
+    if invoice.buyer.tax_id:
+        doc["buyer"]["tax_id"] = invoice.buyer.tax_id
+    if invoice.tax is not None:
+        doc["tax"] = invoice_tax_to_doc(invoice.tax)
     return doc

@@ -30,13 +30,15 @@ LABELS = {
            "paid": "Dibayar", "status": "Status", "seller": "Penjual", "buyer": "Pembeli",
            "package": "Paket", "description": "Deskripsi", "quantity": "Jml",
            "unit_price": "Harga satuan", "amount": "Jumlah", "total": "Total",
-           "tax_id": "NPWP", "workspace": "Workspace",
+           "tax_id": "NPWP", "workspace": "Workspace", "subtotal": "Subtotal",
+           "tax_base": "Dasar Pengenaan Pajak", "tax_rate": "Tarif pajak", "tax_amount": "Pajak",
            "footer": "Faktur ini dibuat secara elektronik oleh Saldo dan sah tanpa tanda tangan."},
     "en": {"title": "INVOICE", "code": "Number", "requested": "Date", "due": "Due",
            "paid": "Paid", "status": "Status", "seller": "Seller", "buyer": "Buyer",
            "package": "Package", "description": "Description", "quantity": "Qty",
            "unit_price": "Unit price", "amount": "Amount", "total": "Total",
-           "tax_id": "Tax ID", "workspace": "Workspace",
+           "tax_id": "Tax ID", "workspace": "Workspace", "subtotal": "Subtotal",
+           "tax_base": "Tax base", "tax_rate": "Tax rate", "tax_amount": "Tax",
            "footer": "This invoice was issued electronically by Saldo and is valid without a "
                      "signature."},
 }
@@ -64,6 +66,7 @@ class InvoicePdf:
     lines: tuple[tuple[str, str, str, str], ...]   # description, quantity, unit price, amount
     total: str
     created: datetime
+    tax_rows: tuple[tuple[str, str], ...] = ()     # (label key, value): subtotal, tax base, …
 
 
 @cache
@@ -166,6 +169,11 @@ def _lines(pdf: FPDF, view: InvoicePdf, words: dict) -> None:
         for width, text, align in zip(COLUMNS, line, ("L", "R", "R", "R")):
             pdf.cell(width, 7, text, align=align)
         pdf.ln()
+    top = "T"
+    for key, value in view.tax_rows:
+        pdf.cell(sum(COLUMNS[:3]), 7, words[key], border=top, align="R")
+        pdf.cell(COLUMNS[3], 7, value, border=top, align="R", new_x="LMARGIN", new_y="NEXT")
+        top = 0
     pdf.set_font(FAMILY, "B", 11)
     pdf.cell(sum(COLUMNS[:3]), 8, words["total"], border="T", align="R")
     pdf.cell(COLUMNS[3], 8, view.total, border="T", align="R",

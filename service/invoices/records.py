@@ -9,6 +9,7 @@ from typing import Mapping
 
 from billing.invoices import Text
 from billing.money import Money
+from billing.tax import InvoiceTax
 
 
 @dataclass(frozen=True)
@@ -75,6 +76,12 @@ class Invoice:
     updated_at: datetime | None = None
     closed_at: datetime | None = None
     rev: int = 0
+    tax: InvoiceTax | None = None  # None: not taxed (`amount` is then the sum of the lines)
+
+    @property
+    def subtotal(self) -> Money:
+        """The amount before tax: what a top-up credits (`amount` when not taxed)."""
+        return self.tax.subtotal if self.tax else self.amount
 
 
 @dataclass(frozen=True)

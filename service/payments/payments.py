@@ -68,8 +68,8 @@ async def open_payment(db: AsyncDatabase, prov: PaymentProvider, invoice: Invoic
     once: the provider is asked first (by the payment's id, so asking again on a retry is
     harmless), then the payment is inserted whole; a retry gets the stored payment. Its link
     lapses with the invoice, or earlier if the provider says so."""
-    payment_id, amount = invoice.payment_id, invoice.amount
-    description = invoice.package.render("id", f"{amount.currency} {amount.amount}")
+    payment_id, amount, bought = invoice.payment_id, invoice.amount, invoice.subtotal
+    description = invoice.package.render("id", f"{bought.currency} {bought.amount}")
     checkout = await prov.create_payment(
         PaymentRequest(payment_id, invoice.code, description, amount))
     doc = {**payment_doc(payment_id, invoice, prov.name, now),

@@ -33,9 +33,10 @@ class Topup:
 
     @classmethod
     def of_invoice(cls, invoice: Invoice) -> Topup:
-        """The pending top-up ordered by a `topup` invoice."""
+        """The pending top-up ordered by a `topup` invoice: its amount is what the wallet gets,
+        the invoice's amount before tax (the invoice's `amount` is the total with tax)."""
         return cls(invoice.order.order_id, invoice.workspace_id,
-                   str(invoice.order.reference["balance"]), invoice.amount, "pending", invoice.id,
+                   str(invoice.order.reference["balance"]), invoice.subtotal, "pending", invoice.id,
                    invoice.code, None, invoice.requested_at)
 
     def event_data(self) -> dict:
