@@ -9,7 +9,7 @@ import pytest
 
 from tests.addon_helpers import ADMIN, addon_body, bought, create_addon
 from tests.conftest import START
-from tests.handlers.test_invoices import invoice_url
+from tests.invoices.test_invoices import invoice_url
 from tests.helpers import (PHONE_A, app_services, assert_reconciled, payment_callback,
                            post_payment_callback, press_pay, topup)
 from tests.pdf_text import pdf_text
