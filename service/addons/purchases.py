@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Mapping
 
-from billing.addon_orders import change_charge, purchase_charge, stop_credit
+from billing.addon_orders import AddonCharge, change_charge, purchase_charge, stop_credit
 from billing.addons import (AddonTerms, Holding, allows, check_purchase, check_quantity,
                             effective_limits, entitlements, required_by)
 from billing.billing_info import require_complete
@@ -62,14 +62,22 @@ async def purchase(svc: Services, workspace: Workspace, addon_id: str, quantity:
                    now: datetime, seed: str,
                    metadata: Mapping[str, object] | None = None) -> AddonPlaced:
     """`metadata`: the buyer's own small object, stored on the order and shown back."""
+    sub, addon, charge = await price_purchase(svc, workspace, addon_id, quantity, now, True)
+    return await _order(svc, workspace, sub, addon, "purchase", charge, now, seed, metadata)
+
+
+async def price_purchase(svc: Services, workspace: Workspace, addon_id: str, quantity: int,
+                         now: datetime, require_info: bool = False
+                         ) -> tuple[Subscribed, AddonTerms, AddonCharge]:
+    """The purchase's one line, as `purchase` orders it (and previews show it)."""
     addon = await visible_addon(svc.db, workspace.reseller_id, addon_id)
-    doc = await state.load(svc, workspace.id)
-    sub = subscribed(doc)
+    sub = subscribed(await state.load(svc, workspace.id))
     check_purchase(addon, quantity, dict(sub.holdings), await terms_of(svc, sub), sub.plan,
                    sub.unit)
-    require_complete(workspace.billing_info)     # after the checks of what is bought
-    charge = purchase_charge(addon, sub.unit, quantity, sub.period, now, svc.settings.tz)
-    return await _order(svc, workspace, sub, addon, "purchase", charge, now, seed, metadata)
+    if require_info:
+        require_complete(workspace.billing_info)     # after the checks of what is bought
+    return sub, addon, purchase_charge(addon, sub.unit, quantity, sub.period, now,
+                                       svc.settings.tz)
 
 
 async def _drop_open(svc: Services, sub: Subscribed, addon: AddonTerms, target: int | None,
@@ -101,8 +109,21 @@ async def _order(svc: Services, workspace: Workspace, sub: Subscribed, addon: Ad
                        payment)
 
 
-async def change_quantity(svc: Services, workspace: Workspace, addon_id: str, quantity: int,
-                          now: datetime, seed: str) -> AddonPlaced:
+@dataclass(frozen=True)
+class PricedQuantity:
+    """A quantity change as `change_quantity` makes it (and previews show it). `effect`:
+    unchanged | invoice (pay `charge`) | now (more units, no more money) | credit (`-charge`
+    credited now) | period_end (fewer units from the next period, nothing to credit)."""
+    doc: dict
+    sub: Subscribed
+    holding: Holding
+    addon: AddonTerms
+    charge: AddonCharge | None
+    effect: str
+
+
+async def price_quantity(svc: Services, workspace: Workspace, addon_id: str, quantity: int,
+                         now: datetime) -> PricedQuantity:
     doc = await state.load(svc, workspace.id)
     sub = subscribed(doc)
     holding, addon = await _held(svc, sub, addon_id)
@@ -111,22 +132,33 @@ async def change_quantity(svc: Services, workspace: Workspace, addon_id: str, qu
                            field="addon_id")
     check_quantity(addon, quantity)
     if quantity == holding.quantity:
-        return await _set(svc, doc, addon, Holding(addon_id, quantity), None, now)
+        return PricedQuantity(doc, sub, holding, addon, None, "unchanged")
     charge = change_charge(addon, sub.unit, holding.quantity, quantity, sub.period, now,
                            svc.settings.tz)
-    if charge.amount.amount > 0:
-        return await _order(svc, workspace, sub, addon, "change", charge, now, seed)
-    if quantity > holding.quantity:         # more units for no more money (volume brackets)
-        return await _set(svc, doc, addon, Holding(addon_id, quantity), None, now)
-    if addon.currency != "IDR":             # nothing to credit in rupiah: at the period end
+    effect = ("invoice" if charge.amount.amount > 0 else "now" if quantity > holding.quantity
+              else "period_end" if addon.currency != "IDR" else "credit")
+    if effect == "period_end":               # nothing to credit in rupiah: at the period end
         await _refuse_if_next_paid(svc, sub, addon)
-        return await _set(svc, doc, addon, Holding(addon_id, holding.quantity, quantity),
-                          None, now)
-    return await _set(svc, doc, addon, Holding(addon_id, quantity), -charge.amount, now)
+    return PricedQuantity(doc, sub, holding, addon, charge, effect)
 
 
-async def stop(svc: Services, workspace: Workspace, addon_id: str, when: str,
-               now: datetime) -> AddonPlaced:
+async def change_quantity(svc: Services, workspace: Workspace, addon_id: str, quantity: int,
+                          now: datetime, seed: str) -> AddonPlaced:
+    p = await price_quantity(svc, workspace, addon_id, quantity, now)
+    if p.effect == "invoice":
+        return await _order(svc, workspace, p.sub, p.addon, "change", p.charge, now, seed)
+    if p.effect == "period_end":
+        new = Holding(addon_id, p.holding.quantity, quantity)
+    else:                                    # unchanged, now (volume brackets), credit
+        new = Holding(addon_id, quantity)
+    credit = -p.charge.amount if p.effect == "credit" else None
+    return await _set(svc, p.doc, p.addon, new, credit, now)
+
+
+async def price_stop(svc: Services, workspace: Workspace, addon_id: str, when: str,
+                     now: datetime) -> tuple[dict, Holding, AddonTerms, Money | None]:
+    """A stop as `stop` makes it (and previews show it) → (subscription, holding, add-on,
+    the credit of a stop now)."""
     doc = await state.load(svc, workspace.id)
     sub = subscribed(doc)
     holding, addon = await _held(svc, sub, addon_id)
@@ -136,7 +168,7 @@ async def stop(svc: Services, workspace: Workspace, addon_id: str, when: str,
                               details={"required_by": needed_by})
     if when == "end":
         await _refuse_if_next_paid(svc, sub, addon)
-        return await _set(svc, doc, addon, Holding(addon_id, holding.quantity, 0), None, now)
+        return doc, holding, addon, None
     credit = None
     if addon.recurring:
         if addon.currency != "IDR":
@@ -144,7 +176,14 @@ async def stop(svc: Services, workspace: Workspace, addon_id: str, when: str,
                                             "the wallet; stop it at the period end",
                                             field="when")
         credit = stop_credit(addon, sub.unit, holding.quantity, sub.period, now)
-    return await _set(svc, doc, addon, Holding(addon_id, 0), credit, now)
+    return doc, holding, addon, credit
+
+
+async def stop(svc: Services, workspace: Workspace, addon_id: str, when: str,
+               now: datetime) -> AddonPlaced:
+    doc, holding, addon, credit = await price_stop(svc, workspace, addon_id, when, now)
+    new = Holding(addon_id, holding.quantity, 0) if when == "end" else Holding(addon_id, 0)
+    return await _set(svc, doc, addon, new, credit, now)
 
 
 async def _held(svc: Services, sub: Subscribed, addon_id: str) -> tuple[Holding, AddonTerms]:

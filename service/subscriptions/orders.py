@@ -72,7 +72,7 @@ def _package(spec: OrderSpec, tz: tzinfo) -> Text:
                 f"{spec.target.plan.name} plan ({unit_en}) {dates}{extra}")
 
 
-def _order(spec: OrderSpec, order_id: str, tz: tzinfo) -> Order:
+def order_of(spec: OrderSpec, order_id: str, tz: tzinfo) -> Order:
     package = _package(spec, tz)
     return Order(spec.invoice_type, spec.invoice_type, package,
                  (InvoiceLine(package, 1, spec.amount), *invoice_lines(list(spec.addons))),
@@ -118,8 +118,8 @@ async def issue(svc: Services, workspace: Workspace, spec: OrderSpec, now: datet
         live, seed = [], None
     order = live[0] if live else await _insert(svc, spec, len(same),
                                                seed or ids.new_seed(now), now)
-    invoice, payment = await place_order(svc, workspace,
-                                         _order(spec, order.id, svc.settings.tz), order.seed, now)
+    invoice, payment = await place_order(svc, workspace, order_of(spec, order.id, svc.settings.tz),
+                                         order.seed, now)
     return order, invoice, payment
 
 
@@ -144,7 +144,7 @@ async def redrive(svc: Services, order: SubscriptionOrder, now: datetime) -> Non
     spec = OrderSpec(order.workspace_id, Choice(plans[order.from_plan], order.from_period),
                      Choice(plans[order.plan], order.period), order.covers, order.timing,
                      order.invoice_type, order.amount, order.detail, order.addons)
-    await place_order(svc, workspace, _order(spec, order.id, svc.settings.tz), order.seed, now)
+    await place_order(svc, workspace, order_of(spec, order.id, svc.settings.tz), order.seed, now)
 
 
 async def cancel_order(svc: Services, order_id: str | None,

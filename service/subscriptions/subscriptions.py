@@ -119,6 +119,36 @@ async def _quote(svc: Services, sub: SubscriptionState, plans: dict[str, PlanTer
                    tuple(addon_orders.line_doc(c, a) for c, a in pairs), by_currency)
 
 
+@dataclass(frozen=True)
+class PricedChange:
+    """A plan change as its order will be placed (`change_plan`) and previewed."""
+    sub: SubscriptionState
+    target: Choice
+    wanted: dict[str, int]
+    quote: Quote
+    spec: orders.OrderSpec | None       # the plan invoice's order (None: no plan invoice)
+    other_lines: dict[str, list[dict]]  # currency → its own add-on invoice's lines
+
+
+async def price_change(svc: Services, workspace: Workspace, plan_id: str, unit: str,
+                       addons: list[tuple[str, int]], now: datetime,
+                       require_info: bool = False) -> PricedChange:
+    sub, plans, target, wanted = await _target(svc, workspace, plan_id, unit, addons)
+    if require_info and target.paid:    # a switch to Free (or a cancel) never needs it
+        require_complete(workspace.billing_info)
+    quoted = await _quote(svc, sub, plans, target, wanted, now)
+    q, spec = quoted.quote, None
+    if q.timing == "end_of_term":
+        await _refuse_if_next_paid(svc, sub, target.unit)
+    if q.total.amount > 0 and target.paid:  # a free plan never waits for a payment: its
+        # add-ons get their own renewal invoice from the billing run (addon_renewals)
+        spec = orders.OrderSpec(sub.workspace_id, state.current_choice(sub, plans), target,
+                                q.covers, q.timing, q.invoice_type, q.lines[0].amount,
+                                q.lines[0].description if q.timing == "immediate" else "",
+                                quoted.plan_lines)
+    return PricedChange(sub, target, wanted, q, spec, quoted.other_lines)
+
+
 async def _refuse_if_next_paid(svc: Services, sub: SubscriptionState, unit: str) -> None:
     """Also when add-ons of the next period were paid for in another period unit."""
     statuses = orders.status_by_choice(
@@ -160,23 +190,13 @@ async def change_plan(svc: Services, workspace: Workspace, plan_id: str, unit: s
                       kind: str = "change") -> Placed:
     """Schedule (or, by policy, invoice for now) a change; replaces any scheduled change."""
     async def attempt() -> Placed | None:
-        sub, plans, target, wanted = await _target(svc, workspace, plan_id, unit, addons)
-        if target.paid:     # a switch to Free (or a cancel) never needs billing information
-            require_complete(workspace.billing_info)
-        quoted = await _quote(svc, sub, plans, target, wanted, now)
-        q = quoted.quote
-        if q.timing == "end_of_term":
-            await _refuse_if_next_paid(svc, sub, target.unit)
+        priced = await price_change(svc, workspace, plan_id, unit, addons, now, True)
+        sub, target, wanted, q = priced.sub, priced.target, priced.wanted, priced.quote
         order = invoice = payment = None
-        if q.total.amount > 0 and target.paid:  # a free plan never waits for a payment: its
-            # add-ons get their own renewal invoice from the billing run (addon_renewals)
-            spec = orders.OrderSpec(sub.workspace_id, state.current_choice(sub, plans), target,
-                                    q.covers, q.timing, q.invoice_type, q.lines[0].amount,
-                                    q.lines[0].description if q.timing == "immediate" else "",
-                                    quoted.plan_lines)
-            order, invoice, payment = await orders.issue(svc, workspace, spec, now, seed)
+        if priced.spec:
+            order, invoice, payment = await orders.issue(svc, workspace, priced.spec, now, seed)
         others = await addon_renewals.place_other_currencies(
-            svc, workspace, sub, target, q.covers, quoted.other_lines, now) \
+            svc, workspace, sub, target, q.covers, priced.other_lines, now) \
             if q.timing == "end_of_term" else []
         await _drop_other_orders(svc, sub, order and order.id, target.unit, now)
         if q.timing == "end_of_term":   # again: one of them may have been paid meanwhile
@@ -239,18 +259,26 @@ async def renew_subscription(svc: Services, workspace: Workspace, now: datetime,
                              seed: str | None = None) -> Placed:
     """Invoice the next period (it starts where the current one ends) for the plan it will
     have: the scheduled change's, else the current one. An open invoice is returned again."""
+    sub, spec = await price_renewal(svc, workspace, True)
+    order, invoice, payment = await orders.issue(svc, workspace, spec, now, seed)
+    if invoice is None:
+        raise AlreadyRenewed("The next period is already paid")
+    return Placed(await view(svc, sub.workspace_id, now), None, order, invoice, payment)
+
+
+async def price_renewal(svc: Services, workspace: Workspace, require_info: bool = False
+                        ) -> tuple[SubscriptionState, orders.OrderSpec]:
+    """The next period's order as `renew_subscription` places it (and previews show it)."""
     sub = await state.load(svc, workspace.id)
     plans = await load_plans(svc.db)
     current = state.current_choice(sub, plans)
     target = state.scheduled_choice(sub, plans) or current
     if not target.paid:
         raise NothingToRenew("The next period costs nothing; it renews by itself")
-    require_complete(workspace.billing_info)
+    if require_info:
+        require_complete(workspace.billing_info)
     covers = state.next_period_for(sub, target.unit, svc.settings.tz)
-    spec = orders.OrderSpec(sub.workspace_id, current, target, covers, "end_of_term",
-                            invoice_type(current, target), target.plan.price(target.unit), "",
-                            await addon_renewals.plan_order_lines(svc, sub, target, covers))
-    order, invoice, payment = await orders.issue(svc, workspace, spec, now, seed)
-    if invoice is None:
-        raise AlreadyRenewed("The next period is already paid")
-    return Placed(await view(svc, sub.workspace_id, now), None, order, invoice, payment)
+    return sub, orders.OrderSpec(
+        sub.workspace_id, current, target, covers, "end_of_term", invoice_type(current, target),
+        target.plan.price(target.unit), "",
+        await addon_renewals.plan_order_lines(svc, sub, target, covers))

@@ -7,6 +7,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 
 from billing import ledger_keys
+from billing.invoices import Order
 from billing.money import Money
 from billing.topups import TopupLimit, check_topup, topup_order
 from billing.wallet import LedgerIntent
@@ -39,13 +40,18 @@ def limits(settings: Settings) -> dict[str, TopupLimit]:
                                     Money.idr(settings.topup_broadcast_max))}
 
 
+def price_topup(svc: Services, balance: str, amount: Money, topup_id: str) -> Order:
+    """The top-up's order, checked, as `order_topup` places it (and previews show it)."""
+    check_topup(balance, amount, limits(svc.settings))
+    return topup_order(topup_id, balance, amount)
+
+
 async def order_topup(svc: Services, workspace: Workspace, balance: str, amount: Money,
                       seed: str, now: datetime) -> PlacedTopup:
     """Order a top-up: validated, invoiced (pending, numbered), payable at the checkout URL.
     The balance does not change until the payment succeeds. Placing the order opens it
     (`TopupOrders.open` writes the top-up, derived from its invoice): it is not read back."""
-    check_topup(balance, amount, limits(svc.settings))
-    order = topup_order(ids.topup_id(seed), balance, amount)
+    order = price_topup(svc, balance, amount, ids.topup_id(seed))
     invoice, payment = await place_order(svc, workspace, order, seed, now)
     topup = Topup.of_invoice(invoice)
     if invoice.status != "pending":   # a resumed order (same seed) whose invoice moved on

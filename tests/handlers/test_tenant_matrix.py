@@ -67,7 +67,8 @@ ACCESS: dict[tuple[str, str], str] = {
         ("PATCH", "/subscription/addons/{addon_id}"), ("DELETE", "/subscription/addons/{addon_id}"),
         ("POST", "/entitlements/check"), ("GET", "/wallet"), ("GET", "/wallet/usage"),
         ("POST", "/wallet/authorize"), ("POST", "/invoices/{code}/pay"),
-        ("GET", "/topups/limits"), ("GET", "/billing-info"), ("PUT", "/billing-info")]},
+        ("GET", "/topups/limits"), ("GET", "/billing-info"), ("PUT", "/billing-info"),
+        ("POST", "/previews")]},
 }
 # Served under a row's path template too (same formatter): asked with the row's principals.
 VARIANTS = {SLASHED_CODE_PATH: ("GET", WS + "/invoices/{code}"),   # a code's raw slashes
@@ -80,6 +81,7 @@ ADMITTED = {PUBLIC: set(PRINCIPALS), SIGNED: set(), ADMIN_ONLY: {"admin"},
 BODIES = {**VALID_BODIES, "AddonQuantityIn": {"quantity": 2},
           "EntitlementCheckIn": {"key": "users"},
           "SubscriptionChangeIn": {"plan": "pro", "period": "monthly"},
+          "PreviewIn": {"kind": "topup", "balance": "conversation", "amount": 50_000},
           "CreateWorkspace": {"name": "Matrix", "phone_number_ids": ["6281100001111"]}}
 
 

@@ -1,0 +1,1 @@
+"""Previews: what any order will cost, before it is placed (previews.py)."""
