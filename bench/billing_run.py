@@ -17,7 +17,7 @@ from service.runtime.bootstrap import open_services  # noqa: E402
 from service.runtime.clock import FrozenClock  # noqa: E402
 from service.runtime.settings import Settings  # noqa: E402
 from service.subscriptions.billing_run import run_pass  # noqa: E402
-from service.wallet.reports import reconcile  # noqa: E402
+from service.reconcile.reconcile import count_failing  # noqa: E402
 from service.workspaces.workspaces import Principal, create_workspace  # noqa: E402
 
 T0 = datetime(2026, 10, 5, 3, 0, tzinfo=timezone.utc)
@@ -98,12 +98,12 @@ async def main(args: argparse.Namespace) -> int:
         wall = time.perf_counter() - t0
         peak = rss_mb("VmHWM")
         still_due = await svc.db.subscriptions.count_documents({"due.at": {"$lte": now}})
-        bad = [r for r in await reconcile(svc) if not all(b["ok"] for b in r["balances"].values())]
+        bad = await count_failing(svc)
     print(f"\n{args.subscriptions} subscriptions due at {boundary.isoformat()}, one pass at +1 min, "
           f"{os.cpu_count()} cores, load average {os.getloadavg()[0]:.2f}")
     print(f"  pass: {wall:.1f} s, {args.subscriptions / wall:.0f} subscriptions/s; report {report}")
     print(f"  peak RSS during the pass {peak:.0f} MB (before it {before:.0f} MB); still due after: "
-          f"{still_due}; not reconciled: {len(bad)}")
+          f"{still_due}; not reconciled: {bad}")
     ok = not bad and report.get("claimed") == args.subscriptions and not report.get("errors")
     print("PASS" if ok else "FAIL")
     return 0 if ok else 1

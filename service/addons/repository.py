@@ -37,6 +37,7 @@ from billing.invoices import Text
 from service.addons.records import FIELDS, OPEN, Addon, AddonOrder, AddonOrderLine
 from service.mongo.cursors import page
 from service.mongo.docs import money_from_doc, money_to_doc
+from service.mongo.filters import explicit
 from service.mongo.once import insert_or_read
 from service.mongo.revisions import swap
 
@@ -185,9 +186,9 @@ class AddonOrderRepository:
 
     async def open_with(self, workspace_id: str, addon_id: str) -> list[AddonOrder]:
         """The workspace's open orders with a line for `addon_id`."""
-        return [from_doc(d) async for d in self._docs.find(
+        return [from_doc(d) async for d in self._docs.find(explicit(
             {"workspace_id": workspace_id, "lines.addon_id": addon_id,
-             "status": {"$in": list(OPEN)}})]
+             "status": {"$in": list(OPEN)}}))]
 
     async def open_ids_with(self, addon_id: str, limit: int) -> list[str]:
         """Ids of the open orders (of any workspace) with a line for `addon_id`."""
@@ -196,8 +197,8 @@ class AddonOrderRepository:
 
     async def renewals(self, workspace_id: str, period_start: datetime) -> list[AddonOrder]:
         """The renewal orders of the period starting at `period_start`."""
-        return [from_doc(d) async for d in self._docs.find(
-            {"workspace_id": workspace_id, "action": "renewal", "period_start": period_start})]
+        return [from_doc(d) async for d in self._docs.find(explicit(
+            {"workspace_id": workspace_id, "action": "renewal", "period_start": period_start}))]
 
     async def set_status(self, order_id: str, status: str, *, if_in: Iterable[str]) -> None:
         """→ `status`, if the order's status is one of `if_in` (a string `$set`, see above)."""

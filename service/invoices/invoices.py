@@ -17,6 +17,7 @@ from billing.invoices import InvoiceLine, Order, Text, invoice_year
 from billing.payments import paid_in_time
 from service.mongo import cursors
 from service.mongo.docs import money_from_doc, money_to_doc
+from service.mongo.filters import explicit
 from service.invoices.records import Invoice, Line, OrderRef, Party
 from service.invoices.taxes import OrderTax, invoice_tax_from_doc, invoice_tax_to_doc
 from service.mongo.once import insert_or_read
@@ -181,7 +182,7 @@ async def get(db: AsyncDatabase, invoice_id: str) -> Invoice:
 
 async def by_code(svc: Services, workspace_id: str, code: str) -> Invoice:
     """A workspace's invoice by code; another workspace's invoice is simply not found."""
-    doc = await svc.db.invoices.find_one({"workspace_id": workspace_id, "code": code})
+    doc = await svc.db.invoices.find_one(explicit({"workspace_id": workspace_id, "code": code}))
     if doc is None:
         raise NotFound("Invoice not found", field="code")
     return record(doc)

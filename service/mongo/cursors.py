@@ -9,6 +9,7 @@ import re
 from typing import Callable
 
 from billing.errors import ValidationFailed
+from service.mongo.filters import explicit
 
 
 def encode(last_key: str | int) -> str:
@@ -34,7 +35,7 @@ async def page(collection, query: dict, limit: int, cursor: str | None) -> tuple
     """Newest first by `_id` (ids start with a millisecond timestamp); cursor pagination."""
     if cursor:
         query = {**query, "_id": {"$lt": decode(cursor, _ID.match)}}
-    docs = [d async for d in collection.find(query).sort("_id", -1).limit(limit + 1)]
+    docs = [d async for d in collection.find(explicit(query)).sort("_id", -1).limit(limit + 1)]
     more = len(docs) > limit
     docs = docs[:limit]
     return docs, (encode(docs[-1]["_id"]) if more and docs else None)

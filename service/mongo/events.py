@@ -10,6 +10,7 @@ from datetime import datetime
 
 from pymongo.asynchronous.database import AsyncDatabase
 
+from service.mongo.filters import explicit
 from service.mongo.once import insert_if_absent
 
 
@@ -23,4 +24,5 @@ async def emit(db: AsyncDatabase, event_type: str, object_id: str, workspace_id:
 
 
 async def events_of(db: AsyncDatabase, object_id: str) -> list[dict]:
-    return [d async for d in db.events.find({"object_id": object_id}).sort("created_at", 1)]
+    found = db.events.find(explicit({"object_id": object_id})).sort("created_at", 1)
+    return [d async for d in found]

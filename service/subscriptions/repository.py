@@ -17,6 +17,7 @@ from dataclasses import replace
 from datetime import datetime
 
 from service.mongo.once import insert_or_read
+from service.mongo.filters import explicit
 from service.runtime.context import Services
 from service.subscriptions.codec import (applied_to_doc, last_change_to_doc, order_from_doc,
                                          order_to_doc, state_from_doc, state_to_doc)
@@ -134,8 +135,8 @@ async def get_order(svc: Services, order_id: str) -> SubscriptionOrder | None:
 
 async def orders_for(svc: Services, workspace_id: str, period_start: datetime,
                      timing: str) -> list[SubscriptionOrder]:
-    return [order_from_doc(d) async for d in svc.db.subscription_orders.find(
-        {"workspace_id": workspace_id, "period_start": period_start, "timing": timing}
+    return [order_from_doc(d) async for d in svc.db.subscription_orders.find(explicit(
+        {"workspace_id": workspace_id, "period_start": period_start, "timing": timing})
     ).sort("created_at", 1)]
 
 

@@ -8,6 +8,7 @@ from datetime import datetime
 from billing.wallet import Entry
 from service.mongo import cursors
 from service.mongo.docs import entry_from_doc, from_ms, to_ms
+from service.mongo.filters import explicit
 from service.runtime.context import Services
 
 
@@ -37,7 +38,8 @@ async def usage(svc: Services, workspace_id: str, *, balance: str | None, kind: 
         query["applied_ms"] = {k: to_ms(v) for k, v in (("$gte", since), ("$lt", until)) if v}
     if cursor:
         query["order"] = {"$lt": int(cursors.decode(cursor, _is_order))}
-    docs = [d async for d in svc.db.ledger.find(query).sort("order", -1).limit(limit + 1)]
+    found = svc.db.ledger.find(explicit(query)).sort("order", -1).limit(limit + 1)
+    docs = [d async for d in found]
     more = len(docs) > limit
     docs = docs[:limit]
     lines = [UsageLine(entry_from_doc(d), from_ms(d["applied_ms"])) for d in docs]
@@ -48,6 +50,6 @@ async def broadcasts_charged(svc: Services, workspace_id: str, since: datetime,
                              until: datetime) -> int:
     """Broadcasts charged (paid or in arrears) in [since, until)."""
     # find, not count_documents: NX-27017 miscounts some filters; times as epoch ms (docs.to_ms)
-    return len([d async for d in svc.db.ledger.find({
+    return len([d async for d in svc.db.ledger.find(explicit({
         "workspace_id": workspace_id, "balance": "broadcast", "kind": {"$in": ["charge", "arrears"]},
-        "applied_ms": {"$gte": to_ms(since), "$lt": to_ms(until)}}, {"_id": 1})])
+        "applied_ms": {"$gte": to_ms(since), "$lt": to_ms(until)}}), {"_id": 1})])

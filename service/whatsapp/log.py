@@ -14,6 +14,7 @@ from billing.charging import MessageRecord
 from billing.whatsapp import InboundMessage, OtherChange, StatusUpdate
 from service.mongo.coalesce import Coalescer
 from service.mongo.docs import from_ms, to_ms
+from service.mongo.filters import explicit
 from service.mongo.recent import Recent
 from service.whatsapp.payloads import PayloadLog, ignore_duplicates
 
@@ -183,9 +184,9 @@ class MongoWhatsAppLog(PayloadLog):
     async def had_inbound(self, workspace_id: str, customer_ids: set[str], since: datetime,
                           until: datetime) -> bool:
         ids = list(customer_ids)
-        found = await self.db.wa_inbound.find_one({
+        found = await self.db.wa_inbound.find_one(explicit({
             "workspace_id": workspace_id, "ts_ms": {"$gte": to_ms(since), "$lte": to_ms(until)},
-            "$or": [{"wa_id": {"$in": ids}}, {"user_id": {"$in": ids}}]})
+            "$or": [{"wa_id": {"$in": ids}}, {"user_id": {"$in": ids}}]}))
         return found is not None
 
     async def awaiting_charge(self, delivered_before: datetime,

@@ -12,6 +12,7 @@ from billing.billing_info import BillingInfo
 from billing.money import Money
 from service.mongo.cursors import page
 from service.mongo.docs import from_ms, money_from_doc, money_to_doc, to_ms
+from service.mongo.filters import explicit
 from service.workspaces.records import ApiKey, PhoneClaim, Reseller, Workspace
 
 
@@ -98,9 +99,9 @@ class ApiKeys:
     async def revoke_workspace_keys(self, workspace_id: str, keep: str, now: datetime) -> int:
         """Revokes every key of the workspace but `keep`; → how many."""
         # revoked_ms, an int: NX-27017 stores a boolean written by a top-level $set as 1/0
-        revoked = await self.collection.update_many(
+        revoked = await self.collection.update_many(explicit(
             {"workspace_id": workspace_id, "role": "workspace", "_id": {"$nin": [keep]},
-             "revoked_ms": {"$exists": False}},
+             "revoked_ms": {"$exists": False}}),
             {"$set": {"revoked_ms": to_ms(now)}})
         return revoked.modified_count
 
