@@ -25,6 +25,9 @@ holdings and rate cards (billing/reconcile_records.py) and returns every violati
 5. Expiries remove only granted credit, never more than was granted and not expired before, in
    ledger order (`expiry_above_grant`).
 
+6. Account credit (billing/reconcile_credit.py): balance = its ledger, credits caused by a
+   holding transition, each debit applied to one invoice once, returns only for closed ones.
+
 Nothing here repairs anything: violations are reported (service/reconcile/).
 """
 from __future__ import annotations
@@ -36,6 +39,7 @@ from typing import Iterable
 from billing import ledger_keys
 from billing.addons import CREDIT_BALANCE
 from billing.rates import balance_for
+from billing.reconcile_credit import account_credit
 from billing.reconcile_records import History, OrderRecord, Posting, Violation
 from billing.wallet import CREDIT_KINDS
 
@@ -44,7 +48,8 @@ ADDON_CREDITS = ("addon_credit", "addon_refund", "addon_excess")
 
 def check(history: History) -> list[Violation]:
     return [*credit_causes(history), *refunds_within_paid(history), *quantities(history),
-            *invoices_and_payments(history), *charges(history), *expiries(history)]
+            *invoices_and_payments(history), *charges(history), *expiries(history),
+            *account_credit(history)]
 
 
 def _problem(h: History, p: Posting, rule: str, message: str, **objects) -> Violation:

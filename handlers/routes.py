@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from handlers import (addons, billing_info, health, invoices, payments, plans, resellers,
+from handlers import (addons, billing_info, credit, health, invoices, payments, plans, resellers,
                       sandbox, subscription_addons, subscriptions, topups, wallet, webhooks,
                       workspaces)
 from handlers.bodies import setup_bodies
@@ -13,7 +13,8 @@ from handlers.http import ROUTE_SPECS, RouteSpec
 
 TABLES = (addons.routes, health.routes, invoices.routes, topups.routes, payments.routes,
           plans.routes, subscriptions.routes, workspaces.routes, resellers.routes, sandbox.routes,
-          subscription_addons.routes, wallet.routes, webhooks.routes, billing_info.routes)
+          subscription_addons.routes, wallet.routes, webhooks.routes, billing_info.routes,
+          credit.routes)
 ROUTES: tuple[RouteSpec, ...] = tuple(spec for table in TABLES for spec in table)
 
 

@@ -53,7 +53,7 @@ def _party(doc: dict) -> Party:
 
 
 def _new_doc(invoice_id: str, workspace: Workspace, order: Order, settings: Settings,
-             now: datetime, payment_id: str) -> dict:
+             now: datetime, payment_id: str | None) -> dict:
     """A new pending invoice, already naming the payment that will be opened for it."""
     return {
         "_id": invoice_id, "workspace_id": workspace.id, "code": None, "number": None,
@@ -69,7 +69,7 @@ def _new_doc(invoice_id: str, workspace: Workspace, order: Order, settings: Sett
 
 
 async def insert_invoice(db: AsyncDatabase, invoice_id: str, workspace: Workspace, order: Order,
-                         settings: Settings, now: datetime, payment_id: str) -> Invoice:
+                         settings: Settings, now: datetime, payment_id: str | None) -> Invoice:
     """Insert once; a retry of the same order (same id) gets the stored invoice."""
     return record(await insert_or_read(
         db.invoices, _new_doc(invoice_id, workspace, order, settings, now, payment_id)))
@@ -99,6 +99,16 @@ async def claim_paid(db: AsyncDatabase, invoice_id: str, payment_id: str,
     return _record_or_none(await replace_at_revision(db.invoices, doc, change) or
                            await swap(db.invoices, {"_id": invoice_id, "status": "pending",
                                                     "payment_id": doc.get("payment_id")},
+                                      change))
+
+
+async def paid_by_credit(db: AsyncDatabase, invoice: Invoice, now: datetime) -> Invoice | None:
+    """pending → paid without a payment: account credit covered it all (service/credit/).
+    None when it was no longer pending."""
+    change = {"status": "paid", "paid_at": now, "payment_id": None, "settled": False,
+              "updated_at": now}
+    return _record_or_none(await replace_at_revision(db.invoices, to_doc(invoice), change) or
+                           await swap(db.invoices, {"_id": invoice.id, "status": "pending"},
                                       change))
 
 

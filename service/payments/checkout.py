@@ -9,7 +9,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from billing.account_credit import credit_used
+from billing.errors import PaymentsUnavailable
 from billing.invoices import Order
+from service.credit import credit
 from service.invoices import invoices
 from service.invoices.records import Invoice, Payment
 from service.payments import payments
@@ -23,7 +26,19 @@ async def place_order(svc: Services, workspace: Workspace, order: Order, seed: s
                       now: datetime) -> tuple[Invoice, Payment]:
     """→ (invoice, payment). The invoice is pending with its code; the payment has its
     provider's checkout URL."""
-    provider = payments.configured_provider(svc.settings, svc.providers)   # no invoice
+    # -- account credit (issue 11 item 3): spent first; an invoice it covers is paid at once
+    try:
+        provider = payments.configured_provider(svc.settings, svc.providers)   # no invoice
+    except PaymentsUnavailable:             # only credit covering it all can pay this order
+        covered = await credit.spend(svc, workspace.id, ids.invoice_id(seed), order, now,
+                                     whole_only=True)
+        if not (covered.total.is_zero() and credit_used(covered.lines)):
+            raise
+        return await _paid_by_credit(svc, workspace, covered, seed, now)
+    order = await credit.spend(svc, workspace.id, ids.invoice_id(seed), order, now)
+    if order.total.is_zero() and credit_used(order.lines):
+        return await _paid_by_credit(svc, workspace, order, seed, now)
+    # -- end of account credit
     invoice = await invoices.insert_invoice(svc.db, ids.invoice_id(seed), workspace, order,
                                             svc.settings, now, ids.payment_id(seed))
     if invoice.payment_id is None:
@@ -31,3 +46,18 @@ async def place_order(svc: Services, workspace: Workspace, order: Order, seed: s
     invoice = await settle_invoice(svc, invoice, now)
     payment = await payments.open_payment(svc.db, provider, invoice, now)
     return invoice, payment
+
+
+async def _paid_by_credit(svc: Services, workspace: Workspace, order: Order, seed: str,
+                          now: datetime) -> tuple[Invoice, Payment]:
+    """An invoice account credit covers in full: paid at once, no payment page, no provider;
+    its order fulfilled now. → (invoice, a `credit` payment that is not stored)."""
+    invoice = await invoices.insert_invoice(svc.db, ids.invoice_id(seed), workspace, order,
+                                            svc.settings, now, None)
+    if invoice.status == "pending":
+        invoice = await invoices.paid_by_credit(svc.db, invoice, now) or \
+            await invoices.get(svc.db, invoice.id)
+    invoice = await settle_invoice(svc, invoice, now)
+    return invoice, Payment(ids.payment_id(seed), workspace.id, invoice.id, invoice.code,
+                            "credit", None, None, invoice.amount, "succeeded", None, now, now,
+                            None)

@@ -8,6 +8,7 @@ from datetime import datetime
 
 from pymongo.asynchronous.database import AsyncDatabase
 
+from billing.account_credit import before_credit
 from billing.money import Money
 from service.invoices.records import Invoice
 from service.mongo import cursors
@@ -35,7 +36,8 @@ class Topup:
     def of_invoice(cls, invoice: Invoice) -> Topup:
         """The pending top-up ordered by a `topup` invoice."""
         return cls(invoice.order.order_id, invoice.workspace_id,
-                   str(invoice.order.reference["balance"]), invoice.amount, "pending", invoice.id,
+                   str(invoice.order.reference["balance"]),
+                   before_credit(invoice.amount, invoice.lines), "pending", invoice.id,
                    invoice.code, None, invoice.requested_at)
 
     def event_data(self) -> dict:
