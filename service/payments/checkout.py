@@ -23,9 +23,11 @@ from service.workspaces.records import Workspace
 
 
 async def place_order(svc: Services, workspace: Workspace, order: Order, seed: str,
-                      now: datetime) -> tuple[Invoice, Payment]:
+                      now: datetime, *, fulfil_now: bool = True) -> tuple[Invoice, Payment]:
     """→ (invoice, payment). The invoice is pending with its code; the payment has its
-    provider's checkout URL."""
+    provider's checkout URL. Or, when account credit covers it all, the invoice is paid, and
+    its order fulfilled unless `fulfil_now` is false (the caller first records what the order
+    waits for, then calls `settle_invoice`; else the sweep does)."""
     # -- account credit (issue 11 item 3): spent first; an invoice it covers is paid at once
     try:
         provider = payments.configured_provider(svc.settings, svc.providers)   # no invoice
@@ -34,10 +36,10 @@ async def place_order(svc: Services, workspace: Workspace, order: Order, seed: s
                                      whole_only=True)
         if not (covered.total.is_zero() and credit_used(covered.lines)):
             raise
-        return await _paid_by_credit(svc, workspace, covered, seed, now)
+        return await _paid_by_credit(svc, workspace, covered, seed, now, fulfil_now)
     order = await credit.spend(svc, workspace.id, ids.invoice_id(seed), order, now)
     if order.total.is_zero() and credit_used(order.lines):
-        return await _paid_by_credit(svc, workspace, order, seed, now)
+        return await _paid_by_credit(svc, workspace, order, seed, now, fulfil_now)
     # -- end of account credit
     invoice = await invoices.insert_invoice(svc.db, ids.invoice_id(seed), workspace, order,
                                             svc.settings, now, ids.payment_id(seed))
@@ -49,15 +51,18 @@ async def place_order(svc: Services, workspace: Workspace, order: Order, seed: s
 
 
 async def _paid_by_credit(svc: Services, workspace: Workspace, order: Order, seed: str,
-                          now: datetime) -> tuple[Invoice, Payment]:
+                          now: datetime, fulfil_now: bool) -> tuple[Invoice, Payment]:
     """An invoice account credit covers in full: paid at once, no payment page, no provider;
-    its order fulfilled now. → (invoice, a `credit` payment that is not stored)."""
+    opened (code, order recorded), then paid, its order fulfilled now if `fulfil_now`.
+    → (invoice, a `credit` payment that is not stored)."""
     invoice = await invoices.insert_invoice(svc.db, ids.invoice_id(seed), workspace, order,
                                             svc.settings, now, None)
     if invoice.status == "pending":
+        await settle_invoice(svc, invoice, now)
         invoice = await invoices.paid_by_credit(svc.db, invoice, now) or \
             await invoices.get(svc.db, invoice.id)
-    invoice = await settle_invoice(svc, invoice, now)
+    if fulfil_now:
+        invoice = await settle_invoice(svc, invoice, now)
     return invoice, Payment(ids.payment_id(seed), workspace.id, invoice.id, invoice.code,
                             "credit", None, None, invoice.amount, "succeeded", None, now, now,
                             None)
