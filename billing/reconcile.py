@@ -33,13 +33,14 @@ Nothing here repairs anything: violations are reported (service/reconcile/).
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import replace
 from datetime import datetime
 from typing import Iterable
 
 from billing import ledger_keys
 from billing.addons import CREDIT_BALANCE
 from billing.rates import balance_for
-from billing.reconcile_credit import account_credit
+from billing.reconcile_credit import account_credit, as_postings
 from billing.reconcile_records import History, OrderRecord, Posting, Violation
 from billing.wallet import CREDIT_KINDS
 
@@ -47,7 +48,8 @@ ADDON_CREDITS = ("addon_credit", "addon_refund", "addon_excess")
 
 
 def check(history: History) -> list[Violation]:
-    return [*credit_causes(history), *refunds_within_paid(history), *quantities(history),
+    credits = replace(history, postings=(*history.postings, *as_postings(history)))
+    return [*credit_causes(credits), *refunds_within_paid(credits), *quantities(history),
             *invoices_and_payments(history), *charges(history), *expiries(history),
             *account_credit(history)]
 

@@ -2,7 +2,9 @@
 
 * its balance equals the sum of its ledger and is never negative (`credit_balance_mismatch`);
 * every credit has a cause, the holding transition whose key it carries (an `addon_refund` or
-  `addon_excess` key; `credit_without_cause` otherwise);
+  `addon_excess` key): `as_postings` hands the credits to billing/reconcile.py's credit rules
+  (cause, one credit per holding revision, refunds within what was paid), which report a
+  forged one (`credit_without_cause`); a consumption key is the wallet's, not credit's;
 * every debit applies to one invoice of the workspace, once (`credit_applied:<invoice id>`,
   unique in the account; `credit_applied_without_invoice`, `credit_applied_twice`);
 * a return gives back exactly what its invoice took, only once that invoice closed unpaid
@@ -14,10 +16,17 @@ from collections import Counter
 
 from billing import ledger_keys
 from billing.account_credit import CreditAccount
-from billing.reconcile_records import History, Violation
+from billing.reconcile_records import History, Posting, Violation
 
-CREDIT_CAUSES = ("addon_refund", "addon_excess")
 CLOSED_UNPAID = ("expired", "cancelled", "failed")
+
+
+def as_postings(h: History) -> tuple[Posting, ...]:
+    """The account-credit credits as the wallet's add-on credits are (balance
+    `account_credit`), for the credit rules they share."""
+    return tuple(Posting(e.key, e.key, "addon_credit", "account_credit", e.amount.amount,
+                         (0, e.amount.amount, 0), e.meta, e.n, e.at)
+                 for a in h.credit_accounts for e in a.entries if e.kind == "credit")
 
 
 def account_credit(h: History) -> list[Violation]:
@@ -40,8 +49,7 @@ def _account(h: History, a: CreditAccount) -> list[Violation]:
             out.append(Violation("credit_applied_twice", f"{n} entries with one key", ws, (key,)))
     for e in a.entries:
         cause = ledger_keys.parse(e.key)
-        if e.kind == "credit" and (cause.kind not in CREDIT_CAUSES or e.amount.amount <= 0
-                                   or cause.workspace_id != ws):
+        if e.kind == "credit" and (cause.kind == "addon_credit" or e.amount.amount <= 0):
             out.append(Violation("credit_without_cause", "account credit whose key names no "
                                  "holding transition", ws, (e.key,)))
         elif e.kind == "applied" and (cause.kind != "credit_applied"

@@ -6,7 +6,8 @@ import asyncio
 from datetime import timedelta
 
 from service.payments import settlement
-from tests.addon_helpers import EXTRA_USER, buy_and_pay, create_addon, stop
+from tests.addon_helpers import (EXTRA_CONTACTS, EXTRA_USER, bought, buy_and_pay, create_addon,
+                                 held, stop)
 from tests.helpers import PHONE_A, app_services, assert_reconciled, topup
 from tests.subscription_helpers import invoices, wib
 
@@ -52,6 +53,13 @@ async def test_the_next_invoice_uses_the_credit_first_with_a_line(api):
     assert credit_line["amount"]["amount"] == -49_000
     payment = await app_services(api).db.payments.find_one({"_id": placed["payment"]["id"]})
     assert payment["amount"]["amount"] == 1_000
+    code = invoice["code"].replace("/", "%2F")
+    for lang, text in (("en", "Credit applied"), ("id", "Kredit akun digunakan")):
+        resp = await api.client.get(f"/v1/workspaces/{ws}/invoices/{code}", headers={
+            **api.auth(key), "Accept-Language": lang})
+        assert (await resp.json())["lines"][-1]["description"] == text
+    pdf = await api.client.get(f"/v1/workspaces/{ws}/invoices/{code}.pdf", headers=api.auth(key))
+    assert pdf.status == 200
     credit = await credit_of(api, ws, key)
     assert [b["amount"] for b in credit["balances"]] == [0]
     assert [e["kind"] for e in credit["entries"]] == ["applied", "credit"]
@@ -69,6 +77,16 @@ async def test_an_invoice_credit_covers_is_paid_without_a_provider_and_fulfilled
     assert await svc.db.payments.count_documents({}) == payments_before   # no provider call
     assert (await api.amounts(ws, key))["conversation"] == (30_000, 10_000, 0)
     assert [b["amount"] for b in (await credit_of(api, ws, key))["balances"]] == [39_000]
+    await assert_reconciled(api)
+
+
+async def test_an_addon_purchase_credit_covers_is_applied_in_the_same_request(api):
+    ws, key = await with_credit(api)
+    contacts = await create_addon(api, EXTRA_CONTACTS)
+    placed = await bought(api, ws, key, contacts["id"])          # Rp25.000 × 15/30
+    assert (placed["invoice"]["status"], placed["invoice"]["amount"]["amount"]) == ("paid", 0)
+    assert (await held(api, ws, key))[contacts["id"]]["quantity"] == 1
+    assert [b["amount"] for b in (await credit_of(api, ws, key))["balances"]] == [36_500]
     await assert_reconciled(api)
 
 
