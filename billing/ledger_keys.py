@@ -13,6 +13,11 @@ so a retry (a webhook delivered twice, a job run again) builds the same key.
     addon_credit:<order id>:<addon id>                a paid consumption add-on line
     addon_refund:<ws>:<addon>:<from>:<to>:r<rev>      a holding's change, credited back
     addon_excess:<workspace>:<period start>:<addon>   a renewal paid for more units than kept
+    credit_applied:<invoice id>                       account credit used by an invoice
+    credit_returned:<invoice id>                      that credit back (invoice closed unpaid)
+
+The `addon_refund` and `addon_excess` keys credit ACCOUNT CREDIT (service/credit/), not the
+wallet, since issue 11; older wallet entries keep their keys.
 
 `parse(key)` reads a key back into its `Cause` (reconciliation: billing/reconcile.py).
 """
@@ -55,13 +60,21 @@ def addon_excess(workspace_id: str, period_start: datetime, addon_id: str) -> st
     return f"addon_excess:{workspace_id}:{period_start.isoformat()}:{addon_id}"
 
 
+def credit_applied(invoice_id: str) -> str:
+    return f"credit_applied:{invoice_id}"
+
+
+def credit_returned(invoice_id: str) -> str:
+    return f"credit_returned:{invoice_id}"
+
+
 @dataclass(frozen=True)
 class Cause:
     """What a key says caused its entry (`parse`): `kind` is the format's name, `unknown` for a
     key no format here builds; the other fields are the ids the format carries."""
     kind: str
     workspace_id: str | None = None
-    ref: str | None = None             # wamid, top-up id or order id
+    ref: str | None = None             # wamid, top-up id, order id or invoice id
     period_start: str | None = None    # ISO, as the key carries it
     addon_id: str | None = None
     plan: str | None = None
@@ -73,7 +86,7 @@ class Cause:
 def parse(key: str) -> Cause:
     """The cause a ledger key names (the inverse of the builders above)."""
     prefix, _, rest = key.partition(":")
-    if prefix in ("charge", "topup"):
+    if prefix in ("charge", "topup", "credit_applied", "credit_returned"):
         return Cause(prefix, ref=rest) if rest else Cause("unknown")
     ws, _, rest = rest.partition(":")
     if not ws or not rest:

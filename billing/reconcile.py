@@ -25,17 +25,22 @@ holdings and rate cards (billing/reconcile_records.py) and returns every violati
 5. Expiries remove only granted credit, never more than was granted and not expired before, in
    ledger order (`expiry_above_grant`).
 
+6. Account credit (billing/reconcile_credit.py): balance = its ledger, credits caused by a
+   holding transition, each debit applied to one invoice once, returns only for closed ones.
+
 Nothing here repairs anything: violations are reported (service/reconcile/).
 """
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import replace
 from datetime import datetime
 from typing import Iterable
 
 from billing import ledger_keys
 from billing.addons import CREDIT_BALANCE
 from billing.rates import balance_for
+from billing.reconcile_credit import account_credit, as_postings
 from billing.reconcile_records import History, OrderRecord, Posting, Violation
 from billing.wallet import CREDIT_KINDS
 
@@ -43,8 +48,10 @@ ADDON_CREDITS = ("addon_credit", "addon_refund", "addon_excess")
 
 
 def check(history: History) -> list[Violation]:
-    return [*credit_causes(history), *refunds_within_paid(history), *quantities(history),
-            *invoices_and_payments(history), *charges(history), *expiries(history)]
+    credits = replace(history, postings=(*history.postings, *as_postings(history)))
+    return [*credit_causes(credits), *refunds_within_paid(credits), *quantities(history),
+            *invoices_and_payments(history), *charges(history), *expiries(history),
+            *account_credit(history)]
 
 
 def _problem(h: History, p: Posting, rule: str, message: str, **objects) -> Violation:

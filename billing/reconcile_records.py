@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Mapping
 
+from billing.account_credit import CreditAccount
 from billing.money import Money
 from billing.rates import RateCard
 
@@ -91,6 +92,7 @@ class History:
     payments: tuple[PaymentRecord, ...] = ()
     holdings: tuple[HoldingRecord, ...] = ()
     rate_cards: tuple[RateCard, ...] = ()
+    credit_accounts: tuple[CreditAccount, ...] = ()   # billing/account_credit.py
 
 
 @dataclass(frozen=True)

@@ -229,3 +229,14 @@ async def claim_paid(db, invoice_id: str, payment_id: str, succeeded_at, now):
     await db.payments.replace_one({"_id": payment_id}, {
         **payment, "status": "succeeded", "succeeded_at": succeeded_at, "resolved": False})
     return await claim(db, invoice_id, payment_id, succeeded_at, now)
+
+
+async def account_credit(api: Api, ws: str, key: str) -> tuple[int, list[int]]:
+    """(the workspace's rupiah account credit, its credits' amounts oldest first)."""
+    resp = await api.client.get(f"/v1/workspaces/{ws}/credit", params={"limit": 500},
+                                headers=api.auth(key))
+    assert resp.status == 200, await resp.text()
+    body = await resp.json()
+    balance = sum(b["amount"] for b in body["balances"] if b["currency"] == "IDR")
+    return balance, [e["amount"]["amount"] for e in reversed(body["entries"])
+                     if e["kind"] == "credit"]

@@ -10,9 +10,9 @@ change atomically with its period, plan and version (service/subscriptions/state
     addon_credits: [{key, balance, amount, meta}]   wallet credits owed, not yet posted
     addon_orders_applied: [order ids]               the last add-on orders applied (guard)
 
-Wallet credits (a prorated stop or decrease, an overpaid renewal) are written into
-`addon_credits` by the same versioned replace that changes the holdings, then posted to the
-ledger (idempotent by key; arrears first) and dropped from the document. A crash in between
+Credits owed (a prorated stop or decrease, an overpaid renewal) are written into
+`addon_credits` by the same versioned replace that changes the holdings, then posted as account
+credit (service/credit/, idempotent by key) and dropped from the document. A crash in between
 leaves them in the document: the billing run posts them on its next pass (`post_credits`).
 
 Add-on code reads a subscription (its `SubscriptionState` record, service/subscriptions/
@@ -30,9 +30,9 @@ from types import MappingProxyType
 from billing.addons import AddonTerms, Holding
 from billing.money import Money
 from billing.periods import Period
-from billing.wallet import LedgerIntent
 from service.addons.catalog import catalog
 from service.addons.records import AddonOrderLine
+from service.credit import credit as account_credit
 from service.addons.repository import lines_from_docs
 from service.mongo.events import emit
 from service.runtime.context import Services
@@ -181,13 +181,13 @@ async def terms_of(svc: Services, sub: Subscribed,
 
 
 async def post_credits(svc: Services, workspace_id: str, now: datetime) -> None:
-    """Post the wallet credits the subscription owes, then forget them (both idempotent)."""
+    """Post the credits the subscription owes as ACCOUNT CREDIT in their currency (issue 11:
+    spent by the next invoice, service/credit/), then forget them (both idempotent by key)."""
     pending = subscribed(await state.load(svc, workspace_id)).credits
     if not pending:
         return
-    await svc.ledger.post(workspace_id, [
-        LedgerIntent(c.key, "addon_credit", c.balance, c.amount, dict(c.meta)) for c in pending],
-        now)
+    for c in pending:
+        await account_credit.add(svc, workspace_id, c.key, c.amount, dict(c.meta), now)
     await state.forget_credits(svc, workspace_id, sorted({c.key for c in pending}))
 
 

@@ -55,7 +55,7 @@ def _party(doc: dict) -> Party:
 
 
 def _new_doc(invoice_id: str, workspace: Workspace, order: Order, settings: Settings,
-             now: datetime, payment_id: str, taxed: OrderTax | None) -> dict:
+             now: datetime, payment_id: str | None, taxed: OrderTax | None) -> dict:
     """A new pending invoice, already naming the payment that will be opened for it. Taxed:
     `amount` is the total with tax and `tax` its breakdown (service/invoices/taxes.py)."""
     tax = taxed.tax if taxed else None
@@ -77,7 +77,7 @@ def _new_doc(invoice_id: str, workspace: Workspace, order: Order, settings: Sett
 
 
 async def insert_invoice(db: AsyncDatabase, invoice_id: str, workspace: Workspace, order: Order,
-                         settings: Settings, now: datetime, payment_id: str,
+                         settings: Settings, now: datetime, payment_id: str | None,
                          taxed: OrderTax | None = None) -> Invoice:
     """Insert once; a retry of the same order (same id) gets the stored invoice."""
     return record(await insert_or_read(
@@ -108,6 +108,16 @@ async def claim_paid(db: AsyncDatabase, invoice_id: str, payment_id: str,
     return _record_or_none(await replace_at_revision(db.invoices, doc, change) or
                            await swap(db.invoices, {"_id": invoice_id, "status": "pending",
                                                     "payment_id": doc.get("payment_id")},
+                                      change))
+
+
+async def paid_by_credit(db: AsyncDatabase, invoice: Invoice, now: datetime) -> Invoice | None:
+    """pending → paid without a payment: account credit covered it all (service/credit/).
+    None when it was no longer pending."""
+    change = {"status": "paid", "paid_at": now, "payment_id": None, "settled": False,
+              "updated_at": now}
+    return _record_or_none(await replace_at_revision(db.invoices, to_doc(invoice), change) or
+                           await swap(db.invoices, {"_id": invoice.id, "status": "pending"},
                                       change))
 
 

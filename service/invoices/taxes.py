@@ -90,13 +90,25 @@ def invoice_tax_from_doc(doc: dict | None, total: Money) -> InvoiceTax | None:
 @dataclass(frozen=True)
 class OrderTax:
     """What an order's invoice records about tax: the tax (None: not taxed) and the seller's
-    NPWP in force when it was issued."""
+    NPWP in force when it was issued; `schedule` the schedule it was computed by."""
     tax: InvoiceTax | None
     seller_tax_id: str
+    schedule: TaxSchedule | None = None
+
+    def of(self, order: Order) -> OrderTax:
+        """The same schedule applied to `order` (e.g. with its "Credit applied" line)."""
+        return OrderTax(invoice_tax(order_lines(order), self.schedule), self.seller_tax_id,
+                        self.schedule)
+
+    def due(self, order: Order) -> Money:
+        """What the invoice of `order` costs: the total with tax (the sum of its lines if not
+        taxed)."""
+        return self.tax.total if self.tax else order.total
 
 
 async def order_tax(svc: Services, order: Order, now: datetime) -> OrderTax:
     """The tax of `order` invoiced at `now`, by the schedule in force then."""
     config = await load(svc)
-    return OrderTax(invoice_tax(order_lines(order), in_force(config.schedules, now)),
-                    config.seller_tax_id or svc.settings.seller_tax_id)
+    schedule = in_force(config.schedules, now)
+    return OrderTax(invoice_tax(order_lines(order), schedule),
+                    config.seller_tax_id or svc.settings.seller_tax_id, schedule)

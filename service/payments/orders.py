@@ -17,6 +17,7 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Protocol
 
+from service.credit import credit
 from service.invoices import invoices
 from service.invoices.numbering import code_of
 from service.invoices.records import Invoice
@@ -63,6 +64,7 @@ async def settle_invoice(svc: Services, invoice: Invoice, now: datetime) -> Invo
             await kind.fulfil(svc, numbered, now)
         else:
             await kind.close(svc, numbered, now)
+            await credit.give_back(svc, numbered, now)      # account credit it used, back
     return await invoices.mark_settled(svc.db, invoice, code, number)
 
 

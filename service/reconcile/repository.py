@@ -2,13 +2,13 @@
 records of billing/reconcile_records.py. Read only; it never writes.
 
 It reads the collections of other features (ledger, wallets, topups, addon_orders,
-subscription_orders, invoices, payments, subscriptions, workspaces, plans) in the schema their
+subscription_orders, invoices, payments, subscriptions, workspaces, plans, account_credit) in the schema their
 repositories store, on purpose without their code: reconciliation checks what is stored, not
 what their code believes it stored.
 
-Commands per workspace: the wallet comes from the one streamed `wallets` cursor; then 8 finds
+Commands per workspace: the wallet comes from the one streamed `wallets` cursor; then 9 finds
 (ledger, top-ups, add-on orders, plan orders, invoices, payments by the ids the invoices name
-or were opened with, the subscription, the workspace). Plans are read once per run.
+or were opened with, the subscription, the workspace, account credit). Plans are read once per run.
 """
 from __future__ import annotations
 
@@ -22,6 +22,7 @@ from billing.money import Money
 from billing.rates import RateCard
 from billing.reconcile_records import (AddonLine, HoldingRecord, History, InvoiceRecord,
                                        OrderRecord, PaymentRecord, Posting)
+from service.credit.repository import record as credit_account
 from service.runtime import ids
 from service.wallet.ledger import unjournal
 
@@ -153,10 +154,11 @@ class ReconcileReads:
                   *[_plan_order(d) async for d in db.subscription_orders.find(mine)]]
         subscription = await db.subscriptions.find_one({"_id": ws}, {"addons": 1})
         workspace = await db.workspaces.find_one({"_id": ws}, {"plan": 1, "rate_overrides": 1})
+        credit = [credit_account(d) async for d in db.account_credit.find(mine)]
         postings = tuple(_posting(d) for d in entries)
         return History(ws, postings, tuple(orders), tuple(_invoice(d) for d in invoices),
                        tuple(_payment(d) for d in payments), _holdings(subscription),
-                       _rate_cards(postings, workspace, plan_rates))
+                       _rate_cards(postings, workspace, plan_rates), tuple(credit))
 
 
 def _rate_cards(postings: tuple[Posting, ...], workspace: dict | None,

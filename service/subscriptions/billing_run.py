@@ -135,7 +135,8 @@ async def _issue(svc: Services, sub: SubscriptionState, step: IssueRenewal, now:
                             step.invoice_type, step.target.plan.price(step.target.unit), "",
                             await addon_renewals.plan_order_lines(svc, sub, step.target,
                                                                   step.covers))
-    await orders.issue(svc, workspace, spec, now)
+    _, invoice, _ = await orders.issue(svc, workspace, spec, now)
+    await orders.fulfil_paid(svc, invoice, now)                   # paid by account credit
 
 
 async def _roll(svc: Services, sub: SubscriptionState, step: Rollover, now: datetime) -> bool:

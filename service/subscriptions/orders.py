@@ -119,8 +119,17 @@ async def issue(svc: Services, workspace: Workspace, spec: OrderSpec, now: datet
     order = live[0] if live else await _insert(svc, spec, len(same),
                                                seed or ids.new_seed(now), now)
     invoice, payment = await place_order(svc, workspace, order_of(spec, order.id, svc.settings.tz),
-                                         order.seed, now)
+                                         order.seed, now,
+                                         fulfil_now=False)     # account credit: `fulfil_paid`
     return order, invoice, payment
+
+
+async def fulfil_paid(svc: Services, invoice: Invoice | None, now: datetime) -> Invoice | None:
+    """An invoice account credit paid when `issue` placed it: fulfilled once the caller saved
+    the change that waits for its order (issue 11 item 3); any other invoice as it is."""
+    if invoice is None or invoice.status != "paid" or invoice.settled:
+        return invoice
+    return await settle_invoice(svc, invoice, now)
 
 
 def _same_lines(order: SubscriptionOrder, spec: OrderSpec) -> bool:

@@ -205,6 +205,7 @@ async def change_plan(svc: Services, workspace: Workspace, plan_id: str, unit: s
                                invoice and invoice.code, now, q.effective_at, wanted)
         if not await state.save(svc, replace(sub, scheduled_change=change), now):
             return None
+        invoice = await orders.fulfil_paid(svc, invoice, now)     # paid by account credit
         return Placed(await view(svc, sub.workspace_id, now), q, order, invoice, payment,
                       tuple(others))
     return await state.retrying(attempt, "changing the plan")
@@ -252,6 +253,7 @@ async def invoice_first_period(svc: Services, workspace: Workspace, plan_id: str
                            invoice and invoice.code, now, None, {})
     if not await state.save(svc, replace(sub, scheduled_change=change), now):
         raise Conflict("The subscription changed while it was opened; try again")
+    invoice = await orders.fulfil_paid(svc, invoice, now)         # paid by account credit
     return Placed(await view(svc, sub.workspace_id, now), None, order, invoice, payment)
 
 
@@ -263,6 +265,7 @@ async def renew_subscription(svc: Services, workspace: Workspace, now: datetime,
     order, invoice, payment = await orders.issue(svc, workspace, spec, now, seed)
     if invoice is None:
         raise AlreadyRenewed("The next period is already paid")
+    invoice = await orders.fulfil_paid(svc, invoice, now)         # paid by account credit
     return Placed(await view(svc, sub.workspace_id, now), None, order, invoice, payment)
 
 

@@ -8,6 +8,7 @@ from datetime import datetime
 
 from pymongo.asynchronous.database import AsyncDatabase
 
+from billing.account_credit import before_credit
 from billing.money import Money
 from service.invoices.records import Invoice
 from service.mongo import cursors
@@ -36,7 +37,8 @@ class Topup:
         """The pending top-up ordered by a `topup` invoice: its amount is what the wallet gets,
         the invoice's amount before tax (the invoice's `amount` is the total with tax)."""
         return cls(invoice.order.order_id, invoice.workspace_id,
-                   str(invoice.order.reference["balance"]), invoice.subtotal, "pending", invoice.id,
+                   str(invoice.order.reference["balance"]),
+                   before_credit(invoice.subtotal, invoice.lines), "pending", invoice.id,
                    invoice.code, None, invoice.requested_at)
 
     def event_data(self) -> dict:

@@ -10,7 +10,7 @@ from tests.helpers import claim_paid
 from service.payments.orders import settle_invoice
 from tests.addon_helpers import (addon_body, buy, buy_and_pay, create_addon, held, set_quantity,
                                  stop)
-from tests.helpers import app_services, assert_reconciled, press_pay, usage_entries
+from tests.helpers import account_credit, app_services, assert_reconciled, press_pay
 from tests.subscription_helpers import IMMEDIATE_UPGRADES, post, set_policy, subscription, wib
 
 MID = wib(2026, 12, 6, 10)          # 15 of the 30 days of Nov 21 → Dec 21 left
@@ -29,8 +29,8 @@ async def six_seats(api, phone: str = "6281100000001", addon: dict | None = None
 
 
 async def addon_credits(api, ws: str, key: str) -> list[int]:
-    entries = await usage_entries(api, ws, key, kind="addon_credit")
-    return [e["amount"]["amount"] for e in entries]
+    """The refunds credited, newest first: account credit (issue 11), not the wallet."""
+    return (await account_credit(api, ws, key))[1][::-1]
 
 
 async def answers(responses) -> list[tuple[int, dict]]:
@@ -52,7 +52,8 @@ async def test_concurrent_decreases_credit_exactly_one_decrease(api, n):
         *(set_quantity(api, ws, key, seat["id"], 1) for _ in range(n))))
     assert_losers_credit_nothing(results)
     assert await addon_credits(api, ws, key) == [DECREASE_6_TO_1]
-    assert (await api.amounts(ws, key))["conversation"] == (GRANT, DECREASE_6_TO_1, 0)
+    assert (await api.amounts(ws, key))["conversation"] == (GRANT, 0, 0)
+    assert (await account_credit(api, ws, key))[0] == DECREASE_6_TO_1
     credited = [b["credit"]["amount"] for s, b in results if s == 200 and b["credit"]]
     assert credited and set(credited) == {DECREASE_6_TO_1}   # the winner, or its replay
     assert all(b["quantity"] == 1 for s, b in results if s == 200)
@@ -86,7 +87,7 @@ async def test_a_decrease_racing_a_stop_now_credits_one_sequence(api):
                     if s == 200 and b["credit"]]
         assert sorted(credits) == sorted(answered), (round_, decrease, stopped)
         assert sum(credits) in (DECREASE_6_TO_1, REST_OF_6)  # 6 → 1 alone, 6 → 0, 6 → 1 → 0
-        assert (await api.amounts(ws, key))["conversation"] == (GRANT, sum(credits), 0)
+        assert (await account_credit(api, ws, key))[0] == sum(credits)
     await assert_reconciled(api)
 
 
@@ -156,7 +157,8 @@ async def test_a_credit_pack_increase_that_is_not_applied_credits_nothing(api):
     assert down["credit"]["amount"] == 5_000                    # 1 unit × Rp10.000 × 1/2
     await settle_invoice(svc, invoice, api.clock.now())
     assert (await held(api, ws, key))[pack["id"]]["quantity"] == 1
-    assert (await api.amounts(ws, key))["conversation"] == (GRANT, 20_000 + 5_000, 0)
+    assert (await api.amounts(ws, key))["conversation"] == (GRANT, 20_000, 0)
+    assert (await account_credit(api, ws, key))[0] == 5_000
     await assert_reconciled(api)
 
 
@@ -200,5 +202,6 @@ async def test_an_upgrade_line_that_is_not_applied_credits_no_pack_units(api):
     assert (await subscription(api, ws, key))["plan"] == "pro"
     assert (await held(api, ws, key))[pack["id"]]["quantity"] == 1
     granted = 30_000 + 30_000                                   # Growth, then Pro's difference
-    assert (await api.amounts(ws, key))["conversation"] == (granted, 20_000 + 5_000, 0)
+    assert (await api.amounts(ws, key))["conversation"] == (granted, 20_000, 0)
+    assert (await account_credit(api, ws, key))[0] == 5_000
     await assert_reconciled(api)

@@ -1,9 +1,9 @@
-"""Managing held add-ons over HTTP: quantity up (invoice) and down (wallet credit), stop at the
+"""Managing held add-ons over HTTP: quantity up (invoice) and down (account credit), stop at the
 period end or now, deactivation, effective limits and the entitlement check."""
 from tests.addon_helpers import (ADMIN, EXTRA_CONTACTS, EXTRA_USER, FEATURE_BUNDLE,
                                  addon_body, buy_and_pay, check, create_addon, held,
                                  set_quantity, stop)
-from tests.helpers import PHONE_A, assert_reconciled, press_pay
+from tests.helpers import account_credit, PHONE_A, assert_reconciled, press_pay
 from tests.subscription_helpers import invoices, subscription, wib
 
 MID = wib(2026, 12, 6, 10)          # 15 of the 30 days of Nov 21 → Dec 21 left
@@ -30,17 +30,18 @@ async def test_quantity_up_is_invoiced_prorated_and_applied_when_paid(api):
     await assert_reconciled(api)
 
 
-async def test_quantity_down_credits_the_prorated_difference_to_the_wallet(api):
+async def test_quantity_down_credits_the_prorated_difference_as_account_credit(api):
     ws, key, user = await growth_with(api, EXTRA_USER, 5)
     api.clock.set(MID)
     resp = await set_quantity(api, ws, key, user["id"], 2)
     body = await resp.json()
     assert body["credit"]["amount"] == 73_500 and body["invoice"] is None
     assert (await held(api, ws, key))[user["id"]]["quantity"] == 2
-    assert (await api.amounts(ws, key))["conversation"] == (30_000, 73_500, 0)
+    assert (await api.amounts(ws, key))["conversation"] == (30_000, 0, 0)
+    assert await account_credit(api, ws, key) == (73_500, [73_500])
     again = await set_quantity(api, ws, key, user["id"], 2)        # nothing more to credit
     assert (await again.json())["credit"] is None
-    assert (await api.amounts(ws, key))["conversation"] == (30_000, 73_500, 0)
+    assert await account_credit(api, ws, key) == (73_500, [73_500])
     await assert_reconciled(api)
 
 
@@ -74,7 +75,8 @@ async def test_stop_at_the_period_end_then_undo_then_stop_now_with_a_credit(api)
     resp = await stop(api, ws, key, user["id"], "now")
     assert (await resp.json())["credit"]["amount"] == 49_000       # 2 × 49 000 × 1/2
     assert await held(api, ws, key) == {}
-    assert (await api.amounts(ws, key))["conversation"] == (30_000, 49_000, 0)
+    assert (await api.amounts(ws, key))["conversation"] == (30_000, 0, 0)
+    assert await account_credit(api, ws, key) == (49_000, [49_000])
     assert (await stop(api, ws, key, user["id"], "now")).status == 404
     await assert_reconciled(api)
 

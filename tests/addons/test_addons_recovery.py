@@ -17,7 +17,7 @@ from service.subscriptions.billing_run import run_pass
 from service.workspaces.lookup import workspace_by_id
 from tests.addon_helpers import (EXTRA_USER, WA_CONV, addon_body, bought, buy_and_pay,
                                  create_addon, held)
-from tests.helpers import PHONE_A, app_services, assert_reconciled, press_pay
+from tests.helpers import account_credit, PHONE_A, app_services, assert_reconciled, press_pay
 from tests.subscription_helpers import invoices, run_due, wib
 
 
@@ -60,7 +60,8 @@ async def test_a_credit_left_by_a_crash_is_posted_once_by_the_billing_run(api):
                                                      "version": (sub.get("version") or 0) + 1})
     await run_due(api, wib(2026, 11, 22))
     await run_due(api, wib(2026, 11, 23))
-    assert (await api.amounts(ws, key))["conversation"] == (30_000, 12_345, 0)
+    assert (await api.amounts(ws, key))["conversation"] == (30_000, 0, 0)
+    assert await account_credit(api, ws, key) == (12_345, [12_345])    # account credit, once
     assert (await db.subscriptions.find_one({"_id": ws})).get("addon_credits") == []
     await assert_reconciled(api)
 

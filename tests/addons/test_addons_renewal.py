@@ -3,7 +3,7 @@ invoice, their own invoice when the plan cannot carry them, removal when unpaid 
 wallet credit when a paid renewal overpays; plan changes drop what the new plan does not allow."""
 from tests.addon_helpers import (EXTRA_USER, addon_body, buy_and_pay, create_addon, held,
                                  set_quantity, stop)
-from tests.helpers import ADMIN_TOKEN, PHONE_A, app_services, assert_reconciled, press_pay
+from tests.helpers import account_credit, ADMIN_TOKEN, PHONE_A, app_services, assert_reconciled, press_pay
 from tests.subscription_helpers import (IMMEDIATE_UPGRADES, invoices, post, run_due,
                                         set_policy, subscription, wib)
 
@@ -95,7 +95,8 @@ async def test_a_paid_renewal_that_overpays_is_credited_at_the_boundary(api):
     await run_due(api, DEC_21)
     assert (await held(api, ws, key))[user["id"]]["quantity"] == 1
     # Growth grants 30 000 again; the paid second unit of the new period is credited back
-    assert (await api.amounts(ws, key))["conversation"] == (30_000, 4_900 + 49_000, 0)
+    assert (await api.amounts(ws, key))["conversation"] == (30_000, 0, 0)
+    assert await account_credit(api, ws, key) == (4_900 + 49_000, [4_900, 49_000])
     await assert_reconciled(api)
 
 
@@ -155,5 +156,6 @@ async def test_an_immediate_upgrade_removes_inapplicable_addons_with_a_credit(ap
     assert placed["quote"]["removed_addons"][0]["addon_id"] == growth_only["id"]
     await press_pay(api, placed["payment"]["id"])
     assert await held(api, ws, key) == {}
-    assert (await api.amounts(ws, key))["conversation"][1] == 10_000
+    assert (await api.amounts(ws, key))["conversation"][1] == 0       # account credit instead
+    assert await account_credit(api, ws, key) == (10_000, [10_000])
     await assert_reconciled(api)

@@ -3,7 +3,7 @@ them to its customer, and the customer buys, changes and stops them, with correc
 from tests.addon_helpers import (ADMIN, EXTRA_CONTACTS, EXTRA_USER, FEATURE_BUNDLE,
                                  MESSAGE_PACK, WA_CONV, addons_url, bought, check, create_addon,
                                  create_reseller, held, set_quantity, stop)
-from tests.helpers import PHONE_A, assert_reconciled, fill_billing_info, press_pay
+from tests.helpers import account_credit, PHONE_A, assert_reconciled, fill_billing_info, press_pay
 from tests.subscription_helpers import invoices, post, run_due, subscription, wib
 
 
@@ -57,14 +57,15 @@ async def test_agency_reseller_and_customer(api):
     changed = await (await set_quantity(api, ws, key, user, 1)).json()
     assert changed["credit"]["amount"] == 32_667                    # 2 × 49 000 × 10/30
 
-    # 6. Upgrade to Pro next cycle with the developer bundle; the invoice lists every add-on.
+    # 6. Upgrade to Pro next cycle with the developer bundle; the invoice lists every add-on,
+    #    and the account credit of step 5 is used first (issue 11).
     change = await (await post(api, ws, key, "change", {
         "plan": "pro", "period": "monthly",
         "addons": [{"addon_id": bundle, "quantity": 1}]})).json()
     lines = {line["description"]: line["amount"]["amount"]
              for line in change["invoice"]["lines"]}
-    assert sorted(lines.values()) == [25_000, 49_000, 150_000, 599_000]
-    assert change["invoice"]["amount"]["amount"] == 823_000
+    assert sorted(lines.values()) == [-32_667, 25_000, 49_000, 150_000, 599_000]
+    assert change["invoice"]["amount"]["amount"] == 823_000 - 32_667
     await pay(api, change)
 
     # 7. Contacts stop at the period end (already paid for the next one: credited then).
@@ -79,13 +80,14 @@ async def test_agency_reseller_and_customer(api):
     assert (await check(api, ws, key, "api_access"))["allowed"] is True
     assert (await check(api, ws, key, "users"))["limit"] == 16
 
-    # 8. Dec 26 (26 of 31 days left): the last extra user stops now, credited to the wallet.
+    # 8. Dec 26 (26 of 31 days left): the last extra user stops now: account credit, with the
+    #    contacts' paid next period of step 7; the WhatsApp wallet keeps what packs bought.
     api.clock.set(wib(2026, 12, 26, 10))
     resp = await api.client.delete(addons_url(ws, user), params={"when": "now"},
                                    headers=api.auth(key))
     assert (await resp.json())["credit"]["amount"] == 41_097        # 49 000 × 26/31
-    assert (await api.amounts(ws, key))["conversation"] == (
-        60_000, 30_000 + 32_667 + 25_000 + 41_097, 0)
+    assert (await api.amounts(ws, key))["conversation"] == (60_000, 30_000, 0)
+    assert await account_credit(api, ws, key) == (25_000 + 41_097, [32_667, 25_000, 41_097])
     assert set(await held(api, ws, key)) == {bundle}
 
     every = await invoices(api, ws, key)

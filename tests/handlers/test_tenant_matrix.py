@@ -68,7 +68,7 @@ ACCESS: dict[tuple[str, str], str] = {
         ("POST", "/entitlements/check"), ("GET", "/wallet"), ("GET", "/wallet/usage"),
         ("POST", "/wallet/authorize"), ("POST", "/invoices/{code}/pay"),
         ("GET", "/topups/limits"), ("GET", "/billing-info"), ("PUT", "/billing-info"),
-        ("POST", "/previews")]},
+        ("POST", "/previews"), ("GET", "/credit")]},
 }
 # Served under a row's path template too (same formatter): asked with the row's principals.
 VARIANTS = {SLASHED_CODE_PATH: ("GET", WS + "/invoices/{code}"),   # a code's raw slashes

@@ -10,8 +10,8 @@ from service.runtime.app import create_app
 from tests.handlers.test_store_commands import CommandCounter, _report
 from tests.helpers import ADMIN_TOKEN, Api, press_pay, status, status_payload, topup
 
-PER_WORKSPACE = 8     # ledger, top-ups, add-on orders, plan orders, invoices, payments,
-#                       subscription, workspace
+PER_WORKSPACE = 9     # ledger, top-ups, add-on orders, plan orders, invoices, payments,
+#                       subscription, workspace, account credit
 PER_RUN = 2           # plans, the wallets cursor
 
 

@@ -8,7 +8,7 @@ from tests.helpers import claim_paid
 from service.payments.orders import settle_invoice
 from tests.addon_helpers import (EXTRA_USER, WA_CONV, addon_body, bought, buy_and_pay,
                                  create_addon, held, set_quantity)
-from tests.helpers import (app_services, assert_reconciled, payment_callback,
+from tests.helpers import (account_credit, app_services, assert_reconciled, payment_callback,
                            post_payment_callback, press_pay, usage_entries)
 from tests.subscription_helpers import (IMMEDIATE_UPGRADES, post, run_due, set_policy,
                                         subscription, wib)
@@ -38,7 +38,8 @@ async def test_concurrent_callbacks_of_an_immediate_upgrade_apply_it_once(api):
     assert placed["quote"]["timing"] == "immediate"
     await callbacks(api, placed)
     assert (await subscription(api, ws, key))["plan"] == "pro"
-    assert await kinds(api, ws, key, "addon_credit") == [10_000]   # the removed seat, once
+    assert await kinds(api, ws, key, "addon_credit") == []         # not WhatsApp balance:
+    assert await account_credit(api, ws, key) == (10_000, [10_000])  # the removed seat, once
     assert sorted(await kinds(api, ws, key, "grant")) == [30_000, 30_000]  # Growth + upgrade
     await assert_reconciled(api)
 

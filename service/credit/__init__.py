@@ -1,0 +1,1 @@
+"""Account credit: refunds kept per workspace and currency, spent by the next invoices."""
