@@ -24,6 +24,7 @@ from billing.invoices import InvoiceLine, Text
 from billing.money import Money
 from billing.periods import Period
 from billing.plans import LimitShrink
+from billing.tax import InvoiceTax, TaxableLine
 
 PREVIEW_KINDS = ("plan_change", "renewal", "addon_purchase", "addon_quantity", "addon_stop",
                  "topup")
@@ -56,12 +57,13 @@ class PreviewLine:
     addon_id: str | None = None
     covers: Period | None = None  # the dates the line pays for (None: not a period)
     proration: Proration | None = None
+    tax_exempt: bool = False     # an add-on the catalog marks `tax_exempt`
 
     @classmethod
     def of(cls, line: InvoiceLine, kind: str, addon_id: str | None = None,
            covers: Period | None = None, proration: Proration | None = None) -> PreviewLine:
         return cls(kind, line.description, line.quantity, line.unit_price, line.amount,
-                   addon_id, covers, proration)
+                   addon_id, covers, proration, line.tax_exempt)
 
 
 @dataclass(frozen=True)
@@ -78,18 +80,28 @@ class Preview:
     effective_at: datetime | None
     currency: str                # of the total when there are no lines
     credits_applied: tuple[CreditApplied, ...] = ()
-    tax: object | None = None    # None: no tax on this order
+    tax: tuple[InvoiceTax, ...] = ()   # one per taxed invoice (currency); (): no tax
     shrinking: tuple[LimitShrink, ...] = ()
     removed_addons: tuple = ()   # billing.addon_orders.Removal
 
     @property
     def totals(self) -> list[Money]:
-        """One per currency: lines, credits applied and tax (if it has an `amount`)."""
+        """One per currency: lines, credits applied and tax added on top of the prices."""
         amounts = [line.amount for line in self.lines] + \
-            [c.amount for c in self.credits_applied]
-        tax = getattr(self.tax, "amount", None)
+            [c.amount for c in self.credits_applied] + \
+            [t.tax for t in self.tax if not t.prices_include_tax]
         sums: dict[str, Money] = {}
-        for amount in amounts + ([tax] if isinstance(tax, Money) else []):
+        for amount in amounts:
             c = amount.currency
             sums[c] = sums[c] + amount if c in sums else amount
         return list(sums.values()) or [Money.zero(self.currency)]
+
+
+def taxable_lines(lines: tuple[PreviewLine, ...]) -> dict[str, list[TaxableLine]]:
+    """Per currency, the lines its invoice will carry, as billing/tax.py taxes them (a preview
+    line's `kind` is the invoice line's product kind: plan, addon or topup)."""
+    out: dict[str, list[TaxableLine]] = {}
+    for line in lines:
+        out.setdefault(line.amount.currency, []).append(
+            TaxableLine(line.amount, line.kind, line.tax_exempt))
+    return out

@@ -15,6 +15,7 @@ from babel.dates import format_datetime
 
 from billing.errors import InvoiceNotPayable, NotFound, PaymentsUnavailable
 from billing.invoices import parse_invoice_code, payable
+from billing.tax import InvoiceTax
 from handlers.formatting import format_money, money_out
 from handlers.http import (locale, parse_query, principal, request_now, respond, RouteTable,
                            services)
@@ -40,9 +41,11 @@ def _package(invoice: Invoice, lang: str) -> str:
 
 
 def tax_out(invoice: Invoice, lang: str) -> TaxOut | None:
-    tax = invoice.tax
-    if tax is None:
-        return None
+    return None if invoice.tax is None else invoice_tax_out(invoice.tax, lang)
+
+
+def invoice_tax_out(tax: InvoiceTax, lang: str) -> TaxOut:
+    """An invoice's tax block; previews show theirs with it too (handlers/previews.py)."""
     return TaxOut(subtotal=money_out(tax.subtotal, lang), tax_base=money_out(tax.tax_base, lang),
                   tax_rate=tax.rate_label(), tax_amount=money_out(tax.tax, lang),
                   total=money_out(tax.total, lang), prices_include_tax=tax.prices_include_tax)

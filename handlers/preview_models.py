@@ -7,6 +7,7 @@ from typing import Literal
 from pydantic import BaseModel, Field, StrictInt
 
 from handlers.models import MoneyOut, Request
+from handlers.payment_models import TaxOut
 from handlers.subscription_models import (AddonQuantityIn, PeriodOut, RemovedAddonOut,
                                           ShrinkingLimitOut)
 
@@ -59,8 +60,13 @@ class PreviewOut(BaseModel):
     kind: PreviewKind
     lines: list[PreviewLineOut]
     credits_applied: list[CreditAppliedOut]
-    tax: dict | None = Field(default=None, description="null: no tax on this order")
-    totals: list[MoneyOut] = Field(description="One per currency: lines + credits + tax")
+    tax: TaxOut | None = Field(default=None, description="The tax of the invoice in the first "
+                               "currency of `totals`, as that invoice will show it; null: not "
+                               "taxed")
+    taxes: list[TaxOut] = Field(default_factory=list, description="The tax of every taxed "
+                                "invoice the order issues, one per currency")
+    totals: list[MoneyOut] = Field(description="One per currency: lines + credits + tax added "
+                                   "on tax-exclusive prices: what the invoices will ask for")
     takes_effect: Literal["when_paid", "now", "period_end"]
     effective_at: datetime | None = Field(description="null: when the invoice is paid")
     shrinking_limits: list[ShrinkingLimitOut]

@@ -10,6 +10,7 @@ from handlers.formatting import money_out
 from handlers.http import locale, parse_body, principal, request_now, respond, RouteTable, services
 from handlers.preview_models import (CreditAppliedOut, PreviewIn, PreviewLineOut, PreviewOut,
                                      ProrationOut)
+from handlers.invoices import invoice_tax_out
 from handlers.subscription_models import PeriodOut, RemovedAddonOut, ShrinkingLimitOut
 from service.previews.previews import OrderAsked, preview
 from service.workspaces.workspaces import load_workspace
@@ -30,12 +31,15 @@ def _line_out(line: PreviewLine, lang: str) -> PreviewLineOut:
 
 
 def preview_out(p: Preview, lang: str) -> PreviewOut:
+    taxes = [invoice_tax_out(t, lang) for t in p.tax]
+    first = p.totals[0].currency
     return PreviewOut(
         kind=p.kind, lines=[_line_out(line, lang) for line in p.lines],
         credits_applied=[CreditAppliedOut(description=c.description.render(lang),
                                           amount=money_out(c.amount, lang))
                          for c in p.credits_applied],
-        tax=None, totals=[money_out(t, lang) for t in p.totals], takes_effect=p.takes_effect,
+        tax=next((t for t, raw in zip(taxes, p.tax) if raw.total.currency == first), None),
+        taxes=taxes, totals=[money_out(t, lang) for t in p.totals], takes_effect=p.takes_effect,
         effective_at=p.effective_at,
         shrinking_limits=[ShrinkingLimitOut(limit=s.key, used=s.used,
                                             current_maximum=s.current_max,

@@ -124,6 +124,9 @@ class SubscriptionAddonOut(BaseModel):
                                                   "0: it stops at the period end)")
     stops_at_period_end: bool
     added_at: datetime | None
+    price_next_period: MoneyOut | None = Field(
+        default=None, description="GET …/subscription: its line in the next renewal (at its "
+                                  "next quantity, before tax); null: not renewed")
 
 
 class ComplimentaryOut(BaseModel):
@@ -131,6 +134,24 @@ class ComplimentaryOut(BaseModel):
     period: PeriodOut = Field(description="The period given without an invoice")
     granted_by: str = Field(description="admin | reseller")
     reseller_id: str | None = None
+
+
+class NextRenewalOut(BaseModel):
+    date: datetime = Field(description="When the next period starts (the renewal's invoice "
+                                       "is due by then)")
+    amount: MoneyOut = Field(description="What its invoice asks for, tax included (in the "
+                                         "plan's currency; see `totals`)")
+    totals: list[MoneyOut] = Field(description="One per currency, as POST …/previews "
+                                               "{kind: renewal} shows them")
+
+
+class AddonPurchaseOut(BaseModel):
+    addon_id: str
+    display_name: str
+    quantity: int
+    amount: MoneyOut = Field(description="Its line on the invoice, before tax")
+    invoice_code: str | None
+    purchased_at: datetime | None
 
 
 class SubscriptionOut(BaseModel):
@@ -151,6 +172,12 @@ class SubscriptionOut(BaseModel):
     complimentary: ComplimentaryOut | None = Field(
         default=None, description="Set when the workspace was created on a paid plan as a "
                                   "gift: its first period had no invoice")
+    next_renewal: NextRenewalOut | None = Field(
+        default=None, description="GET …/subscription: date and amount of the next renewal "
+                                  "(null: the next period costs nothing, or in order answers)")
+    addon_history: list[AddonPurchaseOut] = Field(
+        default_factory=list, description="GET …/subscription: one-time add-ons bought and paid, "
+                                          "newest first")
 
 
 class QuoteLineOut(BaseModel):

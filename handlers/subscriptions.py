@@ -10,12 +10,14 @@ from handlers.formatting import money_out
 from handlers.http import locale, parse_body, principal, request_now, respond, RouteTable, services
 from handlers.idempotency import idempotent, seed
 from handlers.invoices import invoice_out
-from handlers.subscription_models import (ComplimentaryOut, LimitUsageOut, PeriodOut,
-                                          PlacedInvoiceOut, QuoteLineOut, QuoteOut,
-                                          RemovedAddonOut, ScheduledChangeOut, ShrinkingLimitOut,
+from handlers.subscription_models import (AddonPurchaseOut, ComplimentaryOut, LimitUsageOut,
+                                          NextRenewalOut, PeriodOut, PlacedInvoiceOut,
+                                          QuoteLineOut, QuoteOut, RemovedAddonOut,
+                                          ScheduledChangeOut, ShrinkingLimitOut,
                                           SubscriptionAddonOut, SubscriptionChangeIn,
                                           SubscriptionOrderOut, SubscriptionOut, UsageReportIn)
 from handlers.topups import payment_out
+from service.previews.outlook import Outlook, outlook
 from service.subscriptions import subscriptions as subs
 from service.subscriptions.records import Gift, SubscriptionView
 from service.workspaces.workspaces import load_workspace
@@ -25,21 +27,38 @@ routes = RouteTable()
 BASE = "/v1/workspaces/{ws}/subscription"
 
 
-def subscription_out(view: SubscriptionView) -> SubscriptionOut:
+def subscription_out(view: SubscriptionView, seen: Outlook | None = None,
+                     lang: str = "id") -> SubscriptionOut:
+    """`seen` (GET only): the next renewal, add-on prices and the add-on history."""
     change = view.scheduled_change
-    return SubscriptionOut(
+    prices = seen.addon_prices if seen else {}
+    out = SubscriptionOut(
         workspace_id=view.workspace_id, plan=view.plan.id, plan_name=view.plan.name,
         period=view.period, status=view.status,
         current_period=PeriodOut(start=view.current_period.start, end=view.current_period.end),
         scheduled_change=ScheduledChangeOut(**vars(change)) if change else None,
         next_period_paid=view.next_period_paid,
-        addons=[SubscriptionAddonOut(**vars(a), stops_at_period_end=a.stops_at_period_end)
+        addons=[SubscriptionAddonOut(**vars(a), stops_at_period_end=a.stops_at_period_end,
+                                     price_next_period=money_out(prices[a.addon_id], lang)
+                                     if a.addon_id in prices else None)
                 for a in view.addons],
         entitlements=list(view.entitlements),
         usage={k: LimitUsageOut(used=u.used, maximum=u.maximum, exceeded=u.exceeded)
                for k, u in view.usage.items()},
         plan_limits={k: u.plan_maximum for k, u in view.usage.items()},
         complimentary=_complimentary_out(view.complimentary))
+    return _with_outlook(out, seen, lang) if seen else out
+
+
+def _with_outlook(out: SubscriptionOut, seen: Outlook, lang: str) -> SubscriptionOut:
+    r = seen.renewal
+    renewal = NextRenewalOut(date=r.effective_at, amount=money_out(r.totals[0], lang),
+                             totals=[money_out(t, lang) for t in r.totals]) if r else None
+    history = [AddonPurchaseOut(addon_id=p.addon_id, display_name=p.display_name,
+                                quantity=p.quantity, amount=money_out(p.amount, lang),
+                                invoice_code=p.invoice_code, purchased_at=p.purchased_at)
+               for p in seen.purchases]
+    return out.model_copy(update={"next_renewal": renewal, "addon_history": history})
 
 
 def _complimentary_out(gift: Gift | None) -> ComplimentaryOut | None:
@@ -93,7 +112,9 @@ def _addons(body: SubscriptionChangeIn) -> list[tuple[str, int]]:
               "usage (each limit: used and effective maximum)", response=SubscriptionOut)
 async def read(request: web.Request) -> web.Response:
     svc, ws = await _workspace(request)
-    return respond(subscription_out(await subs.view(svc, ws.id, request_now(request))))
+    now = request_now(request)
+    return respond(subscription_out(await subs.view(svc, ws.id, now),
+                                    await outlook(svc, ws, now), locale(request)))
 
 
 @routes.route("POST", f"{BASE}/quote", "Order summary of a change: lines, total, timing, and for a "

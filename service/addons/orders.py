@@ -128,6 +128,15 @@ async def open_orders(svc: Services, workspace_id: str, addon_id: str) -> list[A
     return await repository(svc).open_with(workspace_id, addon_id)
 
 
+async def one_time_purchases(svc: Services, workspace_id: str,
+                             limit: int = 200) -> list[AddonOrder]:
+    """The workspace's paid orders of one-time add-ons, newest first (sorted here: up to
+    `limit` are read)."""
+    found = await repository(svc).paid_one_time(workspace_id, limit)
+    return sorted(found, key=lambda o: (o.created_at is not None, o.created_at or 0, o.id),
+                  reverse=True)
+
+
 async def open_with_addon(svc: Services, addon_id: str, limit: int = 100) -> list[str]:
     """Ids of the open orders (of any workspace) with a line for `addon_id`."""
     return await repository(svc).open_ids_with(addon_id, limit)

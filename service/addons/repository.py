@@ -220,6 +220,12 @@ class AddonOrderRepository:
     async def set_outcome(self, order_id: str, outcome: str) -> None:
         await self._docs.update_one({"_id": order_id}, {"$set": {"outcome": outcome}})
 
+    async def paid_one_time(self, workspace_id: str, limit: int) -> list[AddonOrder]:
+        """Up to `limit` paid orders of the workspace with a one-time line (any order)."""
+        return [from_doc(d) async for d in self._docs.find(
+            {"workspace_id": workspace_id, "status": "paid", "lines.billing": "one_time"}
+        ).limit(limit)]
+
 
 def _among(statuses: Iterable[str]) -> str | dict:
     statuses = list(statuses)

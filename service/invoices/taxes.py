@@ -106,6 +106,11 @@ class OrderTax:
         return self.tax.total if self.tax else order.total
 
 
+async def schedule_at(svc: Services, now: datetime) -> TaxSchedule | None:
+    """The schedule in force for an invoice issued at `now` (previews ask it)."""
+    return in_force((await load(svc)).schedules, now)
+
+
 async def order_tax(svc: Services, order: Order, now: datetime) -> OrderTax:
     """The tax of `order` invoiced at `now`, by the schedule in force then."""
     config = await load(svc)

@@ -6,10 +6,13 @@ into the invoice lines the order will carry (`order_of`, `invoice_lines`, the sa
 the orders use), so the order answers with exactly the preview's lines and totals. The same
 refusals apply (a plan already renewed and paid, an add-on others require, limits), except
 billing information, which a preview does not need: the customer may look before filling it.
+Tax (PPN) is what each invoice of the order will carry: billing/tax.py `invoice_tax` of its
+lines under the schedule in force at `now` (service/invoices/taxes.py `schedule_at`), as
+`place_order` computes it; a change applied at once (a credit) issues no invoice and no tax.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from billing.addon_orders import describe, line_parts
@@ -17,12 +20,14 @@ from billing.errors import ValidationFailed
 from billing.invoices import InvoiceLine, Text
 from billing.money import Money
 from billing.periods import Period, days_in
-from billing.previews import Preview, PreviewLine, Proration
+from billing.previews import Preview, PreviewLine, Proration, taxable_lines
+from billing.tax import invoice_tax
 from billing.proration import coverage, days_remaining
 from service.addons import purchases
 from service.addons.holdings import subscribed
 from service.addons.orders import invoice_lines, line_doc
 from service.addons.repository import lines_from_docs
+from service.invoices.taxes import schedule_at
 from service.runtime.context import Services
 from service.subscriptions import subscriptions as subs
 from service.subscriptions.orders import OrderSpec, order_of
@@ -52,7 +57,15 @@ def _need(asked: OrderAsked, name: str):
 
 async def preview(svc: Services, workspace: Workspace, asked: OrderAsked,
                   now: datetime) -> Preview:
-    return await _KINDS[asked.kind](svc, workspace, asked, now)
+    return await _with_tax(svc, await _KINDS[asked.kind](svc, workspace, asked, now), now)
+
+
+async def _with_tax(svc: Services, shown: Preview, now: datetime) -> Preview:
+    if shown.takes_effect == "now" or not shown.lines:
+        return shown
+    schedule = await schedule_at(svc, now)
+    taxes = [invoice_tax(lines, schedule) for lines in taxable_lines(shown.lines).values()]
+    return replace(shown, tax=tuple(t for t in taxes if t is not None))
 
 
 def _spec_lines(spec: OrderSpec, svc: Services, now: datetime) -> list[PreviewLine]:
@@ -124,7 +137,8 @@ async def _addon_quantity(svc: Services, workspace: Workspace, asked: OrderAsked
     lines: tuple[PreviewLine, ...] = ()
     if p.effect in ("invoice", "credit"):
         c = p.charge
-        line = InvoiceLine(c.description, *_parts(c.amount, c.units))
+        line = InvoiceLine(c.description, *_parts(c.amount, c.units), tax_kind="addon",
+                           tax_exempt=p.addon.tax_exempt)
         lines = (_addon_line(line, p.addon.id, True, p.sub.period, now),)
     return Preview("addon_quantity", lines, effect, at, p.addon.currency)
 

@@ -64,3 +64,6 @@ def same(p: dict, placed: dict) -> None:
     if placed.get("credit"):       # the credit's text is the preview's own
         lines = [(None, *rest) for _, *rest in lines]
     assert (got_lines, got_totals) == (lines, totals), (p, placed)
+    invoices = [i["invoice"] for i in placed.get("invoices", [])] or \
+        ([placed["invoice"]] if placed.get("invoice") else [])
+    assert p.get("taxes", []) == [i["tax"] for i in invoices if i.get("tax")], (p, placed)

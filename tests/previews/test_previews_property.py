@@ -1,6 +1,7 @@
 """Property: for random plans, periods, add-ons, quantities, policies and instants, every order
 answers with exactly the lines and totals its preview showed, and a preview that is refused
-is refused by its order with the same code. `random.Random(seed)`: a failure names its seed."""
+is refused by its order with the same code, also with PPN configured (exclusive or inclusive,
+rates per product kind, an exempt add-on). `random.Random(seed)`: a failure names its seed."""
 import random
 from datetime import timedelta
 
@@ -8,6 +9,7 @@ import pytest
 
 from tests.addon_helpers import EXTRA_CONTACTS, EXTRA_USER, WA_CONV, addon_body, create_addon
 from tests.conftest import START
+from tests.invoices.test_invoice_tax import put_tax, rate, schedule
 from tests.helpers import press_pay
 from tests.previews.preview_helpers import order, same
 from tests.subscription_helpers import IMMEDIATE_UPGRADES, set_policy
@@ -22,6 +24,9 @@ TIERED = addon_body("tiered-seat", display_name="Tiered seat", pricing_scheme="t
                             {"from": 1, "to": None, "amount": 200_000}]}})
 USD = addon_body("usd-seat", display_name="USD Seat", periods={"monthly": {
     "currency": "USD", "amount": 14_400}})
+EXEMPT = addon_body("exempt-seat", display_name="Exempt seat", tax_exempt=True,
+                    periods={"monthly": {"currency": "IDR", "amount": 33_333},
+                             "yearly": {"currency": "IDR", "amount": 333_333}})
 KINDS = ["plan_change", "renewal", "addon_purchase", "addon_quantity", "addon_stop", "topup"]
 
 
@@ -29,6 +34,11 @@ KINDS = ["plan_change", "renewal", "addon_purchase", "addon_quantity", "addon_st
 async def catalog(api):
     return [(await create_addon(api, body))["id"]
             for body in (EXTRA_USER, EXTRA_CONTACTS, WA_CONV, TIERED, USD)]
+
+
+@pytest.fixture
+async def catalog_with_exempt(api, catalog):
+    return catalog + [(await create_addon(api, EXEMPT))["id"]]
 
 
 def _fields(rnd: random.Random, kind: str, catalog: list[str], held: list[str]) -> dict:
@@ -64,11 +74,31 @@ async def _order_refused(api, ws: str, key: str, kind: str, fields: dict) -> str
     raise AssertionError(f"{kind} {fields}: previewed as refused, but the order was placed")
 
 
+async def _random_tax(api, rnd: random.Random) -> None:
+    """PPN 11% or 12% x 11/12, exclusive or inclusive, on some product kinds."""
+    ppn = rate(11) if rnd.random() < 0.5 else rate(12, base=(11, 12))
+    kinds = rnd.sample(["plan", "addon", "topup"], rnd.randint(1, 3))
+    await put_tax(api, schedule({kind: ppn for kind in kinds}, inclusive=rnd.random() < 0.5))
+
+
 @pytest.mark.parametrize("block", range(3))
 async def test_every_order_is_what_its_preview_showed(api, catalog, block):
-    shown = 0
-    for seed in range(block * 12, block * 12 + 12):
+    await _every_order(api, catalog, range(block * 12, block * 12 + 12), taxed=False)
+
+
+@pytest.mark.parametrize("block", range(2))
+async def test_with_ppn_every_order_is_what_its_preview_showed_tax_included(
+        api, catalog_with_exempt, block):
+    await _every_order(api, catalog_with_exempt, range(100 + block * 12, 100 + block * 12 + 12),
+                       taxed=True)
+
+
+async def _every_order(api, catalog, seeds, taxed: bool) -> None:
+    shown = with_tax = 0
+    for seed in seeds:
         rnd = random.Random(seed)
+        if taxed:
+            await _random_tax(api, rnd)
         api.clock.set(START + timedelta(days=seed * 400))
         plan, _ = rnd.choice(CHOICES[1:] + [("free", "monthly")])
         ws, key = await api.create_workspace([f"6281{seed:09d}"], plan=plan)
@@ -91,4 +121,6 @@ async def test_every_order_is_what_its_preview_showed(api, catalog, block):
             continue
         same(p, await order(api, ws, key, kind, **fields))
         shown += 1
+        with_tax += bool(p["taxes"])
     assert shown >= 4      # most seeds place an order, not only refusals
+    assert with_tax >= 2 if taxed else with_tax == 0
