@@ -20,13 +20,15 @@ from billing.errors import ValidationFailed
 from billing.invoices import InvoiceLine, Text
 from billing.money import Money
 from billing.periods import Period, days_in
-from billing.previews import Preview, PreviewLine, Proration, taxable_lines
-from billing.tax import invoice_tax
+from billing.account_credit import CREDIT_LINE, usable
+from billing.previews import CreditApplied, Preview, PreviewLine, Proration, taxable_lines
+from billing.tax import TaxableLine, invoice_tax
 from billing.proration import coverage, days_remaining
 from service.addons import purchases
 from service.addons.holdings import subscribed
 from service.addons.orders import invoice_lines, line_doc
 from service.addons.repository import lines_from_docs
+from service.credit.repository import accounts as credit_accounts
 from service.invoices.taxes import schedule_at
 from service.runtime.context import Services
 from service.subscriptions import subscriptions as subs
@@ -57,15 +59,35 @@ def _need(asked: OrderAsked, name: str):
 
 async def preview(svc: Services, workspace: Workspace, asked: OrderAsked,
                   now: datetime) -> Preview:
-    return await _with_tax(svc, await _KINDS[asked.kind](svc, workspace, asked, now), now)
+    return await _with_tax_and_credit(svc, workspace,
+                                      await _KINDS[asked.kind](svc, workspace, asked, now), now)
 
 
-async def _with_tax(svc: Services, shown: Preview, now: datetime) -> Preview:
+async def _with_tax_and_credit(svc: Services, workspace: Workspace, shown: Preview,
+                               now: datetime) -> Preview:
+    """As `place_order` does per invoice (one per currency): its tax, then the account credit
+    it would take of the amount due with tax (`usable`, read only: nothing is taken), and the
+    tax again with the "Credit applied" line, which no rate taxes but which counts in the
+    invoice's subtotal and total."""
     if shown.takes_effect == "now" or not shown.lines:
         return shown
     schedule = await schedule_at(svc, now)
-    taxes = [invoice_tax(lines, schedule) for lines in taxable_lines(shown.lines).values()]
-    return replace(shown, tax=tuple(t for t in taxes if t is not None))
+    per_currency = taxable_lines(shown.lines)
+    taxed = replace(shown, tax=_taxes(per_currency, schedule))
+    balances = {a.currency: a.balance for a in await credit_accounts(svc.db, workspace.id)}
+    applied = tuple(CreditApplied(CREDIT_LINE, -taken) for taken in
+                    (usable(balances[due.currency], due) for due in taxed.totals
+                     if due.currency in balances) if taken.amount > 0)
+    if not applied:
+        return taxed
+    for credit in applied:
+        per_currency[credit.amount.currency].append(TaxableLine(credit.amount, "credit"))
+    return replace(taxed, credits_applied=applied, tax=_taxes(per_currency, schedule))
+
+
+def _taxes(per_currency: dict[str, list[TaxableLine]], schedule) -> tuple:
+    taxes = [invoice_tax(lines, schedule) for lines in per_currency.values()]
+    return tuple(t for t in taxes if t is not None)
 
 
 def _spec_lines(spec: OrderSpec, svc: Services, now: datetime) -> list[PreviewLine]:

@@ -39,8 +39,10 @@ def _money(m: dict) -> tuple[int, str]:
 
 def previewed(p: dict) -> tuple[list, list]:
     """(lines, totals) as a preview shows them."""
+    credits = [(c["description"], 1, _money(c["amount"]), _money(c["amount"]))
+               for c in p["credits_applied"]]           # an invoice's "Credit applied" line
     return ([(line["description"], line["units"], _money(line["unit_price"]),
-              _money(line["amount"])) for line in p["lines"]],
+              _money(line["amount"])) for line in p["lines"]] + credits,
             [_money(t) for t in p["totals"]])
 
 
@@ -49,8 +51,10 @@ def ordered(placed: dict, currency: str) -> tuple[list, list]:
     of a change made now (one line of the credit, negative); nothing → a zero total."""
     invoices = [i["invoice"] for i in placed.get("invoices", [])] or \
         ([placed["invoice"]] if placed.get("invoice") else [])
-    lines = [(line["description"], line["quantity"], _money(line["unit_price"]),
+    every = [(line["description"], line["quantity"], _money(line["unit_price"]),
               _money(line["amount"])) for inv in invoices for line in inv["lines"]]
+    credit = [line for line in every if line[2][0] < 0]     # "Credit applied", shown last
+    lines = [line for line in every if line[2][0] >= 0] + credit
     totals = [_money(inv["amount"]) for inv in invoices]
     if placed.get("credit"):
         amount, cur = _money(placed["credit"])
