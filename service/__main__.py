@@ -25,6 +25,8 @@ def main() -> None:
     except ImportError:  # optional: the standard loop works, only slower
         pass
     app = create_app(settings)
+    if child:
+        processes.die_with_supervisor()
     # The ~95,000 objects of the imported modules live as long as the process: keep them out of
     # every full garbage collection (bench/webhooks.py: the longest pause went from 135 to 40 ms).
     gc.freeze()

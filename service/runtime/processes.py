@@ -5,7 +5,9 @@ With N > 1, `python -m service` becomes a small supervisor: it starts the embedd
 service/mongo/embedded.py, and never stops them), then runs N children (`python -m service
 --web-child`), each an ordinary web process listening on the same port with SO_REUSEPORT: the
 kernel spreads the connections among them. A child that dies is started again; SIGTERM or
-SIGINT stops the children (each finishes its requests), then the stores.
+SIGINT stops the children (each finishes its requests), then the stores. A supervisor killed
+outright (`kill -9`) takes its children with it: each asks the kernel for SIGTERM when its
+parent dies (`die_with_supervisor`), so no orphan keeps serving the port.
 
 Nothing in the service assumes it is alone on its store: money moves through the ledger
 protocol (unique keys, conditional writes, service/wallet/ledger.py), a message record is
@@ -18,7 +20,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ctypes
 import logging
+import os
 import signal
 import sys
 
@@ -27,11 +31,22 @@ from service.runtime.settings import Settings
 
 log = logging.getLogger("saldo.processes")
 CHILD_FLAG = "--web-child"
+SUPERVISOR_ENV = "SALDO_SUPERVISOR_PID"
 RESTART_DELAY_S = 1.0
+PR_SET_PDEATHSIG = 1     # linux/prctl.h
 
 
 def is_child(argv: list[str]) -> bool:
     return CHILD_FLAG in argv
+
+
+def die_with_supervisor() -> None:
+    """In a web child: SIGTERM (a graceful stop) when the supervisor dies, however it dies.
+    Linux only (prctl); elsewhere a child outlives a supervisor killed with -9."""
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    if os.environ.get(SUPERVISOR_ENV) not in (None, str(os.getppid())):
+        os.kill(os.getpid(), signal.SIGTERM)     # it died before we asked: stop now
 
 
 def supervise(settings: Settings) -> int:
@@ -60,8 +75,9 @@ async def _supervise(settings: Settings) -> int:
 async def _keep_running(k: int, stop: asyncio.Event) -> None:
     """Child k, started again whenever it dies before `stop`."""
     while not stop.is_set():
-        proc = await asyncio.create_subprocess_exec(sys.executable, "-m", "service", CHILD_FLAG,
-                                                    stdin=asyncio.subprocess.DEVNULL)
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "service", CHILD_FLAG, stdin=asyncio.subprocess.DEVNULL,
+            env={**os.environ, SUPERVISOR_ENV: str(os.getpid())})
         waiter = asyncio.create_task(proc.wait())
         stopper = asyncio.create_task(stop.wait())
         await asyncio.wait({waiter, stopper}, return_when=asyncio.FIRST_COMPLETED)

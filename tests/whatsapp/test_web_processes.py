@@ -101,3 +101,27 @@ async def test_two_web_processes_on_one_port_charge_each_message_once(settings):
     assert wallet["conversation"]["arrears"]["amount"] == 0
     assert wallet["broadcast"]["arrears"]["amount"] == 10 * 650
     assert reconcile["ok"] is True, reconcile
+
+
+def alive(pid: int) -> bool:
+    """Running (a zombie, dead but not yet reaped by init, counts as gone)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+async def test_a_supervisor_killed_outright_takes_its_web_processes_with_it(settings):
+    port = free_port()
+    proc = await start_two_processes(settings, port)
+    children = listening_children(proc.pid, port)
+    proc.send_signal(signal.SIGKILL)
+    await proc.wait()
+    for _ in range(300):  # polling the children's exit, not test synchronisation
+        if not any(alive(child) for child in children):
+            break
+        await asyncio.sleep(0.1)
+    left = [child for child in children if alive(child)]
+    for child in left:
+        os.kill(child, signal.SIGKILL)
+    assert left == [], "web processes outlived their supervisor and kept serving the port"
