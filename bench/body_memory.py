@@ -18,9 +18,7 @@ import hashlib
 import hmac
 import json
 import secrets
-import shutil
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -28,6 +26,7 @@ import aiohttp
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from scratch import with_service  # noqa: E402
 from webhooks import SaldoClient, proc_status, start_service, stop_service  # noqa: E402
 
 from handlers.bodies import WEBHOOK_MAX_BODY  # noqa: E402
@@ -108,16 +107,9 @@ def main() -> int:
     ap.add_argument("--size", type=int, default=1024 * 1024, help="body size, bytes")
     ap.add_argument("--rounds", type=int, default=3, help="rounds of 32 concurrent POSTs")
     args = ap.parse_args()
-    workdir, ok = Path(tempfile.mkdtemp(prefix="saldo-bodies-")), False
-    proc, base = start_service(args, workdir)
-    try:
-        ok = asyncio.run(run(base, proc.pid, args.app_secret, args.size, args.rounds))
-    finally:
-        print(f"service stopped (exit code {stop_service(proc)}); log and data: {workdir}"
-              + (" (removed: the run passed)" if ok else ""))
-        if ok:
-            shutil.rmtree(workdir, ignore_errors=True)
-    return 0 if ok else 1
+    return with_service("saldo-bodies-", lambda workdir: start_service(args, workdir),
+                        stop_service, lambda base, proc: asyncio.run(
+                            run(base, proc.pid, args.app_secret, args.size, args.rounds)))
 
 
 if __name__ == "__main__":

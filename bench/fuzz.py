@@ -14,11 +14,9 @@ import argparse
 import contextlib
 import os
 import secrets
-import shutil
 import socket
 import subprocess
 import sys
-import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -282,16 +280,9 @@ def main() -> int:
     args = parse_args()
     if args.url:
         return 0 if run(args, args.url.rstrip("/"), None) else 1
-    workdir, ok = Path(tempfile.mkdtemp(prefix="saldo-fuzz-")), False
-    proc, base = start_service(workdir, args)
-    try:
-        ok = run(args, base, proc)
-    finally:
-        print(f"service stopped (exit code {stop_service(proc)}); its log and data: {workdir}"
-              + (" (removed: the run passed)" if ok else ""))
-        if ok:
-            shutil.rmtree(workdir, ignore_errors=True)
-    return 0 if ok else 1
+    from scratch import with_service   # bench/, beside this script
+    return with_service("saldo-fuzz-", lambda workdir: start_service(workdir, args), stop_service,
+                        lambda base, proc: run(args, base, proc))
 
 
 if __name__ == "__main__":

@@ -3,7 +3,7 @@
 into the stream (`--mixed-dups`: half of the batched phase's duplicates arrive as 1-status POSTs).
 Exit status 0 only if every POST got 200, every wallet is exact and /v1/admin/reconcile is ok."""
 import argparse, asyncio, contextlib, hashlib, hmac, json, os, random  # noqa: E401
-import secrets, shutil, socket, statistics, subprocess, sys, tempfile, time  # noqa: E401
+import secrets, socket, statistics, subprocess, sys, time  # noqa: E401
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -289,16 +289,9 @@ def main() -> int:
     args = parse_args()
     if args.url:
         return 0 if asyncio.run(run_all(args, args.url.rstrip("/"), None)) else 1
-    workdir, ok = Path(tempfile.mkdtemp(prefix="saldo-bench-")), False
-    proc, base = start_service(args, workdir)
-    try:
-        ok = asyncio.run(run_all(args, base, proc))
-    finally:
-        print(f"\nservice stopped (exit code {stop_service(proc)}); its log and data: {workdir}"
-              + (" (removed: the run passed)" if ok else ""))
-        if ok:
-            shutil.rmtree(workdir, ignore_errors=True)
-    return 0 if ok else 1
+    from scratch import with_service   # bench/, beside this script
+    return with_service("saldo-bench-", lambda workdir: start_service(args, workdir), stop_service,
+                        lambda base, proc: asyncio.run(run_all(args, base, proc)))
 
 
 if __name__ == "__main__":
