@@ -3,7 +3,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test jobs jobs-due bench bench-webhooks fuzz clean
+.PHONY: run test jobs jobs-due bench bench-webhooks fuzz catalogs clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -47,6 +47,14 @@ bench-webhooks: $(STAMP)
 # response the document does not describe (FUZZ_ARGS: e.g. --seed 42 --examples 50)
 fuzz: $(STAMP)
 	$(BIN)/python bench/fuzz.py $(FUZZ_ARGS)
+
+# The portal's message catalogs: extract every marked string (babel.cfg) and update the id and en
+# catalogs; then translate the new entries of handlers/portal/locales/id/LC_MESSAGES/messages.po
+# (tests/portal/test_catalogs.py fails on any untranslated one). English msgids are the text.
+catalogs: $(STAMP)
+	@mkdir -p var
+	$(BIN)/pybabel extract -F babel.cfg -o var/messages.pot --no-location --sort-output --omit-header .
+	$(BIN)/pybabel update -i var/messages.pot -d handlers/portal/locales -D messages --no-fuzzy-matching --omit-header
 
 clean:
 	rm -rf $(VENV) var

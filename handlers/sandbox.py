@@ -16,7 +16,7 @@ WORDS = {
     "id": {"title": "Pembayaran Sandbox Saldo", "invoice": "Faktur", "package": "Paket",
            "amount": "Jumlah", "status": "Status", "pay": "Bayar", "fail": "Gagalkan",
            "note": "Ini simulasi: tidak ada uang sungguhan yang berpindah.",
-           "back": "Kembali ke halaman pembayaran",
+           "back": "Kembali ke halaman pembayaran", "portal": "Kembali ke Saldo",
            "succeeded": "Pembayaran berhasil. Faktur lunas.", "failed": "Pembayaran gagal.",
            "applying": "Pembayaran diterima dan sedang diterapkan; pesanan Anda akan aktif "
                       "sebentar lagi.",
@@ -30,7 +30,7 @@ WORDS = {
     "en": {"title": "Saldo Sandbox Checkout", "invoice": "Invoice", "package": "Package",
            "amount": "Amount", "status": "Status", "pay": "Pay", "fail": "Fail",
            "note": "This is a simulation: no real money moves.",
-           "back": "Back to the checkout page",
+           "back": "Back to the checkout page", "portal": "Back to Saldo",
            "succeeded": "Payment succeeded. The invoice is paid.", "failed": "Payment failed.",
            "applying": "Payment received; it is being applied and your order will be active "
                       "shortly.",
@@ -60,7 +60,9 @@ def _page(payment: Payment, invoice: Invoice, lang: str, message: str = "") -> w
              f'{words["back"]}</a></p>' if message else ""
     html = (f'<!doctype html><html lang="{lang}"><head><meta charset="utf-8">'
             f'<title>{words["title"]}</title></head><body><h1>{words["title"]}</h1>'
-            f'<table>{rows}</table>{buttons}{notice}<p><small>{words["note"]}</small></p>'
+            f'<table>{rows}</table>{buttons}{notice}'
+            f'<p><a href="/portal/return/{escape(payment.id)}">{words["portal"]}</a></p>'
+            f'<p><small>{words["note"]}</small></p>'
             f'</body></html>')
     return web.Response(text=html, content_type="text/html")
 

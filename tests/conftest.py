@@ -15,6 +15,8 @@ from service.runtime.clock import FrozenClock
 from service.runtime.settings import Settings
 from tests.helpers import ADMIN_TOKEN, APP_SECRETS, PAYMENT_SECRET, VERIFY_TOKEN, Api
 
+pytest_plugins = ["tests.browser"]   # Chromium for the real-browser tests
+
 START = datetime(2026, 11, 21, 3, 0, tzinfo=timezone.utc)  # 10:00 in Jakarta
 
 

@@ -45,6 +45,10 @@ INDEXES: dict[str, list[tuple[list, dict]]] = {
     "addon_orders": [([("workspace_id", ASCENDING), ("period_start", ASCENDING)], {})],
     "resellers": [([("created_at", ASCENDING)], {})],
     "events": [([("created_at", ASCENDING)], {}), ([("object_id", ASCENDING)], {})],
+    # the purge's range (service/portal/sessions.py); never a TTL index (expiry is decided
+    # from the service's clock, and NX-27017 would apply a TTL by the wall clock on read)
+    "portal_links": [([("expires_at", ASCENDING)], {})],
+    "portal_sessions": [([("expires_at", ASCENDING)], {})],
     # No TTL index: expiry is decided in code from the injected clock
     # (service.runtime.idempotency), and expired records are purged by the payments sweep. NX-27017 applies TTL indexes on read
     # against the real wall clock, which a test's clock need not agree with.

@@ -10,8 +10,10 @@ from aiohttp import web
 
 from handlers.bodies import API_MAX_BODY
 from handlers.http import access_log_middleware, errors_middleware
+from handlers.portal import setup_portal
 from handlers.routes import setup_routes
 from service.payments.sweeper import payment_sweeper
+from service.portal import sessions as portal_sessions
 from service.runtime.background import sweeper
 from service.runtime.bootstrap import open_services
 from service.runtime.clock import Clock, SystemClock
@@ -29,10 +31,13 @@ def create_app(settings: Settings, *, clock: Clock | None = None,
     app = web.Application(client_max_size=API_MAX_BODY,
                           middlewares=[access_log_middleware, errors_middleware])
     setup_routes(app)
+    setup_portal(app, settings)
     app.cleanup_ctx.append(_store(settings, clock or SystemClock()))
     app.cleanup_ctx.append(sweeper("whatsapp", webhooks.sweep,
                                    lambda svc: svc.settings.sweep_interval, background=background))
     app.cleanup_ctx.append(payment_sweeper(background))
+    app.cleanup_ctx.append(sweeper("portal", portal_sessions.sweep,
+                                   lambda svc: svc.settings.portal_session_ttl, background=background))
     return app
 
 

@@ -60,6 +60,10 @@ class Settings:
     billing_tick: timedelta = timedelta(minutes=1)
     # issue 17: how long a request waits for an unreachable store before its 503
     store_timeout: timedelta = timedelta(seconds=2)
+    # issue 12: the customer portal's single-use links and its sessions
+    portal_link_ttl: timedelta = timedelta(minutes=10)
+    portal_session_ttl: timedelta = timedelta(hours=2)
+    portal_frame_ancestors: str = "'self'"
     # PyMongo command listeners for the store's clients; only tests set it
     # (tests/handlers/test_store_commands.py counts the store commands of a flow).
     event_listeners: tuple = field(default=(), repr=False, compare=False)
@@ -103,6 +107,10 @@ class Settings:
             billing_claim_lease=parse_duration(env.get("SALDO_BILLING_CLAIM_LEASE", "5m")),
             billing_tick=parse_duration(env.get("SALDO_BILLING_TICK", "60s")),
             store_timeout=parse_duration(env.get("SALDO_STORE_TIMEOUT", "2s")),
+            portal_link_ttl=parse_duration(env.get("SALDO_PORTAL_LINK_TTL", "10m")),
+            portal_session_ttl=parse_duration(env.get("SALDO_PORTAL_SESSION_TTL", "2h")),
+            portal_frame_ancestors=env.get("SALDO_PORTAL_FRAME_ANCESTORS", "'self'").strip()
+            or "'self'",
         )
         settings.tz  # fail fast on an unknown zone
         return settings
