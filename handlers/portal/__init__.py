@@ -10,6 +10,7 @@ import jinja2
 from aiohttp import web
 
 from handlers.portal import i18n, pages
+from handlers.portal.once import form_token
 from handlers.portal.web import security_headers
 from service.runtime.settings import Settings
 
@@ -29,6 +30,7 @@ def setup_portal(app: web.Application, settings: Settings) -> None:
     env.filters["date"] = lambda value: i18n.date(value, tz)
     env.filters["datetime"] = lambda value: i18n.date_time(value, tz)
     env.globals["static"] = static_url
+    env.globals["form_token"] = form_token
     for table in PAGES:
         app.router.add_routes(table)
     app.router.add_static("/static/portal", STATIC, name="portal_static")
