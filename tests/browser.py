@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import aiohttp
 import pytest
 
 CHROMIUM = os.environ.get("SALDO_CHROMIUM", "/usr/bin/chromium")
@@ -41,6 +42,21 @@ async def page(chromium):
     tab.set_default_timeout(15_000)
     yield tab
     await context.close()
+
+
+@pytest.fixture
+async def browsers():
+    """`browsers()` → a new cookie-keeping HTTP client (a "browser" for page tests without
+    JavaScript), closed after the test."""
+    opened: list[aiohttp.ClientSession] = []
+
+    def new() -> aiohttp.ClientSession:
+        session = aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True))
+        opened.append(session)
+        return session
+    yield new
+    for session in opened:
+        await session.close()
 
 
 async def no_horizontal_scroll(tab) -> bool:

@@ -16,12 +16,13 @@ from service.runtime.settings import Settings
 
 HERE = Path(__file__).parent
 STATIC = HERE / "static"
+PANEL_TEMPLATES = HERE.parent / "panel" / "templates"   # the agency panel shares the loader
 PAGES = (pages.routes,)
 
 
 def setup_portal(app: web.Application, settings: Settings) -> None:
     env = aiohttp_jinja2.setup(
-        app, loader=jinja2.FileSystemLoader(str(HERE / "templates")),
+        app, loader=jinja2.FileSystemLoader([str(HERE / "templates"), str(PANEL_TEMPLATES)]),
         extensions=["jinja2.ext.i18n"], autoescape=True,
         undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
     env.install_gettext_callables(i18n.gettext, i18n.ngettext, newstyle=True)

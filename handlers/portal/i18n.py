@@ -43,8 +43,10 @@ def translations(lang: str) -> _gettext.NullTranslations:
     return Translations(buffer)
 
 
-def gettext(message: str) -> str:
-    return translations(LANG.get()).gettext(message)
+def gettext(message: str, **variables: object) -> str:
+    """`_("Due %(date)s", date=…)`: translated, then the variables put in."""
+    text = translations(LANG.get()).gettext(message)
+    return text % variables if variables else text
 
 
 def ngettext(singular: str, plural: str, n: int) -> str:

@@ -44,6 +44,7 @@ class PortalSession:
     locale: str
     return_url: str | None
     expires_at: datetime
+    key_hash: str | None = None   # panel: the signing-in key's hash, re-checked on every request
 
 
 def _hash(token: str) -> str:
@@ -53,7 +54,8 @@ def _hash(token: str) -> str:
 def _session(doc: dict) -> PortalSession:
     return PortalSession(doc["_id"], doc.get("kind", "portal"), doc.get("workspace_id"),
                          doc.get("role", "workspace"), doc.get("reseller_id"), doc["csrf"],
-                         doc.get("locale", "id"), doc.get("return_url"), doc["expires_at"])
+                         doc.get("locale", "id"), doc.get("return_url"), doc["expires_at"],
+                         doc.get("key_hash"))
 
 
 async def create_link(svc: Services, workspace_id: str, *, locale: str | None,
@@ -81,14 +83,14 @@ async def open_link(svc: Services, token: str,
 
 async def start(svc: Services, *, kind: str, role: str, workspace_id: str | None,
                 reseller_id: str | None, locale: str, return_url: str | None,
-                now: datetime) -> tuple[str, PortalSession]:
+                now: datetime, key_hash: str | None = None) -> tuple[str, PortalSession]:
     """A new session: (the cookie's value, the session)."""
     token = secrets.token_urlsafe(32)
     doc = {"_id": _hash(token), "kind": kind, "role": role, "workspace_id": workspace_id,
            "reseller_id": reseller_id, "csrf": secrets.token_urlsafe(24),
            "locale": locale if locale in LOCALES else "id", "return_url": return_url,
            "created_at": now, "expires_at": now + svc.settings.portal_session_ttl,
-           "ended_at": None}
+           "ended_at": None, "key_hash": key_hash}
     await svc.db.portal_sessions.insert_one(doc)
     return token, _session(doc)
 
@@ -128,4 +130,8 @@ async def purge(svc: Services, now: datetime, keep: timedelta = timedelta(days=1
 
 async def sweep(svc: Services, everything: bool = False) -> dict:
     """The portal's background sweep (service.runtime.background.sweeper)."""
-    return {"purged": await purge(svc, svc.clock.now())}
+    now = svc.clock.now()
+    stale = int((now - timedelta(days=1)).timestamp() * 1000)    # throttle.py's counts
+    old = await svc.db.signin_failures.delete_many(
+        {"first_ms": {"$lt": stale}, "locked_until_ms": {"$lt": stale}})
+    return {"purged": await purge(svc, now) + old.deleted_count}

@@ -10,6 +10,7 @@ from aiohttp import web
 
 from handlers.bodies import API_MAX_BODY
 from handlers.http import access_log_middleware, errors_middleware
+from handlers.panel import setup_panel
 from handlers.portal import setup_portal
 from handlers.routes import setup_routes
 from service.payments.sweeper import payment_sweeper
@@ -32,6 +33,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None,
                           middlewares=[access_log_middleware, errors_middleware])
     setup_routes(app)
     setup_portal(app, settings)
+    setup_panel(app)
     app.cleanup_ctx.append(_store(settings, clock or SystemClock()))
     app.cleanup_ctx.append(sweeper("whatsapp", webhooks.sweep,
                                    lambda svc: svc.settings.sweep_interval, background=background))

@@ -1,24 +1,10 @@
 """Portal fixtures: `portal(ws, key)` opens a portal session in a browser of its own (an HTTP
-client with its own cookie jar), closed after the test."""
+client with its own cookie jar: tests/browser.py's `browsers`), closed after the test."""
 from __future__ import annotations
 
-import aiohttp
 import pytest
 
 from tests.portal.helpers import Portal, open_portal_with
-
-
-@pytest.fixture
-async def browsers():
-    opened: list[aiohttp.ClientSession] = []
-
-    def new() -> aiohttp.ClientSession:
-        session = aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True))
-        opened.append(session)
-        return session
-    yield new
-    for session in opened:
-        await session.close()
 
 
 @pytest.fixture
