@@ -139,3 +139,39 @@ async def test_a_store_outage_is_a_503_page_not_a_500(api, portal, monkeypatch):
     monkeypatch.setattr(app_services(api).ledger, "balances", unreachable)
     status_, page = await browser.get("/portal/balance")
     assert status_ == 503 and "tidak dapat menghubungi basis datanya" in page
+
+
+async def test_a_top_up_account_credit_covers_is_paid_at_once_without_a_payment_page(api, portal):
+    from tests.credit.test_account_credit import with_credit
+    ws, key = await with_credit(api)                                  # Rp49.000 of credit
+    browser = await portal(ws, key)
+    status_, _, where = await browser.post("/portal/balance/topup", {
+        "balance": "conversation", "amount": "10000", "idem": "credit-1"})
+    [bought] = await _topups(api, ws, key)
+    assert status_ == 303 and where == f"/portal/balance/topups/{bought['id']}"
+    text = _text((await browser.get(where))[1])
+    assert "Lunas" in text and "Lanjutkan ke Pembayaran" not in text
+    assert "Dibeli Rp10.000" in _text((await browser.get("/portal/balance"))[1])
+
+
+async def test_no_payment_provider_is_said_on_the_form(api, portal, monkeypatch):
+    from dataclasses import replace
+    from tests.helpers import app_services
+    ws, key = await api.create_workspace([PHONE_A])
+    browser = await portal(ws, key, locale="en")
+    svc = app_services(api)
+    monkeypatch.setattr(svc, "settings", replace(svc.settings, payment_provider="none"))
+    status_, page, _ = await browser.post("/portal/balance/topup", {
+        "balance": "conversation", "amount": "50000", "idem": "none-1"})
+    assert status_ == 422 and "Payments are not available right now" in page
+    assert 'value="50000"' in page and await _topups(api, ws, key) == []
+
+
+async def test_a_preset_or_another_balance_asks_htmx_for_the_form_alone(api, portal):
+    ws, key = await api.create_workspace([PHONE_A])
+    browser = await portal(ws, key, locale="en")
+    status_, page = await browser.get("/portal/balance/topup?balance=broadcast&amount=100000",
+                                      headers={"HX-Request": "true"})
+    assert status_ == 200 and page.lstrip().startswith('<form id="topup-form"')
+    assert "<html" not in page and 'value="100000"' in page
+    assert 'value="broadcast" checked' in page and "maximum IDR 5,000,000." in page

@@ -132,3 +132,18 @@ async def test_the_page_links_to_the_csv_with_its_filters(api, portal):
     browser = await portal(ws, key, locale="en")
     page = (await browser.get("/portal/balance/usage?balance=conversation&activity=grant"))[1]
     assert 'href="/portal/balance/usage.csv?balance=conversation&amp;activity=grant"' in page
+
+
+async def test_the_download_reads_every_page_of_the_usage_query(api):
+    from service.wallet.reports import activity_filter, every_usage_page
+    from tests.helpers import app_services
+    ws, _ = await api.create_workspace([PHONE_A])
+    replies = [status(f"wamid.d{i}", "delivered", "service") for i in range(5)]
+    await api.webhook(status_payload(PHONE_A, replies))
+    assert activity_filter("reply", "broadcast") is None
+    balance, kinds = activity_filter("reply", None)
+    pages = [[line.entry.meta["wamid"] for line in lines] async for lines in every_usage_page(
+        app_services(api), ws, balance=balance, kinds=kinds, since=None, until=None,
+        page_size=2)]
+    assert [len(p) for p in pages] == [2, 2, 1]
+    assert sorted(sum(pages, [])) == [f"wamid.d{i}" for i in range(5)]
