@@ -94,6 +94,40 @@ def shown_amount(entry: Entry) -> Money:
     return entry.amount
 
 
+# What a person reads an entry as (the usage history's "activity"): a message charge is a reply
+# (conversation) or a broadcast, whether it was paid or went into arrears; every other kind is
+# its own activity. activity → (its balance or None for either, the ledger kinds it covers).
+ACTIVITIES: dict[str, tuple[BalanceKind | None, tuple[str, ...]]] = {
+    "reply": ("conversation", ("charge", "arrears")),
+    "broadcast": ("broadcast", ("charge", "arrears")),
+    "grant": (None, ("grant",)),
+    "expiry": (None, ("expiry",)),
+    "topup": (None, ("topup",)),
+    "arrears_settlement": (None, ("arrears_settlement",)),
+    "addon_credit": (None, ("addon_credit",)),
+    "refund": (None, ("refund",)),
+}
+
+
+def activity(entry: Entry) -> str:
+    """The entry's activity (a key of ACTIVITIES)."""
+    if entry.kind in ("charge", "arrears"):
+        return "reply" if entry.balance == "conversation" else "broadcast"
+    return entry.kind
+
+
+def messages_covered(state: Buckets, price: Money) -> int | None:
+    """About how many messages at `price` the balance pays for: its net balance (what
+    `authorize` lets a broadcast spend) over the price, rounded down; 0 while it is in arrears;
+    None when the messages are free (price 0)."""
+    if price.amount <= 0:
+        return None
+    net = state.net
+    if net < price:                 # (also refuses two currencies)
+        return 0
+    return net.amount // price.amount
+
+
 class Posted(dict[str, list[Entry]]):
     """What posting intents returns: for every intent key, its entries (applied by this post or
     an earlier one), and `fresh`: the keys this post applied. A replay is in the dict, not in

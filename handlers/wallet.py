@@ -12,6 +12,7 @@ from handlers.models import (AuthorizeIn, AuthorizeOut, BalanceOut, ReconcileOut
                              UsageOut, UsageQuery, WalletOut)
 from service.reconcile.reconcile import reconcile
 from service.wallet.reports import UsageLine, usage
+from service.wallet.summary import rate_of, wallet_state
 from service.workspaces.workspaces import load_workspace
 
 routes = RouteTable()
@@ -21,10 +22,7 @@ async def _wallet_context(request: web.Request):
     who = await principal(request)
     svc = services(request)
     workspace = await load_workspace(svc, who, request.match_info["ws"])
-    balances = await svc.ledger.balances(workspace.id)
-    if balances is None:
-        raise NotFound("Wallet not found")
-    rates = (await svc.routing.rates_for({workspace.id}))[workspace.id]
+    balances, rates = await wallet_state(svc, workspace.id)
     return svc, workspace, balances, rates
 
 
@@ -33,7 +31,7 @@ async def _wallet_context(request: web.Request):
 async def wallet(request: web.Request) -> web.Response:
     _, workspace, balances, rates = await _wallet_context(request)
     lang = locale(request)
-    prices = {"conversation": rates.reply_price(), "broadcast": rates.broadcast_price()}
+    prices = {b: rate_of(rates, b) for b in BALANCE_KINDS}
     out = {b: BalanceOut(granted=money_out(balances[b].granted, lang),
                          purchased=money_out(balances[b].purchased, lang),
                          total=money_out(balances[b].total, lang),

@@ -52,7 +52,7 @@ def panel_page(*, admin: bool = False):
             except NotFound:
                 return render(request, "panel/error.html",
                               {"message": i18n._("Not found.")}, status=404)
-            except (StoreUnavailable, *STORE_DOWN):
+            except (StoreUnavailable, STORE_DOWN):
                 return render(request, "panel/error.html", {"message": i18n._(
                     "Saldo cannot reach its database right now. Try again in a moment.")},
                     status=503)

@@ -10,6 +10,7 @@ import jinja2
 from aiohttp import web
 
 from handlers.portal import i18n, pages
+from handlers.portal import balance, balance_usage
 from handlers.portal.once import form_token
 from handlers.portal.web import security_headers
 from service.runtime.settings import Settings
@@ -18,6 +19,7 @@ HERE = Path(__file__).parent
 STATIC = HERE / "static"
 PANEL_TEMPLATES = HERE.parent / "panel" / "templates"   # the agency panel shares the loader
 PAGES = (pages.routes,)
+PAGES += (balance.routes, balance_usage.routes)
 
 
 def setup_portal(app: web.Application, settings: Settings) -> None:

@@ -7,13 +7,16 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 
 from billing import ledger_keys
+from billing.errors import NotFound
 from billing.invoices import Order
 from billing.money import Money
 from billing.topups import TopupLimit, check_topup, topup_order
 from billing.wallet import LedgerIntent
 from service.runtime import ids
+from service.invoices import invoices
 from service.invoices.records import Invoice, Payment
 from service.mongo.events import emit
+from service.payments import payments
 from service.payments.checkout import place_order
 from service.runtime.context import Services
 from service.runtime.settings import Settings
@@ -62,6 +65,24 @@ async def order_topup(svc: Services, workspace: Workspace, balance: str, amount:
 async def list_topups(svc: Services, workspace_id: str, *, limit: int,
                       cursor: str | None) -> tuple[list[Topup], str | None]:
     return await Topups(svc.db).page(workspace_id, limit=limit, cursor=cursor)
+
+
+@dataclass(frozen=True)
+class TopupView:
+    """A top-up with its invoice (the amount paid, with tax) and its payment (None when account
+    credit paid it: no payment page)."""
+    topup: Topup
+    invoice: Invoice
+    payment: Payment | None
+
+
+async def find_topup(svc: Services, workspace_id: str, topup_id: str) -> TopupView:
+    """One of the workspace's top-ups; another workspace's is NotFound, as a missing one."""
+    topup = await Topups(svc.db).get(topup_id)
+    if topup is None or topup.workspace_id != workspace_id:
+        raise NotFound("Top-up not found")
+    invoice = await invoices.get(svc.db, topup.invoice_id)
+    return TopupView(topup, invoice, await payments.find(svc.db, invoice.payment_id))
 
 
 class TopupOrders:

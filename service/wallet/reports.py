@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import AsyncIterator
 
-from billing.wallet import Entry
+from billing.wallet import ACTIVITIES, Entry
 from service.mongo import cursors
 from service.mongo.docs import entry_from_doc, from_ms, to_ms
 from service.mongo.filters import explicit
@@ -27,13 +28,16 @@ def _is_order(text: str) -> bool:
 
 async def usage(svc: Services, workspace_id: str, *, balance: str | None, kind: str | None,
                 since: datetime | None, until: datetime | None, limit: int,
-                cursor: str | None) -> tuple[list[UsageLine], str | None]:
-    """Applied ledger entries, newest first."""
+                cursor: str | None, kinds: tuple[str, ...] = ()) -> tuple[list[UsageLine],
+                                                                     str | None]:
+    """Applied ledger entries, newest first (of `kind`, or of any of `kinds`)."""
     query: dict = {"workspace_id": workspace_id}
     if balance:
         query["balance"] = balance
     if kind:
         query["kind"] = kind
+    elif kinds:
+        query["kind"] = {"$in": list(kinds)}
     if since or until:
         query["applied_ms"] = {k: to_ms(v) for k, v in (("$gte", since), ("$lt", until)) if v}
     if cursor:
@@ -44,6 +48,33 @@ async def usage(svc: Services, workspace_id: str, *, balance: str | None, kind: 
     docs = docs[:limit]
     lines = [UsageLine(entry_from_doc(d), from_ms(d["applied_ms"])) for d in docs]
     return lines, (cursors.encode(docs[-1]["order"]) if more and docs else None)
+
+
+def activity_filter(activity: str | None,
+                    balance: str | None) -> tuple[str | None, tuple[str, ...]] | None:
+    """The usage query of an activity (billing.wallet.ACTIVITIES) within a balance (either may
+    be None: any): (balance, kinds), or None when they exclude each other (a reply is never an
+    entry of the broadcast balance)."""
+    if not activity:
+        return balance, ()
+    own, kinds = ACTIVITIES[activity]
+    if own and balance and own != balance:
+        return None
+    return own or balance, kinds
+
+
+async def every_usage_page(svc: Services, workspace_id: str, *, balance: str | None,
+                           kinds: tuple[str, ...], since: datetime | None,
+                           until: datetime | None,
+                           page_size: int = 500) -> AsyncIterator[list[UsageLine]]:
+    """All the entries `usage` finds, newest first, a page at a time (for a download)."""
+    cursor: str | None = None
+    while True:
+        lines, cursor = await usage(svc, workspace_id, balance=balance, kind=None, kinds=kinds,
+                                    since=since, until=until, limit=page_size, cursor=cursor)
+        yield lines
+        if cursor is None:
+            return
 
 
 async def broadcasts_charged(svc: Services, workspace_id: str, since: datetime,

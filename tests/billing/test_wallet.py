@@ -6,6 +6,7 @@ import pytest
 from billing.errors import CurrencyMismatch
 from billing.money import Money
 from billing.wallet import Buckets, LedgerIntent, apply_intent, authorize, shown_amount
+from billing.wallet import ACTIVITIES, CREDIT_KINDS, DEBIT_KINDS, activity, messages_covered
 
 
 def idr(amount: int) -> Money:
@@ -223,3 +224,28 @@ def test_zero_arrears_limit_lets_replies_spend_only_the_balance():
     state = buckets(granted=30)
     assert authorize(state, idr(30), may_use_arrears=True, arrears_limit=idr(0)).allowed
     assert not authorize(state, idr(60), may_use_arrears=True, arrears_limit=idr(0)).allowed
+
+
+# --- what a person reads (the portal's WhatsApp Balance screen) ------------------------------
+
+
+def test_messages_covered_is_the_net_balance_over_the_price_rounded_down():
+    idr = Money.idr
+    assert messages_covered(Buckets(idr(15_000), idr(0), idr(0)), idr(30)) == 500
+    assert messages_covered(Buckets(idr(14_000), idr(1_029), idr(0)), idr(650)) == 23
+    assert messages_covered(Buckets(idr(20), idr(0), idr(0)), idr(30)) == 0
+    assert messages_covered(Buckets(idr(0), idr(700), idr(650)), idr(30)) == 1    # net 50
+    assert messages_covered(Buckets(idr(0), idr(0), idr(650)), idr(650)) == 0     # in arrears
+    assert messages_covered(Buckets(idr(5_000), idr(0), idr(0)), idr(0)) is None  # free
+
+
+def test_a_charge_reads_as_a_reply_or_a_broadcast_paid_or_into_arrears():
+    state = Buckets.empty()
+    _, [paid] = apply_intent(Buckets(Money.idr(100), Money.idr(0), Money.idr(0)),
+                             LedgerIntent("k1", "charge", "conversation", Money.idr(30)))
+    _, [owed] = apply_intent(state, LedgerIntent("k2", "charge", "broadcast", Money.idr(650)))
+    _, [grant] = apply_intent(state, LedgerIntent("k3", "grant", "conversation", Money.idr(9)))
+    assert (activity(paid), activity(owed), activity(grant)) == ("reply", "broadcast", "grant")
+    assert owed.kind == "arrears"
+    every_kind = {kind for _, kinds in ACTIVITIES.values() for kind in kinds}
+    assert every_kind == CREDIT_KINDS | DEBIT_KINDS | {"arrears", "arrears_settlement"}
