@@ -60,6 +60,7 @@ class Settings:
     billing_tick: timedelta = timedelta(minutes=1)
     # issue 17: how long a request waits for an unreachable store before its 503
     store_timeout: timedelta = timedelta(seconds=2)
+    metrics_token: str = field(default="", repr=False)   # GET /metrics: Bearer it, if set
     # PyMongo command listeners for the store's clients; only tests set it
     # (tests/handlers/test_store_commands.py counts the store commands of a flow).
     event_listeners: tuple = field(default=(), repr=False, compare=False)
@@ -103,6 +104,7 @@ class Settings:
             billing_claim_lease=parse_duration(env.get("SALDO_BILLING_CLAIM_LEASE", "5m")),
             billing_tick=parse_duration(env.get("SALDO_BILLING_TICK", "60s")),
             store_timeout=parse_duration(env.get("SALDO_STORE_TIMEOUT", "2s")),
+            metrics_token=env.get("SALDO_METRICS_TOKEN", ""),
         )
         settings.tz  # fail fast on an unknown zone
         return settings

@@ -39,12 +39,12 @@ def listening_children(parent: int, port: int) -> list[int]:
     return out
 
 
-async def start_two_processes(settings, port: int):
+async def start_two_processes(settings, port: int, extra_env: dict | None = None):
     env = {**os.environ, "MONGODB_URI": settings.mongodb_uri, "MONGODB_DB": settings.mongodb_db,
            "MONGODB_WHATSAPP_LOG_DB": settings.whatsapp_log_db, "PORT": str(port),
            "SALDO_WEB_PROCESSES": "2", "SALDO_ADMIN_TOKEN": ADMIN_TOKEN,
            "WHATSAPP_APP_SECRETS": ",".join(APP_SECRETS), "LOG_LEVEL": "WARNING",
-           "SALDO_SWEEP_INTERVAL": "1h"}
+           "SALDO_SWEEP_INTERVAL": "1h", **(extra_env or {})}
     proc = await asyncio.create_subprocess_exec(sys.executable, "-m", "service", cwd=ROOT, env=env,
                                                 stdin=asyncio.subprocess.DEVNULL)
     for _ in range(600):  # polling two child processes' boot, not test synchronisation
