@@ -4,7 +4,7 @@ from __future__ import annotations
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST
 
-from handlers.http import RouteTable, services
+from handlers.http import RouteTable, request_now, services
 from service.metrics import scrape
 
 routes = RouteTable()
@@ -16,5 +16,5 @@ routes = RouteTable()
 async def metrics(request: web.Request) -> web.Response:
     svc = services(request)
     scrape.check_token(svc.settings.metrics_token, request.headers.get("Authorization"))
-    return web.Response(body=await scrape.exposition(svc),
+    return web.Response(body=await scrape.exposition(svc, request_now(request)),
                         headers={"Content-Type": CONTENT_TYPE_LATEST})

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import hmac
 import logging
+from datetime import datetime
 from typing import Iterable, Iterator
 
 from prometheus_client import generate_latest
@@ -41,10 +42,11 @@ class _Scrape(Collector):
         yield from self.read
 
 
-async def exposition(svc: Services) -> bytes:
-    """The text of one scrape. A store read that fails leaves its metric out of this scrape
-    (counted in `saldo_scrape_store_errors`): the in-process counters are served regardless."""
-    labelled = depths.builtin(svc) + [(d, {}) for d in svc.metrics.depths]
+async def exposition(svc: Services, now: datetime) -> bytes:
+    """The text of one scrape at `now`. A store read that fails leaves its metric out of this
+    scrape (counted in `saldo_scrape_store_errors`): the in-process counters are served
+    regardless."""
+    labelled = depths.builtin(svc, now) + [(d, {}) for d in svc.metrics.depths]
     results = await asyncio.gather(*(d.read() for d, _ in labelled), passes.totals(svc.db),
                                    return_exceptions=True)
     failed = [r for r in results if isinstance(r, BaseException)]

@@ -86,6 +86,8 @@ async def test_a_message_waiting_for_its_category_is_a_queue_depth(api):
         assert value(after, "saldo_whatsapp_payloads", state=state) == 0
     assert value(after, "saldo_invoices_unsettled") == value(after, "saldo_payments_unresolved") == 0
     assert value(after, "saldo_scrape_store_errors") == 0
+    api.clock.advance(timedelta(hours=2))      # long charged by the sweep, in a running service
+    assert value(await scrape(api.client), "saldo_whatsapp_messages_awaiting_category") == 0
 
 
 async def test_the_billing_passes_of_the_jobs_process_appear(api, settings):
