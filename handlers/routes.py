@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from handlers import metrics
 from handlers import (addons, billing_info, credit, health, invoices, payments, plans,
                       portal_sessions, previews, resellers, sandbox, subscription_addons, subscriptions,
                       tax, topups, wallet, webhooks, workspaces)
@@ -15,6 +16,7 @@ TABLES = (addons.routes, health.routes, invoices.routes, topups.routes, payments
           plans.routes, subscriptions.routes, workspaces.routes, resellers.routes, sandbox.routes,
           subscription_addons.routes, wallet.routes, webhooks.routes, billing_info.routes,
           previews.routes, tax.routes, credit.routes, portal_sessions.routes)
+TABLES += (metrics.routes,)
 ROUTES: tuple[RouteSpec, ...] = tuple(spec for table in TABLES for spec in table)
 
 

@@ -43,14 +43,15 @@ async def verify(request: web.Request) -> web.Response:
               "X-Hub-Signature-256", auth="signature")
 async def notify(request: web.Request) -> web.Response:
     svc = services(request)
-    async with large_body_slot(request):      # few large bodies at a time (handlers/bodies.py)
-        raw = await read_body(request, WEBHOOK_MAX_BODY)
-        if not signature_ok(raw, request.headers.get("X-Hub-Signature-256"),
-                            svc.settings.whatsapp_app_secrets):
-            raise Unauthorized("Missing or invalid X-Hub-Signature-256")
-        if request.content_type != "application/json":
-            raise UnsupportedMediaType("Content-Type must be application/json")
-        await webhooks.receive(svc, raw, request_now(request))
+    with svc.metrics.webhook() as seen:       # latency by outcome (GET /metrics)
+        async with large_body_slot(request):  # few large bodies at a time (handlers/bodies.py)
+            raw = await read_body(request, WEBHOOK_MAX_BODY)
+            if not signature_ok(raw, request.headers.get("X-Hub-Signature-256"),
+                                svc.settings.whatsapp_app_secrets):
+                raise Unauthorized("Missing or invalid X-Hub-Signature-256")
+            if request.content_type != "application/json":
+                raise UnsupportedMediaType("Content-Type must be application/json")
+            seen.outcome = await webhooks.receive(svc, raw, request_now(request))
     return web.json_response({"ok": True})
 
 

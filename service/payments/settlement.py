@@ -75,9 +75,11 @@ async def _record(svc: Services, payment: Payment, callback: PaymentCallback,
         allowed = FAILURE_FROM
     if payment.status not in allowed:   # statuses only move on: a duplicate or a late one
         return payment
-    return await payments.change_status(svc.db, payment, allowed, **change, resolved=False,
-                                        updated_at=now) or \
-        await payments.get(svc.db, payment.id)
+    moved = await payments.change_status(svc.db, payment, allowed, **change, resolved=False,
+                                         updated_at=now)
+    if moved:
+        svc.metrics.payment_moved(moved.status)
+    return moved or await payments.get(svc.db, payment.id)
 
 
 async def resolve_payment(svc: Services, payment_id: str, now: datetime) -> Payment:
@@ -132,6 +134,7 @@ async def _resolve_success(svc: Services, payment: Payment,
             refund_reason=refund_reason(invoice.status,
                                         superseded=invoice.payment_id != payment.id))
         if refund:
+            svc.metrics.payment_moved(refund.status)
             return await _resolve_refund(svc, refund, now), invoice
         return await payments.get(svc.db, payment.id), invoice
     payment = await payments.mark_resolved(svc.db, payment, now)

@@ -18,6 +18,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from billing.payments import PaymentProvider
 from service.addons.orders import AddonOrders
+from service.metrics.registry import Metrics
 from service.mongo.embedded import EmbeddedServer
 from service.mongo.store import connect, ensure_indexes
 from service.mongo.supervisor import StoreSupervisor
@@ -46,8 +47,9 @@ async def open_services(settings: Settings, clock: Clock, *,
             await ensure_indexes(log_db, whatsapp_log=True)
         await seed_plans(db)
         log = MongoWhatsAppLog(log_db) if log_db is not None else None
-        yield Services(settings, clock, db, MongoLedger(db), log, order_kinds(), Routing(db),
-                       payment_providers(settings), supervisor)
+        metrics = Metrics()      # one registry per app: no global one
+        yield Services(settings, clock, db, MongoLedger(db, metrics), log, order_kinds(),
+                       Routing(db), payment_providers(settings), supervisor, metrics)
         if log is not None:
             await log.marks.close()
 

@@ -2,13 +2,14 @@
 AppKey."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Mapping
 
 from aiohttp import web
 from pymongo.asynchronous.database import AsyncDatabase
 
 from billing.payments import PaymentProvider
+from service.metrics.registry import Metrics
 from service.runtime.clock import Clock
 from service.runtime.settings import Settings
 from service.wallet.ledger import MongoLedger
@@ -31,6 +32,7 @@ class Services:
     routing: Routing    # phone number → workspace and rate card (service/whatsapp/routing.py)
     providers: Mapping[str, PaymentProvider]   # the enabled payment providers, by name
     stores: StoreSupervisor | None = None   # embedded: restarts dead NX-27017 children
+    metrics: Metrics = field(default_factory=Metrics)   # this app's counters (GET /metrics)
 
 
 SERVICES = web.AppKey("services", Services)

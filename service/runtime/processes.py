@@ -15,6 +15,10 @@ upserted by its wamid, and every recovery sweep is idempotent (the WhatsApp swee
 payload through the same exactly-once path, the payment sweep moves invoices and payments by
 revision-checked writes), so the sweeps of N processes may overlap: they repeat work, never
 money. The billing pass (`python -m jobs`) shards due subscriptions among workers by claim.
+
+Metrics: the children share PROMETHEUS_MULTIPROC_DIR (`metrics_dir`: emptied when the supervisor
+starts), so `GET /metrics`, whichever child answers, sums every child's counters, those of
+children that died and were started again included (service/metrics/registry.py).
 """
 from __future__ import annotations
 
@@ -25,6 +29,7 @@ import logging
 import os
 import signal
 import sys
+from pathlib import Path
 
 from service.mongo.embedded import EmbeddedServer
 from service.runtime.settings import Settings
@@ -33,6 +38,7 @@ log = logging.getLogger("saldo.processes")
 CHILD_FLAG = "--web-child"
 SUPERVISOR_ENV = "SALDO_SUPERVISOR_PID"
 RESTART_DELAY_S = 1.0
+MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 PR_SET_PDEATHSIG = 1     # linux/prctl.h
 
 
@@ -64,7 +70,10 @@ async def _supervise(settings: Settings) -> int:
     try:
         await asyncio.gather(*(server.start() for server in servers))
         log.info("starting %d web processes on port %d", settings.web_processes, settings.port)
-        children = [asyncio.create_task(_keep_running(k, stop)) for k in range(settings.web_processes)]
+        env = {**os.environ, SUPERVISOR_ENV: str(os.getpid()),
+               MULTIPROC_ENV: str(metrics_dir(settings))}
+        children = [asyncio.create_task(_keep_running(k, stop, env))
+                    for k in range(settings.web_processes)]
         await asyncio.gather(*children)
     finally:
         for server in servers:
@@ -72,12 +81,22 @@ async def _supervise(settings: Settings) -> int:
     return 0
 
 
-async def _keep_running(k: int, stop: asyncio.Event) -> None:
+def metrics_dir(settings: Settings) -> Path:
+    """The children's metric files: PROMETHEUS_MULTIPROC_DIR if set, else <data_dir>/metrics;
+    the files of an earlier run are removed (prometheus-client's multiprocess mode)."""
+    path = Path(os.environ.get(MULTIPROC_ENV) or settings.data_dir / "metrics")
+    path.mkdir(parents=True, exist_ok=True)
+    for old in path.glob("*.db"):
+        old.unlink()
+    return path
+
+
+async def _keep_running(k: int, stop: asyncio.Event, env: dict[str, str]) -> None:
     """Child k, started again whenever it dies before `stop`."""
     while not stop.is_set():
         proc = await asyncio.create_subprocess_exec(
             sys.executable, "-m", "service", CHILD_FLAG, stdin=asyncio.subprocess.DEVNULL,
-            env={**os.environ, SUPERVISOR_ENV: str(os.getpid())})
+            env=env)
         waiter = asyncio.create_task(proc.wait())
         stopper = asyncio.create_task(stop.wait())
         await asyncio.wait({waiter, stopper}, return_when=asyncio.FIRST_COMPLETED)

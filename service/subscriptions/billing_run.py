@@ -31,6 +31,7 @@ from billing.plans import FREE_PLAN, PlanTerms
 from billing.subscriptions import Cycle, IssueRenewal, Rollover, Wait, next_step
 from service.addons import renewals as addon_renewals
 from service.addons.holdings import post_credits
+from service.metrics import passes
 from service.payments.settlement import expire_due
 from service.runtime.context import Services
 from service.subscriptions import orders
@@ -74,6 +75,7 @@ async def run_pass(svc: Services, now: datetime | None = None,
             counts.update(result)
     counts["not_reconciled"] = await check_reconciliation(svc)
     report = dict(counts)
+    await passes.record(svc.db, report, now)      # GET /metrics reads it (service/metrics)
     log.info("billing pass", extra={"fields": {"now": now.isoformat(), **report}})
     return report
 

@@ -35,6 +35,7 @@ import asyncio
 import json
 import logging
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from pymongo.errors import BulkWriteError
 from pymongo.asynchronous.database import AsyncDatabase
@@ -44,6 +45,9 @@ from billing.wallet import (BALANCE_KINDS, Buckets, Entry, LedgerIntent, Posted,
 from service.mongo.docs import (buckets_from_doc, buckets_to_doc, entry_from_doc, entry_to_doc,
                           to_ms)
 from service.mongo.recent import Recent
+
+if TYPE_CHECKING:
+    from service.metrics.registry import Metrics
 
 log = logging.getLogger("saldo.ledger")
 MAX_INTENTS_PER_APPLY = 400
@@ -56,8 +60,9 @@ class ConcurrentUpdate(Exception):
 
 
 class MongoLedger:
-    def __init__(self, db: AsyncDatabase) -> None:
+    def __init__(self, db: AsyncDatabase, metrics: Metrics | None = None) -> None:
         self.db = db
+        self.metrics = metrics      # counts what is applied (service/metrics), no store
         self._queues: dict[str, list[tuple[list[LedgerIntent], datetime, asyncio.Future]]] = {}
         self._drains: dict[str, asyncio.Task] = {}
         # wallet -> the document this process last wrote to it, once that write's journal is
@@ -156,6 +161,8 @@ class MongoLedger:
                                                     replacement)
         if updated.matched_count != 1:
             raise ConcurrentUpdate()
+        if self.metrics is not None:
+            self.metrics.applied(todo)
         await self.finalize(new_docs, check=False)
         self._written.add(workspace_id, {**replacement, "last": "[]"})
         return Posted(results, {i.key for i in todo})

@@ -19,17 +19,20 @@ STALE_AFTER = timedelta(seconds=30)      # a wallet writer finalizes its entries
 FINALIZE_WINDOW = timedelta(hours=1)     # wallets the periodic sweep looks at
 
 
-async def receive(svc: Services, raw: bytes, now: datetime) -> None:
+async def receive(svc: Services, raw: bytes, now: datetime) -> str:
     """Called with a verified body. Returns once the payload is durable (and, normally,
-    processed). A processing failure is logged and left to the sweep: Meta gets its 200."""
+    processed). A processing failure is logged and left to the sweep: Meta gets its 200.
+    → `processed`, `duplicate` (processed before) or `deferred` (left to the sweep)."""
     payload = json_body.decode_object(raw)
     payload_id, done = await svc.whatsapp.store_payload(raw, now)
     if done:
-        return
+        return "duplicate"
     try:
         await process(svc, payload_id, payload, now)
     except Exception as exc:
         await _failed(svc, payload_id, exc, now)
+        return "deferred"
+    return "processed"
 
 
 async def _failed(svc: Services, payload_id: str, exc: Exception, now: datetime) -> None:

@@ -42,6 +42,8 @@ ACCESS: dict[tuple[str, str], str] = {
     ("POST", "/sandbox/checkout/{payment_id}/fail"): PUBLIC,
     ("POST", "/webhooks/whatsapp"): SIGNED,
     ("POST", "/webhooks/payments/{provider}"): SIGNED,
+    # open while SALDO_METRICS_TOKEN is unset, as here; with it set: tests/metrics/
+    ("GET", "/metrics"): PUBLIC,
     **{(m, p): ADMIN_ONLY for m, p in [
         ("POST", "/v1/admin/addons"), ("GET", "/v1/admin/addons"), ("GET", "/v1/admin/addons/{id}"),
         ("PATCH", "/v1/admin/addons/{id}"), ("DELETE", "/v1/admin/addons/{id}"),

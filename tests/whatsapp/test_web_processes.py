@@ -39,12 +39,13 @@ def listening_children(parent: int, port: int) -> list[int]:
     return out
 
 
-async def start_two_processes(settings, port: int):
+async def start_two_processes(settings, port: int, extra_env: dict | None = None):
+    """`extra_env` should name a SALDO_DATA_DIR: the supervisor keeps the metric files there."""
     env = {**os.environ, "MONGODB_URI": settings.mongodb_uri, "MONGODB_DB": settings.mongodb_db,
            "MONGODB_WHATSAPP_LOG_DB": settings.whatsapp_log_db, "PORT": str(port),
            "SALDO_WEB_PROCESSES": "2", "SALDO_ADMIN_TOKEN": ADMIN_TOKEN,
            "WHATSAPP_APP_SECRETS": ",".join(APP_SECRETS), "LOG_LEVEL": "WARNING",
-           "SALDO_SWEEP_INTERVAL": "1h"}
+           "SALDO_SWEEP_INTERVAL": "1h", **(extra_env or {})}
     proc = await asyncio.create_subprocess_exec(sys.executable, "-m", "service", cwd=ROOT, env=env,
                                                 stdin=asyncio.subprocess.DEVNULL)
     for _ in range(600):  # polling two child processes' boot, not test synchronisation
@@ -67,9 +68,9 @@ def status_posts(phone: str, rng: random.Random) -> list[bytes]:
     return posts
 
 
-async def test_two_web_processes_on_one_port_charge_each_message_once(settings):
+async def test_two_web_processes_on_one_port_charge_each_message_once(settings, tmp_path):
     port = free_port()
-    proc = await start_two_processes(settings, port)
+    proc = await start_two_processes(settings, port, {"SALDO_DATA_DIR": str(tmp_path)})
     base = f"http://127.0.0.1:{port}"
     admin = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
     try:
@@ -111,9 +112,9 @@ def alive(pid: int) -> bool:
         return False
 
 
-async def test_a_supervisor_killed_outright_takes_its_web_processes_with_it(settings):
+async def test_a_supervisor_killed_outright_takes_its_web_processes_with_it(settings, tmp_path):
     port = free_port()
-    proc = await start_two_processes(settings, port)
+    proc = await start_two_processes(settings, port, {"SALDO_DATA_DIR": str(tmp_path)})
     children = listening_children(proc.pid, port)
     proc.send_signal(signal.SIGKILL)
     await proc.wait()
