@@ -20,7 +20,7 @@ from handlers.http import request_now, services
 from handlers.portal import i18n
 from handlers.portal.once import once
 from handlers.portal.plans_summary import (Choice, asked_addons, cards, errors_of, rows,
-                                           summary, unit_label, url)
+                                           scheduled, summary, unit_label, url)
 from handlers.portal.web import WORKSPACE, page, redirect, render
 from service.addons.offers import change_offers
 from service.previews.previews import OrderAsked, preview
@@ -44,7 +44,8 @@ async def _context(request: web.Request, choice: Choice) -> dict:
     ctx: dict = {"cards": cards(plans, view, (choice.plan, period) if chosen else ("", "")),
                  "view": view, "current_label": unit_label(view.period), "chosen": chosen,
                  "plan": plan, "period": period, "period_label": unit_label(period),
-                 "rows": [], "errors": {}, "summary": None, "asked": [], "url": PAGE}
+                 "rows": [], "errors": {}, "summary": None, "asked": [], "url": PAGE,
+                 "scheduled": scheduled(view, plans)}
     if not chosen:
         return ctx
     errors: dict[str, str] = {}

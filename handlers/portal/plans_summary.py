@@ -147,6 +147,16 @@ def cards(plans: list[PlanTerms], view: SubscriptionView, chosen: tuple[str, str
     return out
 
 
+def scheduled(view: SubscriptionView, plans: list[PlanTerms]) -> dict | None:
+    """The change already waiting (a new order replaces it)."""
+    change = view.scheduled_change
+    if change is None or not change.plan:
+        return None
+    names = {p.id: p.name for p in plans}
+    return {"name": names.get(change.plan, change.plan), "period": unit_label(change.period or ""),
+            "date": change.effective_at}
+
+
 def summary(preview: Preview, view: SubscriptionView, lang: str) -> dict:
     """The Order Summary's numbers as the previews use case gave them."""
     names = {a.addon_id: a.display_name or a.name or a.addon_id for a in view.addons}

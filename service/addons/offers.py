@@ -22,7 +22,8 @@ class Offer:
 
 async def change_offers(svc: Services, workspace: Workspace, plan_id: str,
                         unit: str) -> list[Offer]:
-    """Oldest first, as the agency added them."""
+    """By the name the customer sees."""
     found = await offered(svc.db, workspace.reseller_id, plan_id, unit)
-    return [Offer(a, effective_quantity(a.contract())[1]) for a in reversed(found)
+    return [Offer(a, effective_quantity(a.contract())[1])
+            for a in sorted(found, key=lambda a: ((a.display_name or a.name).lower(), a.id))
             if a.billing == "recurring"]

@@ -12,7 +12,8 @@ from tests.addon_helpers import (EXTRA_USER, FEATURE_BUNDLE, addon_body, buy_and
                                  create_addon, create_reseller, reseller_workspace)
 from tests.helpers import PHONE_A, PHONE_B, press_pay
 from tests.invoices.test_invoice_tax import put_tax, rate, schedule
-from tests.subscription_helpers import subscription
+from tests.credit.test_account_credit import with_credit
+from tests.subscription_helpers import IMMEDIATE_UPGRADES, set_policy, subscription
 
 PLANS = "/portal/plans"
 
@@ -206,6 +207,8 @@ async def test_a_downgrade_lists_what_shrinks_and_the_addons_removed(api, portal
     status, _, where = await browser.post(PLANS, {**form_of(page), "op": "buy"})
     assert (status, where) == (303, "/portal")
     assert (await subscription(api, ws, key))["scheduled_change"]["plan"] == "free"
+    assert "Already scheduled: Free, Monthly, from 21 Dec 2026. A new order replaces it." in \
+        text((await browser.get(PLANS))[1])
 
 
 async def test_another_workspaces_addon_and_payment_stay_out_of_reach(api, portal):
@@ -232,3 +235,28 @@ async def test_another_workspaces_addon_and_payment_stay_out_of_reach(api, porta
     assert [i["amount"]["amount"] for i in (await resp.json())["invoices"]] == [299_000]
     status, page = await browser.get(f"/portal/return/{their_checkout.rsplit('/', 1)[1]}")
     assert status == 404 and "R2 Seat" not in page
+
+
+async def test_an_immediate_upgrade_is_prorated_and_takes_the_account_credit(api, portal):
+    """By the policy table an upgrade applies now, prorated; the workspace's account credit
+    (an add-on stopped mid-period) pays part of it: the page shows what the preview says."""
+    ws, key = await with_credit(api)                # Growth, Rp49.000 of account credit
+    await set_policy(api, IMMEDIATE_UPGRADES)
+    browser = await portal(ws, key, locale="en")
+    status, page = await browser.get(f"{PLANS}?plan=pro&period=monthly")
+    resp = await api.client.post(f"/v1/workspaces/{ws}/previews", headers={
+        **api.auth(key), "Accept-Language": "en"}, json={
+        "kind": "plan_change", "plan": "pro", "period": "monthly"})
+    p = await resp.json()
+    assert status == 200 and p["takes_effect"] == "when_paid"
+    shown = summary_of(page)
+    [line] = p["lines"]
+    [credit] = p["credits_applied"]
+    proration = line["proration"]
+    for words in (f"{line['description']} {line['amount']['formatted']}",
+                  f"Credit applied {credit['amount']['formatted']}",
+                  f"Total {p['totals'][0]['formatted']}",
+                  f"Takes effect: now, as soon as it is paid; prorated for "
+                  f"{proration['numerator']} of {proration['denominator']} days"):
+        assert words in shown, (words, shown)
+    assert credit["amount"]["amount"] == -49_000
