@@ -35,7 +35,15 @@ async def test_upgrade_to_growth_yearly_with_two_extra_users_then_pay(api, page)
     await expect(total).to_have_text("Rp3.480.000")
     await plus.click()
     await expect(total).to_have_text("Rp3.970.000")          # 2.990.000 + 2 × 490.000
-    await expect(page.get_by_role("textbox", name="Additional User")).to_have_value("2")
+    quantity = page.get_by_role("textbox", name="Additional User")
+    await expect(quantity).to_have_value("2")
+    await quantity.fill("51")                                 # typed: checked by the server
+    await quantity.press("Tab")
+    await expect(page.locator("#summary")).to_contain_text("Jumlah ini melebihi batas maksimum.")
+    await expect(page.get_by_role("button", name="Beli Sekarang")).to_be_disabled()
+    await quantity.fill("2")
+    await quantity.press("Tab")
+    await expect(total).to_have_text("Rp3.970.000")
     assert await page.evaluate("window.stillTheSamePage === true")    # no reload
     await expect(page.locator("#summary")).to_contain_text("siklus tagihan berikutnya")
     assert await no_horizontal_scroll(page)
