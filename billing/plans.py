@@ -7,12 +7,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from fractions import Fraction
 
 from collections.abc import Iterable
 
 from billing.errors import (FreePlanMustBeFree, PeriodNotAvailable, PeriodNotFound, PlanNotFound,
                             ValidationFailed)
-from billing.money import Money
+from billing.money import Money, round_half_up
 from billing.periods import UNIT_MONTHS
 
 FREE_PLAN = "free"
@@ -122,3 +123,22 @@ def validate_plan(plan: PlanTerms) -> None:
     for key, value in plan.limits.items():
         if key not in LIMIT_KEYS or value < UNLIMITED:
             raise ValidationFailed(f"Bad limit {key}={value}", field=f"limits.{key}")
+
+
+@dataclass(frozen=True)
+class Saving:
+    """What buying `unit` saves against paying monthly for as many months (the plans page)."""
+    amount: Money
+    percent: int                 # of the monthly total, rounded half up
+
+
+def saving_vs_monthly(plan: PlanTerms, unit: str) -> Saving | None:
+    """None when there is nothing saved (monthly itself, a free plan, no monthly price)."""
+    monthly, price = plan.prices.get("monthly"), plan.prices.get(unit)
+    if monthly is None or price is None or unit not in UNIT_MONTHS:
+        return None
+    full = monthly * UNIT_MONTHS[unit]
+    saved = full - price
+    if saved.amount <= 0:
+        return None
+    return Saving(saved, round_half_up(Fraction(saved.amount * 100, full.amount)))

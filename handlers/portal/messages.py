@@ -20,5 +20,19 @@ def error_text(exc: BillingError) -> str:
         % {"amount": money((exc.details or {}).get("maximum"))},
         "idempotency_in_progress": _("This form is already being sent. Wait a moment, then "
                                      "reload the page."),
+        "plan_unchanged": _("This is already your plan and period. Choose another one."),
+        "next_period_already_paid": _("Your next period is already paid; the plan can no "
+                                      "longer be changed for it."),
+        "quantity_above_maximum": _("That is more than the most you can have."),
+        "addon_multiple_not_allowed": _("This add-on is sold one at a time."),
+        "addon_not_found": _("This add-on is not available."),
+        "addon_not_applicable": _("This add-on is not available on this plan."),
+        "addon_period_not_available": _("This add-on is not sold for this period."),
+        "addon_requires": _("This add-on needs another add-on first."),
+        "addon_incompatible": _("This add-on cannot be combined with one you have."),
+        "addon_currency_mismatch": _("This add-on is priced in another currency: buy it on its "
+                                     "own from the Add-ons page."),
+        "plan_not_found": _("This plan does not exist."),
+        "period_not_available": _("This plan is not sold for this period."),
     }
     return known.get(exc.code, _("This could not be done. Try again."))
