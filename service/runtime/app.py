@@ -11,6 +11,7 @@ from aiohttp import web
 from handlers.bodies import API_MAX_BODY
 from handlers.http import access_log_middleware, errors_middleware
 from handlers.routes import setup_routes
+from service.payments.gateway_http import Backoff
 from service.payments.sweeper import payment_sweeper
 from service.runtime.background import sweeper
 from service.runtime.bootstrap import open_services
@@ -23,22 +24,22 @@ log = logging.getLogger("saldo.app")
 
 
 def create_app(settings: Settings, *, clock: Clock | None = None,
-               background: bool = True) -> web.Application:
+               background: bool = True, backoff: Backoff | None = None) -> web.Application:
     # Handlers read bodies through handlers.bodies (their own limits); this is aiohttp's own
     # limit for anything else, e.g. a form.
     app = web.Application(client_max_size=API_MAX_BODY,
                           middlewares=[access_log_middleware, errors_middleware])
     setup_routes(app)
-    app.cleanup_ctx.append(_store(settings, clock or SystemClock()))
+    app.cleanup_ctx.append(_store(settings, clock or SystemClock(), backoff))
     app.cleanup_ctx.append(sweeper("whatsapp", webhooks.sweep,
                                    lambda svc: svc.settings.sweep_interval, background=background))
     app.cleanup_ctx.append(payment_sweeper(background))
     return app
 
 
-def _store(settings: Settings, clock: Clock):
+def _store(settings: Settings, clock: Clock, backoff: Backoff | None = None):
     async def ctx(app: web.Application) -> AsyncIterator[None]:
-        async with open_services(settings, clock) as svc:
+        async with open_services(settings, clock, backoff=backoff) as svc:
             app[SERVICES] = svc
             yield
     return ctx
