@@ -48,7 +48,7 @@ async def poll_pending(svc: Services, now: datetime) -> int:
         except BillingError:
             log.exception("the %s status of %s is unreadable", payment.provider, payment.id)
             continue
-        if statement is None:
+        if statement is None or statement.payment_id != payment.id:   # not paid there (yet)
             await payments.mark_polled(svc.db, payment, now)
             continue
         raw = json.dumps({"source": "status_poll", "status": statement.status,
