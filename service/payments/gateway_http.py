@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import json
 import logging
 import random
 from dataclasses import dataclass, field
 from datetime import timedelta
 from decimal import Decimal, InvalidOperation
-from typing import Awaitable, Callable
+from typing import AsyncIterator, Awaitable, Callable
 
 import aiohttp
 
@@ -73,6 +74,16 @@ class GatewayHttp:
 
     def __repr__(self) -> str:
         return f"GatewayHttp({self.name!r})"
+
+    @contextlib.asynccontextmanager
+    async def bounded(self) -> AsyncIterator[None]:
+        """Several calls that make one step (look up, then create) under the one deadline."""
+        try:
+            async with asyncio.timeout(self._deadline):
+                yield
+        except TimeoutError:
+            raise GatewayUnavailable(f"The payment gateway {self.name} did not answer in "
+                                     "time; retry shortly") from None
 
     async def call(self, method: str, url: str, *, headers: dict[str, str],
                    body: dict | None = None, query: dict[str, str] | None = None) -> Answer:

@@ -87,13 +87,14 @@ class XenditProvider:
         return "XenditProvider()"
 
     async def create_payment(self, request: PaymentRequest) -> Checkout:
-        found = await self._by_external_id(request.payment_id)
-        if found is None:
-            answer = await self._http.call("POST", f"{self._base}/v2/invoices",
-                                           headers=self._auth, body=self._invoice(request))
-            if not answer.ok:
-                raise _refused("create the invoice", answer.status, answer.body)
-            found = answer.body
+        async with self._http.bounded():      # look-up and creation: one deadline in all
+            found = await self._by_external_id(request.payment_id)
+            if found is None:
+                answer = await self._http.call("POST", f"{self._base}/v2/invoices",
+                                               headers=self._auth, body=self._invoice(request))
+                if not answer.ok:
+                    raise _refused("create the invoice", answer.status, answer.body)
+                found = answer.body
         return Checkout(provider_reference=_text(found, "id"),
                         checkout_url=_text(found, "invoice_url"), expires_at=_expiry(found))
 

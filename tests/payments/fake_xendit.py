@@ -77,11 +77,15 @@ class FakeXendit:
         return web.json_response(invoice)
 
     async def list_invoices(self, request: web.Request) -> web.Response:
+        # GET /v2/invoices?external_id= → a JSON array of invoices:
+        # https://github.com/xendit/xendit-php/blob/master/docs/InvoiceApi.md (getInvoices)
         wanted = request.query.get("external_id")
         return web.json_response([i for i in self.invoices.values()
                                   if wanted is None or i["external_id"] == wanted])
 
     async def get_invoice(self, request: web.Request) -> web.Response:
+        # GET /v2/invoices/{invoice_id}: https://github.com/xendit/xendit-php/blob/master/docs/
+        # InvoiceApi.md (getInvoiceById), the invoice as in .../docs/Invoice/Invoice.md
         invoice = self.invoices.get(request.match_info["id"])
         if invoice is None:
             return web.json_response({"error_code": "INVOICE_NOT_FOUND_ERROR",
@@ -111,6 +115,7 @@ class FakeXendit:
         return web.json_response(refund)
 
     async def get_refund(self, request: web.Request) -> web.Response:
+        # GET /refunds/{id}: https://github.com/xendit/xendit-php/blob/master/docs/RefundApi.md
         refund = self.refunds.get(request.match_info["id"])
         if refund is None:
             return web.json_response({"error_code": "DATA_NOT_FOUND"}, status=404)
