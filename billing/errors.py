@@ -46,10 +46,12 @@ to exactly one status. The tree (code, then the status the middleware gives it):
     │   ├── AddonRequiredBy             addon_required_by              409
     │   ├── HoldingChanged              holding_changed                409
     │   ├── InvoiceNotPayable           invoice_not_payable            409
-    │   └── BillingInfoIncomplete       billing_info_incomplete        409
+    │   ├── BillingInfoIncomplete       billing_info_incomplete        409
+    │   └── PaymentNotRefundable        payment_not_refundable         409
     ├── InsufficientBalance             insufficient_balance           402
     ├── IdempotencyKeyReused            idempotency_key_reused         422
     ├── StoreUnavailable                store_unavailable              503
+    ├── GatewayUnavailable              payment_gateway_unavailable    503
     └── PayloadRejected                 payload_rejected               400
         ├── InvalidJson                 invalid_json                   400
         ├── PayloadTooLarge             payload_too_large              413
@@ -251,6 +253,11 @@ class BillingInfoIncomplete(Conflict):
     code = "billing_info_incomplete"
 
 
+class PaymentNotRefundable(Conflict):
+    """A refund asked for a payment that is not `needs_refund` (`details.status`)."""
+    code = "payment_not_refundable"
+
+
 class InsufficientBalance(BillingError):
     code = "insufficient_balance"
 
@@ -262,6 +269,12 @@ class IdempotencyKeyReused(BillingError):
 class StoreUnavailable(BillingError):
     """The store cannot be reached; nothing was decided, retry after `Retry-After`."""
     code = "store_unavailable"
+
+
+class GatewayUnavailable(BillingError):
+    """A payment gateway timed out, failed (5xx) or rate-limited us past the retries; nothing
+    was decided on Saldo's side, retry after `Retry-After`."""
+    code = "payment_gateway_unavailable"
 
 
 class PayloadRejected(BillingError):

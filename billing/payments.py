@@ -17,19 +17,64 @@ from billing.errors import PaymentAmountMismatch, ValidationFailed
 from billing.money import SUPPORTED_CURRENCIES, Money
 
 PaymentStatus = Literal["pending", "succeeded", "failed", "needs_refund"]
-CallbackStatus = Literal["succeeded", "failed"]
+CallbackStatus = Literal["succeeded", "failed", "pending"]   # pending: nothing happened yet
 SUCCESS_FROM = ("pending", "failed")     # statuses a success callback may move on from
 FAILURE_FROM = ("pending",)              # a failure after a success changes nothing
 MAX_ID_LENGTH = 200
 
 
 @dataclass(frozen=True, slots=True)
+class Payer:
+    """Who pays, from the billing information on the invoice (empty fields: not known)."""
+    name: str = ""
+    email: str = ""
+    phone: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Item:
+    """One line of what is paid for, as a gateway's hosted page lists it."""
+    name: str
+    quantity: int
+    unit_price: Money
+
+
+@dataclass(frozen=True, slots=True)
 class PaymentRequest:
-    """What the provider is asked to collect."""
+    """What the provider is asked to collect. `valid_for_seconds`: how long the link should
+    live (the invoice's remaining time: PAYMENT_EXPIRY for a new order); `return_url`: where
+    the gateway sends the customer back to."""
     payment_id: str
     invoice_code: str
     description: str
     amount: Money
+    payer: Payer = Payer()
+    items: tuple[Item, ...] = ()
+    valid_for_seconds: int | None = None
+    return_url: str = ""
+
+
+RefundStatus = Literal["pending", "succeeded", "failed"]
+
+
+@dataclass(frozen=True, slots=True)
+class RefundRequest:
+    """Give a payment's money back. `refund_id` is Saldo's (idempotency key at the gateway);
+    `reference` the gateway's id of this refund when an earlier attempt got one (then the
+    provider asks how it went instead of refunding again)."""
+    refund_id: str
+    payment_id: str
+    provider_reference: str | None
+    amount: Money
+    reason: str
+    reference: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RefundOutcome:
+    status: RefundStatus
+    reference: str | None
+    message: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +105,19 @@ class PaymentProvider(Protocol):
 
     def parse(self, raw: bytes) -> PaymentCallback:
         """A verified body → PaymentCallback; ValidationFailed when malformed."""
+
+    async def confirm(self, callback: PaymentCallback) -> PaymentCallback | None:
+        """Never trust one message: what the provider's own status API says about the payment
+        a verified callback is about (None: still pending there). GatewayUnavailable when it
+        cannot be asked."""
+
+    async def status(self, payment_id: str,
+                     provider_reference: str | None) -> PaymentCallback | None:
+        """Ask the provider about a payment (the sweep's poll for lost callbacks); None while
+        pending or unknown there."""
+
+    async def refund(self, request: RefundRequest) -> RefundOutcome:
+        """Give the money back (idempotent by `refund_id`), or how an earlier refund went."""
 
 
 def _text(data: dict, name: str) -> str:

@@ -11,7 +11,8 @@ from typing import Any, Awaitable, Callable, Iterator, TypeVar
 from aiohttp import web
 from pydantic import BaseModel, ValidationError
 
-from billing.errors import (BillingError, Conflict, IdempotencyKeyReused, InsufficientBalance,
+from billing.errors import (BillingError, Conflict, GatewayUnavailable, IdempotencyKeyReused,
+                            InsufficientBalance,
                             NotFound, PayloadRejected, PayloadTooLarge, StoreUnavailable,
                             Unauthorized, UnsupportedMediaType, ValidationFailed)
 from handlers.bodies import API_MAX_BODY, read_body
@@ -33,7 +34,8 @@ NOW = web.RequestKey("now", datetime)
 _STATUS: dict[type[BillingError], int] = {
     BillingError: 400, ValidationFailed: 422, Unauthorized: 401, NotFound: 404, Conflict: 409,
     InsufficientBalance: 402, IdempotencyKeyReused: 422, PayloadRejected: 400,
-    PayloadTooLarge: 413, UnsupportedMediaType: 415, StoreUnavailable: 503}
+    PayloadTooLarge: 413, UnsupportedMediaType: 415, StoreUnavailable: 503,
+    GatewayUnavailable: 503}
 RETRY_AFTER_S = 2      # a 503's Retry-After: a store that restarts is back within about a second
 
 

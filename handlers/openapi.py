@@ -68,7 +68,8 @@ def _errors(r: RouteSpec, schema: dict) -> dict[str, dict]:
         out["503"] = {"description": "the service cannot work", "content": {
             "application/json": {"schema": {"type": "object"}}}}
     elif (r.method, r.path) not in _NO_STORE:
-        out["503"] = {"description": "store_unavailable", "content": content, "headers": {
+        also = f", {codes[503]}" if 503 in codes else ""    # e.g. a payment gateway's outage
+        out["503"] = {"description": "store_unavailable" + also, "content": content, "headers": {
             "Retry-After": {"description": "seconds", "schema": {"type": "integer"}}}}
     return out
 

@@ -25,7 +25,7 @@ class InvoicesQuery(ListQuery):
 
 
 class PaymentsQuery(ListQuery):
-    state: Literal["pending", "succeeded", "failed", "needs_refund"] | None = None
+    state: Literal["pending", "succeeded", "failed", "needs_refund", "refunded"] | None = None
 
 
 class TopupOut(BaseModel):
@@ -127,6 +127,18 @@ class InvoicesOut(BaseModel):
     next_cursor: str | None
 
 
+class RefundOut(BaseModel):
+    """A refund asked through the payment's gateway (POST /v1/admin/payments/{id}/refund)."""
+    id: str
+    status: Literal["pending", "succeeded", "failed"]
+    amount: MoneyOut
+    reason: str
+    reference: str | None = Field(default=None, description="the gateway's refund id")
+    message: str = Field(default="", description="the gateway's word when it refused")
+    requested_at: datetime
+    attempt: int
+
+
 class PaymentAdminOut(BaseModel):
     id: str
     workspace_id: str
@@ -139,6 +151,8 @@ class PaymentAdminOut(BaseModel):
     created_at: datetime
     succeeded_at: datetime | None = None
     failed_at: datetime | None = None
+    refund: RefundOut | None = None
+    refunded_at: datetime | None = None
 
 
 class PaymentsOut(BaseModel):

@@ -85,6 +85,22 @@ class Invoice:
 
 
 @dataclass(frozen=True)
+class Refund:
+    """Money given back for a `needs_refund` payment (service/payments/refunds.py): `id` is
+    Saldo's (the gateway's idempotency key; a new attempt after a failure gets a new one),
+    `reference` the gateway's."""
+    id: str
+    status: str                   # pending | succeeded | failed
+    amount: Money
+    reason: str
+    requested_at: datetime
+    attempt: int = 1
+    reference: str | None = None
+    message: str = ""
+    updated_at: datetime | None = None
+
+
+@dataclass(frozen=True)
 class Payment:
     id: str
     workspace_id: str
@@ -94,7 +110,7 @@ class Payment:
     provider_reference: str | None
     checkout_url: str | None
     amount: Money
-    status: str                   # pending | succeeded | failed | needs_refund
+    status: str                   # pending | succeeded | failed | needs_refund | refunded
     refund_reason: str | None
     created_at: datetime
     succeeded_at: datetime | None
@@ -105,3 +121,5 @@ class Payment:
     resolved_at: datetime | None = None
     rev: int = 0
     expires_at: datetime | None = None   # the link lapses (billing.payments.link_expiry)
+    refund: Refund | None = None         # asked for by the admin (needs_refund → refunded)
+    refunded_at: datetime | None = None

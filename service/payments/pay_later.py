@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from billing.errors import InvoiceNotPayable
+from billing.errors import GatewayUnavailable, InvoiceNotPayable
 from billing.invoices import payable
 from billing.payments import link_live
 from service.invoices import invoices
@@ -47,17 +47,30 @@ async def pay_invoice(svc: Services, workspace: Workspace, code: str, seed: str,
             invoice = await invoices.get(svc.db, invoice.id)
             continue
         if current is not None and link_live(current.status, current.expires_at, now):
-            return invoice, current
+            if current.checkout_url is None:  # stored while its gateway was down: open it now
+                current = await payments.open_payment(
+                    svc.db, payments.provider(svc.providers, current.provider), invoice, now)
+            return invoice, _linked(current)
         provider = payments.configured_provider(svc.settings, svc.providers)
         if current is None and invoice.payment_id:
-            # named but not opened yet: the provider was down when the order was placed, or
+            # named but not opened yet: the process died while the order was placed, or
             # another click switched the invoice to it a moment ago (opening is idempotent)
-            return invoice, await payments.open_payment(svc.db, provider, invoice, now)
+            return invoice, _linked(await payments.open_payment(svc.db, provider, invoice, now))
         switched = await invoices.switch_payment(svc.db, invoice, ids.payment_id(seed), now)
         if switched is not None:
-            return switched, await payments.open_payment(svc.db, provider, switched, now)
+            return switched, _linked(await payments.open_payment(svc.db, provider, switched,
+                                                                 now))
         invoice = await invoices.get(svc.db, invoice.id)   # another click won: use its payment
     raise Contended(f"invoice {invoice.id!r} kept changing")
+
+
+def _linked(payment: Payment) -> Payment:
+    """A payment whose gateway is still down has no link to hand out: 503, retry shortly (the
+    payment is kept; the next click or the payments sweep opens it)."""
+    if payment.checkout_url is None and payment.status == "pending":
+        raise GatewayUnavailable(f"The payment gateway {payment.provider} is unavailable; "
+                                 "retry shortly")
+    return payment
 
 
 async def payments_of(svc: Services, found: list[Invoice]) -> dict[str, Payment]:

@@ -13,9 +13,10 @@ from typing import Mapping
 
 from pymongo.asynchronous.database import AsyncDatabase
 
-from billing.errors import NotFound, PaymentsUnavailable
-from billing.payments import PaymentCallback, PaymentProvider, PaymentRequest, link_expiry
-from service.invoices.records import Invoice, Payment
+from billing.errors import GatewayUnavailable, NotFound, PaymentsUnavailable
+from billing.payments import (Item, Payer, PaymentCallback, PaymentProvider, PaymentRequest,
+                              link_expiry)
+from service.invoices.records import Invoice, Payment, Refund
 from service.mongo import cursors
 from service.mongo.docs import money_from_doc, money_to_doc
 from service.mongo.once import insert_if_absent, insert_or_read
@@ -25,14 +26,26 @@ from service.runtime.settings import Settings
 
 
 NO_PROVIDER = "none"
-KNOWN = ("sandbox",)   # the providers service/runtime/bootstrap.py can build
+KNOWN = ("sandbox", "xendit", "midtrans")   # the providers service/payments/providers.py builds
 
 
 def check_configuration(settings: Settings) -> None:
-    """At start-up: SALDO_PAYMENT_PROVIDER must name a known provider, or be `none`."""
-    if settings.payment_provider != NO_PROVIDER and settings.payment_provider not in KNOWN:
-        raise ValueError(f"SALDO_PAYMENT_PROVIDER={settings.payment_provider!r} is not a known "
-                         f"payment provider (known: sandbox, or none)")
+    """At start-up: SALDO_PAYMENT_PROVIDER must name a known provider, or be `none`, and a
+    gateway that is chosen or half configured must have every secret it needs."""
+    chosen = settings.payment_provider
+    if chosen != NO_PROVIDER and chosen not in KNOWN:
+        raise ValueError(f"SALDO_PAYMENT_PROVIDER={chosen!r} is not a known payment provider "
+                         f"(known: {', '.join(KNOWN)}, or none)")
+    needs = {"xendit": {"XENDIT_SECRET_KEY": settings.xendit_secret_key,
+                        "XENDIT_CALLBACK_TOKEN": settings.xendit_callback_token},
+             "midtrans": {"MIDTRANS_SERVER_KEY": settings.midtrans_server_key}}
+    for gateway, secrets in needs.items():
+        missing = [name for name, value in secrets.items() if not value]
+        if not missing or (chosen != gateway and len(missing) == len(secrets)):
+            continue
+        why = f"SALDO_PAYMENT_PROVIDER={gateway}" if chosen == gateway \
+            else f"{gateway} is half configured:"
+        raise ValueError(f"{why} needs {' and '.join(missing)} in the environment")
 
 
 def configured_provider(settings: Settings,
@@ -62,21 +75,49 @@ def payment_doc(payment_id: str, invoice: Invoice, provider_name: str, now: date
             "created_at": now, "updated_at": now, "rev": 0}
 
 
+def payment_request(invoice: Invoice, now: datetime) -> PaymentRequest:
+    """What the provider is asked to collect for the invoice: its amount, its lines (when they
+    add up to it, with the tax), the buyer as issued, and a link that lives as long as the
+    invoice has left (PAYMENT_EXPIRY for a new order)."""
+    bought = invoice.subtotal
+    description = invoice.package.render("id", f"{bought.currency} {bought.amount}")
+    items = [Item(line.description.render("id"), line.quantity, line.unit_price)
+             for line in invoice.lines]
+    if invoice.tax and not invoice.tax.prices_include_tax and invoice.tax.tax.amount:
+        items.append(Item("PPN", 1, invoice.tax.tax))
+    consistent = all(i.unit_price.amount >= 0 and i.quantity > 0 for i in items) and \
+        sum(i.unit_price.amount * i.quantity for i in items) == invoice.amount.amount
+    buyer = invoice.buyer
+    return PaymentRequest(invoice.payment_id or "", invoice.code or "", description,
+                          invoice.amount, Payer(buyer.name, buyer.email, buyer.phone),
+                          tuple(items) if consistent else (),
+                          max(0, int((invoice.expires_at - now).total_seconds())))
+
+
 async def open_payment(db: AsyncDatabase, prov: PaymentProvider, invoice: Invoice,
                        now: datetime) -> Payment:
     """Create the invoice's payment (`invoice.payment_id`) with its provider's checkout URL,
     once: the provider is asked first (by the payment's id, so asking again on a retry is
     harmless), then the payment is inserted whole; a retry gets the stored payment. Its link
-    lapses with the invoice, or earlier if the provider says so."""
-    payment_id, amount, bought = invoice.payment_id, invoice.amount, invoice.subtotal
-    description = invoice.package.render("id", f"{bought.currency} {bought.amount}")
-    checkout = await prov.create_payment(
-        PaymentRequest(payment_id, invoice.code, description, amount))
-    doc = {**payment_doc(payment_id, invoice, prov.name, now),
-           "checkout_url": checkout.checkout_url,
-           "provider_reference": checkout.provider_reference,
-           "expires_at": link_expiry(invoice.expires_at, checkout.expires_at)}
-    return record(await insert_or_read(db.payments, doc))
+    lapses with the invoice, or earlier if the provider says so.
+
+    A gateway that is down (GatewayUnavailable, within SALDO_GATEWAY_TIMEOUT) does not stop
+    the order: the payment is stored without its link (`checkout_url` None), and asking again
+    (pay later, or the payments sweep: `unopened`) opens it."""
+    try:
+        checkout = await prov.create_payment(payment_request(invoice, now))
+    except GatewayUnavailable:
+        doc = payment_doc(invoice.payment_id, invoice, prov.name, now)
+        return record(await insert_or_read(db.payments, doc))
+    link = {"checkout_url": checkout.checkout_url,
+            "provider_reference": checkout.provider_reference,
+            "expires_at": link_expiry(invoice.expires_at, checkout.expires_at)}
+    stored = record(await insert_or_read(db.payments, {
+        **payment_doc(invoice.payment_id, invoice, prov.name, now), **link}))
+    if stored.checkout_url is None and stored.status == "pending":   # stored while down
+        stored = await change_status(db, stored, "pending", **link, updated_at=now) or \
+            await get(db, stored.id)
+    return stored
 
 
 async def get(db: AsyncDatabase, payment_id: str, provider_name: str | None = None) -> Payment:
@@ -111,7 +152,23 @@ def record(doc: dict) -> Payment:
                    money_from_doc(doc["amount"]), doc["status"], doc.get("refund_reason"),
                    doc["created_at"], doc.get("succeeded_at"), doc.get("failed_at"),
                    bool(doc.get("resolved", True)), doc.get("event_id"), doc.get("updated_at"),
-                   doc.get("resolved_at"), doc.get("rev", 0), doc.get("expires_at"))
+                   doc.get("resolved_at"), doc.get("rev", 0), doc.get("expires_at"),
+                   refund_record(doc.get("refund")), doc.get("refunded_at"))
+
+
+def refund_record(doc: dict | None) -> Refund | None:
+    if not doc:
+        return None
+    return Refund(doc["id"], doc["status"], money_from_doc(doc["amount"]), doc["reason"],
+                  doc["requested_at"], doc.get("attempt", 1), doc.get("reference"),
+                  doc.get("message", ""), doc.get("updated_at"))
+
+
+def refund_doc(refund: Refund) -> dict:
+    return {"id": refund.id, "status": refund.status, "amount": money_to_doc(refund.amount),
+            "reason": refund.reason, "requested_at": refund.requested_at,
+            "attempt": refund.attempt, "reference": refund.reference,
+            "message": refund.message, "updated_at": refund.updated_at}
 
 
 def to_doc(payment: Payment) -> dict:
@@ -124,7 +181,9 @@ def to_doc(payment: Payment) -> dict:
            "rev": payment.rev}
     optional = {"refund_reason": payment.refund_reason, "succeeded_at": payment.succeeded_at,
                 "failed_at": payment.failed_at, "event_id": payment.event_id,
-                "resolved_at": payment.resolved_at, "expires_at": payment.expires_at}
+                "resolved_at": payment.resolved_at, "expires_at": payment.expires_at,
+                "refund": refund_doc(payment.refund) if payment.refund else None,
+                "refunded_at": payment.refunded_at}
     return {**doc, **{k: v for k, v in optional.items() if v is not None}}
 
 
@@ -140,7 +199,7 @@ async def find(db: AsyncDatabase, payment_id: str | None) -> Payment | None:
 
 async def change_status(db: AsyncDatabase, payment: Payment, allowed: tuple[str, ...] | str,
                         **changes) -> Payment | None:
-    """The payment as held → `changes` (field names as in `Payment`), if its status is (one
+    """The payment as held → `changes` (document field names), if its status is (one
     of) `allowed`: one revision-checked replace, or a swap from a fresh read if it changed
     meanwhile (NX-27017 stores a datetime or bool given to `$set` as a string or 1/0:
     service/mongo/revisions.py). None when its status is no longer allowed."""
@@ -168,3 +227,32 @@ async def unresolved_ids(db: AsyncDatabase, updated_before: datetime, limit: int
     `updated_at` datetimes as strings, to the second: plenty for a cutoff a minute back."""
     stale = {"resolved": False, "updated_at": {"$lt": updated_before}}
     return [d["_id"] async for d in db.payments.find(stale, {"_id": 1}).limit(limit)]
+
+
+async def unopened(db: AsyncDatabase, created_before: datetime, limit: int) -> list[Payment]:
+    """Pending payments stored while their gateway was down (no link yet)."""
+    query = {"status": "pending", "checkout_url": None, "created_at": {"$lt": created_before}}
+    return [record(d) async for d in db.payments.find(query).limit(limit)]
+
+
+async def to_poll(db: AsyncDatabase, providers: list[str], created_before: datetime,
+                  polled_before: datetime, limit: int) -> list[Payment]:
+    """Pending payments of these providers older than `created_before`, not asked about since
+    `polled_before` (the poll for lost callbacks: service/payments/polling.py)."""
+    query = {"status": "pending", "provider": {"$in": providers},
+             "created_at": {"$lt": created_before},
+             "$or": [{"polled_at": {"$exists": False}}, {"polled_at": {"$lt": polled_before}}]}
+    return [record(d) async for d in db.payments.find(query).limit(limit)]
+
+
+async def mark_polled(db: AsyncDatabase, payment: Payment, now: datetime) -> None:
+    """The provider was asked about this pending payment at `now` (one replace; a payment that
+    changed meanwhile is left alone: it is no longer the poll's business or will be next time)."""
+    await replace_at_revision(db.payments, to_doc(payment), {"polled_at": now})
+
+
+async def refunds_pending(db: AsyncDatabase, updated_before: datetime, limit: int) -> list[Payment]:
+    """Payments whose refund the gateway has not finished (asked again by the sweep)."""
+    query = {"status": "needs_refund", "refund.status": "pending",
+             "updated_at": {"$lt": updated_before}}
+    return [record(d) async for d in db.payments.find(query).limit(limit)]

@@ -14,7 +14,8 @@ import hmac
 import json
 from typing import TYPE_CHECKING, Mapping
 
-from billing.payments import Checkout, PaymentCallback, PaymentRequest, callback_from_dict
+from billing.payments import (Checkout, PaymentCallback, PaymentRequest, RefundOutcome,
+                              RefundRequest, callback_from_dict)
 from service.runtime import json_body
 
 if TYPE_CHECKING:
@@ -52,6 +53,18 @@ class SandboxProvider:
 
     def parse(self, raw: bytes) -> PaymentCallback:
         return callback_from_dict(json_body.decode(raw))   # not JSON: 400 invalid_json
+
+    async def confirm(self, callback: PaymentCallback) -> PaymentCallback | None:
+        """The sandbox has no status API: its signed callback is its whole word."""
+        return callback
+
+    async def status(self, payment_id: str,
+                     provider_reference: str | None) -> PaymentCallback | None:
+        return None          # nothing to ask: the checkout page's buttons send the callback
+
+    async def refund(self, request: RefundRequest) -> RefundOutcome:
+        """Simulated: the money goes back at once."""
+        return RefundOutcome("succeeded", f"sbx_rfd_{request.refund_id}")
 
     def simulate(self, payment: Payment, outcome: str) -> tuple[bytes, dict[str, str]]:
         """What the provider sends when the customer presses Pay (`succeeded`) or Fail

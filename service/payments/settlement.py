@@ -21,7 +21,7 @@ import logging
 from datetime import datetime, timedelta
 from typing import Mapping
 
-from billing.errors import Unauthorized
+from billing.errors import PaymentAmountMismatch, Unauthorized
 from billing.payments import (FAILURE_FROM, SUCCESS_FROM, PaymentCallback, check_amount,
                               paid_in_time, refund_reason)
 from service.invoices import invoices
@@ -58,8 +58,31 @@ async def apply_callback(svc: Services, provider_name: str, raw: bytes,
     if payment is None or payment.id != callback.payment_id:
         payment = await payments.get(svc.db, callback.payment_id, provider.name)
     await payments.record_callback(svc.db, provider.name, callback, raw, now)
-    check_amount(callback, payment.amount)
-    payment = await _record(svc, payment, callback, now)
+    if callback.status == "pending":
+        return payment, None
+    # Never trust one message: the provider's own status API says what happened (the sandbox's
+    # signed callback is its whole word). Not so there (yet): nothing changes, the poll asks.
+    confirmed = await provider.confirm(callback)
+    if confirmed is None:
+        return payment, None
+    return await apply_statement(svc, payment, confirmed, now)
+
+
+async def apply_statement(svc: Services, payment: Payment, statement: PaymentCallback,
+                          now: datetime) -> tuple[Payment, Invoice | None]:
+    """A provider's confirmed word about a payment (a confirmed callback, or the answer of the
+    poll for lost callbacks: service/payments/polling.py), applied once. A statement of another
+    amount or currency credits nothing (422 payment_amount_mismatch; the callback is kept)."""
+    if statement.status == "pending":
+        return payment, None
+    try:
+        check_amount(statement, payment.amount)
+    except PaymentAmountMismatch:
+        log.warning("payment amount mismatch: not credited", extra={"fields": {
+            "payment_id": payment.id, "provider": payment.provider,
+            "expected": payment.amount.to_dict(), "received": statement.amount.to_dict()}})
+        raise
+    payment = await _record(svc, payment, statement, now)
     return await _resolve(svc, payment, now)
 
 
@@ -98,6 +121,12 @@ async def _resolve(svc: Services, payment: Payment,
         return await _resolve_failure(svc, payment, now)
     if payment.status == "needs_refund":
         return await _resolve_refund(svc, payment, now), None
+    if payment.status == "refunded":     # service/payments/refunds.py
+        refund = payment.refund
+        await emit(svc.db, "payment.refunded", payment.id, payment.workspace_id, _payment_data(
+            payment, refund_id=refund and refund.id, reference=refund and refund.reference,
+            reason=payment.refund_reason), now)
+        return await payments.mark_resolved(svc.db, payment, now), None
     return payment, None
 
 

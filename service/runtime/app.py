@@ -13,6 +13,7 @@ from handlers.http import access_log_middleware, errors_middleware
 from handlers.panel import setup_panel
 from handlers.portal import setup_portal
 from handlers.routes import setup_routes
+from service.payments.gateway_http import Backoff
 from service.payments.sweeper import payment_sweeper
 from service.portal import sessions as portal_sessions
 from service.runtime.background import sweeper
@@ -26,7 +27,7 @@ log = logging.getLogger("saldo.app")
 
 
 def create_app(settings: Settings, *, clock: Clock | None = None,
-               background: bool = True) -> web.Application:
+               background: bool = True, backoff: Backoff | None = None) -> web.Application:
     # Handlers read bodies through handlers.bodies (their own limits); this is aiohttp's own
     # limit for anything else, e.g. a form.
     app = web.Application(client_max_size=API_MAX_BODY,
@@ -34,7 +35,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None,
     setup_routes(app)
     setup_portal(app, settings)
     setup_panel(app)
-    app.cleanup_ctx.append(_store(settings, clock or SystemClock()))
+    app.cleanup_ctx.append(_store(settings, clock or SystemClock(), backoff))
     app.cleanup_ctx.append(sweeper("whatsapp", webhooks.sweep,
                                    lambda svc: svc.settings.sweep_interval, background=background))
     app.cleanup_ctx.append(payment_sweeper(background))
@@ -43,9 +44,9 @@ def create_app(settings: Settings, *, clock: Clock | None = None,
     return app
 
 
-def _store(settings: Settings, clock: Clock):
+def _store(settings: Settings, clock: Clock, backoff: Backoff | None = None):
     async def ctx(app: web.Application) -> AsyncIterator[None]:
-        async with open_services(settings, clock) as svc:
+        async with open_services(settings, clock, backoff=backoff) as svc:
             app[SERVICES] = svc
             yield
     return ctx

@@ -1,5 +1,6 @@
 """The composition root: settings and a clock in, `Services` out (the store opened, its indexes
-created, the plans seeded, the order kinds and payment providers listed). Two programs are composed from it:
+created, the plans seeded, the order kinds listed, the payment providers built:
+service/payments/providers.py). Two programs are composed from it:
 
 - the web app (`service.runtime.app.create_app`): the whole store, including the WhatsApp log,
   plus the HTTP routes and the recovery sweeps, which run on the real clock;
@@ -16,14 +17,14 @@ from typing import AsyncIterator
 
 from pymongo.asynchronous.database import AsyncDatabase
 
-from billing.payments import PaymentProvider
 from service.addons.orders import AddonOrders
 from service.metrics.registry import Metrics
 from service.mongo.embedded import EmbeddedServer
 from service.mongo.store import connect, ensure_indexes
 from service.mongo.supervisor import StoreSupervisor
 from service.payments.orders import OrderKind
-from service.payments.sandbox import SandboxProvider
+from service.payments.gateway_http import Backoff
+from service.payments.providers import open_providers
 from service.runtime.clock import Clock
 from service.runtime.context import Services
 from service.runtime.settings import Settings
@@ -36,11 +37,13 @@ from service.whatsapp.routing import Routing
 
 
 @contextlib.asynccontextmanager
-async def open_services(settings: Settings, clock: Clock, *,
-                        whatsapp_log: bool = True) -> AsyncIterator[Services]:
+async def open_services(settings: Settings, clock: Clock, *, whatsapp_log: bool = True,
+                        backoff: Backoff | None = None) -> AsyncIterator[Services]:
     """The services on an open store, closed on exit; without `whatsapp_log`, the WhatsApp log
-    (its database, embedded: its server) is not opened and `Services.whatsapp` is None."""
+    (its database, embedded: its server) is not opened and `Services.whatsapp` is None.
+    `backoff`: how gateway retries wait (tests inject one that does not sleep)."""
     async with contextlib.AsyncExitStack() as stack:
+        providers = await stack.enter_async_context(open_providers(settings, backoff))
         db, log_db, supervisor = await _open_databases(settings, stack, whatsapp_log)
         await ensure_indexes(db, whatsapp_log=False)
         if log_db is not None:
@@ -49,7 +52,7 @@ async def open_services(settings: Settings, clock: Clock, *,
         log = MongoWhatsAppLog(log_db) if log_db is not None else None
         metrics = Metrics()      # one registry per app: no global one
         yield Services(settings, clock, db, MongoLedger(db, metrics), log, order_kinds(),
-                       Routing(db), payment_providers(settings), supervisor, metrics)
+                       Routing(db), providers, supervisor, metrics)
         if log is not None:
             await log.marks.close()
 
@@ -59,14 +62,6 @@ def order_kinds() -> dict[str, OrderKind]:
     return {"topup": TopupOrders(), "addon": AddonOrders(),
             "subscription": SubscriptionOrders(), "renewal": SubscriptionOrders(),
             "plan_change": SubscriptionOrders()}
-
-
-def payment_providers(settings: Settings) -> dict[str, PaymentProvider]:
-    """The enabled payment providers, by the name a payment records; SALDO_PAYMENT_PROVIDER
-    names the one new payments go to (service/payments/payments.py)."""
-    if settings.payment_provider == "sandbox":
-        return {"sandbox": SandboxProvider(settings.payment_webhook_secret, settings.public_url)}
-    return {}
 
 
 async def _open_databases(settings: Settings, stack: contextlib.AsyncExitStack,

@@ -65,6 +65,16 @@ class Settings:
     portal_session_ttl: timedelta = timedelta(hours=2)
     portal_frame_ancestors: str = "'self'"
     metrics_token: str = field(default="", repr=False)   # GET /metrics: Bearer it, if set
+    # issue 14: payment gateways (service/payments/xendit.py, midtrans.py); secrets repr=False
+    xendit_secret_key: str = field(default="", repr=False)
+    xendit_callback_token: str = field(default="", repr=False)
+    xendit_base_url: str = "https://api.xendit.co"
+    midtrans_server_key: str = field(default="", repr=False)
+    midtrans_is_production: bool = False
+    midtrans_base_url: str = ""          # Snap; empty: Midtrans' sandbox or production one
+    midtrans_api_base_url: str = ""      # status and refunds; empty: likewise
+    gateway_timeout: timedelta = timedelta(seconds=8)   # a whole gateway call, retries included
+    gateway_attempts: int = 3
     # PyMongo command listeners for the store's clients; only tests set it
     # (tests/handlers/test_store_commands.py counts the store commands of a flow).
     event_listeners: tuple = field(default=(), repr=False, compare=False)
@@ -113,6 +123,16 @@ class Settings:
             portal_frame_ancestors=env.get("SALDO_PORTAL_FRAME_ANCESTORS", "'self'").strip()
             or "'self'",
             metrics_token=env.get("SALDO_METRICS_TOKEN", ""),
+            xendit_secret_key=env.get("XENDIT_SECRET_KEY", ""),
+            xendit_callback_token=env.get("XENDIT_CALLBACK_TOKEN", ""),
+            xendit_base_url=env.get("XENDIT_BASE_URL") or "https://api.xendit.co",
+            midtrans_server_key=env.get("MIDTRANS_SERVER_KEY", ""),
+            midtrans_is_production=env.get("MIDTRANS_IS_PRODUCTION", "").strip().lower()
+            in ("1", "true", "yes"),
+            midtrans_base_url=env.get("MIDTRANS_BASE_URL", ""),
+            midtrans_api_base_url=env.get("MIDTRANS_API_BASE_URL", ""),
+            gateway_timeout=parse_duration(env.get("SALDO_GATEWAY_TIMEOUT", "8s")),
+            gateway_attempts=max(1, int(env.get("SALDO_GATEWAY_ATTEMPTS", "3"))),
         )
         settings.tz  # fail fast on an unknown zone
         return settings

@@ -11,7 +11,7 @@ from service.mongo.events import events_of
 from service.payments import payments
 from service.payments import settlement
 from service.runtime.app import create_app
-from service.runtime.bootstrap import payment_providers
+from service.payments.providers import open_providers
 from tests.helpers import (ADMIN_TOKEN, PHONE_A, Api, app_services, payment_callback,
                            post_payment_callback, press_pay, sign_payment, topup)
 
@@ -236,11 +236,13 @@ async def test_the_sandbox_goes_through_signature_checking(aiohttp_client, setti
     assert await api.amounts(ws, key) == UNTOUCHED
 
 
-def test_an_unknown_payment_provider_is_refused_at_start_up(settings):
+async def test_an_unknown_payment_provider_is_refused_at_start_up(settings):
     with pytest.raises(ValueError, match="SALDO_PAYMENT_PROVIDER"):
         unknown = dataclasses.replace(settings, payment_provider="nope")
-        payments.configured_provider(unknown, payment_providers(unknown))
-    assert payments.configured_provider(settings, payment_providers(settings)).name == "sandbox"
+        async with open_providers(unknown):
+            pass
+    async with open_providers(settings) as providers:
+        assert payments.configured_provider(settings, providers).name == "sandbox"
 
 
 async def test_without_a_configured_provider_nothing_can_be_ordered_and_no_checkout_exists(
