@@ -44,7 +44,11 @@ INDEXES: dict[str, list[tuple[list, dict]]] = {
     "addons": [([("name", ASCENDING)], {"unique": True})],
     "addon_orders": [([("workspace_id", ASCENDING), ("period_start", ASCENDING)], {})],
     "resellers": [([("created_at", ASCENDING)], {})],
-    "events": [([("created_at", ASCENDING)], {}), ([("object_id", ASCENDING)], {})],
+    "events": [([("created_at", ASCENDING)], {}), ([("object_id", ASCENDING)], {}),
+               # issue 15: GET /v1/events (newest first, per tenant)
+               ([("created_ms", ASCENDING)], {}),
+               ([("workspace_id", ASCENDING), ("created_ms", ASCENDING)], {}),
+               ([("reseller_id", ASCENDING), ("created_ms", ASCENDING)], {})],
     # No TTL index: expiry is decided in code from the injected clock
     # (service.runtime.idempotency), and expired records are purged by the payments sweep. NX-27017 applies TTL indexes on read
     # against the real wall clock, which a test's clock need not agree with.

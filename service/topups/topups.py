@@ -13,7 +13,8 @@ from billing.topups import TopupLimit, check_topup, topup_order
 from billing.wallet import LedgerIntent
 from service.runtime import ids
 from service.invoices.records import Invoice, Payment
-from service.mongo.events import emit
+from service.events import shapes
+from service.events.emit import emit
 from service.payments.checkout import place_order
 from service.runtime.context import Services
 from service.runtime.settings import Settings
@@ -96,4 +97,4 @@ class TopupOrders:
                     now: datetime) -> None:
         topup = await Topups(svc.db).leave_pending(pending, **changes) or \
             replace(pending, **changes)
-        await emit(svc.db, event, topup.id, topup.workspace_id, topup.event_data(), now)
+        await emit(svc.db, event, topup.id, topup.workspace_id, shapes.topup(topup), now)
