@@ -8,8 +8,10 @@ Each document: `_id` (the event's id), `type`, `object` (the type's first part),
 `workspace_id` (None for the agency's catalog events `addon.*`), `reseller_id` (the
 workspace's reseller; None for the agency's own customers and for catalog events), `data`
 (the object as the API shows it, built by service/events/shapes.py), `created_at` and
-`created_ms` (epoch milliseconds: listed, ranged and sorted on, see service/mongo/docs.to_ms),
-and `dispatched: False` (outbound delivery marks it once it fanned it out).
+`created_ms` (epoch milliseconds, see service/mongo/docs.to_ms), `order` (what lists sort
+on: `created_ms` × 10⁶ + a counter of this process, so the events of one use case, which share
+its `now`, keep the order they were emitted in), and `dispatched: False` (outbound delivery
+marks it once it fanned it out).
 
 A workspace's reseller never changes (it is set when the workspace is created), so the one
 looked up is remembered (`Tenants`, bounded): emitting for a workspace this process has seen
@@ -17,6 +19,7 @@ costs no read.
 """
 from __future__ import annotations
 
+import itertools
 from datetime import datetime
 
 from pymongo.asynchronous.database import AsyncDatabase
@@ -28,6 +31,8 @@ from service.mongo.recent import Recent
 
 REMEMBERED_TENANTS = 20_000
 UNKNOWN = object()
+PER_MS = 1_000_000
+_emitted = itertools.count()     # this process's emission order (ties within one `now`)
 
 
 class Tenants:
@@ -68,7 +73,12 @@ def event_doc(event_type: str, object_id: str, workspace_id: str | None,
     return {"_id": event_id(event_type, object_id, key), "type": event_type,
             "object": event_type.split(".")[0], "object_id": object_id,
             "workspace_id": workspace_id, "reseller_id": reseller_id, "data": data,
-            "created_at": now, "created_ms": to_ms(now), "dispatched": False}
+            "created_at": now, "created_ms": to_ms(now), "order": order_at(now),
+            "dispatched": False}
+
+
+def order_at(now: datetime) -> int:
+    return to_ms(now) * PER_MS + next(_emitted) % PER_MS
 
 
 async def emit(db: AsyncDatabase, event_type: str, object_id: str, workspace_id: str | None,

@@ -46,9 +46,10 @@ INDEXES: dict[str, list[tuple[list, dict]]] = {
     "resellers": [([("created_at", ASCENDING)], {})],
     "events": [([("created_at", ASCENDING)], {}), ([("object_id", ASCENDING)], {}),
                # issue 15: GET /v1/events (newest first, per tenant)
-               ([("created_ms", ASCENDING)], {}),
-               ([("workspace_id", ASCENDING), ("created_ms", ASCENDING)], {}),
-               ([("reseller_id", ASCENDING), ("created_ms", ASCENDING)], {})],
+               ([("order", ASCENDING)], {}),
+               ([("workspace_id", ASCENDING), ("order", ASCENDING)], {}),
+               ([("reseller_id", ASCENDING), ("order", ASCENDING)], {}),
+               ([("object_id", ASCENDING), ("type", ASCENDING), ("order", ASCENDING)], {})],
     # No TTL index: expiry is decided in code from the injected clock
     # (service.runtime.idempotency), and expired records are purged by the payments sweep. NX-27017 applies TTL indexes on read
     # against the real wall clock, which a test's clock need not agree with.
