@@ -3,10 +3,13 @@ the admin all; type and time filters; cursor pages that neither repeat nor skip,
 orders; bad filters are a 422 naming their field."""
 from datetime import timedelta
 
+from service.events.emit import event_doc
+from service.events.repository import EventQuery, page
 from tests.addon_helpers import ADMIN, addon_body, create_addon, create_reseller
 from tests.addon_helpers import reseller_workspace
 from tests.events.helpers import all_events
-from tests.helpers import ADMIN_TOKEN, PHONE_A, PHONE_B, PHONE_C, press_pay, topup
+from tests.helpers import (ADMIN_TOKEN, PHONE_A, PHONE_B, PHONE_C, app_services, press_pay,
+                           topup)
 
 
 async def _world(api):
@@ -103,3 +106,24 @@ async def test_bad_filters_are_a_422_naming_the_field(api):
         body = await resp.json()
         assert resp.status == 422, (params, body)
         assert body["error"]["field"] == field, (params, body)
+
+
+async def test_events_of_two_processes_sharing_an_order_are_each_served_once(api, clock):
+    """Two processes may give events the same `order` (same millisecond, same counter): the
+    cursor is a range on `order`, and the ties it fetches again are dropped by `_id`."""
+    db = app_services(api).db
+    docs = [event_doc("invoice.paid", f"inv_tie{i}", None, None, {}, clock.now())
+            for i in range(5)]
+    for d in docs[1:4]:
+        d["order"] = docs[1]["order"]                          # three at one order
+    await db.events.insert_many(docs)
+    expected = [d["_id"] for d in docs]
+    for ascending in (True, False):
+        served, cursor = [], None
+        while True:
+            found, cursor = await page(db, EventQuery(limit=2, cursor=cursor,
+                                                      ascending=ascending))
+            served += [d["_id"] for d in found]
+            if not cursor:
+                break
+        assert sorted(served) == sorted(expected) and len(served) == 5, served
