@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from handlers import metrics
+from handlers import events, metrics
 from handlers import (addons, billing_info, credit, health, invoices, payments, plans,
                       portal_sessions, previews, resellers, sandbox, subscription_addons, subscriptions,
                       tax, topups, wallet, webhooks, workspaces)
@@ -15,7 +15,8 @@ from handlers.http import ROUTE_SPECS, RouteSpec
 TABLES = (addons.routes, health.routes, invoices.routes, topups.routes, payments.routes,
           plans.routes, subscriptions.routes, workspaces.routes, resellers.routes, sandbox.routes,
           subscription_addons.routes, wallet.routes, webhooks.routes, billing_info.routes,
-          previews.routes, tax.routes, credit.routes, portal_sessions.routes)
+          previews.routes, tax.routes, credit.routes, portal_sessions.routes,
+          events.routes)
 TABLES += (metrics.routes,)
 ROUTES: tuple[RouteSpec, ...] = tuple(spec for table in TABLES for spec in table)
 

@@ -22,7 +22,8 @@ from billing.errors import AddonNameTaken, Conflict, NotFound
 from billing.plans import find_plan
 from service.addons.records import FIELDS, Addon
 from service.addons.repository import AddonCatalog
-from service.mongo.events import emit
+from service.events import shapes
+from service.events.emit import emit
 from service.runtime import ids
 from service.runtime.context import Services
 from service.subscriptions import state as subscription_state
@@ -76,7 +77,7 @@ async def create_addon(svc: Services, data: dict, now: datetime) -> Addon:
         await AddonCatalog(svc.db).insert(addon)
     except DuplicateKeyError:
         raise _name_taken(addon.name) from None
-    await emit(svc.db, "addon.created", addon_id, None, addon.event_data(), now)
+    await emit(svc.db, "addon.created", addon_id, None, shapes.addon(addon), now)
     return addon
 
 
@@ -95,7 +96,7 @@ async def update_addon(svc: Services, addon_id: str, changes: dict, now: datetim
     if addon is None:
         raise NotFound("Add-on not found", field="addon_id")
     await emit(svc.db, "addon.updated", addon_id, None,
-               {**addon.event_data(), "changed": sorted(changes)}, now, key=str(addon.rev))
+               {**shapes.addon(addon), "changed": sorted(changes)}, now, key=str(addon.rev))
     return addon
 
 
@@ -106,7 +107,7 @@ async def set_status(svc: Services, addon_id: str, status: str, now: datetime) -
 async def remove(svc: Services, addon: Addon, now: datetime) -> None:
     """Delete the add-on (service/addons/deletion.py checks first that nothing needs it)."""
     await AddonCatalog(svc.db).delete(addon.id)
-    await emit(svc.db, "addon.deleted", addon.id, None, addon.event_data(), now)
+    await emit(svc.db, "addon.deleted", addon.id, None, shapes.addon(addon), now)
 
 
 async def referring_to(svc: Services, addon_id: str) -> list[str]:

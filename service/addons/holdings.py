@@ -27,16 +27,20 @@ from dataclasses import dataclass
 from datetime import datetime
 from types import MappingProxyType
 
-from billing.addons import AddonTerms, Holding
+from billing.addons import AddonTerms, Holding, effective_limits
 from billing.money import Money
 from billing.periods import Period
+from billing.plans import find_plan
 from service.addons.catalog import catalog
 from service.addons.records import AddonOrderLine
 from service.credit import credit as account_credit
 from service.addons.repository import lines_from_docs
-from service.mongo.events import emit
+from service.events import shapes
+from service.events.emit import emit
+from service.events.repository import last_of
 from service.runtime.context import Services
 from service.subscriptions import state
+from service.subscriptions.plans import load_plans
 from service.subscriptions.records import (AddonChangeMark, AddonCredit, HeldAddon,
                                            HoldingEntry, PendingChange, SubscriptionOrder,
                                            SubscriptionState)
@@ -198,6 +202,29 @@ async def emit_change(svc: Services, event: str, workspace_id: str, addon_id: st
             "previous_quantity": previous, **extra}
     await emit(svc.db, f"subscription.{event}", workspace_id, workspace_id, data, now,
                key=f"{addon_id}:{key}")
+    await entitlements_changed(svc, await state.load(svc, workspace_id), now)
+
+
+async def limits_of(svc: Services, sub: SubscriptionState) -> dict[str, int]:
+    """The effective limits (GET …/subscription): the plan's, with the held add-ons."""
+    plan = find_plan(await load_plans(svc.db), sub.plan)
+    held = await held_terms(svc, sub)
+    return effective_limits(plan.limits, [(held[a], h.quantity)
+                                          for a, h in holdings_of(sub).items() if a in held])
+
+
+async def entitlements_changed(svc: Services, sub: SubscriptionState, now: datetime) -> None:
+    """`entitlements.changed` when the effective limits differ from the last ones announced.
+    Compared with the last event, not with a remembered state: a change whose event a crash
+    lost is announced by the next call, and calling it twice announces nothing twice."""
+    limits = shapes.limits(await limits_of(svc, sub))
+    last = await last_of(svc.db, sub.workspace_id, "entitlements.changed")
+    if last is not None and last["data"].get("limits") == limits:
+        return
+    await emit(svc.db, "entitlements.changed", sub.workspace_id, sub.workspace_id,
+               {"workspace_id": sub.workspace_id, "plan": sub.plan, "limits": limits,
+                "addons": {a: h.quantity for a, h in sorted(holdings_of(sub).items())}},
+               now, key=f"v{sub.version or 0}")
 
 
 def holdings_view(doc: SubscriptionState,

@@ -51,10 +51,6 @@ class Addon:
         """The §4b fields, as the API shows and validates them."""
         return {k: getattr(self, k) for k in FIELDS}
 
-    def event_data(self) -> dict:
-        return {"addon_id": self.id, "name": self.name, "type": self.type,
-                "billing": self.billing, "status": self.status}
-
 
 @dataclass(frozen=True)
 class AddonOrderLine:

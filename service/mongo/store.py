@@ -44,7 +44,12 @@ INDEXES: dict[str, list[tuple[list, dict]]] = {
     "addons": [([("name", ASCENDING)], {"unique": True})],
     "addon_orders": [([("workspace_id", ASCENDING), ("period_start", ASCENDING)], {})],
     "resellers": [([("created_at", ASCENDING)], {})],
-    "events": [([("created_at", ASCENDING)], {}), ([("object_id", ASCENDING)], {})],
+    "events": [([("created_at", ASCENDING)], {}), ([("object_id", ASCENDING)], {}),
+               # issue 15: GET /v1/events (newest first, per tenant)
+               ([("order", ASCENDING)], {}),
+               ([("workspace_id", ASCENDING), ("order", ASCENDING)], {}),
+               ([("reseller_id", ASCENDING), ("order", ASCENDING)], {}),
+               ([("object_id", ASCENDING), ("type", ASCENDING), ("order", ASCENDING)], {})],
     # the purge's range (service/portal/sessions.py); never a TTL index (expiry is decided
     # from the service's clock, and NX-27017 would apply a TTL by the wall clock on read)
     "portal_links": [([("expires_at", ASCENDING)], {})],

@@ -21,7 +21,8 @@ from service.credit import credit
 from service.invoices import invoices
 from service.invoices.numbering import code_of
 from service.invoices.records import Invoice
-from service.mongo.events import emit
+from service.events import shapes
+from service.events.emit import emit
 from service.runtime.context import Services
 
 
@@ -34,12 +35,6 @@ class OrderKind(Protocol):
 
     async def close(self, svc: Services, invoice: Invoice, now: datetime) -> None:
         """The invoice expired, failed or was cancelled: the order will not be fulfilled."""
-
-
-def invoice_event_data(invoice: Invoice) -> dict:
-    return {"code": invoice.code, "type": invoice.type, "status": invoice.status,
-            "amount": invoice.amount.to_dict(), "payment_id": invoice.payment_id,
-            "order": {"kind": invoice.order.kind, **invoice.order.reference}}
 
 
 async def settle_invoice(svc: Services, invoice: Invoice, now: datetime) -> Invoice:
@@ -55,11 +50,11 @@ async def settle_invoice(svc: Services, invoice: Invoice, now: datetime) -> Invo
     # and `settled: false` is one an earlier version numbered before opening: open it again.
     if not invoice.code or invoice.status == "pending":
         await emit(svc.db, "invoice.created", invoice.id, invoice.workspace_id,
-                   {**invoice_event_data(numbered), "status": "pending"}, now)
+                   shapes.invoice(replace(numbered, status="pending", paid_at=None)), now)
         await kind.open(svc, numbered, now)
     if invoice.status != "pending":
         await emit(svc.db, f"invoice.{invoice.status}", invoice.id, invoice.workspace_id,
-                   invoice_event_data(numbered), now)
+                   shapes.invoice(numbered), now)
         if invoice.status == "paid":
             await kind.fulfil(svc, numbered, now)
         else:

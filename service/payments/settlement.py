@@ -26,8 +26,8 @@ from billing.payments import (FAILURE_FROM, SUCCESS_FROM, PaymentCallback, check
                               paid_in_time, refund_reason)
 from service.invoices import invoices
 from service.invoices.records import Invoice, Payment
-from service.mongo.docs import money_to_doc
-from service.mongo.events import emit
+from service.events import shapes
+from service.events.emit import emit
 from service.payments import payments
 from service.payments.orders import settle_invoice
 from service.runtime import idempotency
@@ -123,16 +123,11 @@ async def _resolve(svc: Services, payment: Payment,
         return await _resolve_refund(svc, payment, now), None
     if payment.status == "refunded":     # service/payments/refunds.py
         refund = payment.refund
-        await emit(svc.db, "payment.refunded", payment.id, payment.workspace_id, _payment_data(
-            payment, refund_id=refund and refund.id, reference=refund and refund.reference,
-            reason=payment.refund_reason), now)
+        await emit(svc.db, "payment.refunded", payment.id, payment.workspace_id, shapes.payment(
+            payment, refund_id=refund and refund.id, refund_reference=refund and refund.reference),
+            now)
         return await payments.mark_resolved(svc.db, payment, now), None
     return payment, None
-
-
-def _payment_data(payment: Payment, **extra) -> dict:
-    return {"invoice_code": payment.invoice_code, "provider": payment.provider,
-            "amount": money_to_doc(payment.amount), "status": payment.status, **extra}
 
 
 async def _claim_or_read(svc: Services, payment: Payment, now: datetime) -> Invoice:
@@ -156,7 +151,7 @@ async def _resolve_success(svc: Services, payment: Payment,
                            now: datetime) -> tuple[Payment, Invoice]:
     invoice = await _claim_or_read(svc, payment, now)
     await emit(svc.db, "payment.succeeded", payment.id, payment.workspace_id,
-               _payment_data(payment), now)
+               shapes.payment(payment), now)
     if invoice.status != "paid" or invoice.payment_id != payment.id:
         refund = await payments.change_status(
             svc.db, payment, "succeeded", status="needs_refund", updated_at=now,
@@ -175,7 +170,7 @@ async def _resolve_failure(svc: Services, payment: Payment,
     """A failed payment leaves its invoice open: until the invoice expires the customer may pay
     it through a new link (service/payments/pay_later.py)."""
     await emit(svc.db, "payment.failed", payment.id, payment.workspace_id,
-               _payment_data(payment), now)
+               shapes.payment(payment), now)
     payment = await payments.mark_resolved(svc.db, payment, now)
     return payment, await invoices.get(svc.db, payment.invoice_id)
 
@@ -185,7 +180,7 @@ async def _resolve_refund(svc: Services, payment: Payment, now: datetime) -> Pay
         "payment_id": payment.id, "invoice_code": payment.invoice_code,
         "reason": payment.refund_reason}})
     await emit(svc.db, "payment.needs_refund", payment.id, payment.workspace_id,
-               _payment_data(payment, reason=payment.refund_reason), now)
+               shapes.payment(payment), now)
     return await payments.mark_resolved(svc.db, payment, now)
 
 

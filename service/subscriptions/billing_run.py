@@ -34,7 +34,7 @@ from service.addons.holdings import post_credits
 from service.metrics import passes
 from service.payments.settlement import expire_due
 from service.runtime.context import Services
-from service.subscriptions import orders
+from service.subscriptions import announce, orders
 from service.subscriptions import state
 from service.subscriptions.plans import load_plans
 from service.reconcile.reconcile import count_failing
@@ -101,13 +101,18 @@ async def process(svc: Services, workspace_id: str, now: datetime, counts: Count
     """Do everything due for one subscription at `now`; → (its last state, next due time)."""
     settings = svc.settings
     for _ in range(MAX_STEPS):
-        sub = await state.finish_boundary(svc, await state.load(svc, workspace_id), now)
+        sub = await state.load(svc, workspace_id)
+        if sub.boundary:            # its events first: finishing removes the boundary
+            await announce.boundary_crossed(svc, sub, sub.boundary, now)
+        sub = await state.finish_boundary(svc, sub, now)
         if sub.addon_credits:                   # owed by an add-on change that died half-way
             await post_credits(svc, workspace_id, now)
             continue
         step = next_step(await cycle_of(svc, sub, plans, now), now, lead=settings.renewal_lead,
                          grace=settings.renewal_grace, free=plans[FREE_PLAN], tz=settings.tz)
         if isinstance(step, Wait):
+            if now >= sub.current.end:      # ended unpaid: waiting out the grace
+                await announce.grace_started(svc, sub, now)
             return sub, await addon_renewals.issue_due(svc, sub, plans, now, step.until)
         if isinstance(step, IssueRenewal):
             await _issue(svc, sub, step, now, plans)

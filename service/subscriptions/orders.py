@@ -40,6 +40,7 @@ from service.payments.orders import settle_if_paid, settle_invoice
 from service.runtime.context import Services
 from service.workspaces.records import Workspace
 from service.workspaces.lookup import workspace_by_id
+from service.subscriptions import announce
 from service.subscriptions import repository, state
 from service.subscriptions.plans import load_plans
 from service.subscriptions.records import LastChange, OrderApplied, SubscriptionOrder
@@ -241,6 +242,8 @@ async def _apply_upgrade(svc: Services, order: SubscriptionOrder,
     await post_credits(svc, ws, now)
     await state.sync_workspace_plan(svc, ws, order.plan)
     await _upgrade_grant(svc, order, now)
+    await announce.announce(svc, await state.load(svc, ws), "changed", order.id, now,
+                            reason=order.invoice_type)
     await repository.set_applied(svc, order.id, OrderApplied(now, taken))
     return taken
 

@@ -25,7 +25,7 @@ from service.addons import switch as addon_switch
 from service.addons.holdings import held_terms, holdings_of, holdings_view
 from service.runtime.context import Services
 from service.workspaces.records import Workspace
-from service.subscriptions import orders, repository, state
+from service.subscriptions import announce, orders, repository, state
 from service.subscriptions.records import (LimitUsage, PendingChange, ScheduledChange,
                                            SubscriptionOrder, SubscriptionState, SubscriptionView)
 from service.subscriptions.plans import load_plans, load_policy
@@ -205,6 +205,8 @@ async def change_plan(svc: Services, workspace: Workspace, plan_id: str, unit: s
                                invoice and invoice.code, now, q.effective_at, wanted)
         if not await state.save(svc, replace(sub, scheduled_change=change), now):
             return None
+        await announce.scheduled(svc, replace(sub, scheduled_change=change,
+                                              version=(sub.version or 0) + 1), now)
         invoice = await orders.fulfil_paid(svc, invoice, now)     # paid by account credit
         return Placed(await view(svc, sub.workspace_id, now), q, order, invoice, payment,
                       tuple(others))

@@ -41,10 +41,6 @@ class Topup:
                    before_credit(invoice.subtotal, invoice.lines), "pending", invoice.id,
                    invoice.code, None, invoice.requested_at)
 
-    def event_data(self) -> dict:
-        return {"balance": self.balance, "amount": money_to_doc(self.amount),
-                "invoice_code": self.invoice_code, "status": self.status}
-
 
 def to_doc(topup: Topup) -> dict:
     doc = {"_id": topup.id, "workspace_id": topup.workspace_id, "balance": topup.balance,

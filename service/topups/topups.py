@@ -15,7 +15,8 @@ from billing.wallet import LedgerIntent
 from service.runtime import ids
 from service.invoices import invoices
 from service.invoices.records import Invoice, Payment
-from service.mongo.events import emit
+from service.events import shapes
+from service.events.emit import emit
 from service.payments import payments
 from service.payments.checkout import place_order
 from service.runtime.context import Services
@@ -117,4 +118,4 @@ class TopupOrders:
                     now: datetime) -> None:
         topup = await Topups(svc.db).leave_pending(pending, **changes) or \
             replace(pending, **changes)
-        await emit(svc.db, event, topup.id, topup.workspace_id, topup.event_data(), now)
+        await emit(svc.db, event, topup.id, topup.workspace_id, shapes.topup(topup), now)

@@ -14,6 +14,7 @@ Protocol for `post(workspace, intents)`, exactly once per intent key:
    wallet with one conditional replace `{_id, seq: n} → {seq: n+1, balances, last: entries}`.
    A writer that lost the race retries from 1 and then sees the winner's entries.
 3. Finalize the new entries (the next writer, or the sweep, does it if this process dies).
+   Low-balance alerts are decided in step 2 and journaled the same way (service/wallet/alerts.py).
 
 A process killed at any line leaves either nothing (the caller's own recovery posts again:
 webhook payloads are re-processed, payments re-driven, billing runs repeated) or an unfinalized
@@ -45,6 +46,7 @@ from billing.wallet import (BALANCE_KINDS, Buckets, Entry, LedgerIntent, Posted,
 from service.mongo.docs import (buckets_from_doc, buckets_to_doc, entry_from_doc, entry_to_doc,
                           to_ms)
 from service.mongo.recent import Recent
+from service.wallet import alerts
 
 if TYPE_CHECKING:
     from service.metrics.registry import Metrics
@@ -131,6 +133,8 @@ class MongoLedger:
         wallet = self._written.take(workspace_id)
         if wallet is None:
             wallet = await self.db.wallets.find_one({"_id": workspace_id})
+            if wallet is not None:      # alerts its last writer may not have inserted
+                await alerts.finalize(self.db, workspace_id, wallet.get("events"))
         if wallet is None:
             raise LookupError(f"no wallet for workspace {workspace_id}")
         journal = unjournal(wallet)
@@ -148,6 +152,7 @@ class MongoLedger:
         seq = wallet["seq"] + 1
         currency = wallet.get("currency", "IDR")
         state = {b: buckets_from_doc(wallet["balances"][b], currency) for b in BALANCE_KINDS}
+        before = dict(state)
         new_docs = []
         for intent in todo:
             state[intent.balance], entries = apply_intent(state[intent.balance], intent)
@@ -155,8 +160,10 @@ class MongoLedger:
             for entry in entries:
                 order = seq * ORDER_STRIDE + len(new_docs)
                 new_docs.append(entry_to_doc(workspace_id, entry, intent, seq, order, now))
+        events = alerts.journal(workspace_id, seq, wallet, before, state, now)
         replacement = {**wallet, "seq": seq, "last": journal_of(new_docs), "updated_ms": to_ms(now),
-                       "balances": {b: buckets_to_doc(state[b]) for b in BALANCE_KINDS}}
+                       "balances": {b: buckets_to_doc(state[b]) for b in BALANCE_KINDS},
+                       "events": events}
         updated = await self.db.wallets.replace_one({"_id": workspace_id, "seq": wallet["seq"]},
                                                     replacement)
         if updated.matched_count != 1:
@@ -164,7 +171,8 @@ class MongoLedger:
         if self.metrics is not None:
             self.metrics.applied(todo)
         await self.finalize(new_docs, check=False)
-        self._written.add(workspace_id, {**replacement, "last": "[]"})
+        await alerts.finalize(self.db, workspace_id, events)     # (only if it raised any)
+        self._written.add(workspace_id, {**replacement, "last": "[]", "events": alerts.NO_EVENTS})
         return Posted(results, {i.key for i in todo})
 
     async def _existing_results(self, keys: set[str]) -> dict[str, list[Entry]]:
@@ -195,11 +203,12 @@ class MongoLedger:
         count = 0
         async for wallet in self.db.wallets.find(
                 {"updated_ms": {"$gte": to_ms(updated_since), "$lt": to_ms(updated_before)}},
-                {"last": 1}):
+                {"last": 1, "events": 1}):
             journal = unjournal(wallet)
             if journal:
                 await self.finalize(journal)
                 count += 1
+            await alerts.finalize(self.db, wallet["_id"], wallet.get("events"))
         return count
 
     async def balances(self, workspace_id: str) -> dict[str, Buckets] | None:

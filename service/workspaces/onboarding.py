@@ -20,7 +20,7 @@ from datetime import datetime
 from billing.plans import FREE_PLAN
 from service.payments.payments import configured_provider
 from service.runtime.context import Services
-from service.subscriptions import subscriptions
+from service.subscriptions import announce, state, subscriptions
 from service.subscriptions.plans import load_plans
 from service.subscriptions.records import SubscriptionView
 from service.workspaces.records import Workspace
@@ -47,6 +47,7 @@ async def open_workspace(svc: Services, principal: Principal, *, name: str,
         svc, principal, name=name, phone_number_ids=phone_number_ids,
         plan=FREE_PLAN if invoiced else plan, reseller_id=reseller_id, now=now,
         tz=svc.settings.tz, complimentary=complimentary)
+    await announce.announce(svc, await state.load(svc, workspace.id), "created", None, now)
     if not invoiced:
         return Opened(workspace, key, await subscriptions.view(svc, workspace.id, now),
                       None, None)

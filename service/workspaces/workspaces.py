@@ -15,6 +15,7 @@ from billing.periods import first_period
 from billing.plans import FREE_PLAN, PlanTerms, plan_not_found
 from billing.rates import check_categories
 from billing.wallet import LedgerIntent
+from service.events.emit import TENANTS
 from service.runtime import ids
 from service.runtime.context import Services
 from service.subscriptions import state as subscription_state
@@ -120,6 +121,7 @@ async def create_workspace(svc: Services, principal: Principal, *, name: str,
     workspace = Workspace(workspace_id, name, tuple(phone_number_ids), terms.id, reseller_id,
                           DEFAULT_ARREARS_LIMIT, {}, now)
     await Workspaces(svc.db).insert(workspace)
+    TENANTS.remember(svc.db, workspace_id, reseller_id)
     key = await _issue_key(svc, workspace_id, now)
     await svc.ledger.post(workspace_id, [LedgerIntent(
         ledger_keys.grant(workspace_id, period.start), "grant", "conversation", terms.grant,

@@ -58,6 +58,9 @@ ACCESS: dict[tuple[str, str], str] = {
     ("POST", "/v1/workspaces"): MANAGERS,
     ("GET", "/v1/workspaces"): MANAGERS,
     ("GET", "/v1/addons"): ANY_KEY,
+    ("GET", "/v1/events"): ANY_KEY,        # each sees its own (tests/events/)
+    ("GET", WS + "/balance-alerts"): TENANT,
+    ("PUT", WS + "/balance-alerts"): TENANT,
     ("PATCH", WS): MANAGED,
     ("POST", WS + "/api-key"): MANAGED,
     ("POST", WS + "/portal-sessions"): TENANT,

@@ -211,7 +211,10 @@ async def test_every_state_change_is_an_event_once(api, clock):
     assert types(await events_of(svc.db, paid["payment"]["id"])) == ["payment.succeeded"]
     completed = await events_of(svc.db, paid["topup"]["id"])
     assert types(completed) == ["topup.completed"]
-    assert completed[0]["data"]["amount"] == {"amount": 50000, "currency": "IDR"}
+    shown = (await (await api.client.get(f"/v1/workspaces/{ws}/topups",
+                                         headers=api.auth(key))).json())["topups"]
+    as_listed = next(t for t in shown if t["id"] == paid["topup"]["id"])
+    assert completed[0]["data"] == {**as_listed, "workspace_id": ws}    # as the API shows it
     lapsed_invoice = lapsed["payment"]["id"].replace("pay_", "inv_")
     assert types(await events_of(svc.db, lapsed_invoice)) == ["invoice.created", "invoice.expired"]
     assert types(await events_of(svc.db, lapsed["topup"]["id"])) == ["topup.expired"]
