@@ -8,6 +8,7 @@ from aiohttp import web
 from handlers import (addons, billing_info, credit, health, invoices, payments, plans,
                       previews, resellers, sandbox, subscription_addons, subscriptions,
                       tax, topups, wallet, webhooks, workspaces)
+from handlers import webhook_endpoints
 from handlers.bodies import setup_bodies
 from handlers.http import ROUTE_SPECS, RouteSpec
 
@@ -15,6 +16,7 @@ TABLES = (addons.routes, health.routes, invoices.routes, topups.routes, payments
           plans.routes, subscriptions.routes, workspaces.routes, resellers.routes, sandbox.routes,
           subscription_addons.routes, wallet.routes, webhooks.routes, billing_info.routes,
           previews.routes, tax.routes, credit.routes)
+TABLES += (webhook_endpoints.routes,)
 ROUTES: tuple[RouteSpec, ...] = tuple(spec for table in TABLES for spec in table)
 
 

@@ -18,6 +18,7 @@ from typing import AsyncIterator
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
+from service.outbound import worker as webhooks
 from service.payments.payments import check_configuration
 from service.runtime.bootstrap import open_services
 from service.runtime.clock import Clock, FrozenClock, SystemClock
@@ -55,6 +56,9 @@ async def run_forever(settings: Settings, stop: asyncio.Event) -> None:
         scheduler.add_job(tick, "interval", args=[svc, worker_id()], id="billing-run",
                           seconds=settings.billing_tick.total_seconds(), max_instances=1,
                           coalesce=True, next_run_time=datetime.now(settings.tz))
+        scheduler.add_job(webhooks.tick, "interval", args=[svc], id="webhook-delivery",
+                          seconds=settings.webhook_interval.total_seconds(), max_instances=1,
+                          coalesce=True)
         scheduler.start()
         log.info("billing scheduler started", extra={"fields": {
             "tick_seconds": settings.billing_tick.total_seconds()}})

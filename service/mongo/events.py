@@ -19,7 +19,8 @@ async def emit(db: AsyncDatabase, event_type: str, object_id: str, workspace_id:
     event_id = f"{object_id}:{event_type}" + (f":{key}" if key else "")
     doc = {"_id": event_id, "type": event_type,
            "object": event_type.split(".")[0], "object_id": object_id,
-           "workspace_id": workspace_id, "data": data, "created_at": now}
+           "workspace_id": workspace_id, "data": data, "created_at": now,
+           "dispatched": False}     # outbound webhooks fan it out (service/outbound/dispatch.py)
     await insert_if_absent(db.events, doc)
 
 

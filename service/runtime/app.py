@@ -11,6 +11,7 @@ from aiohttp import web
 from handlers.bodies import API_MAX_BODY
 from handlers.http import access_log_middleware, errors_middleware
 from handlers.routes import setup_routes
+from service.outbound.worker import webhook_worker
 from service.payments.sweeper import payment_sweeper
 from service.runtime.background import sweeper
 from service.runtime.bootstrap import open_services
@@ -33,6 +34,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None,
     app.cleanup_ctx.append(sweeper("whatsapp", webhooks.sweep,
                                    lambda svc: svc.settings.sweep_interval, background=background))
     app.cleanup_ctx.append(payment_sweeper(background))
+    app.cleanup_ctx.append(webhook_worker(background))
     return app
 
 

@@ -60,6 +60,11 @@ class Settings:
     billing_tick: timedelta = timedelta(minutes=1)
     # issue 17: how long a request waits for an unreachable store before its 503
     store_timeout: timedelta = timedelta(seconds=2)
+    # issue 15: outbound webhooks (service/outbound/)
+    webhooks_allow_private: bool = False     # http:// and private addresses: development, tests
+    webhook_timeout: timedelta = timedelta(seconds=10)
+    webhook_interval: timedelta = timedelta(seconds=5)
+    webhook_lease: timedelta = timedelta(minutes=1)
     # PyMongo command listeners for the store's clients; only tests set it
     # (tests/handlers/test_store_commands.py counts the store commands of a flow).
     event_listeners: tuple = field(default=(), repr=False, compare=False)
@@ -103,6 +108,11 @@ class Settings:
             billing_claim_lease=parse_duration(env.get("SALDO_BILLING_CLAIM_LEASE", "5m")),
             billing_tick=parse_duration(env.get("SALDO_BILLING_TICK", "60s")),
             store_timeout=parse_duration(env.get("SALDO_STORE_TIMEOUT", "2s")),
+            webhooks_allow_private=env.get("SALDO_WEBHOOKS_ALLOW_PRIVATE", "").strip().lower()
+            in ("1", "true", "yes"),
+            webhook_timeout=parse_duration(env.get("SALDO_WEBHOOK_TIMEOUT", "10s")),
+            webhook_interval=parse_duration(env.get("SALDO_WEBHOOK_INTERVAL", "5s")),
+            webhook_lease=parse_duration(env.get("SALDO_WEBHOOK_LEASE", "60s")),
         )
         settings.tz  # fail fast on an unknown zone
         return settings
