@@ -12,6 +12,7 @@ rebinding) is refused; an IP literal, which aiohttp does not resolve, is checked
 from __future__ import annotations
 
 import asyncio
+import errno
 import ipaddress
 import socket
 from urllib.parse import SplitResult, urlsplit
@@ -26,6 +27,9 @@ RESOLVE_TIMEOUT_S = 5
 
 class AddressRefused(OSError):
     """The URL's host is (or resolves to) an address outbound webhooks may not reach."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(errno.EACCES, message)     # aiohttp reports the strerror
 
 
 def is_public(address: str) -> bool:

@@ -83,10 +83,12 @@ async def attempt(svc: Services, session: aiohttp.ClientSession, claimed: Delive
             "endpoint disabled" if event is not None else "event not found")
         await deliveries.finish(claimed, {"status": "failed", "last_error": reason}, None)
         return "dropped"
+    event.setdefault("reseller_id", claimed.reseller_id)
     outcome = await send(session, endpoint, event, now, svc.settings.webhooks_allow_private)
     next_at = None if outcome.delivered else now + retry_delay(claimed.attempts, rng)
-    if next_at is not None and next_at - claimed.created_at > RETRY_FOR:
-        next_at = None
+    deadline = claimed.created_at + RETRY_FOR          # the last attempt, then it fails
+    if next_at is not None and next_at > deadline:
+        next_at = deadline if now < deadline else None
     await Attempts(svc.db).insert(Attempt(
         id=f"att_{new_seed(now)}", endpoint_id=endpoint.id, delivery_id=claimed.id,
         event_id=claimed.event_id, event_type=event["type"], attempt=claimed.attempts, at=now,
@@ -96,19 +98,21 @@ async def attempt(svc: Services, session: aiohttp.ClientSession, claimed: Delive
     status = "delivered" if outcome.delivered else ("pending" if next_at else "failed")
     await deliveries.finish(claimed, {"status": status, "last_status": outcome.status_code,
                                       "last_error": outcome.error}, next_at)
-    await _endpoint_health(svc, endpoint, outcome.delivered, now)
+    await _endpoint_health(svc, endpoint, claimed, outcome.delivered, now)
     return {"delivered": "delivered", "pending": "retry"}.get(status, "failed")
 
 
-async def _endpoint_health(svc: Services, endpoint: Endpoint, delivered: bool,
-                           now: datetime) -> None:
+async def _endpoint_health(svc: Services, endpoint: Endpoint, claimed: Delivery,
+                           delivered: bool, now: datetime) -> None:
+    """A success ends the endpoint's failing spell; a failure starts one (failing since the
+    failed delivery was queued) or, 3 days on, disables the endpoint."""
     endpoints = Endpoints(svc.db)
     if delivered:
         if endpoint.failing_since is not None:
             await endpoints.mark_healthy(endpoint.id)
         return
     if endpoint.failing_since is None:
-        await endpoints.mark_failing(endpoint.id, now)
+        await endpoints.mark_failing(endpoint.id, claimed.created_at)
     elif now - endpoint.failing_since >= RETRY_FOR:
         await disable(svc, endpoint, now)
 

@@ -50,7 +50,8 @@ async def dispatch(svc: Services, now: datetime, batch: int = BATCH) -> tuple[in
     for event in events:
         for endpoint in endpoints:
             if _receives(endpoint, event, scopes[event["_id"]]):
-                queued += await deliveries.add(endpoint.id, event["_id"], now)
+                queued += await deliveries.add(endpoint.id, event["_id"],
+                                               resellers.get(event["_id"]), now)
     await mark_dispatched(svc.db, [e["_id"] for e in events])
     return len(events), queued
 
@@ -70,9 +71,10 @@ async def _resellers(svc: Services, events: list[dict]) -> dict[str, str | None]
             else owners.get(e.get("workspace_id")) for e in events}
 
 
-async def event_audience(svc: Services, event: dict) -> list[str]:
-    """The scopes that may receive `event` (a resend by hand checks it)."""
-    return audience(event.get("workspace_id"), (await _resellers(svc, [event]))[event["_id"]])
+async def event_audience(svc: Services, event: dict) -> tuple[list[str], str | None]:
+    """The scopes that may receive `event` (a resend by hand checks it), and its reseller."""
+    reseller_id = (await _resellers(svc, [event]))[event["_id"]]
+    return audience(event.get("workspace_id"), reseller_id), reseller_id
 
 
 async def find_event(db: AsyncDatabase, event_id: str) -> dict | None:

@@ -25,9 +25,10 @@ async def resend(svc: Services, who: Principal, endpoint_id: str, event_id: str,
     tenant's event is a 404 as if it did not exist."""
     endpoint, _ = await load(svc, who, endpoint_id)
     event = await find_event(svc.db, event_id)
-    if event is None or endpoint.scope not in await event_audience(svc, event):
+    scopes, reseller_id = await event_audience(svc, event) if event else ([], None)
+    if endpoint.scope not in scopes:
         raise NotFound("Event not found", field="event_id")
     if endpoint.status != "enabled":
         raise Conflict("The webhook endpoint is disabled; enable it first",
                        details={"status": endpoint.status})
-    return await Deliveries(svc.db).requeue(endpoint.id, event_id, now)
+    return await Deliveries(svc.db).requeue(endpoint.id, event_id, reseller_id, now)

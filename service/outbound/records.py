@@ -81,6 +81,7 @@ class Delivery:
     last_status: int | None = None
     last_error: str | None = None
     lease: str | None = None        # the claiming worker's token while an attempt runs
+    reseller_id: str | None = None  # the event's workspace's, as found at fan-out
 
 
 @dataclass(frozen=True)

@@ -94,7 +94,8 @@ def delivery_from_doc(d: dict) -> Delivery:
                     status=d["status"], attempts=d.get("attempts", 0),
                     next_attempt_at=from_ms(d.get("due_ms")) if d["status"] == "pending" else None,
                     created_at=from_ms(d["created_ms"]), last_status=d.get("last_status"),
-                    last_error=d.get("last_error"), lease=d.get("lease"))
+                    last_error=d.get("last_error"), lease=d.get("lease"),
+                    reseller_id=d.get("reseller_id"))
 
 
 class Deliveries:
@@ -106,14 +107,16 @@ class Deliveries:
         self.collection = db.webhook_deliveries
 
     @staticmethod
-    def new(endpoint_id: str, event_id: str, now: datetime) -> dict:
+    def new(endpoint_id: str, event_id: str, reseller_id: str | None, now: datetime) -> dict:
         return {"_id": f"{endpoint_id}:{event_id}", "endpoint_id": endpoint_id,
-                "event_id": event_id, "status": "pending", "attempts": 0, "due_ms": to_ms(now),
-                "created_ms": to_ms(now), "lease": None}
+                "event_id": event_id, "reseller_id": reseller_id, "status": "pending",
+                "attempts": 0, "due_ms": to_ms(now), "created_ms": to_ms(now), "lease": None}
 
-    async def add(self, endpoint_id: str, event_id: str, now: datetime) -> bool:
+    async def add(self, endpoint_id: str, event_id: str, reseller_id: str | None,
+                  now: datetime) -> bool:
         """Queue the event for the endpoint once (insert-if-absent on the pair's `_id`)."""
-        return await insert_if_absent(self.collection, self.new(endpoint_id, event_id, now))
+        return await insert_if_absent(self.collection,
+                                      self.new(endpoint_id, event_id, reseller_id, now))
 
     async def get(self, delivery_id: str) -> Delivery | None:
         doc = await self.collection.find_one({"_id": delivery_id})
@@ -140,10 +143,11 @@ class Deliveries:
                                                 update)
         return done.modified_count == 1
 
-    async def requeue(self, endpoint_id: str, event_id: str, now: datetime) -> Delivery:
+    async def requeue(self, endpoint_id: str, event_id: str, reseller_id: str | None,
+                      now: datetime) -> Delivery:
         """Resend by hand: queue it (again) now, unless an attempt is running."""
         delivery_id = f"{endpoint_id}:{event_id}"
-        if await self.add(endpoint_id, event_id, now):
+        if await self.add(endpoint_id, event_id, reseller_id, now):
             return await self.get(delivery_id)
         await self.collection.update_one(
             {"_id": delivery_id, "lease": None},
