@@ -2,7 +2,8 @@
 settings, a clock, the store without the WhatsApp log, and the billing pass. Nothing else runs:
 no recovery sweep, no WhatsApp charging, no payment re-drive, no Idempotency-Key purge. Those
 belong to the web process, on the real clock; `run-due --now` pretends a time, and must not
-decide with it what waits for real events to arrive.
+decide with it what waits for real events to arrive. `python -m jobs` (the scheduler, on the
+real clock, not `run-due`) also runs the outbound webhook delivery pass (service/outbound/).
 
 With the embedded store, the jobs connect to the NX-27017 server a running `make run` recorded
 in `<SALDO_DATA_DIR>/nx-27017.json`, or start one and stop it when done: never two servers on

@@ -7,10 +7,11 @@ once), and only then marks the events dispatched. Events written before outbound
 existed have no `dispatched` field and are never sent.
 
 Who gets an event: the admin's endpoints, the endpoints of its workspace and of that
-workspace's reseller (`reseller_id` on the event, else the workspace's, read here); an event
-with no workspace (the add-on catalog's `addon.*`, an admin or reseller endpoint's
-`webhook_endpoint.disabled`) goes to the admin's endpoints only. An endpoint receives the
-events created from its own creation on, of the types it subscribed to.
+workspace's reseller (`reseller_id` on the event, else the workspace's, read here). An event
+with no workspace goes to the admin's endpoints, and an add-on catalog event (`addon.*`) also
+to the resellers its data's `visibility.resellers` names ("all" or ids) when it carries it
+(the catalog's API shape). An endpoint receives the events created from its own creation on,
+of the types it subscribed to.
 """
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ from datetime import datetime
 
 from pymongo.asynchronous.database import AsyncDatabase
 
-from service.outbound.records import Endpoint, audience
+from service.outbound.records import Endpoint, audience, in_audience
 from service.outbound.repository import Deliveries, Endpoints
 from service.runtime.context import Services
 from service.workspaces.lookup import workspaces_by_ids
@@ -41,7 +42,7 @@ async def dispatch(svc: Services, now: datetime, batch: int = BATCH) -> tuple[in
     if not events:
         return 0, 0
     resellers = await _resellers(svc, events)
-    scopes = {e["_id"]: audience(e.get("workspace_id"), resellers.get(e["_id"]))
+    scopes = {e["_id"]: audience(e.get("workspace_id"), resellers.get(e["_id"]), _visible_to(e))
               for e in events}
     endpoints = await Endpoints(svc.db).enabled_in(sorted({s for v in scopes.values()
                                                             for s in v}))
@@ -57,8 +58,16 @@ async def dispatch(svc: Services, now: datetime, batch: int = BATCH) -> tuple[in
 
 
 def _receives(endpoint: Endpoint, event: dict, scopes: list[str]) -> bool:
-    return (endpoint.scope in scopes and endpoint.wants(event["type"])
+    return (in_audience(endpoint.scope, scopes) and endpoint.wants(event["type"])
             and event["created_at"] >= endpoint.created_at)
+
+
+def _visible_to(event: dict) -> object:
+    """A catalog event's add-on visibility to resellers, if its data carries it."""
+    if event.get("workspace_id") or event.get("object") != "addon":
+        return None
+    visibility = (event.get("data") or {}).get("visibility")
+    return visibility.get("resellers") if isinstance(visibility, dict) else None
 
 
 async def _resellers(svc: Services, events: list[dict]) -> dict[str, str | None]:
@@ -74,7 +83,7 @@ async def _resellers(svc: Services, events: list[dict]) -> dict[str, str | None]
 async def event_audience(svc: Services, event: dict) -> tuple[list[str], str | None]:
     """The scopes that may receive `event` (a resend by hand checks it), and its reseller."""
     reseller_id = (await _resellers(svc, [event]))[event["_id"]]
-    return audience(event.get("workspace_id"), reseller_id), reseller_id
+    return audience(event.get("workspace_id"), reseller_id, _visible_to(event)), reseller_id
 
 
 async def find_event(db: AsyncDatabase, event_id: str) -> dict | None:

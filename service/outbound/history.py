@@ -7,7 +7,7 @@ from datetime import datetime
 from billing.errors import Conflict, NotFound
 from service.outbound.dispatch import event_audience, find_event
 from service.outbound.endpoints import load
-from service.outbound.records import Attempt, Delivery
+from service.outbound.records import Attempt, Delivery, in_audience
 from service.outbound.repository import Attempts, Deliveries
 from service.runtime.context import Services
 from service.workspaces.workspaces import Principal
@@ -26,7 +26,7 @@ async def resend(svc: Services, who: Principal, endpoint_id: str, event_id: str,
     endpoint, _ = await load(svc, who, endpoint_id)
     event = await find_event(svc.db, event_id)
     scopes, reseller_id = await event_audience(svc, event) if event else ([], None)
-    if endpoint.scope not in scopes:
+    if not in_audience(endpoint.scope, scopes):
         raise NotFound("Event not found", field="event_id")
     if endpoint.status != "enabled":
         raise Conflict("The webhook endpoint is disabled; enable it first",

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 ADMIN_SCOPE = "admin"
+ALL_RESELLERS = "reseller:*"     # an audience naming every reseller (never an endpoint's scope)
 
 
 def scope_of(role: str, workspace_id: str | None, reseller_id: str | None) -> str:
@@ -18,15 +19,25 @@ def scope_of(role: str, workspace_id: str | None, reseller_id: str | None) -> st
     return ADMIN_SCOPE
 
 
-def audience(workspace_id: str | None, reseller_id: str | None) -> list[str]:
-    """The scopes that receive an event of this workspace (None: a catalog event, `addon.*`,
-    which only the admin's endpoints receive)."""
+def audience(workspace_id: str | None, reseller_id: str | None,
+             visible_to: object = None) -> list[str]:
+    """The scopes that receive an event of this workspace. An event of no workspace (the add-on
+    catalog's `addon.*`): the admin's, and the resellers' its `visible_to` names (an add-on's
+    `visibility.resellers`: "all" or a list of reseller ids) if it carries it."""
     scopes = [ADMIN_SCOPE]
     if workspace_id:
         scopes.append(f"workspace:{workspace_id}")
         if reseller_id:
             scopes.append(f"reseller:{reseller_id}")
+    elif visible_to == "all":
+        scopes.append(ALL_RESELLERS)
+    elif isinstance(visible_to, list):
+        scopes += [f"reseller:{r}" for r in visible_to if isinstance(r, str)]
     return scopes
+
+
+def in_audience(scope: str, scopes: list[str]) -> bool:
+    return scope in scopes or (ALL_RESELLERS in scopes and scope.startswith("reseller:"))
 
 
 def type_matches(pattern: str, event_type: str) -> bool:

@@ -13,7 +13,7 @@ from service.mongo.cursors import page
 from service.mongo.docs import from_ms, to_ms
 from service.mongo.filters import explicit
 from service.mongo.once import insert_if_absent
-from service.outbound.records import Attempt, Delivery, Endpoint, Secret
+from service.outbound.records import ALL_RESELLERS, Attempt, Delivery, Endpoint, Secret
 
 
 def endpoint_to_doc(e: Endpoint) -> dict:
@@ -65,8 +65,14 @@ class Endpoints:
         return [endpoint_from_doc(d) for d in docs], next_cursor
 
     async def enabled_in(self, scopes: list[str]) -> list[Endpoint]:
-        found = self.collection.find({"scope": {"$in": scopes}, "status": {"$eq": "enabled"}})
-        return [endpoint_from_doc(d) async for d in found]
+        """The enabled endpoints of these scopes (ALL_RESELLERS: every reseller's)."""
+        enabled = {"status": {"$eq": "enabled"}}
+        found = [endpoint_from_doc(d) async for d in self.collection.find(
+            {"scope": {"$in": scopes}, **enabled})]
+        if ALL_RESELLERS in scopes:
+            found += [endpoint_from_doc(d) async for d in self.collection.find(
+                {"role": {"$eq": "reseller"}, **enabled})]
+        return list({e.id: e for e in found}.values())
 
     async def count_of(self, scope: str) -> int:
         return len([d async for d in self.collection.find(explicit({"scope": scope}), {"_id": 1})])

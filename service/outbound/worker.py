@@ -20,7 +20,7 @@ from aiohttp import web
 from service.outbound.addresses import GuardedResolver
 from service.outbound.delivery import attempt
 from service.outbound.dispatch import BATCH, dispatch
-from service.outbound.records import Endpoint
+from service.outbound.records import Delivery, Endpoint
 from service.outbound.repository import Deliveries, Endpoints
 from service.runtime.context import SERVICES, Services
 
@@ -55,9 +55,7 @@ async def deliver_pass(svc: Services, now: datetime, *, rng: random.Random | Non
     endpoints: dict[str, Endpoint | None] = {}
     async with session_for(svc) as session:
         while counts.total() - counts["queued"] < limit:
-            claimed = [c for c in [await Deliveries(svc.db).claim(
-                now, int(svc.settings.webhook_lease.total_seconds() * 1000), token)
-                for _ in range(CONCURRENCY)] if c is not None]
+            claimed = await _claim(svc, now, token)
             if not claimed:
                 break
             for c in claimed:
@@ -68,6 +66,18 @@ async def deliver_pass(svc: Services, now: datetime, *, rng: random.Random | Non
                                                       now, rng) for c in claimed))
             counts.update(outcomes)
     return dict(counts)
+
+
+async def _claim(svc: Services, now: datetime, token: str) -> list[Delivery]:
+    """Up to CONCURRENCY due deliveries, one atomic claim each, stopping at the first miss."""
+    lease_ms = int(svc.settings.webhook_lease.total_seconds() * 1000)
+    claimed: list[Delivery] = []
+    while len(claimed) < CONCURRENCY:
+        one = await Deliveries(svc.db).claim(now, lease_ms, token)
+        if one is None:
+            break
+        claimed.append(one)
+    return claimed
 
 
 def webhook_worker(background: bool):

@@ -34,12 +34,14 @@ class Receiver:
     secrets: list[str] = field(default_factory=list)
     received: list[Received] = field(default_factory=list)
     release: asyncio.Event = field(default_factory=asyncio.Event)
+    arrived: asyncio.Event = field(default_factory=asyncio.Event)     # set on every request
 
     async def handle(self, request: web.Request) -> web.StreamResponse:
         raw = await request.read()
         headers = dict(request.headers)
         verified = [s for s in self.secrets if _verifies(s, raw, headers)]
         self.received.append(Received(headers, json.loads(raw), verified))
+        self.arrived.set()
         if self.mode == "hang":
             await self.release.wait()
         return web.Response(status=500 if self.mode == "error" else 200, text="ok")

@@ -2,11 +2,14 @@
 (issue 15 item 5)."""
 from __future__ import annotations
 
+import asyncio
+from dataclasses import replace
 from datetime import timedelta
 
 from service.outbound.worker import deliver_pass
+from service.runtime.app import create_app
 from tests.addon_helpers import addon_body, buy_and_pay, create_addon
-from tests.helpers import PHONE_A, app_services, press_pay, topup
+from tests.helpers import PHONE_A, Api, app_services, press_pay, topup
 from tests.outbound.receiver import deliver, register
 from tests.subscription_helpers import change, pay
 
@@ -57,3 +60,19 @@ async def test_events_before_the_endpoint_existed_are_not_sent(hooks, receiver):
     await register(hooks, key, receiver.url)
     await deliver(hooks)
     assert receiver.received == []
+
+
+async def test_the_web_process_delivers_in_the_background(aiohttp_client, settings, clock,
+                                                          receiver):
+    """With `background` (as `python -m service` runs), the app's own loop sends the event:
+    the test waits for the receiver's request, not for a time."""
+    looping = replace(settings, webhooks_allow_private=True,
+                      webhook_interval=timedelta(milliseconds=50))
+    api = Api(await aiohttp_client(create_app(looping, clock=clock, background=True)), clock)
+    ws, key = await api.create_workspace([PHONE_A])
+    receiver.secrets.append((await register(api, key, receiver.url,
+                                            event_types=["invoice.created"]))["secret"])
+    await topup(api, ws, key)
+    await asyncio.wait_for(receiver.arrived.wait(), timeout=30)
+    assert receiver.types() == ["invoice.created"]
+    assert receiver.received[0].verified_by == receiver.secrets

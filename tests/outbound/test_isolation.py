@@ -2,8 +2,9 @@
 reseller's only its customers', the admin's all; nobody resends or reads another tenant's."""
 from __future__ import annotations
 
-from tests.addon_helpers import create_reseller, reseller_workspace
-from tests.helpers import ADMIN_TOKEN, PHONE_A, PHONE_B, PHONE_C, press_pay, topup
+from service.mongo.events import emit
+from tests.addon_helpers import addon_body, create_addon, create_reseller, reseller_workspace
+from tests.helpers import ADMIN_TOKEN, PHONE_A, PHONE_B, PHONE_C, app_services, press_pay, topup
 from tests.outbound.receiver import Receiver, deliver, register
 
 
@@ -74,3 +75,26 @@ async def test_another_tenants_endpoint_or_event_is_not_found(hooks, receiver):
     assert (await resp.json())["status"] == "pending"
     await deliver(hooks)
     assert receiver.event_ids()[before:] == [own_event]
+
+
+async def test_catalog_events_go_to_the_admin_and_the_resellers_who_see_the_addon(
+        hooks, aiohttp_server, library_clock):
+    """`addon.*` events have no workspace: the admin's endpoints get them, a reseller's when
+    the add-on's `visibility.resellers` (in the event's data, the catalog's API shape) names
+    it or says "all"; without it (the data of this branch's add-on events) the admin's only."""
+    r1, r1_key = await create_reseller(hooks, "R1")
+    _, r2_key = await create_reseller(hooks, "R2")
+    at_r1, at_r2, at_admin = await _receivers(aiohttp_server, 3)
+    for key, receiver in ((r1_key, at_r1), (r2_key, at_r2), (ADMIN_TOKEN, at_admin)):
+        await register(hooks, key, receiver.url, event_types=["addon.*"])
+    db, now = app_services(hooks).db, hooks.clock.now()
+    for addon, visibility in (("ad_all", "all"), ("ad_r1", [r1]), ("ad_none", "none")):
+        await emit(db, "addon.created", addon, None, {"visibility": {"resellers": visibility}},
+                   now)
+    await create_addon(hooks, addon_body("plain-catalog-event"))
+    await deliver(hooks)
+    def objects(r: Receiver) -> list[str]:
+        return sorted(x.body["data"]["object_id"] for x in r.received)
+    assert objects(at_r1) == ["ad_all", "ad_r1"]
+    assert objects(at_r2) == ["ad_all"]
+    assert len(objects(at_admin)) == 4 and {"ad_all", "ad_r1", "ad_none"} < set(objects(at_admin))
