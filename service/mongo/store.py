@@ -47,8 +47,8 @@ INDEXES: dict[str, list[tuple[list, dict]]] = {
     "events": [([("created_at", ASCENDING)], {}), ([("object_id", ASCENDING)], {}),
                ([("dispatched", ASCENDING)], {})],     # issue 15: not fanned out yet
     # issue 15: outbound webhooks (service/outbound/repository.py)
-    "webhook_endpoints": [([("scope", ASCENDING)], {})],
-    "webhook_deliveries": [([("due_ms", ASCENDING)], {}), ([("event_id", ASCENDING)], {})],
+    "webhook_endpoints": [([("scope", ASCENDING)], {}), ([("reseller_id", ASCENDING)], {})],
+    "webhook_deliveries": [([("due_ms", ASCENDING)], {})],
     "webhook_attempts": [([("endpoint_id", ASCENDING)], {})],
     # No TTL index: expiry is decided in code from the injected clock
     # (service.runtime.idempotency), and expired records are purged by the payments sweep. NX-27017 applies TTL indexes on read
