@@ -10,7 +10,8 @@ The outcome is written only while the claim is still the worker's.
 address) is retried with exponential backoff and jitter (`retry_delay`) until RETRY_FOR after
 the delivery was queued, then the delivery fails. An endpoint whose deliveries have failed for
 RETRY_FOR without one success in between is disabled, and a `webhook_endpoint.disabled` event
-says so (to the admin's endpoints and to the owner workspace's others).
+says so (service/outbound/dispatch.py: to the admin's endpoints, and for a workspace's
+endpoint to the workspace's other endpoints and its reseller's).
 """
 from __future__ import annotations
 

@@ -36,8 +36,8 @@ def session_for(svc: Services) -> aiohttp.ClientSession:
     settings = svc.settings
     connector = aiohttp.TCPConnector(resolver=GuardedResolver(settings.webhooks_allow_private),
                                      limit=CONCURRENCY, use_dns_cache=False)
-    return aiohttp.ClientSession(connector=connector, trust_env=False, timeout=aiohttp.ClientTimeout(
-        total=settings.webhook_timeout.total_seconds()))
+    timeout = aiohttp.ClientTimeout(total=settings.webhook_timeout.total_seconds())
+    return aiohttp.ClientSession(connector=connector, trust_env=False, timeout=timeout)
 
 
 async def deliver_pass(svc: Services, now: datetime, *, rng: random.Random | None = None,
