@@ -9,7 +9,7 @@ from datetime import timedelta
 from service.outbound.worker import deliver_pass
 from service.runtime.app import create_app
 from tests.addon_helpers import addon_body, buy_and_pay, create_addon
-from tests.helpers import PHONE_A, Api, app_services, press_pay, topup
+from tests.helpers import ADMIN_TOKEN, PHONE_A, Api, app_services, press_pay, topup
 from tests.outbound.receiver import deliver, register
 from tests.subscription_helpers import change, pay
 
@@ -76,3 +76,13 @@ async def test_the_web_process_delivers_in_the_background(aiohttp_client, settin
     await asyncio.wait_for(receiver.arrived.wait(), timeout=30)
     assert receiver.types() == ["invoice.created"]
     assert receiver.received[0].verified_by == receiver.secrets
+
+
+async def test_events_written_before_outbound_webhooks_existed_are_never_sent(hooks, receiver):
+    """An event document without `dispatched` (written by an earlier version) is history."""
+    await register(hooks, ADMIN_TOKEN, receiver.url)
+    await app_services(hooks).db.events.insert_one({
+        "_id": "inv_old:invoice.paid", "type": "invoice.paid", "object": "invoice",
+        "object_id": "inv_old", "workspace_id": None, "data": {}, "created_at": hooks.clock.now()})
+    assert await deliver(hooks) == {}
+    assert receiver.received == []

@@ -57,6 +57,16 @@ async def test_a_failing_receiver_is_retried_with_growing_delays(hooks, receiver
     attempts = await _attempts(hooks, key, endpoint["endpoint"]["id"])
     assert [a["status_code"] for a in attempts] == [200, 500, 500, 500, 500]
     assert [a["attempt"] for a in attempts] == [5, 4, 3, 2, 1]
+    pages, cursor = [], None
+    while True:                                                # two at a time, newest first
+        resp = await hooks.client.get(
+            f"/v1/webhook-endpoints/{endpoint['endpoint']['id']}/attempts",
+            params={"limit": 2, **({"cursor": cursor} if cursor else {})}, headers=hooks.auth(key))
+        page = await resp.json()
+        pages.append([a["attempt"] for a in page["attempts"]])
+        if not (cursor := page["next_cursor"]):
+            break
+    assert pages == [[5, 4], [3, 2], [1]]
 
 
 async def test_a_receiver_that_is_down_or_too_slow_is_retried(hooks, receiver):
