@@ -65,6 +65,8 @@ async def deliver_pass(svc: Services, now: datetime, *, rng: random.Random | Non
             outcomes = await asyncio.gather(*(attempt(svc, session, c, endpoints[c.endpoint_id],
                                                       now, rng) for c in claimed))
             counts.update(outcomes)
+            if len(claimed) < CONCURRENCY:       # a claim missed: nothing else is due
+                break
     return dict(counts)
 
 
