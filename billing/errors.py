@@ -26,7 +26,8 @@ to exactly one status. The tree (code, then the status the middleware gives it):
     │   ├── AddonMultipleNotAllowed     addon_multiple_not_allowed     422
     │   ├── AddonRequires               addon_requires                 422
     │   ├── AddonIncompatible           addon_incompatible             422
-    │   └── ProratedCreditUnavailable   prorated_credit_unavailable    422
+    │   ├── ProratedCreditUnavailable   prorated_credit_unavailable    422
+    │   └── WebhookUrlRefused           webhook_url_refused            422
     ├── Unauthorized                    unauthorized                   401
     ├── NotFound                        not_found                      404
     │   ├── PlanNotFound                plan_not_found                 404
@@ -163,6 +164,11 @@ class AddonIncompatible(ValidationFailed):
 
 class ProratedCreditUnavailable(ValidationFailed):
     code = "prorated_credit_unavailable"
+
+
+class WebhookUrlRefused(ValidationFailed):
+    """An outbound webhook URL Saldo will not call: not https, or a private address."""
+    code = "webhook_url_refused"
 
 
 class Unauthorized(BillingError):

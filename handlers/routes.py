@@ -9,6 +9,7 @@ from handlers import events, metrics
 from handlers import (addons, billing_info, credit, health, invoices, payments, plans,
                       portal_sessions, previews, resellers, sandbox, subscription_addons, subscriptions,
                       tax, topups, wallet, webhooks, workspaces)
+from handlers import webhook_endpoints
 from handlers.bodies import setup_bodies
 from handlers.http import ROUTE_SPECS, RouteSpec
 
@@ -18,6 +19,7 @@ TABLES = (addons.routes, health.routes, invoices.routes, topups.routes, payments
           previews.routes, tax.routes, credit.routes, portal_sessions.routes,
           events.routes)
 TABLES += (metrics.routes,)
+TABLES += (webhook_endpoints.routes,)
 ROUTES: tuple[RouteSpec, ...] = tuple(spec for table in TABLES for spec in table)
 
 

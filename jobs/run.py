@@ -2,7 +2,8 @@
 settings, a clock, the store without the WhatsApp log, and the billing pass. Nothing else runs:
 no recovery sweep, no WhatsApp charging, no payment re-drive, no Idempotency-Key purge. Those
 belong to the web process, on the real clock; `run-due --now` pretends a time, and must not
-decide with it what waits for real events to arrive.
+decide with it what waits for real events to arrive. `python -m jobs` (the scheduler, on the
+real clock, not `run-due`) also runs the outbound webhook delivery pass (service/outbound/).
 
 With the embedded store, the jobs connect to the NX-27017 server a running `make run` recorded
 in `<SALDO_DATA_DIR>/nx-27017.json`, or start one and stop it when done: never two servers on
@@ -18,6 +19,7 @@ from typing import AsyncIterator
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
+from service.outbound import worker as webhooks
 from service.payments.payments import check_configuration
 from service.runtime.bootstrap import open_services
 from service.runtime.clock import Clock, FrozenClock, SystemClock
@@ -55,6 +57,9 @@ async def run_forever(settings: Settings, stop: asyncio.Event) -> None:
         scheduler.add_job(tick, "interval", args=[svc, worker_id()], id="billing-run",
                           seconds=settings.billing_tick.total_seconds(), max_instances=1,
                           coalesce=True, next_run_time=datetime.now(settings.tz))
+        scheduler.add_job(webhooks.tick, "interval", args=[svc], id="webhook-delivery",
+                          seconds=settings.webhook_interval.total_seconds(), max_instances=1,
+                          coalesce=True)
         scheduler.start()
         log.info("billing scheduler started", extra={"fields": {
             "tick_seconds": settings.billing_tick.total_seconds()}})

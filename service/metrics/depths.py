@@ -46,6 +46,10 @@ def builtin(svc: Services, now: datetime) -> list[tuple[Depth, dict[str, str]]]:
         # invoices.unsettled: paid or closed, its order not settled yet (sweep)
         (Depth("saldo_invoices_unsettled", "Invoices whose order is not settled yet (the payment "
                "sweep re-drives them)", counter(db.invoices, explicit({"settled": False}))), {}),
+        # service/outbound/repository.py: a pending delivery has `due_ms` (its next attempt)
+        (Depth("saldo_webhook_deliveries_pending", "Outbound webhook deliveries waiting for "
+               "their first or next attempt", counter(db.webhook_deliveries,
+                                                       {"due_ms": {"$gte": 0}})), {}),
     ]
     if svc.whatsapp is not None:
         log = svc.whatsapp.db

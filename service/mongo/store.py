@@ -49,11 +49,16 @@ INDEXES: dict[str, list[tuple[list, dict]]] = {
                ([("order", ASCENDING)], {}),
                ([("workspace_id", ASCENDING), ("order", ASCENDING)], {}),
                ([("reseller_id", ASCENDING), ("order", ASCENDING)], {}),
-               ([("object_id", ASCENDING), ("type", ASCENDING), ("order", ASCENDING)], {})],
+               ([("object_id", ASCENDING), ("type", ASCENDING), ("order", ASCENDING)], {}),
+               ([("dispatched", ASCENDING)], {})],     # issue 15: not fanned out yet
     # the purge's range (service/portal/sessions.py); never a TTL index (expiry is decided
     # from the service's clock, and NX-27017 would apply a TTL by the wall clock on read)
     "portal_links": [([("expires_at", ASCENDING)], {})],
     "portal_sessions": [([("expires_at", ASCENDING)], {})],
+    # issue 15: outbound webhooks (service/outbound/repository.py)
+    "webhook_endpoints": [([("scope", ASCENDING)], {}), ([("reseller_id", ASCENDING)], {})],
+    "webhook_deliveries": [([("due_ms", ASCENDING)], {})],
+    "webhook_attempts": [([("endpoint_id", ASCENDING)], {})],
     # No TTL index: expiry is decided in code from the injected clock
     # (service.runtime.idempotency), and expired records are purged by the payments sweep. NX-27017 applies TTL indexes on read
     # against the real wall clock, which a test's clock need not agree with.

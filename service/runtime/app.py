@@ -14,6 +14,7 @@ from handlers.panel import setup_panel
 from handlers.portal import setup_portal
 from handlers.routes import setup_routes
 from service.payments.gateway_http import Backoff
+from service.outbound.worker import webhook_worker
 from service.payments.sweeper import payment_sweeper
 from service.portal import sessions as portal_sessions
 from service.runtime.background import sweeper
@@ -41,6 +42,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None,
     app.cleanup_ctx.append(payment_sweeper(background))
     app.cleanup_ctx.append(sweeper("portal", portal_sessions.sweep,
                                    lambda svc: svc.settings.portal_session_ttl, background=background))
+    app.cleanup_ctx.append(webhook_worker(background))
     return app
 
 

@@ -75,6 +75,11 @@ class Settings:
     midtrans_api_base_url: str = ""      # status and refunds; empty: likewise
     gateway_timeout: timedelta = timedelta(seconds=8)   # a whole gateway call, retries included
     gateway_attempts: int = 3
+    # issue 15: outbound webhooks (service/outbound/)
+    webhooks_allow_private: bool = False     # http:// and private addresses: development, tests
+    webhook_timeout: timedelta = timedelta(seconds=10)
+    webhook_interval: timedelta = timedelta(seconds=5)
+    webhook_lease: timedelta = timedelta(minutes=1)
     # PyMongo command listeners for the store's clients; only tests set it
     # (tests/handlers/test_store_commands.py counts the store commands of a flow).
     event_listeners: tuple = field(default=(), repr=False, compare=False)
@@ -133,6 +138,11 @@ class Settings:
             midtrans_api_base_url=env.get("MIDTRANS_API_BASE_URL", ""),
             gateway_timeout=parse_duration(env.get("SALDO_GATEWAY_TIMEOUT", "8s")),
             gateway_attempts=max(1, int(env.get("SALDO_GATEWAY_ATTEMPTS", "3"))),
+            webhooks_allow_private=env.get("SALDO_WEBHOOKS_ALLOW_PRIVATE", "").strip().lower()
+            in ("1", "true", "yes"),
+            webhook_timeout=parse_duration(env.get("SALDO_WEBHOOK_TIMEOUT", "10s")),
+            webhook_interval=parse_duration(env.get("SALDO_WEBHOOK_INTERVAL", "5s")),
+            webhook_lease=parse_duration(env.get("SALDO_WEBHOOK_LEASE", "60s")),
         )
         settings.tz  # fail fast on an unknown zone
         return settings

@@ -76,6 +76,12 @@ ACCESS: dict[tuple[str, str], str] = {
         ("POST", "/wallet/authorize"), ("POST", "/invoices/{code}/pay"),
         ("GET", "/topups/limits"), ("GET", "/billing-info"), ("PUT", "/billing-info"),
         ("POST", "/previews"), ("GET", "/credit")]},
+    # issue 15: an endpoint is its owner's; a workspace's is also its reseller's and the admin's
+    ("POST", "/v1/webhook-endpoints"): ANY_KEY,
+    ("GET", "/v1/webhook-endpoints"): ANY_KEY,
+    **{(m, "/v1/webhook-endpoints/{endpoint_id}" + p): TENANT for m, p in [
+        ("GET", ""), ("PATCH", ""), ("DELETE", ""), ("POST", "/rotate-secret"),
+        ("GET", "/attempts"), ("POST", "/events/{event_id}/resend")]},
 }
 # Served under a row's path template too (same formatter): asked with the row's principals.
 VARIANTS = {SLASHED_CODE_PATH: ("GET", WS + "/invoices/{code}"),   # a code's raw slashes
@@ -89,7 +95,9 @@ BODIES = {**VALID_BODIES, "AddonQuantityIn": {"quantity": 2},
           "EntitlementCheckIn": {"key": "users"},
           "SubscriptionChangeIn": {"plan": "pro", "period": "monthly"},
           "PreviewIn": {"kind": "topup", "balance": "conversation", "amount": 50_000},
-          "CreateWorkspace": {"name": "Matrix", "phone_number_ids": ["6281100001111"]}}
+          "CreateWorkspace": {"name": "Matrix", "phone_number_ids": ["6281100001111"]},
+          "WebhookEndpointIn": {"url": "https://93.184.216.34/hook"},
+          "WebhookEndpointPatch": {"description": "matrix"}}
 
 
 @pytest.fixture
@@ -110,6 +118,10 @@ async def world(api):
             "other_reseller": r2_key, "admin": ADMIN_TOKEN, "garbage": "sk_ws_not_a_key"}
     ids = {"ws": ws_a, "code": topup["invoice"]["code"], "addon_id": addon["id"],
            "payment_id": topup["payment"]["id"], "provider": "sandbox"}
+    resp = await api.client.post("/v1/webhook-endpoints", headers=api.auth(key_a),
+                                 json={"url": "https://93.184.216.34/hook"})
+    ids["endpoint_id"] = (await resp.json())["endpoint"]["id"]        # A's webhook endpoint
+    ids["event_id"] = f"{paid['payment']['id']}:payment.succeeded"      # an event of A
     return {"keys": keys, "ids": ids, "secrets": [ws_a, ids["code"], ids["payment_id"], key_a]}
 
 

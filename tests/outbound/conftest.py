@@ -1,0 +1,44 @@
+"""Fixtures of the outbound webhook tests: a local receiver, the reference library on the test
+clock, and the app allowed to call private addresses (SALDO_WEBHOOKS_ALLOW_PRIVATE)."""
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime, timedelta
+
+import pytest
+import standardwebhooks.webhooks as reference
+from aiohttp import web
+
+from service.runtime.app import create_app
+from tests.helpers import Api
+from tests.outbound.receiver import Receiver
+
+
+@pytest.fixture
+def library_clock(monkeypatch, clock):
+    """The reference library's `datetime.now` is the test clock's time."""
+    class TestTime(datetime):
+        @classmethod
+        def now(cls, tz=None):
+            return clock.now().astimezone(tz)
+    monkeypatch.setattr(reference, "datetime", TestTime)
+
+
+@pytest.fixture
+async def receiver(aiohttp_server, library_clock) -> Receiver:
+    r = Receiver()
+    app = web.Application()
+    app.router.add_post("/hook", r.handle)
+    server = await aiohttp_server(app)
+    r.url = str(server.make_url("/hook"))
+    yield r
+    r.release.set()
+
+
+@pytest.fixture
+async def hooks(aiohttp_client, settings, clock) -> Api:
+    """The app with SALDO_WEBHOOKS_ALLOW_PRIVATE (to reach the local receiver) and a short
+    timeout."""
+    allowed = replace(settings, webhooks_allow_private=True,
+                      webhook_timeout=timedelta(seconds=0.5))
+    return Api(await aiohttp_client(create_app(allowed, clock=clock, background=False)), clock)
