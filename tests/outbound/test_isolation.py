@@ -81,7 +81,7 @@ async def test_catalog_events_go_to_the_admin_and_the_resellers_who_see_the_addo
         hooks, aiohttp_server, library_clock):
     """`addon.*` events have no workspace: the admin's endpoints get them, a reseller's when
     the add-on's `visibility.resellers` (in the event's data, the catalog's API shape) names
-    it or says "all"; without it (the data of this branch's add-on events) the admin's only."""
+    it or says "all". A real add-on's event carries its visibility (here: all resellers)."""
     r1, r1_key = await create_reseller(hooks, "R1")
     _, r2_key = await create_reseller(hooks, "R2")
     at_r1, at_r2, at_admin = await _receivers(aiohttp_server, 3)
@@ -91,10 +91,12 @@ async def test_catalog_events_go_to_the_admin_and_the_resellers_who_see_the_addo
     for addon, visibility in (("ad_all", "all"), ("ad_r1", [r1]), ("ad_none", "none")):
         await emit(db, "addon.created", addon, None, {"visibility": {"resellers": visibility}},
                    now)
-    await create_addon(hooks, addon_body("plain-catalog-event"))
+    real = await create_addon(hooks, addon_body("plain-catalog-event"))
+    real_id = real["id"]
     await deliver(hooks)
+
     def objects(r: Receiver) -> list[str]:
         return sorted(x.body["data"]["object_id"] for x in r.received)
-    assert objects(at_r1) == ["ad_all", "ad_r1"]
-    assert objects(at_r2) == ["ad_all"]
+    assert objects(at_r1) == sorted(["ad_all", "ad_r1", real_id])
+    assert objects(at_r2) == sorted(["ad_all", real_id])
     assert len(objects(at_admin)) == 4 and {"ad_all", "ad_r1", "ad_none"} < set(objects(at_admin))
