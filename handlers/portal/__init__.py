@@ -9,14 +9,14 @@ import aiohttp_jinja2
 import jinja2
 from aiohttp import web
 
-from handlers.portal import i18n, pages
+from handlers.portal import billing_info, i18n, pages, subscription
 from handlers.portal.once import form_token
 from handlers.portal.web import security_headers
 from service.runtime.settings import Settings
 
 HERE = Path(__file__).parent
 STATIC = HERE / "static"
-PAGES = (pages.routes,)
+PAGES = (pages.routes, subscription.routes, billing_info.routes)
 
 
 def setup_portal(app: web.Application, settings: Settings) -> None:
