@@ -42,7 +42,7 @@ def field_message(exc: ValidationFailed) -> str:
     return {"legal_name": _("Enter the name on one line, at most 200 characters."),
             "billing_email": _("Enter an e-mail address, such as finance@example.co.id."),
             "phone": _("Enter a phone number: digits, with +, spaces, dashes or brackets."),
-            "address": _("The address is too long (at most 500 characters)."),
+            "address": _("Enter the address as plain text, at most 500 characters."),
             "npwp": _("The NPWP has 15 or 16 digits (dots and dashes are fine).")
             }.get(exc.field or "", error_text(exc))
 
@@ -66,7 +66,8 @@ async def form(request: web.Request) -> web.StreamResponse:
 @page
 async def save(request: web.Request) -> web.StreamResponse:
     posted = await request.post()
-    values = {f: str(posted.get(f, ""))[:2000] for f in FIELDS}
+    # a browser sends a textarea's line breaks as CRLF (HTML form encoding): the text has LF
+    values = {f: str(posted.get(f, ""))[:2000].replace("\r\n", "\n") for f in FIELDS}
     nxt = safe_next(posted.get("next"))
     try:
         info = billing_info(**values)

@@ -21,6 +21,11 @@ async def test_the_form_shows_what_is_filled_and_saves_it(api, portal):
     assert status == 303 and where == "/portal/billing-info?saved=1"
     assert (await _info(api, ws, key))["legal_name"] == "PT Budi Makmur"
     assert "sudah disimpan" in (await browser.get(where))[1]
+    # a browser sends a textarea's line breaks as CRLF: saved as lines, not refused
+    status, _, _ = await browser.post("/portal/billing-info", {
+        **BILLING_INFO, "address": "Jl. Sudirman 1\r\nJakarta 10220"})
+    assert status == 303
+    assert (await _info(api, ws, key))["address"] == "Jl. Sudirman 1\nJakarta 10220"
 
 
 async def test_a_wrong_field_is_shown_at_the_field_and_nothing_is_saved(api, portal):
