@@ -10,11 +10,13 @@ from __future__ import annotations
 from urllib.parse import quote
 
 from aiohttp import web
+from babel.numbers import format_decimal
 
 from billing.errors import BillingError, BillingInfoIncomplete, NotFound, NothingToRenew
 from billing.invoices import payable
 from billing.plans import FREE_PLAN
 from handlers.http import request_now, services
+from handlers.portal import i18n
 from handlers.portal.i18n import _
 from handlers.portal.once import once
 from handlers.portal.web import WORKSPACE, field_errors, page, redirect, render
@@ -41,6 +43,10 @@ def limit_name(key: str) -> str:
             "broadcast_quota": _("Broadcast messages this period")}.get(key, key)
 
 
+def number(value: int) -> str:
+    return format_decimal(value, locale=i18n.LANG.get())
+
+
 def billing_info_url(back: str) -> str:
     """Where an order refused with billing_info_incomplete sends the customer (and back)."""
     return "/portal/billing-info?next=" + quote(back, safe="/")
@@ -59,7 +65,7 @@ async def _overview(request: web.Request) -> dict:
             "change": change, "change_plan": names.get(change.plan, change.plan) if change
             else "", "errors": {},
             "price": view.plan.prices.get(view.period), "unit_name": unit_name,
-            "paid": view.plan.id != FREE_PLAN, "usage": usage}
+            "paid": view.plan.id != FREE_PLAN, "usage": usage, "number": number}
 
 
 @routes.get("/portal")
@@ -76,8 +82,10 @@ async def _renew_page(request: web.Request, errors: dict | None = None) -> web.R
         renewal = await preview(svc, ws, OrderAsked("renewal"), now)
     except NothingToRenew:
         renewal = None
+    renewed = (await subs.view(svc, ws.id, now)).next_period_paid
     return render(request, "portal/subscription/renew.html",
-                  {"renewal": renewal, "errors": errors or {}, "unit_name": unit_name},
+                  {"renewal": None if renewed else renewal, "renewed": renewed,
+                   "errors": errors or {}, "unit_name": unit_name},
                   status=422 if errors else 200)
 
 

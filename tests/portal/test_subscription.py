@@ -37,8 +37,8 @@ async def test_the_overview_shows_the_plan_its_period_price_and_usage(api, porta
     assert "21 Nov 2026 – 21 Dec 2026" in page
     renewal = await _preview_renewal(api, ws, key)
     assert renewal["totals"][0]["formatted"] in page           # next renewal, as previewed
-    assert re.search(r"Users</td>\s*<td[^>]*>7</td>\s*<td[^>]*>\s*Unlimited", page)
-    assert re.search(r"Contacts</td>\s*<td[^>]*>812</td>\s*<td[^>]*>\s*50000", page)
+    assert re.search(r'Users</span>\s*<span class="num">7 / Unlimited</span>', page)
+    assert re.search(r'Contacts</span>\s*<span class="num">812 / 50,000</span>', page)
     for link in ('href="/portal/plans"', 'href="/portal/renew"', 'href="/portal/unsubscribe"',
                  'href="/portal/addons"'):
         assert link in page
@@ -84,6 +84,11 @@ async def test_renew_shows_the_previewed_amount_pays_once_and_the_overview_says_
     assert status == 200 and renewal["totals"][0]["formatted"] in page
     assert "21 Dec 2026 – 21 Jan 2027" in page
     token = IDEM.search(page).group(1)
+    status, _, _ = await browser.post("/portal/renew", {"idem": token}, csrf=False)
+    assert status == 403
+    assert (await subscription(api, ws, key))["next_renewal"] is not None
+    resp = await api.client.get(f"/v1/workspaces/{ws}/invoices", headers=api.auth(key))
+    assert (await resp.json())["invoices"] == []                     # nothing ordered
     status, _, where = await browser.post("/portal/renew", {"idem": token})
     assert status == 303 and where.startswith("/sandbox/checkout/pay_")
     again = await browser.post("/portal/renew", {"idem": token})       # a double submit
@@ -99,6 +104,8 @@ async def test_renew_shows_the_previewed_amount_pays_once_and_the_overview_says_
     assert "Renewed: the next period, from 21 Dec 2026, is paid." in page
     assert 'href="/portal/renew"' not in page
     assert (await subscription(api, ws, key))["next_period_paid"] is True
+    status, page = await browser.get("/portal/renew")      # nothing left to renew
+    assert status == 200 and "already paid" in page and 'action="/portal/renew"' not in page
 
 
 async def test_renew_without_billing_information_goes_to_the_form_and_back(api, portal):
