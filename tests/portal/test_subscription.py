@@ -8,7 +8,7 @@ from datetime import timedelta
 
 from tests.conftest import START
 from tests.helpers import ADMIN_TOKEN, PHONE_A, PHONE_B, press_pay
-from tests.subscription_helpers import run_due, subscription
+from tests.subscription_helpers import change, invoices, run_due, subscription
 
 IDEM = re.compile(r'name="idem" value="([^"]+)"')
 
@@ -149,3 +149,22 @@ async def test_a_renewal_due_then_the_grace_period_then_free(api, portal):
     await run_due(api, START + timedelta(days=40))          # 31 Dec: moved to Free
     page = (await (await portal(ws, key, locale="en")).get("/portal"))[1]
     assert "moved to the Free plan on 21 Dec 2026" in page and "Free plan" in page
+
+
+async def test_a_scheduled_change_waiting_for_payment_can_be_paid_or_undone(api, portal):
+    ws, key = await api.create_workspace([PHONE_A], plan="growth")
+    placed = await change(api, ws, key, "pro", "yearly")              # from 21 Dec, invoiced
+    code = placed["invoice"]["code"]
+    browser = await portal(ws, key, locale="en")
+    page = (await browser.get("/portal"))[1]
+    assert "Scheduled change: the Pro plan (yearly) from 21 Dec 2026." in page
+    assert f"Invoice {code} (IDR 5,990,000) is due by" in page
+    status, _, where = await browser.post("/portal/renew/pay",
+                                          {"code": code, "idem": IDEM.search(page).group(1)})
+    assert status == 303 and where.endswith(placed["payment"]["id"])   # its live link
+    status, _, where = await browser.post("/portal/cancel-change", {"idem": "undo-1"})
+    assert status == 303 and where == "/portal"
+    assert (await subscription(api, ws, key))["scheduled_change"] is None
+    assert [i["status"] for i in await invoices(api, ws, key)] == ["cancelled"]
+    page = (await browser.get("/portal"))[1]
+    assert "Scheduled change" not in page and 'action="/portal/renew/pay"' not in page
