@@ -50,7 +50,7 @@ def field_message(exc: ValidationFailed) -> str:
 def _page(request: web.Request, values: dict, errors: dict, nxt: str,
           status: int = 200) -> web.Response:
     missing = [] if errors else [f for f in FIELDS if not values.get(f)]
-    return render(request, "portal/billing_info.html", {
+    return render(request, "portal/subscription/billing_info.html", {
         "values": values, "errors": errors, "next": nxt, "missing": missing,
         "saved": request.query.get("saved") == "1"}, status=status)
 
