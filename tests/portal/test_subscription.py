@@ -34,6 +34,7 @@ async def test_the_overview_shows_the_plan_its_period_price_and_usage(api, porta
     status, page = await browser.get("/portal")
     assert status == 200
     assert "Pro plan" in page and "Monthly" in page and "IDR 599,000" in page
+    assert "Complimentary" in page                 # created on Pro: its first period is a gift
     assert "21 Nov 2026 – 21 Dec 2026" in page
     renewal = await _preview_renewal(api, ws, key)
     assert renewal["totals"][0]["formatted"] in page           # next renewal, as previewed
