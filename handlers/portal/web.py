@@ -54,7 +54,7 @@ def page(handler: Page) -> Page:
         except NotFound:
             return render(request, "portal/error.html",
                           {"message": i18n._("Not found.")}, status=404)
-        except (StoreUnavailable, *STORE_DOWN):
+        except (StoreUnavailable, STORE_DOWN):
             return render(request, "portal/error.html", {"message": i18n._(
                 "Saldo cannot reach its database right now. Try again in a moment.")}, status=503)
     return wrapped

@@ -169,3 +169,16 @@ async def test_a_scheduled_change_waiting_for_payment_can_be_paid_or_undone(api,
     assert [i["status"] for i in await invoices(api, ws, key)] == ["cancelled"]
     page = (await browser.get("/portal"))[1]
     assert "Scheduled change" not in page and 'action="/portal/renew/pay"' not in page
+
+
+async def test_a_store_outage_shows_a_page_saying_so_not_a_500(api, portal, monkeypatch):
+    from pymongo.errors import ServerSelectionTimeoutError
+    from service.subscriptions import subscriptions as subs
+    ws, key = await api.create_workspace([PHONE_A], plan="growth")
+    browser = await portal(ws, key, locale="en")
+
+    async def down(*args, **kwargs):
+        raise ServerSelectionTimeoutError("No servers found yet")
+    monkeypatch.setattr(subs, "view", down)
+    status, page = await browser.get("/portal")
+    assert status == 503 and "cannot reach its database" in page and "Traceback" not in page
