@@ -197,6 +197,13 @@ def _covered(cycle: Cycle, choice: Choice | None) -> bool:
     return choice is not None and (not choice.paid or cycle.next_orders.get(choice.key) == "paid")
 
 
+def lapse_at(end: datetime, invoiced_since: datetime | None,
+             grace: timedelta) -> datetime | None:
+    """When an unpaid next period lapses to Free: `grace` after the period's `end` and after
+    its first invoice was issued; None while none was issued (nothing lapses then)."""
+    return None if invoiced_since is None else max(end, invoiced_since) + grace
+
+
 def next_step(cycle: Cycle, now: datetime, *, lead: timedelta, grace: timedelta,
               free: PlanTerms, tz: tzinfo) -> Step:
     end = cycle.period.end
@@ -206,8 +213,8 @@ def next_step(cycle: Cycle, now: datetime, *, lead: timedelta, grace: timedelta,
             if _covered(cycle, choice):
                 reason = "renewed" if choice.key == cycle.current.key else "changed"
                 return _rollover(cycle, choice, reason, tz)
-        lapse_at = max(end, cycle.invoiced_since or now) + grace
-        if cycle.invoiced_since is not None and now >= lapse_at:
+        lapse = lapse_at(end, cycle.invoiced_since, grace)
+        if lapse is not None and now >= lapse:
             return _rollover(cycle, Choice(free, "monthly"), "lapsed", tz)
     unordered = cycle.next_orders.get(preferred.key) in (None, "closed")
     if now >= end - lead and preferred.paid and unordered:
@@ -222,4 +229,4 @@ def next_step(cycle: Cycle, now: datetime, *, lead: timedelta, grace: timedelta,
 
 __all__ = ["Choice", "Cycle", "DEFAULT_POLICY", "FREE_PLAN", "IssueRenewal", "PolicyRule",
            "Quote", "QuoteLine", "Rollover", "Wait", "change_direction", "decide_timing",
-           "invoice_type", "next_step", "quote_change"]
+           "invoice_type", "lapse_at", "next_step", "quote_change"]

@@ -9,7 +9,7 @@ import aiohttp_jinja2
 import jinja2
 from aiohttp import web
 
-from handlers.portal import i18n, pages, plans
+from handlers.portal import billing_info, i18n, pages, plans, subscription
 from handlers.portal import balance, balance_usage
 from handlers.portal.once import form_token
 from handlers.portal.web import security_headers
@@ -18,7 +18,7 @@ from service.runtime.settings import Settings
 HERE = Path(__file__).parent
 STATIC = HERE / "static"
 PANEL_TEMPLATES = HERE.parent / "panel" / "templates"   # the agency panel shares the loader
-PAGES = (pages.routes, plans.routes,)
+PAGES = (pages.routes, subscription.routes, billing_info.routes, plans.routes)
 PAGES += (balance.routes, balance_usage.routes)
 
 

@@ -42,5 +42,10 @@ def error_text(exc: BillingError) -> str:
                                      "own from the Add-ons page."),
         "plan_not_found": _("This plan does not exist."),
         "period_not_available": _("This plan is not sold for this period."),
+        "already_renewed": _("The next period is already paid."),
+        "nothing_to_renew": _("There is nothing to renew: the next period costs nothing."),
+        "no_scheduled_change": _("There is no scheduled change to undo any more."),
+        "scheduled_change_paid": _("This change is already paid; it can no longer be undone."),
+        "invoice_not_payable": _("This invoice cannot be paid any more. Reload the page."),
     }
     return known.get(exc.code, _("This could not be done. Try again."))

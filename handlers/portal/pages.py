@@ -54,6 +54,7 @@ async def sign_out(request: web.Request) -> web.StreamResponse:
 
 # Where a paid (or abandoned) order sends the customer back to, by what it bought.
 _AFTER = {"topup": "/portal/balance", "subscription": "/portal", "addon": "/portal/addons"}
+_AFTER.update({"renewal": "/portal", "plan_change": "/portal"})
 
 
 @routes.get("/portal/return/{payment_id}")
@@ -69,9 +70,3 @@ async def payment_return(request: web.Request) -> web.StreamResponse:
     kind = invoice.order.kind if invoice.order else ""
     return render(request, "portal/payment_return.html", {
         "payment": payment, "invoice": invoice, "next": _AFTER.get(kind, "/portal/invoices")})
-
-
-@routes.get("/portal")
-@page
-async def overview(request: web.Request) -> web.StreamResponse:
-    return render(request, "portal/overview.html", {})

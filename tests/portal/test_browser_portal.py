@@ -12,10 +12,10 @@ async def test_open_switch_language_and_sign_out_on_a_phone(api, page):
                                  headers=api.auth(key))
     url = (await resp.json())["url"]
     await page.goto(url)
-    assert await page.get_by_role("link", name="Langganan").count() == 1
+    assert await page.get_by_role("link", name="Langganan", exact=True).count() == 1
     assert await no_horizontal_scroll(page)
     await page.get_by_role("button", name="EN").click()
-    await page.get_by_role("link", name="Subscription").wait_for()
+    await page.get_by_role("link", name="Subscription", exact=True).wait_for()
     assert await page.locator("html").get_attribute("lang") == "en"
     await page.get_by_role("button", name="Sign out").click()
     await page.get_by_text("You have signed out").wait_for()
