@@ -10,13 +10,14 @@ import jinja2
 from aiohttp import web
 
 from handlers.portal import i18n, pages
+from handlers.portal import addons, addons_buy
 from handlers.portal.once import form_token
 from handlers.portal.web import security_headers
 from service.runtime.settings import Settings
 
 HERE = Path(__file__).parent
 STATIC = HERE / "static"
-PAGES = (pages.routes,)
+PAGES = (pages.routes, addons_buy.routes, addons.routes)
 
 
 def setup_portal(app: web.Application, settings: Settings) -> None:
