@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import datetime
 from urllib.parse import urlencode
 
 from aiohttp import web
@@ -34,7 +35,7 @@ MANAGE = "/portal/addons"
 @dataclass(frozen=True)
 class Row:
     held: HeldAddon
-    renews_at: object            # datetime: the current period's end
+    renews_at: datetime          # the current period's end
     next_price: Money | None     # its line in the next renewal, before tax (None: not renewed)
     stop: StopChoice
 

@@ -88,6 +88,10 @@ async def test_a_quantity_above_the_maximum_is_a_field_error_and_nothing_is_orde
     status, page = await browser.get(buy_url(user["id"], quantity=51))
     assert status == 422 and 'id="quantity-error"' in page
     assert "lebih dari jumlah terbanyak" in page and 'aria-invalid="true"' in page
+    status, page = await browser.get(buy_url(user["id"], quantity=50, step=1),    # htmx: swapped
+                                     headers={"HX-Request": "true"})         # only if 2xx
+    assert status == 200 and 'id="quantity-error"' in page and "<html" not in page
+    assert re.search(r'type="submit" class="btn btn-primary" disabled', page)
     status, page = await browser.get(buy_url(user["id"], quantity="dua"))
     assert status == 422 and 'id="quantity-error"' in page and "Traceback" not in page
     fields = order_form((await browser.get(buy_url(user["id"])))[1])
