@@ -11,6 +11,7 @@ from aiohttp import web
 
 from handlers.portal import billing_info, i18n, pages, plans, subscription
 from handlers.portal import balance, balance_usage
+from handlers.portal import addons, addons_buy
 from handlers.portal.once import form_token
 from handlers.portal.web import security_headers
 from service.runtime.settings import Settings
@@ -20,6 +21,7 @@ STATIC = HERE / "static"
 PANEL_TEMPLATES = HERE.parent / "panel" / "templates"   # the agency panel shares the loader
 PAGES = (pages.routes, subscription.routes, billing_info.routes, plans.routes)
 PAGES += (balance.routes, balance_usage.routes)
+PAGES += (addons_buy.routes, addons.routes)
 
 
 def setup_portal(app: web.Application, settings: Settings) -> None:

@@ -47,5 +47,12 @@ def error_text(exc: BillingError) -> str:
         "no_scheduled_change": _("There is no scheduled change to undo any more."),
         "scheduled_change_paid": _("This change is already paid; it can no longer be undone."),
         "invoice_not_payable": _("This invoice cannot be paid any more. Reload the page."),
+        "addon_already_added": _("You already have this add-on. Manage it under Add-ons."),
+        "addon_inactive": _("This add-on is no longer sold."),
+        "addon_required_by": _("Another add-on you have needs this one: stop that one first."),
+        "addon_one_time": _("A one-time add-on cannot be changed; buy it again instead."),
+        "prorated_credit_unavailable": _("This add-on can only be stopped at the end of the "
+                                         "period."),
+        "holding_changed": _("This add-on was just changed. Reload the page and try again."),
     }
     return known.get(exc.code, _("This could not be done. Try again."))

@@ -22,7 +22,7 @@ from handlers.portal.once import once
 from handlers.portal.plans_summary import (Choice, asked_addons, cards, errors_of, rows,
                                            scheduled, summary, unit_label, url)
 from handlers.portal.web import WORKSPACE, page, redirect, render
-from service.addons.offers import change_offers
+from service.addons.plan_offers import change_offers
 from service.previews.previews import OrderAsked, preview
 from service.subscriptions import subscriptions as subs
 from service.subscriptions.plans import list_plans

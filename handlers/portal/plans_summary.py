@@ -17,7 +17,7 @@ from billing.plans import PlanTerms, saving_vs_monthly
 from billing.previews import Preview
 from handlers.portal.i18n import LANG, _
 from handlers.portal.messages import error_text
-from service.addons.offers import Offer
+from service.addons.plan_offers import Offer
 from service.subscriptions.records import SubscriptionView
 
 QTY = "qty."           # form field of an add-on's quantity: qty.<addon id>

@@ -186,6 +186,18 @@ async def stop(svc: Services, workspace: Workspace, addon_id: str, when: str,
     return await _set(svc, doc, addon, new, credit, now)
 
 
+async def keep(svc: Services, workspace: Workspace, addon_id: str,
+               now: datetime) -> AddonPlaced:
+    """Undo a stop (or a decrease) scheduled for the period end: what PATCH with the quantity
+    held does, on the quantity this request reads (a form cannot send a stale one)."""
+    doc = await state.load(svc, workspace.id)
+    holding, addon = await _held(svc, subscribed(doc), addon_id)
+    if not addon.recurring:
+        raise AddonOneTime("A one-time add-on has no quantity to change; buy it again",
+                           field="addon_id")
+    return await _set(svc, doc, addon, Holding(addon_id, holding.quantity), None, now)
+
+
 async def _held(svc: Services, sub: Subscribed, addon_id: str) -> tuple[Holding, AddonTerms]:
     holding = sub.holdings.get(addon_id)
     addon = (await catalog(svc.db, [addon_id])).get(addon_id) if holding else None

@@ -3,7 +3,7 @@ recurring add-ons the workspace may buy on the target plan and period, with thei
 by the name the customer sees."""
 from __future__ import annotations
 
-from service.addons.offers import change_offers
+from service.addons.plan_offers import change_offers
 from service.workspaces.lookup import workspace_by_id
 from tests.addon_helpers import (EXTRA_CONTACTS, EXTRA_USER, FEATURE_BUNDLE, WA_CONV,
                                  addon_body, create_addon)
