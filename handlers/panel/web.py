@@ -84,6 +84,7 @@ def render(request: web.Request, template: str, context: dict[str, Any],
     session = request.get(PANEL)
     base = {"session": session, "csrf": session.csrf if session else "",
             "lang": i18n.LANG.get(), "path": request.path, "query": request.query,
+            "path_qs": request.path_qs,
             "is_admin": bool(session and session.role == "admin")}
     return aiohttp_jinja2.render_template(template, request, {**base, **context},
                                           status=status)

@@ -6,10 +6,8 @@ from aiohttp import web
 
 from handlers.http import locale, request_now, services
 from handlers.portal import i18n
-from handlers.portal.i18n import _
 from handlers.portal.web import COOKIE, SESSION, WORKSPACE, cookie_secure, page, redirect, render
 from service.payments import payments
-from service.invoices import invoices
 from service.portal import sessions
 
 routes = web.RouteTableDef()
@@ -62,11 +60,8 @@ _AFTER.update({"renewal": "/portal", "plan_change": "/portal"})
 async def payment_return(request: web.Request) -> web.StreamResponse:
     """The provider's return address: the payment's outcome in words, and the way on. Another
     workspace's payment is 'not found'."""
-    svc = services(request)
-    payment = await payments.find(svc.db, request.match_info["payment_id"])
-    if payment is None or payment.workspace_id != request[WORKSPACE].id:
-        return render(request, "portal/error.html", {"message": _("Not found.")}, status=404)
-    invoice = await invoices.get(svc.db, payment.invoice_id)
+    payment, invoice = await payments.of_workspace(
+        services(request), request[WORKSPACE].id, request.match_info["payment_id"])
     kind = invoice.order.kind if invoice.order else ""
     return render(request, "portal/payment_return.html", {
         "payment": payment, "invoice": invoice, "next": _AFTER.get(kind, "/portal/invoices")})

@@ -73,7 +73,8 @@ def render(request: web.Request, template: str, context: dict[str, Any],
     session = request.get(SESSION)
     base = {"session": session, "csrf": session.csrf if session else "",
             "workspace": request.get(WORKSPACE),
-            "lang": i18n.LANG.get(), "path": request.path, "query": request.query}
+            "lang": i18n.LANG.get(), "path": request.path, "query": request.query,
+            "path_qs": request.path_qs}
     return aiohttp_jinja2.render_template(template, request, {**base, **context},
                                           status=status)
 

@@ -16,6 +16,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from billing.errors import GatewayUnavailable, NotFound, PaymentsUnavailable
 from billing.payments import (Item, Payer, PaymentCallback, PaymentProvider, PaymentRequest,
                               link_expiry)
+from service.invoices import invoices
 from service.invoices.records import Invoice, Payment, Refund
 from service.mongo import cursors
 from service.mongo.docs import money_from_doc, money_to_doc
@@ -256,3 +257,13 @@ async def refunds_pending(db: AsyncDatabase, updated_before: datetime, limit: in
     query = {"status": "needs_refund", "refund.status": "pending",
              "updated_at": {"$lt": updated_before}}
     return [record(d) async for d in db.payments.find(query).limit(limit)]
+
+
+async def of_workspace(svc: Services, workspace_id: str,
+                       payment_id: str) -> tuple[Payment, Invoice]:
+    """A payment of this workspace and its invoice (the portal's return page); another
+    workspace's, or none, is 404 `not_found`."""
+    found = await find(svc.db, payment_id)
+    if found is None or found.workspace_id != workspace_id:
+        raise NotFound("Payment not found", field="payment_id")
+    return found, await invoices.get(svc.db, found.invoice_id)

@@ -120,3 +120,13 @@ async def test_security_headers(api, portal, make_app, aiohttp_client):
         assert resp.headers["Cache-Control"] == "no-store"
     async with browser.http.get(browser.url("/static/portal/htmx-2.0.11.min.js")) as resp:
         assert resp.status == 200 and "htmx" in await resp.text()
+
+
+async def test_switching_the_language_keeps_the_page_and_its_query(api, portal):
+    ws, key = await api.create_workspace([PHONE_A])
+    browser = await portal(ws, key)
+    page = (await browser.get("/portal/billing-info?next=/portal/plans"))[1]
+    assert 'name="next" value="/portal/billing-info?next=/portal/plans"' in page
+    status, _, where = await browser.post("/portal/locale", {
+        "lang": "en", "next": "/portal/billing-info?next=/portal/plans"})
+    assert status == 303 and where == "/portal/billing-info?next=/portal/plans"
