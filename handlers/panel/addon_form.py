@@ -5,7 +5,6 @@ form field it names (`form_field`). An add-on → the form's values, for editing
 from __future__ import annotations
 
 import re
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from multidict import MultiDictProxy
@@ -45,24 +44,17 @@ def form_field(path: str | None) -> str:
 
 
 def parse_price(raw: str, currency: str) -> int | None:
-    """A price as typed (`30000`, `30.000`, `Rp 30.000`, `12.50`, `1,299.00`) → minor units."""
-    text = re.sub(r"[\s]|^(?:rp|idr|usd|\$)", "", raw.strip(), flags=re.IGNORECASE)
+    """A price as typed (`30000`, `30.000`, `Rp 30.000`, `12.50`, `1,299.00`) → minor units of
+    `currency`; thousands grouped by 3 with `.` or `,`, cents only where the currency has them."""
+    text = re.sub(r"^(?:rp|idr|usd|\$)", "", re.sub(r"\s", "", raw), flags=re.IGNORECASE)
     digits = BILLED_DIGITS.get(currency, 2)
-    if not re.fullmatch(r"[0-9][0-9.,]*", text or "x"):
-        return None
-    seps = [i for i, c in enumerate(text) if c in ".,"]
     whole, fraction = text, ""
-    if seps and digits:
-        last = seps[-1]
-        if len(text) - last - 1 <= digits and (text.count(text[last]) == 1
-                                                or len(set(text[i] for i in seps)) > 1):
-            whole, fraction = text[:last], text[last + 1:]
-    whole = re.sub(r"[.,]", "", whole)
-    try:
-        value = Decimal(f"{whole or 0}.{fraction or 0}") * (10 ** digits)
-    except InvalidOperation:
+    cents = re.fullmatch(r"(.*?)([.,])([0-9]{1,%d})" % digits, text) if digits else None
+    if cents and cents.group(2) not in cents.group(1):
+        whole, fraction = cents.group(1), cents.group(3)
+    if not re.fullmatch(r"[0-9]{1,15}|[0-9]{1,3}(?:\.[0-9]{3})+|[0-9]{1,3}(?:,[0-9]{3})+", whole):
         return None
-    return int(value) if value == value.to_integral_value() and len(whole) <= 15 else None
+    return int(re.sub(r"[.,]", "", whole)) * 10 ** digits + int(fraction.ljust(digits, "0") or 0)
 
 
 def show_price(amount: int | None, currency: str) -> str:

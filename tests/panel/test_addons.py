@@ -4,6 +4,7 @@ add-ons (refused while a subscription holds it); resellers see only what is visi
 read-only, and no editor; no session → sign-in."""
 from __future__ import annotations
 
+import html
 import re
 
 from tests.addon_helpers import (ADMIN, EXTRA_USER, addon_body, buy_and_pay, create_addon,
@@ -156,3 +157,72 @@ async def test_delete_is_refused_while_a_subscription_holds_it(api, panel):
     assert status == 303 and [a["id"] for a in await addons(api)] == [user["id"]]
     assert "The add-on was deleted." in (await browser.get(where))[1]
     assert (await browser.get("/panel/addons/ad_missing/edit"))[0] == 404
+
+
+def test_prices_as_people_type_them():
+    from handlers.panel.addon_form import parse_price
+    assert [parse_price(raw, "IDR") for raw in ("30000", "30.000", "Rp 30.000", "1,000,000")] \
+        == [30_000, 30_000, 30_000, 1_000_000]
+    assert [parse_price(raw, "USD") for raw in ("12.50", "12,50", "12", "1,299.00", "1.299,00")] \
+        == [1250, 1250, 1200, 129_900, 129_900]
+    assert [parse_price(raw, c) for raw, c in (("abc", "IDR"), ("12.5.0", "USD"), ("-5", "IDR"),
+                                               ("", "USD"), ("12,50", "IDR"))] == [None] * 5
+
+
+async def test_every_option_round_trips_through_the_edit_form(api, panel):
+    rid, _key = await create_reseller(api, "Mitra Satu")
+    base = await create_addon(api, addon_body("base"))
+    browser = await panel(ADMIN_TOKEN)
+    status, _, _ = await send(browser, "/panel/addons/new", form(
+        name="tiered-seats", display_name="Tiered seats", type="users", consumption="1",
+        billing="recurring", pricing_scheme="tier", periods=["quarterly"], currency="USD",
+        brackets_quarterly="1-10: 5.00\n11-: 4.50", allow_multiple="on", max_quantity="25",
+        limits="users increment 1\ncontacts set unlimited", entitlements="api_access, webhooks",
+        requires=[base["id"]], metadata="sku=SEAT-1\nrank=3\npromo=false", tax_exempt="on",
+        visibility="chosen", resellers=[rid], direct=None, active=None,
+        applicable_plans=["pro"], price_monthly=None, price_yearly=None))
+    assert status == 303
+    saved = next(a for a in await addons(api) if a["name"] == "tiered-seats")
+    assert saved["periods"] == {"quarterly": {"currency": "USD", "brackets": [
+        {"from": 1, "to": 10, "amount": 500}, {"from": 11, "to": None, "amount": 450}]}}
+    assert saved["limits"] == [{"key": "users", "value": 1, "action": "increment"},
+                               {"key": "contacts", "value": -1, "action": "set"}]
+    assert (saved["allow_multiple"], saved["max_quantity"], saved["status"]) == (True, 25,
+                                                                                 "inactive")
+    assert saved["metadata"] == {"sku": "SEAT-1", "rank": 3, "promo": False}
+    assert saved["visibility"] == {"resellers": [rid], "direct": False}
+    assert saved["requires"] == [base["id"]] and saved["tax_exempt"] is True
+    assert saved["entitlements"] == ["api_access", "webhooks"]
+    _, page = await browser.get(f"/panel/addons/{saved['id']}/edit")
+    posted = _inputs_of(page)
+    status, _, _ = await send(browser, f"/panel/addons/{saved['id']}/edit", posted)
+    assert status == 303
+    again = next(a for a in await addons(api) if a["name"] == "tiered-seats")
+    assert {k: v for k, v in again.items() if k != "updated_at"} == \
+        {k: v for k, v in saved.items() if k != "updated_at"}
+
+
+def _inputs_of(page: str) -> list[tuple[str, str]]:
+    """What a browser would post from the edit form as shown (inputs, checked boxes, selected
+    options, textareas)."""
+    form = page[page.index('<form class="ad-form"'):page.index("</form>", page.index(
+        '<form class="ad-form"'))]
+    pairs = []
+    for tag in re.findall(r"<input[^>]*>", form):
+        name = re.search(r'name="([^"]+)"', tag)
+        kind = re.search(r'type="([^"]+)"', tag)
+        value = re.search(r'value="([^"]*)"', tag)
+        if not name or name.group(1) == "csrf_token":
+            continue
+        if kind and kind.group(1) in ("checkbox", "radio"):
+            if " checked" in tag:
+                pairs.append((name.group(1), value.group(1) if value else "on"))
+        else:
+            pairs.append((name.group(1), value.group(1) if value else ""))
+    for name, body in re.findall(r'<select[^>]*name="([^"]+)"[^>]*>(.*?)</select>', form, re.S):
+        chosen = re.search(r'<option value="([^"]*)" selected', body)
+        pairs.append((name, chosen.group(1) if chosen else ""))
+    for name, text in re.findall(r'<textarea[^>]*name="([^"]+)"[^>]*>(.*?)</textarea>', form,
+                                 re.S):
+        pairs.append((name, html.unescape(text)))
+    return [(k, html.unescape(v)) for k, v in pairs]
