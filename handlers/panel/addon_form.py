@@ -21,7 +21,7 @@ CURRENCIES = tuple(BILLED_DIGITS)
 TYPES = ("users", "contacts", "conversation_credit", "broadcast_credit", "feature")
 SCHEMES = ("unit", "volume", "tier", "package")
 LIMIT_KEYS = ("users", "contacts", "broadcast_quota")
-_BRACKET = re.compile(r"^\s*(\d+)\s*-\s*(\d*)\s*[:=]\s*(.+?)\s*$")
+_BRACKET = re.compile(r"^\s*([0-9]{1,15})\s*-\s*([0-9]{0,15})\s*[:=]\s*(.+?)\s*$")
 
 
 class FormErrors(Exception):
@@ -82,7 +82,8 @@ def _limits(raw: str) -> list[dict]:
     for line in filter(None, (ln.strip() for ln in raw.splitlines())):
         words = line.split()
         value = words[2].lower() if len(words) == 3 else ""
-        if len(words) != 3 or not (value.lstrip("-").isdigit() or value == "unlimited"):
+        if len(words) != 3 or not (re.fullmatch(r"-?[0-9]{1,15}", value)
+                                   or value == "unlimited"):
             raise FormErrors({"limits": _("Write one limit a line: key action value, for "
                                           "example users increment 5 or contacts set unlimited.")})
         out.append({"key": words[0], "action": words[1],

@@ -193,6 +193,8 @@ async def test_every_option_round_trips_through_the_edit_form(api, panel):
     assert saved["visibility"] == {"resellers": [rid], "direct": False}
     assert saved["requires"] == [base["id"]] and saved["tax_exempt"] is True
     assert saved["entitlements"] == ["api_access", "webhooks"]
+    status, page = await browser.get("/panel/addons?q=tiered")      # bracket prices: "from"
+    assert status == 200 and "Tiered seats" in page and "mulai US$5" in page
     _, page = await browser.get(f"/panel/addons/{saved['id']}/edit")
     posted = _inputs_of(page)
     status, _, _ = await send(browser, f"/panel/addons/{saved['id']}/edit", posted)
@@ -226,3 +228,19 @@ def _inputs_of(page: str) -> list[tuple[str, str]]:
                                  re.S):
         pairs.append((name, html.unescape(text)))
     return [(k, html.unescape(v)) for k, v in pairs]
+
+
+async def test_absurd_input_is_a_field_error_not_a_crash(api, panel):
+    browser = await panel(ADMIN_TOKEN)
+    huge = "9" * 5000
+    for changes, field in (({"limits": f"users set {huge}"}, "limits"),
+                           ({"pricing_scheme": "volume", "brackets_monthly": f"1-{huge}: 5"},
+                            "price_monthly"),
+                           ({"consumption": huge}, "consumption"),
+                           ({"price_monthly": huge}, "price_monthly"),
+                           ({"metadata": "bad key=1"}, "metadata"),
+                           ({"visibility": "some"}, "visibility"),
+                           ({"type": "cars"}, "type")):
+        status, page, _ = await send(browser, "/panel/addons/new", form(**changes))
+        assert status == 422 and error_at(page, field), (changes.keys(), page[-3000:])
+    assert await addons(api) == []
