@@ -8,9 +8,10 @@ from pathlib import Path
 from aiohttp import web
 
 from handlers.panel import pages
+from handlers.panel import addons
 
 TEMPLATES = Path(__file__).parent / "templates"
-PAGES = (pages.routes,)
+PAGES = (pages.routes, addons.routes,)
 
 
 def setup_panel(app: web.Application) -> None:
