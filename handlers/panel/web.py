@@ -15,9 +15,10 @@ from typing import Any
 import aiohttp_jinja2
 from aiohttp import web
 
-from billing.errors import NotFound, StoreUnavailable
-from handlers.http import locale, request_now, services
+from billing.errors import BillingError, NotFound, StoreUnavailable
+from handlers.http import locale, request_now, services, status_of
 from handlers.portal import i18n
+from handlers.portal.messages import error_text
 from handlers.portal.web import Page, csrf_ok
 from service.mongo.store import STORE_DOWN
 from service.portal import sessions
@@ -56,6 +57,9 @@ def panel_page(*, admin: bool = False):
                 return render(request, "panel/error.html", {"message": i18n._(
                     "Saldo cannot reach its database right now. Try again in a moment.")},
                     status=503)
+            except BillingError as exc:     # a refusal no page handled itself: said in words
+                return render(request, "panel/error.html", {"message": error_text(exc)},
+                              status=status_of(type(exc)))
         return wrapped
     return wrap
 

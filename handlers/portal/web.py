@@ -17,8 +17,9 @@ import aiohttp_jinja2
 from aiohttp import web
 
 from billing.errors import BillingError, NotFound, StoreUnavailable
-from handlers.http import locale, request_now, services
+from handlers.http import locale, request_now, services, status_of
 from handlers.portal import i18n
+from handlers.portal.messages import error_text
 from service.mongo.store import STORE_DOWN
 from service.portal import sessions
 from service.portal.sessions import PortalSession
@@ -57,6 +58,9 @@ def page(handler: Page) -> Page:
         except (StoreUnavailable, STORE_DOWN):
             return render(request, "portal/error.html", {"message": i18n._(
                 "Saldo cannot reach its database right now. Try again in a moment.")}, status=503)
+        except BillingError as exc:     # a refusal no page handled itself: said in words
+            return render(request, "portal/error.html", {"message": error_text(exc)},
+                          status=status_of(type(exc)))
     return wrapped
 
 
@@ -81,7 +85,6 @@ def render(request: web.Request, template: str, context: dict[str, Any],
 
 def field_errors(exc: BillingError) -> dict[str, str]:
     """An API error as the form's field errors: {field or '_form': translated message}."""
-    from handlers.portal.messages import error_text
     return {exc.field or "_form": error_text(exc)}
 
 

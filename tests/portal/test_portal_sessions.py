@@ -130,3 +130,13 @@ async def test_switching_the_language_keeps_the_page_and_its_query(api, portal):
     status, _, where = await browser.post("/portal/locale", {
         "lang": "en", "next": "/portal/billing-info?next=/portal/plans"})
     assert status == 303 and where == "/portal/billing-info?next=/portal/plans"
+
+
+async def test_an_unknown_payment_is_an_html_page_in_words(api, portal):
+    """The return page of a payment id that is no payment at all: a page in the session's
+    language, never the API's JSON error."""
+    ws, key = await api.create_workspace([PHONE_A])
+    browser = await portal(ws, key, locale="en")
+    async with browser.http.get(browser.url("/portal/return/pay_nothing")) as resp:
+        assert resp.status == 404 and resp.content_type == "text/html"
+        assert "Not found." in await resp.text()
