@@ -2,15 +2,16 @@
 model as the JSON route (so the rules are the API's), its errors shown next to their fields."""
 from __future__ import annotations
 
-from typing import Any, TypeVar
+from typing import Any, Awaitable, Callable, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from billing.errors import BillingError
+from billing.errors import BillingError, ValidationFailed
 from handlers.portal.i18n import _
 from handlers.portal.messages import error_text
 
 M = TypeVar("M", bound=BaseModel)
+T = TypeVar("T")
 
 
 def validated(model: type[M], data: dict[str, Any]) -> tuple[M | None, dict[str, str]]:
@@ -38,3 +39,13 @@ def api_errors(exc: BillingError) -> dict[str, str]:
 
 def page_cursor(query) -> str | None:
     return str(query.get("cursor") or "")[:200] or None
+
+
+async def paged(fetch: Callable[[str | None], Awaitable[T]], cursor: str | None) -> T:
+    """`fetch(cursor)`; a cursor that is not one (edited by hand) → the first page."""
+    try:
+        return await fetch(cursor)
+    except ValidationFailed as exc:
+        if exc.field != "cursor" or cursor is None:
+            raise
+        return await fetch(None)

@@ -8,7 +8,7 @@ from aiohttp import web
 
 from billing.errors import BillingError, NotFound
 from handlers.http import request_now, services
-from handlers.panel.forms import api_errors, page_cursor
+from handlers.panel.forms import api_errors, page_cursor, paged
 from handlers.panel.web import WHO, panel_page, render
 from handlers.portal.once import once
 from service.payments import refunds
@@ -23,7 +23,8 @@ async def _page(request: web.Request, errors: dict | None = None,
                 status: int = 200) -> web.Response:
     svc = services(request)
     report = await reconcile(svc)
-    due, cursor = await refunds_due(svc, request[WHO], PAGE, page_cursor(request.query))
+    due, cursor = await paged(lambda at: refunds_due(svc, request[WHO], PAGE, at),
+                              page_cursor(request.query))
     failing = [w for w in report.workspaces if not w.ok]
     return render(request, "panel/operations/index.html", {
         "report": report, "failing": failing, "due": due, "next_cursor": cursor,

@@ -6,7 +6,7 @@ from aiohttp import web
 
 from handlers.addon_models import ResellerIn
 from handlers.http import request_now, services
-from handlers.panel.forms import page_cursor, validated
+from handlers.panel.forms import page_cursor, paged, validated
 from handlers.panel.web import WHO, panel_page, render
 from handlers.panel.workspaces import list_context
 from service.workspaces import resellers
@@ -18,8 +18,8 @@ PAGE = 25
 
 async def _list(request: web.Request, form: dict, errors: dict, status: int = 200,
                 created: tuple | None = None) -> web.Response:
-    found, cursor = await resellers.list_resellers(services(request), PAGE,
-                                                   page_cursor(request.query))
+    found, cursor = await paged(lambda at: resellers.list_resellers(
+        services(request), PAGE, at), page_cursor(request.query))
     return render(request, "panel/resellers/list.html", {
         "resellers": found, "next_cursor": cursor, "form": form, "errors": errors,
         "created": created}, status=status)

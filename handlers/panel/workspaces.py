@@ -10,7 +10,7 @@ from aiohttp import web
 from billing.errors import BillingError
 from handlers.http import request_now, services
 from handlers.models import CreateWorkspace
-from handlers.panel.forms import api_errors, page_cursor, validated
+from handlers.panel.forms import api_errors, page_cursor, paged, validated
 from handlers.panel.web import WHO, panel_page, render
 from service.subscriptions.plans import list_plans
 from service.subscriptions.standing import STATES
@@ -24,8 +24,8 @@ PAGE = 25
 
 async def list_context(request: web.Request, filters: Filters) -> dict:
     svc = services(request)
-    rows, cursor = await workspace_rows(svc, request[WHO], filters, PAGE,
-                                        page_cursor(request.query), request_now(request))
+    rows, cursor = await paged(lambda at: workspace_rows(
+        svc, request[WHO], filters, PAGE, at, request_now(request)), page_cursor(request.query))
     plans = [p.terms for p in await list_plans(svc)]
     return {"rows": rows, "next_cursor": cursor, "plans": plans, "states": STATES,
             "filters": filters, "plan_names": {p.id: p.name for p in plans}}

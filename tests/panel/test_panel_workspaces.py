@@ -193,3 +193,13 @@ async def test_operations_shows_reconciliation_and_refunds(api, panel):
     assert "Tidak ada pembayaran" in page or "No payment needs a refund" in page
     resp = await api.client.get("/v1/admin/payments?state=needs_refund", headers=ADMIN)
     assert (await resp.json())["payments"] == []
+
+
+async def test_a_hand_edited_cursor_shows_the_first_page(api, panel):
+    ws, _ = await api.create_workspace([PHONE_A])
+    admin = await panel(ADMIN_TOKEN)
+    for path in ("/panel/workspaces?cursor=%%%", "/panel/resellers?cursor=bm9wZQ",
+                 "/panel/operations?cursor=x"):
+        status, page = await admin.get(path)
+        assert status == 200, (path, page)
+    assert ws in (await admin.get("/panel/workspaces?cursor=bm9wZQ&q=toko"))[1]
