@@ -203,3 +203,19 @@ async def test_a_hand_edited_cursor_shows_the_first_page(api, panel):
         status, page = await admin.get(path)
         assert status == 200, (path, page)
     assert ws in (await admin.get("/panel/workspaces?cursor=bm9wZQ&q=toko"))[1]
+
+
+async def test_an_add_on_hidden_from_a_reseller_cannot_be_assigned_by_it(api, panel):
+    (key_a, ws_a, ws_a_key), (_key_b, ws_b, _) = await _two_resellers(api)
+    rb = (await (await api.client.get("/v1/workspaces/" + ws_b, headers=ADMIN)).json())[
+        "reseller_id"]
+    hidden = await create_addon(api, {**EXTRA_USER, "visibility": {"resellers": [rb]}})
+    browser = await panel(key_a)
+    page = (await browser.get(f"/panel/workspaces/{ws_a}"))[1]
+    assert hidden["id"] not in page and "Additional User" not in page
+    status, page, _ = await browser.post(f"/panel/workspaces/{ws_a}/addons", {
+        "addon_id": hidden["id"], "quantity": "1", "idem": "h1"})
+    assert status == 422 and 'id="addon_id-error"' in page
+    assert await _invoices(api, ws_a, ws_a_key) == []
+    status, _ = await browser.get(f"/panel/workspaces/{ws_b}/invoices/INV/2026/000001")
+    assert status == 404
