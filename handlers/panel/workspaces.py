@@ -13,7 +13,7 @@ from handlers.models import CreateWorkspace
 from handlers.panel.forms import api_errors, page_cursor, paged, validated
 from handlers.panel.web import WHO, panel_page, render
 from service.subscriptions.plans import list_plans
-from service.subscriptions.standing import STATES
+from service.subscriptions.list_state import STATES
 from service.workspaces import resellers
 from service.workspaces.onboarding import open_workspace
 from service.workspaces.overview import Filters, workspace_rows

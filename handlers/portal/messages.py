@@ -7,17 +7,25 @@ from billing.errors import BillingError
 from handlers.portal.i18n import _, money
 
 
+def _limit(exc: BillingError, key: str) -> str:
+    value = (exc.details or {}).get(key)
+    return money(value) if isinstance(value, dict) else str(value)
+
+
 def error_text(exc: BillingError) -> str:
+    # sentences with the error's details: formatted only for their own code
+    if exc.code == "topup_below_minimum":
+        return _("The smallest top-up of this balance is %(amount)s.",
+                 amount=_limit(exc, "minimum"))
+    if exc.code == "topup_above_maximum":
+        return _("The largest top-up of this balance is %(amount)s.",
+                 amount=_limit(exc, "maximum"))
     known = {
         "validation_error": _("Check this value."),
         "not_found": _("Not found."),
         "conflict": _("This cannot be done in the current state. Reload the page."),
         "payments_unavailable": _("Payments are not available right now. Try again later."),
         "billing_info_incomplete": _("Fill in your billing information first."),
-        "topup_below_minimum": _("The smallest top-up of this balance is %(amount)s.")
-        % {"amount": money((exc.details or {}).get("minimum"))},
-        "topup_above_maximum": _("The largest top-up of this balance is %(amount)s.")
-        % {"amount": money((exc.details or {}).get("maximum"))},
         "idempotency_in_progress": _("This form is already being sent. Wait a moment, then "
                                      "reload the page."),
         "plan_unchanged": _("This is already your plan and period. Choose another one."),

@@ -29,7 +29,7 @@ from service.subscriptions import orders, repository, state
 from service.subscriptions.records import (LimitUsage, PendingChange, ScheduledChange,
                                            SubscriptionOrder, SubscriptionState, SubscriptionView)
 from service.subscriptions.plans import load_plans, load_policy
-from service.subscriptions.standing import past_due
+from service.subscriptions.list_state import past_due
 from service.wallet.reports import broadcasts_charged
 
 

@@ -15,7 +15,7 @@ from billing.errors import NotFound, ValidationFailed
 from billing.wallet import Buckets
 from service.runtime.context import Services
 from service.subscriptions.plans import load_plans
-from service.subscriptions.standing import STATES, Standing, standing
+from service.subscriptions.list_state import STATES, ListState, list_state
 from service.workspaces.records import Reseller, Workspace
 from service.workspaces.repository import Resellers, Workspaces
 from service.workspaces.workspaces import Principal, load_workspace, require_manager
@@ -26,7 +26,7 @@ SCAN = 5
 @dataclass(frozen=True)
 class WorkspaceRow:
     workspace: Workspace
-    standing: Standing
+    standing: ListState
     balances: dict[str, Buckets]      # conversation, broadcast (empty without a wallet)
 
 
@@ -40,7 +40,7 @@ class Filters:
 
 async def row_of(svc: Services, workspace: Workspace, plans: dict,
                  now: datetime) -> WorkspaceRow:
-    where = await standing(svc, workspace.id, plans, now)
+    where = await list_state(svc, workspace.id, plans, now)
     return WorkspaceRow(workspace, where, await svc.ledger.balances(workspace.id) or {})
 
 

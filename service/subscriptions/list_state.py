@@ -1,5 +1,5 @@
-"""Where a subscription stands, for lists of workspaces (the agency panel): its plan and period
-end, and its state — `active`; `grace` (the period ended and the next one, which costs money, is
+"""A subscription's state in lists of workspaces (the agency panel), cheap enough per row: its
+plan and period end, and its state — `active`; `grace` (the period ended and the next one, which costs money, is
 not paid: the billing run waits `SALDO_RENEWAL_GRACE` before moving it to Free); or
 `moved_to_free` (the last change was that lapse). The `past_due` rule is the one
 `subscriptions.view` shows as `status`."""
@@ -17,7 +17,7 @@ STATES = ("active", "grace", "moved_to_free")
 
 
 @dataclass(frozen=True)
-class Standing:
+class ListState:
     workspace_id: str
     plan: str
     period: str                      # the billing unit
@@ -33,8 +33,8 @@ def past_due(sub: SubscriptionState, plans: dict[str, PlanTerms],
     return now >= sub.current.end and unpaid
 
 
-async def standing(svc: Services, workspace_id: str, plans: dict[str, PlanTerms],
-                   now: datetime) -> Standing:
+async def list_state(svc: Services, workspace_id: str, plans: dict[str, PlanTerms],
+                   now: datetime) -> ListState:
     sub = await state.load(svc, workspace_id)
     statuses = orders.status_by_choice(await orders.orders_for(svc, workspace_id,
                                                                sub.current.end))
@@ -42,4 +42,4 @@ async def standing(svc: Services, workspace_id: str, plans: dict[str, PlanTerms]
               and sub.last_change.outcome == "lapsed")
     where = ("grace" if past_due(sub, plans, statuses, now)
              else "moved_to_free" if lapsed else "active")
-    return Standing(workspace_id, sub.plan, sub.period, sub.current.end, where)
+    return ListState(workspace_id, sub.plan, sub.period, sub.current.end, where)
