@@ -8,10 +8,11 @@ from pathlib import Path
 from aiohttp import web
 
 from handlers.panel import pages
-from handlers.panel import addons
+from handlers.panel import addons, operations, resellers, workspace, workspaces
 
 TEMPLATES = Path(__file__).parent / "templates"
 PAGES = (pages.routes, addons.routes,)
+PAGES += (resellers.routes, workspaces.routes, workspace.routes, operations.routes)
 
 
 def setup_panel(app: web.Application) -> None:

@@ -29,14 +29,15 @@ def form_token() -> str:
     return secrets.token_urlsafe(16)
 
 
-async def once(request: web.Request, action: Action) -> web.Response:
+async def once(request: web.Request, action: Action, scope: str | None = None) -> web.Response:
+    """`scope`: whose tokens these are (default: the portal session's workspace)."""
     svc, now = services(request), request_now(request)
     form = await request.post()
     token = str(form.get("idem", ""))[:64]
     if not token:
         return redirect(await action(ids.new_seed(now)))
     fields = sorted((k, str(v)) for k, v in form.items() if k not in ("csrf_token", "idem"))
-    scope = f"portal:{request[SESSION].workspace_id}"
+    scope = scope or f"portal:{request[SESSION].workspace_id}"
     rid = idempotency.record_id(scope, "POST", request.path, token)
     claim = await idempotency.begin(svc, rid, idempotency.request_hash(repr(fields).encode()),
                                     now)

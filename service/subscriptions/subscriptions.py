@@ -29,6 +29,7 @@ from service.subscriptions import announce, orders, repository, state
 from service.subscriptions.records import (LimitUsage, PendingChange, ScheduledChange,
                                            SubscriptionOrder, SubscriptionState, SubscriptionView)
 from service.subscriptions.plans import load_plans, load_policy
+from service.subscriptions.list_state import past_due
 from service.wallet.reports import broadcasts_charged
 
 
@@ -62,14 +63,12 @@ async def view(svc: Services, workspace_id: str, now: datetime) -> SubscriptionV
     period = sub.current
     used = await usage_of(svc, workspace_id, period)
     statuses = orders.status_by_choice(await orders.orders_for(svc, workspace_id, period.end))
-    coming = state.scheduled_choice(sub, plans) or state.current_choice(sub, plans)
-    unpaid = coming.paid and statuses.get(coming.key) != "paid"
     held = await held_terms(svc, sub)
     pairs = [(held[a], h.quantity) for a, h in holdings_of(sub).items() if a in held]
     limits = effective_limits(plan.limits, pairs)
+    status = "past_due" if past_due(sub, plans, statuses, now) else "active"
     return SubscriptionView(
-        workspace_id, plan, sub.period, "past_due" if now >= period.end and unpaid else "active",
-        period, ScheduledChange.of(sub.scheduled_change), "paid" in statuses.values(),
+        workspace_id, plan, sub.period, status, period, ScheduledChange.of(sub.scheduled_change), "paid" in statuses.values(),
         sub.complimentary, holdings_view(sub, held), tuple(sorted(entitlements(pairs))),
         {k: LimitUsage(used[k], limits[k], plan.limit(k)) for k in LIMIT_KEYS})
 

@@ -2,6 +2,7 @@
 documents: each repository turns them into records (service/workspaces/records.py) and back."""
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from datetime import datetime
 
@@ -73,7 +74,16 @@ class Workspaces:
     async def page(self, reseller_id: str | None, limit: int,
                    cursor: str | None) -> tuple[list[Workspace], str | None]:
         """All workspaces (None), or one reseller's."""
-        query = {} if reseller_id is None else {"reseller_id": reseller_id}
+        return await self.search(reseller_id, None, None, limit, cursor)
+
+    async def search(self, reseller_id: str | None, name: str | None, plan: str | None,
+                     limit: int, cursor: str | None) -> tuple[list[Workspace], str | None]:
+        """`page`, narrowed to names containing `name` (any case) and to one plan."""
+        query: dict = {} if reseller_id is None else {"reseller_id": reseller_id}
+        if name:
+            query["name"] = {"$regex": re.escape(name), "$options": "i"}
+        if plan:
+            query["plan"] = plan
         docs, next_cursor = await page(self.collection, query, limit, cursor)
         return [workspace_from_doc(d) for d in docs], next_cursor
 
@@ -117,6 +127,11 @@ class Resellers:
 
     async def exists(self, reseller_id: str) -> bool:
         return await self.collection.find_one({"_id": reseller_id}, {"_id": 1}) is not None
+
+    async def get(self, reseller_id: str) -> Reseller | None:
+        d = await self.collection.find_one({"_id": reseller_id})
+        return None if d is None else Reseller(d["_id"], d.get("name", ""),
+                                               d.get("metadata") or {}, d.get("created_at"))
 
     async def page(self, limit: int, cursor: str | None) -> tuple[list[Reseller], str | None]:
         docs, next_cursor = await page(self.collection, {}, limit, cursor)

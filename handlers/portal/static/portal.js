@@ -16,6 +16,19 @@
       if (d) { e.preventDefault(); d.close(); }
     }
   });
+  // <button data-copy="id">: copies the text of #id to the clipboard (a key shown once, a
+  // payment link); its label says data-copied for a moment.
+  document.addEventListener("click", function (e) {
+    var button = e.target.closest("[data-copy]");
+    if (!button || !navigator.clipboard) { return; }
+    var target = document.getElementById(button.getAttribute("data-copy"));
+    if (!target) { return; }
+    navigator.clipboard.writeText(target.textContent.trim()).then(function () {
+      var label = button.textContent;
+      button.textContent = button.getAttribute("data-copied") || label;
+      setTimeout(function () { button.textContent = label; }, 2000);
+    });
+  });
   // A form with data-busy: its submit button shows the busy text and cannot be pressed twice.
   document.addEventListener("submit", function (e) {
     var form = e.target;

@@ -1,0 +1,55 @@
+"""Operations (admin): the reconciliation result (every balance equals its ledger and every
+entry has a cause: green, or the workspaces that differ and how), and the payments that need a
+refund with their invoices, each refunded through its gateway as
+`POST /v1/admin/payments/{id}/refund` does (placed once per form)."""
+from __future__ import annotations
+
+from aiohttp import web
+
+from billing.errors import BillingError, NotFound
+from handlers.http import request_now, services
+from handlers.panel.forms import api_errors, page_cursor, paged
+from handlers.panel.web import WHO, panel_page, render
+from handlers.portal.once import once
+from service.payments import refunds
+from service.payments.refunds_due import refunds_due
+from service.reconcile.reconcile import reconcile
+
+routes = web.RouteTableDef()
+PAGE = 25
+
+
+async def _page(request: web.Request, errors: dict | None = None,
+                status: int = 200) -> web.Response:
+    svc = services(request)
+    report = await reconcile(svc)
+    due, cursor = await paged(lambda at: refunds_due(svc, request[WHO], PAGE, at),
+                              page_cursor(request.query))
+    failing = [w for w in report.workspaces if not w.ok]
+    return render(request, "panel/operations/index.html", {
+        "report": report, "failing": failing, "due": due, "next_cursor": cursor,
+        "errors": errors or {}, "refunded": request.query.get("refunded")}, status=status)
+
+
+@routes.get("/panel/operations")
+@panel_page(admin=True)
+async def operations(request: web.Request) -> web.StreamResponse:
+    return await _page(request)
+
+
+@routes.post("/panel/operations/payments/{id}/refund")
+@panel_page(admin=True)
+async def refund(request: web.Request) -> web.StreamResponse:
+    svc, now = services(request), request_now(request)
+    payment_id = request.match_info["id"]
+
+    async def ask(_seed: str) -> str:
+        payment = await refunds.refund_payment(svc, payment_id, now)
+        status = payment.refund.status if payment.refund else payment.status
+        return f"/panel/operations?refunded={payment.id}&status={status}"
+    try:
+        return await once(request, ask, scope="panel:admin")
+    except NotFound:
+        raise
+    except BillingError as exc:
+        return await _page(request, {payment_id: api_errors(exc).popitem()[1]}, status=422)
