@@ -31,7 +31,7 @@ def error_text(exc: BillingError) -> str:
         "plan_unchanged": _("This is already your plan and period. Choose another one."),
         "next_period_already_paid": _("Your next period is already paid; the plan can no "
                                       "longer be changed for it."),
-        "quantity_above_maximum": _("That is more than the most you can have."),
+        "quantity_above_maximum": _("That is more than the most you can have of this add-on."),
         "addon_multiple_not_allowed": _("This add-on is sold one at a time."),
         "addon_not_found": _("This add-on is not available."),
         "addon_not_applicable": _("This add-on is not available on this plan."),

@@ -129,7 +129,7 @@ async def test_bad_quantities_are_shown_at_their_field_and_nothing_is_ordered(ap
     browser = await portal(ws, key, locale="en")
     addon = await create_addon(api, EXTRA_USER)          # at most 50
     _, page = await browser.get(f"{PLANS}?plan=growth&period=yearly")
-    for value, message in (("51", "That is more than the most you can have."),
+    for value, message in (("51", "That is more than the most you can have of this add-on."),
                            ("-1", "Enter a whole number of 0 or more."),
                            ("two", "Enter a whole number of 0 or more.")):
         form = {**form_of(page), f"qty.{addon['id']}": value}
