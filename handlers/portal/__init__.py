@@ -11,6 +11,7 @@ from aiohttp import web
 
 from handlers.portal import i18n, pages
 from handlers.portal import balance, balance_usage
+from handlers.portal import credit, invoices
 from handlers.portal.once import form_token
 from handlers.portal.web import security_headers
 from service.runtime.settings import Settings
@@ -20,6 +21,7 @@ STATIC = HERE / "static"
 PANEL_TEMPLATES = HERE.parent / "panel" / "templates"   # the agency panel shares the loader
 PAGES = (pages.routes,)
 PAGES += (balance.routes, balance_usage.routes)
+PAGES += (invoices.routes, credit.routes)
 
 
 def setup_portal(app: web.Application, settings: Settings) -> None:

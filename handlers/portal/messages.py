@@ -18,6 +18,7 @@ def error_text(exc: BillingError) -> str:
         % {"amount": money((exc.details or {}).get("minimum"))},
         "topup_above_maximum": _("The largest top-up of this balance is %(amount)s.")
         % {"amount": money((exc.details or {}).get("maximum"))},
+        "invoice_not_payable": _("This invoice cannot be paid any more."),
         "idempotency_in_progress": _("This form is already being sent. Wait a moment, then "
                                      "reload the page."),
     }
