@@ -24,7 +24,7 @@ export SALDO_PAYMENT_PROVIDER ?= sandbox
 run: $(STAMP)
 	@echo "Saldo on http://localhost:$${PORT:-8080} (development defaults: admin token" \
 	      "'$$SALDO_ADMIN_TOKEN', WhatsApp app secret '$$WHATSAPP_APP_SECRETS', sandbox payments)"
-	$(BIN)/python -m service
+	SALDO_DEMO=$${SALDO_DEMO-1} $(BIN)/python -m service
 
 test: $(STAMP)
 	$(BIN)/python -m pytest

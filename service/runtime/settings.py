@@ -64,6 +64,7 @@ class Settings:
     portal_link_ttl: timedelta = timedelta(minutes=10)
     portal_session_ttl: timedelta = timedelta(hours=2)
     portal_frame_ancestors: str = "'self'"
+    demo: bool = False        # SALDO_DEMO=1 (`make run`): service/portal/demo.py
     # PyMongo command listeners for the store's clients; only tests set it
     # (tests/handlers/test_store_commands.py counts the store commands of a flow).
     event_listeners: tuple = field(default=(), repr=False, compare=False)
@@ -111,6 +112,7 @@ class Settings:
             portal_session_ttl=parse_duration(env.get("SALDO_PORTAL_SESSION_TTL", "2h")),
             portal_frame_ancestors=env.get("SALDO_PORTAL_FRAME_ANCESTORS", "'self'").strip()
             or "'self'",
+            demo=env.get("SALDO_DEMO", "") == "1",
         )
         settings.tz  # fail fast on an unknown zone
         return settings
