@@ -45,6 +45,8 @@ async def test_the_table_lists_every_invoice_and_filters_by_status_and_type(api,
     assert paid["code"] not in page and "Tidak ada faktur yang cocok" in page
     status, html = await browser.get("/portal/invoices?status=bogus")
     assert status == 400 and paid["code"] in html
+    status, html = await browser.get("/portal/invoices?cursor=bogus")
+    assert status == 400 and "Tautan halaman ini tidak valid" in html
 
 
 async def test_an_invoice_page_shows_its_lines_tax_and_buyer_in_english(api, portal):
@@ -113,3 +115,18 @@ async def test_credit_shows_the_balance_and_its_history(api, portal):
     assert "Digunakan pada faktur" in page and "-Rp49.000" in page
     detail = _text((await browser.get(f"/portal/invoices/{invoice['code']}"))[1])
     assert "Kredit akun digunakan" in detail and "Total Rp1.000" in detail
+
+
+async def test_older_invoices_are_a_page_away_and_keep_the_filter(api, portal, monkeypatch):
+    monkeypatch.setattr("handlers.portal.invoices.PAGE", 1)
+    ws, key = await api.create_workspace([PHONE_A])
+    first, _ = await _two_topups(api, ws, key)
+    newest = (await topup(api, ws, key, amount=75_000))["invoice"]
+    browser = await portal(ws, key)
+    html = (await browser.get("/portal/invoices?status=pending"))[1]
+    assert newest["code"] in html and first["code"] not in html
+    older = re.search(r'href="(/portal/invoices\?[^"]*cursor=[^"]+)"', html).group(1)
+    assert "status=pending" in older
+    html = (await browser.get(older.replace("&amp;", "&")))[1]
+    assert newest["code"] not in html and first["code"] not in html   # the other pending one
+    assert "Menunggu pembayaran" in html and "Terbaru" in html
