@@ -3,7 +3,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test jobs jobs-due bench bench-webhooks fuzz catalogs clean
+.PHONY: run test jobs jobs-due bench bench-webhooks fuzz catalogs clean screenshots
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -24,7 +24,7 @@ export SALDO_PAYMENT_PROVIDER ?= sandbox
 run: $(STAMP)
 	@echo "Saldo on http://localhost:$${PORT:-8080} (development defaults: admin token" \
 	      "'$$SALDO_ADMIN_TOKEN', WhatsApp app secret '$$WHATSAPP_APP_SECRETS', sandbox payments)"
-	$(BIN)/python -m service
+	SALDO_DEMO=$${SALDO_DEMO-1} $(BIN)/python -m service
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
@@ -55,6 +55,11 @@ catalogs: $(STAMP)
 	@mkdir -p var
 	$(BIN)/pybabel extract -F babel.cfg -o var/messages.pot --no-location --sort-output --omit-header .
 	$(BIN)/pybabel update -i var/messages.pot -d handlers/portal/locales -D messages --no-fuzzy-matching --omit-header
+
+# A PNG of every portal screen (id and en, desktop and 375 px) under var/screenshots/, from a
+# scratch store seeded with the demo (needs Chromium: apt-get install chromium)
+screenshots: $(STAMP)
+	$(BIN)/python bench/screenshots.py
 
 clean:
 	rm -rf $(VENV) var

@@ -12,6 +12,7 @@ from aiohttp import web
 from handlers.portal import billing_info, i18n, pages, plans, subscription
 from handlers.portal import balance, balance_usage
 from handlers.portal import addons, addons_buy
+from handlers.portal import credit, invoices
 from handlers.portal.once import form_token
 from handlers.portal.web import security_headers
 from service.runtime.settings import Settings
@@ -22,6 +23,7 @@ PANEL_TEMPLATES = HERE.parent / "panel" / "templates"   # the agency panel share
 PAGES = (pages.routes, subscription.routes, billing_info.routes, plans.routes)
 PAGES += (balance.routes, balance_usage.routes)
 PAGES += (addons_buy.routes, addons.routes)
+PAGES += (invoices.routes, credit.routes)
 
 
 def setup_portal(app: web.Application, settings: Settings) -> None:

@@ -17,6 +17,7 @@ from service.payments.gateway_http import Backoff
 from service.outbound.worker import webhook_worker
 from service.payments.sweeper import payment_sweeper
 from service.portal import sessions as portal_sessions
+from service.portal.demo import demo_context
 from service.runtime.background import sweeper
 from service.runtime.bootstrap import open_services
 from service.runtime.clock import Clock, SystemClock
@@ -43,6 +44,8 @@ def create_app(settings: Settings, *, clock: Clock | None = None,
     app.cleanup_ctx.append(sweeper("portal", portal_sessions.sweep,
                                    lambda svc: svc.settings.portal_session_ttl, background=background))
     app.cleanup_ctx.append(webhook_worker(background))
+    if settings.demo:
+        app.cleanup_ctx.append(demo_context(settings))
     return app
 
 

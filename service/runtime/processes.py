@@ -96,7 +96,7 @@ async def _keep_running(k: int, stop: asyncio.Event, env: dict[str, str]) -> Non
     while not stop.is_set():
         proc = await asyncio.create_subprocess_exec(
             sys.executable, "-m", "service", CHILD_FLAG, stdin=asyncio.subprocess.DEVNULL,
-            env=env)
+            env={**env, **({} if k == 0 else {"SALDO_DEMO": ""})})   # one demo link, child 0's
         waiter = asyncio.create_task(proc.wait())
         stopper = asyncio.create_task(stop.wait())
         await asyncio.wait({waiter, stopper}, return_when=asyncio.FIRST_COMPLETED)

@@ -80,6 +80,7 @@ class Settings:
     webhook_timeout: timedelta = timedelta(seconds=10)
     webhook_interval: timedelta = timedelta(seconds=5)
     webhook_lease: timedelta = timedelta(minutes=1)
+    demo: bool = False        # SALDO_DEMO=1 (`make run`): service/portal/demo.py
     # PyMongo command listeners for the store's clients; only tests set it
     # (tests/handlers/test_store_commands.py counts the store commands of a flow).
     event_listeners: tuple = field(default=(), repr=False, compare=False)
@@ -143,6 +144,7 @@ class Settings:
             webhook_timeout=parse_duration(env.get("SALDO_WEBHOOK_TIMEOUT", "10s")),
             webhook_interval=parse_duration(env.get("SALDO_WEBHOOK_INTERVAL", "5s")),
             webhook_lease=parse_duration(env.get("SALDO_WEBHOOK_LEASE", "60s")),
+            demo=env.get("SALDO_DEMO", "") == "1",
         )
         settings.tz  # fail fast on an unknown zone
         return settings

@@ -1,0 +1,127 @@
+"""`make screenshots`: a PNG of every portal screen, in Indonesian and English, on a desktop and
+on a 375-px phone, under var/screenshots/ (ignored by git), for review. Run by hand.
+
+Starts Saldo on a scratch embedded store with the development defaults and SALDO_DEMO=1 (so
+service/portal/demo.py seeds "Toko Demo" and prints its portal link), opens the link in Debian's
+Chromium with Playwright (/usr/bin/chromium or SALDO_CHROMIUM; no browser download) and visits
+SCREENS. A new screen is one line in SCREENS; `{invoice}` is the first invoice's code. A screen
+that is not served (404) is reported and skipped."""
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))       # `python bench/screenshots.py` from the repository root
+
+from bench.scratch import with_service  # noqa: E402
+from bench.webhooks import stop_service  # noqa: E402
+from tests.browser import ARGS, CHROMIUM  # noqa: E402
+
+OUT = ROOT / "var" / "screenshots"
+SCREENS = (                      # (file name, path): every portal screen, one line each
+    ("overview", "/portal"),
+    ("plans", "/portal/plans"),
+    ("addons", "/portal/addons"),
+    ("balance", "/portal/balance"),
+    ("balance-topup", "/portal/balance/topup"),
+    ("balance-topups", "/portal/balance/topups"),
+    ("balance-usage", "/portal/balance/usage"),
+    ("invoices", "/portal/invoices"),
+    ("invoice", "/portal/invoices/{invoice}"),
+    ("billing-info", "/portal/billing-info"),
+    ("credit", "/portal/credit"),
+)
+VIEWPORTS = (("desktop", {"width": 1280, "height": 900}), ("phone", {"width": 375, "height": 740}))
+LINK = re.compile(r"(http://\S+/portal/open/\S+)")
+
+
+def start(workdir: Path) -> tuple[subprocess.Popen, str]:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    env = {**os.environ, "PORT": str(port), "SALDO_DATA_DIR": str(workdir / "data"),
+           "SALDO_ADMIN_TOKEN": "dev-admin", "WHATSAPP_APP_SECRETS": "dev-secret",
+           "WHATSAPP_VERIFY_TOKEN": "dev-verify", "PAYMENT_WEBHOOK_SECRET": "dev-payments",
+           "SALDO_PAYMENT_PROVIDER": "sandbox", "SALDO_DEMO": "1", "SALDO_WEB_PROCESSES": "1",
+           "SALDO_PUBLIC_URL": f"http://127.0.0.1:{port}", "LOG_LEVEL": "WARNING"}
+    with open(workdir / "service.log", "wb") as log:
+        proc = subprocess.Popen([sys.executable, "-m", "service"], cwd=ROOT, env=env,
+                                stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT)
+    return proc, f"http://127.0.0.1:{port}"
+
+
+def demo_link(base: str, proc: subprocess.Popen, log: Path) -> str:
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise SystemExit(f"service exited with code {proc.returncode}; see {log}")
+        try:
+            with urllib.request.urlopen(base + "/readyz", timeout=2) as resp:
+                if resp.status == 200:
+                    found = LINK.search(log.read_text(errors="replace"))
+                    if found:
+                        return found.group(1)
+        except OSError:
+            pass
+        time.sleep(0.3)        # polling a starting process, not synchronising a test
+    raise SystemExit(f"no demo link within 90 s; see {log}")
+
+
+async def shoot(base: str, link: str) -> int:
+    from playwright.async_api import async_playwright
+    OUT.mkdir(parents=True, exist_ok=True)
+    saved = 0
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        page = await (await browser.new_context()).new_page()
+        await page.goto(link)
+        await page.goto(base + "/portal/invoices")
+        first = page.locator("table.inv-table tbody tr a").first
+        code = (await first.get_attribute("href") or "").removeprefix("/portal/invoices/")
+        for lang in ("id", "en"):
+            await page.get_by_role("button", name=lang.upper()).click()
+            await page.wait_for_load_state()
+            for name, path in SCREENS:
+                resp = await page.goto(base + path.format(invoice=code))
+                if resp is None or resp.status == 404:
+                    print(f"  {path}: not served (404), skipped")
+                    continue
+                for label, size in VIEWPORTS:
+                    await page.set_viewport_size(size)
+                    target = OUT / f"{name}-{lang}-{label}.png"
+                    await page.screenshot(path=str(target), full_page=True)
+                    saved += 1
+                await page.set_viewport_size(VIEWPORTS[0][1])
+        await browser.close()
+    return saved
+
+
+def main() -> int:
+    if not Path(CHROMIUM).exists():
+        raise SystemExit(f"Chromium not found at {CHROMIUM} (apt-get install chromium)")
+
+    holder: dict = {}
+
+    def started(workdir: Path):
+        holder["log"] = workdir / "service.log"
+        return start(workdir)
+
+    def run_all(base: str, proc: subprocess.Popen) -> bool:
+        link = demo_link(base, proc, holder["log"])
+        saved = asyncio.run(shoot(base, link))
+        print(f"{saved} screenshots in {OUT}")
+        return saved > 0
+    return with_service("saldo-screenshots-", started, stop_service, run_all)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
