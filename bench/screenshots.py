@@ -31,6 +31,7 @@ SCREENS = (                      # (file name, path): every portal screen, one l
     ("overview", "/portal"),
     ("plans", "/portal/plans"),
     ("addons", "/portal/addons"),
+    ("addons-buy", "/portal/addons/buy"),
     ("balance", "/portal/balance"),
     ("balance-topup", "/portal/balance/topup"),
     ("balance-topups", "/portal/balance/topups"),
@@ -40,6 +41,15 @@ SCREENS = (                      # (file name, path): every portal screen, one l
     ("billing-info", "/portal/billing-info"),
     ("credit", "/portal/credit"),
 )
+PANEL_SCREENS = (                # the agency panel's, signed in with the development admin token
+    ("panel-home", "/panel"),
+    ("panel-addons", "/panel/addons"),
+    ("panel-addon-new", "/panel/addons/new"),
+    ("panel-resellers", "/panel/resellers"),
+    ("panel-workspaces", "/panel/workspaces"),
+    ("panel-operations", "/panel/operations"),
+)
+ADMIN_TOKEN = "dev-admin"        # the Makefile's development default, as the demo needs it
 VIEWPORTS = (("desktop", {"width": 1280, "height": 900}), ("phone", {"width": 375, "height": 740}))
 LINK = re.compile(r"(http://\S+/portal/open/\S+)")
 
@@ -87,21 +97,32 @@ async def shoot(base: str, link: str) -> int:
         await page.goto(base + "/portal/invoices")
         first = page.locator("table.inv-table tbody tr a").first
         code = (await first.get_attribute("href") or "").removeprefix("/portal/invoices/")
-        for lang in ("id", "en"):
-            await page.get_by_role("button", name=lang.upper()).click()
-            await page.wait_for_load_state()
-            for name, path in SCREENS:
-                resp = await page.goto(base + path.format(invoice=code))
-                if resp is None or resp.status == 404:
-                    print(f"  {path}: not served (404), skipped")
-                    continue
-                for label, size in VIEWPORTS:
-                    await page.set_viewport_size(size)
-                    target = OUT / f"{name}-{lang}-{label}.png"
-                    await page.screenshot(path=str(target), full_page=True)
-                    saved += 1
-                await page.set_viewport_size(VIEWPORTS[0][1])
+        saved += await _screens(page, base, SCREENS, code)
+        await page.goto(base + "/panel/signin")
+        await page.get_by_label("API key").or_(page.get_by_label("Kunci API")).fill(ADMIN_TOKEN)
+        await page.locator("form[action='/panel/signin'] button[type=submit]").click()
+        await page.wait_for_load_state()
+        saved += await _screens(page, base, PANEL_SCREENS, code)
         await browser.close()
+    return saved
+
+
+async def _screens(page, base: str, screens, code: str) -> int:
+    saved = 0
+    for lang in ("id", "en"):
+        await page.get_by_role("button", name=lang.upper()).click()
+        await page.wait_for_load_state()
+        for name, path in screens:
+            resp = await page.goto(base + path.format(invoice=code))
+            if resp is None or resp.status == 404:
+                print(f"  {path}: not served (404), skipped")
+                continue
+            for label, size in VIEWPORTS:
+                await page.set_viewport_size(size)
+                target = OUT / f"{name}-{lang}-{label}.png"
+                await page.screenshot(path=str(target), full_page=True)
+                saved += 1
+            await page.set_viewport_size(VIEWPORTS[0][1])
     return saved
 
 
