@@ -21,10 +21,11 @@ webhook payloads are re-processed, payments re-driven, billing runs repeated) or
 `last`, which is in the wallet document itself. So balances == sum of the ledger collection +
 unfinalized `last` entries, at every moment; `service.reconcile` checks exactly that.
 
-Concurrent posts to one wallet inside a process are group-committed: one drain task per wallet
-applies everything queued in one conditional update. Step 1 starts from the wallet document this
-process wrote last, when it did and finalized that write: no read, no journal to finish. If any
-other writer came in between, the conditional replace fails and the retry reads the wallet.
+Concurrent posts to one wallet inside a process are group-committed (service/mongo/batching.py,
+keyed by wallet): everything queued on a wallet is applied in one conditional update. Step 1
+starts from the wallet document this process wrote last, when it did and finalized that write:
+no read, no journal to finish. If any other writer came in between, the conditional replace
+fails and the retry reads the wallet.
 
 `last` is stored as one JSON string, and the wallet is written with a conditional replace_one:
 NX-27017 processes a nested array of a hundred entry documents in an update ~9 times slower
@@ -43,6 +44,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from billing.wallet import (BALANCE_KINDS, Buckets, Entry, LedgerIntent, Posted, apply_intent,
                             settlement_key)
+from service.mongo.batching import GroupCommit
 from service.mongo.docs import (buckets_from_doc, buckets_to_doc, entry_from_doc, entry_to_doc,
                           to_ms)
 from service.mongo.recent import Recent
@@ -65,8 +67,10 @@ class MongoLedger:
     def __init__(self, db: AsyncDatabase, metrics: Metrics | None = None) -> None:
         self.db = db
         self.metrics = metrics      # counts what is applied (service/metrics), no store
-        self._queues: dict[str, list[tuple[list[LedgerIntent], datetime, asyncio.Future]]] = {}
-        self._drains: dict[str, asyncio.Task] = {}
+        # Concurrent posts to one wallet, group-committed (service/mongo/batching.py): no
+        # delay, no cap on the posts per flush (`apply` splits the intents into chunks).
+        self._posts: GroupCommit[str, tuple[list[LedgerIntent], datetime], Posted] = (
+            GroupCommit(self._post_queued))
         # wallet -> the document this process last wrote to it, once that write's journal is
         # finalized: the next write starts from it without reading, and its conditional replace
         # on `seq` fails (then the wallet is read) if any other writer came in between.
@@ -80,34 +84,20 @@ class MongoLedger:
                    now: datetime) -> Posted:
         if not intents:
             return Posted()
-        future = asyncio.get_running_loop().create_future()
-        self._queues.setdefault(workspace_id, []).append((intents, now, future))
-        if workspace_id not in self._drains:
-            self._drains[workspace_id] = asyncio.create_task(self._drain(workspace_id))
-        return await asyncio.shield(future)
+        return await self._posts.submit((intents, now), workspace_id)
 
-    async def _drain(self, workspace_id: str) -> None:
-        try:
-            while self._queues.get(workspace_id):
-                queued = self._queues.pop(workspace_id)
-                intents = [i for batch, _, _ in queued for i in batch]
-                now = max(n for _, n, _ in queued)
-                try:
-                    entries = await self.apply(workspace_id, intents, now)
-                except Exception as exc:  # every waiter hears about it
-                    for _, _, future in queued:
-                        if not future.done():
-                            future.set_exception(exc)
-                    continue
-                claimed: set[str] = set()   # a key applied now is fresh for its first poster
-                for batch, _, future in queued:
-                    fresh = {i.key for i in batch if i.key in entries.fresh} - claimed
-                    claimed |= fresh
-                    if not future.done():
-                        future.set_result(Posted({i.key: entries.get(i.key, []) for i in batch},
-                                                 fresh))
-        finally:
-            self._drains.pop(workspace_id, None)
+    async def _post_queued(self, workspace_id: str,
+                           queued: list[tuple[list[LedgerIntent], datetime]]) -> list[Posted]:
+        """One wallet update for the posts queued on one wallet; per post, its own result."""
+        entries = await self.apply(workspace_id, [i for batch, _ in queued for i in batch],
+                                   max(now for _, now in queued))
+        claimed: set[str] = set()   # a key applied now is fresh for its first poster
+        results = []
+        for batch, _ in queued:
+            fresh = {i.key for i in batch if i.key in entries.fresh} - claimed
+            claimed |= fresh
+            results.append(Posted({i.key: entries.get(i.key, []) for i in batch}, fresh))
+        return results
 
     async def apply(self, workspace_id: str, intents: list[LedgerIntent],
                     now: datetime) -> Posted:

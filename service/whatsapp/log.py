@@ -2,7 +2,6 @@
 records, inbound messages."""
 from __future__ import annotations
 
-import asyncio
 import logging
 from datetime import datetime
 
@@ -12,7 +11,7 @@ from pymongo.errors import BulkWriteError
 
 from billing.charging import MessageRecord
 from billing.whatsapp import InboundMessage, OtherChange, StatusUpdate
-from service.mongo.coalesce import Coalescer
+from service.mongo.batching import GroupCommit
 from service.mongo.docs import from_ms, to_ms
 from service.mongo.filters import explicit
 from service.mongo.recent import Recent
@@ -20,43 +19,7 @@ from service.whatsapp.payloads import PayloadLog, ignore_duplicates
 
 log = logging.getLogger("saldo.whatsapp")
 RECENT_MESSAGES = 50_000   # wamids whose record this process wrote lately (a hint, ~8 MB)
-
-
-class DeferredMarks:
-    """Bookkeeping writes whose loss is harmless (a crash before the flush only makes the sweep
-    redo idempotent work), group-committed across concurrent requests: one bulk write per
-    collection per event-loop turn instead of one round trip per request."""
-
-    def __init__(self, db: AsyncDatabase) -> None:
-        self.db = db
-        self._ops: dict[str, list[UpdateOne]] = {}
-        self._task: asyncio.Task | None = None
-
-    def add(self, collection: str, ops: list[UpdateOne]) -> None:
-        self._ops.setdefault(collection, []).extend(ops)
-        if self._task is None:
-            self._task = asyncio.create_task(self._flush_soon())
-
-    async def _flush_soon(self) -> None:
-        try:
-            while self._ops:
-                await asyncio.sleep(0)
-                await self.flush()
-        finally:
-            self._task = None
-
-    async def flush(self) -> None:
-        ops, self._ops = self._ops, {}
-        for collection, batch in ops.items():
-            try:
-                await self.db[collection].bulk_write(batch, ordered=False)
-            except Exception:
-                log.exception("deferred marks on %s lost; the sweep will redo them", collection)
-
-    async def close(self) -> None:
-        if self._task is not None:
-            await self._task
-        await self.flush()
+MAX_BATCH = 2000           # items per group-committed flush (service/mongo/batching.py)
 
 
 class MongoWhatsAppLog(PayloadLog):
@@ -65,12 +28,27 @@ class MongoWhatsAppLog(PayloadLog):
 
     def __init__(self, db: AsyncDatabase) -> None:
         self.db = db
-        self.marks = DeferredMarks(db)
-        self._payload_inserts: Coalescer[dict, bool] = Coalescer(self._insert_payloads)
-        self._status_writes: Coalescer[list[tuple[str, dict]], set[str]] = Coalescer(
-            self._write_statuses)
+        # Bookkeeping writes whose loss is harmless (a crash before the flush only makes the
+        # sweep redo idempotent work), not awaited: one bulk write per collection, one loop turn
+        # after the first of them (`enqueue(ops, collection)`; `close()` flushes them).
+        self.marks: GroupCommit[str, list[UpdateOne], None] = GroupCommit(
+            self._write_marks, delay=0)
+        self._payload_inserts: GroupCommit[None, dict, bool] = GroupCommit(
+            self._insert_payloads, max_batch=MAX_BATCH)
+        self._status_writes: GroupCommit[None, list[tuple[str, dict]], set[str]] = GroupCommit(
+            self._write_statuses, max_batch=MAX_BATCH)
         self._recent: Recent[str, None] = Recent(RECENT_MESSAGES)
-        self._message_reads: Coalescer[set[str], list[dict]] = Coalescer(self._read_messages)
+        self._message_reads: GroupCommit[None, set[str], list[dict]] = GroupCommit(
+            self._read_messages, max_batch=MAX_BATCH)
+
+    async def _write_marks(self, collection: str, batches: list[list[UpdateOne]]) -> list[None]:
+        ops = [op for batch in batches for op in batch]
+        try:
+            if ops:
+                await self.db[collection].bulk_write(ops, ordered=False)
+        except Exception:
+            log.exception("deferred marks on %s lost; the sweep will redo them", collection)
+        return [None] * len(batches)
 
     # --- events -------------------------------------------------------------------------
     async def record_inbound(self, routed: list[tuple[str, InboundMessage]]) -> None:
@@ -89,7 +67,8 @@ class MongoWhatsAppLog(PayloadLog):
         return await self._status_writes.submit(
             [(s.wamid, self._status_update(ws, s, now)) for ws, s in routed])
 
-    async def _write_statuses(self, batches: list[list[tuple[str, dict]]]) -> list[set[str]]:
+    async def _write_statuses(self, _: None,
+                              batches: list[list[tuple[str, dict]]]) -> list[set[str]]:
         """One flush for concurrent requests; per request, the records its own updates created.
 
         A message this process has not written lately is most likely new, so its first update
@@ -172,14 +151,14 @@ class MongoWhatsAppLog(PayloadLog):
     async def messages(self, wamids: set[str]) -> list[MessageRecord]:
         return [_record(d) for d in await self._message_reads.submit(wamids)]
 
-    async def _read_messages(self, wanted: list[set[str]]) -> list[list[dict]]:
+    async def _read_messages(self, _: None, wanted: list[set[str]]) -> list[list[dict]]:
         every = set().union(*wanted)
         found = {d["_id"]: d async for d in self.db.wa_messages.find({"_id": {"$in": list(every)}})}
         return [[found[w] for w in wamids if w in found] for wamids in wanted]
 
     async def mark_charged(self, charged: dict[str, str]) -> None:
-        self.marks.add("wa_messages", [UpdateOne({"_id": wamid}, {"$set": {"charge_key": key}})
-                                       for wamid, key in charged.items()])
+        self.marks.enqueue([UpdateOne({"_id": wamid}, {"$set": {"charge_key": key}})
+                            for wamid, key in charged.items()], "wa_messages")
 
     async def had_inbound(self, workspace_id: str, customer_ids: set[str], since: datetime,
                           until: datetime) -> bool:

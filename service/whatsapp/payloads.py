@@ -53,7 +53,7 @@ class PayloadLog:
         doc = await self.db.wa_payloads.find_one({"_id": payload_id}, {"processed_ms": 1})
         return payload_id, bool(doc and doc.get("processed_ms"))
 
-    async def _insert_payloads(self, docs: list[dict]) -> list[bool]:
+    async def _insert_payloads(self, _: None, docs: list[dict]) -> list[bool]:
         """One insert_many for concurrent requests; True where inserted, False on duplicate."""
         try:
             await self.db.wa_payloads.insert_many(docs, ordered=False)
@@ -64,8 +64,9 @@ class PayloadLog:
             return [i not in duplicates for i in range(len(docs))]
 
     async def mark_processed(self, payload_id: str, now: datetime, summary: dict) -> None:
-        self.marks.add("wa_payloads", [UpdateOne(
-            {"_id": payload_id}, {"$set": {"processed_ms": to_ms(now), "summary": summary}})])
+        self.marks.enqueue([UpdateOne(
+            {"_id": payload_id}, {"$set": {"processed_ms": to_ms(now), "summary": summary}})],
+            "wa_payloads")
 
     async def note_failure(self, payload_id: str, error: str, now: datetime) -> int:
         """Count a failed processing on the payload; park it at `MAX_ATTEMPTS`. → attempts."""
