@@ -119,7 +119,7 @@ async def process(svc: Services, claimed: SubscriptionState, now: datetime, coun
                 await announce.grace_started(svc, sub, now)
             return sub, await addon_renewals.issue_due(svc, sub, plans, now, step.until)
         if isinstance(step, IssueRenewal):
-            await _issue(svc, sub, step, now, plans)
+            await _issue(svc, sub, step, now, plans, next_orders)
             counts["renewals_issued"] += 1
         elif await _roll(svc, sub, step, now, next_orders):
             counts[f"rolled_{step.reason}"] += 1
@@ -145,14 +145,15 @@ async def cycle_of(svc: Services, sub: SubscriptionState, plans: dict,
 
 
 async def _issue(svc: Services, sub: SubscriptionState, step: IssueRenewal, now: datetime,
-                 plans: dict[str, PlanTerms]) -> None:
+                 plans: dict[str, PlanTerms], read: list | None = None) -> None:
     workspace = await workspace_by_id(svc, sub.workspace_id)
     current = state.current_choice(sub, plans)
     spec = orders.OrderSpec(sub.workspace_id, current, step.target, step.covers, "end_of_term",
                             step.invoice_type, step.target.plan.price(step.target.unit), "",
                             await addon_renewals.plan_order_lines(svc, sub, step.target,
                                                                   step.covers))
-    _, invoice, _ = await orders.issue(svc, workspace, spec, now)
+    known = read if step.covers.start == sub.current.end else None   # what cycle_of read
+    _, invoice, _ = await orders.issue(svc, workspace, spec, now, read=known)
     await orders.fulfil_paid(svc, invoice, now)                   # paid by account credit
 
 
