@@ -1,5 +1,5 @@
-"""Reconciliation's reads: one workspace at a time, its stored documents turned into the frozen
-records of billing/reconcile_records.py. Read only; it never writes.
+"""Reconciliation's reads: a window of workspaces at a time, their stored documents turned into the
+frozen records of billing/reconcile_records.py. Read only; it never writes.
 
 It reads the collections of other features (ledger, wallets, topups, addon_orders,
 subscription_orders, invoices, payments, subscriptions, workspaces, plans, account_credit) in the schema their
@@ -7,7 +7,7 @@ repositories store, on purpose without their code: reconciliation checks what is
 what their code believes it stored.
 
 Commands per window of workspaces (issue 16; before, per workspace): the wallets come from the
-one streamed `wallets` cursor; then 9 finds, each `$in` the window's ids (ledger, top-ups,
+one streamed `wallets` cursor; then 9 finds, each for the whole window (ledger, top-ups,
 add-on orders, plan orders, invoices, payments by the ids the invoices name or were opened
 with, the subscriptions, the workspaces, account credit). Plans are read once per run.
 """
@@ -30,12 +30,13 @@ from service.wallet.ledger import unjournal
 BALANCES = ("conversation", "broadcast")
 
 
-def of_workspace(workspace_id: str) -> dict:
-    """The filter of one workspace's documents. NX-27017 uses an index for an explicit
-    `{field: {"$eq": v}}` only: the implicit `{field: v}` scans the whole collection (measured:
-    83 ms vs 26 ms for one workspace's ledger among 100 workspaces, and growing with the
-    collection). On MongoDB the two are the same query, using the same index."""
-    return {"workspace_id": {"$eq": workspace_id}}
+def window_of(workspace_ids: list[str]) -> dict:
+    """The filter of a window of workspaces' documents: the range from the first id to the last
+    (documents of other workspaces in it are dropped by the grouping). NX-27017 answers
+    `{workspace_id: {$in: ids}}` by scanning the collection (measured on 150,000 ledger entries:
+    about 500 ms for 200 ids, growing with the collection), a range on the indexed field from its
+    index (36 ms); MongoDB answers `$in` from the index."""
+    return {"workspace_id": {"$gte": min(workspace_ids), "$lte": max(workspace_ids)}}
 
 
 @dataclass(frozen=True)
@@ -144,23 +145,24 @@ class ReconcileReads:
         if not wallets:
             return []
         db, ids_ = self.db, [w.workspace_id for w in wallets]
-        ours = {"workspace_id": {"$in": ids_}}
-        entries = _grouped([d async for d in db.ledger.find(ours, {"after": 0}).sort("order", 1)])
+        ours, window = window_of(ids_), set(ids_)
+        entries = _grouped([d async for d in db.ledger.find(ours, {"after": 0}).sort("order", 1)],
+                           window)
         invoices = _grouped([d async for d in db.invoices.find(
-            ours, {"workspace_id": 1, "status": 1, "amount": 1, "payment_id": 1, "order": 1})])
+            ours, {"workspace_id": 1, "status": 1, "amount": 1, "payment_id": 1, "order": 1})], window)
         payment_ids = sorted({p for ds in invoices.values() for d in ds
                               for p in (d.get("payment_id"), _opened_for(d["_id"])) if p})
         payments = {d["_id"]: d async for d in db.payments.find(
             {"_id": {"$in": payment_ids}},
             {"invoice_id": 1, "status": 1, "amount": 1, "resolved": 1})} if payment_ids else {}
-        topups = _grouped([d async for d in db.topups.find(ours)])
-        addon_orders = _grouped([d async for d in db.addon_orders.find(ours)])
-        plan_orders = _grouped([d async for d in db.subscription_orders.find(ours)])
+        topups = _grouped([d async for d in db.topups.find(ours)], window)
+        addon_orders = _grouped([d async for d in db.addon_orders.find(ours)], window)
+        plan_orders = _grouped([d async for d in db.subscription_orders.find(ours)], window)
         subscriptions = {d["_id"]: d async for d in db.subscriptions.find(
             {"_id": {"$in": ids_}}, {"addons": 1})}
         workspaces = {d["_id"]: d async for d in db.workspaces.find(
             {"_id": {"$in": ids_}}, {"plan": 1, "rate_overrides": 1})}
-        credit = _grouped([d async for d in db.account_credit.find(ours)])
+        credit = _grouped([d async for d in db.account_credit.find(ours)], window)
         out = []
         for wallet in wallets:
             ws = wallet.workspace_id
@@ -183,11 +185,12 @@ class ReconcileReads:
         return out
 
 
-def _grouped(docs: list[dict]) -> dict[str, list[dict]]:
-    """Documents by their `workspace_id`, each list in the order read."""
+def _grouped(docs: list[dict], window: set[str]) -> dict[str, list[dict]]:
+    """The documents of the window's workspaces by `workspace_id`, each list in the order read."""
     out: dict[str, list[dict]] = {}
     for d in docs:
-        out.setdefault(d.get("workspace_id"), []).append(d)
+        if d.get("workspace_id") in window:
+            out.setdefault(d["workspace_id"], []).append(d)
     return out
 
 
