@@ -30,7 +30,7 @@ from types import MappingProxyType
 from billing.addons import AddonTerms, Holding, effective_limits
 from billing.money import Money
 from billing.periods import Period
-from billing.plans import find_plan
+from billing.plans import PlanTerms, find_plan
 from service.addons.catalog import catalog
 from service.addons.records import AddonOrderLine
 from service.credit import credit as account_credit
@@ -205,19 +205,22 @@ async def emit_change(svc: Services, event: str, workspace_id: str, addon_id: st
     await entitlements_changed(svc, await state.load(svc, workspace_id), now)
 
 
-async def limits_of(svc: Services, sub: SubscriptionState) -> dict[str, int]:
-    """The effective limits (GET …/subscription): the plan's, with the held add-ons."""
-    plan = find_plan(await load_plans(svc.db), sub.plan)
+async def limits_of(svc: Services, sub: SubscriptionState,
+                    plans: dict[str, PlanTerms] | None = None) -> dict[str, int]:
+    """The effective limits (GET …/subscription): the plan's, with the held add-ons (`plans`:
+    the catalog already read, e.g. once per billing pass; None: read it)."""
+    plan = find_plan(plans if plans is not None else await load_plans(svc.db), sub.plan)
     held = await held_terms(svc, sub)
     return effective_limits(plan.limits, [(held[a], h.quantity)
                                           for a, h in holdings_of(sub).items() if a in held])
 
 
-async def entitlements_changed(svc: Services, sub: SubscriptionState, now: datetime) -> None:
+async def entitlements_changed(svc: Services, sub: SubscriptionState, now: datetime,
+                               plans: dict[str, PlanTerms] | None = None) -> None:
     """`entitlements.changed` when the effective limits differ from the last ones announced.
     Compared with the last event, not with a remembered state: a change whose event a crash
     lost is announced by the next call, and calling it twice announces nothing twice."""
-    limits = shapes.limits(await limits_of(svc, sub))
+    limits = shapes.limits(await limits_of(svc, sub, plans))
     last = await last_of(svc.db, sub.workspace_id, "entitlements.changed")
     if last is not None and last["data"].get("limits") == limits:
         return

@@ -283,4 +283,5 @@ async def after_rollover(svc: Services, doc: dict, step: Rollover, rolled: Rolle
                           removal.quantity, key, now, reason=removal.reason)
     for order in await aorders.renewals_for(svc, ws, step.period.start):
         await aorders.cancel(svc, order, now)
-    await post_credits(svc, ws, now)
+    if rolled.excess:       # else this roll owed none (credits owed before it, or added by a
+        await post_credits(svc, ws, now)   # use case since, the billing run's next read posts)

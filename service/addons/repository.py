@@ -82,6 +82,8 @@ class AddonCatalog:
     async def terms(self, ids: Iterable[str] | None = None) -> dict[str, AddonTerms]:
         """The terms of the add-ons `ids` that exist (None: of every add-on)."""
         query = {} if ids is None else {"_id": {"$in": sorted(set(ids))}}
+        if ids is not None and not query["_id"]["$in"]:
+            return {}                       # none asked: no command (the billing pass's roll)
         return {d["_id"]: terms_from_doc(d) async for d in self._docs.find(query)}
 
     async def existing(self, ids: Iterable[str]) -> list[str]:

@@ -2,7 +2,7 @@
 that every ledger entry has a cause that allows it (billing/reconcile.py).
 
 Streamed: wallets are read from one cursor, and the histories of a window of `WINDOW`
-workspaces are read at once, checked and dropped, so memory holds a window's histories (plus
+workspaces are read at once (one find per collection for the window), checked and dropped, so memory holds a window's histories (plus
 the result rows the caller keeps).
 Every violation is logged at error level (`saldo.reconcile`, with its objects) and returned;
 nothing is repaired. There are no metrics yet (issue 15/16): the log line is the alert.
@@ -11,18 +11,17 @@ Called by `GET /v1/admin/reconcile` and at the end of every billing pass.
 """
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
 from billing.reconcile import check
-from billing.reconcile_records import Posting, Violation
+from billing.reconcile_records import History, Posting, Violation
 from service.reconcile.repository import BALANCES, ReconcileReads, WalletState
 from service.runtime.context import Services
 
 log = logging.getLogger("saldo.reconcile")
-WINDOW = 8          # workspaces read at once
+WINDOW = 200        # workspaces read at once (9 finds per window)
 
 
 @dataclass(frozen=True)
@@ -88,11 +87,11 @@ async def each_workspace(svc: Services,
 
 async def _checked(reads: ReconcileReads, wallets: list[WalletState],
                    plan_rates: dict) -> list[WorkspaceCheck]:
-    return list(await asyncio.gather(*(_one(reads, w, plan_rates) for w in wallets)))
+    histories = await reads.histories(wallets, plan_rates)
+    return [_one(w, h) for w, h in zip(wallets, histories)]
 
 
-async def _one(reads: ReconcileReads, wallet: WalletState, plan_rates: dict) -> WorkspaceCheck:
-    history = await reads.history(wallet, plan_rates)
+def _one(wallet: WalletState, history: History) -> WorkspaceCheck:
     result = WorkspaceCheck(wallet.workspace_id, _balances(wallet, history.postings),
                             tuple(check(history)))
     for kind, b in result.balances.items():

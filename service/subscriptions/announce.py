@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from billing.plans import FREE_PLAN
+from billing.plans import FREE_PLAN, PlanTerms
 from service.addons.holdings import entitlements_changed, holdings_of
 from service.events import shapes
 from service.events.emit import emit
@@ -45,11 +45,11 @@ def subscription_data(sub: SubscriptionState) -> dict:
 
 
 async def announce(svc: Services, sub: SubscriptionState, event: str, key: str | None,
-                   now: datetime, **extra) -> None:
+                   now: datetime, plans: dict[str, PlanTerms] | None = None, **extra) -> None:
     """`subscription.<event>` with the subscription as it is now, then the limits if moved."""
     await emit(svc.db, f"subscription.{event}", sub.workspace_id, sub.workspace_id,
                {**subscription_data(sub), **extra}, now, key=key)
-    await entitlements_changed(svc, sub, now)
+    await entitlements_changed(svc, sub, now, plans)
 
 
 async def scheduled(svc: Services, sub: SubscriptionState, now: datetime) -> None:
@@ -62,7 +62,7 @@ async def scheduled(svc: Services, sub: SubscriptionState, now: datetime) -> Non
 
 
 async def boundary_crossed(svc: Services, sub: SubscriptionState, boundary: Boundary,
-                           now: datetime) -> None:
+                           now: datetime, plans: dict[str, PlanTerms] | None = None) -> None:
     """`sub` moved into a new period (its `boundary` not finished yet)."""
     last = sub.last_change
     reason = last.outcome if last and last.effective_at == boundary.start else "renewed"
@@ -70,7 +70,7 @@ async def boundary_crossed(svc: Services, sub: SubscriptionState, boundary: Boun
         event = "moved_to_free"
     else:
         event = "renewed" if reason == "renewed" else "changed"
-    await announce(svc, sub, event, f"p{to_ms(boundary.start)}", now, reason=reason)
+    await announce(svc, sub, event, f"p{to_ms(boundary.start)}", now, plans, reason=reason)
 
 
 async def grace_started(svc: Services, sub: SubscriptionState, now: datetime) -> None:

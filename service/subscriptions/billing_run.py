@@ -82,13 +82,14 @@ async def run_pass(svc: Services, now: datetime | None = None,
 
 async def _one(svc: Services, workspace_id: str, period_end: datetime, now: datetime,
                worker: str, plans: dict[str, PlanTerms]) -> Counter:
-    if not await state.claim(svc, workspace_id, period_end, worker,
-                             now + svc.settings.billing_claim_lease, now):
+    claimed = await state.claim(svc, workspace_id, period_end, worker,
+                                now + svc.settings.billing_claim_lease, now)
+    if claimed is None:
         return Counter(skipped=1)
     counts: Counter = Counter(claimed=1)
     sub, until = None, now
     try:
-        sub, until = await process(svc, workspace_id, now, counts, plans)
+        sub, until = await process(svc, claimed, now, counts, plans)
     except Exception:
         log.exception("billing run failed for %s; the next pass retries", workspace_id)
         counts["errors"] += 1
@@ -96,61 +97,74 @@ async def _one(svc: Services, workspace_id: str, period_end: datetime, now: date
     return counts
 
 
-async def process(svc: Services, workspace_id: str, now: datetime, counts: Counter,
+async def process(svc: Services, claimed: SubscriptionState, now: datetime, counts: Counter,
                   plans: dict[str, PlanTerms]) -> tuple[SubscriptionState, datetime]:
-    """Do everything due for one subscription at `now`; → (its last state, next due time)."""
-    settings = svc.settings
+    """Do everything due for one subscription at `now` (`claimed`: as its claim returned it);
+    → (its last state, next due time)."""
+    settings, workspace_id, sub = svc.settings, claimed.workspace_id, claimed
     for _ in range(MAX_STEPS):
-        sub = await state.load(svc, workspace_id)
+        sub = sub or await state.load(svc, workspace_id)
         if sub.boundary:            # its events first: finishing removes the boundary
-            await announce.boundary_crossed(svc, sub, sub.boundary, now)
+            await announce.boundary_crossed(svc, sub, sub.boundary, now, plans)
         sub = await state.finish_boundary(svc, sub, now)
         if sub.addon_credits:                   # owed by an add-on change that died half-way
             await post_credits(svc, workspace_id, now)
+            sub = None
             continue
-        step = next_step(await cycle_of(svc, sub, plans, now), now, lead=settings.renewal_lead,
+        cycle, next_orders = await cycle_of(svc, sub, plans, now)
+        step = next_step(cycle, now, lead=settings.renewal_lead,
                          grace=settings.renewal_grace, free=plans[FREE_PLAN], tz=settings.tz)
         if isinstance(step, Wait):
             if now >= sub.current.end:      # ended unpaid: waiting out the grace
                 await announce.grace_started(svc, sub, now)
             return sub, await addon_renewals.issue_due(svc, sub, plans, now, step.until)
         if isinstance(step, IssueRenewal):
-            await _issue(svc, sub, step, now, plans)
+            await _issue(svc, sub, step, now, plans, next_orders)
             counts["renewals_issued"] += 1
-        elif await _roll(svc, sub, step, now):
+        elif await _roll(svc, sub, step, now, next_orders):
             counts[f"rolled_{step.reason}"] += 1
+        sub = None                          # it wrote: read it again
     raise RuntimeError(f"{workspace_id}: more than {MAX_STEPS} billing steps in one pass")
 
 
 async def cycle_of(svc: Services, sub: SubscriptionState, plans: dict,
-                   now: datetime) -> Cycle:
+                   now: datetime) -> tuple[Cycle, list | None]:
+    """The cycle `next_step` decides on, and the orders of the next period as read (None when
+    one was re-driven: read them again)."""
     next_orders = await orders.orders_for(svc, sub.workspace_id, sub.current.end)
+    redriven = False
     for order in next_orders:       # its issuer died (or failed) before placing the invoice;
         if order.status == "new":   # placing is idempotent by the order's seed
             await orders.redrive(svc, order, now)
+            redriven = True
     return Cycle(state.current_choice(sub, plans), sub.current,
                  state.anchor_day(sub, svc.settings.tz), state.scheduled_choice(sub, plans),
                  orders.status_by_choice(next_orders),
-                 min((o.created_at for o in next_orders), default=None))
+                 min((o.created_at for o in next_orders), default=None)), (
+        None if redriven else next_orders)
 
 
 async def _issue(svc: Services, sub: SubscriptionState, step: IssueRenewal, now: datetime,
-                 plans: dict[str, PlanTerms]) -> None:
+                 plans: dict[str, PlanTerms], read: list | None = None) -> None:
     workspace = await workspace_by_id(svc, sub.workspace_id)
     current = state.current_choice(sub, plans)
     spec = orders.OrderSpec(sub.workspace_id, current, step.target, step.covers, "end_of_term",
                             step.invoice_type, step.target.plan.price(step.target.unit), "",
                             await addon_renewals.plan_order_lines(svc, sub, step.target,
                                                                   step.covers))
-    _, invoice, _ = await orders.issue(svc, workspace, spec, now)
+    known = read if step.covers.start == sub.current.end else None   # what cycle_of read
+    _, invoice, _ = await orders.issue(svc, workspace, spec, now, read=known)
     await orders.fulfil_paid(svc, invoice, now)                   # paid by account credit
 
 
-async def _roll(svc: Services, sub: SubscriptionState, step: Rollover, now: datetime) -> bool:
-    """Move into the next period; False when it lost a race (the caller re-reads)."""
+async def _roll(svc: Services, sub: SubscriptionState, step: Rollover, now: datetime,
+                read: list | None = None) -> bool:
+    """Move into the next period; False when it lost a race (the caller re-reads). `read`: the
+    ended period's next orders as `cycle_of` just read them (None: read them)."""
     ended = sub.current
-    open_orders = [o for o in await orders.orders_for(svc, sub.workspace_id, ended.end)
-                   if o.status in orders.OPEN]
+    if read is None:
+        read = await orders.orders_for(svc, sub.workspace_id, ended.end)
+    open_orders = [o for o in read if o.status in orders.OPEN]
     if step.reason == "lapsed" and open_orders:
         for order in open_orders:     # first make them unpayable, then decide again
             await orders.cancel_order(svc, order.id, now)

@@ -103,12 +103,14 @@ def status_by_choice(orders: list[SubscriptionOrder]) -> dict[tuple[str, str], s
 
 
 async def issue(svc: Services, workspace: Workspace, spec: OrderSpec, now: datetime,
-                seed: str | None = None
+                seed: str | None = None, read: list[SubscriptionOrder] | None = None
                 ) -> tuple[SubscriptionOrder, dict | None, dict | None]:
     """The open or paid order for `spec` (placing its invoice if needed), or a new one.
-    → (order, invoice, payment); invoice and payment are None for a paid order."""
-    same = [o for o in await orders_for(svc, spec.workspace_id, spec.covers.start, spec.timing)
-            if o.key == spec.target.key]
+    → (order, invoice, payment); invoice and payment are None for a paid order. `read`: the
+    orders of `spec`'s period and timing as the caller just read them (None: read them)."""
+    if read is None:
+        read = await orders_for(svc, spec.workspace_id, spec.covers.start, spec.timing)
+    same = [o for o in read if o.key == spec.target.key]
     live = [o for o in same if o.status != "closed"]
     if live and live[0].status == "paid":
         return live[0], None, None

@@ -16,6 +16,8 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import datetime
 
+from pymongo import ReturnDocument
+
 from service.mongo.once import insert_or_read
 from service.mongo.filters import explicit
 from service.runtime.context import Services
@@ -74,12 +76,14 @@ async def due_at(svc: Services, now: datetime, limit: int) -> list[tuple[str, da
 
 
 async def claim(svc: Services, workspace_id: str, period_end: datetime, worker: str,
-                until: datetime, now: datetime) -> bool:
-    claimed = await svc.db.subscriptions.update_one(
+                until: datetime, now: datetime) -> SubscriptionState | None:
+    """The subscription as claimed (one command: the claim and the read), None: not won."""
+    doc = await svc.db.subscriptions.find_one_and_update(
         {"_id": workspace_id, "current_period_end": period_end,
          "$or": [{"claim": None}, {"claim.until": {"$lte": now}}]},
-        {"$set": {"claim": {"by": worker, "until": until}}, "$inc": {"version": 1}})
-    return claimed.matched_count == 1
+        {"$set": {"claim": {"by": worker, "until": until}}, "$inc": {"version": 1}},
+        return_document=ReturnDocument.AFTER)
+    return None if doc is None else state_from_doc(doc)
 
 
 async def release(svc: Services, workspace_id: str, worker: str, version: int | None,
@@ -99,9 +103,14 @@ async def poke(svc: Services, workspace_id: str, now: datetime) -> None:
                                           {"$set": {"due": {"at": now}}, "$inc": {"version": 1}})
 
 
-async def end_boundary(svc: Services, workspace_id: str, start: datetime) -> None:
-    await svc.db.subscriptions.update_one({"_id": workspace_id, "boundary.start": start},
-                                          {"$unset": {"boundary": ""}, "$inc": {"version": 1}})
+async def end_boundary(svc: Services, workspace_id: str, start: datetime,
+                       version: int | None) -> bool:
+    """Remove the boundary starting at `start`; False when the stored version is not
+    `version` (someone wrote since: read again; the boundary stays until a later finish)."""
+    ended = await svc.db.subscriptions.update_one(
+        {"_id": workspace_id, "version": version, "boundary.start": start},
+        {"$unset": {"boundary": ""}, "$inc": {"version": 1}})
+    return ended.matched_count == 1
 
 
 # --- the usage the chat platform reports (`workspace_usage`) ---------------------------------

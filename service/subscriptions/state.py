@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+from dataclasses import replace
 from datetime import datetime, tzinfo
 
 from billing import ledger_keys
@@ -37,7 +38,7 @@ PAID_RETRIES = 200
 BACKOFF_S = 0.002
 save = repository.save          # (svc, replace(read, …), now) → False when someone wrote first
 poke = repository.poke          # due at once (the version bump: a claim's release keeps it)
-claim = repository.claim        # one conditional update: one worker wins (until its lease)
+claim = repository.claim        # one findAndModify: one worker wins (until its lease), its state
 due_at = repository.due_at      # (workspace id, period end) due by `now` (or never looked at)
 
 
@@ -152,5 +153,6 @@ async def finish_boundary(svc: Services, sub: SubscriptionState,
             {"plan": boundary.plan, "period_start": boundary.start.isoformat(),
              "period_end": sub.current.end.isoformat()}))
     await svc.ledger.post(ws, intents, now)
-    await repository.end_boundary(svc, ws, boundary.start)
+    if await repository.end_boundary(svc, ws, boundary.start, sub.version):
+        return replace(sub, boundary=None, version=(sub.version or 0) + 1)  # as now stored
     return await load(svc, ws)

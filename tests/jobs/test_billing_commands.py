@@ -1,0 +1,38 @@
+"""The billing pass's store commands per due subscription (issue 16), counted by a PyMongo
+command listener on the pass's own clients: the test fails if the pass grows. Half the
+subscriptions are on Free (they roll over: new period, grant, the old grant expired), half on
+Growth's complimentary month (they get their renewal invoice). Run with `-s` to see the counts.
+
+Measured (6 subscriptions, reconcile included): 181 commands before issue 16 (30.2 per
+subscription: reconcile read 9 per workspace, a roll read the subscription and its orders
+twice, ...), 115 after (19.2)."""
+import dataclasses
+from datetime import timedelta
+
+from jobs.run import running_services
+from service.subscriptions import billing_run
+from service.workspaces.workspaces import Principal, create_workspace
+from tests.conftest import START
+from tests.handlers.test_store_commands import CommandCounter, _report
+from tests.subscription_helpers import WIB
+
+EACH = 3                      # Free ones, and as many Growth ones
+PER_SUBSCRIPTION = 20         # the budget: measured 19.2, before 30.2
+
+
+async def test_a_billing_pass_stays_within_its_store_commands_per_subscription(settings, clock):
+    counter = CommandCounter()
+    async with running_services(dataclasses.replace(settings, event_listeners=(counter,)),
+                                clock) as svc:
+        for i in range(2 * EACH):
+            await create_workspace(svc, Principal("admin"), name=f"C{i}",
+                                   phone_number_ids=[str(10**14 + i)],
+                                   plan="free" if i < EACH else "growth", reseller_id=None,
+                                   now=START, tz=WIB, complimentary=i >= EACH)
+        clock.set(START + timedelta(days=30, minutes=1))
+        report, counts = await counter.measure(
+            billing_run.run_pass(svc, clock.now(), "worker"))
+    assert (report["claimed"], report["rolled_renewed"], report["renewals_issued"],
+            report["not_reconciled"]) == (2 * EACH, EACH, EACH, 0), report
+    total = _report("billing pass, 6 subscriptions", counts)
+    assert total <= PER_SUBSCRIPTION * 2 * EACH, counts
