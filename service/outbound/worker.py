@@ -6,23 +6,21 @@ clock's time."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import random
 import secrets
 from collections import Counter
 from datetime import datetime
-from typing import AsyncIterator
 
 import aiohttp
-from aiohttp import web
 
 from service.outbound.addresses import GuardedResolver
 from service.outbound.delivery import attempt
 from service.outbound.dispatch import BATCH, dispatch
 from service.outbound.records import Delivery, Endpoint
 from service.outbound.repository import Deliveries, Endpoints
-from service.runtime.context import SERVICES, Services
+from service.runtime.background import sweeper
+from service.runtime.context import Services
 
 log = logging.getLogger("saldo.webhooks")
 CONCURRENCY = 8          # attempts in flight per pass
@@ -89,15 +87,14 @@ async def _claim(svc: Services, now: datetime, token: str) -> list[Delivery]:
 
 
 def webhook_worker(background: bool):
-    """A cleanup context: with `background`, a delivery pass every SALDO_WEBHOOK_INTERVAL."""
-    async def ctx(app: web.Application) -> AsyncIterator[None]:
-        task = asyncio.create_task(run_forever(app[SERVICES])) if background else None
-        yield
-        if task:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-    return ctx
+    """A cleanup context: with `background`, a delivery pass every SALDO_WEBHOOK_INTERVAL (the
+    web process's sweeper loop; nothing at start-up: the first pass comes one interval in)."""
+    return sweeper("webhook delivery", _pass, lambda svc: svc.settings.webhook_interval,
+                   background=background, at_start=False)
+
+
+async def _pass(svc: Services, everything: bool = False) -> dict:
+    return await deliver_pass(svc, svc.clock.now())
 
 
 async def tick(svc: Services) -> None:
@@ -107,9 +104,3 @@ async def tick(svc: Services) -> None:
             log.info("webhook delivery pass", extra={"fields": summary})
     except Exception:
         log.exception("webhook delivery pass failed; the next one retries")
-
-
-async def run_forever(svc: Services) -> None:
-    while True:
-        await tick(svc)
-        await asyncio.sleep(svc.settings.webhook_interval.total_seconds())   # a schedule

@@ -18,12 +18,14 @@ Sweep = Callable[..., Awaitable[dict]]
 
 
 def sweeper(name: str, sweep: Sweep, interval: Callable[[Services], timedelta], *,
-            background: bool):
-    """A cleanup context: `sweep(svc, everything=True)` at start-up, `sweep(svc)` periodically."""
+            background: bool, at_start: bool = True):
+    """A cleanup context: `sweep(svc, everything=True)` at start-up (unless not `at_start`),
+    `sweep(svc)` periodically."""
     async def ctx(app: web.Application) -> AsyncIterator[None]:
         svc = app[SERVICES]
-        summary = await sweep(svc, everything=True)
-        log.info(f"{name}: start-up recovery", extra={"fields": summary})
+        if at_start:
+            summary = await sweep(svc, everything=True)
+            log.info(f"{name}: start-up recovery", extra={"fields": summary})
         task = asyncio.create_task(_forever(name, sweep, svc, interval)) if background else None
         yield
         if task:
