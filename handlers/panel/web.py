@@ -23,8 +23,7 @@ from handlers.portal.web import Page, csrf_ok
 from service.mongo.store import STORE_DOWN
 from service.portal import sessions
 from service.portal.sessions import PortalSession
-from service.workspaces.repository import ApiKeys
-from service.workspaces.workspaces import Principal, hash_key
+from service.workspaces.workspaces import Principal, hash_key, reseller_key_live
 
 COOKIE = "saldo_panel"
 PANEL = web.RequestKey("panel_session", PortalSession)
@@ -79,8 +78,7 @@ async def key_still_valid(request: web.Request, session: PortalSession) -> bool:
     if session.role == "admin":
         token = svc.settings.admin_token
         return bool(token) and hmac.compare_digest(hash_key(token), session.key_hash or "")
-    key = await ApiKeys(svc.db).get(session.key_hash or "")
-    return key is not None and not key.revoked and key.reseller_id == session.reseller_id
+    return await reseller_key_live(svc, session.key_hash or "", session.reseller_id)
 
 
 def render(request: web.Request, template: str, context: dict[str, Any],

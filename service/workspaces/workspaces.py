@@ -52,6 +52,13 @@ async def authenticate(svc: Services, header: str | None) -> Principal:
     return Principal(key.role, key.workspace_id, key.reseller_id)
 
 
+async def reseller_key_live(svc: Services, key_hash: str, reseller_id: str | None) -> bool:
+    """Whether the reseller key with this hash is still that reseller's and not revoked (the
+    agency panel re-checks its signing-in key on every request)."""
+    key = await ApiKeys(svc.db).get(key_hash)
+    return key is not None and not key.revoked and key.reseller_id == reseller_id
+
+
 async def load_workspace(svc: Services, principal: Principal, workspace_id: str) -> Workspace:
     """The workspace if this caller may see it; 404 otherwise (never reveal other tenants)."""
     ws = await Workspaces(svc.db).get(workspace_id)
