@@ -69,7 +69,8 @@ async def test_a_failing_receiver_is_retried_with_growing_delays(hooks, receiver
     assert pages == [[5, 4], [3, 2], [1]]
 
 
-async def test_a_receiver_that_is_down_or_too_slow_is_retried(hooks, receiver):
+async def test_a_receiver_that_is_down_or_too_slow_is_retried(impatient_hooks, receiver):
+    hooks = impatient_hooks
     ws, key = await hooks.create_workspace([PHONE_A])
     down = (await register(hooks, key, _free_url(), event_types=["invoice.created"]))["endpoint"]
     slow = (await register(hooks, key, receiver.url, event_types=["invoice.created"]))["endpoint"]
