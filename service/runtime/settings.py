@@ -27,13 +27,24 @@ def _cores() -> int:
         return os.cpu_count() or 1
 
 
+EMBEDDED_STORES = 2    # NX-27017 processes without MONGODB_URI (service/runtime/bootstrap.py)
+
+
+def default_web_processes(cores: int, embedded: bool) -> int:
+    """SALDO_WEB_PROCESSES unset: one web process per core the stores leave free, at least one.
+    The embedded stores are two busy processes of their own on the same cores, and every web
+    process more halves the others' group commits (twice the store commands per request):
+    on 2 cores, two web processes cost 1.5-1.75x the CPU per webhook of one (README, Benchmarks)."""
+    return max(1, cores - EMBEDDED_STORES) if embedded else cores
+
+
 @dataclass(frozen=True)
 class Settings:
     mongodb_uri: str | None = None
     mongodb_db: str = "saldo"
     whatsapp_log_db: str | None = None   # with MONGODB_URI: the WhatsApp log's database
     port: int = 8080
-    web_processes: int = 1               # python -m service: SALDO_WEB_PROCESSES, default the cores
+    web_processes: int = 1               # python -m service: SALDO_WEB_PROCESSES (default_web_processes)
     data_dir: Path = Path("./var")
     admin_token: str = field(default="", repr=False)
     whatsapp_verify_token: str = field(default="", repr=False)
@@ -98,7 +109,8 @@ class Settings:
             mongodb_db=env.get("MONGODB_DB", "saldo"),
             whatsapp_log_db=env.get("MONGODB_WHATSAPP_LOG_DB") or None,
             port=int(env.get("PORT", "8080")),
-            web_processes=max(1, int(env.get("SALDO_WEB_PROCESSES") or _cores())),
+            web_processes=max(1, int(env.get("SALDO_WEB_PROCESSES") or default_web_processes(
+                _cores(), embedded=not env.get("MONGODB_URI")))),
             data_dir=Path(env.get("SALDO_DATA_DIR", "./var")),
             admin_token=env.get("SALDO_ADMIN_TOKEN", ""),
             whatsapp_verify_token=env.get("WHATSAPP_VERIFY_TOKEN", ""),
