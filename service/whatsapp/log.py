@@ -6,6 +6,7 @@ import logging
 from datetime import datetime
 
 from pymongo import UpdateOne
+from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import BulkWriteError
 
@@ -14,6 +15,7 @@ from billing.whatsapp import InboundMessage, OtherChange, StatusUpdate
 from service.mongo.batching import GroupCommit
 from service.mongo.docs import from_ms, to_ms
 from service.mongo.filters import explicit
+from service.mongo.store import WHATSAPP_LOG
 from service.mongo.recent import Recent
 from service.whatsapp.payloads import PayloadLog, ignore_duplicates
 
@@ -28,6 +30,8 @@ class MongoWhatsAppLog(PayloadLog):
 
     def __init__(self, db: AsyncDatabase) -> None:
         self.db = db
+        # The collection objects, made once: `db.name` builds a new one at every access.
+        self.collection: dict[str, AsyncCollection] = {name: db[name] for name in WHATSAPP_LOG}
         # Bookkeeping writes whose loss is harmless (a crash before the flush only makes the
         # sweep redo idempotent work), not awaited: one bulk write per collection, one loop turn
         # after the first of them (`enqueue(ops, collection)`; `close()` flushes them).
@@ -45,7 +49,7 @@ class MongoWhatsAppLog(PayloadLog):
         ops = [op for batch in batches for op in batch]
         try:
             if ops:
-                await self.db[collection].bulk_write(ops, ordered=False)
+                await self.collection[collection].bulk_write(ops, ordered=False)
         except Exception:
             log.exception("deferred marks on %s lost; the sweep will redo them", collection)
         return [None] * len(batches)
@@ -56,7 +60,7 @@ class MongoWhatsAppLog(PayloadLog):
                  "timestamp": m.timestamp, "ts_ms": to_ms(m.timestamp), "type": m.type}
                 for ws, m in routed]
         try:
-            await self.db.wa_inbound.insert_many(docs, ordered=False)
+            await self.collection["wa_inbound"].insert_many(docs, ordered=False)
         except BulkWriteError as exc:
             ignore_duplicates(exc)
 
@@ -96,7 +100,7 @@ class MongoWhatsAppLog(PayloadLog):
                 else:
                     created[owner[wamid]].add(wamid)
         if rest:
-            result = await self.db.wa_messages.bulk_write(
+            result = await self.collection["wa_messages"].bulk_write(
                 [UpdateOne({"_id": wamid}, update, upsert=True) for _, wamid, update in rest],
                 ordered=False)
             for i in result.upserted_ids:
@@ -108,7 +112,7 @@ class MongoWhatsAppLog(PayloadLog):
     async def _insert_new(self, docs: list[dict]) -> set[str]:
         """Insert message records; return the ids that already existed."""
         try:
-            await self.db.wa_messages.insert_many(docs, ordered=False)
+            await self.collection["wa_messages"].insert_many(docs, ordered=False)
             return set()
         except BulkWriteError as exc:
             ignore_duplicates(exc)
@@ -144,7 +148,7 @@ class MongoWhatsAppLog(PayloadLog):
         if not docs:
             return
         try:
-            await self.db.wa_unrouted.insert_many(docs, ordered=False)
+            await self.collection["wa_unrouted"].insert_many(docs, ordered=False)
         except BulkWriteError as exc:
             ignore_duplicates(exc)
 
@@ -153,7 +157,7 @@ class MongoWhatsAppLog(PayloadLog):
 
     async def _read_messages(self, _: None, wanted: list[set[str]]) -> list[list[dict]]:
         every = set().union(*wanted)
-        found = {d["_id"]: d async for d in self.db.wa_messages.find({"_id": {"$in": list(every)}})}
+        found = {d["_id"]: d async for d in self.collection["wa_messages"].find({"_id": {"$in": list(every)}})}
         return [[found[w] for w in wamids if w in found] for wamids in wanted]
 
     async def mark_charged(self, charged: dict[str, str]) -> None:
@@ -163,14 +167,14 @@ class MongoWhatsAppLog(PayloadLog):
     async def had_inbound(self, workspace_id: str, customer_ids: set[str], since: datetime,
                           until: datetime) -> bool:
         ids = list(customer_ids)
-        found = await self.db.wa_inbound.find_one(explicit({
+        found = await self.collection["wa_inbound"].find_one(explicit({
             "workspace_id": workspace_id, "ts_ms": {"$gte": to_ms(since), "$lte": to_ms(until)},
             "$or": [{"wa_id": {"$in": ids}}, {"user_id": {"$in": ids}}]}))
         return found is not None
 
     async def awaiting_charge(self, delivered_before: datetime,
                               limit: int) -> list[MessageRecord]:
-        cursor = self.db.wa_messages.find(
+        cursor = self.collection["wa_messages"].find(
             {"charge_key": None, "category": None,
              "delivered_seen_ms": {"$lte": to_ms(delivered_before)}}).limit(limit)
         return [_record(d) async for d in cursor]

@@ -40,7 +40,7 @@ class ParkedPayload:
 
 
 class PayloadLog:
-    """Mixed into `MongoWhatsAppLog` (uses its `db`, `marks` and `_payload_inserts`)."""
+    """Mixed into `MongoWhatsAppLog` (uses its `collection`, `marks` and `_payload_inserts`)."""
 
     async def store_payload(self, raw: bytes, now: datetime) -> tuple[str, bool]:
         """Store the raw body durably. Returns (payload id, already fully processed)."""
@@ -50,13 +50,13 @@ class PayloadLog:
             "received_ms": to_ms(now), "processed_ms": None, "attempts": 0})
         if inserted:
             return payload_id, False
-        doc = await self.db.wa_payloads.find_one({"_id": payload_id}, {"processed_ms": 1})
+        doc = await self.collection["wa_payloads"].find_one({"_id": payload_id}, {"processed_ms": 1})
         return payload_id, bool(doc and doc.get("processed_ms"))
 
     async def _insert_payloads(self, _: None, docs: list[dict]) -> list[bool]:
         """One insert_many for concurrent requests; True where inserted, False on duplicate."""
         try:
-            await self.db.wa_payloads.insert_many(docs, ordered=False)
+            await self.collection["wa_payloads"].insert_many(docs, ordered=False)
             return [True] * len(docs)
         except BulkWriteError as exc:
             ignore_duplicates(exc)
@@ -70,26 +70,26 @@ class PayloadLog:
 
     async def note_failure(self, payload_id: str, error: str, now: datetime) -> int:
         """Count a failed processing on the payload; park it at `MAX_ATTEMPTS`. → attempts."""
-        doc = await self.db.wa_payloads.find_one_and_update(
+        doc = await self.collection["wa_payloads"].find_one_and_update(
             {"_id": payload_id}, {"$inc": {"attempts": 1}, "$set": {"last_error": error[:500]}},
             {"attempts": 1}, return_document=ReturnDocument.AFTER)
         attempts = (doc or {}).get("attempts", 0)
         if attempts >= MAX_ATTEMPTS:
-            await self.db.wa_payloads.update_one({"_id": payload_id, "parked_ms": None},
+            await self.collection["wa_payloads"].update_one({"_id": payload_id, "parked_ms": None},
                                                  {"$set": {"parked_ms": to_ms(now)}})
         return attempts
 
     async def unprocessed(self, received_before: datetime,
                           limit: int = 200) -> list[StoredPayload]:
         """Payloads to (re-)process: not processed, not parked, received before the cutoff."""
-        cursor = self.db.wa_payloads.find(
+        cursor = self.collection["wa_payloads"].find(
             {"processed_ms": None, "parked_ms": None,
              "received_ms": {"$lt": to_ms(received_before)}}).sort("received_ms", 1).limit(limit)
         return [_stored(doc) async for doc in cursor]
 
     async def parked(self, limit: int = 100) -> list[ParkedPayload]:
         """Parked payloads, oldest first, without their bodies."""
-        cursor = self.db.wa_payloads.find(
+        cursor = self.collection["wa_payloads"].find(
             {"parked_ms": {"$gte": 0}, "processed_ms": None},
             {"body": 0, "summary": 0}).sort("received_ms", 1).limit(limit)
         return [ParkedPayload(d["_id"], from_ms(d["received_ms"]), from_ms(d["parked_ms"]),
@@ -97,7 +97,7 @@ class PayloadLog:
 
     async def unpark(self, payload_id: str) -> StoredPayload | None:
         """Give a parked payload `MAX_ATTEMPTS` more tries. → the payload, None if not parked."""
-        doc = await self.db.wa_payloads.find_one_and_update(
+        doc = await self.collection["wa_payloads"].find_one_and_update(
             {"_id": payload_id, "parked_ms": {"$gte": 0}, "processed_ms": None},
             {"$set": {"parked_ms": None, "attempts": 0}}, return_document=ReturnDocument.AFTER)
         return None if doc is None else _stored(doc)
