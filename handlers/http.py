@@ -195,6 +195,8 @@ async def errors_middleware(request: web.Request, handler: Handler) -> web.Strea
 async def access_log_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     started = time.perf_counter()
     response = await handler(request)
+    if not access_log.isEnabledFor(logging.INFO):   # nothing built for a line nobody writes
+        return response
     who: Principal | None = request.get(PRINCIPAL)
     access_log.info("request", extra={"fields": {
         "method": request.method, "path": request.path, "status": response.status,
