@@ -29,6 +29,7 @@ from pymongo.errors import BulkWriteError, DuplicateKeyError, WriteError
 from pymongo.results import InsertOneResult
 
 from service.mongo.batching import GroupCommit
+from service.mongo.filters import explicit
 
 MAX_BATCH = 500
 
@@ -38,10 +39,13 @@ class GroupedDatabase:
 
     def __init__(self, db: AsyncDatabase, max_batch: int = MAX_BATCH) -> None:
         self._db = db
-        self._reads: GroupCommit[str, Any, dict | None] = GroupCommit(
+        self._reads: GroupCommit[tuple, Any, dict | None] = GroupCommit(
             self._read, max_batch=max_batch)
         self._inserts: GroupCommit[str, dict, Any] = GroupCommit(
             self._insert, max_batch=max_batch)
+        self._finds: GroupCommit[tuple, Any, list[dict]] = GroupCommit(
+            self._find_by, max_batch=max_batch)
+        self._find_specs: dict[tuple, tuple[dict, list]] = {}
 
     def __getitem__(self, name: str) -> "GroupedCollection":
         return GroupedCollection(self, self._db[name])
@@ -58,10 +62,12 @@ class GroupedDatabase:
     async def close(self) -> None:
         await self._reads.close()
         await self._inserts.close()
+        await self._finds.close()
 
-    async def _read(self, collection: str, ids: list) -> list[dict | None]:
+    async def _read(self, key: tuple, ids: list) -> list[dict | None]:
+        collection, projection = key
         found = {d["_id"]: d async for d in self._db[collection].find(
-            {"_id": {"$in": list(dict.fromkeys(ids))}})}
+            {"_id": {"$in": list(dict.fromkeys(ids))}}, dict(projection) or None)}
         given: set = set()
         out = []
         for id_ in ids:
@@ -82,8 +88,43 @@ class GroupedDatabase:
             return errors
 
 
+    async def _find_by(self, key: tuple, values: list) -> list[list[dict]]:
+        collection, field = key[:2]
+        common, sort = self._find_specs[key]
+        # NX-27017: `{field: {$in: [...]}}` on an indexed field scans the collection, an `$or`
+        # of explicit equalities inside an explicit `$and` is answered from the index
+        # (100 workspaces' orders among 30,000: 5 ms, against 0.65 s with `$in`).
+        found: dict[Any, list[dict]] = {}
+        async for doc in self._db[collection].find({"$and": [explicit(common), {"$or": [
+                {field: {"$eq": v}} for v in dict.fromkeys(values)]}]}):
+            found.setdefault(doc.get(field), []).append(doc)
+        for key_, direction in reversed(sort):        # stable: the last key first
+            for docs in found.values():
+                docs.sort(key=lambda d: d.get(key_), reverse=direction < 0)
+        given: set = set()
+        out = []
+        for value in values:
+            docs = found.get(value, [])
+            out.append(copy.deepcopy(docs) if value in given else docs)
+            given.add(value)
+        return out
+
+
 def _groupable_id(value: Any) -> bool:
     return isinstance(value, (str, ObjectId))
+
+
+def _projection_key(projection: Any) -> tuple | None:
+    """A hashable form of a projection that keeps `_id` (so results can be told apart), None
+    for any other."""
+    if projection is None:
+        return ()
+    if isinstance(projection, (list, tuple)) and all(isinstance(f, str) for f in projection):
+        projection = {f: 1 for f in projection}
+    if (not isinstance(projection, dict) or projection.get("_id", 1) in (0, False)
+            or not all(isinstance(v, (int, bool)) for v in projection.values())):
+        return None
+    return tuple(sorted(projection.items()))
 
 
 class GroupedCollection:
@@ -95,10 +136,23 @@ class GroupedCollection:
         return getattr(self._collection, name)
 
     async def find_one(self, filter: Any = None, *args, **kwargs) -> dict | None:
-        if (args or kwargs or not isinstance(filter, dict) or list(filter) != ["_id"]
-                or not _groupable_id(filter["_id"])):
+        """Grouped for `{"_id": id}` with at most a projection; else the real find_one."""
+        options = dict(kwargs)
+        if len(args) == 1 and "projection" not in options:
+            options["projection"] = args[0]
+        projection = _projection_key(options.pop("projection", None))
+        if (len(args) > 1 or options or projection is None or not isinstance(filter, dict)
+                or list(filter) != ["_id"] or not _groupable_id(filter["_id"])):
             return await self._collection.find_one(filter, *args, **kwargs)
-        return await self._owner._reads.submit(filter["_id"], self._collection.name)
+        return await self._owner._reads.submit(filter["_id"],
+                                               (self._collection.name, projection))
+
+    async def find_by(self, field: str, value: Any, common: dict,
+                      sort: list[tuple[str, int]]) -> list[dict]:
+        owner = self._owner
+        key = (self._collection.name, field, repr(common), repr(sort))
+        owner._find_specs.setdefault(key, (common, sort))
+        return await owner._finds.submit(value, key)
 
     async def insert_one(self, document: dict, *args, **kwargs) -> InsertOneResult:
         if args or kwargs:
@@ -109,3 +163,14 @@ class GroupedCollection:
         if error is not None:
             raise error
         return InsertOneResult(document["_id"], True)
+
+
+async def find_by(collection: Any, field: str, value: Any, common: dict,
+                  sort: list[tuple[str, int]] = ()) -> list[dict]:
+    """The documents with `field` equal to `value` that match the equalities of `common`,
+    sorted by `sort` (keys of comparable values): on a grouped collection, one find for the
+    concurrent callers that share `field`, `common` and `sort`; else one find of its own."""
+    if isinstance(collection, GroupedCollection):
+        return await collection.find_by(field, value, common, list(sort))
+    cursor = collection.find(explicit({field: value, **common}))
+    return await (cursor.sort(list(sort)) if sort else cursor).to_list(None)

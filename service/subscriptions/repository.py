@@ -19,8 +19,8 @@ from datetime import datetime
 from pymongo import UpdateOne
 
 from service.mongo.docs import to_ms
+from service.mongo.grouped import find_by
 from service.mongo.once import insert_or_read
-from service.mongo.filters import explicit
 from service.runtime.context import Services
 from service.subscriptions.codec import (applied_to_doc, last_change_to_doc, order_from_doc,
                                          order_to_doc, state_from_doc, state_to_doc)
@@ -174,9 +174,9 @@ async def get_order(svc: Services, order_id: str) -> SubscriptionOrder | None:
 
 async def orders_for(svc: Services, workspace_id: str, period_start: datetime,
                      timing: str) -> list[SubscriptionOrder]:
-    return [order_from_doc(d) async for d in svc.db.subscription_orders.find(explicit(
-        {"workspace_id": workspace_id, "period_start": period_start, "timing": timing})
-    ).sort("created_at", 1)]
+    return [order_from_doc(d) for d in await find_by(   # grouped in a billing pass
+        svc.db.subscription_orders, "workspace_id", workspace_id,
+        {"period_start": period_start, "timing": timing}, [("created_at", 1)])]
 
 
 async def open_with_addon(svc: Services, addon_id: str, statuses: tuple[str, ...],
