@@ -29,7 +29,7 @@ from billing.wallet import LedgerIntent
 from service.runtime.context import Services
 from service.subscriptions import repository
 from service.subscriptions.records import Boundary, Gift, LastChange, SubscriptionState
-from service.workspaces.lookup import follow_plan
+from service.workspaces.lookup import follow_plan, workspace_by_id
 
 RETRIES = 8
 # What was paid for is applied however many writers race on the subscription: each round of a
@@ -131,6 +131,13 @@ async def sync_workspace_plan(svc: Services, workspace_id: str, plan_id: str) ->
     svc.routing.forget()
 
 
+async def _workspace_plan(svc: Services, workspace_id: str) -> str | None:
+    try:
+        return (await workspace_by_id(svc, workspace_id)).plan
+    except NotFound:
+        return None
+
+
 def boundary_of(ended: Period, new: Period, target: Choice, expire: bool) -> Boundary:
     return Boundary(ended.start, new.start, target.plan.id, expire, target.plan.grant)
 
@@ -141,7 +148,10 @@ async def finish_boundary(svc: Services, sub: SubscriptionState,
     if boundary is None:
         return sub
     ws = sub.workspace_id
-    await sync_workspace_plan(svc, ws, sub.plan)
+    # a read, grouped with the others' in a billing pass, instead of a write for each: a
+    # renewal on the same plan leaves `workspaces.plan` as it is
+    if await _workspace_plan(svc, ws) != sub.plan:
+        await sync_workspace_plan(svc, ws, sub.plan)
     intents = []
     if boundary.expire:
         left = (await svc.ledger.balances(ws))["conversation"].granted
