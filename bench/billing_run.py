@@ -113,12 +113,15 @@ async def main(args: argparse.Namespace) -> int:
         wall = time.perf_counter() - t0
         peak = rss_mb("VmHWM")
         still_due = len(await due_at(svc, now, args.subscriptions))
+        t1 = time.perf_counter()
         bad = await count_failing(svc)
+        reconcile_s = time.perf_counter() - t1
     print(f"\n{args.subscriptions} subscriptions due at {boundary.isoformat()}, one pass at +1 min, "
           f"{os.cpu_count()} cores, load average {os.getloadavg()[0]:.2f}")
     print(f"  pass: {wall:.1f} s, {args.subscriptions / wall:.0f} subscriptions/s; report {report}")
     print(f"  peak RSS during the pass {peak:.0f} MB (before it {before:.0f} MB); still due after: "
           f"{still_due}; not reconciled: {bad}")
+    print(f"  the reconcile that ends the pass, run again alone: {reconcile_s:.1f} s")
     if args.profile_commands:
         print(profile.table(args.subscriptions))
     ok = not bad and report.get("claimed") == args.subscriptions and not report.get("errors")

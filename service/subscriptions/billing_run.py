@@ -2,14 +2,18 @@
 
 A pass (`run_pass(svc, now)`):
 1. expires unpaid invoices (issue 3's `settlement.expire_due`; it reads `svc.clock`);
-2. for each subscription with `due.at <= now` (or none yet), read `PAGE` at a time until
-   none is left (all of them in one pass, each once): claims it with one conditional
-   update `{_id, current_period_end: <read>, claim: null or lease expired} → claim {by, until}`
-   (one worker wins, across processes), then loops `billing.subscriptions.next_step` until it
-   says Wait: issue the renewal invoice, roll over (apply the scheduled change / renew / lapse
-   to Free), finish the boundary (plan sync, expiry, grant). Catch-up after downtime goes
-   period by period. The claim is released with the next `due.at`, unless a use case wrote
-   meanwhile (version changed): then `due.at` stays as that use case set it (now).
+2. for each subscription with `due_ms <= now` (or none yet), read `PAGE` at a time until
+   none is left (all of them in one pass, each once): claims the page with one conditional
+   update per period end `{_id in page, current_period_end: <read>, claim: null or lease
+   expired} → claim {by, until}` (one worker wins each, across processes) and one find of
+   what it won, then, `CONCURRENCY` at a time, loops `billing.subscriptions.next_step` until
+   it says Wait: issue the renewal invoice, roll over (apply the scheduled change / renew /
+   lapse to Free), finish the boundary (plan sync, expiry, grant). Catch-up after downtime
+   goes period by period. The claim is released with the next `due`, unless a use case wrote
+   meanwhile (version changed): then `due` stays as that use case set it (now).
+   The subscriptions in progress share their commands (service/mongo/grouped.py): `_id`
+   reads, single inserts and the period's orders become one command per collection per
+   flush, and releases one bulk write; each still sees only its own answer.
 3. ends with the reconciliation check (service/reconcile/: balances against their ledger,
    ledger entries against their causes) and logs every violation at error level.
 
