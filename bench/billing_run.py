@@ -7,16 +7,21 @@ direct inserts in the stored schema, exactly as the app wrote them. One pass the
 boundary + 1 minute (`service.subscriptions.billing_run.run_pass`, the jobs' composition
 `open_services(..., whatsapp_log=False)`, on a fresh embedded NX-27017 or MONGODB_URI): each Free
 subscription rolls over (new period, new grant, the old grant expired), each Growth one gets its
-renewal invoice. Prints subscriptions/s, the pass's counts and the peak RSS during the pass."""
-import argparse, asyncio, os, secrets, sys, tempfile, time  # noqa: E401
+renewal invoice. Prints subscriptions/s, the pass's counts and the peak RSS during the pass.
+`--profile-commands`: also the store time per command shape during the pass
+(bench/command_profile.py)."""
+import argparse, asyncio, dataclasses, os, secrets, sys, tempfile, time  # noqa: E401
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from bench.command_profile import CommandProfile  # noqa: E402
 from service.runtime.bootstrap import open_services  # noqa: E402
 from service.runtime.clock import FrozenClock  # noqa: E402
 from service.runtime.settings import Settings  # noqa: E402
+from service.mongo.docs import to_ms  # noqa: E402
 from service.subscriptions.billing_run import run_pass  # noqa: E402
+from service.subscriptions.repository import due_at  # noqa: E402
 from service.reconcile.reconcile import count_failing  # noqa: E402
 from service.workspaces.workspaces import Principal, create_workspace  # noqa: E402
 
@@ -84,26 +89,41 @@ async def main(args: argparse.Namespace) -> int:
                         mongodb_db=f"bench_billing_{secrets.token_hex(4)}",
                         data_dir=Path(tempfile.mkdtemp(prefix="saldo-billing-run-")),
                         payment_provider="sandbox", payment_webhook_secret="bench")
+    profile = CommandProfile()
+    if args.profile_commands:
+        settings = dataclasses.replace(settings, event_listeners=(profile,))
     clock = FrozenClock(T0)
     async with open_services(settings, clock, whatsapp_log=False) as svc:
         made = await templates(svc, settings)
-        await seed(svc, made, args.subscriptions)
         boundary = made[0][1]["subscriptions"][0]["current_period_end"]
+        for _, docs in made:       # due at the boundary, as the pass before it left them
+            sub_id = docs["subscriptions"][0]["_id"]
+            await svc.db.subscriptions.update_one({"_id": sub_id}, {"$set": {
+                "due": {"at": boundary}, "due_ms": to_ms(boundary)}})
+            docs["subscriptions"] = [await svc.db.subscriptions.find_one({"_id": sub_id})]
+        await seed(svc, made, args.subscriptions)
         now = boundary + timedelta(minutes=1)
         clock.set(now)
         reset_peak_rss()
         before = rss_mb("VmRSS")
         t0 = time.perf_counter()
+        profile.on = True
         report = await run_pass(svc, now)
+        profile.on = False
         wall = time.perf_counter() - t0
         peak = rss_mb("VmHWM")
-        still_due = await svc.db.subscriptions.count_documents({"due.at": {"$lte": now}})
+        still_due = len(await due_at(svc, now, args.subscriptions))
+        t1 = time.perf_counter()
         bad = await count_failing(svc)
+        reconcile_s = time.perf_counter() - t1
     print(f"\n{args.subscriptions} subscriptions due at {boundary.isoformat()}, one pass at +1 min, "
           f"{os.cpu_count()} cores, load average {os.getloadavg()[0]:.2f}")
     print(f"  pass: {wall:.1f} s, {args.subscriptions / wall:.0f} subscriptions/s; report {report}")
     print(f"  peak RSS during the pass {peak:.0f} MB (before it {before:.0f} MB); still due after: "
           f"{still_due}; not reconciled: {bad}")
+    print(f"  the reconcile that ends the pass, run again alone: {reconcile_s:.1f} s")
+    if args.profile_commands:
+        print(profile.table(args.subscriptions))
     ok = not bad and report.get("claimed") == args.subscriptions and not report.get("errors")
     print("PASS" if ok else "FAIL")
     return 0 if ok else 1
@@ -112,4 +132,6 @@ async def main(args: argparse.Namespace) -> int:
 if __name__ == "__main__":
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--subscriptions", type=int, default=10_000, help="N, at least 2")
+    ap.add_argument("--profile-commands", action="store_true",
+                    help="print the store time per command shape during the pass")
     sys.exit(asyncio.run(main(ap.parse_args())))

@@ -38,6 +38,7 @@ from service.addons.records import FIELDS, OPEN, Addon, AddonOrder, AddonOrderLi
 from service.mongo.cursors import page
 from service.mongo.docs import money_from_doc, money_to_doc
 from service.mongo.filters import explicit
+from service.mongo.grouped import find_by
 from service.mongo.once import insert_or_read
 from service.mongo.revisions import swap
 
@@ -199,8 +200,9 @@ class AddonOrderRepository:
 
     async def renewals(self, workspace_id: str, period_start: datetime) -> list[AddonOrder]:
         """The renewal orders of the period starting at `period_start`."""
-        return [from_doc(d) async for d in self._docs.find(explicit(
-            {"workspace_id": workspace_id, "action": "renewal", "period_start": period_start}))]
+        return [from_doc(d) for d in await find_by(      # grouped in a billing pass
+            self._docs, "workspace_id", workspace_id,
+            {"action": "renewal", "period_start": period_start})]
 
     async def set_status(self, order_id: str, status: str, *, if_in: Iterable[str]) -> None:
         """→ `status`, if the order's status is one of `if_in` (a string `$set`, see above)."""

@@ -35,7 +35,8 @@ INDEXES: dict[str, list[tuple[list, dict]]] = {
                  ([("settled", ASCENDING), ("updated_at", ASCENDING)], {})],
     "topups": [([("workspace_id", ASCENDING)], {})],
     # issue 4: the billing run's due list; orders per workspace and period
-    "subscriptions": [([("due.at", ASCENDING)], {})],
+    "subscriptions": [([("due.at", ASCENDING)], {}),
+                      ([("due_ms", ASCENDING)], {})],   # issue 16: the due query, in epoch ms
     "subscription_orders": [([("workspace_id", ASCENDING), ("period_start", ASCENDING)], {})],
     "payments": [([("status", ASCENDING)], {}),
                  ([("resolved", ASCENDING), ("updated_at", ASCENDING)], {})],

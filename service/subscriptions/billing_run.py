@@ -2,14 +2,18 @@
 
 A pass (`run_pass(svc, now)`):
 1. expires unpaid invoices (issue 3's `settlement.expire_due`; it reads `svc.clock`);
-2. for each subscription with `due.at <= now` (or none yet), read `PAGE` at a time until
-   none is left (all of them in one pass, each once): claims it with one conditional
-   update `{_id, current_period_end: <read>, claim: null or lease expired} → claim {by, until}`
-   (one worker wins, across processes), then loops `billing.subscriptions.next_step` until it
-   says Wait: issue the renewal invoice, roll over (apply the scheduled change / renew / lapse
-   to Free), finish the boundary (plan sync, expiry, grant). Catch-up after downtime goes
-   period by period. The claim is released with the next `due.at`, unless a use case wrote
-   meanwhile (version changed): then `due.at` stays as that use case set it (now).
+2. for each subscription with `due_ms <= now` (or none yet), read `PAGE` at a time until
+   none is left (all of them in one pass, each once): claims the page with one conditional
+   update per period end `{_id in page, current_period_end: <read>, claim: null or lease
+   expired} → claim {by, until}` (one worker wins each, across processes) and one find of
+   what it won, then, `CONCURRENCY` at a time, loops `billing.subscriptions.next_step` until
+   it says Wait: issue the renewal invoice, roll over (apply the scheduled change / renew /
+   lapse to Free), finish the boundary (plan sync, expiry, grant). Catch-up after downtime
+   goes period by period. The claim is released with the next `due`, unless a use case wrote
+   meanwhile (version changed): then `due` stays as that use case set it (now).
+   The subscriptions in progress share their commands (service/mongo/grouped.py): `_id`
+   reads, single inserts and the period's orders become one command per collection per
+   flush, and releases one bulk write; each still sees only its own answer.
 3. ends with the reconciliation check (service/reconcile/: balances against their ledger,
    ledger entries against their causes) and logs every violation at error level.
 
@@ -32,6 +36,8 @@ from billing.subscriptions import Cycle, IssueRenewal, Rollover, Wait, next_step
 from service.addons import renewals as addon_renewals
 from service.addons.holdings import post_credits
 from service.metrics import passes
+from service.mongo.batching import GroupCommit
+from service.mongo.grouped import GroupedDatabase
 from service.payments.settlement import expire_due
 from service.runtime.context import Services
 from service.subscriptions import announce, orders
@@ -43,7 +49,7 @@ from service.workspaces.lookup import workspace_by_id
 
 log = logging.getLogger("saldo.billing_run")
 MAX_STEPS = 500            # per subscription and pass: 40 years of monthly catch-up
-CONCURRENCY = 16
+CONCURRENCY = 100         # subscriptions in progress at once (their commands grouped)
 PAGE = 1000               # due subscriptions read at a time
 
 
@@ -57,22 +63,35 @@ async def run_pass(svc: Services, now: datetime | None = None,
     worker = worker or worker_id()
     expired = await expire_due(svc, now)
     plans = await load_plans(svc.db)
+    grouped = GroupedDatabase(svc.db)
+    pass_svc = replace(svc, db=grouped)      # `_id` reads and inserts grouped across the page
+    releases: GroupCommit[None, tuple, None] = GroupCommit(
+        lambda _, done: _release(svc, worker, done), max_batch=PAGE)
     gate = asyncio.Semaphore(CONCURRENCY)
 
-    async def one(workspace_id: str, period_end: datetime) -> Counter:
+    async def one(claimed: SubscriptionState) -> Counter:
         async with gate:
-            return await _one(svc, workspace_id, period_end, now, worker, plans)
+            return await _one(pass_svc, claimed, now, plans, releases)
 
     counts: Counter = Counter(expired_invoices=expired, due=0)
     seen: set[str] = set()
     # A page at a time, the next read once the page is done (a released subscription is no
     # longer due, so it is the next PAGE waiting longest); one that failed stays due and is
     # skipped for the rest of this pass. Memory: one page and the ids seen.
-    while page := [(ws, end) for ws, end in await state.due_at(svc, now, PAGE) if ws not in seen]:
-        seen.update(ws for ws, _ in page)
-        counts["due"] += len(page)
-        for result in await asyncio.gather(*(one(ws, end) for ws, end in page)):
-            counts.update(result)
+    try:
+        while page := [(ws, end) for ws, end in await state.due_at(svc, now, PAGE)
+                       if ws not in seen]:
+            seen.update(ws for ws, _ in page)
+            counts["due"] += len(page)
+            won = await state.claim_many(svc, page, worker,
+                                         now + svc.settings.billing_claim_lease, now)
+            if len(won) < len(page):
+                counts["skipped"] += len(page) - len(won)
+            for result in await asyncio.gather(*(one(won[ws]) for ws, _ in page if ws in won)):
+                counts.update(result)
+    finally:
+        await grouped.close()
+        await releases.close()
     counts["not_reconciled"] = await check_reconciliation(svc)
     report = dict(counts)
     await passes.record(svc.db, report, now)      # GET /metrics reads it (service/metrics)
@@ -80,21 +99,23 @@ async def run_pass(svc: Services, now: datetime | None = None,
     return report
 
 
-async def _one(svc: Services, workspace_id: str, period_end: datetime, now: datetime,
-               worker: str, plans: dict[str, PlanTerms]) -> Counter:
-    claimed = await state.claim(svc, workspace_id, period_end, worker,
-                                now + svc.settings.billing_claim_lease, now)
-    if claimed is None:
-        return Counter(skipped=1)
+async def _one(svc: Services, claimed: SubscriptionState, now: datetime,
+               plans: dict[str, PlanTerms], releases: GroupCommit) -> Counter:
+    """Process one claimed subscription, then give its claim back (grouped with others')."""
     counts: Counter = Counter(claimed=1)
     sub, until = None, now
     try:
         sub, until = await process(svc, claimed, now, counts, plans)
     except Exception:
-        log.exception("billing run failed for %s; the next pass retries", workspace_id)
+        log.exception("billing run failed for %s; the next pass retries", claimed.workspace_id)
         counts["errors"] += 1
-    await state.release(svc, workspace_id, worker, sub, until)
+    await releases.submit((claimed.workspace_id, sub, until))
     return counts
+
+
+async def _release(svc: Services, worker: str, done: list[tuple]) -> list[None]:
+    await state.release_many(svc, worker, done)
+    return [None] * len(done)
 
 
 async def process(svc: Services, claimed: SubscriptionState, now: datetime, counts: Counter,

@@ -10,14 +10,14 @@ from typing import Any
 
 from billing.money import Money
 from billing.periods import Period
-from service.mongo.docs import money_from_doc, money_to_doc
+from service.mongo.docs import money_from_doc, money_to_doc, to_ms
 from service.subscriptions.records import (AddonChangeMark, AddonCredit, Boundary, Claim, Gift,
                                            HoldingEntry, LastChange, OrderApplied,
                                            PendingChange, SubscriptionOrder, SubscriptionState)
 
 _KNOWN = {"_id", "plan", "period", "anchor", "current_period_start", "current_period_end",
           "status", "scheduled_change", "complimentary", "created_at", "version", "due",
-          "claim", "boundary", "last_change", "addons", "addon_changes", "addon_credits",
+          "due_ms", "claim", "boundary", "last_change", "addons", "addon_changes", "addon_credits",
           "addon_orders_applied"}
 
 
@@ -138,6 +138,7 @@ def state_to_doc(s: SubscriptionState) -> dict:
            "complimentary": _gift_to_doc(s.complimentary), "created_at": s.created_at}
     optional = {
         "version": s.version, "due": _some(at=s.due) if s.due else None,
+        "due_ms": to_ms(s.due) if s.due else None,      # the billing run's due query
         "claim": {"by": s.claim.by, "until": s.claim.until} if s.claim else None,
         "boundary": _boundary_to_doc(s.boundary) if s.boundary else None,
         "last_change": last_change_to_doc(s.last_change) if s.last_change else None,

@@ -16,10 +16,11 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import datetime
 
-from pymongo import ReturnDocument
+from pymongo import UpdateOne
 
+from service.mongo.docs import to_ms
+from service.mongo.grouped import find_by
 from service.mongo.once import insert_or_read
-from service.mongo.filters import explicit
 from service.runtime.context import Services
 from service.subscriptions.codec import (applied_to_doc, last_change_to_doc, order_from_doc,
                                          order_to_doc, state_from_doc, state_to_doc)
@@ -65,42 +66,71 @@ async def drop_change(svc: Services, workspace_id: str, order_id: str, last: Las
     """Drop the scheduled change that waits for `order_id`, recording `last`."""
     await svc.db.subscriptions.update_one(
         {"_id": workspace_id, "scheduled_change.order_id": order_id},
-        {"$set": {"scheduled_change": None, "due": {"at": now},
+        {"$set": {"scheduled_change": None, **_due(now),
                   "last_change": last_change_to_doc(last)}, "$inc": {"version": 1}})
 
 
+def _due(at: datetime) -> dict:
+    """The fields that say when the billing run looks again: `due.at` as earlier versions
+    wrote it, and `due_ms` (epoch ms), which the due query reads."""
+    return {"due": {"at": at}, "due_ms": to_ms(at)}
+
+
 async def due_at(svc: Services, now: datetime, limit: int) -> list[tuple[str, datetime]]:
-    return [(d["_id"], d["current_period_end"]) async for d in svc.db.subscriptions.find(
-        {"$or": [{"due.at": {"$lte": now}}, {"due": None}]},
-        {"_id": 1, "current_period_end": 1}).sort("due.at", 1).limit(limit)]
+    """Up to `limit` (workspace id, period end) due by `now`: first those without `due_ms`
+    (never looked at, or last written before `due_ms` existed: due at once), then by `due_ms`.
+    NX-27017 answers a datetime range slowly (`{$or: [{due.at: {$lte: t}}, {due: None}]}`
+    sorted: 0.45 s a page on 20,000 subscriptions, growing with them; MongoDB uses the index):
+    two finds on the integer `due_ms` take 4 ms and 68 ms there."""
+    fields = {"_id": 1, "current_period_end": 1}
+    found = [(d["_id"], d["current_period_end"]) async for d in svc.db.subscriptions.find(
+        {"due_ms": {"$eq": None}}, fields).limit(limit)]
+    if len(found) < limit:
+        found += [(d["_id"], d["current_period_end"]) async for d in svc.db.subscriptions.find(
+            {"due_ms": {"$lte": to_ms(now)}}, fields).sort("due_ms", 1).limit(limit - len(found))]
+    return found
 
 
-async def claim(svc: Services, workspace_id: str, period_end: datetime, worker: str,
-                until: datetime, now: datetime) -> SubscriptionState | None:
-    """The subscription as claimed (one command: the claim and the read), None: not won."""
-    doc = await svc.db.subscriptions.find_one_and_update(
-        {"_id": workspace_id, "current_period_end": period_end,
-         "$or": [{"claim": None}, {"claim.until": {"$lte": now}}]},
-        {"$set": {"claim": {"by": worker, "until": until}}, "$inc": {"version": 1}},
-        return_document=ReturnDocument.AFTER)
-    return None if doc is None else state_from_doc(doc)
+async def claim_many(svc: Services, due: list[tuple[str, datetime]], worker: str,
+                     until: datetime, now: datetime) -> dict[str, SubscriptionState]:
+    """Claim each `(workspace id, period end as read)` of `due` that nobody holds (or whose
+    lease ran out) and that is still in that period: one update per distinct period end, then
+    one find of what `worker` holds → {workspace id: state as claimed}. Each document's claim
+    is one atomic conditional write, so one worker wins it, as with one command each."""
+    ends: dict[datetime, list[str]] = {}
+    for workspace_id, end in due:
+        ends.setdefault(end, []).append(workspace_id)
+    for end, ids in ends.items():
+        # NX-27017: beside other fields, an `$or` with a range branch matches every document
+        # for which that branch holds, whatever the other fields say (`{_id: a, $or: [{claim:
+        # None}, {claim.until: {$lte: t}}]}` took another subscription whose lease had run
+        # out); MongoDB ANDs them. An explicit `$and` is evaluated right on both.
+        await svc.db.subscriptions.update_many(
+            {"$and": [{"_id": {"$in": ids}, "current_period_end": end},
+                      {"$or": [{"claim": None}, {"claim.until": {"$lte": now}}]}]},
+            {"$set": {"claim": {"by": worker, "until": until}}, "$inc": {"version": 1}})
+    return {d["_id"]: state_from_doc(d) async for d in svc.db.subscriptions.find(
+        {"_id": {"$in": [workspace_id for workspace_id, _ in due]}, "claim.by": worker})}
 
 
-async def release(svc: Services, workspace_id: str, worker: str, version: int | None,
-                  due: datetime | None) -> None:
-    """Give the claim back, due again at `due` if nothing wrote after `version` (None: only
-    give it back)."""
-    released = due is not None and (await svc.db.subscriptions.update_one(
-        {"_id": workspace_id, "claim.by": worker, "version": version},
-        {"$set": {"claim": None, "due": {"at": due}}, "$inc": {"version": 1}})).matched_count
-    if not released:
-        await svc.db.subscriptions.update_one({"_id": workspace_id, "claim.by": worker},
-                                              {"$set": {"claim": None}, "$inc": {"version": 1}})
+async def release_many(svc: Services, worker: str,
+                       done: list[tuple[str, int | None, datetime | None]]) -> None:
+    """Give the claims of `done` back: each `(workspace id, version, due)` due again at `due`
+    if nothing wrote after `version` (one bulk of conditional updates), every other one (a use
+    case wrote meanwhile, or `due` None: the pass failed) only given back (one update)."""
+    due = [UpdateOne({"_id": ws, "claim.by": worker, "version": version},
+                     {"$set": {"claim": None, **_due(at)}, "$inc": {"version": 1}})
+           for ws, version, at in done if at is not None]
+    if due:
+        await svc.db.subscriptions.bulk_write(due, ordered=False)
+    await svc.db.subscriptions.update_many(
+        {"_id": {"$in": [ws for ws, _, _ in done]}, "claim.by": worker},
+        {"$set": {"claim": None}, "$inc": {"version": 1}})
 
 
 async def poke(svc: Services, workspace_id: str, now: datetime) -> None:
     await svc.db.subscriptions.update_one({"_id": workspace_id},
-                                          {"$set": {"due": {"at": now}}, "$inc": {"version": 1}})
+                                          {"$set": _due(now), "$inc": {"version": 1}})
 
 
 async def end_boundary(svc: Services, workspace_id: str, start: datetime,
@@ -144,9 +174,9 @@ async def get_order(svc: Services, order_id: str) -> SubscriptionOrder | None:
 
 async def orders_for(svc: Services, workspace_id: str, period_start: datetime,
                      timing: str) -> list[SubscriptionOrder]:
-    return [order_from_doc(d) async for d in svc.db.subscription_orders.find(explicit(
-        {"workspace_id": workspace_id, "period_start": period_start, "timing": timing})
-    ).sort("created_at", 1)]
+    return [order_from_doc(d) for d in await find_by(   # grouped in a billing pass
+        svc.db.subscription_orders, "workspace_id", workspace_id,
+        {"period_start": period_start, "timing": timing}, [("created_at", 1)])]
 
 
 async def open_with_addon(svc: Services, addon_id: str, statuses: tuple[str, ...],

@@ -29,7 +29,7 @@ from billing.wallet import LedgerIntent
 from service.runtime.context import Services
 from service.subscriptions import repository
 from service.subscriptions.records import Boundary, Gift, LastChange, SubscriptionState
-from service.workspaces.lookup import follow_plan
+from service.workspaces.lookup import follow_plan, workspace_by_id
 
 RETRIES = 8
 # What was paid for is applied however many writers race on the subscription: each round of a
@@ -38,7 +38,7 @@ PAID_RETRIES = 200
 BACKOFF_S = 0.002
 save = repository.save          # (svc, replace(read, …), now) → False when someone wrote first
 poke = repository.poke          # due at once (the version bump: a claim's release keeps it)
-claim = repository.claim        # one findAndModify: one worker wins (until its lease), its state
+claim_many = repository.claim_many   # a page's claims: one worker wins each (until its lease)
 due_at = repository.due_at      # (workspace id, period end) due by `now` (or never looked at)
 
 
@@ -81,12 +81,14 @@ async def drop_waiting_change(svc: Services, workspace_id: str, order_id: str, o
                                  LastChange(outcome, now, order_id=order_id), now)
 
 
-async def release(svc: Services, workspace_id: str, worker: str,
-                  last: SubscriptionState | None, due: datetime) -> None:
-    """Give the claim back with the next due time, unless a use case wrote after `last` (the
-    version changed: its `due` stands) or the pass failed (`last` None)."""
-    await repository.release(svc, workspace_id, worker, last.version if last else None,
-                             due if last is not None else None)
+async def release_many(svc: Services, worker: str,
+                       done: list[tuple[str, SubscriptionState | None, datetime]]) -> None:
+    """Give the claims back, each `(workspace id, last state, next due time)` with that due time,
+    unless a use case wrote after its last state (the version changed: its `due` stands) or
+    the pass failed for it (last state None)."""
+    await repository.release_many(svc, worker, [
+        (ws, last.version if last else None, due if last is not None else None)
+        for ws, last, due in done])
 
 
 def period_of(sub: SubscriptionState) -> Period:
@@ -129,6 +131,13 @@ async def sync_workspace_plan(svc: Services, workspace_id: str, plan_id: str) ->
     svc.routing.forget()
 
 
+async def _workspace_plan(svc: Services, workspace_id: str) -> str | None:
+    try:
+        return (await workspace_by_id(svc, workspace_id)).plan
+    except NotFound:
+        return None
+
+
 def boundary_of(ended: Period, new: Period, target: Choice, expire: bool) -> Boundary:
     return Boundary(ended.start, new.start, target.plan.id, expire, target.plan.grant)
 
@@ -139,7 +148,10 @@ async def finish_boundary(svc: Services, sub: SubscriptionState,
     if boundary is None:
         return sub
     ws = sub.workspace_id
-    await sync_workspace_plan(svc, ws, sub.plan)
+    # a read, grouped with the others' in a billing pass, instead of a write for each: a
+    # renewal on the same plan leaves `workspaces.plan` as it is
+    if await _workspace_plan(svc, ws) != sub.plan:
+        await sync_workspace_plan(svc, ws, sub.plan)
     intents = []
     if boundary.expire:
         left = (await svc.ledger.balances(ws))["conversation"].granted

@@ -4,7 +4,7 @@ from datetime import timedelta
 
 from service.subscriptions import state as subscription_state
 from tests.conftest import START
-from tests.helpers import PHONE_A, app_services, assert_reconciled, usage_entries
+from tests.helpers import PHONE_A, PHONE_B, app_services, assert_reconciled, usage_entries
 from tests.subscription_helpers import (change, invoices, pay, renew, run_due, subscription,
                                         wib)
 
@@ -58,6 +58,25 @@ async def test_a_live_claim_is_left_alone_and_an_expired_one_is_taken_over(api):
     assert (await subscription(api, ws, key))["current_period"]["start"].startswith("2026-11")
     report = await run_due(api, END + timedelta(minutes=5))      # the lease ran out
     assert report["claimed"] == 1 and report["rolled_renewed"] == 1
+
+
+async def test_a_claim_left_by_a_dead_worker_does_not_take_another_subscriptions_place(api):
+    # NX-27017 once answered the claim of the first due subscription with the one whose lease
+    # had run out: that one was processed twice over, the first one not at all.
+    first, first_key = await api.create_workspace([PHONE_A])
+    second, second_key = await api.create_workspace([PHONE_B])
+    db = app_services(api).db
+    await db.subscriptions.update_one({"_id": first}, {"$set": {   # stored first, due last
+        "due": {"at": START + timedelta(days=1)},
+        "claim": {"by": "dead-worker", "until": END - timedelta(minutes=1)}}})
+    await db.subscriptions.update_one({"_id": second}, {"$set": {"due": {"at": START}}})
+    report = await run_due(api, END)
+    assert (report["claimed"], report["rolled_renewed"], report.get("skipped", 0)) == (2, 2, 0)
+    for ws, key in ((first, first_key), (second, second_key)):
+        assert (await subscription(api, ws, key))["current_period"]["start"].startswith(
+            "2026-12-21T03:00:00")
+        assert (await db.subscriptions.find_one({"_id": ws}))["claim"] is None
+    await assert_reconciled(api)
 
 
 async def test_renewal_paid_in_grace_renews_without_a_gap(api):
