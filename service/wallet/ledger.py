@@ -77,6 +77,9 @@ class MongoLedger:
         # finalized: the next write starts from it without reading, and its conditional replace
         # on `seq` fails (then the wallet is read) if any other writer came in between.
         self.remembered: Recent[str, dict] = Recent(REMEMBERED_WALLETS)
+        # wallets other writers wrote lately (a remembered copy was stale): a flush reads them
+        # even when it remembers them, until a read shows that nobody else wrote in between.
+        self.shared: Recent[str, bool] = Recent(REMEMBERED_WALLETS)
 
     async def open_wallet(self, workspace_id: str, now: datetime) -> None:
         """The new workspace's wallet, every balance zero."""

@@ -2,8 +2,11 @@
 commands, whatever the number of wallets in it. The protocol is service/wallet/ledger.py's,
 applied to every wallet of the flush at once:
 
-1. The wallets this process does not remember: one `find` (`_id: {$in}`); alerts journaled in
-   those documents are inserted first, as in the single-wallet path.
+1. No read when this process remembers every wallet of the flush (its own last, finalized
+   write). Else one `find` (`_id: {$in}`) of them all: with several processes a remembered copy
+   is often stale, and a stale one costs a lost write, so a wallet found stale once (`shared`)
+   is read until a read shows nobody else wrote in between. Alerts journaled in a document read
+   are inserted first, as in the single-wallet path.
 2. One ledger `find` for every intent key and every journal entry of the flush; the journals'
    unfinalized entries in one insert; the entries of intents applied already in one more find
    (replays only). The rest is applied per wallet (journal.py: no I/O).
@@ -91,6 +94,7 @@ async def flush(ledger: MongoLedger, posts: list[Post]) -> list[Answer]:
     answers: dict[int, Answer] = {}
     for share in batch:
         if share.todo and share.id not in won:
+            ledger.shared.add(share.id, True)
             for p in share.posts:
                 answers[id(p)] = ledger.requeue(Post(p.workspace_id, p.intents, p.now,
                                                      p.lost + 1))
@@ -105,16 +109,23 @@ async def flush(ledger: MongoLedger, posts: list[Post]) -> list[Answer]:
 
 
 async def _read(ledger: MongoLedger, shares: list[Share]) -> None:
-    """Step 1: each wallet from this process's memory of its last write, or one find."""
-    missing = {}
-    for share in shares:
-        share.doc = ledger.remembered.take(share.id)
-        if share.doc is None:
-            missing[share.id] = share
-    if not missing:
+    """Step 1: every wallet from this process's memory of its last write, or, when one of them
+    is not remembered or is written by other processes too (`shared`), all in one find."""
+    memory = {s.id: ledger.remembered.take(s.id) for s in shares}
+    if all(m is not None and i not in ledger.shared for i, m in memory.items()):
+        for share in shares:
+            share.doc = memory[share.id]
         return
-    async for doc in ledger.db.wallets.find({"_id": {"$in": list(missing)}}):
-        missing[doc["_id"]].doc = doc
+    by_id = {s.id: s for s in shares}
+    async for doc in ledger.db.wallets.find({"_id": {"$in": list(by_id)}}):
+        mine = memory[doc["_id"]]
+        if mine is not None and mine["seq"] == doc["seq"]:     # nobody else wrote it since
+            by_id[doc["_id"]].doc = mine
+            ledger.shared.take(doc["_id"])
+            continue
+        if mine is not None:
+            ledger.shared.add(doc["_id"], True)
+        by_id[doc["_id"]].doc = doc
         await alerts.finalize(ledger.db, doc["_id"], doc.get("events"))
 
 
