@@ -1,7 +1,8 @@
 """The wallet ledger alone (service/wallet/ledger.py), run by hand: P processes post concurrent
 one-charge posts round-robin over W wallets of one embedded NX-27017 (or MONGODB_URI), each
 process `--concurrency` at a time. Prints posts/s and, per process, store commands per post
-(counted by a PyMongo command listener: far less noisy than wall-clock on a shared machine),
+(counted by a PyMongo command listener) and its own CPU time per post: both far less noisy
+than wall-clock on a shared machine,
 then checks that every charge is in the ledger once and every wallet equals its charges.
 
     .venv/bin/python bench/ledger_posts.py --processes 2 --wallets 100
@@ -59,10 +60,11 @@ async def one_process(uri: str, db: str, args: argparse.Namespace, index: int) -
             await ledger.post(wallets[i % len(wallets)], [LedgerIntent(
                 f"bench:{index}:{i}", "charge", "conversation", Money.idr(1), {})], now)
 
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     await asyncio.gather(*[poster() for _ in range(args.concurrency)])
-    elapsed = time.perf_counter() - started
-    print(json.dumps({"posts_per_s": args.posts / elapsed, "commands": commands.seen}))
+    elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
+    print(json.dumps({"posts_per_s": args.posts / elapsed, "cpu_ms": 1000 * cpu / args.posts,
+                      "commands": commands.seen}))
     await client.close()
 
 
@@ -91,7 +93,8 @@ async def main(args: argparse.Namespace) -> bool:
               f"{args.wallets} wallets: {total:,.0f} posts/s")
         for k, out in enumerate(outs):
             per_post = sum(out["commands"].values()) / args.posts
-            print(f"  process {k}: {per_post:.2f} store commands per post {dict(out['commands'])}")
+            print(f"  process {k}: {per_post:.2f} store commands and {out['cpu_ms']:.2f} ms CPU "
+                  f"per post {dict(out['commands'])}")
         charges = await client[db].ledger.count_documents({"kind": "charge"})
         spent = 0
         async for wallet in client[db].wallets.find({}, {"balances": 1}):
