@@ -15,7 +15,7 @@ event-loop turn, so that more requests can join), and a flush takes at most `max
 On the embedded store every command costs a thread hop and a lock, so one bulk command for 20
 requests is far cheaper than 20 commands. Users: the WhatsApp log's payload inserts, message
 record writes and reads, its deferred marks (service/whatsapp/log.py), and the wallet ledger's
-per-wallet writes (service/wallet/ledger.py).
+writes, one flush across wallets (service/wallet/ledger_batch.py).
 """
 from __future__ import annotations
 

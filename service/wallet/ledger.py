@@ -21,11 +21,14 @@ webhook payloads are re-processed, payments re-driven, billing runs repeated) or
 `last`, which is in the wallet document itself. So balances == sum of the ledger collection +
 unfinalized `last` entries, at every moment; `service.reconcile` checks exactly that.
 
-Concurrent posts to one wallet inside a process are group-committed (service/mongo/batching.py,
-keyed by wallet): everything queued on a wallet is applied in one conditional update. Step 1
-starts from the wallet document this process wrote last, when it did and finalized that write:
-no read, no journal to finish. If any other writer came in between, the conditional replace
-fails and the retry reads the wallet.
+Concurrent posts inside a process are group-committed across wallets (service/mongo/
+batching.py, one queue): everything queued on every wallet is applied in one flush of a constant
+number of store commands, one conditional replace per wallet inside one `bulk_write`
+(ledger_batch.py; the write itself is computed in journal.py). Step 1 starts from the wallet
+document this process wrote last, when it did and finalized that write: no read, no journal to
+finish. If any other writer came in between, that wallet's conditional replace fails and its
+posts go to the next flush, which reads it. `apply` is the same protocol for one wallet alone
+(a lost wallet's last resort, a post too big for a flush).
 
 `last` is stored as one JSON string, and the wallet is written with a conditional replace_one:
 NX-27017 processes a nested array of a hundred entry documents in an update ~9 times slower
@@ -34,7 +37,6 @@ NX-27017 processes a nested array of a hundred entry documents in an update ~9 t
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -42,20 +44,20 @@ from typing import TYPE_CHECKING
 from pymongo.errors import BulkWriteError
 from pymongo.asynchronous.database import AsyncDatabase
 
-from billing.wallet import (BALANCE_KINDS, Buckets, Entry, LedgerIntent, Posted, apply_intent,
-                            settlement_key)
+from billing.wallet import BALANCE_KINDS, Buckets, Entry, LedgerIntent, Posted, settlement_key
 from service.mongo.batching import GroupCommit
-from service.mongo.docs import (buckets_from_doc, buckets_to_doc, entry_from_doc, entry_to_doc,
-                          to_ms)
+from service.mongo.docs import buckets_from_doc, buckets_to_doc, entry_from_doc, to_ms
 from service.mongo.recent import Recent
-from service.wallet import alerts
+from service.wallet import alerts, ledger_batch
+from service.wallet.journal import unjournal, wallet_write
+from service.wallet.ledger_batch import MAX_INTENTS_PER_APPLY, Answer, Post
 
 if TYPE_CHECKING:
     from service.metrics.registry import Metrics
 
+__all__ = ["MongoLedger", "unjournal", "zero_wallet_doc"]
 log = logging.getLogger("saldo.ledger")
-MAX_INTENTS_PER_APPLY = 400
-ORDER_STRIDE = 1000  # entry order = seq * ORDER_STRIDE + index; <= 2 entries per intent
+MAX_POSTS_PER_FLUSH = 500
 REMEMBERED_WALLETS = 5_000  # wallets whose last write this process remembers (~2.3 kB each)
 
 
@@ -67,14 +69,17 @@ class MongoLedger:
     def __init__(self, db: AsyncDatabase, metrics: Metrics | None = None) -> None:
         self.db = db
         self.metrics = metrics      # counts what is applied (service/metrics), no store
-        # Concurrent posts to one wallet, group-committed (service/mongo/batching.py): no
-        # delay, no cap on the posts per flush (`apply` splits the intents into chunks).
-        self._posts: GroupCommit[str, tuple[list[LedgerIntent], datetime], Posted] = (
-            GroupCommit(self._post_queued))
+        # Concurrent posts to every wallet, group-committed (service/mongo/batching.py) into
+        # one flush of a constant number of commands (ledger_batch.py); no delay.
+        self._posts: GroupCommit[None, Post, Answer] = GroupCommit(
+            self._flush, max_batch=MAX_POSTS_PER_FLUSH)
         # wallet -> the document this process last wrote to it, once that write's journal is
         # finalized: the next write starts from it without reading, and its conditional replace
         # on `seq` fails (then the wallet is read) if any other writer came in between.
-        self._written: Recent[str, dict] = Recent(REMEMBERED_WALLETS)
+        self.remembered: Recent[str, dict] = Recent(REMEMBERED_WALLETS)
+        # wallets other writers wrote lately (a remembered copy was stale): a flush reads them
+        # even when it remembers them, until a read shows that nobody else wrote in between.
+        self.shared: Recent[str, bool] = Recent(REMEMBERED_WALLETS)
 
     async def open_wallet(self, workspace_id: str, now: datetime) -> None:
         """The new workspace's wallet, every balance zero."""
@@ -84,24 +89,21 @@ class MongoLedger:
                    now: datetime) -> Posted:
         if not intents:
             return Posted()
-        return await self._posts.submit((intents, now), workspace_id)
+        answer = await self._posts.submit(Post(workspace_id, intents, now))
+        while not isinstance(answer, Posted):    # requeued after a lost race, or alone
+            answer = await answer
+        return answer
 
-    async def _post_queued(self, workspace_id: str,
-                           queued: list[tuple[list[LedgerIntent], datetime]]) -> list[Posted]:
-        """One wallet update for the posts queued on one wallet; per post, its own result."""
-        entries = await self.apply(workspace_id, [i for batch, _ in queued for i in batch],
-                                   max(now for _, now in queued))
-        claimed: set[str] = set()   # a key applied now is fresh for its first poster
-        results = []
-        for batch, _ in queued:
-            fresh = {i.key for i in batch if i.key in entries.fresh} - claimed
-            claimed |= fresh
-            results.append(Posted({i.key: entries.get(i.key, []) for i in batch}, fresh))
-        return results
+    def requeue(self, post: Post) -> asyncio.Future:
+        """Queue a post again (its wallet's write lost a race): the next flush's answer."""
+        return self._posts.enqueue(post)
+
+    async def _flush(self, _: None, posts: list[Post]) -> list[Answer]:
+        return await ledger_batch.flush(self, posts)
 
     async def apply(self, workspace_id: str, intents: list[LedgerIntent],
                     now: datetime) -> Posted:
-        unique = list({i.key: i for i in reversed(intents)}.values())[::-1]
+        unique = ledger_batch.unique(intents)
         results: dict[str, list[Entry]] = {}
         fresh: set[str] = set()
         for start in range(0, len(unique), MAX_INTENTS_PER_APPLY):
@@ -120,7 +122,7 @@ class MongoLedger:
 
     async def _apply_once(self, workspace_id: str, intents: list[LedgerIntent],
                           now: datetime) -> Posted:
-        wallet = self._written.take(workspace_id)
+        wallet = self.remembered.take(workspace_id)
         if wallet is None:
             wallet = await self.db.wallets.find_one({"_id": workspace_id})
             if wallet is not None:      # alerts its last writer may not have inserted
@@ -135,37 +137,25 @@ class MongoLedger:
             {"_id": {"$in": keys + [d["_id"] for d in journal]}}, {"_id": 1})}
         await self.finalize([d for d in journal if d["_id"] not in found], check=False)
         applied = (found | {d["intent_key"] for d in journal}) & set(keys)
-        results = await self._existing_results(applied) if applied else {}
+        results = await self.existing_results(applied) if applied else {}
         todo = [i for i in intents if i.key not in applied]
         if not todo:
             return Posted(results)
-        seq = wallet["seq"] + 1
-        currency = wallet.get("currency", "IDR")
-        state = {b: buckets_from_doc(wallet["balances"][b], currency) for b in BALANCE_KINDS}
-        before = dict(state)
-        new_docs = []
-        for intent in todo:
-            state[intent.balance], entries = apply_intent(state[intent.balance], intent)
-            results[intent.key] = entries
-            for entry in entries:
-                order = seq * ORDER_STRIDE + len(new_docs)
-                new_docs.append(entry_to_doc(workspace_id, entry, intent, seq, order, now))
-        events = alerts.journal(workspace_id, seq, wallet, before, state, now)
-        replacement = {**wallet, "seq": seq, "last": journal_of(new_docs), "updated_ms": to_ms(now),
-                       "balances": {b: buckets_to_doc(state[b]) for b in BALANCE_KINDS},
-                       "events": events}
+        write = wallet_write(wallet, workspace_id, todo, now)
+        results.update(write.results)
         updated = await self.db.wallets.replace_one({"_id": workspace_id, "seq": wallet["seq"]},
-                                                    replacement)
+                                                    write.replacement)
         if updated.matched_count != 1:
             raise ConcurrentUpdate()
         if self.metrics is not None:
             self.metrics.applied(todo)
-        await self.finalize(new_docs, check=False)
-        await alerts.finalize(self.db, workspace_id, events)     # (only if it raised any)
-        self._written.add(workspace_id, {**replacement, "last": "[]", "events": alerts.NO_EVENTS})
+        await self.finalize(write.entry_docs, check=False)
+        await alerts.finalize(self.db, workspace_id, write.events)  # (only if it raised any)
+        self.remembered.add(workspace_id, {**write.replacement, "last": "[]",
+                                           "events": alerts.NO_EVENTS})
         return Posted(results, {i.key for i in todo})
 
-    async def _existing_results(self, keys: set[str]) -> dict[str, list[Entry]]:
+    async def existing_results(self, keys: set[str]) -> dict[str, list[Entry]]:
         """The entries of already applied intents: the key's own entry and its settlement."""
         ids = [k for key in keys for k in (key, settlement_key(key))]
         out: dict[str, list[Entry]] = {}
@@ -207,16 +197,6 @@ class MongoLedger:
             return None
         currency = wallet.get("currency", "IDR")
         return {b: buckets_from_doc(wallet["balances"][b], currency) for b in BALANCE_KINDS}
-
-
-def journal_of(entry_docs: list[dict]) -> str:
-    """The wallet's `last`: entry documents as one JSON string."""
-    return json.dumps(entry_docs, separators=(",", ":"))
-
-
-def unjournal(wallet: dict) -> list[dict]:
-    """The entry documents of the wallet's last update, ready to insert into the ledger."""
-    return json.loads(wallet.get("last") or "[]")
 
 
 def zero_wallet_doc(workspace_id: str, now: datetime, currency: str = "IDR") -> dict:
