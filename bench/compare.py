@@ -6,7 +6,9 @@ distinct wamids, round-robin over the workspaces' phone numbers) are replayed at
 (`-s bench/replay.lua`; an aiohttp client when wrk is not installed), alternating naive, Saldo,
 naive, Saldo... Prints requests/s, the ratio, p50/p99 and peak RSS. After Saldo's runs, every
 wamid wrk may have sent is sent once more (duplicates charge nothing), so each wallet must equal
-the exact expected rupiah; /v1/admin/reconcile must be ok. Exit 0 only if the money is exact."""
+the exact expected rupiah (every wallet read from the store, a sample also through the API);
+/v1/admin/reconcile must be ok. Exit 0 only if the money is exact. The workspaces and the
+--stored-messages are seeded in bulk in the stored schema (bench/seed_scale.py)."""
 import argparse, asyncio, json, os, random, re, secrets, shutil, subprocess, sys, tempfile, time  # noqa: E401
 from pathlib import Path
 
