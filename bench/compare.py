@@ -17,7 +17,8 @@ import aiohttp
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from webhooks import SaldoClient, Workspace, proc_status, start_service, stop_service  # noqa: E402
-from seed_scale import MessageSeeder, open_stores, seed_workspaces, status_body, wallets_exact  # noqa: E402
+from seed_scale import (MessageSeeder, open_stores, seed_workspaces, status_body, store_cpu,  # noqa: E402
+                        wallets_exact)
 
 from service.mongo.embedded import EmbeddedServer, free_port  # noqa: E402
 
@@ -209,10 +210,12 @@ async def bench(args, workdir: Path, saldo_proc, base: str) -> bool:
             await client.wait_ready(saldo_proc)
             await naive.wait_ready(naive_proc)
             stores = open_stores(workdir / "data")    # once the service wrote their addresses
-            t0 = time.perf_counter()
+            args.store_dirs = (workdir / "data", workdir / "data" / "whatsapp-log")
+            t0, cpu = time.perf_counter(), store_cpu(workdir / "data")
             workspaces = await create_workspaces(client, stores[2], phones, run)
-            print(f"{len(workspaces)} workspaces created in {time.perf_counter() - t0:.1f} s "
-                  "(one through the API, the others copied in bulk)", flush=True)
+            print(f"{len(workspaces)} workspaces created in {time.perf_counter() - t0:.1f} s (one through "
+                  f"the API, the others copied in bulk; the store's CPU: "
+                  f"{store_cpu(workdir / 'data') - cpu:.1f} s)", flush=True)
             by_phone = {ws.phone: ws for ws in workspaces}
             if args.stored_messages:
                 await store_messages(client, stores, args, by_phone, phones, run)
@@ -247,7 +250,7 @@ async def bench(args, workdir: Path, saldo_proc, base: str) -> bool:
 async def store_messages(client: SaldoClient, stores, args, by_phone: dict, phones: list[str], run: str) -> None:
     """--stored-messages: that many charged wamids first, 100 per payload, round-robin over the
     phone numbers; the first payload through the service, the rest in bulk (bench/seed_scale.py)."""
-    t0, ts = time.perf_counter(), int(time.time())
+    t0, ts, cpu = time.perf_counter(), int(time.time()), [store_cpu(d) for d in args.store_dirs]
     blocks = [(phones[(start // 100) % len(phones)],
                [f"wamid.CMP{run}S{k:09d}" for k in range(start, min(start + 100, args.stored_messages))])
               for start in range(0, args.stored_messages, 100)]
@@ -259,8 +262,9 @@ async def store_messages(client: SaldoClient, stores, args, by_phone: dict, phon
     seeder = MessageSeeder(stores[2], stores[3], {pn: by_phone[pn].id for pn, _ in blocks}, first)
     await seeder.prepare()
     await seeder.seed(blocks[1:], ts)
-    print(f"{args.stored_messages} messages stored in {time.perf_counter() - t0:.1f} s "
-          "(100 through the service, the others in bulk)", flush=True)
+    used = [store_cpu(d) - c for d, c in zip(args.store_dirs, cpu)]
+    print(f"{args.stored_messages} messages stored in {time.perf_counter() - t0:.1f} s (100 through the "
+          f"service, the others in bulk; the stores' CPU: {used[0]:.1f} s main, {used[1]:.1f} s log)", flush=True)
 
 
 def summarize(results: list, args, saldo_pid: int, naive_pid: int) -> None:

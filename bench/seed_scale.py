@@ -19,7 +19,7 @@ low-balance events are written for them. Reconcile and the wallet check see them
 """
 from __future__ import annotations
 
-import asyncio, hashlib, json, time  # noqa: E401
+import asyncio, hashlib, json, os, time  # noqa: E401
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -46,6 +46,13 @@ def open_stores(data_dir: Path, db_name: str = "saldo") -> tuple[AsyncMongoClien
     uris = [json.loads((data_dir / sub / "nx-27017.json").read_text())["uri"] for sub in (".", "whatsapp-log")]
     main, log = AsyncMongoClient(uris[0]), AsyncMongoClient(uris[1])
     return main, log, main[db_name], log[db_name]
+
+
+def store_cpu(data_dir: Path) -> float:
+    """CPU seconds the embedded store of `data_dir` has used (a load-independent cost)."""
+    pid = json.loads((data_dir / "nx-27017.json").read_text())["pid"]
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def replaced(value, swaps: dict[str, str]):
