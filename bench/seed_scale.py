@@ -183,3 +183,18 @@ async def wallets_exact(db, expected: dict[str, dict[str, int]]) -> list[str]:
         if got != want:
             bad.append(f"  MISMATCH {w['_id']}: expected {want} got {got}")
     return bad + [f"  MISSING wallet {ws}" for ws in expected.keys() - found]
+
+
+async def reconcile_in_process(data_dir: Path, db_name: str = "saldo") -> int:
+    """The same reconcile (`count_failing`, as the billing pass runs it) in this process, on the
+    running service's store, with a 10-minute store timeout: for when the service's own answers
+    503 because one window's ledger find holds the embedded server past its 2 s timeout. → the
+    number of workspaces that do not reconcile."""
+    from datetime import timedelta
+    from service.reconcile.reconcile import count_failing
+    from service.runtime.bootstrap import open_services
+    from service.runtime.clock import SystemClock
+    from service.runtime.settings import Settings
+    settings = Settings(data_dir=data_dir, mongodb_db=db_name, store_timeout=timedelta(minutes=10))
+    async with open_services(settings, SystemClock(), whatsapp_log=False) as svc:
+        return await count_failing(svc)
