@@ -16,6 +16,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.command_profile import CommandProfile  # noqa: E402
+from bench.seed_scale import replaced  # noqa: E402
 from service.runtime.bootstrap import open_services  # noqa: E402
 from service.runtime.clock import FrozenClock  # noqa: E402
 from service.runtime.settings import Settings  # noqa: E402
@@ -28,18 +29,6 @@ from service.workspaces.workspaces import Principal, create_workspace  # noqa: E
 T0 = datetime(2026, 10, 5, 3, 0, tzinfo=timezone.utc)
 COLLECTIONS = ("workspaces", "phone_numbers", "api_keys", "subscriptions", "wallets", "ledger")
 CHUNK = 5_000
-
-
-def replaced(value, swaps: dict[str, str]):
-    if isinstance(value, str):
-        for old, new in swaps.items():
-            value = value.replace(old, new)
-        return value
-    if isinstance(value, dict):
-        return {k: replaced(v, swaps) for k, v in value.items()}
-    if isinstance(value, list):
-        return [replaced(v, swaps) for v in value]
-    return value
 
 
 async def templates(svc, settings: Settings) -> list[tuple[dict, dict]]:
