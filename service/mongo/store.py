@@ -19,7 +19,10 @@ STARTUP_WAIT = timedelta(seconds=30)     # for the store at start-up; a request:
 INDEXES: dict[str, list[tuple[list, dict]]] = {
     "ledger": [([("workspace_id", ASCENDING), ("order", DESCENDING)], {}),
                ],
-    "wa_messages": [([("delivered_seen_ms", ASCENDING)], {})],
+    "wa_messages": [([("delivered_seen_ms", ASCENDING)], {}),
+                    # issue 16: the sweep's overdue find (service.whatsapp.log.awaiting_charge);
+                    # records without the field are not in its range
+                    ([("awaiting_ms", ASCENDING)], {})],
     "wallets": [([("updated_ms", ASCENDING)], {})],
     "wa_inbound": [([("workspace_id", ASCENDING), ("wa_id", ASCENDING), ("ts_ms", ASCENDING)], {}),
                    ([("workspace_id", ASCENDING), ("user_id", ASCENDING), ("ts_ms", ASCENDING)], {})],
@@ -74,7 +77,8 @@ DROPPED = [("idempotency", "expires_at_1")]
 # The WhatsApp webhook log: raw payloads, per-wamid message records, inbound and unrouted events.
 # Only service.whatsapp.log touches these, and no write spans them and the rest, so they may live
 # in a database (and, embedded, a server) of their own: see service.runtime.app._store.
-WHATSAPP_LOG = frozenset({"wa_payloads", "wa_messages", "wa_inbound", "wa_unrouted"})
+WHATSAPP_LOG = frozenset({"wa_payloads", "wa_messages", "wa_inbound", "wa_unrouted",
+                          "wa_upgrades"})   # issue 16: one-time backfills' progress
 
 
 def connect(uri: str, event_listeners: tuple = (),

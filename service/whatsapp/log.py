@@ -20,6 +20,7 @@ from service.mongo.recent import Recent
 from service.whatsapp.payloads import PayloadLog, ignore_duplicates
 
 log = logging.getLogger("saldo.whatsapp")
+BACKFILL_PAGE = 10_000     # message records an upgrade's one-time backfill reads per sweep
 RECENT_MESSAGES = 50_000   # wamids whose record this process wrote lately (a hint, ~8 MB)
 MAX_BATCH = 2000           # items per group-committed flush (service/mongo/batching.py)
 
@@ -44,6 +45,7 @@ class MongoWhatsAppLog(PayloadLog):
         self._recent: Recent[str, None] = Recent(RECENT_MESSAGES)
         self._message_reads: GroupCommit[None, set[str], list[dict]] = GroupCommit(
             self._read_messages, max_batch=MAX_BATCH)
+        self._backfilled = False   # records older than `awaiting_ms` have theirs (see below)
 
     async def _write_marks(self, collection: str, batches: list[list[UpdateOne]]) -> list[None]:
         ops = [op for batch in batches for op in batch]
@@ -132,8 +134,15 @@ class MongoWhatsAppLog(PayloadLog):
                                ("recipient_user_id", status.recipient_user_id)) if v})
         if status.category:
             update["$set"].update({"category": status.category, "pricing": status.pricing})
+            update["$unset"] = {"awaiting_ms": ""}
         if status.delivered:
             update["$min"]["delivered_seen_ms"] = to_ms(now)
+            if not status.category:
+                # Only records that may need the sweep's fallback charge carry `awaiting_ms`
+                # (indexed): the sweep's find reads them, not every record ever delivered.
+                # A category or a charge removes it; one that came earlier is dropped by the
+                # sweep (`awaiting_charge`).
+                update["$min"]["awaiting_ms"] = to_ms(now)
         if status.errors:
             update["$set"]["errors"] = status.errors
         if not update["$set"]:
@@ -161,7 +170,8 @@ class MongoWhatsAppLog(PayloadLog):
         return [[found[w] for w in wamids if w in found] for wamids in wanted]
 
     async def mark_charged(self, charged: dict[str, str]) -> None:
-        self.marks.enqueue([UpdateOne({"_id": wamid}, {"$set": {"charge_key": key}})
+        self.marks.enqueue([UpdateOne({"_id": wamid}, {"$set": {"charge_key": key},
+                                                       "$unset": {"awaiting_ms": ""}})
                             for wamid, key in charged.items()], "wa_messages")
 
     async def had_inbound(self, workspace_id: str, customer_ids: set[str], since: datetime,
@@ -174,16 +184,49 @@ class MongoWhatsAppLog(PayloadLog):
 
     async def awaiting_charge(self, delivered_before: datetime,
                               limit: int) -> list[MessageRecord]:
-        cursor = self.collection["wa_messages"].find(
-            {"charge_key": None, "category": None,
-             "delivered_seen_ms": {"$lte": to_ms(delivered_before)}}).limit(limit)
-        return [_record(d) async for d in cursor]
+        """Delivered by `delivered_before`, no category, not charged. The find reads only
+        records carrying `awaiting_ms`; one whose category came before its delivered status
+        (or a duplicate delivered status after the charge) carries it too: it is dropped here,
+        and its `awaiting_ms` removed."""
+        if not self._backfilled:
+            await self._backfill_page()
+        docs = [d async for d in self.collection["wa_messages"].find(
+            {"awaiting_ms": {"$lte": to_ms(delivered_before)}}).limit(limit)]
+        done = [d["_id"] for d in docs if d.get("category") or d.get("charge_key")]
+        if done:
+            self.marks.enqueue([UpdateOne({"_id": wamid}, {"$unset": {"awaiting_ms": ""}})
+                                for wamid in done], "wa_messages")
+        return [_record(d) for d in docs if not (d.get("category") or d.get("charge_key"))]
+
+    async def _backfill_page(self) -> None:
+        """Upgrade: records written before `awaiting_ms` existed get it, one page (in `_id`
+        order) per sweep so that no sweep holds the store long; progress and completion are
+        kept in `wa_upgrades`, so a deployment does it once, and a crash only repeats a page.
+        The write's filter keeps a category or charge that came meanwhile from being undone."""
+        upgrades, messages = self.collection["wa_upgrades"], self.collection["wa_messages"]
+        state = await upgrades.find_one({"_id": "awaiting_ms"}) or {}
+        if state.get("done"):
+            self._backfilled = True
+            return
+        after = {"_id": {"$gt": state["after"]}} if "after" in state else {}
+        fields = {"delivered_seen_ms": 1, "awaiting_ms": 1, "category": 1, "charge_key": 1}
+        page = [d async for d in messages.find(after, fields).sort("_id", 1).limit(BACKFILL_PAGE)]
+        ops = [UpdateOne({"_id": d["_id"], "charge_key": None, "category": None},
+                         {"$min": {"awaiting_ms": d["delivered_seen_ms"]}}) for d in page
+               if d.get("delivered_seen_ms") is not None and "awaiting_ms" not in d
+               and not d.get("category") and not d.get("charge_key")]
+        if ops:
+            await messages.bulk_write(ops, ordered=False)
+        progress = {"after": page[-1]["_id"]} if page else {}
+        await upgrades.update_one({"_id": "awaiting_ms"}, {"$set": {
+            **progress, "done": len(page) < BACKFILL_PAGE}}, upsert=True)
+        self._backfilled = len(page) < BACKFILL_PAGE
 
 
 def _as_new_document(update: dict) -> dict:
     """The fields an upsert with `update` gives a record that did not exist."""
-    assert set(update) <= {"$setOnInsert", "$set", "$max", "$min"}, update
-    return {k: v for fields in update.values() for k, v in fields.items()}
+    assert set(update) <= {"$setOnInsert", "$set", "$max", "$min", "$unset"}, update
+    return {k: v for op, fields in update.items() if op != "$unset" for k, v in fields.items()}
 
 
 def _record(doc: dict) -> MessageRecord:
