@@ -6,7 +6,7 @@ sweep), and times, alternating, the find as it was (`charge_key: null, category:
 delivered_seen_ms <= cutoff`, on the `delivered_seen_ms` index) and as `awaiting_charge` makes
 it now (`awaiting_ms <= cutoff`, on its own index).
 
-    PYTHONPATH=. .venv/bin/python bench/overdue_query.py [--records 100000] [--rounds 5]
+    .venv/bin/python bench/overdue_query.py [--records 100000] [--rounds 5]
 
 (PYTHONPATH=.: from a worktree, so that `service` is this checkout's.)
 """
@@ -16,14 +16,16 @@ import argparse
 import asyncio
 import os
 import statistics
+import sys
 import tempfile
 import time
 from datetime import datetime, timezone
 from pathlib import Path
 
-from service.mongo.embedded import EmbeddedServer
-from service.mongo.store import connect, ensure_indexes
-from service.whatsapp.log import MongoWhatsAppLog
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))   # this checkout's service/
+from service.mongo.embedded import EmbeddedServer  # noqa: E402
+from service.mongo.store import connect, ensure_indexes  # noqa: E402
+from service.whatsapp.log import MongoWhatsAppLog  # noqa: E402
 
 NOW_MS = 1_795_144_627_000
 
