@@ -1,14 +1,13 @@
 """Routing with many workspaces (issue 16): concurrent webhooks whose routes are not cached read
 them together (a constant number of finds, not one per request), and the route cache is bounded."""
 import asyncio
-import dataclasses
 from collections import Counter
 
 from pymongo import monitoring
 
-from service.runtime.app import create_app
 from service.whatsapp.routing import Routing
-from tests.helpers import Api, app_services, status, status_payload
+from tests.helpers import app_services, status, status_payload
+from tests.whatsapp.test_webhook_store_commands import listened
 
 K = 20
 ROUTE_READS_CEILING = 3   # per collection, for K cold phones at once (before: K each)
@@ -32,9 +31,7 @@ class Finds(monitoring.CommandListener):
 async def test_concurrent_webhooks_of_cold_phones_read_their_routes_together(
         aiohttp_client, settings, clock):
     finds = Finds()
-    app = create_app(dataclasses.replace(settings, event_listeners=(finds,)), clock=clock,
-                     background=False)
-    api = Api(await aiohttp_client(app), clock)
+    api = await listened(aiohttp_client, settings, clock, finds)
     phones = [f"62800000{k:07d}" for k in range(K)]
     made = [await api.create_workspace([phone], billing_info=False) for phone in phones]
     app_services(api).routing.forget()
@@ -58,9 +55,7 @@ async def test_the_route_cache_keeps_the_most_recent_numbers_only(aiohttp_client
     """A bounded LRU: past its size the least recently used number is read again, the others
     are not; a number nobody owns is cached too (as no route)."""
     finds = Finds()
-    app = create_app(dataclasses.replace(settings, event_listeners=(finds,)), clock=clock,
-                     background=False)
-    api = Api(await aiohttp_client(app), clock)
+    api = await listened(aiohttp_client, settings, clock, finds)
     phones = [f"62811111{k:07d}" for k in range(4)]
     for phone in phones[:3]:
         await api.create_workspace([phone], billing_info=False)

@@ -34,6 +34,13 @@ class Commands(monitoring.CommandListener):
         pass
 
 
+async def listened(aiohttp_client, settings, clock, listener) -> Api:
+    """The app (no background loops) with `listener` on its store clients."""
+    app = create_app(dataclasses.replace(settings, event_listeners=(listener,)), clock=clock,
+                     background=False)
+    return Api(await aiohttp_client(app), clock)
+
+
 async def _commands_of_one_webhook(api: Api, commands: Commands, wamid: str) -> list:
     commands.seen.clear()
     payload = status_payload(PHONE_A, [status(wamid, "delivered")])
@@ -48,9 +55,7 @@ async def _commands_of_one_webhook(api: Api, commands: Commands, wamid: str) -> 
 async def test_one_delivered_status_costs_a_bounded_number_of_store_commands(
         aiohttp_client, settings, clock):
     commands = Commands()
-    app = create_app(dataclasses.replace(settings, event_listeners=(commands,)), clock=clock,
-                     background=False)
-    api = Api(await aiohttp_client(app), clock)
+    api = await listened(aiohttp_client, settings, clock, commands)
     ws, key = await api.create_workspace([PHONE_A])
     cold = await _commands_of_one_webhook(api, commands, "wamid.count1")
     warm = await _commands_of_one_webhook(api, commands, "wamid.count2")
