@@ -74,7 +74,7 @@ async def sweep(svc: Services, *, everything: bool = False) -> dict:
             await _failed(svc, stored.id, exc, now)
     since = datetime.min.replace(tzinfo=timezone.utc) if everything else now - FINALIZE_WINDOW
     until = now + timedelta(seconds=1) if everything else now - STALE_AFTER
-    finalized = await svc.ledger.finalize_recent(since, until)
+    finalized = await svc.ledger.finalize_recent(since, until, resume=not everything)
     overdue = await charge_overdue(log=svc.whatsapp, routing=svc.routing, ledger=svc.ledger,
                                    now=now, grace=svc.settings.category_grace)
     return {"reprocessed": reprocessed, "wallets_finalized": finalized,
