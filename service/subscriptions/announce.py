@@ -2,7 +2,9 @@
 
 - `subscription.created`: a workspace's subscription starts (workspace creation);
 - `subscription.change_scheduled` / `subscription.canceled`: an end-of-term change or a cancel
-  was recorded (applied at the period end); keyed by the subscription version that recorded it;
+  was recorded (applied at the period end); keyed by the subscription version that recorded it
+  and journaled in that version's save (`scheduled_events`, state.save: a process that dies
+  after the save loses nothing);
 - `subscription.changed`: another plan or period applies (an immediate upgrade or first period
   paid, keyed by its order; a scheduled change at the boundary, keyed by the boundary);
 - `subscription.renewed`: the next period of the same plan began (keyed by the boundary);
@@ -23,7 +25,7 @@ from datetime import datetime
 from billing.plans import FREE_PLAN, PlanTerms
 from service.addons.holdings import entitlements_changed, holdings_of
 from service.events import shapes
-from service.events.emit import emit
+from service.events.emit import TENANTS, emit, event_doc
 from service.mongo.docs import to_ms
 from service.runtime.context import Services
 from service.subscriptions.records import Boundary, SubscriptionState
@@ -52,13 +54,17 @@ async def announce(svc: Services, sub: SubscriptionState, event: str, key: str |
     await entitlements_changed(svc, sub, now, plans)
 
 
-async def scheduled(svc: Services, sub: SubscriptionState, now: datetime) -> None:
-    """After a change or cancel was saved (`sub`: as saved, its version the saved one)."""
+async def scheduled_events(svc: Services, sub: SubscriptionState, now: datetime) -> list[dict]:
+    """The event of saving a change or cancel (`sub`: as it will be stored, its version the
+    one saved), journaled by that save (state.save), so that it is not lost with a process
+    that dies right after the write."""
     change = sub.scheduled_change
     if change is None or change.timing != "end_of_term":
-        return                  # an immediate one is announced when its invoice is paid
+        return []               # an immediate one is announced when its invoice is paid
     event = "canceled" if change.kind == "cancel" else "change_scheduled"
-    await announce(svc, sub, event, f"v{sub.version}", now)
+    reseller = await TENANTS.reseller_of(svc.db, sub.workspace_id)
+    return [event_doc(f"subscription.{event}", sub.workspace_id, sub.workspace_id, reseller,
+                      subscription_data(sub), now, key=f"v{sub.version}")]
 
 
 async def boundary_crossed(svc: Services, sub: SubscriptionState, boundary: Boundary,

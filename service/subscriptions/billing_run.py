@@ -125,6 +125,8 @@ async def process(svc: Services, claimed: SubscriptionState, now: datetime, coun
     settings, workspace_id, sub = svc.settings, claimed.workspace_id, claimed
     for _ in range(MAX_STEPS):
         sub = sub or await state.load(svc, workspace_id)
+        if sub.outbox:              # journaled events whose saving process died (state.save)
+            sub = await state.flush_outbox(svc, sub)
         if sub.boundary:            # its events first: finishing removes the boundary
             await announce.boundary_crossed(svc, sub, sub.boundary, now, plans)
         sub = await state.finish_boundary(svc, sub, now)

@@ -18,7 +18,7 @@ from service.subscriptions.records import (AddonChangeMark, AddonCredit, Boundar
 _KNOWN = {"_id", "plan", "period", "anchor", "current_period_start", "current_period_end",
           "status", "scheduled_change", "complimentary", "created_at", "version", "due",
           "due_ms", "claim", "boundary", "last_change", "addons", "addon_changes", "addon_credits",
-          "addon_orders_applied"}
+          "addon_orders_applied", "outbox"}
 
 
 def _some(**fields: Any) -> dict:
@@ -127,7 +127,7 @@ def state_from_doc(doc: dict) -> SubscriptionState:
         {a: _mark_from_doc(m) for a, m in (doc.get("addon_changes") or {}).items()},
         tuple(_credit_from_doc(c) for c in doc.get("addon_credits") or ()),
         tuple(doc.get("addon_orders_applied") or ()),
-        {k: v for k, v in doc.items() if k not in _KNOWN})
+        {k: v for k, v in doc.items() if k not in _KNOWN}, tuple(doc.get("outbox") or ()))
 
 
 def state_to_doc(s: SubscriptionState) -> dict:
@@ -145,7 +145,8 @@ def state_to_doc(s: SubscriptionState) -> dict:
         "addons": {a: _holding_to_doc(h) for a, h in s.addons.items()} or None,
         "addon_changes": {a: _mark_to_doc(m) for a, m in s.addon_changes.items()} or None,
         "addon_credits": [_credit_to_doc(c) for c in s.addon_credits] or None,
-        "addon_orders_applied": list(s.addon_orders_applied) or None}
+        "addon_orders_applied": list(s.addon_orders_applied) or None,
+        "outbox": [dict(e) for e in s.outbox] or None}
     return {**doc, **_some(**optional)}
 
 

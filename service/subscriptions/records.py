@@ -182,6 +182,7 @@ class SubscriptionState:
     addon_credits: tuple[AddonCredit, ...] = ()
     addon_orders_applied: tuple[str, ...] = ()
     extra: Mapping[str, Any] = field(default_factory=dict)  # fields this version does not know
+    outbox: tuple[Mapping[str, Any], ...] = ()   # events its save journaled (state.save)
 
     @property
     def current_period_start(self) -> datetime:

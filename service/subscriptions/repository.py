@@ -47,6 +47,13 @@ async def save(svc: Services, s: SubscriptionState, now: datetime) -> bool:
     return result.matched_count == 1
 
 
+async def clear_outbox(svc: Services, workspace_id: str, version: int | None) -> None:
+    """Drop the events journaled by the save of `version` (inserted): no version bump, so a
+    replace decided on that version still wins (it inserts them again first: state.save)."""
+    await svc.db.subscriptions.update_one({"_id": workspace_id, "version": version},
+                                          {"$unset": {"outbox": ""}})
+
+
 async def holding_addon(svc: Services, addon_id: str, limit: int) -> list[str]:
     held = {"$or": [{f"addons.{addon_id}": {"$exists": True}},
                     {f"scheduled_change.addons.{addon_id}": {"$exists": True}}]}

@@ -19,6 +19,7 @@ import asyncio
 import random
 from dataclasses import replace
 from datetime import datetime, tzinfo
+from typing import Mapping, Sequence
 
 from billing import ledger_keys
 from billing.errors import Conflict, NotFound
@@ -27,6 +28,7 @@ from billing.plans import PlanTerms, find_plan
 from billing.subscriptions import Choice
 from billing.wallet import LedgerIntent
 from service.runtime.context import Services
+from service.events.emit import insert_events
 from service.subscriptions import repository
 from service.subscriptions.records import Boundary, Gift, LastChange, SubscriptionState
 from service.workspaces.lookup import follow_plan, workspace_by_id
@@ -36,10 +38,34 @@ RETRIES = 8
 # race has a winner, so enough attempts, spread by a short random pause, apply them all.
 PAID_RETRIES = 200
 BACKOFF_S = 0.002
-save = repository.save          # (svc, replace(read, …), now) → False when someone wrote first
 poke = repository.poke          # due at once (the version bump: a claim's release keeps it)
 claim_many = repository.claim_many   # a page's claims: one worker wins each (until its lease)
 due_at = repository.due_at      # (workspace id, period end) due by `now` (or never looked at)
+
+
+async def save(svc: Services, s: SubscriptionState, now: datetime,
+               events: Sequence[Mapping] = ()) -> bool:
+    """Write `s` (a `replace` of a record read) as the next version, due at once, with the
+    `events` this write raises journaled in it (`outbox`); False when someone wrote first.
+    The journal makes the events as durable as the write (no transaction needed): they are
+    inserted after it and the journal dropped; a process that dies in between leaves them in
+    the document, and whoever reads it next inserts them (the next save, before it replaces
+    the journal; the billing run, `flush_outbox`). Their ids drop duplicates."""
+    if s.outbox:                        # journaled by an earlier save, maybe never inserted
+        await insert_events(svc.db, [dict(e) for e in s.outbox])
+    if not await repository.save(svc, replace(s, outbox=tuple(events)), now):
+        return False
+    if events:
+        await flush_outbox(svc, replace(s, outbox=tuple(events), version=(s.version or 0) + 1))
+    return True
+
+
+async def flush_outbox(svc: Services, sub: SubscriptionState) -> SubscriptionState:
+    """Insert the events `sub`'s save journaled and drop the journal. → `sub` without it."""
+    if sub.outbox:
+        await insert_events(svc.db, [dict(e) for e in sub.outbox])
+        await repository.clear_outbox(svc, sub.workspace_id, sub.version)
+    return replace(sub, outbox=())
 
 
 async def start(svc: Services, workspace_id: str, plan_id: str, period: Period,

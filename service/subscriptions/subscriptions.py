@@ -22,7 +22,8 @@ from billing.subscriptions import Choice, Quote, invoice_type, quote_change
 from service.addons import orders as addon_orders
 from service.addons import renewals as addon_renewals
 from service.addons import switch as addon_switch
-from service.addons.holdings import held_terms, holdings_of, holdings_view
+from service.addons.holdings import (entitlements_changed, held_terms, holdings_of,
+                                     holdings_view)
 from service.runtime.context import Services
 from service.workspaces.records import Workspace
 from service.subscriptions import announce, orders, repository, state
@@ -202,10 +203,12 @@ async def change_plan(svc: Services, workspace: Workspace, plan_id: str, unit: s
             await _refuse_if_paid_meanwhile(svc, sub, target.unit, order, now)
         change = PendingChange(kind, target.plan.id, target.unit, q.timing, order and order.id,
                                invoice and invoice.code, now, q.effective_at, wanted)
-        if not await state.save(svc, replace(sub, scheduled_change=change), now):
+        stored = replace(sub, scheduled_change=change, version=(sub.version or 0) + 1)
+        events = await announce.scheduled_events(svc, stored, now)   # journaled by the save
+        if not await state.save(svc, replace(sub, scheduled_change=change), now, events):
             return None
-        await announce.scheduled(svc, replace(sub, scheduled_change=change,
-                                              version=(sub.version or 0) + 1), now)
+        if events:
+            await entitlements_changed(svc, stored, now)
         invoice = await orders.fulfil_paid(svc, invoice, now)     # paid by account credit
         return Placed(await view(svc, sub.workspace_id, now), q, order, invoice, payment,
                       tuple(others))
