@@ -1,8 +1,16 @@
-"""Midtrans, through Snap: one hosted page (or popup) for every method. Saldo's payment id is
-the transaction's `order_id`; the Snap token, then Midtrans' `transaction_id`, is the payment's
-`provider_reference`.
+"""Midtrans, through Snap: one hosted page (or popup) for every method. The transaction's
+`order_id` is Saldo's payment id, or `<payment id>-<n>` when Midtrans holds the earlier ones
+already; the `order_id` used is the payment's `provider_reference` (status and refunds ask by it).
 
-- create: `POST {MIDTRANS_BASE_URL}/snap/v1/transactions` → `redirect_url`;
+- create: `POST {MIDTRANS_BASE_URL}/snap/v1/transactions` → `redirect_url`. An order id is
+  single-use at Midtrans (https://docs.midtrans.com/docs/error-code-and-response-code: "order_id
+  has been paid and utilized, please use another order ID … add a suffix … to make it unique";
+  Snap answers HTTP 400 `transaction_details.order_id sudah digunakan` / "has already been
+  taken"), and a Snap page whose creation answer was lost (a timeout) cannot be found again:
+  the status API knows only transactions, not Snap tokens ("Transaction doesn't exist"). So a
+  refused order id means an earlier attempt reached Midtrans and nobody holds its page: the
+  next suffix is asked for (`ORDER_IDS` at most, under the one deadline). Nothing needs to be
+  recorded before the call: a notification's `<payment id>-<n>` names its payment;
 - notification: `POST /webhooks/payments/midtrans`, verified by its `signature_key`
   (SHA-512 of order_id + status_code + gross_amount + the server key; constant time), then
   confirmed with `GET {MIDTRANS_API_BASE_URL}/v2/{order_id}/status`;
@@ -10,6 +18,8 @@ the transaction's `order_id`; the Snap token, then Midtrans' `transaction_id`, i
   `challenge`d capture) → nothing yet; `deny`, `cancel`, `expire`, `failure` → failed;
 - refund: `POST {MIDTRANS_API_BASE_URL}/v2/{order_id}/refund` with Saldo's refund id as
   `refund_key` (asking again with the same key is the same refund).
+Payments opened before order ids had suffixes keep the Snap token or `transaction_id` as their
+reference: they are asked about by their payment id, which was their `order_id`.
 """
 from __future__ import annotations
 
@@ -27,6 +37,8 @@ from service.payments.gateway_http import (GatewayHttp, basic_auth, portal_retur
 from service.runtime import json_body
 
 FAILED = ("deny", "cancel", "expire", "failure")
+ORDER_IDS = 20           # order ids tried for one payment (each refusal: one earlier attempt)
+TAKEN = ("sudah digunakan", "already been taken", "already been used", "utilized")
 SIGNED_FIELDS = ("order_id", "status_code", "gross_amount")
 ITEM_NAME_MAX = 50       # Snap's item_details[].name
 
@@ -41,6 +53,29 @@ def transaction_status(transaction_status: object, fraud_status: object) -> str:
     if transaction_status in FAILED:
         return "failed"
     return "pending"    # pending, authorize, and refund/chargeback (nothing Saldo credits)
+
+
+def order_id_of(payment_id: str, attempt: int) -> str:
+    return payment_id if attempt == 0 else f"{payment_id}-{attempt}"
+
+
+def payment_of(order_id: str) -> str:
+    """The payment an `order_id` belongs to (`pay_…-2` → `pay_…`; payment ids have no `-`)."""
+    base, dash, attempt = order_id.rpartition("-")
+    return base if dash and base and attempt.isdigit() else order_id
+
+
+def _order_of(payment_id: str, reference: str | None) -> str:
+    """The order id to ask about: the payment's reference when it is one of its order ids."""
+    return reference if reference and payment_of(reference) == payment_id else payment_id
+
+
+def _taken(status: int, body: dict) -> bool:
+    """Midtrans refused the order id as used already (see the module doc)."""
+    messages = body.get("error_messages") or [body.get("status_message")]
+    said = " ".join(m for m in messages if isinstance(m, str)).lower() \
+        if isinstance(messages, list) else ""
+    return status in (400, 406, 409) and "order_id" in said and any(t in said for t in TAKEN)
 
 
 def signature(order_id: str, status_code: str, gross_amount: str, server_key: str) -> str:
@@ -65,7 +100,7 @@ def statement(data: object) -> PaymentCallback:
     if currency not in SUPPORTED_CURRENCIES:
         raise ValidationFailed("Midtrans currency is not supported", field="currency")
     transaction_id = str(data.get("transaction_id") or order_id)[:200]
-    return PaymentCallback(order_id, transaction_id,
+    return PaymentCallback(payment_of(order_id), order_id,
                            transaction_status(status, data.get("fraud_status")),
                            Money(whole_amount(data.get("gross_amount"), "gross_amount"),
                                  currency),
@@ -102,9 +137,24 @@ class MidtransProvider:
         return "MidtransProvider()"
 
     async def create_payment(self, request: PaymentRequest) -> Checkout:
+        async with self._http.bounded():      # every order id tried: one deadline in all
+            for attempt in range(ORDER_IDS):
+                order_id = order_id_of(request.payment_id, attempt)
+                answer = await self._http.call("POST", f"{self._snap}/snap/v1/transactions",
+                                               headers=self._auth,
+                                               body=self._transaction(request, order_id))
+                if not _taken(answer.status, answer.body):
+                    break
+        if not answer.ok or not isinstance(answer.body.get("redirect_url"), str):
+            messages = answer.body.get("error_messages") if isinstance(answer.body, dict) else ""
+            raise GatewayUnavailable(f"Midtrans refused the transaction (HTTP {answer.status}"
+                                     f" {messages or ''})")
+        return Checkout(provider_reference=order_id, checkout_url=answer.body["redirect_url"])
+
+    def _transaction(self, request: PaymentRequest, order_id: str) -> dict:
         # https://docs.midtrans.com/docs/snap-advanced-feature (request) → {token, redirect_url}
         body: dict = {
-            "transaction_details": {"order_id": request.payment_id,
+            "transaction_details": {"order_id": order_id,
                                     "gross_amount": request.amount.amount},
             "item_details": _items(request),
             "callbacks": {"finish": portal_return_url(self._public, request.payment_id)}}
@@ -116,14 +166,7 @@ class MidtransProvider:
         if request.valid_for_seconds:
             body["expiry"] = {"unit": "minute",
                               "duration": max(1, request.valid_for_seconds // 60)}
-        answer = await self._http.call("POST", f"{self._snap}/snap/v1/transactions",
-                                       headers=self._auth, body=body)
-        if not answer.ok or not isinstance(answer.body.get("redirect_url"), str):
-            messages = answer.body.get("error_messages") if isinstance(answer.body, dict) else ""
-            raise GatewayUnavailable(f"Midtrans refused the transaction (HTTP {answer.status}"
-                                     f" {messages or ''})")
-        return Checkout(provider_reference=str(answer.body.get("token") or request.payment_id),
-                        checkout_url=answer.body["redirect_url"])
+        return body
 
     def verify(self, raw: bytes, headers: Mapping[str, str]) -> bool:
         try:
@@ -147,7 +190,8 @@ class MidtransProvider:
 
     async def status(self, payment_id: str,
                      provider_reference: str | None) -> PaymentCallback | None:
-        answer = await self._http.call("GET", f"{self._api}/v2/{payment_id}/status",
+        order_id = _order_of(payment_id, provider_reference)
+        answer = await self._http.call("GET", f"{self._api}/v2/{order_id}/status",
                                        headers=self._auth)
         # Midtrans answers an unknown order with HTTP 404, or HTTP 200 and "status_code": "404"
         if answer.status == 404 or str(answer.body.get("status_code")) == "404":
@@ -164,7 +208,8 @@ class MidtransProvider:
     async def refund(self, request: RefundRequest) -> RefundOutcome:
         # https://docs.midtrans.com/reference-link/refund-transaction
         answer = await self._http.call(
-            "POST", f"{self._api}/v2/{request.payment_id}/refund", headers=self._auth,
+            "POST", f"{self._api}/v2/{_order_of(request.payment_id, request.provider_reference)}"
+            "/refund", headers=self._auth,
             body={"refund_key": request.refund_id, "amount": request.amount.amount,
                   "reason": request.reason[:255]})
         code = str(answer.body.get("status_code") or answer.status)

@@ -22,6 +22,7 @@ class Call:
 class Knobs:
     failures: dict[str, list[int]] = field(default_factory=dict)   # route → statuses to answer
     hanging: set[str] = field(default_factory=set)                 # routes that never answer
+    lost: dict[str, int] = field(default_factory=dict)   # route → answers to lose (work done)
     calls: list[Call] = field(default_factory=list)
     released: asyncio.Event = field(default_factory=asyncio.Event)
 
@@ -32,9 +33,15 @@ class Knobs:
     def hang(self, route: str) -> None:
         self.hanging.add(route)
 
+    def lose(self, route: str, answers: int = 1) -> None:
+        """The next `answers` calls of `route` are carried out, but their answers never leave
+        (the caller times out): a create whose answer was lost."""
+        self.lost[route] = self.lost.get(route, 0) + answers
+
     def heal(self) -> None:
         self.failures.clear()
         self.hanging.clear()
+        self.lost.clear()
 
     def of(self, route: str) -> list[Call]:
         method, prefix = route.split(" ", 1)
@@ -64,5 +71,9 @@ def knobs_middleware(knobs: Knobs, route_of):
             status = queued.pop(0)
             return web.json_response({"error_code": "SERVER_ERROR", "message": "fake outage"},
                                      status=status)
-        return await handler(request)
+        answer = await handler(request)
+        if knobs.lost.get(route):
+            knobs.lost[route] -= 1
+            await knobs.released.wait()        # done, but the answer never comes
+        return answer
     return middleware

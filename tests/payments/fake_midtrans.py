@@ -67,7 +67,9 @@ class FakeMidtrans:
             return web.json_response({"error_messages": [
                 "transaction_details.gross_amount is not equal to the sum of item_details"]},
                 status=400)
-        if order_id in self.orders:
+        if order_id in self.orders:     # single-use order ids: "order_id has been paid and
+            # utilized, please use another order ID" (https://docs.midtrans.com/docs/error-code-
+            # and-response-code); Snap's wording, HTTP 400:
             return web.json_response({"error_messages": [
                 "transaction_details.order_id sudah digunakan"]}, status=400)
         token = f"snap-token-{len(self.orders):04d}"
