@@ -28,11 +28,13 @@ from billing.invoices import InvoiceLine, Order, Text
 from billing.money import Money
 from billing.periods import Period, local_dates
 from billing.subscriptions import Choice
+from billing.tax import InvoiceTax
 from billing.wallet import LedgerIntent
 from service.addons.holdings import post_credits
 from service.addons.orders import credit_consumption, invoice_lines
 from service.addons.switch import after_switch, immediate_switch
-from service.invoices.invoices import close as close_invoice
+from service.invoices.invoices import close as close_invoice, get as get_invoice
+from service.invoices.taxes import order_tax
 from service.invoices.records import Invoice
 from service.payments.checkout import place_order
 from service.runtime import ids
@@ -103,18 +105,22 @@ def status_by_choice(orders: list[SubscriptionOrder]) -> dict[tuple[str, str], s
 
 
 async def issue(svc: Services, workspace: Workspace, spec: OrderSpec, now: datetime,
-                seed: str | None = None, read: list[SubscriptionOrder] | None = None
-                ) -> tuple[SubscriptionOrder, dict | None, dict | None]:
+                seed: str | None = None, read: list[SubscriptionOrder] | None = None,
+                retax: bool = False) -> tuple[SubscriptionOrder, dict | None, dict | None]:
     """The open or paid order for `spec` (placing its invoice if needed), or a new one.
     → (order, invoice, payment); invoice and payment are None for a paid order. `read`: the
-    orders of `spec`'s period and timing as the caller just read them (None: read them)."""
+    orders of `spec`'s period and timing as the caller just read them (None: read them).
+    `retax`: an open invoice issued under another tax than the one in force now is replaced
+    too (renew: what it answers is what the renewal preview showed; only for an order no
+    scheduled change waits for, as cancelling it would drop that change)."""
     if read is None:
         read = await orders_for(svc, spec.workspace_id, spec.covers.start, spec.timing)
     same = [o for o in read if o.key == spec.target.key]
     live = [o for o in same if o.status != "closed"]
     if live and live[0].status == "paid":
         return live[0], None, None
-    if live and not _same_lines(live[0], spec):   # its add-ons changed since: a new invoice
+    if live and (not _same_lines(live[0], spec)      # its add-ons changed since, or the tax
+                 or retax and not await _same_tax(svc, live[0], spec, now)):  # a new invoice
         cancelled = await cancel_order(svc, live[0].id, now)
         if cancelled.status == "paid":              # paid meanwhile: that one stands
             return cancelled, None, None
@@ -137,6 +143,21 @@ async def fulfil_paid(svc: Services, invoice: Invoice | None, now: datetime) -> 
 
 def _same_lines(order: SubscriptionOrder, spec: OrderSpec) -> bool:
     return order.amount == spec.amount and list(order.addons) == list(spec.addons)
+
+
+async def _same_tax(svc: Services, order: SubscriptionOrder, spec: OrderSpec,
+                    now: datetime) -> bool:
+    """Whether the order's open invoice carries the tax its lines would have if issued now."""
+    if order.status != "pending" or order.invoice_id is None:
+        return True
+    invoice = await get_invoice(svc.db, order.invoice_id)
+    taxed = await order_tax(svc, order_of(spec, order.id, svc.settings.tz), now)
+    return _tax_terms(invoice.tax) == _tax_terms(taxed.tax)
+
+
+def _tax_terms(tax: InvoiceTax | None) -> tuple | None:
+    """What a rate change changes (the subtotal and total also count account credit)."""
+    return tax and (tax.rates, tax.tax_base, tax.tax, tax.prices_include_tax)
 
 
 async def _insert(svc: Services, spec: OrderSpec, n: int, seed: str,

@@ -266,7 +266,9 @@ async def renew_subscription(svc: Services, workspace: Workspace, now: datetime,
     """Invoice the next period (it starts where the current one ends) for the plan it will
     have: the scheduled change's, else the current one. An open invoice is returned again."""
     sub, spec = await price_renewal(svc, workspace, True)
-    order, invoice, payment = await orders.issue(svc, workspace, spec, now, seed)
+    waited = sub.scheduled_change and sub.scheduled_change.order_id
+    order, invoice, payment = await orders.issue(svc, workspace, spec, now, seed,
+                                                 retax=not waited)
     if invoice is None:
         raise AlreadyRenewed("The next period is already paid")
     invoice = await orders.fulfil_paid(svc, invoice, now)         # paid by account credit
