@@ -26,6 +26,7 @@ class CreditEntryOut(BaseModel):
     kind: str = Field(description="credit | applied | returned")
     amount: MoneyOut = Field(description="signed: negative when an invoice used it")
     invoice_id: str | None = None
+    invoice_code: str | None = Field(default=None, description="the invoice's number")
 
 
 class CreditOut(BaseModel):
@@ -48,5 +49,6 @@ async def credit(request: web.Request) -> web.Response:
         balances=[money_out(a.balance, lang) for a in found.accounts],
         entries=[CreditEntryOut(id=e.key, time=e.at, kind=e.kind,
                                 amount=money_out(e.amount, lang),
-                                invoice_id=e.meta.get("invoice_id")) for _, e in found.entries],
+                                invoice_id=e.meta.get("invoice_id"),
+                                invoice_code=e.meta.get("code")) for _, e in found.entries],
         next_cursor=found.next_cursor))

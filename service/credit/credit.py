@@ -4,7 +4,7 @@ show balances and history (`GET …/credit`). The rules are billing/account_cred
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from billing import ledger_keys
@@ -12,6 +12,7 @@ from billing.account_credit import CreditAccount, CreditEntry, credit_used, usab
 from billing.invoices import Order
 from billing.money import Money
 from service.credit import repository
+from service.invoices.invoices import codes as invoice_codes
 from service.invoices.records import Invoice
 from service.mongo import cursors
 from service.runtime.context import Services
@@ -70,6 +71,19 @@ async def history(svc: Services, workspace_id: str, limit: int,
     start = int(cursors.decode(cursor, str.isdigit)) if cursor else 0
     every = sorted(((a.currency, e) for a in accounts for e in a.entries),
                    key=lambda ce: (ce[1].at, ce[1].n, ce[0]), reverse=True)
-    page = every[start:start + limit]
+    page = await _with_codes(svc, every[start:start + limit])
     more = start + limit < len(every)
     return CreditHistory(accounts, page, cursors.encode(start + limit) if more else None)
+
+
+async def _with_codes(svc: Services, page: list[tuple[str, CreditEntry]]
+                      ) -> list[tuple[str, CreditEntry]]:
+    """Each entry's `meta` with the `code` of its invoice: an `applied` entry is posted before
+    its invoice is numbered, so it records the invoice id (its key's) and the code is read
+    here (one find for the page) for the customer, who knows invoices by their number."""
+    wanted = {e.meta["invoice_id"] for _, e in page
+              if "code" not in e.meta and isinstance(e.meta.get("invoice_id"), str)}
+    codes = await invoice_codes(svc.db, sorted(wanted)) if wanted else {}
+    return [(c, replace(e, meta={**e.meta, "code": codes[e.meta["invoice_id"]]})
+             if codes.get(e.meta.get("invoice_id")) and "code" not in e.meta else e)
+            for c, e in page]

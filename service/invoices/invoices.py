@@ -190,6 +190,12 @@ async def get(db: AsyncDatabase, invoice_id: str) -> Invoice:
     return record(doc)
 
 
+async def codes(db: AsyncDatabase, invoice_ids: list[str]) -> dict[str, str]:
+    """invoice id → its code, for those of `invoice_ids` that have one (one find)."""
+    found = db.invoices.find({"_id": {"$in": invoice_ids}}, {"code": 1})
+    return {d["_id"]: d["code"] async for d in found if d.get("code")}
+
+
 async def by_code(svc: Services, workspace_id: str, code: str) -> Invoice:
     """A workspace's invoice by code; another workspace's invoice is simply not found."""
     doc = await svc.db.invoices.find_one(explicit({"workspace_id": workspace_id, "code": code}))
