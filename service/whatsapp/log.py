@@ -22,6 +22,7 @@ from service.whatsapp.payloads import PayloadLog, ignore_duplicates
 log = logging.getLogger("saldo.whatsapp")
 BACKFILL_PAGE = 10_000     # message records an upgrade's one-time backfill reads per sweep
 RECENT_MESSAGES = 50_000   # wamids whose record this process wrote lately (a hint, ~8 MB)
+RECENT_PAYLOADS = 10_000   # bodies this process stored lately (a hint, ~1 MB)
 MAX_BATCH = 2000           # items per group-committed flush (service/mongo/batching.py)
 
 
@@ -43,6 +44,7 @@ class MongoWhatsAppLog(PayloadLog):
         self._status_writes: GroupCommit[None, list[tuple[str, dict]], set[str]] = GroupCommit(
             self._write_statuses, max_batch=MAX_BATCH)
         self._recent: Recent[str, None] = Recent(RECENT_MESSAGES)
+        self._stored_lately: Recent[str, None] = Recent(RECENT_PAYLOADS)
         self._message_reads: GroupCommit[None, set[str], list[dict]] = GroupCommit(
             self._read_messages, max_batch=MAX_BATCH)
         self._backfilled = False   # records older than `awaiting_ms` have theirs (see below)
