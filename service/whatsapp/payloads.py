@@ -1,4 +1,5 @@
-"""The raw half of the WhatsApp log: signed webhook bodies, stored before they are processed.
+"""The raw half of the WhatsApp log: signed webhook bodies, stored before the 200: once processed,
+carrying their summary (one insert), or unprocessed when processing failed (the sweep's work).
 
 A body is stored as the exact bytes Meta signed (BSON binary, `_id` = their SHA-256), never as a
 parsed document: whatever values it holds, the store cannot refuse it. Processing reads only
