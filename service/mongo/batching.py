@@ -10,7 +10,9 @@ future answers only after the write containing its item completed: durability is
 
 Bounds: an item waits for at most the flush in flight, then `delay` (None: none at all; 0: one
 event-loop turn, so that more requests can join), and a flush takes at most `max_batch` items
-(the rest go in the next one). `close()` flushes whatever is queued and waits for it.
+(the rest go in the next one; with `weight`, at most `max_batch` summed weight: e.g. documents
+rather than requests, so that one store's flush does not hold the next stage, on the other store,
+idle). `close()` flushes whatever is queued and waits for it.
 
 On the embedded store every command costs a thread hop and a lock, so one bulk command for 20
 requests is far cheaper than 20 commands. Users: the WhatsApp log's payload inserts, message
@@ -29,10 +31,12 @@ Result = TypeVar("Result")
 
 class GroupCommit(Generic[Key, Item, Result]):
     def __init__(self, flush: Callable[[Key, list[Item]], Awaitable[list[Result]]], *,
-                 delay: float | None = None, max_batch: int | None = None) -> None:
+                 delay: float | None = None, max_batch: int | None = None,
+                 weight: Callable[[Item], int] | None = None) -> None:
         self._flush = flush
         self._delay = delay
         self._max_batch = max_batch
+        self._weight = weight    # with it, `max_batch` bounds the items' summed weight
         self._queues: dict[Key, list[tuple[Item, asyncio.Future]]] = {}
         self._tasks: dict[Key, asyncio.Task] = {}
 
@@ -60,12 +64,26 @@ class GroupCommit(Generic[Key, Item, Result]):
                 if self._delay is not None:
                     await asyncio.sleep(self._delay)
                 queue = self._queues.pop(key)
-                if self._max_batch is not None and len(queue) > self._max_batch:
-                    queue, self._queues[key] = (queue[:self._max_batch],
-                                                queue[self._max_batch:])
+                cut = self._cut(queue)
+                if cut < len(queue):
+                    queue, self._queues[key] = queue[:cut], queue[cut:]
                 await self._commit(key, queue)
         finally:
             self._tasks.pop(key, None)
+
+    def _cut(self, queue: list[tuple[Item, asyncio.Future]]) -> int:
+        """How many queued items the next flush takes: at most `max_batch` items, or with
+        `weight` the most whose summed weight stays within it (at least one)."""
+        if self._max_batch is None:
+            return len(queue)
+        if self._weight is None:
+            return min(len(queue), self._max_batch)
+        total = 0
+        for n, (item, _) in enumerate(queue):
+            total += self._weight(item)
+            if total > self._max_batch:
+                return max(n, 1)
+        return len(queue)
 
     async def _commit(self, key: Key, batch: list[tuple[Item, asyncio.Future]]) -> None:
         try:

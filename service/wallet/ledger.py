@@ -57,7 +57,7 @@ if TYPE_CHECKING:
 
 __all__ = ["MongoLedger", "unjournal", "zero_wallet_doc"]
 log = logging.getLogger("saldo.ledger")
-MAX_POSTS_PER_FLUSH = 500
+FLUSH_INTENTS = MAX_INTENTS_PER_APPLY   # intents one flush takes from the queue (summed)
 REMEMBERED_WALLETS = 5_000  # wallets whose last write this process remembers (~2.3 kB each)
 SWEEP_OVERLAP = timedelta(minutes=5)   # a resumed sweep looks this far behind the previous one
 
@@ -72,8 +72,11 @@ class MongoLedger:
         self.metrics = metrics      # counts what is applied (service/metrics), no store
         # Concurrent posts to every wallet, group-committed (service/mongo/batching.py) into
         # one flush of a constant number of commands (ledger_batch.py); no delay.
+        # A flush takes at most FLUSH_INTENTS intents (a larger post goes alone): a wallet's
+        # share then fits one write, and a big queue is written in steps that the other
+        # store's stages can overlap, not in one long command.
         self._posts: GroupCommit[None, Post, Answer] = GroupCommit(
-            self._flush, max_batch=MAX_POSTS_PER_FLUSH)
+            self._flush, max_batch=FLUSH_INTENTS, weight=lambda post: len(post.intents))
         # wallet -> the document this process last wrote to it, once that write's journal is
         # finalized: the next write starts from it without reading, and its conditional replace
         # on `seq` fails (then the wallet is read) if any other writer came in between.
@@ -88,10 +91,13 @@ class MongoLedger:
         await self.db.wallets.insert_one(zero_wallet_doc(workspace_id, now))
 
     async def post(self, workspace_id: str, intents: list[LedgerIntent],
-                   now: datetime) -> Posted:
+                   now: datetime, *, entries: bool = True) -> Posted:
+        """Apply the intents not applied yet. → every key's entries, or, without `entries`,
+        only the fresh keys' (an intent applied before is then not read back: its entries
+        are [])."""
         if not intents:
             return Posted()
-        answer = await self._posts.submit(Post(workspace_id, intents, now))
+        answer = await self._posts.submit(Post(workspace_id, intents, now, entries=entries))
         while not isinstance(answer, Posted):    # requeued after a lost race, or alone
             answer = await answer
         return answer

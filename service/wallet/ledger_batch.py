@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import asyncio
 import secrets
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Awaitable, Union
 
@@ -53,6 +53,7 @@ class Post:
     intents: list[LedgerIntent]
     now: datetime
     lost: int = 0                   # flushes whose conditional write this post lost
+    entries: bool = True            # read back the entries of intents applied before
 
 
 Answer = Union[Posted, Awaitable["Answer"]]    # a requeued post's: its next flush's answer
@@ -96,8 +97,7 @@ async def flush(ledger: MongoLedger, posts: list[Post]) -> list[Answer]:
         if share.todo and share.id not in won:
             ledger.shared.add(share.id, True)
             for p in share.posts:
-                answers[id(p)] = ledger.requeue(Post(p.workspace_id, p.intents, p.now,
-                                                     p.lost + 1))
+                answers[id(p)] = ledger.requeue(replace(p, lost=p.lost + 1))
             continue
         fresh = Posted(share.results, {i.key for i in share.todo})
         answers.update(zip(map(id, share.posts), per_post(share.posts, fresh)))
@@ -141,7 +141,8 @@ async def _decide(ledger: MongoLedger, shares: list[Share], now: datetime, token
                            if d["_id"] not in found], check=False)
     applied = {s.id: (found | {d["intent_key"] for d in journals[s.id]})
                & {i.key for i in s.intents} for s in shares}
-    every = set().union(*applied.values())
+    wanted = {i.key for s in shares for p in s.posts if p.entries for i in p.intents}
+    every = set().union(*applied.values()) & wanted
     existing = await ledger.existing_results(every) if every else {}
     for share in shares:
         share.results = {k: v for k, v in existing.items() if k in applied[share.id]}

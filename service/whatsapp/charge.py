@@ -6,6 +6,7 @@ reads what the decision needs once, asks `billing.charging` to decide, and posts
 to the ledger (group-committed per wallet by `service.wallet.ledger`)."""
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -88,11 +89,11 @@ async def _post(intents: dict[str, list[LedgerIntent]], *, ledger: MongoLedger,
                 now: datetime) -> list[str]:
     """Post charges; → the wamids this call charged, not those whose ledger key found the
     charge made already (by another payload, a concurrent request or the sweep)."""
-    charged = []
-    for workspace_id, workspace_intents in intents.items():
-        posted = await ledger.post(workspace_id, workspace_intents, now)
-        charged += [i.meta["wamid"] for i in workspace_intents if i.key in posted.fresh]
-    return charged
+    # Every workspace's post at once (one ledger flush); only the fresh keys are needed.
+    posts = await asyncio.gather(*(ledger.post(ws, batch, now, entries=False)
+                                   for ws, batch in intents.items()))
+    return [i.meta["wamid"] for batch, posted in zip(intents.values(), posts)
+            for i in batch if i.key in posted.fresh]
 
 
 async def _replied(records: list[MessageRecord], log: MongoWhatsAppLog) -> set[str]:

@@ -22,6 +22,8 @@ from service.whatsapp.payloads import PayloadLog, ignore_duplicates
 log = logging.getLogger("saldo.whatsapp")
 BACKFILL_PAGE = 10_000     # message records an upgrade's one-time backfill reads per sweep
 RECENT_MESSAGES = 50_000   # wamids whose record this process wrote lately (a hint, ~8 MB)
+RECENT_PAYLOADS = 10_000   # bodies this process stored lately (a hint, ~1 MB)
+FLUSH_RECORDS = 400        # message records one flush takes from the queue (summed)
 MAX_BATCH = 2000           # items per group-committed flush (service/mongo/batching.py)
 
 
@@ -40,9 +42,13 @@ class MongoWhatsAppLog(PayloadLog):
             self._write_marks, delay=0)
         self._payload_inserts: GroupCommit[None, dict, bool] = GroupCommit(
             self._insert_payloads, max_batch=MAX_BATCH)
+        # At most FLUSH_RECORDS records a flush (summed over requests; a larger request goes
+        # alone): 32 bodies of 100 statuses are written in steps, and the ledger (the other
+        # store) charges the first while the next are written, instead of waiting for all.
         self._status_writes: GroupCommit[None, list[tuple[str, dict]], set[str]] = GroupCommit(
-            self._write_statuses, max_batch=MAX_BATCH)
+            self._write_statuses, max_batch=FLUSH_RECORDS, weight=len)
         self._recent: Recent[str, None] = Recent(RECENT_MESSAGES)
+        self._stored_lately: Recent[str, None] = Recent(RECENT_PAYLOADS)
         self._message_reads: GroupCommit[None, set[str], list[dict]] = GroupCommit(
             self._read_messages, max_batch=MAX_BATCH)
         self._backfilled = False   # records older than `awaiting_ms` have theirs (see below)

@@ -1,4 +1,5 @@
-"""The raw half of the WhatsApp log: signed webhook bodies, stored before they are processed.
+"""The raw half of the WhatsApp log: signed webhook bodies, stored before the 200: once processed,
+carrying their summary (one insert), or unprocessed when processing failed (the sweep's work).
 
 A body is stored as the exact bytes Meta signed (BSON binary, `_id` = their SHA-256), never as a
 parsed document: whatever values it holds, the store cannot refuse it. Processing reads only
@@ -40,18 +41,46 @@ class ParkedPayload:
 
 
 class PayloadLog:
-    """Mixed into `MongoWhatsAppLog` (uses its `collection`, `marks` and `_payload_inserts`)."""
+    """Mixed into `MongoWhatsAppLog` (uses its `collection`, `marks`, `_payload_inserts` and
+    `_stored_lately`)."""
 
     async def store_payload(self, raw: bytes, now: datetime) -> tuple[str, bool]:
-        """Store the raw body durably. Returns (payload id, already fully processed)."""
-        payload_id = hashlib.sha256(raw).hexdigest()
+        """Store the raw body durably, unprocessed (the sweep processes it). Returns (payload
+        id, already fully processed)."""
+        payload_id = payload_key(raw)
         inserted = await self._payload_inserts.submit({
             "_id": payload_id, "body": bytes(raw), "received_at": now,
             "received_ms": to_ms(now), "processed_ms": None, "attempts": 0})
         if inserted:
             return payload_id, False
-        doc = await self.collection["wa_payloads"].find_one({"_id": payload_id}, {"processed_ms": 1})
-        return payload_id, bool(doc and doc.get("processed_ms"))
+        return payload_id, await self.processed_before(payload_id)
+
+    async def store_processed(self, raw: bytes, now: datetime, summary: dict) -> bool:
+        """Store the raw body durably, already carrying its processing summary: one insert
+        (webhooks.receive, after processing). Where the body is stored already, it is marked
+        processed if it was not. → False when it had been processed before (a duplicate)."""
+        payload_id = payload_key(raw)
+        inserted = await self._payload_inserts.submit({
+            "_id": payload_id, "body": bytes(raw), "received_at": now,
+            "received_ms": to_ms(now), "processed_ms": to_ms(now), "attempts": 0,
+            "summary": summary})
+        self._stored_lately.add(payload_id, None)
+        if inserted:
+            return True
+        marked = await self.collection["wa_payloads"].update_one(
+            {"_id": payload_id, "processed_ms": None},
+            {"$set": {"processed_ms": to_ms(now), "summary": summary}})
+        return marked.modified_count == 1
+
+    def stored_lately(self, payload_id: str) -> bool:
+        """This process stored the body lately (a hint: Meta sends a body again when our 200
+        was late or lost; then one read spares processing it again)."""
+        return payload_id in self._stored_lately
+
+    async def processed_before(self, payload_id: str) -> bool:
+        doc = await self.collection["wa_payloads"].find_one({"_id": payload_id},
+                                                            {"processed_ms": 1})
+        return bool(doc and doc.get("processed_ms"))
 
     async def _insert_payloads(self, _: None, docs: list[dict]) -> list[bool]:
         """One insert_many for concurrent requests; True where inserted, False on duplicate."""
@@ -101,6 +130,11 @@ class PayloadLog:
             {"_id": payload_id, "parked_ms": {"$gte": 0}, "processed_ms": None},
             {"$set": {"parked_ms": None, "attempts": 0}}, return_document=ReturnDocument.AFTER)
         return None if doc is None else _stored(doc)
+
+
+def payload_key(raw: bytes) -> str:
+    """A stored body's `_id`: the SHA-256 of the exact bytes."""
+    return hashlib.sha256(raw).hexdigest()
 
 
 def ignore_duplicates(exc: BulkWriteError) -> None:

@@ -1,5 +1,6 @@
-"""WhatsApp webhook pipeline: store the raw payload durably, then process it; a sweep
-re-processes what a crash left unprocessed and charges messages whose category never came."""
+"""WhatsApp webhook pipeline: process a verified payload, then store it raw and durably with its
+summary (unmarked if processing failed); a sweep re-processes what was left unprocessed and
+charges messages whose category never came."""
 from __future__ import annotations
 
 import logging
@@ -11,7 +12,7 @@ from service.mongo.store import STORE_DOWN
 from service.runtime import json_body
 from service.runtime.context import Services
 from service.whatsapp.charge import charge_events, charge_overdue
-from service.whatsapp.payloads import MAX_ATTEMPTS
+from service.whatsapp.payloads import MAX_ATTEMPTS, payload_key
 
 log = logging.getLogger("saldo.webhooks")
 REPROCESS_AFTER = timedelta(minutes=1)
@@ -22,17 +23,32 @@ FINALIZE_WINDOW = timedelta(hours=1)     # wallets the periodic sweep looks at
 async def receive(svc: Services, raw: bytes, now: datetime) -> str:
     """Called with a verified body. Returns once the payload is durable (and, normally,
     processed). A processing failure is logged and left to the sweep: Meta gets its 200.
-    → `processed`, `duplicate` (processed before) or `deferred` (left to the sweep)."""
+    → `processed`, `duplicate` (processed before) or `deferred` (left to the sweep).
+
+    The body is stored after processing, carrying its summary: one insert instead of an
+    insert and a later processing mark. It is still durable before the 200. A crash before
+    it is stored sends no 200, so Meta sends the body again, and the same path processes it
+    again idempotently (every write is keyed: message records by wamid, charges by ledger
+    key, unrouted events by payload id). A processing failure stores it unmarked, as before,
+    for the sweep to process again."""
     payload = json_body.decode_object(raw)
-    payload_id, done = await svc.whatsapp.store_payload(raw, now)
-    if done:
+    payload_id = payload_key(raw)
+    if svc.whatsapp.stored_lately(payload_id) and await svc.whatsapp.processed_before(
+            payload_id):
         return "duplicate"
+    failure: Exception | None = None
     try:
-        await process(svc, payload_id, payload, now)
+        summary = await _charge(svc, payload_id, payload, now)
     except Exception as exc:
-        await _failed(svc, payload_id, exc, now)
-        return "deferred"
-    return "processed"
+        failure = exc
+    del payload                      # the 4 MiB bound: not held while the body is stored
+    if failure is None:
+        stored = await svc.whatsapp.store_processed(raw, now, summary)
+        return "processed" if stored else "duplicate"
+    if (await svc.whatsapp.store_payload(raw, now))[1]:
+        return "duplicate"           # processed before; this attempt's failure changes nothing
+    await _failed(svc, payload_id, failure, now)
+    return "deferred"
 
 
 async def _failed(svc: Services, payload_id: str, exc: Exception, now: datetime) -> None:
@@ -54,11 +70,18 @@ async def _failed(svc: Services, payload_id: str, exc: Exception, now: datetime)
 
 
 async def process(svc: Services, payload_id: str, payload: dict, now: datetime) -> None:
+    """Process a stored payload (sweep, parked retry) and mark it processed."""
+    await svc.whatsapp.mark_processed(payload_id, now,
+                                      await _charge(svc, payload_id, payload, now))
+
+
+async def _charge(svc: Services, payload_id: str, payload: dict, now: datetime) -> dict:
+    """Record and charge a payload's events. → its processing summary."""
     result = await charge_events(parse_payload(payload), payload_id, log=svc.whatsapp,
                                  routing=svc.routing, ledger=svc.ledger, now=now)
-    await svc.whatsapp.mark_processed(payload_id, now, {
-        "statuses": result.statuses, "inbound": result.inbound, "charged": len(result.charged),
-        "waiting": len(result.waiting_for_category), "unrouted": result.unrouted})
+    return {"statuses": result.statuses, "inbound": result.inbound,
+            "charged": len(result.charged), "waiting": len(result.waiting_for_category),
+            "unrouted": result.unrouted}
 
 
 async def sweep(svc: Services, *, everything: bool = False) -> dict:

@@ -100,3 +100,17 @@ async def test_a_flush_answering_for_the_wrong_number_of_items_fails_its_callers
     batching = GroupCommit(flush)
     with pytest.raises(RuntimeError, match="1 results for 2 items"):
         await asyncio.gather(batching.submit(1), batching.submit(2))
+
+
+async def test_with_a_weight_a_flush_takes_at_most_max_batch_summed_weight():
+    """E.g. message records, not requests: a heavy item goes alone, never split or dropped."""
+    flushed: list[list[list[int]]] = []
+
+    async def flush(_, items):
+        flushed.append([list(i) for i in items])
+        return [len(i) for i in items]
+
+    batching = GroupCommit(flush, max_batch=4, weight=len)
+    items = [[1, 1], [2, 2], [3], [4] * 7, [5]]
+    assert await asyncio.gather(*(batching.submit(i) for i in items)) == [2, 2, 1, 7, 1]
+    assert flushed == [[[1, 1], [2, 2]], [[3]], [[4] * 7], [[5]]]
