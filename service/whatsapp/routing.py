@@ -68,7 +68,7 @@ class Routing:
         return {p: r for p, r in fresh.items() if r is not None}
 
     async def rates_for(self, workspace_ids: set[str]) -> dict[str, RateCard]:
-        """The rate card of each workspace that exists (its plan and overrides, projected)."""
+        """The rate card of each workspace that exists (its plan and overrides only)."""
         ratings = await workspace_ratings(self.db, workspace_ids)
         rates = await self._plan_rates({plan for plan, _ in ratings.values()}, time.monotonic())
         return {ws: self._card(plan, rates.get(plan, {}), overrides)
