@@ -48,6 +48,25 @@ def descendants(pid: int) -> list[int]:
     return kids + [d for k in kids for d in descendants(k)]
 
 
+def cpu_seconds(pids: list[int]) -> dict[int, float]:
+    """pid -> user + system CPU seconds so far (/proc/<pid>/stat), a load-independent cost."""
+    out = {}
+    for p in pids:
+        try:
+            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        out[p] = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return out
+
+
+def cpu_line(before: dict[int, float], after: dict[int, float], requests: int) -> str:
+    """CPU ms per request of each process over one run, and their sum."""
+    used = {p: after[p] - before.get(p, 0.0) for p in after}
+    parts = [f"pid {p} {1000 * u / requests:.2f}" for p, u in sorted(used.items()) if u > 0]
+    return f"CPU ms/request {1000 * sum(used.values()) / requests:.2f} ({', '.join(parts)})"
+
+
 def rss_line(label: str, pid: int) -> str:
     parts = []
     for p in [pid] + descendants(pid):
@@ -143,13 +162,16 @@ async def bench(args, workdir: Path, saldo_proc, base: str) -> bool:
                 for side, url, secret in (("naive", naive_url, NAIVE_SECRET),
                                           ("saldo", base, args.app_secret)):
                     bodies = make_bodies(args.per_run, phones, f"{run}{side[0]}{r}", r * args.per_run)
-                    load = os.getloadavg()
+                    load, pids = os.getloadavg(), [saldo_proc.pid] + descendants(saldo_proc.pid)
+                    cpu = cpu_seconds(pids)
                     res = await replay(side, url, bodies, secret, workdir, args)
+                    cpu = cpu_line(cpu, cpu_seconds(pids), max(1, sum(res["sent"].values())))
                     res.update(side=side, run=r, load=load)
                     results.append(res)
                     print(f"  {side:<6} run {r}: {res['rps']:8.0f} req/s  p50 {res['p50']:6.1f} ms  "
                           f"p99 {res['p99']:6.1f} ms  non-200 {res['errors']} {res['socket']}  "
-                          f"load avg {load[0]:.2f}", flush=True)
+                          f"load avg {load[0]:.2f}" + (f"\n           {cpu}" if side == "saldo" else ""),
+                          flush=True)
                     if side == "saldo":
                         done, again = delivered(bodies, res["sent"], 2 * args.connections)
                         for pn, _ in done:

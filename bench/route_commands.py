@@ -9,7 +9,7 @@ the commands per webhook by command and collection, and checks every wallet to t
 
     .venv/bin/python bench/route_commands.py --workspaces 1,1000,10000
 """
-import argparse, asyncio, hashlib, hmac, json, secrets, sys, tempfile, time  # noqa: E401
+import argparse, asyncio, cProfile, hashlib, hmac, json, os, pstats, secrets, sys, tempfile, time  # noqa: E401
 from collections import Counter
 from pathlib import Path
 
@@ -54,7 +54,13 @@ def body(phone: str, wamid: str) -> bytes:
                               "category": "service"}}]}}]}]}, separators=(",", ":")).encode()
 
 
-async def one_count(uri: str, workspaces: int, args) -> bool:
+def cpu_of(pid: int) -> float:
+    """user + system CPU seconds of a process so far (/proc/<pid>/stat)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+async def one_count(uri: str, workspaces: int, args, store_pid: int) -> bool:
     commands, run = Commands(), f"{secrets.randbelow(10**6):06d}"
     settings = Settings(mongodb_uri=uri, mongodb_db=f"rc{run}", whatsapp_log_db=f"rc{run}_wa",
                         admin_token=ADMIN, whatsapp_app_secrets=(SECRET,), event_listeners=(commands,))
@@ -65,7 +71,7 @@ async def one_count(uri: str, workspaces: int, args) -> bool:
         resp = await client.post("/v1/workspaces", json={"name": "rc", "phone_number_ids": phones[:1]},
                                  headers={"Authorization": f"Bearer {ADMIN}"})
         first = (await resp.json())["workspace"]["id"]
-        db = client.server.app[SERVICES].db
+        db, routing = client.server.app[SERVICES].db, client.server.app[SERVICES].routing
         ids = [first] + await seed_workspaces(db, first, phones[0], phones[1:], run)
         made = [Workspace(ws, "", pn) for ws, pn in zip(ids, phones)]
         todo = list(range(args.requests))
@@ -80,9 +86,16 @@ async def one_count(uri: str, workspaces: int, args) -> bool:
                         "Content-Type": "application/json", "X-Hub-Signature-256": sig}) as r:
                     assert r.status == 200, await r.text()
                 made[i % workspaces].service += 1
-        t0 = time.perf_counter()
+        t0, cpu = time.perf_counter(), (time.process_time(), cpu_of(store_pid))
+        profile = cProfile.Profile() if args.profile else None
+        if profile:
+            profile.enable()
         await asyncio.gather(*(worker() for _ in range(args.connections)))
+        if profile:
+            profile.disable()
+            pstats.Stats(profile).sort_stats("tottime").print_stats(25)
         wall = time.perf_counter() - t0
+        cpu = (time.process_time() - cpu[0], cpu_of(store_pid) - cpu[1])
         await client.server.app[SERVICES].whatsapp.marks.close()
         seen = dict(commands.seen)
         bad = await wallets_exact(db, {ws.id: ws.expected() for ws in made})
@@ -92,6 +105,9 @@ async def one_count(uri: str, workspaces: int, args) -> bool:
     print(f"\n{workspaces} workspaces, {args.requests} webhooks over {args.connections} connections "
           f"({wall:.1f} s): {sum(seen.values()) / args.requests:.2f} store commands per webhook")
     print("  " + ", ".join(f"{k} {v:.2f}" for k, v in per.items()))
+    print(f"  CPU ms per webhook: this process (app and clients) {1000 * cpu[0] / args.requests:.2f}, "
+          f"the store {1000 * cpu[1] / args.requests:.2f}; route cache: {len(routing._routes)} routes, "
+          f"{getattr(routing, 'hits', '?')} hits, {getattr(routing, 'misses', '?')} misses")
     print(f"  wallets exact: {len(made) - len(bad)}/{len(made)}" + "".join("\n" + b for b in bad[:5]))
     return not bad
 
@@ -100,7 +116,7 @@ async def main(args) -> int:
     server = EmbeddedServer(Path(tempfile.mkdtemp(prefix="saldo-route-commands-")))
     uri = await server.start()
     try:
-        results = [await one_count(uri, int(w), args) for w in args.workspaces.split(",")]
+        results = [await one_count(uri, int(w), args, server.pid) for w in args.workspaces.split(",")]
     finally:
         server.stop()
     print("PASS" if all(results) else "FAIL")
@@ -112,4 +128,5 @@ if __name__ == "__main__":
     ap.add_argument("--workspaces", default="1,1000,10000", help="comma-separated counts, one run each")
     ap.add_argument("--requests", type=int, default=2000)
     ap.add_argument("--connections", type=int, default=32)
+    ap.add_argument("--profile", action="store_true", help="cProfile the webhooks (this process)")
     sys.exit(asyncio.run(main(ap.parse_args())))

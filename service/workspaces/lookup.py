@@ -27,8 +27,12 @@ async def follow_plan(svc: Services, workspace_id: str, plan_id: str) -> None:
 
 async def phone_owners(db: AsyncDatabase, phone_number_ids: Iterable[str]) -> dict[str, str]:
     """phone number id → the workspace it belongs to, for the numbers that have one."""
-    claims = await PhoneNumbers(db).claims(list(phone_number_ids))
-    return {phone: claim.workspace_id for phone, claim in claims.items()}
+    return await PhoneNumbers(db).owners(list(phone_number_ids))
+
+
+async def workspace_ratings(db: AsyncDatabase, workspace_ids: Iterable[str]) -> dict[str, tuple]:
+    """id → (plan, rate overrides) of those of these workspaces that exist (the rate card)."""
+    return await Workspaces(db).ratings(workspace_ids)
 
 
 async def workspaces_by_ids(db: AsyncDatabase, workspace_ids: Iterable[str]) -> list[Workspace]:

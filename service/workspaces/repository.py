@@ -52,6 +52,14 @@ class Workspaces:
         return [workspace_from_doc(d) async for d in
                 self.collection.find({"_id": {"$in": list(workspace_ids)}})]
 
+    async def ratings(self, workspace_ids: Iterable[str]) -> dict[str, tuple[str, dict[str, Money]]]:
+        """id → (plan, rate overrides) of those that exist: the rate card's fields only (one
+        find; WhatsApp routing reads it for every cold phone number). Not projected: NX-27017
+        spends more CPU on a projected document than on a whole one (README, Benchmarks)."""
+        return {d["_id"]: (d.get("plan", "free"), {c: money_from_doc(m) for c, m in
+                                                    (d.get("rate_overrides") or {}).items()})
+                async for d in self.collection.find({"_id": {"$in": list(workspace_ids)}})}
+
     async def insert(self, ws: Workspace) -> None:
         await self.collection.insert_one(workspace_to_doc(ws))
 
@@ -158,6 +166,10 @@ class PhoneNumbers:
     async def claims(self, phones: list[str]) -> dict[str, PhoneClaim]:
         return {d["_id"]: PhoneClaim(d["_id"], d["workspace_id"], from_ms(d.get("claimed_ms", 0)))
                 async for d in self.collection.find({"_id": {"$in": phones}})}
+
+    async def owners(self, phones: list[str]) -> dict[str, str]:
+        """phone → its workspace id, for the numbers claimed (one find)."""
+        return {d["_id"]: d["workspace_id"] async for d in self.collection.find({"_id": {"$in": phones}})}
 
     async def take_over(self, claim: PhoneClaim, workspace_id: str, now: datetime) -> bool:
         """Moves `claim` to `workspace_id` unless someone else moved it first."""

@@ -1,6 +1,8 @@
 """Routing with many workspaces (issue 16): concurrent webhooks whose routes are not cached read
 them together (a constant number of finds, not one per request), and the route cache is bounded."""
 import asyncio
+import gc
+import tracemalloc
 from collections import Counter
 
 from pymongo import monitoring
@@ -11,6 +13,7 @@ from tests.whatsapp.test_webhook_store_commands import listened
 
 K = 20
 ROUTE_READS_CEILING = 3   # per collection, for K cold phones at once (before: K each)
+ROUTE_BYTES_CEILING = 400  # per cached route (measured: ~310; before: ~500)
 
 
 class Finds(monitoring.CommandListener):
@@ -77,3 +80,31 @@ async def test_the_route_cache_keeps_the_most_recent_numbers_only(aiohttp_client
     assert await phone_reads({phones[0]}) == 1             # read again; now phones[3] is the oldest
     assert await phone_reads({phones[1], phones[2], phones[0]}) == 0
     assert await phone_reads({phones[3]}) == 1
+
+
+async def test_a_cached_route_is_compact(aiohttp_client, settings, clock):
+    """Issue 16 at 100,000 workspaces: the route cache's memory per phone number (measured with
+    tracemalloc: the LRU node, the phone, the workspace id, the route). Routes without rate
+    overrides share their plan's rate card (before: a card and a `__dict__` each, ~500 B)."""
+    api = await listened(aiohttp_client, settings, clock, Finds())
+    ws, _ = await api.create_workspace(["62822222000000"], billing_info=False)
+    db = app_services(api).db
+    phones = [f"6282222{k:07d}" for k in range(1, 2001)]   # each its own workspace, a copy of ws
+    doc = await db.workspaces.find_one({"_id": ws})
+    await db.workspaces.insert_many([{**doc, "_id": f"{ws}-{p}", "phone_number_ids": [p]} for p in phones])
+    await db.phone_numbers.insert_many([{"_id": p, "workspace_id": f"{ws}-{p}", "claimed_ms": 0}
+                                        for p in phones])
+    routing = Routing(db, max_routes=len(phones))
+    await routing.routes({"62822222000000"})             # the plan's rates, read once
+    gc.collect()
+    tracemalloc.start()
+    try:
+        before = tracemalloc.take_snapshot()
+        routed = len(await routing.routes(set(phones)))
+        gc.collect()
+        grown = sum(s.size_diff for s in tracemalloc.take_snapshot().compare_to(before, "filename"))
+    finally:
+        tracemalloc.stop()
+    assert routed == len(phones)
+    print(f"\n{grown / len(phones):.0f} B per cached route")
+    assert grown / len(phones) <= ROUTE_BYTES_CEILING
