@@ -19,7 +19,6 @@ from pymongo.asynchronous.database import AsyncDatabase
 from billing.errors import ValidationFailed
 from service.events.emit import PER_MS
 from service.mongo.filters import explicit
-from service.mongo.grouped import GroupedCollection, find_by
 
 TIE_ROOM = 16     # events a page may fetch again at the cursor's `order` (see `page`)
 
@@ -93,12 +92,7 @@ async def page(db: AsyncDatabase, q: EventQuery) -> tuple[list[dict], str | None
 
 
 async def last_of(db: AsyncDatabase, object_id: str, event_type: str) -> dict | None:
-    """The newest event of this type about this object (in a billing pass, one find for the
-    objects of the subscriptions in progress: service/mongo/grouped.py)."""
-    if isinstance(db.events, GroupedCollection):
-        docs = await find_by(db.events, "object_id", object_id, {"type": event_type},
-                             [("order", -1), ("_id", -1)])
-        return docs[0] if docs else None
+    """The newest event of this type about this object."""
     found = db.events.find(explicit({"object_id": object_id, "type": event_type}))
     docs = [d async for d in found.sort([("order", -1), ("_id", -1)]).limit(1)]
     return docs[0] if docs else None
