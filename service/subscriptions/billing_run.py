@@ -12,8 +12,10 @@ A pass (`run_pass(svc, now)`):
    goes period by period. The claim is released with the next `due`, unless a use case wrote
    meanwhile (version changed): then `due` stays as that use case set it (now).
    The subscriptions in progress share their commands (service/mongo/grouped.py): `_id`
-   reads, single inserts and the period's orders become one command per collection per
-   flush, and releases one bulk write; each still sees only its own answer.
+   reads (the ledger's balance reads too: PassLedger), single inserts, the period's orders
+   and conditional updates on one `_id` (grouped_writes.py) become one command per
+   collection per flush, invoice numbers one counter update (service/invoices/numbering.py),
+   and releases one bulk write; each still sees only its own answer.
 3. ends with the reconciliation check (service/reconcile/: balances against their ledger,
    ledger entries against their causes) and logs every violation at error level.
 
