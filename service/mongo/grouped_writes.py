@@ -65,13 +65,16 @@ def groupable_id(value: Any) -> bool:
 
 def groupable(filter: Any, update: Any, *, replace: bool) -> bool:
     """An `_id` (str or ObjectId) filter and a plain update document (operators only, not a
-    pipeline) or replacement (no operators), none touching the token."""
+    pipeline, not touching the token) or replacement (no operators; a token it carries, read
+    with the document, is replaced by its own)."""
     if not (isinstance(filter, dict) and groupable_id(filter.get("_id"))
-            and isinstance(update, dict) and update and TOKEN not in update):
+            and isinstance(update, dict) and update):
         return False
     operators = [k.startswith("$") for k in update]
     if replace:
         return not any(operators)
+    if TOKEN in update:
+        return False
     return all(operators) and TOKEN not in (update.get("$set") or {}) and all(
         isinstance(v, dict) and TOKEN not in v for v in update.values())
 

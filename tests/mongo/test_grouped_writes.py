@@ -44,6 +44,12 @@ async def test_concurrent_conditional_updates_are_one_bulk_write_when_all_match(
     assert [r.modified_count for r in results] == [1, 1, 1, 1]
     assert counts == {("update", "docs"): 1}
     assert await _n(db) == {"d0": 10, "d1": 11, "d2": 12, "d3": 13, "d4": 4}
+    read = await db.docs.find_one({"_id": "d0"})         # carries the token of its last write
+    again, counts = await counter.measure(asyncio.gather(
+        db.docs.replace_one({"_id": "d0", "version": 2}, {**read, "n": 20}),
+        db.docs.replace_one({"_id": "d1", "version": 1}, {"version": 2, "n": 21})))
+    assert _matched(again) == [1, 0] and counts == {("update", "docs"): 1, ("find", "docs"): 1}
+    assert (await _n(db))["d0"] == 20
 
 
 async def test_a_lost_condition_among_winners_is_told_to_its_caller_only(grouped):
