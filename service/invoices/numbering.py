@@ -14,6 +14,12 @@ settlement (service/payments/orders.py).
   number it already took. A gap needs that crash AND more than WINDOW later numbers of that
   year before any sweep (start-up runs one at once).
 - No invoice document, no number: a request that dies before inserting the invoice takes none.
+- A block for a flush (billing pass, on its grouped database): the invoices numbered at once
+  take their numbers in one update, `$nin` all of them, `$inc n` by their count and `$push`
+  them in order, so recent[-k:] are theirs and each reads its own number from `recent` as
+  above: the same document, the same atomic update, the same crash recovery (every invoice of
+  the block exists before it, and its id is in `recent` after it). If any of them was
+  numbered already (the guard fails), each takes its number alone, as above.
 """
 from __future__ import annotations
 
@@ -23,8 +29,10 @@ from pymongo.errors import DuplicateKeyError
 
 from billing.invoices import invoice_code, number_in_window
 from service.invoices.records import Invoice
+from service.mongo.grouped import GroupedDatabase
 
 WINDOW = 1000
+BLOCK = 100                 # invoices numbered in one update at most (well within WINDOW)
 
 
 class NumberLost(RuntimeError):
@@ -39,7 +47,40 @@ async def code_of(db: AsyncDatabase, invoice: Invoice) -> tuple[str, int | None]
     return invoice_code(invoice.year, number), number
 
 
-async def take_number(db: AsyncDatabase, year: int, invoice_id: str) -> int:
+async def take_number(db: AsyncDatabase | GroupedDatabase, year: int, invoice_id: str) -> int:
+    """The next number of `year` for the invoice (or the one it took already): in a billing
+    pass, one update for the invoices numbered together (`_take_block`), else `_take_one`."""
+    if not isinstance(db, GroupedDatabase):
+        return await _take_one(db, year, invoice_id)
+    number = await db.batch("invoice_numbers", _take_block, BLOCK).submit(invoice_id, year)
+    if isinstance(number, Exception):
+        raise number
+    return number
+
+
+async def _take_block(db: AsyncDatabase, year: int, invoice_ids: list[str]) -> list:
+    """→ per invoice, its number (or the NumberLost it met)."""
+    ids = list(dict.fromkeys(invoice_ids))
+    try:
+        doc = await db.counters.find_one_and_update(
+            {"_id": f"invoice:{year}", "recent": {"$nin": ids}},
+            {"$inc": {"n": len(ids)}, "$push": {"recent": {"$each": ids, "$slice": -WINDOW}}},
+            upsert=True, return_document=ReturnDocument.AFTER)
+    except DuplicateKeyError:
+        doc = None
+    numbers: dict[str, int | Exception] = {}
+    for invoice_id in ids:
+        number = number_in_window(doc["n"], doc["recent"], invoice_id) if doc else None
+        if number is None:          # the guard failed (one was numbered already): alone
+            try:
+                number = await _take_one(db, year, invoice_id)
+            except (NumberLost, RuntimeError) as exc:
+                number = exc
+        numbers[invoice_id] = number
+    return [numbers[i] for i in invoice_ids]
+
+
+async def _take_one(db: AsyncDatabase, year: int, invoice_id: str) -> int:
     """One `findAndModify` (upserting the year's counter on its first number). A duplicate key
     means the counter exists and already lists this invoice (or was created concurrently):
     the number is then read from `recent`, or taken again."""

@@ -2,11 +2,15 @@
 concurrent callers (service/mongo/batching.GroupCommit): the billing pass works on many
 subscriptions at once, and every one of them reads its workspace, wallet, subscription, tax
 configuration and account credit by `_id` and inserts its events, invoice, payment and order
-one at a time. Here those become one `find({_id: {$in: [...]}})` and one
-`insert_many(ordered=False)` per collection per flush.
+one at a time, and writes its conditional updates (versioned saves, order and invoice
+transitions) one at a time. Here those become one `find({_id: {$in: [...]}})`, one
+`insert_many(ordered=False)` and one unordered `bulk_write` (service/mongo/grouped_writes.py:
+how each caller learns whether its own update matched) per collection per flush; `batch`
+gives a use case's own group commit the same scope (the invoice numbers of a flush).
 
 Each caller gets exactly what the single command would have given it: the document or None (a
 copy of its own when two callers asked for the same id in one flush), an `InsertOneResult`, or
+an `UpdateResult` (matched 1 or 0), or
 the same `DuplicateKeyError` / `WriteError` for its own document (an unordered insert_many
 reports each document's error by its index; the other documents are inserted). A caller
 awaits the flush that contains its command, so it still reads its own writes, and durability
@@ -20,16 +24,18 @@ NX-27017); on MongoDB the same batching saves round trips.
 from __future__ import annotations
 
 import copy
-from typing import Any
+from functools import partial
+from typing import Any, Awaitable, Callable
 
 from bson import ObjectId
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import BulkWriteError, DuplicateKeyError, WriteError
-from pymongo.results import InsertOneResult
+from pymongo.results import InsertOneResult, UpdateResult
 
 from service.mongo.batching import GroupCommit
 from service.mongo.filters import explicit
+from service.mongo.grouped_writes import GroupedWrites, Write, groupable, groupable_id
 
 MAX_BATCH = 500
 
@@ -46,6 +52,8 @@ class GroupedDatabase:
         self._finds: GroupCommit[tuple, Any, list[dict]] = GroupCommit(
             self._find_by, max_batch=max_batch)
         self._find_specs: dict[tuple, tuple[dict, list]] = {}
+        self._writes = GroupedWrites(db, max_batch)
+        self._batches: dict[str, GroupCommit] = {}
 
     def __getitem__(self, name: str) -> "GroupedCollection":
         return GroupedCollection(self, self._db[name])
@@ -59,10 +67,21 @@ class GroupedDatabase:
             return self._db.get_collection(name, *args, **kwargs)
         return self[name]
 
+    def batch(self, name: str, flush: Callable[[AsyncDatabase, Any, list], Awaitable[list]],
+              max_batch: int = MAX_BATCH) -> GroupCommit:
+        """The group commit `name` of this database (made at its first use): `flush(db, key,
+        items)` writes a batch on the real database, one result per item."""
+        if name not in self._batches:
+            self._batches[name] = GroupCommit(partial(flush, self._db), max_batch=max_batch)
+        return self._batches[name]
+
     async def close(self) -> None:
         await self._reads.close()
         await self._inserts.close()
         await self._finds.close()
+        await self._writes.close()
+        for batch in self._batches.values():
+            await batch.close()
 
     async def _read(self, key: tuple, ids: list) -> list[dict | None]:
         collection, projection = key
@@ -110,10 +129,6 @@ class GroupedDatabase:
         return out
 
 
-def _groupable_id(value: Any) -> bool:
-    return isinstance(value, (str, ObjectId))
-
-
 def _projection_key(projection: Any) -> tuple | None:
     """A hashable form of a projection that keeps `_id` (so results can be told apart), None
     for any other."""
@@ -142,7 +157,7 @@ class GroupedCollection:
             options["projection"] = args[0]
         projection = _projection_key(options.pop("projection", None))
         if (len(args) > 1 or options or projection is None or not isinstance(filter, dict)
-                or list(filter) != ["_id"] or not _groupable_id(filter["_id"])):
+                or list(filter) != ["_id"] or not groupable_id(filter["_id"])):
             return await self._collection.find_one(filter, *args, **kwargs)
         return await self._owner._reads.submit(filter["_id"],
                                                (self._collection.name, projection))
@@ -153,6 +168,20 @@ class GroupedCollection:
         key = (self._collection.name, field, repr(common), repr(sort))
         owner._find_specs.setdefault(key, (common, sort))
         return await owner._finds.submit(value, key)
+
+    async def update_one(self, filter: Any, update: Any, *args, **kwargs) -> UpdateResult:
+        """Grouped for an `_id` filter and an update document, no options (grouped_writes.py)."""
+        if args or kwargs or not groupable(filter, update, replace=False):
+            return await self._collection.update_one(filter, update, *args, **kwargs)
+        return await self._owner._writes.submit(self._collection.name,
+                                                Write(filter["_id"], filter, update=update))
+
+    async def replace_one(self, filter: Any, replacement: Any, *args, **kwargs) -> UpdateResult:
+        """Grouped for an `_id` filter, no options (grouped_writes.py)."""
+        if args or kwargs or not groupable(filter, replacement, replace=True):
+            return await self._collection.replace_one(filter, replacement, *args, **kwargs)
+        return await self._owner._writes.submit(
+            self._collection.name, Write(filter["_id"], filter, replacement=replacement))
 
     async def insert_one(self, document: dict, *args, **kwargs) -> InsertOneResult:
         if args or kwargs:

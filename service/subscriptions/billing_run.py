@@ -12,8 +12,10 @@ A pass (`run_pass(svc, now)`):
    goes period by period. The claim is released with the next `due`, unless a use case wrote
    meanwhile (version changed): then `due` stays as that use case set it (now).
    The subscriptions in progress share their commands (service/mongo/grouped.py): `_id`
-   reads, single inserts and the period's orders become one command per collection per
-   flush, and releases one bulk write; each still sees only its own answer.
+   reads (the ledger's balance reads too: PassLedger), single inserts, the period's orders
+   and conditional updates on one `_id` (grouped_writes.py) become one command per
+   collection per flush, invoice numbers one counter update (service/invoices/numbering.py),
+   and releases one bulk write; each still sees only its own answer.
 3. ends with the reconciliation check (service/reconcile/: balances against their ledger,
    ledger entries against their causes) and logs every violation at error level.
 
@@ -45,12 +47,32 @@ from service.subscriptions import state
 from service.subscriptions.plans import load_plans
 from service.reconcile.reconcile import count_failing
 from service.subscriptions.records import LastChange, SubscriptionState
+from service.wallet.ledger import MongoLedger
 from service.workspaces.lookup import workspace_by_id
 
 log = logging.getLogger("saldo.billing_run")
 MAX_STEPS = 500            # per subscription and pass: 40 years of monthly catch-up
 CONCURRENCY = 100         # subscriptions in progress at once (their commands grouped)
 PAGE = 1000               # due subscriptions read at a time
+
+
+class PassLedger:
+    """`svc.ledger` during a pass: its balance reads go through the pass's grouped database
+    (one find for the wallets of the subscriptions in progress); everything else, posts
+    included, is the process's ledger itself, looked up at each call (a test that patches
+    `svc.ledger.post` patches the pass too)."""
+
+    def __init__(self, ledger: MongoLedger, db: GroupedDatabase) -> None:
+        self._ledger, self.db = ledger, db
+
+    def __getattr__(self, name: str):
+        return getattr(self._ledger, name)
+
+    async def balances(self, workspace_id: str):
+        if not isinstance(self._ledger, MongoLedger):
+            return await self._ledger.balances(workspace_id)
+        # MongoLedger's own read and decoding, on this view's `db`
+        return await MongoLedger.balances(self, workspace_id)  # type: ignore[arg-type]
 
 
 def worker_id() -> str:
@@ -64,7 +86,9 @@ async def run_pass(svc: Services, now: datetime | None = None,
     expired = await expire_due(svc, now)
     plans = await load_plans(svc.db)
     grouped = GroupedDatabase(svc.db)
-    pass_svc = replace(svc, db=grouped)      # `_id` reads and inserts grouped across the page
+    # `_id` reads, inserts and conditional updates grouped across the page, the ledger's
+    # balance reads too
+    pass_svc = replace(svc, db=grouped, ledger=PassLedger(svc.ledger, grouped))
     releases: GroupCommit[None, tuple, None] = GroupCommit(
         lambda _, done: _release(svc, worker, done), max_batch=PAGE)
     gate = asyncio.Semaphore(CONCURRENCY)
