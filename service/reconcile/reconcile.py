@@ -1,9 +1,12 @@
 """Reconcile: prove, workspace by workspace, that every balance equals the sum of its ledger and
 that every ledger entry has a cause that allows it (billing/reconcile.py).
 
-Streamed: wallets are read from one cursor, and the histories of a window of `WINDOW`
-workspaces are read at once (one find per collection for the window), checked and dropped, so memory holds a window's histories (plus
-the result rows the caller keeps).
+Streamed, and bounded per store command (issue 16; service/reconcile/pages.py): wallets are read
+a page of `WALLET_PAGE` at a time; for each such window of workspaces their other documents are
+read by one find per collection and their ledger `LEDGER_PAGE` entries per find, and each
+workspace is checked and dropped once its entries are read, so memory holds one workspace's
+entries and a window's other documents (plus the result rows the caller keeps), and no command
+holds the store for longer than a page takes, whatever the ledger's size.
 Every violation is logged at error level (`saldo.reconcile`, with its objects) and returned;
 nothing is repaired. There are no metrics yet (issue 15/16): the log line is the alert.
 
@@ -21,7 +24,6 @@ from service.reconcile.repository import BALANCES, ReconcileReads, WalletState
 from service.runtime.context import Services
 
 log = logging.getLogger("saldo.reconcile")
-WINDOW = 200        # workspaces read at once (9 finds per window)
 
 
 @dataclass(frozen=True)
@@ -70,25 +72,15 @@ def _balances(wallet: WalletState, postings: tuple[Posting, ...]) -> dict[str, B
 
 async def each_workspace(svc: Services,
                          workspace_ids: list[str] | None = None) -> AsyncIterator[WorkspaceCheck]:
-    """Check every workspace (or those given), logging what does not hold. Up to `WINDOW`
-    workspaces are read at once (their commands overlap), and results come in wallet order."""
+    """Check every workspace (or those given), logging what does not hold, in workspace id
+    order. A window of wallets is read at once (pages.WALLET_PAGE), their other documents by one
+    find per collection, their ledger in pages; each workspace is checked and dropped as soon as
+    its entries are read."""
     reads = ReconcileReads(svc.db)
     plan_rates = await reads.plan_rates()
-    window: list[WalletState] = []
-    async for wallet in reads.wallets(workspace_ids):
-        window.append(wallet)
-        if len(window) == WINDOW:
-            for result in await _checked(reads, window, plan_rates):
-                yield result
-            window = []
-    for result in await _checked(reads, window, plan_rates):
-        yield result
-
-
-async def _checked(reads: ReconcileReads, wallets: list[WalletState],
-                   plan_rates: dict) -> list[WorkspaceCheck]:
-    histories = await reads.histories(wallets, plan_rates)
-    return [_one(w, h) for w, h in zip(wallets, histories)]
+    async for window in reads.windows(workspace_ids):
+        async for wallet, history in reads.histories(window, plan_rates):
+            yield _one(wallet, history)
 
 
 def _one(wallet: WalletState, history: History) -> WorkspaceCheck:
