@@ -10,17 +10,21 @@ holds the store for longer than a page takes, whatever the ledger's size.
 Every violation is logged at error level (`saldo.reconcile`, with its objects) and returned;
 nothing is repaired. There are no metrics yet (issue 15/16): the log line is the alert.
 
-Called by `GET /v1/admin/reconcile` and at the end of every billing pass.
+Called by `GET /v1/admin/reconcile`, at the end of every billing pass and by the panel's
+"Reconcile now"; every full run is kept (service/reconcile/runs.py) for the panel to show.
 """
 from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from billing.reconcile import check
 from billing.reconcile_records import History, Posting, Violation
+from service.reconcile import runs
 from service.reconcile.repository import BALANCES, ReconcileReads, WalletState
+from service.reconcile.runs import SHOWN, LastRun, failing_row
 from service.runtime.context import Services
 
 log = logging.getLogger("saldo.reconcile")
@@ -96,11 +100,27 @@ def _one(wallet: WalletState, history: History) -> WorkspaceCheck:
     return result
 
 
-async def reconcile(svc: Services, workspace_ids: list[str] | None = None) -> Report:
-    """Every workspace's result (the admin endpoint's answer)."""
-    return Report([w async for w in each_workspace(svc, workspace_ids)])
+async def reconcile(svc: Services, workspace_ids: list[str] | None = None,
+                    now: datetime | None = None) -> Report:
+    """Every workspace's result (the admin endpoint's answer); a full run is kept (runs.py)."""
+    now = now or svc.clock.now()
+    report = Report([w async for w in each_workspace(svc, workspace_ids)])
+    if workspace_ids is None:
+        failing = [w for w in report.workspaces if not w.ok]
+        await runs.record(svc.db, LastRun(now, len(report.workspaces), len(failing),
+                                          tuple(map(failing_row, failing[:SHOWN]))))
+    return report
 
 
-async def count_failing(svc: Services) -> int:
-    """How many workspaces do not reconcile, keeping nothing but the count (billing pass)."""
-    return sum([not w.ok async for w in each_workspace(svc)])
+async def count_failing(svc: Services, now: datetime | None = None) -> int:
+    """How many workspaces do not reconcile, keeping nothing but the count and the first
+    `SHOWN` of them (billing pass; the run is kept, runs.py)."""
+    now = now or svc.clock.now()
+    checked, failing, rows = 0, 0, []
+    async for w in each_workspace(svc):
+        checked += 1
+        if not w.ok:
+            failing += 1
+            rows += [failing_row(w)] if len(rows) < SHOWN else []
+    await runs.record(svc.db, LastRun(now, checked, failing, tuple(rows)))
+    return failing
