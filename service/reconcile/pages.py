@@ -31,7 +31,8 @@ async def wallet_pages(wallets: AsyncCollection,
         wanted = sorted(set(workspace_ids))
         for start in range(0, len(wanted), WALLET_PAGE):
             chunk = wanted[start:start + WALLET_PAGE]
-            page = await wallets.find({"_id": {"$in": chunk}}).sort("_id", 1).to_list(None)
+            page = await wallets.find({"_id": {"$in": chunk}}).sort("_id", 1) \
+                .batch_size(len(chunk)).to_list(None)
             if page:
                 yield page
         return
@@ -41,7 +42,7 @@ async def wallet_pages(wallets: AsyncCollection,
         if last is not None:
             cursor = cursor.min([("_id", last)]).hint([("_id", 1)])
         want = WALLET_PAGE + (last is not None)
-        page = await cursor.limit(want).to_list(None)
+        page = await cursor.limit(want).batch_size(want).to_list(None)
         got = len(page)
         page = [d for d in page if last is None or d["_id"] > last]
         if page:
@@ -77,4 +78,5 @@ async def ledger_entries(ledger: AsyncCollection, first: str, last: str,
 
 
 async def _page(ledger: AsyncCollection, query: dict, projection: dict) -> list[dict]:
-    return await ledger.find(query, projection).sort(LEDGER_ORDER).limit(LEDGER_PAGE).to_list(None)
+    return await ledger.find(query, projection).sort(LEDGER_ORDER).limit(LEDGER_PAGE) \
+        .batch_size(LEDGER_PAGE).to_list(None)     # one reply: no getMore
