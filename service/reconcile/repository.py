@@ -13,9 +13,10 @@ with, the subscriptions, the workspaces, account credit). Plans are read once pe
 """
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from functools import partial
 
 from pymongo.asynchronous.database import AsyncDatabase
 
@@ -141,11 +142,12 @@ class ReconcileReads:
                 tuple(unjournal(doc))) for doc in page]
 
     async def histories(self, wallets: list[WalletState], plan_rates: dict[str, dict[str, Money]]
-                        ) -> AsyncIterator[tuple[WalletState, History]]:
+                        ) -> AsyncIterator[tuple[WalletState, int, Callable[[], History]]]:
         """The histories of a window of wallets (sorted by workspace id), one workspace at a time:
         one find per collection for the whole window (by the range of its ids), grouped by
-        workspace in code, and the ledger in pages (pages.py), each workspace's history built
-        and handed out once its entries are all read (memory: one workspace's entries)."""
+        workspace in code, and the ledger in pages (pages.py), each workspace handed out once its
+        entries are all read (memory: one workspace's entries): its wallet, its number of
+        entries, and the function that builds its History."""
         if not wallets:
             return
         wallets = sorted(wallets, key=lambda w: w.workspace_id)
@@ -180,16 +182,23 @@ class ReconcileReads:
             invoiced = invoices.get(ws, [])
             paid = sorted({p for d in invoiced for p in (d.get("payment_id"),
                                                          _opened_for(d["_id"])) if p})
-            postings = tuple(_posting(d) for d in mine)
-            yield wallet, History(
-                ws, postings, (*map(_topup, topups.get(ws, [])),
-                               *map(_addon_order, addon_orders.get(ws, [])),
-                               *map(_plan_order, plan_orders.get(ws, []))),
-                tuple(_invoice(d) for d in invoiced),
-                tuple(_payment(payments[p]) for p in paid if p in payments),
-                _holdings(subscriptions.get(ws)),
-                _rate_cards(postings, workspaces.get(ws), plan_rates),
-                tuple(credit_account(d) for d in credit.get(ws, [])))
+            yield wallet, len(mine), partial(
+                _history, ws, mine, (*topups.get(ws, []),), (*addon_orders.get(ws, []),),
+                (*plan_orders.get(ws, []),), invoiced, [payments[p] for p in paid if p in payments],
+                subscriptions.get(ws), workspaces.get(ws), plan_rates, credit.get(ws, []))
+
+
+def _history(ws: str, entries: list[dict], topups: tuple, addon_orders: tuple, plan_orders: tuple,
+             invoices: list[dict], payments: list[dict], subscription: dict | None,
+             workspace: dict | None, plan_rates: dict, credit: list[dict]) -> History:
+    """A workspace's documents as the frozen records billing/reconcile.py checks (CPU only:
+    reconcile.py runs it in a thread for a long ledger)."""
+    postings = tuple(_posting(d) for d in entries)
+    return History(ws, postings, (*map(_topup, topups), *map(_addon_order, addon_orders),
+                                  *map(_plan_order, plan_orders)),
+                   tuple(_invoice(d) for d in invoices), tuple(map(_payment, payments)),
+                   _holdings(subscription), _rate_cards(postings, workspace, plan_rates),
+                   tuple(credit_account(d) for d in credit))
 
 
 async def _by_workspace(docs: AsyncIterator[dict],

@@ -10,6 +10,7 @@ from pymongo import monitoring
 from billing.charging import charge_intent
 from billing.rates import RateCard
 from service.reconcile import pages
+from service.reconcile import reconcile as reconcile_module
 from service.reconcile.reconcile import reconcile
 from service.runtime.app import create_app
 from tests.helpers import Api, app_services
@@ -73,6 +74,7 @@ async def test_no_reconcile_find_reads_more_than_a_page_of_wallets_or_ledger_ent
 
 
 async def test_reconcile_answers_the_same_with_pages_of_a_few_documents(api, monkeypatch):
+    """Pages of 4 entries and 2 wallets, and the checks of longer ledgers in a worker thread."""
     counts = [0, 3, 4, 9, 1]                  # around pages of 4 entries (each with its grant)
     workspaces = [await _charged(api, phone, n) for phone, n in zip(PHONES, counts)]
     last = max(workspaces)
@@ -80,6 +82,7 @@ async def test_reconcile_answers_the_same_with_pages_of_a_few_documents(api, mon
     whole = await api.reconcile()
     monkeypatch.setattr(pages, "LEDGER_PAGE", 4)
     monkeypatch.setattr(pages, "WALLET_PAGE", 2)
+    monkeypatch.setattr(reconcile_module, "IN_THREAD_FROM", 4)   # longer ledgers: in a thread
     paged = await api.reconcile()
     assert paged == whole
     assert [w["workspace_id"] for w in paged["workspaces"]] == sorted(workspaces)
