@@ -50,6 +50,7 @@ class WalletState:
     workspace_id: str
     buckets: dict[str, tuple[int, int, int]]
     journal: tuple[dict, ...]        # the entries of its last update (maybe not in the ledger yet)
+    seq: int = 0                     # its updates so far: entries of a later one are not in it
 
 
 def _utc(moment: datetime | None) -> datetime | None:
@@ -139,7 +140,7 @@ class ReconcileReads:
             yield [WalletState(doc["_id"], {
                 b: (int(doc["balances"][b]["granted"]), int(doc["balances"][b]["purchased"]),
                     int(doc["balances"][b]["arrears"])) for b in BALANCES},
-                tuple(unjournal(doc))) for doc in page]
+                tuple(unjournal(doc)), int(doc.get("seq", 0))) for doc in page]
 
     async def histories(self, wallets: list[WalletState], plan_rates: dict[str, dict[str, Money]]
                         ) -> AsyncIterator[tuple[WalletState, int, Callable[[], History]]]:
@@ -176,7 +177,10 @@ class ReconcileReads:
             while ahead is not None and ahead[0] < ws:     # not expected: both in id order
                 ahead = await anext(entries, None)
             if ahead is not None and ahead[0] == ws:
-                mine, ahead = ahead[1], await anext(entries, None)
+                # the ledger as the wallet read knew it: a post since (a webhook during a long
+                # run) wrote seq + 1 and its entries with it (service/wallet/ledger.py)
+                mine = [d for d in ahead[1] if int(d.get("seq", 0)) <= wallet.seq]
+                ahead = await anext(entries, None)
             applied = {d["_id"] for d in mine}
             mine += [d for d in wallet.journal if d["_id"] not in applied]
             invoiced = invoices.get(ws, [])

@@ -12,6 +12,7 @@ from billing.rates import RateCard
 from service.reconcile import pages
 from service.reconcile import reconcile as reconcile_module
 from service.reconcile.reconcile import reconcile
+from service.reconcile.repository import ReconcileReads
 from service.runtime.app import create_app
 from tests.helpers import Api, app_services
 from tests.reconcile_helpers import forge
@@ -97,3 +98,27 @@ async def test_reconcile_answers_the_same_with_pages_of_a_few_documents(api, mon
     some = [w for w in workspaces if w != last][::-2]      # not in id order, the forged one out
     chosen = await reconcile(app_services(api), some)
     assert [w.workspace_id for w in chosen.workspaces] == sorted(some) and chosen.ok
+
+
+async def test_charges_posted_while_a_long_reconcile_runs_do_not_make_it_fail(api, monkeypatch):
+    """A full run takes minutes at 1,000,000 entries and webhooks keep charging meanwhile: a
+    workspace is checked against the ledger as its wallet (read first) knew it. Before, the
+    entries posted after the wallet was read counted in the ledger sum: `ok: false`."""
+    ws = await _charged(api, PHONES[0], 3)
+    svc, windows = app_services(api), ReconcileReads.windows
+
+    async def charged_meanwhile(self, workspace_ids):
+        async for window in windows(self, workspace_ids):
+            intents = [charge_intent(f"wamid.late.{n}", "service", RateCard(), inferred=False)
+                       for n in range(5)]
+            await svc.ledger.post(ws, intents, api.clock.now())    # after the wallet was read
+            yield window
+    monkeypatch.setattr(ReconcileReads, "windows", charged_meanwhile)
+    body = await api.reconcile()
+    assert body["ok"] is True, body
+    monkeypatch.undo()
+    again = await api.reconcile()                 # the next run sees them, and still holds
+    assert again["ok"] is True
+    before, after = (b["workspaces"][0]["balances"]["conversation"]["ledger_sum"]
+                     for b in (body, again))
+    assert after == before - 5 * 30
