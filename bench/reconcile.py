@@ -6,12 +6,18 @@ WhatsApp charges, then runs `service.reconcile.reconcile` over all of them and p
 and the store commands per workspace (a PyMongo command listener on the service's client).
 
     .venv/bin/python bench/reconcile.py [--workspaces 200] [--charges 100]
+
+With `--data-dir DIR` (the directory holding `data/` of a stopped service, e.g. one kept from
+`bench/compare.py --stored-messages 1000000`) it seeds nothing and reconciles what is stored, on
+its embedded stores. Either way it prints the longest store commands (issue 16: no command may
+hold the store for seconds; NX-27017 runs one command at a time).
 """
 from __future__ import annotations
 
 import argparse
 import asyncio
 import os
+import sys
 import tempfile
 import time
 from collections import Counter
@@ -19,6 +25,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from pymongo import monitoring
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))   # this checkout's service/
 
 from billing.charging import charge_intent
 from billing.money import Money
@@ -43,6 +51,8 @@ class Commands(monitoring.CommandListener):
         self.counts: Counter[str] = Counter()
         self.ms: Counter[str] = Counter()
         self._targets: dict[int, str] = {}
+        self.longest: list[tuple[float, str]] = []     # (ms, the command's shape)
+        self._shapes: dict[int, str] = {}
 
     def started(self, event) -> None:
         if event.command_name not in self.IGNORED:
@@ -50,11 +60,15 @@ class Commands(monitoring.CommandListener):
             target = event.command.get("collection") if event.command_name == "getMore" \
                 else event.command.get(event.command_name)
             self._targets[event.request_id] = str(target)
+            self._shapes[event.request_id] = f"{event.command_name} {target} " + str(
+                {k: event.command.get(k) for k in ("filter", "sort", "limit") if k in event.command})[:160]
 
     def succeeded(self, event) -> None:
         target = self._targets.pop(event.request_id, None)
+        shape = self._shapes.pop(event.request_id, "")
         if target:
             self.ms[target] += event.duration_micros / 1000
+            self.longest = sorted(self.longest + [(event.duration_micros / 1000, shape)])[-5:]
 
     def failed(self, event) -> None:
         pass
@@ -70,6 +84,34 @@ async def history(svc, i: int, charges: int) -> None:
                for n in range(charges)]
     for start in range(0, len(intents), 400):
         await svc.ledger.post(workspace.id, intents[start:start + 400], NOW)
+
+
+def longest(commands: Commands) -> str:
+    return "longest store commands:\n" + "\n".join(f"  {ms:9.1f} ms  {shape}"
+                                                   for ms, shape in reversed(commands.longest))
+
+
+async def stored(data_dir: Path) -> None:
+    """Reconcile what a stopped service's data dir holds, with a 10-minute store timeout."""
+    from datetime import timedelta
+    from service.runtime.bootstrap import open_services
+    commands = Commands()
+    settings = Settings(data_dir=data_dir / "data", mongodb_db="saldo", event_listeners=(commands,),
+                        store_timeout=timedelta(minutes=10))
+    async with open_services(settings, FrozenClock(NOW), whatsapp_log=False) as svc:
+        entries = await svc.db.ledger.estimated_document_count()
+        commands.counts.clear()
+        commands.ms.clear()
+        commands.longest.clear()
+        started = time.perf_counter()
+        report = await reconcile(svc)
+        elapsed = time.perf_counter() - started
+        total = sum(commands.counts.values())
+        print(f"{data_dir}: {len(report.workspaces)} workspaces, {entries} ledger entries; "
+              f"reconcile ok={report.ok} in {elapsed:.1f} s, {total} store commands "
+              f"({dict(commands.counts)}); load average {os.getloadavg()[0]:.2f}")
+        print("store time, s: " + ", ".join(f"{c} {ms / 1000:.1f}" for c, ms in commands.ms.most_common()))
+        print(longest(commands))
 
 
 async def main(workspaces: int, charges: int) -> None:
@@ -89,6 +131,7 @@ async def main(workspaces: int, charges: int) -> None:
                                        range(start, min(start + 20, workspaces))))
             commands.counts.clear()
             commands.ms.clear()
+            commands.longest.clear()
             started = time.perf_counter()
             report = await reconcile(svc)
             elapsed = time.perf_counter() - started
@@ -101,6 +144,7 @@ async def main(workspaces: int, charges: int) -> None:
                   f"({dict(commands.counts)})")
             print("store time per workspace, ms: " + ", ".join(
                 f"{c} {ms / workspaces:.1f}" for c, ms in commands.ms.most_common()))
+            print(longest(commands))
             await svc.db.client.drop_database(settings.mongodb_db)
     finally:
         if server:
@@ -112,5 +156,6 @@ if __name__ == "__main__":
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--workspaces", type=int, default=200)
     parser.add_argument("--charges", type=int, default=100, help="charges per workspace")
+    parser.add_argument("--data-dir", type=Path, help="reconcile a stopped service's data (no seeding)")
     args = parser.parse_args()
-    asyncio.run(main(args.workspaces, args.charges))
+    asyncio.run(stored(args.data_dir) if args.data_dir else main(args.workspaces, args.charges))

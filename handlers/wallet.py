@@ -7,7 +7,8 @@ from billing.authorization import authorize_send
 from billing.errors import NotFound
 from billing.wallet import BALANCE_KINDS, shown_amount
 from handlers.formatting import money_out
-from handlers.http import locale, parse_body, parse_query, principal, respond, RouteTable, services
+from handlers.http import (locale, parse_body, parse_query, principal, request_now, respond,
+                           RouteTable, services)
 from handlers.models import (AuthorizeIn, AuthorizeOut, BalanceOut, ReconcileOut, UsageEntryOut,
                              UsageOut, UsageQuery, WalletOut)
 from service.reconcile.reconcile import reconcile
@@ -84,7 +85,7 @@ async def admin_reconcile(request: web.Request) -> web.Response:
     who = await principal(request)
     if who.role != "admin":
         raise NotFound("Not found")
-    report = await reconcile(services(request))
+    report = await reconcile(services(request), now=request_now(request))
     return respond(ReconcileOut(
         ok=report.ok, violations=[v.to_dict() for v in report.violations],
         workspaces=[{"workspace_id": w.workspace_id,

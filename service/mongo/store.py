@@ -67,6 +67,8 @@ INDEXES: dict[str, list[tuple[list, dict]]] = {
     # (service.runtime.idempotency), and expired records are purged by the payments sweep. NX-27017 applies TTL indexes on read
     # against the real wall clock, which a test's clock need not agree with.
     "idempotency": [([("expires_at", ASCENDING)], {})],
+    # issue 16: reconcile reads a window of workspaces' account credit by the range of their ids
+    "account_credit": [([("workspace_id", ASCENDING)], {})],
 }
 
 # Indexes an earlier version created and this one must not keep: (collection, index name).

@@ -1,27 +1,35 @@
 """Reconcile: prove, workspace by workspace, that every balance equals the sum of its ledger and
 that every ledger entry has a cause that allows it (billing/reconcile.py).
 
-Streamed: wallets are read from one cursor, and the histories of a window of `WINDOW`
-workspaces are read at once (one find per collection for the window), checked and dropped, so memory holds a window's histories (plus
-the result rows the caller keeps).
+Streamed, and bounded per store command (issue 16; service/reconcile/pages.py): wallets are read
+a page of `WALLET_PAGE` at a time; for each such window of workspaces their other documents are
+read by one find per collection and their ledger `LEDGER_PAGE` entries per find, and each
+workspace is checked and dropped once its entries are read, so memory holds one workspace's
+entries and a window's other documents (plus the result rows the caller keeps), and no command
+holds the store for longer than a page takes, whatever the ledger's size.
 Every violation is logged at error level (`saldo.reconcile`, with its objects) and returned;
 nothing is repaired. There are no metrics yet (issue 15/16): the log line is the alert.
 
-Called by `GET /v1/admin/reconcile` and at the end of every billing pass.
+Called by `GET /v1/admin/reconcile`, at the end of every billing pass and by the panel's
+"Reconcile now"; every full run is kept (service/reconcile/runs.py) for the panel to show.
 """
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from billing.reconcile import check
 from billing.reconcile_records import History, Posting, Violation
+from service.reconcile import runs
 from service.reconcile.repository import BALANCES, ReconcileReads, WalletState
+from service.reconcile.runs import SHOWN, LastRun, failing_row
 from service.runtime.context import Services
 
 log = logging.getLogger("saldo.reconcile")
-WINDOW = 200        # workspaces read at once (9 finds per window)
+IN_THREAD_FROM = 1000     # ledger entries of a workspace checked in a worker thread
 
 
 @dataclass(frozen=True)
@@ -70,25 +78,18 @@ def _balances(wallet: WalletState, postings: tuple[Posting, ...]) -> dict[str, B
 
 async def each_workspace(svc: Services,
                          workspace_ids: list[str] | None = None) -> AsyncIterator[WorkspaceCheck]:
-    """Check every workspace (or those given), logging what does not hold. Up to `WINDOW`
-    workspaces are read at once (their commands overlap), and results come in wallet order."""
+    """Check every workspace (or those given), logging what does not hold, in workspace id
+    order. A window of wallets is read at once (pages.WALLET_PAGE), their other documents by one
+    find per collection, their ledger in pages; each workspace is checked and dropped as soon as
+    its entries are read."""
     reads = ReconcileReads(svc.db)
     plan_rates = await reads.plan_rates()
-    window: list[WalletState] = []
-    async for wallet in reads.wallets(workspace_ids):
-        window.append(wallet)
-        if len(window) == WINDOW:
-            for result in await _checked(reads, window, plan_rates):
-                yield result
-            window = []
-    for result in await _checked(reads, window, plan_rates):
-        yield result
-
-
-async def _checked(reads: ReconcileReads, wallets: list[WalletState],
-                   plan_rates: dict) -> list[WorkspaceCheck]:
-    histories = await reads.histories(wallets, plan_rates)
-    return [_one(w, h) for w, h in zip(wallets, histories)]
+    async for window in reads.windows(workspace_ids):
+        async for wallet, entries, history in reads.histories(window, plan_rates):
+            if entries < IN_THREAD_FROM:
+                yield _one(wallet, history())
+            else:       # ~0.1 ms an entry of CPU: not on the event loop that serves webhooks
+                yield await asyncio.to_thread(lambda: _one(wallet, history()))
 
 
 def _one(wallet: WalletState, history: History) -> WorkspaceCheck:
@@ -104,11 +105,27 @@ def _one(wallet: WalletState, history: History) -> WorkspaceCheck:
     return result
 
 
-async def reconcile(svc: Services, workspace_ids: list[str] | None = None) -> Report:
-    """Every workspace's result (the admin endpoint's answer)."""
-    return Report([w async for w in each_workspace(svc, workspace_ids)])
+async def reconcile(svc: Services, workspace_ids: list[str] | None = None,
+                    now: datetime | None = None) -> Report:
+    """Every workspace's result (the admin endpoint's answer); a full run is kept (runs.py)."""
+    now = now or svc.clock.now()
+    report = Report([w async for w in each_workspace(svc, workspace_ids)])
+    if workspace_ids is None:
+        failing = [w for w in report.workspaces if not w.ok]
+        await runs.record(svc.db, LastRun(now, len(report.workspaces), len(failing),
+                                          tuple(map(failing_row, failing[:SHOWN]))))
+    return report
 
 
-async def count_failing(svc: Services) -> int:
-    """How many workspaces do not reconcile, keeping nothing but the count (billing pass)."""
-    return sum([not w.ok async for w in each_workspace(svc)])
+async def count_failing(svc: Services, now: datetime | None = None) -> int:
+    """How many workspaces do not reconcile, keeping nothing but the count and the first
+    `SHOWN` of them (billing pass; the run is kept, runs.py)."""
+    now = now or svc.clock.now()
+    checked, failing, rows = 0, 0, []
+    async for w in each_workspace(svc):
+        checked += 1
+        if not w.ok:
+            failing += 1
+            rows += [failing_row(w)] if len(rows) < SHOWN else []
+    await runs.record(svc.db, LastRun(now, checked, failing, tuple(rows)))
+    return failing

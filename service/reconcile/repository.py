@@ -13,9 +13,10 @@ with, the subscriptions, the workspaces, account credit). Plans are read once pe
 """
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from functools import partial
 
 from pymongo.asynchronous.database import AsyncDatabase
 
@@ -24,6 +25,7 @@ from billing.rates import RateCard
 from billing.reconcile_records import (AddonLine, HoldingRecord, History, InvoiceRecord,
                                        OrderRecord, PaymentRecord, Posting)
 from service.credit.repository import record as credit_account
+from service.reconcile.pages import ledger_entries, wallet_pages
 from service.runtime import ids
 from service.wallet.ledger import unjournal
 
@@ -48,6 +50,7 @@ class WalletState:
     workspace_id: str
     buckets: dict[str, tuple[int, int, int]]
     journal: tuple[dict, ...]        # the entries of its last update (maybe not in the ledger yet)
+    seq: int = 0                     # its updates so far: entries of a later one are not in it
 
 
 def _utc(moment: datetime | None) -> datetime | None:
@@ -131,25 +134,26 @@ class ReconcileReads:
         return {d["_id"]: {c: _money(m) for c, m in (d.get("rates") or {}).items()}
                 async for d in self.db.plans.find({}, {"rates": 1})}
 
-    async def wallets(self, workspace_ids: list[str] | None) -> AsyncIterator[WalletState]:
-        """Every wallet, by workspace id, streamed (one batch of the cursor at a time)."""
-        query = {} if workspace_ids is None else {"_id": {"$in": workspace_ids}}
-        async for doc in self.db.wallets.find(query).sort("_id", 1):
-            yield WalletState(doc["_id"], {
+    async def windows(self, workspace_ids: list[str] | None) -> AsyncIterator[list[WalletState]]:
+        """Every wallet (or those given), by workspace id, a page of them at a time (pages.py)."""
+        async for page in wallet_pages(self.db.wallets, workspace_ids):
+            yield [WalletState(doc["_id"], {
                 b: (int(doc["balances"][b]["granted"]), int(doc["balances"][b]["purchased"]),
                     int(doc["balances"][b]["arrears"])) for b in BALANCES},
-                tuple(unjournal(doc)))
+                tuple(unjournal(doc)), int(doc.get("seq", 0))) for doc in page]
 
-    async def histories(self, wallets: list[WalletState],
-                        plan_rates: dict[str, dict[str, Money]]) -> list[History]:
-        """The histories of a window of wallets: one find per collection for the whole window
-        (`workspace_id $in` the window's ids), grouped by workspace in code (issue 16: 9 finds
-        per window instead of 9 per workspace)."""
+    async def histories(self, wallets: list[WalletState], plan_rates: dict[str, dict[str, Money]]
+                        ) -> AsyncIterator[tuple[WalletState, int, Callable[[], History]]]:
+        """The histories of a window of wallets (sorted by workspace id), one workspace at a time:
+        one find per collection for the whole window (by the range of its ids), grouped by
+        workspace in code, and the ledger in pages (pages.py), each workspace handed out once its
+        entries are all read (memory: one workspace's entries): its wallet, its number of
+        entries, and the function that builds its History."""
         if not wallets:
-            return []
+            return
+        wallets = sorted(wallets, key=lambda w: w.workspace_id)
         db, ids_ = self.db, [w.workspace_id for w in wallets]
         ours, window = window_of(ids_), set(ids_)
-        entries = await _grouped(db.ledger.find(ours, {"after": 0}).sort("order", 1), window)
         invoices = await _grouped(db.invoices.find(ours, {
             "workspace_id": 1, "status": 1, "amount": 1, "payment_id": 1, "order": 1}), window)
         payment_ids = sorted({p for ds in invoices.values() for d in ds
@@ -165,26 +169,57 @@ class ReconcileReads:
         workspaces = {d["_id"]: d async for d in db.workspaces.find(
             {"_id": {"$in": ids_}}, {"plan": 1, "rate_overrides": 1})}
         credit = await _grouped(db.account_credit.find(ours), window)
-        out = []
+        entries = _by_workspace(ledger_entries(db.ledger, ids_[0], ids_[-1], {"after": 0}),
+                                window)
+        ahead = await anext(entries, None)
         for wallet in wallets:
-            ws = wallet.workspace_id
-            mine = entries.get(ws, [])
+            ws, mine = wallet.workspace_id, []
+            while ahead is not None and ahead[0] < ws:     # not expected: both in id order
+                ahead = await anext(entries, None)
+            if ahead is not None and ahead[0] == ws:
+                # the ledger as the wallet read knew it: a post since (a webhook during a long
+                # run) wrote seq + 1 and its entries with it (service/wallet/ledger.py)
+                mine = [d for d in ahead[1] if int(d.get("seq", 0)) <= wallet.seq]
+                ahead = await anext(entries, None)
             applied = {d["_id"] for d in mine}
             mine += [d for d in wallet.journal if d["_id"] not in applied]
             invoiced = invoices.get(ws, [])
             paid = sorted({p for d in invoiced for p in (d.get("payment_id"),
                                                          _opened_for(d["_id"])) if p})
-            postings = tuple(_posting(d) for d in mine)
-            out.append(History(
-                ws, postings, (*map(_topup, topups.get(ws, [])),
-                               *map(_addon_order, addon_orders.get(ws, [])),
-                               *map(_plan_order, plan_orders.get(ws, []))),
-                tuple(_invoice(d) for d in invoiced),
-                tuple(_payment(payments[p]) for p in paid if p in payments),
-                _holdings(subscriptions.get(ws)),
-                _rate_cards(postings, workspaces.get(ws), plan_rates),
-                tuple(credit_account(d) for d in credit.get(ws, []))))
-        return out
+            yield wallet, len(mine), partial(
+                _history, ws, mine, (*topups.get(ws, []),), (*addon_orders.get(ws, []),),
+                (*plan_orders.get(ws, []),), invoiced, [payments[p] for p in paid if p in payments],
+                subscriptions.get(ws), workspaces.get(ws), plan_rates, credit.get(ws, []))
+
+
+def _history(ws: str, entries: list[dict], topups: tuple, addon_orders: tuple, plan_orders: tuple,
+             invoices: list[dict], payments: list[dict], subscription: dict | None,
+             workspace: dict | None, plan_rates: dict, credit: list[dict]) -> History:
+    """A workspace's documents as the frozen records billing/reconcile.py checks (CPU only:
+    reconcile.py runs it in a thread for a long ledger)."""
+    postings = tuple(_posting(d) for d in entries)
+    return History(ws, postings, (*map(_topup, topups), *map(_addon_order, addon_orders),
+                                  *map(_plan_order, plan_orders)),
+                   tuple(_invoice(d) for d in invoices), tuple(map(_payment, payments)),
+                   _holdings(subscription), _rate_cards(postings, workspace, plan_rates),
+                   tuple(credit_account(d) for d in credit))
+
+
+async def _by_workspace(docs: AsyncIterator[dict],
+                        window: set[str]) -> AsyncIterator[tuple[str, list[dict]]]:
+    """(workspace id, its entries) for each workspace of the window, as the entries stream by in
+    workspace order; the other workspaces' entries the range also matched are dropped."""
+    current, mine = None, []
+    async for d in docs:
+        ws = d.get("workspace_id")
+        if ws != current:
+            if current in window:
+                yield current, mine
+            current, mine = ws, []
+        if ws in window:
+            mine.append(d)
+    if current in window:
+        yield current, mine
 
 
 async def _grouped(cursor, window: set[str]) -> dict[str, list[dict]]:

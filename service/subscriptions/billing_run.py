@@ -116,7 +116,7 @@ async def run_pass(svc: Services, now: datetime | None = None,
     finally:
         await grouped.close()
         await releases.close()
-    counts["not_reconciled"] = await check_reconciliation(svc)
+    counts["not_reconciled"] = await check_reconciliation(svc, now)
     report = dict(counts)
     await passes.record(svc.db, report, now)      # GET /metrics reads it (service/metrics)
     log.info("billing pass", extra={"fields": {"now": now.isoformat(), **report}})
@@ -235,6 +235,6 @@ async def _roll(svc: Services, sub: SubscriptionState, step: Rollover, now: date
     return True
 
 
-async def check_reconciliation(svc: Services) -> int:
+async def check_reconciliation(svc: Services, now: datetime) -> int:
     """Workspaces that do not reconcile (each violation is logged at error level there)."""
-    return await count_failing(svc)
+    return await count_failing(svc, now)

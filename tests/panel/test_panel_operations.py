@@ -53,6 +53,7 @@ async def test_a_reseller_cannot_see_or_refund(api, panel, clock):
     assert (await browser.get("/panel/operations"))[0] == 404
     status, _, _ = await browser.post(f"/panel/operations/payments/{pid}/refund", {"idem": "x"})
     assert status == 404
+    assert (await browser.post("/panel/operations/reconcile", {}))[0] == 404
     resp = await api.client.get("/v1/admin/payments?state=needs_refund",
                                 headers=api.auth(ADMIN_TOKEN))
     assert [p["id"] for p in (await resp.json())["payments"]] == [pid]
@@ -65,9 +66,35 @@ async def test_a_balance_that_differs_from_its_ledger_is_shown(api, panel):
         {"_id": bad_ws}, {"$inc": {"balances.conversation.purchased": 999}})
     admin = await panel(ADMIN_TOKEN)
     await admin.post("/panel/locale", {"lang": "en", "next": "/panel"})
+    status, _, location = await admin.post("/panel/operations/reconcile", {})
+    assert status == 303 and location.startswith("/panel/operations")
     page = (await admin.get("/panel/operations"))[1]
     assert "1 workspace does not reconcile." in page and bad_ws in page
     assert ok_ws not in page and "conversation: balance" in page
+
+
+async def test_the_page_shows_the_last_run_and_runs_one_only_when_asked(api, panel, clock):
+    """issue 16: a full reconciliation reads every ledger entry (minutes at 1,000,000 of them):
+    loading the page reads the last run's result; the button runs one (CSRF-protected)."""
+    ws, _ = await api.create_workspace([PHONE_A])
+    admin = await panel(ADMIN_TOKEN)
+    await admin.post("/panel/locale", {"lang": "en", "next": "/panel"})
+    db = app_services(api).db
+    page = (await admin.get("/panel/operations"))[1]
+    assert "No reconciliation has run yet." in page and "Reconcile now" in page
+    assert await db.reconcile_runs.find_one({}) is None            # the load ran none
+    assert (await admin.post("/panel/operations/reconcile", {}, csrf=False))[0] == 403
+    assert await db.reconcile_runs.find_one({}) is None
+    assert (await admin.post("/panel/operations/reconcile", {}))[0] == 303
+    page = (await admin.get("/panel/operations"))[1]
+    assert "Every balance of the 1 workspace equals its ledger" in page and "Last run:" in page
+    await db.wallets.update_one({"_id": ws}, {"$inc": {"balances.conversation.purchased": 1}})
+    clock.advance(timedelta(hours=1))
+    page = (await admin.get("/panel/operations"))[1]
+    assert "Every balance of the 1 workspace" in page                # the last run, as it was
+    assert (await api.reconcile())["ok"] is False                  # the API's full run is kept
+    page = (await admin.get("/panel/operations"))[1]
+    assert "1 workspace does not reconcile." in page and ws in page
 
 
 async def test_a_workspace_whose_renewal_lapsed_shows_moved_to_free(api, panel, clock,

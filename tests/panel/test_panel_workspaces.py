@@ -188,6 +188,7 @@ async def test_open_the_customer_portal_as_the_workspace(api, panel):
 async def test_operations_shows_reconciliation_and_refunds(api, panel):
     await api.create_workspace([PHONE_A])
     admin = await panel(ADMIN_TOKEN)
+    assert (await admin.post("/panel/operations/reconcile", {}))[0] == 303   # issue 16: asked for
     status, page = await admin.get("/panel/operations")
     assert status == 200 and "badge ok" in page
     assert "Tidak ada pembayaran" in page or "No payment needs a refund" in page

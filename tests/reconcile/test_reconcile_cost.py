@@ -13,7 +13,7 @@ from tests.helpers import ADMIN_TOKEN, Api, press_pay, status, status_payload, t
 
 PER_WINDOW = 9        # ledger, top-ups, add-on orders, plan orders, invoices, payments,
 #                       subscriptions, workspaces, account credit (issue 18: 9 per workspace)
-PER_RUN = 2           # plans, the wallets cursor
+PER_RUN = 3           # plans, the wallets' page (issue 16: pages of 200), the run kept (runs.py)
 
 
 @pytest.fixture
