@@ -69,6 +69,8 @@ class Settings:
     renewal_grace: timedelta = timedelta(days=7)       # unpaid renewal → Free after this
     billing_claim_lease: timedelta = timedelta(minutes=5)
     billing_tick: timedelta = timedelta(minutes=1)
+    # issue 16: a full reconcile reads the whole ledger; a pass runs one when the last is older
+    reconcile_every: timedelta = timedelta(hours=1)
     # issue 17: how long a request waits for an unreachable store before its 503
     store_timeout: timedelta = timedelta(seconds=2)
     # issue 12: the customer portal's single-use links and its sessions
@@ -135,6 +137,7 @@ class Settings:
             renewal_grace=parse_duration(env.get("SALDO_RENEWAL_GRACE", "7d")),
             billing_claim_lease=parse_duration(env.get("SALDO_BILLING_CLAIM_LEASE", "5m")),
             billing_tick=parse_duration(env.get("SALDO_BILLING_TICK", "60s")),
+            reconcile_every=parse_duration(env.get("SALDO_RECONCILE_EVERY", "1h")),
             store_timeout=parse_duration(env.get("SALDO_STORE_TIMEOUT", "2s")),
             portal_link_ttl=parse_duration(env.get("SALDO_PORTAL_LINK_TTL", "10m")),
             portal_session_ttl=parse_duration(env.get("SALDO_PORTAL_SESSION_TTL", "2h")),

@@ -12,8 +12,9 @@ the ledger's balance reads and the invoice numbers are grouped too (at 2,000: 2.
 
 How many commands grouping saves depends on how the subscriptions in progress interleave (83 to
 100 measured for the same 6), so the budget is checked one subscription at a time, where the
-count is exact (119: the per-subscription work, plus the page's claim and release), and the
-grouped pass must cost fewer: at most GROUPED."""
+count is exact (121: the per-subscription work, plus the page's claim and release, plus
+PER_PASS: the kept reconcile run read to decide whether this pass reconciles, and its write),
+and the grouped pass must cost fewer: at most GROUPED."""
 import dataclasses
 from datetime import timedelta
 
@@ -26,7 +27,8 @@ from tests.subscription_helpers import WIB
 
 EACH = 3                      # Free ones, and as many Growth ones
 PER_SUBSCRIPTION = 20         # one at a time: measured 19.8 (119); grouped 13.8-16.7
-ONE_AT_A_TIME = 119
+ONE_AT_A_TIME = 121
+PER_PASS = 2                  # the kept reconcile run: read (is one due?) and replaced
 GROUPED = 78                  # measured 64-74
 
 
@@ -52,7 +54,7 @@ async def test_a_billing_pass_stays_within_its_store_commands_per_subscription(
         settings, clock, monkeypatch):
     monkeypatch.setattr(billing_run, "CONCURRENCY", 1)
     counts, total = await _pass_commands(settings, clock)
-    assert total <= PER_SUBSCRIPTION * 2 * EACH, counts
+    assert total <= PER_SUBSCRIPTION * 2 * EACH + PER_PASS, counts
 
 
 async def test_subscriptions_in_progress_together_share_their_commands(settings, clock):
