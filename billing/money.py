@@ -39,6 +39,16 @@ class Money:
             raise ValidationFailed(f"Unsupported currency {self.currency!r}", field="currency")
 
     @classmethod
+    def _valid(cls, amount: int, currency: str) -> Money:
+        """Internal: a Money from parts already known valid (an int from arithmetic on valid
+        Money, the currency of a valid Money), skipping `__post_init__`'s checks. Only for
+        results of the operators below; everything else goes through `Money(...)`."""
+        money = _new(cls)
+        _set_amount(money, amount)
+        _set_currency(money, currency)
+        return money
+
+    @classmethod
     def zero(cls, currency: str = "IDR") -> Money:
         return cls(0, currency)
 
@@ -55,20 +65,22 @@ class Money:
                                                                        other.currency]})
 
     def __add__(self, other: Money) -> Money:
-        self._same(other)
-        return Money(self.amount + other.amount, self.currency)
+        if other.__class__ is not Money or other.currency != self.currency:
+            self._same(other)       # raises, as before (a subclass of Money is checked there)
+        return Money._valid(self.amount + other.amount, self.currency)
 
     def __sub__(self, other: Money) -> Money:
-        self._same(other)
-        return Money(self.amount - other.amount, self.currency)
+        if other.__class__ is not Money or other.currency != self.currency:
+            self._same(other)
+        return Money._valid(self.amount - other.amount, self.currency)
 
     def __neg__(self) -> Money:
-        return Money(-self.amount, self.currency)
+        return Money._valid(-self.amount, self.currency)
 
     def __mul__(self, factor: int) -> Money:
         if isinstance(factor, bool) or not isinstance(factor, int):
             raise TypeError("Money can only be multiplied by an int (fractions: round_half_up)")
-        return Money(self.amount * factor, self.currency)
+        return Money._valid(self.amount * factor, self.currency)
 
     __rmul__ = __mul__
 
@@ -96,3 +108,9 @@ class Money:
 
     def to_dict(self) -> dict:
         return {"amount": self.amount, "currency": self.currency}
+
+
+# The slot descriptors a frozen dataclass's own __init__ goes through (object.__setattr__).
+_new = object.__new__
+_set_amount = Money.amount.__set__      # type: ignore[attr-defined]
+_set_currency = Money.currency.__set__  # type: ignore[attr-defined]
