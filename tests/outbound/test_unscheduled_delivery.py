@@ -87,3 +87,16 @@ async def test_an_undo_whose_process_died_after_the_save_is_still_delivered(
     await run_due(hooks, hooks.clock.now())
     await deliver(hooks)
     assert receiver.types() == [scheduled_type, UNSCHEDULED]
+
+
+async def test_a_change_replacing_one_that_waited_for_its_invoice_announces_both(
+        hooks, receiver):
+    ws, key, _ = await _schedule(hooks, receiver, "free", "change",
+                                 {"plan": "growth", "period": "monthly"})
+    resp = await post(hooks, ws, key, "change", {"plan": "pro", "period": "monthly"})
+    assert resp.status == 200, await resp.text()
+    await deliver(hooks)
+    assert receiver.types() == ["subscription.change_scheduled", UNSCHEDULED,
+                                "subscription.change_scheduled"]
+    data = [r.body["data"]["data"] for r in receiver.received]
+    assert (data[1]["undone"]["plan"], data[2]["scheduled_change"]["plan"]) == ("growth", "pro")
