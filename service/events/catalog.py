@@ -13,6 +13,7 @@ EVENT_TYPES: tuple[str, ...] = (
     "payment.succeeded", "payment.failed", "payment.needs_refund", "payment.refunded",
     "topup.completed", "topup.expired", "topup.cancelled", "topup.failed",
     "subscription.created", "subscription.changed", "subscription.change_scheduled",
+    "subscription.change_unscheduled",
     "subscription.renewed", "subscription.canceled", "subscription.moved_to_free",
     "subscription.grace_started",
     "subscription.addon_added", "subscription.addon_updated", "subscription.addon_removed",

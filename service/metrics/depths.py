@@ -5,23 +5,22 @@ each with the filter its owner's sweep uses (named beside it).
 Cost is bounded: each is one find of ids on an index of its collection (equalities written
 explicitly: service/mongo/filters.py; not `count_documents`: service/mongo/counts.py), stopped
 at `CAP` matches; a gauge at `CAP` means "at least". Seven commands per scrape, none on the
-request path. Messages waiting for their category are those delivered within `RECENT` (the
-index's range): the sweep charges older ones after the category grace (10 minutes).
+request path. Messages waiting for their category are those the WhatsApp sweep would charge
+once the category grace (10 minutes) is over: its indexed `awaiting_ms` query, whatever their
+age (one the sweep failed to charge stays counted).
 """
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from pymongo.asynchronous.collection import AsyncCollection
 
 from service.metrics.registry import Depth
 from service.mongo.counts import count_upto
-from service.mongo.docs import to_ms
 from service.mongo.filters import explicit
 from service.runtime.context import Services
 
 CAP = 10_000
-RECENT = timedelta(hours=1)
 
 
 def counter(collection: AsyncCollection, query: dict):
@@ -62,12 +61,13 @@ def builtin(svc: Services, now: datetime) -> list[tuple[Depth, dict[str, str]]]:
             (Depth("saldo_whatsapp_payloads", "", counter(
                 log.wa_payloads, {"parked_ms": {"$gte": 0}, "processed_ms": None})),
              {"state": "parked"}),
-            # log.awaiting_charge: delivered, no pricing category yet, not charged
-            (Depth("saldo_whatsapp_messages_awaiting_category", "Messages delivered in the last "
-                   "hour whose pricing category has not come (after the grace the sweep "
-                   "charges them by the 24-hour rule)",
-                   counter(log.wa_messages, {"charge_key": None, "category": None,
-                                             "delivered_seen_ms": {"$gte": to_ms(now - RECENT)}})),
+            # log.awaiting_charge: its indexed `awaiting_ms`, less those it drops (a category
+            # or charge came): delivered, no pricing category yet, not charged, however old
+            (Depth("saldo_whatsapp_messages_awaiting_category", "Messages delivered whose "
+                   "pricing category has not come and that are not charged yet (after the "
+                   "grace the sweep charges them by the 24-hour rule)",
+                   counter(log.wa_messages, {"awaiting_ms": {"$gte": 0}, "charge_key": None,
+                                             "category": None})),
              {}),
         ]
     return out

@@ -5,6 +5,9 @@
   was recorded (applied at the period end); keyed by the subscription version that recorded it
   and journaled in that version's save (`scheduled_events`, state.save: a process that dies
   after the save loses nothing);
+- `subscription.change_unscheduled`: such a change was removed unapplied (undone, replaced
+  while its invoice was open, or that invoice closed unpaid): the subscription as saved, plus
+  `undone` (the removed change); journaled the same way (service/subscriptions/unschedule.py);
 - `subscription.changed`: another plan or period applies (an immediate upgrade or first period
   paid, keyed by its order; a scheduled change at the boundary, keyed by the boundary);
 - `subscription.renewed`: the next period of the same plan began (keyed by the boundary);
@@ -20,6 +23,7 @@ document, so a pass that dies in between emits them again (and the ids drop the 
 """
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 
 from billing.plans import FREE_PLAN, PlanTerms
@@ -28,7 +32,7 @@ from service.events import shapes
 from service.events.emit import TENANTS, emit, event_doc
 from service.mongo.docs import to_ms
 from service.runtime.context import Services
-from service.subscriptions.records import Boundary, SubscriptionState
+from service.subscriptions.records import Boundary, PendingChange, SubscriptionState
 
 
 def subscription_data(sub: SubscriptionState) -> dict:
@@ -65,6 +69,18 @@ async def scheduled_events(svc: Services, sub: SubscriptionState, now: datetime)
     reseller = await TENANTS.reseller_of(svc.db, sub.workspace_id)
     return [event_doc(f"subscription.{event}", sub.workspace_id, sub.workspace_id, reseller,
                       subscription_data(sub), now, key=f"v{sub.version}")]
+
+
+async def unscheduled_events(svc: Services, sub: SubscriptionState, undone: PendingChange | None,
+                             now: datetime) -> list[dict]:
+    """The event of saving `sub` without the change `undone` (as scheduled_events)."""
+    if undone is None or undone.timing != "end_of_term":
+        return []               # an immediate one was never announced
+    reseller = await TENANTS.reseller_of(svc.db, sub.workspace_id)
+    data = {**subscription_data(sub),
+            "undone": subscription_data(replace(sub, scheduled_change=undone))["scheduled_change"]}
+    return [event_doc("subscription.change_unscheduled", sub.workspace_id, sub.workspace_id,
+                      reseller, data, now, key=f"v{sub.version}")]
 
 
 async def boundary_crossed(svc: Services, sub: SubscriptionState, boundary: Boundary,

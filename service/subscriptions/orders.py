@@ -43,7 +43,7 @@ from service.runtime.context import Services
 from service.workspaces.records import Workspace
 from service.workspaces.lookup import workspace_by_id
 from service.subscriptions import announce
-from service.subscriptions import repository, state
+from service.subscriptions import repository, state, unschedule
 from service.subscriptions.plans import load_plans
 from service.subscriptions.records import LastChange, OrderApplied, SubscriptionOrder
 
@@ -225,8 +225,8 @@ class SubscriptionOrders:
         order = await repository.get_order(svc, order_id)
         if order and order.timing == "end_of_term" and order.amount.is_zero():
             return
-        await state.drop_waiting_change(svc, invoice.workspace_id, order_id,
-                                        invoice.status, now)
+        await unschedule.drop_waiting_change(svc, invoice.workspace_id, order_id,
+                                             invoice.status, now)
 
 
 async def _apply_upgrade(svc: Services, order: SubscriptionOrder,

@@ -22,9 +22,9 @@ from service.mongo.docs import to_ms
 from service.mongo.grouped import find_by
 from service.mongo.once import insert_or_read
 from service.runtime.context import Services
-from service.subscriptions.codec import (applied_to_doc, last_change_to_doc, order_from_doc,
+from service.subscriptions.codec import (applied_to_doc, order_from_doc,
                                          order_to_doc, state_from_doc, state_to_doc)
-from service.subscriptions.records import (LastChange, OrderApplied, SubscriptionOrder,
+from service.subscriptions.records import (OrderApplied, SubscriptionOrder,
                                            SubscriptionState)
 
 # --- subscriptions ---------------------------------------------------------------------------
@@ -66,15 +66,6 @@ async def forget_credits(svc: Services, workspace_id: str, keys: list[str]) -> N
     await svc.db.subscriptions.update_one(
         {"_id": workspace_id, "$or": [{"addon_credits.key": k} for k in keys]},
         {"$pull": {"addon_credits": {"key": {"$in": keys}}}, "$inc": {"version": 1}})
-
-
-async def drop_change(svc: Services, workspace_id: str, order_id: str, last: LastChange,
-                      now: datetime) -> None:
-    """Drop the scheduled change that waits for `order_id`, recording `last`."""
-    await svc.db.subscriptions.update_one(
-        {"_id": workspace_id, "scheduled_change.order_id": order_id},
-        {"$set": {"scheduled_change": None, **_due(now),
-                  "last_change": last_change_to_doc(last)}, "$inc": {"version": 1}})
 
 
 def _due(at: datetime) -> dict:

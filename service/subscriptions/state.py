@@ -30,7 +30,7 @@ from billing.wallet import LedgerIntent
 from service.runtime.context import Services
 from service.events.emit import insert_events
 from service.subscriptions import repository
-from service.subscriptions.records import Boundary, Gift, LastChange, SubscriptionState
+from service.subscriptions.records import Boundary, Gift, SubscriptionState
 from service.workspaces.lookup import follow_plan, workspace_by_id
 
 RETRIES = 8
@@ -98,13 +98,6 @@ async def forget_credits(svc: Services, workspace_id: str, keys: list[str]) -> N
     """Drop the add-on credits with these keys (posted): one atomic $pull, no read-decide-write
     to lose; the version bump keeps a replace from restoring them."""
     await repository.forget_credits(svc, workspace_id, keys)
-
-
-async def drop_waiting_change(svc: Services, workspace_id: str, order_id: str, outcome: str,
-                              now: datetime) -> None:
-    """The scheduled change that waited for `order_id` is dropped (its invoice closed)."""
-    await repository.drop_change(svc, workspace_id, order_id,
-                                 LastChange(outcome, now, order_id=order_id), now)
 
 
 async def release_many(svc: Services, worker: str,

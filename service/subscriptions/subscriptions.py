@@ -26,7 +26,7 @@ from service.addons.holdings import (entitlements_changed, held_terms, holdings_
                                      holdings_view)
 from service.runtime.context import Services
 from service.workspaces.records import Workspace
-from service.subscriptions import announce, orders, repository, state
+from service.subscriptions import announce, orders, repository, state, unschedule
 from service.subscriptions.records import (LimitUsage, PendingChange, ScheduledChange,
                                            SubscriptionOrder, SubscriptionState, SubscriptionView)
 from service.subscriptions.plans import load_plans, load_policy
@@ -234,8 +234,7 @@ async def cancel_scheduled_change(svc: Services, workspace_id: str,
             raise ScheduledChangePaid("The scheduled change is already paid")
         await addon_renewals.cancel_open_renewals(svc, workspace_id, sub.current.end, now)
         sub = await state.load(svc, workspace_id)  # cancelling may have dropped it already
-        if sub.scheduled_change and not await state.save(
-                svc, replace(sub, scheduled_change=None), now):
+        if sub.scheduled_change and not await unschedule.save_without_change(svc, sub, now):
             return None
         return await view(svc, workspace_id, now)
     return await state.retrying(attempt, "cancelling the scheduled change")

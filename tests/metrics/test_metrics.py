@@ -7,7 +7,9 @@ from datetime import timedelta
 
 from jobs.run import run_due
 from tests.conftest import START
-from tests.helpers import PHONE_A, press_pay, sign, status, status_payload, topup
+from service.whatsapp import webhooks
+from tests.helpers import (PHONE_A, app_services, press_pay, sign, status, status_payload,
+                           topup)
 from tests.metrics.helpers import scrape, value
 
 WEBHOOK = "saldo_whatsapp_webhook_seconds_count"
@@ -86,7 +88,22 @@ async def test_a_message_waiting_for_its_category_is_a_queue_depth(api):
         assert value(after, "saldo_whatsapp_payloads", state=state) == 0
     assert value(after, "saldo_invoices_unsettled") == value(after, "saldo_payments_unresolved") == 0
     assert value(after, "saldo_scrape_store_errors") == 0
-    api.clock.advance(timedelta(hours=2))      # long charged by the sweep, in a running service
+    api.clock.advance(timedelta(minutes=11))   # past the category grace: the sweep charges it
+    await webhooks.sweep(app_services(api))
+    await app_services(api).whatsapp.marks.close()         # its deferred mark written
+    assert value(await scrape(api.client), "saldo_whatsapp_messages_awaiting_category") == 0
+
+
+async def test_a_message_the_sweep_has_not_charged_yet_stays_counted_however_old(api):
+    """The gauge counts what the sweep re-drives (its `awaiting_ms` find), not only the last
+    hour's: a message still uncharged two hours on (the sweep stopped) is the one to see."""
+    await api.create_workspace([PHONE_A])
+    payload = status_payload(PHONE_A, [status("wamid.old", "delivered", None)])
+    assert (await api.webhook(payload)).status == 200
+    api.clock.advance(timedelta(hours=2))
+    assert value(await scrape(api.client), "saldo_whatsapp_messages_awaiting_category") == 1
+    assert (await webhooks.sweep(app_services(api)))["fallback_charged"] == 1
+    await app_services(api).whatsapp.marks.close()
     assert value(await scrape(api.client), "saldo_whatsapp_messages_awaiting_category") == 0
 
 
