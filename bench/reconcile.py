@@ -91,6 +91,16 @@ def longest(commands: Commands) -> str:
                                                    for ms, shape in reversed(commands.longest))
 
 
+async def timed_reconcile(svc, commands: Commands):
+    """One full reconcile, its seconds and its store commands (the counts start from zero)."""
+    commands.counts.clear()
+    commands.ms.clear()
+    commands.longest.clear()
+    started = time.perf_counter()
+    report = await reconcile(svc)
+    return report, time.perf_counter() - started, sum(commands.counts.values())
+
+
 async def stored(data_dir: Path) -> None:
     """Reconcile what a stopped service's data dir holds, with a 10-minute store timeout."""
     from datetime import timedelta
@@ -100,13 +110,7 @@ async def stored(data_dir: Path) -> None:
                         store_timeout=timedelta(minutes=10))
     async with open_services(settings, FrozenClock(NOW), whatsapp_log=False) as svc:
         entries = await svc.db.ledger.estimated_document_count()
-        commands.counts.clear()
-        commands.ms.clear()
-        commands.longest.clear()
-        started = time.perf_counter()
-        report = await reconcile(svc)
-        elapsed = time.perf_counter() - started
-        total = sum(commands.counts.values())
+        report, elapsed, total = await timed_reconcile(svc, commands)
         print(f"{data_dir}: {len(report.workspaces)} workspaces, {entries} ledger entries; "
               f"reconcile ok={report.ok} in {elapsed:.1f} s, {total} store commands "
               f"({dict(commands.counts)}); load average {os.getloadavg()[0]:.2f}")
@@ -129,14 +133,8 @@ async def main(workspaces: int, charges: int) -> None:
             for start in range(0, workspaces, 20):
                 await asyncio.gather(*(history(svc, i, charges) for i in
                                        range(start, min(start + 20, workspaces))))
-            commands.counts.clear()
-            commands.ms.clear()
-            commands.longest.clear()
-            started = time.perf_counter()
-            report = await reconcile(svc)
-            elapsed = time.perf_counter() - started
+            report, elapsed, total = await timed_reconcile(svc, commands)
             assert report.ok and len(report.workspaces) == workspaces, report.violations[:3]
-            total = sum(commands.counts.values())
             print(f"store: {'MONGODB_URI' if server is None else 'embedded NX-27017'}; "
                   f"{workspaces} workspaces, {charges} charges + grant + top-up each")
             print(f"reconcile: {elapsed:.2f} s, {1000 * elapsed / workspaces:.1f} ms and "

@@ -32,16 +32,22 @@ PER_PASS = 2                  # the kept reconcile run: read (is one due?) and r
 GROUPED = 78                  # measured 64-74
 
 
+async def due_in_30_days(svc, clock, prefix: str, each: int = EACH) -> None:
+    """`each` Free workspaces and `each` on Growth's complimentary month, the clock a minute
+    past their period's end (also tests/jobs/test_billing_grouped_writes.py)."""
+    for i in range(2 * each):
+        await create_workspace(svc, Principal("admin"), name=f"{prefix}{i}",
+                               phone_number_ids=[str(10**14 + i)],
+                               plan="free" if i < each else "growth", reseller_id=None,
+                               now=START, tz=WIB, complimentary=i >= each)
+    clock.set(START + timedelta(days=30, minutes=1))
+
+
 async def _pass_commands(settings, clock) -> tuple[dict, int]:
     counter = CommandCounter()
     async with running_services(dataclasses.replace(settings, event_listeners=(counter,)),
                                 clock) as svc:
-        for i in range(2 * EACH):
-            await create_workspace(svc, Principal("admin"), name=f"C{i}",
-                                   phone_number_ids=[str(10**14 + i)],
-                                   plan="free" if i < EACH else "growth", reseller_id=None,
-                                   now=START, tz=WIB, complimentary=i >= EACH)
-        clock.set(START + timedelta(days=30, minutes=1))
+        await due_in_30_days(svc, clock, "C")
         report, counts = await counter.measure(
             billing_run.run_pass(svc, clock.now(), "worker"))
     assert (report["claimed"], report["rolled_renewed"], report["renewals_issued"],

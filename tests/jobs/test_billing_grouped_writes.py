@@ -3,16 +3,13 @@ written but whose answers were lost (the process died between the bulk write and
 follows it) is finished by the next pass (and the payment sweep, which settles what a crash left
 unsettled), with the same money and invoices as one clean pass."""
 from collections import Counter
-from datetime import timedelta
 
 from jobs.run import running_services
 from service.mongo import grouped_writes
 from service.payments import settlement
 from service.reconcile.reconcile import reconcile
 from service.subscriptions import billing_run
-from service.workspaces.workspaces import Principal, create_workspace
-from tests.conftest import START
-from tests.subscription_helpers import WIB
+from tests.jobs.test_billing_commands import due_in_30_days
 
 EACH = 4
 
@@ -30,12 +27,7 @@ async def test_answers_lost_after_the_bulk_write_are_redone_by_the_next_pass_exa
         return answers
 
     async with running_services(settings, clock) as svc:
-        for i in range(2 * EACH):
-            await create_workspace(svc, Principal("admin"), name=f"G{i}",
-                                   phone_number_ids=[str(10**14 + i)],
-                                   plan="free" if i < EACH else "growth", reseller_id=None,
-                                   now=START, tz=WIB, complimentary=i >= EACH)
-        clock.set(START + timedelta(days=30, minutes=1))
+        await due_in_30_days(svc, clock, "G", EACH)
         monkeypatch.setattr(grouped_writes.GroupedWrites, "_flush", dies_after_the_write)
         first = await billing_run.run_pass(svc, clock.now(), "worker")
         monkeypatch.setattr(grouped_writes.GroupedWrites, "_flush", real_flush)

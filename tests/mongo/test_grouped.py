@@ -1,28 +1,19 @@
 """Grouped `_id` reads and single inserts (service/mongo/grouped.py): concurrent callers share
 one command per collection, and each gets what its own command would have given it."""
 import asyncio
-import uuid
 
 import pytest
-from pymongo import AsyncMongoClient
 from pymongo.errors import DuplicateKeyError
 
-from service.mongo.grouped import GroupedDatabase, find_by
-from tests.handlers.test_store_commands import CommandCounter
+from service.mongo.grouped import find_by
+from tests.mongo.grouped_helpers import grouped_database
 
 
 @pytest.fixture
 async def grouped(mongo_uri):
-    counter = CommandCounter()
-    client = AsyncMongoClient(mongo_uri, tz_aware=True, event_listeners=[counter])
-    name = f"saldo_test_{uuid.uuid4().hex[:12]}"
-    await client[name].docs.insert_many([{"_id": f"d{i}", "n": i, "tags": {"a": i}}
-                                         for i in range(5)])
-    db = GroupedDatabase(client[name])
-    yield db, counter
-    await db.close()
-    await client.drop_database(name)
-    await client.close()
+    docs = [{"_id": f"d{i}", "n": i, "tags": {"a": i}} for i in range(5)]
+    async with grouped_database(mongo_uri, docs) as pair:
+        yield pair
 
 
 async def test_concurrent_id_reads_are_one_find_and_each_caller_gets_its_own_answer(grouped):

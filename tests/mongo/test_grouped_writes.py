@@ -2,28 +2,18 @@
 `replace_one` calls on different `_id`s are one unordered bulk write, and each caller hears
 whether ITS write matched, as its own command would have told it."""
 import asyncio
-import uuid
 
 import pytest
-from pymongo import AsyncMongoClient
 from pymongo.asynchronous.collection import AsyncCollection
 
-from service.mongo.grouped import GroupedDatabase
-from tests.handlers.test_store_commands import CommandCounter
+from tests.mongo.grouped_helpers import grouped_database
 
 
 @pytest.fixture
 async def grouped(mongo_uri):
-    counter = CommandCounter()
-    client = AsyncMongoClient(mongo_uri, tz_aware=True, event_listeners=[counter])
-    name = f"saldo_test_{uuid.uuid4().hex[:12]}"
-    await client[name].docs.insert_many([{"_id": f"d{i}", "version": 1, "n": i}
-                                         for i in range(5)])
-    db = GroupedDatabase(client[name])
-    yield db, counter
-    await db.close()
-    await client.drop_database(name)
-    await client.close()
+    docs = [{"_id": f"d{i}", "version": 1, "n": i} for i in range(5)]
+    async with grouped_database(mongo_uri, docs) as pair:
+        yield pair
 
 
 def _matched(results) -> list[int]:

@@ -2,14 +2,13 @@
 clients (issue 18; the README's figure). It does not depend on the history's length nor, within
 a window of workspaces, on their number: one find per collection and window (issue 16; before,
 per workspace), whatever it holds. Run with `-s` to see them."""
-import dataclasses
 from collections import Counter
 
 import pytest
 
-from service.runtime.app import create_app
 from tests.handlers.test_store_commands import CommandCounter, _report
-from tests.helpers import ADMIN_TOKEN, Api, press_pay, status, status_payload, topup
+from tests.helpers import ADMIN_TOKEN, press_pay, status, status_payload, topup
+from tests.whatsapp.test_webhook_store_commands import listened
 
 PER_WINDOW = 9        # ledger, top-ups, add-on orders, plan orders, invoices, payments,
 #                       subscriptions, workspaces, account credit (issue 18: 9 per workspace)
@@ -19,9 +18,7 @@ PER_RUN = 3           # plans, the wallets' page (issue 16: pages of 200), the r
 @pytest.fixture
 async def counted(aiohttp_client, settings, clock):
     counter = CommandCounter()
-    app = create_app(dataclasses.replace(settings, event_listeners=(counter,)), clock=clock,
-                     background=False)
-    return Api(await aiohttp_client(app), clock), counter
+    return await listened(aiohttp_client, settings, clock, counter), counter
 
 
 async def _history(api, phone: str, charges: int) -> None:

@@ -2,7 +2,6 @@
 long a workspace's ledger or however many wallets (at 1,000,000 entries one window's ledger
 find held the embedded store for minutes, so `/v1/admin/reconcile` answered 503 and every
 webhook meanwhile waited), and the answer is the same whatever the page sizes."""
-import dataclasses
 
 import pytest
 from pymongo import monitoring
@@ -13,9 +12,9 @@ from service.reconcile import pages
 from service.reconcile import reconcile as reconcile_module
 from service.reconcile.reconcile import reconcile
 from service.reconcile.repository import ReconcileReads
-from service.runtime.app import create_app
 from tests.helpers import Api, app_services
 from tests.reconcile_helpers import forge
+from tests.whatsapp.test_webhook_store_commands import listened as app_listened
 
 PHONES = [f"62811000003{i:02d}" for i in range(5)]
 
@@ -40,9 +39,7 @@ class Finds(monitoring.CommandListener):
 @pytest.fixture
 async def listened(aiohttp_client, settings, clock):
     finds = Finds()
-    app = create_app(dataclasses.replace(settings, event_listeners=(finds,)), clock=clock,
-                     background=False)
-    return Api(await aiohttp_client(app), clock), finds
+    return await app_listened(aiohttp_client, settings, clock, finds), finds
 
 
 async def _charged(api: Api, phone: str, charges: int) -> str:
