@@ -15,8 +15,7 @@ from handlers.panel.web import WHO, panel_page, render
 from handlers.portal.once import once
 from service.payments import refunds
 from service.payments.refunds_due import refunds_due
-from service.reconcile import runs
-from service.reconcile.reconcile import count_failing
+from service.reconcile.reconcile import count_failing, last_run
 
 routes = web.RouteTableDef()
 PAGE = 25
@@ -25,7 +24,7 @@ PAGE = 25
 async def _page(request: web.Request, errors: dict | None = None,
                 status: int = 200) -> web.Response:
     svc = services(request)
-    last = await runs.last(svc.db)
+    last = await last_run(svc)
     due, cursor = await paged(lambda at: refunds_due(svc, request[WHO], PAGE, at),
                               page_cursor(request.query))
     return render(request, "panel/operations/index.html", {

@@ -129,3 +129,8 @@ async def count_failing(svc: Services, now: datetime | None = None) -> int:
             rows += [failing_row(w)] if len(rows) < SHOWN else []
     await runs.record(svc.db, LastRun(now, checked, failing, tuple(rows)))
     return failing
+
+
+async def last_run(svc: Services) -> LastRun | None:
+    """The last full run kept (runs.py): the panel's Operations page, the billing pass."""
+    return await runs.last(svc.db)

@@ -45,8 +45,7 @@ from service.runtime.context import Services
 from service.subscriptions import announce, orders
 from service.subscriptions import state
 from service.subscriptions.plans import load_plans
-from service.reconcile import runs as reconcile_runs
-from service.reconcile.reconcile import count_failing
+from service.reconcile.reconcile import count_failing, last_run
 from service.subscriptions.records import LastChange, SubscriptionState
 from service.wallet.ledger import MongoLedger
 from service.workspaces.lookup import workspace_by_id
@@ -243,7 +242,7 @@ async def check_reconciliation(svc: Services, now: datetime) -> int:
     the time machine went back); otherwise it reports that run's count."""
     every = svc.settings.reconcile_every
     if every > timedelta(0):
-        kept = await reconcile_runs.last(svc.db)
+        kept = await last_run(svc)
         if kept is not None and kept.at <= now < kept.at + every:
             return kept.failing
     return await count_failing(svc, now)
