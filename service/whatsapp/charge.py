@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Awaitable, TypeVar
 
 from billing.charging import MessageRecord, decide, decide_overdue, records_needed, reply_window
 from billing.rates import RateCard
@@ -17,6 +18,9 @@ from billing.whatsapp import Event, InboundMessage, OtherChange, StatusUpdate
 from service.wallet.ledger import MongoLedger
 from service.whatsapp.log import MongoWhatsAppLog
 from service.whatsapp.routing import Route, Routing
+
+A = TypeVar("A")
+B = TypeVar("B")
 
 
 @dataclass
@@ -74,21 +78,68 @@ async def _charge_statuses(statuses: list[tuple[str, StatusUpdate]],
                            rates: dict[str, RateCard], *, log: MongoWhatsAppLog,
                            routing: Routing, ledger: MongoLedger, now: datetime,
                            result: ProcessResult) -> None:
+    """Record the statuses and charge what they decide, the two at once where they can be.
+
+    A message whose payload decides its charge alone (a delivered status carrying its
+    category: `decide` needs no stored record for it) is posted to the ledger concurrently
+    with the record write (which goes to the other store), not after it: a single `delivered`
+    webhook waits for the longer of the two, not their sum. Only the messages that need their
+    stored record (`records_needed`) wait for the write, then read it, then post.
+
+    Crash-safe in either order, as every write is keyed (`charge_key(wamid)`, the wamid's
+    record): the body is stored only after both completed, so a crash between them answers no
+    200, and Meta's retry runs this again: the record is written, the post finds its key
+    applied and charges nothing. A charge made before its record existed is exactly what the
+    inline path makes anyway: the record it gets carries the category, so the sweep's overdue
+    path never looks at it; and if a later status without pricing (a `read`) created the record
+    first, the overdue charge (after `grace`) posts the same `charge_key(wamid)`, which the
+    ledger answers with the first charge: nothing more is charged, the record is marked
+    charged. A crash after the record write and before the charge is the old order's case:
+    the record carries the category, Meta's retry charges it."""
+    alone = decide(statuses, {}, rates)   # no record given: only what the payload decides
+    charged, recorded = await _both(
+        _post(alone.intents, ledger=ledger, now=now),
+        _charge_recorded(statuses, rates, log=log, routing=routing, ledger=ledger, now=now))
+    result.charged.extend(charged + recorded.charged)
+    result.waiting_for_category.extend(recorded.waiting_for_category)
+
+
+async def _charge_recorded(statuses: list[tuple[str, StatusUpdate]],
+                           rates: dict[str, RateCard], *, log: MongoWhatsAppLog,
+                           routing: Routing, ledger: MongoLedger,
+                           now: datetime) -> ProcessResult:
+    """Write the records; charge the messages whose decision needs them (not the others)."""
+    result = ProcessResult()
     created = await log.record_statuses(statuses, now)
     needed = records_needed(statuses, created)
-    known = {r.wamid: r for r in await log.messages(needed)} if needed else {}
+    if not needed:
+        return result
+    known = {r.wamid: r for r in await log.messages(needed)}
     elsewhere = {r.workspace_id for r in known.values()} - rates.keys()  # a number moved
     if elsewhere:
         rates = {**rates, **await routing.rates_for(elsewhere)}
-    decision = decide(statuses, known, rates)
+    decision = decide([(ws, s) for ws, s in statuses if s.wamid in needed], known, rates)
     result.waiting_for_category.extend(decision.waiting)
     result.charged.extend(await _post(decision.intents, ledger=ledger, now=now))
+    return result
+
+
+async def _both(first: Awaitable[A], second: Awaitable[B]) -> tuple[A, B]:
+    """Run both to the end (neither is left running when the other fails); the first error
+    raised, if any."""
+    a, b = await asyncio.gather(first, second, return_exceptions=True)
+    for outcome in (a, b):
+        if isinstance(outcome, BaseException):
+            raise outcome
+    return a, b  # type: ignore[return-value]
 
 
 async def _post(intents: dict[str, list[LedgerIntent]], *, ledger: MongoLedger,
                 now: datetime) -> list[str]:
     """Post charges; → the wamids this call charged, not those whose ledger key found the
     charge made already (by another payload, a concurrent request or the sweep)."""
+    if not intents:
+        return []
     # Every workspace's post at once (one ledger flush); only the fresh keys are needed.
     posts = await asyncio.gather(*(ledger.post(ws, batch, now, entries=False)
                                    for ws, batch in intents.items()))
