@@ -13,7 +13,8 @@ READS = {"find", "aggregate", "count", "distinct", "findAndModify", "getMore"}
 # Measured (NX-27017), in order: find phone_numbers, workspaces, plans (the route and rate card,
 # cached for a few seconds); insert wa_messages; find ledger (is the charge key applied?); update
 # wallets (the conditional replace); insert ledger; insert wa_payloads (the raw payload, stored
-# after processing with its summary: no separate processing mark since issue 16).
+# after processing with its summary: no separate processing mark since issue 16). The message
+# record's insert runs at the same time as the ledger's three (pipe18): 4 one after the other.
 COLD_CEILING = 8    # the first webhook of a phone number: its route is read
 WARM_CEILING = 5    # a later one, within the route cache's lifetime
 
