@@ -3,7 +3,7 @@
 The intents are applied in order (pure `billing.wallet.apply_intent`); the result is their
 entries, the entry documents the ledger collection will hold, the alerts the write raises, and
 the wallet document that replaces the one read (`seq` + 1, `last` = the entries as one JSON
-string, compact: `journal_of`). The single-wallet path and the flush across wallets (ledger_batch.py) both write
+string). The single-wallet path and the flush across wallets (ledger_batch.py) both write
 exactly this; the flush also marks the wallet and its entries with its `writer` token.
 """
 from __future__ import annotations
@@ -52,52 +52,11 @@ def wallet_write(wallet: dict, workspace_id: str, todo: list[LedgerIntent], now:
     return WalletWrite(results, docs, events, replacement)
 
 
-# The fields every entry of one write shares, written once in the journal (its "c").
-SHARED = ("workspace_id", "currency", "seq", "applied_ms", "writer")
-BUCKETS = ("granted", "purchased", "arrears")
-
-
 def journal_of(entry_docs: list[dict]) -> str:
-    """The wallet's `last`: the entry documents as one JSON string, compact (issue 16: it is
-    encoded, sent and stored with every wallet write): `{"c": shared, "r": rows}`, the fields
-    every entry shares once, each entry a row (`_row`). Entries of another shape, or that do
-    not share those fields, are journaled as the list of their documents (the earlier form;
-    `unjournal` reads both)."""
-    if not entry_docs:
-        return "[]"
-    first = entry_docs[0]
-    shared = {k: first[k] for k in SHARED if k in first}
-    keys = _KEYS | shared.keys()
-    rows = []
-    for doc in entry_docs:
-        if (doc.keys() != keys or doc["delta"].keys() != _BUCKET_KEYS
-                or doc["after"].keys() != _BUCKET_KEYS
-                or any(doc[k] != v for k, v in shared.items())):
-            return json.dumps(entry_docs, separators=(",", ":"))
-        rows.append(_row(doc))
-    return json.dumps({"c": shared, "r": rows}, separators=(",", ":"))
+    """The wallet's `last`: entry documents as one JSON string."""
+    return json.dumps(entry_docs, separators=(",", ":"))
 
 
 def unjournal(wallet: dict) -> list[dict]:
     """The entry documents of the wallet's last update, ready to insert into the ledger."""
-    journal = json.loads(wallet.get("last") or "[]")
-    if isinstance(journal, list):
-        return journal
-    return [_doc(journal["c"], row) for row in journal["r"]]
-
-
-_BUCKET_KEYS = set(BUCKETS)
-_KEYS = {"_id", "intent_key", "balance", "kind", "meta", "amount", "delta", "after", "order"}
-
-
-def _row(doc: dict) -> list:
-    delta, after = doc["delta"], doc["after"]
-    return [doc["_id"], doc["intent_key"], doc["balance"], doc["kind"], doc["meta"],
-            doc["amount"], [delta[b] for b in BUCKETS], [after[b] for b in BUCKETS], doc["order"]]
-
-
-def _doc(shared: dict, row: list) -> dict:
-    key, intent_key, balance, kind, meta, amount, delta, after, order = row
-    return {"_id": key, "intent_key": intent_key, "balance": balance, "kind": kind, "meta": meta,
-            "amount": amount, "delta": dict(zip(BUCKETS, delta)),
-            "after": dict(zip(BUCKETS, after)), "order": order, **shared}
+    return json.loads(wallet.get("last") or "[]")
