@@ -35,6 +35,7 @@ class Phase:
     workspaces: list[Workspace]
     events: int = 0
     wall: float = 0.0
+    cpu: dict[str, float] = field(default_factory=dict)  # process -> CPU seconds during the phase
     latencies: list[float] = field(default_factory=list)
     acked: set[str] = field(default_factory=set)  # distinct wamids in POSTs answered 200
     errors: dict[str, list] = field(default_factory=dict)  # status -> [count, first response body]
@@ -187,6 +188,34 @@ def proc_status(pid: int) -> dict[str, str]:
     return {}
 
 
+def service_cpu(pid: int | None) -> dict[str, float]:
+    """CPU seconds (user + system, /proc/<pid>/stat) so far of the service's processes, summed
+    by role: web (the service and its web children), main store, log store (NX-27017)."""
+    out: dict[str, float] = {}
+    todo = [pid] if pid else []
+    while todo:
+        p = todo.pop()
+        with contextlib.suppress(OSError, IndexError):
+            ticks = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()[11:13]
+            cmd = Path(f"/proc/{p}/cmdline").read_bytes()
+            role = ("log store" if b"whatsapp-log" in cmd else "main store") if b"nx" in cmd else "web"
+            out[role] = out.get(role, 0.0) + sum(map(int, ticks)) / os.sysconf("SC_CLK_TCK")
+            todo += [int(k.name) for k in Path("/proc").iterdir()
+                     if k.name.isdigit() and proc_status(int(k.name)).get("PPid") == str(p)]
+    return out
+
+
+def print_cpu(phases: list[Phase]) -> None:
+    """CPU per charged status of each process over each phase: a load-independent cost."""
+    if any(ph.cpu for ph in phases):
+        print("\nCPU ms per charged status (/proc, over each phase; the client is not in it):")
+    for ph in phases:
+        if ph.cpu and ph.acked:
+            parts = [f"{role} {1000 * sec / len(ph.acked):.3f}" for role, sec in sorted(ph.cpu.items())]
+            print(f"  batch {ph.batch}: " + ", ".join(parts)
+                  + f"; total {1000 * sum(ph.cpu.values()) / len(ph.acked):.3f}")
+
+
 def report_rss(pid: int | None) -> bool:
     """Peak RSS (VmHWM) of the service and of its children (the embedded DB server)."""
     if not pid:
@@ -243,7 +272,10 @@ async def run_all(args: argparse.Namespace, base: str, proc: subprocess.Popen | 
                                   mixed=args.mixed_dups)
             print(f"phase batch={batch}: {n} wamids, {sum(len(r[2]) for r in reqs)} status events in "
                   f"{len(reqs)} POSTs over {CONCURRENCY} connections ...", flush=True)
+            before = service_cpu(proc.pid if proc else args.pid)
             await saldo.run_phase(ph, reqs)
+            after = service_cpu(proc.pid if proc else args.pid)
+            ph.cpu = {role: after[role] - before.get(role, 0.0) for role in after}
             phases.append(ph)
             wallet_lines += await saldo.check_wallets(ph)
         return await report(saldo, phases, wallet_lines, proc.pid if proc else args.pid)
@@ -251,6 +283,7 @@ async def run_all(args: argparse.Namespace, base: str, proc: subprocess.Popen | 
 
 async def report(saldo: SaldoClient, phases: list[Phase], wallet_lines: list[str], pid: int | None) -> bool:
     targets_ok = print_table(phases)
+    print_cpu(phases)
     http_ok = not any(ph.errors for ph in phases)
     rss_ok = report_rss(pid)
     print("\nBalances (expected vs got):\n" + "\n".join(wallet_lines))

@@ -68,8 +68,11 @@ def _payload_category(updates: list[Routed]) -> str | None:
     Hot path: it runs twice per message of every webhook (`records_needed`, then `decide`), so
     it only reads the statuses. Building a `MessageRecord` here (cebee40) doubled the decision's
     cost per status and slowed the batched phase of bench/webhooks.py."""
-    category = next((u.category for _, u in updates if u.category), None)
-    return category if category and any(u.delivered for _, u in updates) else None
+    category, delivered = None, False
+    for _, update in updates:       # one loop, no generators: most messages have one status
+        category = category or update.category
+        delivered = delivered or update.rank >= DELIVERED_RANK
+    return category if category and delivered else None
 
 
 def records_needed(statuses: list[Routed], created: set[str]) -> set[str]:

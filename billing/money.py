@@ -42,7 +42,8 @@ class Money:
     def _valid(cls, amount: int, currency: str) -> Money:
         """Internal: a Money from parts already known valid (an int from arithmetic on valid
         Money, the currency of a valid Money), skipping `__post_init__`'s checks. Only for
-        results of the operators below; everything else goes through `Money(...)`."""
+        results of the operators below (and of `billing.wallet._charge`, the same arithmetic on
+        the amounts of valid Money of one currency); everything else goes through `Money(...)`."""
         money = _new(cls)
         _set_amount(money, amount)
         _set_currency(money, currency)

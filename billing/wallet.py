@@ -162,13 +162,29 @@ def _entry(state: Buckets, intent: LedgerIntent, delta: Buckets, *, kind: str | 
 
 
 def _charge(state: Buckets, intent: LedgerIntent) -> tuple[Buckets, list[Entry]]:
-    zero = Money.zero(intent.amount.currency)
-    if state.total < intent.amount:
-        after, entry = _entry(state, intent, Buckets(zero, zero, intent.amount), kind="arrears")
-        return after, [entry]
-    from_granted = min(state.granted, intent.amount)
-    from_purchased = intent.amount - from_granted
-    after, entry = _entry(state, intent, Buckets(-from_granted, -from_purchased, zero))
+    """The hot path (one call per charged WhatsApp message): the same rule as the Money
+    operators give (granted first, then purchased; whole into arrears when both cannot cover
+    it), computed on the integer amounts, after the currency check the operators make."""
+    amount, currency = intent.amount, intent.amount.currency
+    for bucket in (state.granted, state.purchased, state.arrears):
+        if bucket.currency != currency:
+            bucket._same(amount)                    # raises CurrencyMismatch, as the operators
+    granted, purchased, arrears = state.granted.amount, state.purchased.amount, state.arrears.amount
+    money = Money._valid
+    if granted + purchased < amount.amount:
+        kind, zero = "arrears", money(0, currency)
+        delta = Buckets(zero, zero, amount)
+        after = Buckets(state.granted, state.purchased, money(arrears + amount.amount, currency))
+    else:
+        from_granted = min(granted, amount.amount)
+        from_purchased = amount.amount - from_granted
+        kind = intent.kind
+        delta = Buckets(money(-from_granted, currency), money(-from_purchased, currency),
+                        money(0, currency))
+        after = Buckets(money(granted - from_granted, currency),
+                        money(purchased - from_purchased, currency), state.arrears)
+    entry = Entry(intent.key, kind, intent.balance, money(-amount.amount, currency), delta, after,
+                  dict(intent.meta))
     return after, [entry]
 
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from functools import lru_cache
 
 from billing.rates import normalize_category
 
@@ -70,6 +71,17 @@ Event = InboundMessage | StatusUpdate | OtherChange
 
 
 def _ts(raw) -> datetime:
+    if (type(raw) is str and len(raw) <= 20) or (type(raw) is int and raw in INT64):
+        return _epoch(raw)      # a payload's statuses share a few timestamps: cached, bounded
+    return _epoch_of(raw)
+
+
+@lru_cache(maxsize=1024)
+def _epoch(raw: str | int) -> datetime:
+    return _epoch_of(raw)
+
+
+def _epoch_of(raw) -> datetime:
     try:
         return datetime.fromtimestamp(int(raw), tz=timezone.utc)
     except (TypeError, ValueError, OverflowError, OSError):
@@ -126,12 +138,10 @@ def _inbound(phone: str, wamid: str, message: dict) -> InboundMessage:
 
 def _status(phone: str, wamid: str, status: dict) -> StatusUpdate:
     pricing = _pricing(status.get("pricing"))
-    return StatusUpdate(
-        phone_number_id=phone, wamid=wamid, status=_text(status.get("status")) or "",
-        timestamp=_ts(status.get("timestamp")), recipient_id=_text(status.get("recipient_id")),
-        recipient_user_id=_text(status.get("recipient_user_id")),
-        category=pricing.get("category") if pricing else None,
-        pricing=pricing, errors=_errors(status.get("errors")))
+    return StatusUpdate(    # positional (the fields' order): a third cheaper than keywords
+        phone, wamid, _text(status.get("status")) or "", _ts(status.get("timestamp")),
+        _text(status.get("recipient_id")), _text(status.get("recipient_user_id")),
+        pricing.get("category") if pricing else None, pricing, _errors(status.get("errors")))
 
 
 def _pricing(raw) -> dict | None:
@@ -139,12 +149,14 @@ def _pricing(raw) -> dict | None:
     `pricing_model` are recorded. Only valid values are kept; no valid field → None."""
     if type(raw) is not dict:
         return None
-    pricing = {"category": normalize_category(raw.get("category")),
-               "billable": raw.get("billable"), "pricing_model": _text(raw.get("pricing_model")),
-               "type": _text(raw.get("type"))}
-    if type(pricing["billable"]) is not bool:
-        pricing["billable"] = None
-    return {k: v for k, v in pricing.items() if v is not None} or None
+    pricing = {}
+    for key, value in (("category", normalize_category(raw.get("category"))),
+                       ("billable", raw.get("billable")),
+                       ("pricing_model", _text(raw.get("pricing_model"))),
+                       ("type", _text(raw.get("type")))):
+        if value is not None and (key != "billable" or type(value) is bool):
+            pricing[key] = value
+    return pricing or None
 
 
 def _errors(raw) -> list[dict]:
