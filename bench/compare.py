@@ -157,6 +157,8 @@ async def bench(args, workdir: Path, saldo_proc, base: str) -> bool:
             by_phone = {ws.phone: ws for ws in workspaces}
             if args.stored_messages:
                 await store_messages(client, stores, args, by_phone, phones, run)
+            if args.warm_up:
+                await warm_up(client, args, by_phone, phones, run)
             results = []
             for r in range(args.runs):
                 for side, url, secret in (("naive", naive_url, NAIVE_SECRET),
@@ -208,6 +210,20 @@ async def store_messages(client: SaldoClient, stores, args, by_phone: dict, phon
           f"service, the others in bulk; the stores' CPU: {used[0]:.1f} s main, {used[1]:.1f} s log)", flush=True)
 
 
+async def warm_up(client: SaldoClient, args, by_phone: dict, phones: list[str], run: str) -> None:
+    """--warm-up N: one webhook to each of the first N phone numbers of every Saldo run, before
+    the runs (charged and counted in the money): in the runs each number comes back, as it does
+    at a steady state where Meta brought every number minutes ago (round-robin over 100,000)."""
+    t0, bodies = time.perf_counter(), [
+        b for r in range(args.runs) for b in make_bodies(
+            min(args.warm_up, args.per_run, len(phones)), phones, f"{run}w{r}", r * args.per_run)]
+    failed = await post_all(client, bodies, args.app_secret)
+    for pn, _ in bodies:
+        by_phone[pn].service += 1
+    print(f"warm-up: {len(bodies)} webhooks in {time.perf_counter() - t0:.1f} s "
+          f"({failed} not answered 200)", flush=True)
+
+
 def summarize(results: list, args, saldo_pid: int, naive_pid: int) -> None:
     mean = lambda side, key: sum(r[key] for r in results if r["side"] == side) / args.runs  # noqa: E731
     print(f"\n{args.workspaces} workspaces, {args.stored_messages} stored messages, wrk "
@@ -230,6 +246,8 @@ def parse_args() -> argparse.Namespace:
     ap.add_argument("--per-run", type=int, help="distinct wamids per run (default 2,500/s x duration)")
     ap.add_argument("--client", choices=("wrk", "aiohttp"), default="wrk" if shutil.which("wrk") else "aiohttp")
     ap.add_argument("--api-sample", type=int, default=200, help="wallets also checked through the API")
+    ap.add_argument("--warm-up", type=int, default=0, help="one webhook to each of the first N numbers "
+                    "of every run, before the runs (a steady state: each number comes back)")
     ap.add_argument("--web-processes", help="SALDO_WEB_PROCESSES for Saldo (default: its own)")
     args = ap.parse_args()
     args.per_run = args.per_run or 2_500 * args.duration

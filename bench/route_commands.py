@@ -74,18 +74,23 @@ async def one_count(uri: str, workspaces: int, args, store_pid: int) -> bool:
         db, routing = client.server.app[SERVICES].db, client.server.app[SERVICES].routing
         ids = [first] + await seed_workspaces(db, first, phones[0], phones[1:], run)
         made = [Workspace(ws, "", pn) for ws, pn in zip(ids, phones)]
-        todo = list(range(args.requests))
-        commands.seen.clear()
+        todo, tag = list(range(args.requests)), "W"
 
         async def worker() -> None:
             while todo:
                 i = todo.pop(0)
-                raw = body(phones[i % workspaces], f"wamid.RC{run}N{i:08d}")
+                raw = body(phones[i % workspaces], f"wamid.RC{run}{tag}{i:08d}")
                 sig = "sha256=" + hmac.new(SECRET.encode(), raw, hashlib.sha256).hexdigest()
                 async with client.post("/webhooks/whatsapp", data=raw, headers={
                         "Content-Type": "application/json", "X-Hub-Signature-256": sig}) as r:
                     assert r.status == 200, await r.text()
                 made[i % workspaces].service += 1
+        if args.warm:       # the same numbers once before, uncounted: each comes back (steady state)
+            await asyncio.gather(*(worker() for _ in range(args.connections)))
+            await client.server.app[SERVICES].whatsapp.marks.close()
+            routing.hits = routing.misses = 0
+        todo, tag = list(range(args.requests)), "N"
+        commands.seen.clear()
         t0, cpu = time.perf_counter(), (time.process_time(), cpu_of(store_pid))
         profile = cProfile.Profile() if args.profile else None
         if profile:
@@ -107,6 +112,7 @@ async def one_count(uri: str, workspaces: int, args, store_pid: int) -> bool:
     print("  " + ", ".join(f"{k} {v:.2f}" for k, v in per.items()))
     print(f"  CPU ms per webhook: this process (app and clients) {1000 * cpu[0] / args.requests:.2f}, "
           f"the store {1000 * cpu[1] / args.requests:.2f}; route cache: {len(routing._routes)} routes, "
+          f"{len(client.server.app[SERVICES].ledger.remembered)} wallets remembered, "
           f"{getattr(routing, 'hits', '?')} hits, {getattr(routing, 'misses', '?')} misses")
     print(f"  wallets exact: {len(made) - len(bad)}/{len(made)}" + "".join("\n" + b for b in bad[:5]))
     return not bad
@@ -128,5 +134,6 @@ if __name__ == "__main__":
     ap.add_argument("--workspaces", default="1,1000,10000", help="comma-separated counts, one run each")
     ap.add_argument("--requests", type=int, default=2000)
     ap.add_argument("--connections", type=int, default=32)
+    ap.add_argument("--warm", action="store_true", help="send the same numbers once before, uncounted")
     ap.add_argument("--profile", action="store_true", help="cProfile the webhooks (this process)")
     sys.exit(asyncio.run(main(ap.parse_args())))

@@ -64,7 +64,6 @@ async def write_plan(request: web.Request) -> web.Response:
     check_categories(rates, "rates")
     svc = services(request)
     saved = await plans.put_plan(svc, plan, rates, request_now(request))
-    svc.routing.forget()
     return respond(plan_out(saved, locale(request)))
 
 

@@ -39,7 +39,6 @@ async def create(request: web.Request) -> web.Response:
         svc, who, name=body.name, phone_number_ids=body.phone_number_ids, plan=body.plan,
         reseller_id=body.reseller_id, complimentary=body.complimentary,
         now=request_now(request))
-    svc.routing.forget()
     lang = locale(request)
     return respond(WorkspaceCreatedOut(
         workspace=workspace_out(opened.workspace, lang), api_key=opened.api_key,
@@ -66,7 +65,6 @@ async def update(request: web.Request) -> web.Response:
     require_manager(who)
     body = await parse_body(request, UpdateWorkspace)
     ws = await update_workspace(svc, ws, body.model_dump(exclude_none=True), request_now(request))
-    svc.routing.forget()
     return respond(workspace_out(ws, locale(request)))
 
 

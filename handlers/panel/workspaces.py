@@ -83,6 +83,5 @@ async def create_workspace(request: web.Request) -> web.StreamResponse:
             now=request_now(request))
     except BillingError as exc:
         return await _page(request, shown, api_errors(exc), status=422)
-    svc.routing.forget()
     return await _page(request, {}, {}, opened=opened)
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from typing import AsyncIterator
 
 from pymongo.asynchronous.database import AsyncDatabase
@@ -29,7 +30,7 @@ from service.runtime.clock import Clock
 from service.runtime.context import Services
 from service.runtime.settings import Settings
 from service.subscriptions.orders import SubscriptionOrders
-from service.subscriptions.plans import seed_plans
+from service.subscriptions.plans import missing_plans, seed_plans
 from service.topups.topups import TopupOrders
 from service.wallet.ledger import MongoLedger
 from service.whatsapp.log import MongoWhatsAppLog
@@ -48,11 +49,16 @@ async def open_services(settings: Settings, clock: Clock, *, whatsapp_log: bool 
         await ensure_indexes(db, whatsapp_log=False)
         if log_db is not None:
             await ensure_indexes(log_db, whatsapp_log=True)
-        await seed_plans(db)
+        routing = Routing(db, monotonic=getattr(clock, "monotonic", time.monotonic))
+        if await missing_plans(db):     # a plan's rates are part of its workspaces' routes
+            async with routing.changing():
+                await seed_plans(db)
+        await routing.check()           # the routes' revision, before the first webhook
         log = MongoWhatsAppLog(log_db) if log_db is not None else None
         metrics = Metrics()      # one registry per app: no global one
         yield Services(settings, clock, db, MongoLedger(db, metrics), log, order_kinds(),
-                       Routing(db), providers, supervisor, metrics)
+                       routing, providers, supervisor, metrics)
+        await routing.close()
         if log is not None:
             await log.marks.close()
 

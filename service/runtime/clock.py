@@ -1,6 +1,7 @@
 """The one place that reads the wall clock. Tests inject a FrozenClock."""
 from __future__ import annotations
 
+import time
 from datetime import datetime, timedelta, timezone
 from typing import Protocol
 
@@ -13,6 +14,10 @@ class SystemClock:
     def now(self) -> datetime:
         return datetime.now(timezone.utc)
 
+    def monotonic(self) -> float:
+        """Seconds for durations (caches): never goes back."""
+        return time.monotonic()
+
 
 class FrozenClock:
     """A clock that only moves when told to."""
@@ -22,6 +27,9 @@ class FrozenClock:
 
     def now(self) -> datetime:
         return self._at
+
+    def monotonic(self) -> float:
+        return self._at.timestamp()
 
     def set(self, at: datetime) -> None:
         self._at = at

@@ -44,6 +44,13 @@ SEED_PLANS = [
 ]
 
 
+async def missing_plans(db: AsyncDatabase) -> list[str]:
+    """The seeded plans not in the store (one find): seeding them changes routes."""
+    found = {d["_id"] async for d in db.plans.find(
+        {"_id": {"$in": [p["_id"] for p in SEED_PLANS]}}, {"_id": 1})}
+    return [p["_id"] for p in SEED_PLANS if p["_id"] not in found]
+
+
 async def seed_plans(db: AsyncDatabase) -> None:
     """Insert missing plans; never overwrite what an admin edited."""
     ops = [UpdateOne({"_id": p["_id"]}, {"$setOnInsert": {k: v for k, v in p.items() if k != "_id"}},
@@ -107,7 +114,8 @@ async def put_plan(svc: Services, plan: PlanTerms, rates: dict, now: datetime) -
     validate_plan(plan)
     # A replace keeps datetime types on NX-27017; its upsert needs the _id in the document.
     doc = {"_id": plan.id, **plan_to_doc(plan, rates), "updated_at": now}
-    await svc.db.plans.replace_one({"_id": plan.id}, doc, upsert=True)
+    async with svc.routing.changing():      # its rates are part of its workspaces' routes
+        await svc.db.plans.replace_one({"_id": plan.id}, doc, upsert=True)
     return await get_plan(svc, plan.id)
 
 

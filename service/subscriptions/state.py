@@ -146,8 +146,8 @@ async def retrying(attempt, what: str, attempts: int = RETRIES):
 
 async def sync_workspace_plan(svc: Services, workspace_id: str, plan_id: str) -> None:
     """`workspaces.plan` drives the rate card (`Routing.rates_for`); it follows the subscription."""
-    await follow_plan(svc, workspace_id, plan_id)
-    svc.routing.forget()
+    async with svc.routing.changing():      # other processes: service/whatsapp/route_revision.py
+        await follow_plan(svc, workspace_id, plan_id)
 
 
 async def _workspace_plan(svc: Services, workspace_id: str) -> str | None:

@@ -51,6 +51,7 @@ from service.mongo.recent import Recent
 from service.wallet import alerts, ledger_batch
 from service.wallet.journal import unjournal, wallet_write
 from service.wallet.ledger_batch import MAX_INTENTS_PER_APPLY, Answer, Post
+from service.wallet.remembered import RememberedWallets
 
 if TYPE_CHECKING:
     from service.metrics.registry import Metrics
@@ -58,7 +59,7 @@ if TYPE_CHECKING:
 __all__ = ["MongoLedger", "unjournal", "zero_wallet_doc"]
 log = logging.getLogger("saldo.ledger")
 FLUSH_INTENTS = MAX_INTENTS_PER_APPLY   # intents one flush takes from the queue (summed)
-REMEMBERED_WALLETS = 5_000  # wallets whose last write this process remembers (~2.3 kB each)
+REMEMBERED_WALLETS = 120_000  # wallets whose last write this process remembers (~240 B each)
 SWEEP_OVERLAP = timedelta(minutes=5)   # a resumed sweep looks this far behind the previous one
 
 
@@ -80,7 +81,7 @@ class MongoLedger:
         # wallet -> the document this process last wrote to it, once that write's journal is
         # finalized: the next write starts from it without reading, and its conditional replace
         # on `seq` fails (then the wallet is read) if any other writer came in between.
-        self.remembered: Recent[str, dict] = Recent(REMEMBERED_WALLETS)
+        self.remembered = RememberedWallets(REMEMBERED_WALLETS, db.codec_options)  # compact
         self._swept_before: datetime | None = None     # where the last resumed sweep ended
         # wallets other writers wrote lately (a remembered copy was stale): a flush reads them
         # even when it remembers them, until a read shows that nobody else wrote in between.

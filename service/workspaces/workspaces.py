@@ -128,6 +128,7 @@ async def create_workspace(svc: Services, principal: Principal, *, name: str,
     workspace = Workspace(workspace_id, name, tuple(phone_number_ids), terms.id, reseller_id,
                           DEFAULT_ARREARS_LIMIT, {}, now)
     await Workspaces(svc.db).insert(workspace)
+    svc.routing.forget(phone_number_ids)    # only adds routes: other processes see it, unmoved
     TENANTS.remember(svc.db, workspace_id, reseller_id)
     key = await _issue_key(svc, workspace_id, now)
     await svc.ledger.post(workspace_id, [LedgerIntent(
@@ -169,6 +170,14 @@ async def replace_workspace_key(svc: Services, workspace: Workspace,
 
 async def update_workspace(svc: Services, workspace: Workspace, changes: dict,
                            now: datetime) -> Workspace:
+    if changes.get("phone_number_ids") is None and changes.get("rate_overrides") is None:
+        return await _update_workspace(svc, workspace, changes, now)
+    async with svc.routing.changing():      # its routes: service/whatsapp/route_revision.py
+        return await _update_workspace(svc, workspace, changes, now)
+
+
+async def _update_workspace(svc: Services, workspace: Workspace, changes: dict,
+                            now: datetime) -> Workspace:
     update: dict = {}
     if changes.get("phone_number_ids") is not None:
         new = list(changes["phone_number_ids"])
