@@ -99,7 +99,8 @@ async def flush(ledger: MongoLedger, posts: list[Post]) -> list[Answer]:
             for p in share.posts:
                 answers[id(p)] = ledger.requeue(replace(p, lost=p.lost + 1))
             continue
-        fresh = Posted(share.results, {i.key for i in share.todo})
+        applied_now = share.write.results if share.write is not None else {}
+        fresh = Posted({**share.results, **applied_now}, {i.key for i in share.todo})
         answers.update(zip(map(id, share.posts), per_post(share.posts, fresh)))
     for share in alone:
         whole = asyncio.ensure_future(ledger.apply(share.id, share.intents, now))

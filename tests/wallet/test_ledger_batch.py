@@ -164,3 +164,16 @@ async def test_killed_between_the_wallets_write_and_the_entries_insert_every_wal
     assert {await conversation(svc, ws) for ws in wallets} == {START_BALANCE - 45}
     assert await svc.db.ledger.count_documents({"kind": "charge"}) == 8
     assert await ledger_sums_hold(svc, wallets)
+
+
+async def test_a_post_answers_the_entries_it_applied_as_well_as_those_applied_before(
+        counted, clock):
+    """`MongoLedger.post`: every key's entries, those this post applied included (the flush
+    across wallets answered [] for them: only the single-wallet path gave them)."""
+    svc, _ = counted
+    [ws] = await open_wallets(svc, clock, 1, "entries")
+    first, again = [await svc.ledger.post(ws, [charge("c:1", 70)], clock.now()) for _ in "12"]
+    assert first.fresh == {"c:1"} and again.fresh == set()
+    for posted in (first, again):
+        [entry] = posted["c:1"]
+        assert (entry.balance, entry.amount) == ("conversation", Money.idr(-70))
