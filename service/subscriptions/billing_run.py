@@ -55,8 +55,8 @@ log = logging.getLogger("saldo.billing_run")
 MAX_STEPS = 500            # per subscription and pass: 40 years of monthly catch-up
 PAGE = 1000               # due subscriptions read at a time
 # subscriptions in progress at once, their commands grouped: two pages (issue 16: at 100,
-# each grouped command carried 3-7 of them and a pass sent 2.8 commands per subscription; a
-# page at a time, 0.7, and the pass's and the store's CPU per subscription fell by a third)
+# each grouped command carried 3-10 of them, 2.8 commands per subscription at 2,000; with
+# whole pages, 0.7; README, Benchmarks)
 CONCURRENCY = 2 * PAGE
 
 
