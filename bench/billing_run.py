@@ -62,6 +62,23 @@ async def seed(svc, templates_: list, n: int) -> None:
         print(f"  seeded {made + 2}/{n} ({time.perf_counter() - t0:.0f} s)", flush=True)
 
 
+def cpu_by_process() -> dict[str, float]:
+    """user + system CPU seconds so far of this process (the pass) and of its children (the
+    embedded store), from /proc."""
+    def stat(pid: int) -> list[str]:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    tick = os.sysconf("SC_CLK_TCK")
+    out = {"pass": (int(stat(os.getpid())[11]) + int(stat(os.getpid())[12])) / tick}
+    for p in Path("/proc").iterdir():
+        try:
+            fields = stat(int(p.name)) if p.name.isdigit() else None
+        except OSError:
+            continue
+        if fields and fields[1] == str(os.getpid()):
+            out[f"store {p.name}"] = (int(fields[11]) + int(fields[12])) / tick
+    return out
+
+
 def reset_peak_rss() -> None:
     Path("/proc/self/clear_refs").write_text("5")  # Linux: VmHWM starts again from VmRSS
 
@@ -95,11 +112,11 @@ async def main(args: argparse.Namespace) -> int:
         clock.set(now)
         reset_peak_rss()
         before = rss_mb("VmRSS")
-        t0 = time.perf_counter()
+        t0, cpu0 = time.perf_counter(), cpu_by_process()
         profile.on = True
         report = await run_pass(svc, now)
         profile.on = False
-        wall = time.perf_counter() - t0
+        wall, cpu1 = time.perf_counter() - t0, cpu_by_process()
         peak = rss_mb("VmHWM")
         still_due = len(await due_at(svc, now, args.subscriptions))
         t1 = time.perf_counter()
@@ -111,6 +128,9 @@ async def main(args: argparse.Namespace) -> int:
     print(f"  peak RSS during the pass {peak:.0f} MB (before it {before:.0f} MB); still due after: "
           f"{still_due}; not reconciled: {bad}")
     print(f"  the reconcile that ends the pass, run again alone: {reconcile_s:.1f} s")
+    print("  CPU during the pass, ms per subscription: " + ", ".join(
+        f"{name} {1000 * (cpu1[name] - cpu0.get(name, 0.0)) / args.subscriptions:.2f}"
+        for name in cpu1))
     if args.profile_commands:
         print(profile.table(args.subscriptions))
     ok = not bad and report.get("claimed") == args.subscriptions and not report.get("errors")

@@ -53,11 +53,22 @@ class CommandProfile(monitoring.CommandListener):
         self.on = False
         self.pending: dict[tuple, str] = {}
         self.stats: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
+        self.written: dict[str, int] = defaultdict(int)   # collection -> documents written
+
+    def _count_written(self, name: str, command: dict) -> None:
+        """Documents a write command carries (an insert's documents, an update's or delete's
+        ops, one per findAndModify), by collection."""
+        many = {"insert": "documents", "update": "updates", "delete": "deletes"}
+        if name in many:
+            self.written[str(command.get(name))] += len(command.get(many[name]) or [])
+        elif name == "findAndModify":
+            self.written[str(command.get(name))] += 1
 
     def started(self, event: monitoring.CommandStartedEvent) -> None:
         if self.on and event.command_name not in IGNORED:
             self.pending[(event.connection_id, event.request_id)] = shape_of(
                 event.command_name, event.command)
+            self._count_written(event.command_name, event.command)
 
     def _done(self, event) -> None:
         shape = self.pending.pop((event.connection_id, event.request_id), None)
@@ -78,4 +89,8 @@ class CommandProfile(monitoring.CommandListener):
         for shape, (n, t, m) in rows[:top]:
             out.append(f"  {n:7d} {t / 1e6:8.1f} {100 * t / total:5.1f}% {t / n / 1e3:8.2f}"
                        f" {m / 1e3:8.1f}  {shape}")
+        if self.written:
+            docs = sorted(self.written.items(), key=lambda kv: -kv[1])
+            out.append(f"documents written: {sum(self.written.values()) / per:.2f} per subscription ("
+                       + ", ".join(f"{c} {n / per:.2f}" for c, n in docs) + ")")
         return "\n".join(out)

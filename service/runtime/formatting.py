@@ -3,6 +3,7 @@ Shared by handlers (responses) and service/events/shapes.py (event payloads)."""
 from __future__ import annotations
 
 from decimal import Decimal
+from functools import lru_cache
 
 from babel.numbers import format_currency
 
@@ -20,6 +21,7 @@ def locale_from(header: str | None) -> str:
     return "id"
 
 
+@lru_cache(maxsize=4096)      # a pure function of frozen values; Babel's formatting is slow
 def format_money(money: Money, locale: str) -> str:
     digits = BILLED_DIGITS[money.currency]
     value = Decimal(money.amount).scaleb(-digits)

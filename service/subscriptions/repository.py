@@ -108,7 +108,8 @@ async def claim_many(svc: Services, due: list[tuple[str, datetime]], worker: str
                       {"$or": [{"claim": None}, {"claim.until": {"$lte": now}}]}]},
             {"$set": {"claim": {"by": worker, "until": until}}, "$inc": {"version": 1}})
     return {d["_id"]: state_from_doc(d) async for d in svc.db.subscriptions.find(
-        {"_id": {"$in": [workspace_id for workspace_id, _ in due]}, "claim.by": worker})}
+        {"_id": {"$in": [workspace_id for workspace_id, _ in due]}, "claim.by": worker},
+        batch_size=max(len(due), 1))}                # one batch: no getMore
 
 
 async def release_many(svc: Services, worker: str,
@@ -119,8 +120,9 @@ async def release_many(svc: Services, worker: str,
     due = [UpdateOne({"_id": ws, "claim.by": worker, "version": version},
                      {"$set": {"claim": None, **_due(at)}, "$inc": {"version": 1}})
            for ws, version, at in done if at is not None]
-    if due:
-        await svc.db.subscriptions.bulk_write(due, ordered=False)
+    if due and (await svc.db.subscriptions.bulk_write(due, ordered=False)).matched_count == len(
+            done):
+        return                      # each one matched its op (one per `_id`): all given back
     await svc.db.subscriptions.update_many(
         {"_id": {"$in": [ws for ws, _, _ in done]}, "claim.by": worker},
         {"$set": {"claim": None}, "$inc": {"version": 1}})

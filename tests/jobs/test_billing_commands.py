@@ -8,7 +8,8 @@ subscription: reconcile read 9 per workspace, a roll read the subscription and i
 twice, ...), 115 after (19.2); 90 (15.0) once a pass groups the `_id` reads, inserts, order
 reads, claims and releases of the subscriptions in progress (at 2,000 subscriptions: 7.9 each,
 bench/billing_run.py --profile-commands); 64-74 (10.7-12.3) once their conditional updates,
-the ledger's balance reads and the invoice numbers are grouped too (at 2,000: 2.9 each).
+the ledger's balance reads and the invoice numbers are grouped too (at 2,000: 2.9 each; 0.7
+with a whole page in progress instead of 100).
 
 How many commands grouping saves depends on how the subscriptions in progress interleave (83 to
 100 measured for the same 6), so the budget is checked one subscription at a time, where the

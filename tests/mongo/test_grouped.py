@@ -62,3 +62,17 @@ async def test_concurrent_finds_by_one_field_are_one_find_each_sorted_as_asked(g
     assert found[0] is not found[3] and counts == {("find", "docs"): 1}
     alone = await find_by(db._db.docs, "ws", "w0", {"kind": "renewal"}, [("at", -1)])
     assert [d["_id"] for d in alone] == ["o0", "o3", "o6"]
+
+
+async def test_a_grouped_read_of_more_than_a_first_batch_is_one_command(grouped):
+    """PyMongo's first batch holds 101 documents; a larger group asked for the rest with
+    `getMore` round trips (the billing pass reads a page of 1,000 workspaces at once)."""
+    db, counter = grouped
+    await db.docs.insert_many([{"_id": f"m{i}", "ws": f"w{i}", "kind": "k"} for i in range(250)])
+    found, counts = await counter.measure(asyncio.gather(
+        *(db.docs.find_one({"_id": f"m{i}"}) for i in range(250))))
+    listed, more = await counter.measure(asyncio.gather(
+        *(find_by(db.docs, "ws", f"w{i}", {"kind": "k"}) for i in range(250))))
+    assert [d["_id"] for d in found] == [f"m{i}" for i in range(250)]
+    assert [[d["_id"] for d in docs] for docs in listed] == [[f"m{i}"] for i in range(250)]
+    assert counts == {("find", "docs"): 1} and more == {("find", "docs"): 1}
