@@ -13,13 +13,18 @@ from tests.subscription_helpers import WIB
 COUNT = 7
 
 
+async def due_free_workspaces(svc, clock, prefix: str) -> None:
+    """COUNT Free workspaces, due: the clock moved past their first period's end."""
+    for i in range(COUNT):
+        await create_workspace(svc, Principal("admin"), name=f"{prefix}{i}", phone_number_ids=[str(10**14 + i)],
+                               plan="free", reseller_id=None, now=START, tz=WIB)
+    clock.set(START + timedelta(days=30, minutes=1))
+
+
 async def test_one_pass_renews_every_due_subscription_over_several_pages(settings, clock, monkeypatch):
     monkeypatch.setattr(billing_run, "PAGE", 3)
     async with running_services(settings, clock) as svc:
-        for i in range(COUNT):
-            await create_workspace(svc, Principal("admin"), name=f"P{i}", phone_number_ids=[str(10**14 + i)],
-                                   plan="free", reseller_id=None, now=START, tz=WIB)
-        clock.set(START + timedelta(days=30, minutes=1))
+        await due_free_workspaces(svc, clock, "P")
         report = await billing_run.run_pass(svc, clock.now(), "worker")
         again = await billing_run.run_pass(svc, clock.now(), "worker")
         grants = Counter([d["workspace_id"] async for d in svc.db.ledger.find({"kind": "grant"})])
@@ -51,10 +56,7 @@ async def test_the_next_page_is_claimed_while_the_one_before_is_in_progress(sett
     monkeypatch.setattr(billing_run.state, "claim_many", counted_claim)
     monkeypatch.setattr(billing_run, "process", held)
     async with running_services(settings, clock) as svc:
-        for i in range(COUNT):
-            await create_workspace(svc, Principal("admin"), name=f"Q{i}", phone_number_ids=[str(10**14 + i)],
-                                   plan="free", reseller_id=None, now=START, tz=WIB)
-        clock.set(START + timedelta(days=30, minutes=1))
+        await due_free_workspaces(svc, clock, "Q")
         report = await billing_run.run_pass(svc, clock.now(), "worker")
     assert [len(c) for c in claims] == [3, 3, 1]
     assert (report["claimed"], report["rolled_renewed"], report.get("errors", 0)) == (COUNT, COUNT, 0)

@@ -2,34 +2,19 @@
 commands whatever the number of wallets, lost races retried without holding up the winners,
 and the protocol's crash safety for many wallets at once."""
 import asyncio
-import dataclasses
 
-import pytest
 from pymongo.asynchronous.collection import AsyncCollection
 
 from billing.money import Money
 from billing.wallet import LedgerIntent
 from service.reconcile.reconcile import reconcile
-from service.runtime.app import create_app
-from service.runtime.context import SERVICES
 from service.wallet.ledger import MongoLedger
-from tests.whatsapp.test_webhook_store_commands import Commands
 
 START_BALANCE = 10_000
 
 
 def charge(key: str, amount: int) -> LedgerIntent:
     return LedgerIntent(key, "charge", "conversation", Money.idr(amount), {"wamid": key})
-
-
-@pytest.fixture
-async def counted(aiohttp_client, settings, clock):
-    """The services of an app whose store client reports every command to `commands`."""
-    commands = Commands()
-    app = create_app(dataclasses.replace(settings, event_listeners=(commands,)), clock=clock,
-                     background=False)
-    await aiohttp_client(app)
-    return app[SERVICES], commands
 
 
 async def open_wallets(svc, clock, count: int, tag: str) -> list[str]:

@@ -2,32 +2,18 @@
 every wallet of a large deployment, compactly, so that a webhook of a number that comes back
 minutes later writes its wallet without reading it first."""
 import asyncio
-import dataclasses
 import gc
 import tracemalloc
 from datetime import datetime
 
-import pytest
 from bson.codec_options import DEFAULT_CODEC_OPTIONS
 
 from billing.money import Money
 from billing.wallet import LedgerIntent
 from service.wallet.ledger import REMEMBERED_WALLETS, zero_wallet_doc
 from service.wallet.remembered import RememberedWallets
-from service.runtime.app import create_app
-from service.runtime.context import SERVICES
 from tests.wallet.test_ledger_batch import charge
-from tests.whatsapp.test_webhook_store_commands import Commands
 
-
-@pytest.fixture
-async def counted(aiohttp_client, settings, clock):
-    """The services of an app whose store client reports every command to `commands`."""
-    commands = Commands()
-    app = create_app(dataclasses.replace(settings, event_listeners=(commands,)), clock=clock,
-                     background=False)
-    await aiohttp_client(app)
-    return app[SERVICES], commands
 
 WALLETS = 6_000              # more than the 5,000 remembered before
 WALLET_BYTES_CEILING = 250   # per remembered wallet (measured ~150; as a dict: ~0.9-2.3 kB)

@@ -5,25 +5,15 @@ import asyncio
 import json
 from datetime import timedelta
 
-import pytest
 from pymongo.errors import AutoReconnect
 
-from service.runtime.context import SERVICES
 from service.whatsapp import webhooks
-from tests.helpers import (FRESH, PHONE_A, Api, assert_reconciled, charge_entries, status,
+from tests.helpers import (FRESH, PHONE_A, assert_reconciled, charge_entries, status,
                            status_payload)
+from tests.whatsapp.test_whatsapp_ordering import REPLY_CHARGED
 
 TS = 1795144627
-REPLY_CHARGED = {"conversation": (14970, 0, 0), "broadcast": (0, 0, 0)}
 GATE = 10        # seconds: a gate never opened means the charge waited for the record
-
-
-@pytest.fixture
-async def app_api(aiohttp_client, make_app, clock):
-    app = make_app()
-    api = Api(await aiohttp_client(app), clock)
-    api.svc = app[SERVICES]
-    return api
 
 
 def hold_records_until_charged(monkeypatch, svc, *, then_fail: bool = False) -> asyncio.Event:

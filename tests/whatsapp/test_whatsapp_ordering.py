@@ -4,7 +4,6 @@ from datetime import timedelta
 
 import pytest
 
-from service.runtime.context import SERVICES
 from service.whatsapp import webhooks
 from tests.helpers import (FRESH, PHONE_A, Api, assert_reconciled, charge_entries,
                            inbound_payload, status, status_payload)
@@ -13,15 +12,6 @@ TS = 1795144627           # the message's first status (2026-11-20 03:17 UTC)
 CUSTOMER = "6281234567890"
 REPLY_CHARGED = {"conversation": (14970, 0, 0), "broadcast": (0, 0, 0)}
 BROADCAST_IN_ARREARS = {"conversation": (15000, 0, 0), "broadcast": (0, 0, 650)}
-
-
-@pytest.fixture
-async def app_api(aiohttp_client, make_app, clock):
-    """An app of our own, so a test can run the sweep on its services."""
-    app = make_app()
-    api = Api(await aiohttp_client(app), clock)
-    api.svc = app[SERVICES]
-    return api
 
 
 async def _post(api, *statuses, phone=PHONE_A):
