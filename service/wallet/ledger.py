@@ -60,6 +60,7 @@ __all__ = ["MongoLedger", "unjournal", "zero_wallet_doc"]
 log = logging.getLogger("saldo.ledger")
 FLUSH_INTENTS = MAX_INTENTS_PER_APPLY   # intents one flush takes from the queue (summed)
 REMEMBERED_WALLETS = 120_000  # wallets whose last write this process remembers (~240 B each)
+FINALIZE_PAGE = 500                    # wallets whose journals the sweep finishes together
 SWEEP_OVERLAP = timedelta(minutes=5)   # a resumed sweep looks this far behind the previous one
 
 
@@ -195,18 +196,28 @@ class MongoLedger:
         the window (100,000 active wallets were all read every 30 s)."""
         if resume and self._swept_before is not None:
             updated_since = max(updated_since, self._swept_before - SWEEP_OVERLAP)
-        count = 0
+        count, page = 0, []
         async for wallet in self.db.wallets.find(
                 {"updated_ms": {"$gte": to_ms(updated_since), "$lt": to_ms(updated_before)}},
                 {"last": 1, "events": 1}):
-            journal = unjournal(wallet)
-            if journal:
-                await self.finalize(journal)
-                count += 1
-            await alerts.finalize(self.db, wallet["_id"], wallet.get("events"))
+            page.append(wallet)
+            if len(page) == FINALIZE_PAGE:
+                count += await self._finalize_page(page)
+                page = []
+        count += await self._finalize_page(page)
         if resume:
             self._swept_before = updated_before
         return count
+
+    async def _finalize_page(self, wallets: list[dict]) -> int:
+        """The journals of a page of wallets: one ledger read and at most one insert for all of
+        them (not one read per wallet), then their journaled alerts. → wallets with a journal."""
+        journals = [journal for journal in map(unjournal, wallets) if journal]
+        if journals:
+            await self.finalize([d for journal in journals for d in journal])
+        for wallet in wallets:
+            await alerts.finalize(self.db, wallet["_id"], wallet.get("events"))
+        return len(journals)
 
     async def balances(self, workspace_id: str) -> dict[str, Buckets] | None:
         wallet = await self.db.wallets.find_one({"_id": workspace_id}, {"last": 0})

@@ -2,6 +2,7 @@
 commands whatever the number of wallets, lost races retried without holding up the winners,
 and the protocol's crash safety for many wallets at once."""
 import asyncio
+from datetime import timedelta
 
 from pymongo.asynchronous.collection import AsyncCollection
 
@@ -162,3 +163,33 @@ async def test_a_post_answers_the_entries_it_applied_as_well_as_those_applied_be
     for posted in (first, again):
         [entry] = posted["c:1"]
         assert (entry.balance, entry.amount) == ("conversation", Money.idr(-70))
+
+
+async def test_the_sweep_finishes_many_wallets_writes_in_a_few_commands_not_one_per_wallet(
+        counted, clock, monkeypatch):
+    """`finalize_recent` (the sweep): the journals of every wallet its window finds are checked
+    against the ledger and inserted together, a page at a time. It read the ledger once per
+    wallet: at 100,000 workspaces, tens of thousands of commands every 30 s."""
+    svc, commands = counted
+    wallets = await open_wallets(svc, clock, 60, "swept")
+    dying = MongoLedger(svc.db)
+    real_finalize = dying.finalize
+
+    async def die(docs, *, check=True):      # after the wallets' write, before the entries
+        if any(d["_id"].startswith("lost:") for d in docs):
+            raise ConnectionError("process killed")
+        await real_finalize(docs, check=check)
+
+    monkeypatch.setattr(dying, "finalize", die)
+    lost = await asyncio.gather(*[dying.post(ws, [charge(f"lost:{ws}", 40)], clock.now())
+                                  for ws in wallets[:20]], return_exceptions=True)
+    assert all(isinstance(p, ConnectionError) for p in lost)
+    commands.seen.clear()
+    since = clock.now() - timedelta(hours=1)
+    finished = await svc.ledger.finalize_recent(since, clock.now() + timedelta(seconds=1))
+    ledger_commands = [c for c in commands.seen if c[1] == "ledger"]
+    assert finished == 60                          # every wallet's last write has a journal
+    assert ledger_commands == [("find", "ledger"), ("insert", "ledger")]   # 20 were lost
+    assert await svc.db.ledger.count_documents({"kind": "charge"}) == 20
+    assert {await conversation(svc, ws) for ws in wallets[:20]} == {START_BALANCE - 40}
+    assert await ledger_sums_hold(svc, wallets)
