@@ -27,7 +27,8 @@ import aiohttp
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from scratch import with_service  # noqa: E402
-from webhooks import SaldoClient, proc_status, start_service, stop_service  # noqa: E402
+from procfs import proc_status  # noqa: E402
+from webhooks import SaldoClient, start_service, stop_service  # noqa: E402
 
 from handlers.bodies import WEBHOOK_MAX_BODY  # noqa: E402
 

@@ -17,7 +17,8 @@ import aiohttp
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from load import HERE, THREADS, delivered, make_bodies, run_aiohttp, run_wrk, signed, write_tsv  # noqa: E402
-from webhooks import SaldoClient, Workspace, proc_status, start_service, stop_service  # noqa: E402
+from procfs import proc_status  # noqa: E402
+from webhooks import SaldoClient, Workspace, start_service, stop_service  # noqa: E402
 from seed_scale import (MessageSeeder, open_stores, reconcile_in_process, seed_workspaces,  # noqa: E402
                         status_body, store_cpu, wallets_exact)
 

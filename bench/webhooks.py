@@ -9,6 +9,9 @@ from pathlib import Path
 
 import aiohttp
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from procfs import report_rss, service_cpu  # noqa: E402
+
 ROOT = Path(__file__).resolve().parent.parent
 CONCURRENCY, CONV_GRANT, SERVICE_RATE, MARKETING_RATE = 32, 15_000, 30, 650
 TARGETS, TARGET_RSS_MB = {1: (400, 150), 100: (2_000, None)}, 250  # charged/s, p99 ms; 2 cores, embedded
@@ -181,30 +184,6 @@ def print_table(phases: list[Phase]) -> bool:
     return ok
 
 
-def proc_status(pid: int) -> dict[str, str]:
-    with contextlib.suppress(OSError):
-        lines = Path(f"/proc/{pid}/status").read_text().splitlines()
-        return {key: value.strip() for key, _, value in (line.partition(":") for line in lines)}
-    return {}
-
-
-def service_cpu(pid: int | None) -> dict[str, float]:
-    """CPU seconds (user + system, /proc/<pid>/stat) so far of the service's processes, summed
-    by role: web (the service and its web children), main store, log store (NX-27017)."""
-    out: dict[str, float] = {}
-    todo = [pid] if pid else []
-    while todo:
-        p = todo.pop()
-        with contextlib.suppress(OSError, IndexError):
-            ticks = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()[11:13]
-            cmd = Path(f"/proc/{p}/cmdline").read_bytes()
-            role = ("log store" if b"whatsapp-log" in cmd else "main store") if b"nx" in cmd else "web"
-            out[role] = out.get(role, 0.0) + sum(map(int, ticks)) / os.sysconf("SC_CLK_TCK")
-            todo += [int(k.name) for k in Path("/proc").iterdir()
-                     if k.name.isdigit() and proc_status(int(k.name)).get("PPid") == str(p)]
-    return out
-
-
 def print_cpu(phases: list[Phase]) -> None:
     """CPU per charged status of each process over each phase: a load-independent cost."""
     if any(ph.cpu for ph in phases):
@@ -214,24 +193,6 @@ def print_cpu(phases: list[Phase]) -> None:
             parts = [f"{role} {1000 * sec / len(ph.acked):.3f}" for role, sec in sorted(ph.cpu.items())]
             print(f"  batch {ph.batch}: " + ", ".join(parts)
                   + f"; total {1000 * sum(ph.cpu.values()) / len(ph.acked):.3f}")
-
-
-def report_rss(pid: int | None) -> bool:
-    """Peak RSS (VmHWM) of the service and of its children (the embedded DB server)."""
-    if not pid:
-        print("\nPeak RSS: not measured (pass --pid)")
-        return True
-    print("\nPeak RSS (VmHWM from /proc/<pid>/status); the target applies to the service process:")
-    kids = [int(p.name) for p in Path("/proc").iterdir()
-            if p.name.isdigit() and proc_status(int(p.name)).get("PPid") == str(pid)]
-    mb = lambda info, key: int(info.get(key, "0 kB").split()[0]) / 1024  # noqa: E731
-    ok = 0 < mb(proc_status(pid), "VmHWM") <= TARGET_RSS_MB
-    for label, p in [("service", pid)] + [("child", kid) for kid in kids]:
-        info = proc_status(p)
-        target = f"   target <= {TARGET_RSS_MB} MB: {'met' if ok else 'NOT MET'}" if p == pid else ""
-        print(f"  {label:<8} pid {p:<7} {info.get('Name', '?'):<15} peak {mb(info, 'VmHWM'):7.1f} MB  now "
-              f"{mb(info, 'VmRSS'):7.1f} MB{target}")
-    return ok
 
 
 def start_service(args: argparse.Namespace, workdir: Path) -> tuple[subprocess.Popen, str]:
@@ -285,7 +246,7 @@ async def report(saldo: SaldoClient, phases: list[Phase], wallet_lines: list[str
     targets_ok = print_table(phases)
     print_cpu(phases)
     http_ok = not any(ph.errors for ph in phases)
-    rss_ok = report_rss(pid)
+    rss_ok = report_rss(pid, TARGET_RSS_MB)
     print("\nBalances (expected vs got):\n" + "\n".join(wallet_lines))
     wallets_ok = not any("MISMATCH" in line for line in wallet_lines)
     status, data = await saldo.api("GET", "/v1/admin/reconcile", saldo.admin_token)
