@@ -49,11 +49,14 @@ def alerts(before: Mapping[str, Buckets], after: Mapping[str, Buckets],
     out: list[WalletAlert] = []
     for b in BALANCE_KINDS:
         old, new = before[b], after[b]
-        threshold = Money(limits[b], new.net.currency)
-        zero = Money.zero(new.net.currency)
-        if limits[b] > 0 and old.net > threshold >= new.net:
+        if old is new:      # a balance the write did not touch crosses nothing (every rule
+            continue        # below needs a change); a webhook's write touches one of two
+        old_net, new_net = old.net, new.net     # each computed once (Money arithmetic)
+        threshold = Money(limits[b], new_net.currency)
+        zero = Money.zero(new_net.currency)
+        if limits[b] > 0 and old_net > threshold >= new_net:
             out.append(WalletAlert("wallet.balance_low", b, threshold))
-        if old.net > zero >= new.net:
+        if old_net > zero >= new_net:
             out.append(WalletAlert("wallet.depleted", b, threshold))
         if old.arrears.is_zero() and not new.arrears.is_zero():
             out.append(WalletAlert("wallet.arrears_started", b, threshold))

@@ -14,11 +14,10 @@ process's values in a file there, and a scrape, whichever process answers it, su
 """
 from __future__ import annotations
 
-import contextlib
 import os
 import time
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Awaitable, Callable, Iterable, Iterator
+from typing import TYPE_CHECKING, Awaitable, Callable, Iterable
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, values
 from prometheus_client.multiprocess import MultiProcessCollector
@@ -58,8 +57,22 @@ class Depth:
 
 
 class WebhookSeen:
-    """Set `outcome` inside `Metrics.webhook()`; an exception decides it otherwise."""
-    outcome = "error"
+    """Set `outcome` inside `Metrics.webhook()`; an exception decides it otherwise. The
+    context manager itself (a class: a generator-based one cost ~6 µs per webhook)."""
+    __slots__ = ("outcome", "_histograms", "_started")
+
+    def __init__(self, histograms: dict) -> None:
+        self.outcome = "error"
+        self._histograms = histograms
+
+    def __enter__(self) -> WebhookSeen:
+        self._started = time.perf_counter()
+        return self
+
+    def __exit__(self, kind: type | None, exc: BaseException | None, tb: object) -> None:
+        if exc is not None:
+            self.outcome = webhook_outcome(exc)
+        self._histograms[self.outcome].observe(time.perf_counter() - self._started)
 
 
 class Metrics:
@@ -94,26 +107,29 @@ class Metrics:
         self.depths: list[Depth] = []
 
     # --- counting (the hot path: no store, no new label) ----------------------------------
-    @contextlib.contextmanager
-    def webhook(self) -> Iterator[WebhookSeen]:
-        """Time one WhatsApp webhook request; the caller sets `.outcome`, or it raises."""
-        seen, started = WebhookSeen(), time.perf_counter()
-        try:
-            yield seen
-        except BaseException as exc:
-            seen.outcome = webhook_outcome(exc)
-            raise
-        finally:
-            self._webhook[seen.outcome].observe(time.perf_counter() - started)
+    def webhook(self) -> WebhookSeen:
+        """Time one WhatsApp webhook request (`with`); the caller sets `.outcome`, or it
+        raises."""
+        return WebhookSeen(self._webhook)
 
     def applied(self, intents: Iterable[LedgerIntent]) -> None:
-        """Intents the ledger has just applied (each once: service/wallet/ledger.py)."""
+        """Intents the ledger has just applied (each once: service/wallet/ledger.py). Summed
+        per balance first: one `inc` per counter and balance for a whole flush, not per intent
+        (each takes the value's lock)."""
+        posts: dict[str, int] = {}
+        charges: dict[str, list[int]] = {}
         for intent in intents:
-            self._posts[intent.balance].inc()
+            posts[intent.balance] = posts.get(intent.balance, 0) + 1
             if intent.kind == "charge":
-                count, rupiah = self._charges[intent.balance]
-                count.inc()
-                rupiah.inc(intent.amount.amount)
+                summed = charges.setdefault(intent.balance, [0, 0])
+                summed[0] += 1
+                summed[1] += intent.amount.amount
+        for balance, n in posts.items():
+            self._posts[balance].inc(n)
+        for balance, (n, rupiah) in charges.items():
+            count, amount = self._charges[balance]
+            count.inc(n)
+            amount.inc(rupiah)
 
     def payment_moved(self, state: str) -> None:
         """A payment this process moved into `state` (its conditional write won)."""

@@ -48,7 +48,9 @@ def journal(workspace_id: str, seq: int, wallet: dict, before: Mapping[str, Buck
 
 async def finalize(db: AsyncDatabase, workspace_id: str, events: str | None) -> None:
     """Insert the journaled events (idempotent; nothing to do for an empty journal)."""
-    specs = json.loads(events or NO_EVENTS)
+    if not events or events == NO_EVENTS:      # nearly every write: nothing to parse
+        return
+    specs = json.loads(events)
     if not specs:
         return
     reseller = await TENANTS.reseller_of(db, workspace_id)

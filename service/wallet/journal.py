@@ -59,4 +59,5 @@ def journal_of(entry_docs: list[dict]) -> str:
 
 def unjournal(wallet: dict) -> list[dict]:
     """The entry documents of the wallet's last update, ready to insert into the ledger."""
-    return json.loads(wallet.get("last") or "[]")
+    last = wallet.get("last")
+    return json.loads(last) if last and last != "[]" else []   # finalized: nothing to parse

@@ -71,6 +71,8 @@ class ConcurrentUpdate(Exception):
 class MongoLedger:
     def __init__(self, db: AsyncDatabase, metrics: Metrics | None = None) -> None:
         self.db = db
+        # The collections, made once: `db.name` builds a new AsyncCollection at every access.
+        self.wallets, self.entries = db.wallets, db.ledger
         self.metrics = metrics      # counts what is applied (service/metrics), no store
         # Concurrent posts to every wallet, group-committed (service/mongo/batching.py) into
         # one flush of a constant number of commands (ledger_batch.py); no delay.
@@ -90,7 +92,7 @@ class MongoLedger:
 
     async def open_wallet(self, workspace_id: str, now: datetime) -> None:
         """The new workspace's wallet, every balance zero."""
-        await self.db.wallets.insert_one(zero_wallet_doc(workspace_id, now))
+        await self.wallets.insert_one(zero_wallet_doc(workspace_id, now))
 
     async def post(self, workspace_id: str, intents: list[LedgerIntent],
                    now: datetime, *, entries: bool = True) -> Posted:
@@ -134,7 +136,7 @@ class MongoLedger:
                           now: datetime) -> Posted:
         wallet = self.remembered.take(workspace_id)
         if wallet is None:
-            wallet = await self.db.wallets.find_one({"_id": workspace_id})
+            wallet = await self.wallets.find_one({"_id": workspace_id})
             if wallet is not None:      # alerts its last writer may not have inserted
                 await alerts.finalize(self.db, workspace_id, wallet.get("events"))
         if wallet is None:
@@ -143,7 +145,7 @@ class MongoLedger:
         keys = [i.key for i in intents]
         # One read answers both questions: which journal entries still need finalizing, and
         # which intents were applied already (in the ledger, or in the journal itself).
-        found = {d["_id"] async for d in self.db.ledger.find(
+        found = {d["_id"] async for d in self.entries.find(
             {"_id": {"$in": keys + [d["_id"] for d in journal]}}, {"_id": 1})}
         await self.finalize([d for d in journal if d["_id"] not in found], check=False)
         applied = (found | {d["intent_key"] for d in journal}) & set(keys)
@@ -153,7 +155,7 @@ class MongoLedger:
             return Posted(results)
         write = wallet_write(wallet, workspace_id, todo, now)
         results.update(write.results)
-        updated = await self.db.wallets.replace_one({"_id": workspace_id, "seq": wallet["seq"]},
+        updated = await self.wallets.replace_one({"_id": workspace_id, "seq": wallet["seq"]},
                                                     write.replacement)
         if updated.matched_count != 1:
             raise ConcurrentUpdate()
@@ -169,7 +171,7 @@ class MongoLedger:
         """The entries of already applied intents: the key's own entry and its settlement."""
         ids = [k for key in keys for k in (key, settlement_key(key))]
         out: dict[str, list[Entry]] = {}
-        async for d in self.db.ledger.find({"_id": {"$in": ids}}).sort("order", 1):
+        async for d in self.entries.find({"_id": {"$in": ids}}).sort("order", 1):
             out.setdefault(d["intent_key"], []).append(entry_from_doc(d))
         return out
 
@@ -177,13 +179,13 @@ class MongoLedger:
         """Insert applied entries into the ledger collection (idempotent: duplicates are
         ignored). With `check`, one read first skips entries already there."""
         if check:
-            done = {d["_id"] async for d in self.db.ledger.find(
+            done = {d["_id"] async for d in self.entries.find(
                 {"_id": {"$in": [d["_id"] for d in entry_docs]}}, {"_id": 1})}
             entry_docs = [d for d in entry_docs if d["_id"] not in done]
         if not entry_docs:
             return
         try:
-            await self.db.ledger.insert_many(entry_docs, ordered=False)
+            await self.entries.insert_many(entry_docs, ordered=False)
         except BulkWriteError as exc:
             if any(e.get("code") != 11000 for e in exc.details.get("writeErrors", [])):
                 raise
@@ -197,7 +199,7 @@ class MongoLedger:
         if resume and self._swept_before is not None:
             updated_since = max(updated_since, self._swept_before - SWEEP_OVERLAP)
         count, page = 0, []
-        async for wallet in self.db.wallets.find(
+        async for wallet in self.wallets.find(
                 {"updated_ms": {"$gte": to_ms(updated_since), "$lt": to_ms(updated_before)}},
                 {"last": 1, "events": 1}):
             page.append(wallet)
@@ -220,7 +222,7 @@ class MongoLedger:
         return len(journals)
 
     async def balances(self, workspace_id: str) -> dict[str, Buckets] | None:
-        wallet = await self.db.wallets.find_one({"_id": workspace_id}, {"last": 0})
+        wallet = await self.wallets.find_one({"_id": workspace_id}, {"last": 0})
         if wallet is None:
             return None
         currency = wallet.get("currency", "IDR")

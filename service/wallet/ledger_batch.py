@@ -118,7 +118,7 @@ async def _read(ledger: MongoLedger, shares: list[Share]) -> None:
             share.doc = memory[share.id]
         return
     by_id = {s.id: s for s in shares}
-    async for doc in ledger.db.wallets.find({"_id": {"$in": list(by_id)}}):
+    async for doc in ledger.wallets.find({"_id": {"$in": list(by_id)}}):
         mine = memory[doc["_id"]]
         if mine is not None and mine["seq"] == doc["seq"]:     # nobody else wrote it since
             by_id[doc["_id"]].doc = mine
@@ -137,7 +137,7 @@ async def _decide(ledger: MongoLedger, shares: list[Share], now: datetime, token
         d["_id"] for journal in journals.values() for d in journal]
     if not ids:
         return
-    found = {d["_id"] async for d in ledger.db.ledger.find({"_id": {"$in": ids}}, {"_id": 1})}
+    found = {d["_id"] async for d in ledger.entries.find({"_id": {"$in": ids}}, {"_id": 1})}
     await ledger.finalize([d for journal in journals.values() for d in journal
                            if d["_id"] not in found], check=False)
     applied = {s.id: (found | {d["intent_key"] for d in journals[s.id]})
@@ -156,7 +156,7 @@ async def _write(ledger: MongoLedger, shares: list[Share], token: str) -> set[st
     """Step 3: every wallet's conditional replace in one command. → the winners' ids."""
     if not shares:
         return set()
-    result = await ledger.db.wallets.bulk_write(
+    result = await ledger.wallets.bulk_write(
         [ReplaceOne({"_id": s.id, "seq": s.doc["seq"]}, s.write.replacement) for s in shares],
         ordered=False)
     if result.matched_count == len(shares):
@@ -170,7 +170,7 @@ async def _winners(ledger: MongoLedger, shares: list[Share], token: str) -> set[
     """The wallets of a partly matched bulk write that carry this flush's write."""
     by_id = {s.id: s for s in shares}
     won, unsure = set(), {}
-    async for doc in ledger.db.wallets.find({"_id": {"$in": list(by_id)}},
+    async for doc in ledger.wallets.find({"_id": {"$in": list(by_id)}},
                                             {"seq": 1, "writer": 1, "last": 1}):
         share = by_id[doc["_id"]]
         if doc.get("writer") == token or any(d.get("writer") == token for d in unjournal(doc)):
@@ -178,7 +178,7 @@ async def _winners(ledger: MongoLedger, shares: list[Share], token: str) -> set[
         elif doc["seq"] > share.doc["seq"] + 1:     # moved on since: by us first, or not?
             unsure[share.write.entry_docs[0]["_id"]] = share.id
     if unsure:
-        async for d in ledger.db.ledger.find({"_id": {"$in": list(unsure)}, "writer": token},
+        async for d in ledger.entries.find({"_id": {"$in": list(unsure)}, "writer": token},
                                              {"_id": 1}):
             won.add(unsure[d["_id"]])
     return won

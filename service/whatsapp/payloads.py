@@ -55,11 +55,13 @@ class PayloadLog:
             return payload_id, False
         return payload_id, await self.processed_before(payload_id)
 
-    async def store_processed(self, raw: bytes, now: datetime, summary: dict) -> bool:
+    async def store_processed(self, raw: bytes, now: datetime, summary: dict,
+                              payload_id: str | None = None) -> bool:
         """Store the raw body durably, already carrying its processing summary: one insert
         (webhooks.receive, after processing). Where the body is stored already, it is marked
-        processed if it was not. → False when it had been processed before (a duplicate)."""
-        payload_id = payload_key(raw)
+        processed if it was not. → False when it had been processed before (a duplicate).
+        `payload_id`: `payload_key(raw)` when the caller has it already."""
+        payload_id = payload_id or payload_key(raw)
         inserted = await self._payload_inserts.submit({
             "_id": payload_id, "body": bytes(raw), "received_at": now,
             "received_ms": to_ms(now), "processed_ms": to_ms(now), "attempts": 0,

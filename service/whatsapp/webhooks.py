@@ -43,7 +43,7 @@ async def receive(svc: Services, raw: bytes, now: datetime) -> str:
         failure = exc
     del payload                      # the 4 MiB bound: not held while the body is stored
     if failure is None:
-        stored = await svc.whatsapp.store_processed(raw, now, summary)
+        stored = await svc.whatsapp.store_processed(raw, now, summary, payload_id)
         return "processed" if stored else "duplicate"
     if (await svc.whatsapp.store_payload(raw, now))[1]:
         return "duplicate"           # processed before; this attempt's failure changes nothing
