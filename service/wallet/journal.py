@@ -54,7 +54,12 @@ def wallet_write(wallet: dict, workspace_id: str, todo: list[LedgerIntent], now:
 
 def journal_of(entry_docs: list[dict]) -> str:
     """The wallet's `last`: entry documents as one JSON string."""
-    return json.dumps(entry_docs, separators=(",", ":"))
+    return _COMPACT.encode(entry_docs)
+
+
+# `json.dumps(..., separators=...)` builds an encoder at every call; this one is made once
+# (the same output).
+_COMPACT = json.JSONEncoder(separators=(",", ":"))
 
 
 def unjournal(wallet: dict) -> list[dict]:

@@ -74,6 +74,6 @@ def _numbers(wallet: dict) -> tuple[int, ...] | None:
         if not isinstance(balances[kind], dict) or list(balances[kind]) != list(BUCKETS):
             return None
         numbers += [balances[kind][b] for b in BUCKETS]
-    if not all(type(n) is int and -2**63 <= n < 2**63 for n in numbers):
-        return None
+    if set(map(type, numbers)) != {int} or min(numbers) < -2**63 or max(numbers) >= 2**63:
+        return None         # (builtins only: no generator per wallet write)
     return tuple(numbers)
