@@ -40,7 +40,9 @@ class WalletAlert:
 
 def thresholds(stored: Mapping[str, int] | None) -> dict[str, int]:
     """The workspace's thresholds: the stored ones over the defaults."""
-    return {b: int((stored or {}).get(b, DEFAULT_THRESHOLDS[b])) for b in BALANCE_KINDS}
+    if not stored:                      # most wallets: the defaults (every wallet write asks)
+        return {b: DEFAULT_THRESHOLDS[b] for b in BALANCE_KINDS}
+    return {b: int(stored.get(b, DEFAULT_THRESHOLDS[b])) for b in BALANCE_KINDS}
 
 
 def alerts(before: Mapping[str, Buckets], after: Mapping[str, Buckets],
@@ -52,6 +54,10 @@ def alerts(before: Mapping[str, Buckets], after: Mapping[str, Buckets],
         if old is new:      # a balance the write did not touch crosses nothing (every rule
             continue        # below needs a change); a webhook's write touches one of two
         old_net, new_net = old.net, new.net     # each computed once (Money arithmetic)
+        if (new_net.amount > max(limits[b], 0)
+                and old.arrears.is_zero() == new.arrears.is_zero()):
+            continue        # still above the threshold and zero, arrears as they were: no
+            #                 rule below can hold (a webhook's usual charge)
         threshold = Money(limits[b], new_net.currency)
         zero = Money.zero(new_net.currency)
         if limits[b] > 0 and old_net > threshold >= new_net:
