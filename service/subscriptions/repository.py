@@ -113,18 +113,22 @@ async def claim_many(svc: Services, due: list[tuple[str, datetime]], worker: str
 
 
 async def release_many(svc: Services, worker: str,
-                       done: list[tuple[str, int | None, datetime | None]]) -> None:
-    """Give the claims of `done` back: each `(workspace id, version, due)` due again at `due`
-    if nothing wrote after `version` (one bulk of conditional updates), every other one (a use
-    case wrote meanwhile, or `due` None: the pass failed) only given back (one update)."""
-    due = [UpdateOne({"_id": ws, "claim.by": worker, "version": version},
-                     {"$set": {"claim": None, **_due(at)}, "$inc": {"version": 1}})
-           for ws, version, at in done if at is not None]
+                       done: list[tuple[str, int | None, datetime | None, datetime | None]]
+                       ) -> None:
+    """Give the claims of `done` back: each `(workspace id, version, due, boundary start)` due
+    again at `due`, its boundary starting at `boundary start` (if not None) removed, if nothing
+    wrote after `version` (one bulk of conditional updates); every other one (a use case wrote
+    meanwhile, or `due` None: the pass failed) only given back (one update)."""
+    due = [UpdateOne({"_id": ws, "claim.by": worker, "version": version,
+                      **({"boundary.start": ended} if ended else {})},
+                     {"$set": {"claim": None, **_due(at)}, "$inc": {"version": 1},
+                      **({"$unset": {"boundary": ""}} if ended else {})})
+           for ws, version, at, ended in done if at is not None]
     if due and (await svc.db.subscriptions.bulk_write(due, ordered=False)).matched_count == len(
             done):
         return                      # each one matched its op (one per `_id`): all given back
     await svc.db.subscriptions.update_many(
-        {"_id": {"$in": [ws for ws, _, _ in done]}, "claim.by": worker},
+        {"_id": {"$in": [ws for ws, *_ in done]}, "claim.by": worker},
         {"$set": {"claim": None}, "$inc": {"version": 1}})
 
 
