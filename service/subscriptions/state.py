@@ -102,17 +102,20 @@ async def forget_credits(svc: Services, workspace_id: str, keys: list[str]) -> N
 
 async def release_many(svc: Services, worker: str,
                        done: list[tuple[str, SubscriptionState | None, datetime]],
-                       ended: Mapping[str, datetime] | None = None) -> None:
+                       ended: Mapping[str, datetime] | None = None,
+                       announced: Mapping[str, Mapping] | None = None) -> None:
     """Give the claims back, each `(workspace id, last state, next due time)` with that due time,
     unless a use case wrote after its last state (the version changed: its `due` stands) or
     the pass failed for it (last state None). `ended`: workspace id → the start of the
     boundary its last state posted but still holds (finish_boundary's step 2 without its
     removal): removed by the same conditional write (kept if someone wrote meanwhile: then
-    the next pass or read finishes it)."""
-    ended = ended or {}
+    the next pass or read finishes it). `announced`: workspace id → the limits its last
+    `entitlements.changed` carries, recorded with the release's version (releases.py)."""
+    ended, announced = ended or {}, announced or {}
     await repository.release_many(svc, worker, [
         (ws, last.version if last else None, due if last is not None else None,
-         ended.get(ws) if last is not None else None)
+         ended.get(ws) if last is not None else None,
+         announced.get(ws) if last is not None else None)
         for ws, last, due in done])
 
 
