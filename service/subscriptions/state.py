@@ -12,6 +12,8 @@ A period boundary is two steps, each idempotent (a process may die between them)
 2. `finish_boundary` syncs `workspaces.plan`, posts `expiry:{ws}:{ended_start}` (everything
    left in `granted`, unless the ended plan rolls over) and `grant:{ws}:{start}` in one ledger
    post, then removes `boundary`. Any later pass or read finishes a boundary left behind.
+   The billing pass posts (`post_boundary`) and leaves the removal to the release of its
+   claim when nothing else is due (`release_many`'s `ended`, one write instead of two).
 """
 from __future__ import annotations
 
