@@ -9,7 +9,12 @@ boundary + 1 minute (`service.subscriptions.billing_run.run_pass`, the jobs' com
 subscription rolls over (new period, new grant, the old grant expired), each Growth one gets its
 renewal invoice. Prints subscriptions/s, the pass's counts and the peak RSS during the pass.
 `--profile-commands`: also the store time per command shape during the pass
-(bench/command_profile.py)."""
+(bench/command_profile.py).
+
+`--steady` (bill19): the month after, as every later month: the Free workspace is created a
+period earlier and renewed once by a real pass before it is copied, the Growth one at that
+boundary, and their events are copied too (each copy then has its `entitlements.changed` and
+what that pass left, as a workspace that went through a pass has)."""
 import argparse, asyncio, dataclasses, os, secrets, sys, tempfile, time  # noqa: E401
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -31,17 +36,24 @@ COLLECTIONS = ("workspaces", "phone_numbers", "api_keys", "subscriptions", "wall
 CHUNK = 5_000
 
 
-async def templates(svc, settings: Settings) -> list[tuple[dict, dict]]:
+async def templates(svc, settings: Settings, clock: FrozenClock,
+                    steady: bool) -> list[tuple[dict, dict]]:
     """(swappable strings, {collection: [docs]}) of one Free and one Growth workspace."""
-    out = []
+    out: list[tuple[dict, dict]] = []
     for plan, gift in (("free", False), ("growth", True)):
         phone = f"99{plan}{secrets.randbelow(10**9)}"
+        at = T0
+        if steady and plan == "growth":            # the Free one renewed once, at its boundary
+            at = (await svc.db.subscriptions.find_one({"_id": out[0][0]["id"]}))["current_period_end"]
+            clock.set(at + timedelta(minutes=1))
+            await run_pass(svc, at + timedelta(minutes=1))
         ws, _ = await create_workspace(svc, Principal("admin"), name=f"bench {plan}", phone_number_ids=[phone],
-                                       plan=plan, reseller_id=None, now=T0, tz=settings.tz, complimentary=gift)
-        docs = {c: await svc.db[c].find({"$or": [{"_id": ws.id}, {"workspace_id": ws.id}]}).to_list(None)
-                for c in COLLECTIONS}
-        key_hash = docs["api_keys"][0]["_id"]
-        out.append(({"id": ws.id, "phone": phone, "key": key_hash}, docs))
+                                       plan=plan, reseller_id=None, now=at, tz=settings.tz, complimentary=gift)
+        out.append(({"id": ws.id, "phone": phone}, {}))
+    for names, docs in out:
+        docs.update({c: await svc.db[c].find({"$or": [{"_id": names["id"]}, {"workspace_id": names["id"]}]})
+                     .to_list(None) for c in COLLECTIONS + (("events",) if steady else ())})
+        names["key"] = docs["api_keys"][0]["_id"]
     return out
 
 
@@ -54,11 +66,12 @@ async def seed(svc, templates_: list, n: int) -> None:
             names, docs = templates_[k % 2]
             swaps = {names["id"]: f"ws_{k:016x}", names["phone"]: f"98{k:013d}",
                      names["key"]: secrets.token_hex(32)}
-            for c in COLLECTIONS:
-                batch[c] += [replaced(d, swaps) for d in docs[c]]
+            for c in docs:
+                batch.setdefault(c, []).extend(replaced(d, swaps) for d in docs[c])
             made += 1
-        for c in COLLECTIONS:
-            await svc.db[c].insert_many(batch[c], ordered=False)
+        for c, copies in batch.items():
+            if copies:
+                await svc.db[c].insert_many(copies, ordered=False)
         print(f"  seeded {made + 2}/{n} ({time.perf_counter() - t0:.0f} s)", flush=True)
 
 
@@ -100,7 +113,7 @@ async def main(args: argparse.Namespace) -> int:
         settings = dataclasses.replace(settings, event_listeners=(profile,))
     clock = FrozenClock(T0)
     async with open_services(settings, clock, whatsapp_log=False) as svc:
-        made = await templates(svc, settings)
+        made = await templates(svc, settings, clock, args.steady)
         boundary = made[0][1]["subscriptions"][0]["current_period_end"]
         for _, docs in made:       # due at the boundary, as the pass before it left them
             sub_id = docs["subscriptions"][0]["_id"]
@@ -123,6 +136,7 @@ async def main(args: argparse.Namespace) -> int:
         bad = await count_failing(svc)
         reconcile_s = time.perf_counter() - t1
     print(f"\n{args.subscriptions} subscriptions due at {boundary.isoformat()}, one pass at +1 min, "
+          f"{'steady (copies of workspaces renewed once before), ' if args.steady else ''}"
           f"{os.cpu_count()} cores, load average {os.getloadavg()[0]:.2f}")
     print(f"  pass: {wall:.1f} s, {args.subscriptions / wall:.0f} subscriptions/s; report {report}")
     print(f"  peak RSS during the pass {peak:.0f} MB (before it {before:.0f} MB); still due after: "
@@ -141,6 +155,8 @@ async def main(args: argparse.Namespace) -> int:
 if __name__ == "__main__":
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--subscriptions", type=int, default=10_000, help="N, at least 2")
+    ap.add_argument("--steady", action="store_true",
+                    help="the copies went through a pass already (see above)")
     ap.add_argument("--profile-commands", action="store_true",
                     help="print the store time per command shape during the pass")
     sys.exit(asyncio.run(main(ap.parse_args())))

@@ -216,18 +216,25 @@ async def limits_of(svc: Services, sub: SubscriptionState,
 
 
 async def entitlements_changed(svc: Services, sub: SubscriptionState, now: datetime,
-                               plans: dict[str, PlanTerms] | None = None) -> None:
+                               plans: dict[str, PlanTerms] | None = None,
+                               announced: Mapping | None = None) -> dict:
     """`entitlements.changed` when the effective limits differ from the last ones announced.
     Compared with the last event, not with a remembered state: a change whose event a crash
-    lost is announced by the next call, and calling it twice announces nothing twice."""
+    lost is announced by the next call, and calling it twice announces nothing twice. The one
+    exception, `announced`: the limits the caller knows the last event carries (the billing
+    pass, from the subscription's `announced` when nothing wrote it since; None: read the last
+    event). → the limits the last event now carries."""
     limits = shapes.limits(await limits_of(svc, sub, plans))
-    last = await last_of(svc.db, sub.workspace_id, "entitlements.changed")
-    if last is not None and last["data"].get("limits") == limits:
-        return
+    if announced is None:
+        last = await last_of(svc.db, sub.workspace_id, "entitlements.changed")
+        announced = None if last is None else last["data"].get("limits")
+    if announced == limits:
+        return limits
     await emit(svc.db, "entitlements.changed", sub.workspace_id, sub.workspace_id,
                {"workspace_id": sub.workspace_id, "plan": sub.plan, "limits": limits,
                 "addons": {a: h.quantity for a, h in sorted(holdings_of(sub).items())}},
                now, key=f"v{sub.version or 0}")
+    return limits
 
 
 def holdings_view(doc: SubscriptionState,

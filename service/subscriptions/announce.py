@@ -25,6 +25,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import datetime
+from typing import Mapping
 
 from billing.plans import FREE_PLAN, PlanTerms
 from service.addons.holdings import entitlements_changed, holdings_of
@@ -51,11 +52,13 @@ def subscription_data(sub: SubscriptionState) -> dict:
 
 
 async def announce(svc: Services, sub: SubscriptionState, event: str, key: str | None,
-                   now: datetime, plans: dict[str, PlanTerms] | None = None, **extra) -> None:
-    """`subscription.<event>` with the subscription as it is now, then the limits if moved."""
+                   now: datetime, plans: dict[str, PlanTerms] | None = None,
+                   announced: Mapping | None = None, **extra) -> dict:
+    """`subscription.<event>` with the subscription as it is now, then the limits if moved
+    (`announced`: see holdings.entitlements_changed). → the limits last announced."""
     await emit(svc.db, f"subscription.{event}", sub.workspace_id, sub.workspace_id,
                {**subscription_data(sub), **extra}, now, key=key)
-    await entitlements_changed(svc, sub, now, plans)
+    return await entitlements_changed(svc, sub, now, plans, announced)
 
 
 async def scheduled_events(svc: Services, sub: SubscriptionState, now: datetime) -> list[dict]:
@@ -84,15 +87,17 @@ async def unscheduled_events(svc: Services, sub: SubscriptionState, undone: Pend
 
 
 async def boundary_crossed(svc: Services, sub: SubscriptionState, boundary: Boundary,
-                           now: datetime, plans: dict[str, PlanTerms] | None = None) -> None:
-    """`sub` moved into a new period (its `boundary` not finished yet)."""
+                           now: datetime, plans: dict[str, PlanTerms] | None = None,
+                           announced: Mapping | None = None) -> dict:
+    """`sub` moved into a new period (its `boundary` not finished yet). → as `announce`."""
     last = sub.last_change
     reason = last.outcome if last and last.effective_at == boundary.start else "renewed"
     if reason != "renewed" and sub.plan == FREE_PLAN:
         event = "moved_to_free"
     else:
         event = "renewed" if reason == "renewed" else "changed"
-    await announce(svc, sub, event, f"p{to_ms(boundary.start)}", now, plans, reason=reason)
+    return await announce(svc, sub, event, f"p{to_ms(boundary.start)}", now, plans, announced,
+                          reason=reason)
 
 
 async def grace_started(svc: Services, sub: SubscriptionState, now: datetime) -> None:

@@ -34,10 +34,12 @@ from collections import Counter
 from dataclasses import replace
 from datetime import datetime, timedelta
 
+from billing.errors import NotFound
 from billing.plans import FREE_PLAN, PlanTerms
 from billing.subscriptions import Cycle, IssueRenewal, Rollover, Wait, next_step
 from service.addons import renewals as addon_renewals
 from service.addons.holdings import post_credits
+from service.events.emit import TENANTS
 from service.metrics import passes
 from service.mongo.batching import GroupCommit
 from service.mongo.grouped import GroupedDatabase
@@ -48,6 +50,7 @@ from service.subscriptions import state
 from service.subscriptions.plans import load_plans
 from service.reconcile.reconcile import count_failing, last_run
 from service.subscriptions.records import LastChange, SubscriptionState
+from service.subscriptions.releases import Chain, Release, release
 from service.wallet.ledger import MongoLedger
 from service.workspaces.lookup import workspace_by_id
 
@@ -93,8 +96,8 @@ async def run_pass(svc: Services, now: datetime | None = None,
     # `_id` reads, inserts and conditional updates grouped across the page, the ledger's
     # balance reads too
     pass_svc = replace(svc, db=grouped, ledger=PassLedger(svc.ledger, grouped))
-    releases: GroupCommit[None, tuple, None] = GroupCommit(
-        lambda _, done: _release(svc, worker, done), max_batch=PAGE)
+    releases: GroupCommit[None, Release, None] = GroupCommit(
+        lambda _, done: release(svc, worker, done), max_batch=PAGE)
     gate = asyncio.Semaphore(CONCURRENCY)
 
     async def one(claimed: SubscriptionState) -> Counter:
@@ -144,53 +147,81 @@ def _add(counts: Counter, results: list[Counter]) -> None:
 
 async def _one(svc: Services, claimed: SubscriptionState, now: datetime,
                plans: dict[str, PlanTerms], releases: GroupCommit) -> Counter:
-    """Process one claimed subscription, then give its claim back (grouped with others')."""
+    """Process one claimed subscription, then give its claim back (grouped with others':
+    service/subscriptions/releases.py)."""
     counts: Counter = Counter(claimed=1)
-    sub, until = None, now
+    done = Release(claimed.workspace_id, None, now)
     try:
-        sub, until = await process(svc, claimed, now, counts, plans)
+        done = await process(svc, claimed, now, counts, plans)
     except Exception:
         log.exception("billing run failed for %s; the next pass retries", claimed.workspace_id)
         counts["errors"] += 1
-    await releases.submit((claimed.workspace_id, sub, until))
+    await releases.submit(done)
     return counts
 
 
-async def _release(svc: Services, worker: str, done: list[tuple]) -> list[None]:
-    await state.release_many(svc, worker, done)
-    return [None] * len(done)
-
-
 async def process(svc: Services, claimed: SubscriptionState, now: datetime, counts: Counter,
-                  plans: dict[str, PlanTerms]) -> tuple[SubscriptionState, datetime]:
+                  plans: dict[str, PlanTerms]) -> Release:
     """Do everything due for one subscription at `now` (`claimed`: as its claim returned it);
-    → (its last state, next due time)."""
+    → what its release writes (releases.py). A boundary is posted (events, plan, expiry,
+    grant), then removed: when the subscription then only waits, by the release (one write,
+    conditional on the version; killed before it, the next pass posts again, idempotent, and
+    removes it), else first."""
     settings, workspace_id, sub = svc.settings, claimed.workspace_id, claimed
+    ending: SubscriptionState | None = None     # as read, its boundary posted, still stored
+    chain = Chain(claimed)                      # the limits last announced, while known
     for _ in range(MAX_STEPS):
         sub = sub or await state.load(svc, workspace_id)
+        chain.read(sub)
         if sub.outbox:              # journaled events whose saving process died (state.save)
             sub = await state.flush_outbox(svc, sub)
-        if sub.boundary:            # its events first: finishing removes the boundary
-            await announce.boundary_crossed(svc, sub, sub.boundary, now, plans)
-        sub = await state.finish_boundary(svc, sub, now)
+        if sub.boundary:            # its events first: the removal ends the boundary
+            plan = await _workspace_plan(svc, workspace_id)
+            chain.announced(await announce.boundary_crossed(svc, sub, sub.boundary, now, plans,
+                                                            chain.limits))
+            await state.post_boundary(svc, sub, plan, now)
+            ending, sub = sub, replace(sub, boundary=None)
+        if not sub.addon_credits:
+            cycle, next_orders = await cycle_of(svc, sub, plans, now)
+            step = next_step(cycle, now, lead=settings.renewal_lead,
+                             grace=settings.renewal_grace, free=plans[FREE_PLAN], tz=settings.tz)
+        if ending is not None and (sub.addon_credits or not isinstance(step, Wait)
+                                   or next_orders is None or sub.addons or sub.scheduled_change):
+            sub, ending = await state.end_boundary(svc, ending), None   # before it writes more
+            chain.stepped(False, sub)
+            continue
         if sub.addon_credits:                   # owed by an add-on change that died half-way
             await post_credits(svc, workspace_id, now)
+            chain.stepped(False, sub)
             sub = None
             continue
-        cycle, next_orders = await cycle_of(svc, sub, plans, now)
-        step = next_step(cycle, now, lead=settings.renewal_lead,
-                         grace=settings.renewal_grace, free=plans[FREE_PLAN], tz=settings.tz)
         if isinstance(step, Wait):
             if now >= sub.current.end:      # ended unpaid: waiting out the grace
                 await announce.grace_started(svc, sub, now)
-            return sub, await addon_renewals.issue_due(svc, sub, plans, now, step.until)
+            until = await addon_renewals.issue_due(svc, sub, plans, now, step.until)
+            return Release(workspace_id, sub, until,
+                           ending.boundary.start if ending and ending.boundary else None,
+                           chain.limits)
+        rolled = False
         if isinstance(step, IssueRenewal):
             await _issue(svc, sub, step, now, plans, next_orders)
             counts["renewals_issued"] += 1
-        elif await _roll(svc, sub, step, now, next_orders):
+        elif rolled := await _roll(svc, sub, step, now, next_orders):
             counts[f"rolled_{step.reason}"] += 1
+        chain.stepped(rolled, sub)
         sub = None                          # it wrote: read it again
     raise RuntimeError(f"{workspace_id}: more than {MAX_STEPS} billing steps in one pass")
+
+
+async def _workspace_plan(svc: Services, workspace_id: str) -> str | None:
+    """The workspace's plan as stored (state.post_boundary syncs it), its reseller remembered
+    (the boundary's events are about it: emitting them reads nothing more)."""
+    try:
+        workspace = await workspace_by_id(svc, workspace_id)
+    except NotFound:
+        return None
+    TENANTS.remember(svc.db, workspace_id, workspace.reseller_id)
+    return workspace.plan
 
 
 async def cycle_of(svc: Services, sub: SubscriptionState, plans: dict,
@@ -213,6 +244,7 @@ async def cycle_of(svc: Services, sub: SubscriptionState, plans: dict,
 async def _issue(svc: Services, sub: SubscriptionState, step: IssueRenewal, now: datetime,
                  plans: dict[str, PlanTerms], read: list | None = None) -> None:
     workspace = await workspace_by_id(svc, sub.workspace_id)
+    TENANTS.remember(svc.db, workspace.id, workspace.reseller_id)   # its events read nothing
     current = state.current_choice(sub, plans)
     spec = orders.OrderSpec(sub.workspace_id, current, step.target, step.covers, "end_of_term",
                             step.invoice_type, step.target.plan.price(step.target.unit), "",

@@ -11,14 +11,14 @@ from typing import Any
 from billing.money import Money
 from billing.periods import Period
 from service.mongo.docs import money_from_doc, money_to_doc, to_ms
-from service.subscriptions.records import (AddonChangeMark, AddonCredit, Boundary, Claim, Gift,
-                                           HoldingEntry, LastChange, OrderApplied,
+from service.subscriptions.records import (AddonChangeMark, AddonCredit, Announced, Boundary,
+                                           Claim, Gift, HoldingEntry, LastChange, OrderApplied,
                                            PendingChange, SubscriptionOrder, SubscriptionState)
 
 _KNOWN = {"_id", "plan", "period", "anchor", "current_period_start", "current_period_end",
           "status", "scheduled_change", "complimentary", "created_at", "version", "due",
           "due_ms", "claim", "boundary", "last_change", "addons", "addon_changes", "addon_credits",
-          "addon_orders_applied", "outbox"}
+          "addon_orders_applied", "outbox", "announced"}
 
 
 def _some(**fields: Any) -> dict:
@@ -127,7 +127,16 @@ def state_from_doc(doc: dict) -> SubscriptionState:
         {a: _mark_from_doc(m) for a, m in (doc.get("addon_changes") or {}).items()},
         tuple(_credit_from_doc(c) for c in doc.get("addon_credits") or ()),
         tuple(doc.get("addon_orders_applied") or ()),
-        {k: v for k, v in doc.items() if k not in _KNOWN}, tuple(doc.get("outbox") or ()))
+        {k: v for k, v in doc.items() if k not in _KNOWN}, tuple(doc.get("outbox") or ()),
+        announced_from_doc(doc.get("announced")))
+
+
+def announced_from_doc(d: dict | None) -> Announced | None:
+    return Announced(dict(d["limits"]), int(d["version"])) if d else None
+
+
+def announced_to_doc(a: Announced) -> dict:
+    return {"limits": dict(a.limits), "version": a.version}
 
 
 def state_to_doc(s: SubscriptionState) -> dict:
@@ -146,7 +155,8 @@ def state_to_doc(s: SubscriptionState) -> dict:
         "addon_changes": {a: _mark_to_doc(m) for a, m in s.addon_changes.items()} or None,
         "addon_credits": [_credit_to_doc(c) for c in s.addon_credits] or None,
         "addon_orders_applied": list(s.addon_orders_applied) or None,
-        "outbox": [dict(e) for e in s.outbox] or None}
+        "outbox": [dict(e) for e in s.outbox] or None,
+        "announced": announced_to_doc(s.announced) if s.announced else None}
     return {**doc, **_some(**optional)}
 
 

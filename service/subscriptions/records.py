@@ -160,6 +160,16 @@ class AddonChangeMark:
 
 
 @dataclass(frozen=True)
+class Announced:
+    """The effective limits the last `entitlements.changed` of the workspace carries, as the
+    billing pass knew them when it released its claim, written by that release at `version`
+    (service/subscriptions/billing_run.py): true for as long as nothing else wrote the
+    subscription (every use case that announces new limits writes it first)."""
+    limits: Mapping[str, Any]
+    version: int
+
+
+@dataclass(frozen=True)
 class SubscriptionState:
     """A workspace's subscription as stored (`subscriptions`, one per workspace). Decisions are
     `dataclasses.replace` of the record read, saved by one versioned replace."""
@@ -183,6 +193,7 @@ class SubscriptionState:
     addon_orders_applied: tuple[str, ...] = ()
     extra: Mapping[str, Any] = field(default_factory=dict)  # fields this version does not know
     outbox: tuple[Mapping[str, Any], ...] = ()   # events its save journaled (state.save)
+    announced: Announced | None = None   # the limits last announced, per the last pass
 
     @property
     def current_period_start(self) -> datetime:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import datetime
+from typing import Mapping
 
 from pymongo import UpdateOne
 
@@ -22,9 +23,9 @@ from service.mongo.docs import to_ms
 from service.mongo.grouped import find_by
 from service.mongo.once import insert_or_read
 from service.runtime.context import Services
-from service.subscriptions.codec import (applied_to_doc, order_from_doc,
+from service.subscriptions.codec import (announced_to_doc, applied_to_doc, order_from_doc,
                                          order_to_doc, state_from_doc, state_to_doc)
-from service.subscriptions.records import (OrderApplied, SubscriptionOrder,
+from service.subscriptions.records import (Announced, OrderApplied, SubscriptionOrder,
                                            SubscriptionState)
 
 # --- subscriptions ---------------------------------------------------------------------------
@@ -113,19 +114,31 @@ async def claim_many(svc: Services, due: list[tuple[str, datetime]], worker: str
 
 
 async def release_many(svc: Services, worker: str,
-                       done: list[tuple[str, int | None, datetime | None]]) -> None:
-    """Give the claims of `done` back: each `(workspace id, version, due)` due again at `due`
-    if nothing wrote after `version` (one bulk of conditional updates), every other one (a use
-    case wrote meanwhile, or `due` None: the pass failed) only given back (one update)."""
-    due = [UpdateOne({"_id": ws, "claim.by": worker, "version": version},
-                     {"$set": {"claim": None, **_due(at)}, "$inc": {"version": 1}})
-           for ws, version, at in done if at is not None]
+                       done: list[tuple[str, int | None, datetime | None, datetime | None,
+                                        Mapping | None]]) -> None:
+    """Give the claims of `done` back: each `(workspace id, version, due, boundary start,
+    limits)` due again at `due`, its boundary starting at `boundary start` removed and
+    `limits` recorded as announced at the version written (if not None), if nothing wrote
+    after `version` (one bulk of conditional updates); every other one (a use case wrote
+    meanwhile, or `due` None: the pass failed) only given back (one update)."""
+    due = [UpdateOne({"_id": ws, "claim.by": worker, "version": version,
+                      **({"boundary.start": ended} if ended else {})},
+                     {"$set": {"claim": None, **_due(at), **_announced(limits, version)},
+                      "$inc": {"version": 1},
+                      **({"$unset": {"boundary": ""}} if ended else {})})
+           for ws, version, at, ended, limits in done if at is not None]
     if due and (await svc.db.subscriptions.bulk_write(due, ordered=False)).matched_count == len(
             done):
         return                      # each one matched its op (one per `_id`): all given back
     await svc.db.subscriptions.update_many(
-        {"_id": {"$in": [ws for ws, _, _ in done]}, "claim.by": worker},
+        {"_id": {"$in": [ws for ws, *_ in done]}, "claim.by": worker},
         {"$set": {"claim": None}, "$inc": {"version": 1}})
+
+
+def _announced(limits: Mapping | None, version: int | None) -> dict:
+    if limits is None or version is None:
+        return {}
+    return {"announced": announced_to_doc(Announced(limits, version + 1))}
 
 
 async def poke(svc: Services, workspace_id: str, now: datetime) -> None:

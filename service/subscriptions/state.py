@@ -12,6 +12,8 @@ A period boundary is two steps, each idempotent (a process may die between them)
 2. `finish_boundary` syncs `workspaces.plan`, posts `expiry:{ws}:{ended_start}` (everything
    left in `granted`, unless the ended plan rolls over) and `grant:{ws}:{start}` in one ledger
    post, then removes `boundary`. Any later pass or read finishes a boundary left behind.
+   The billing pass posts (`post_boundary`) and leaves the removal to the release of its
+   claim when nothing else is due (`release_many`'s `ended`, one write instead of two).
 """
 from __future__ import annotations
 
@@ -101,12 +103,21 @@ async def forget_credits(svc: Services, workspace_id: str, keys: list[str]) -> N
 
 
 async def release_many(svc: Services, worker: str,
-                       done: list[tuple[str, SubscriptionState | None, datetime]]) -> None:
+                       done: list[tuple[str, SubscriptionState | None, datetime]],
+                       ended: Mapping[str, datetime] | None = None,
+                       announced: Mapping[str, Mapping] | None = None) -> None:
     """Give the claims back, each `(workspace id, last state, next due time)` with that due time,
     unless a use case wrote after its last state (the version changed: its `due` stands) or
-    the pass failed for it (last state None)."""
+    the pass failed for it (last state None). `ended`: workspace id → the start of the
+    boundary its last state posted but still holds (finish_boundary's step 2 without its
+    removal): removed by the same conditional write (kept if someone wrote meanwhile: then
+    the next pass or read finishes it). `announced`: workspace id → the limits its last
+    `entitlements.changed` carries, recorded with the release's version (releases.py)."""
+    ended, announced = ended or {}, announced or {}
     await repository.release_many(svc, worker, [
-        (ws, last.version if last else None, due if last is not None else None)
+        (ws, last.version if last else None, due if last is not None else None,
+         ended.get(ws) if last is not None else None,
+         announced.get(ws) if last is not None else None)
         for ws, last, due in done])
 
 
@@ -163,13 +174,21 @@ def boundary_of(ended: Period, new: Period, target: Choice, expire: bool) -> Bou
 
 async def finish_boundary(svc: Services, sub: SubscriptionState,
                           now: datetime) -> SubscriptionState:
-    boundary = sub.boundary
-    if boundary is None:
+    if sub.boundary is None:
         return sub
-    ws = sub.workspace_id
-    # a read, grouped with the others' in a billing pass, instead of a write for each: a
-    # renewal on the same plan leaves `workspaces.plan` as it is
-    if await _workspace_plan(svc, ws) != sub.plan:
+    await post_boundary(svc, sub, await _workspace_plan(svc, sub.workspace_id), now)
+    return await end_boundary(svc, sub)
+
+
+async def post_boundary(svc: Services, sub: SubscriptionState, workspace_plan: str | None,
+                        now: datetime) -> None:
+    """Step 2 of the boundary `sub` holds without its last write: `workspaces.plan` synced
+    (`workspace_plan`: as read; a renewal on the same plan leaves it as it is), the expiry and
+    the grant posted (idempotent by their ledger keys). The boundary stays stored until
+    `end_boundary` (or the billing pass's release) removes it."""
+    boundary, ws = sub.boundary, sub.workspace_id
+    assert boundary is not None
+    if workspace_plan != sub.plan:
         await sync_workspace_plan(svc, ws, sub.plan)
     intents = []
     if boundary.expire:
@@ -184,6 +203,13 @@ async def finish_boundary(svc: Services, sub: SubscriptionState,
             {"plan": boundary.plan, "period_start": boundary.start.isoformat(),
              "period_end": sub.current.end.isoformat()}))
     await svc.ledger.post(ws, intents, now)
-    if await repository.end_boundary(svc, ws, boundary.start, sub.version):
+
+
+async def end_boundary(svc: Services, sub: SubscriptionState) -> SubscriptionState:
+    """Remove `sub`'s boundary (posted) if nothing wrote since it was read; else → it read
+    again (the boundary stays until a later finish)."""
+    assert sub.boundary is not None
+    ws = sub.workspace_id
+    if await repository.end_boundary(svc, ws, sub.boundary.start, sub.version):
         return replace(sub, boundary=None, version=(sub.version or 0) + 1)  # as now stored
     return await load(svc, ws)
