@@ -8,7 +8,7 @@ PROBE_EVERY s and records when it was sent and how long it took. Prints, per sec
 the probe's slowest request, the loop's worst lag, the GC pauses (generation 2 apart), the
 longest group-commit flush and the sweeps running; then the slowest probe requests with what
 the service was doing at that moment. Money is not checked here (bench/compare.py checks it)."""
-import argparse, asyncio, json, os, secrets, subprocess, sys, tempfile, time  # noqa: E401
+import argparse, asyncio, json, os, secrets, signal, subprocess, sys, tempfile, time  # noqa: E401
 from collections import defaultdict
 from pathlib import Path
 
@@ -111,7 +111,7 @@ def summary(samples: list, events: list[dict], t0: float, t1: float) -> str:
     lag = [e["ms"] for e in pick if e["k"] == "lag"]
     return (f"probe n={len(lat)} p50 {lat[len(lat) // 2]:.1f} p99 {lat[int(len(lat) * .99)]:.1f} "
             f"max {lat[-1]:.1f} ms; gen2 GCs {len(g2)} (max {max(g2, default=0):.0f} ms, "
-            f"sum {sum(g2):.0f}), gen0/1 >= 1 ms {len(g01)} (max {max(g01, default=0):.1f}); "
+            f"sum {sum(g2):.0f}), gen1 (and gen0 >= 1 ms) {len(g01)} (max {max(g01, default=0):.1f}); "
             f"loop lag >= 2 ms {len(lag)} (max {max(lag, default=0):.0f} ms, sum {sum(lag):.0f})")
 
 
@@ -135,9 +135,14 @@ async def bench(args, workdir: Path, proc, base: str, trace: Path) -> None:
             load, start = os.getloadavg(), time.time()
             res, samples = await asyncio.gather(asyncio.to_thread(run_wrk, base, tsv, args),
                                                 probe(base, extra, args.app_secret, start + args.duration))
+            proc.send_signal(signal.SIGUSR1)       # a full collection, timed (tail_trace.py)
+            await asyncio.sleep(1)                 # a pause for the trace file, not a synchronisation
             events = read_trace(trace)
+            forced = [e for e in events if e["k"] == "forced"][-1:]
             print(f"\nrun {r}: wrk {res['rps']:.0f} req/s p50 {res['p50']:.1f} p99 {res['p99']:.1f} ms "
-                  f"(load avg before {load[0]:.2f})\n  {summary(samples, events, start, start + args.duration)}")
+                  f"(load avg before {load[0]:.2f})\n  {summary(samples, events, start, start + args.duration)}"
+                  + "".join(f"\n  a full GC forced after the run: {f['ms']:.0f} ms, {f['tracked']} objects tracked, "
+                            f"{f['frozen']} frozen" for f in forced))
             if args.timeline:
                 timeline(samples, events, start, args.duration)
             slowest(samples, [e for e in events if start <= e["t"] + e.get("ms", 0) / 1000], args.slowest)

@@ -3,7 +3,9 @@ bench/tail.py (issue 16: where Saldo's tail latency comes from). Measurement onl
 the service changes but the hooks below, each writing one JSON line to TRACE_FILE with the wall
 clock (time.time(), comparable to the client's timestamps):
 
-- `gc`: every garbage collection, its generation, its pause (ms) and what it collected;
+- `gc`: every garbage collection of generation 1 or 2 (of 0: of 1 ms or more), its pause (ms)
+  and what it collected; on SIGUSR1 (bench/tail.py, after each run) a full collection is forced
+  and written as `forced`: what a generation-2 pause costs with what the process holds then;
 - `lag`: the event loop's lateness, sampled every LAG_EVERY s (what every request waits then);
 - `flush`: every group commit (service/mongo/batching.py) of GROUP_MIN_MS or more: its flush
   function, items, duration;
@@ -16,6 +18,7 @@ import asyncio
 import functools
 import gc
 import json
+import signal
 import sys
 import time
 from pathlib import Path
@@ -38,12 +41,20 @@ class Trace:
             self._gc_start = time.perf_counter()
             return
         ms = (time.perf_counter() - self._gc_start) * 1000
-        if info["generation"] == 2 or ms >= 1.0:
+        if info["generation"] >= 1 or ms >= 1.0:
             self.write("gc", time.time() - ms / 1000, gen=info["generation"], ms=round(ms, 2),
                        collected=info["collected"])
 
+    def forced(self) -> None:
+        t0 = time.perf_counter()
+        gc.collect()
+        self.write("forced", time.time(), ms=round((time.perf_counter() - t0) * 1000, 2),
+                   tracked=len(gc.get_objects()), frozen=gc.get_freeze_count())
+        self.out.flush()
+
     async def lag_monitor(self) -> None:
         loop, beat = asyncio.get_running_loop(), 0
+        loop.add_signal_handler(signal.SIGUSR1, self.forced)
         while True:
             beat += 1
             if beat % 100 == 0:
