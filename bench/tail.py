@@ -109,10 +109,12 @@ def summary(samples: list, events: list[dict], t0: float, t1: float) -> str:
     g2 = [e["ms"] for e in pick if e["k"] == "gc" and e["gen"] == 2]
     g01 = [e["ms"] for e in pick if e["k"] == "gc" and e["gen"] < 2]
     lag = [e["ms"] for e in pick if e["k"] == "lag"]
+    lag_cpu = sum(e.get("cpu", 0) for e in pick if e["k"] == "lag")
     return (f"probe n={len(lat)} p50 {lat[len(lat) // 2]:.1f} p99 {lat[int(len(lat) * .99)]:.1f} "
             f"max {lat[-1]:.1f} ms; gen2 GCs {len(g2)} (max {max(g2, default=0):.0f} ms, "
             f"sum {sum(g2):.0f}), gen1 (and gen0 >= 1 ms) {len(g01)} (max {max(g01, default=0):.1f}); "
-            f"loop lag >= 2 ms {len(lag)} (max {max(lag, default=0):.0f} ms, sum {sum(lag):.0f})")
+            f"loop lag >= 2 ms {len(lag)} (max {max(lag, default=0):.0f} ms, sum {sum(lag):.0f}, "
+            f"CPU of the loop's thread meanwhile {lag_cpu:.0f})")
 
 
 async def bench(args, workdir: Path, proc, base: str, trace: Path) -> None:

@@ -6,7 +6,9 @@ clock (time.time(), comparable to the client's timestamps):
 - `gc`: every garbage collection of generation 1 or 2 (of 0: of 1 ms or more), its pause (ms)
   and what it collected; on SIGUSR1 (bench/tail.py, after each run) a full collection is forced
   and written as `forced`: what a generation-2 pause costs with what the process holds then;
-- `lag`: the event loop's lateness, sampled every LAG_EVERY s (what every request waits then);
+- `lag`: the event loop's lateness, sampled every LAG_EVERY s (what every request waits then),
+  with the CPU the loop's thread used meanwhile (near the lag: our own work held the loop; near
+  zero: the process waited for a core, the machine being busy);
 - `flush`: every group commit (service/mongo/batching.py) of GROUP_MIN_MS or more: its flush
   function, items, duration;
 - `span`: the recovery sweeps, the ledger's `finalize_recent`, the routes' revision read, with
@@ -59,11 +61,12 @@ class Trace:
             beat += 1
             if beat % 100 == 0:
                 self.out.flush()        # bench/tail.py reads the file after each run
-            t0 = loop.time()
+            t0, c0 = loop.time(), time.thread_time()
             await asyncio.sleep(LAG_EVERY)   # a probe of the loop's lateness, not a synchronisation
             late = (loop.time() - t0 - LAG_EVERY) * 1000
-            if late >= 2.0:
-                self.write("lag", time.time() - late / 1000, ms=round(late, 2))
+            if late >= 2.0:      # cpu: this thread's CPU meanwhile (low: the process waited for a core)
+                self.write("lag", time.time() - late / 1000, ms=round(late, 2),
+                           cpu=round((time.thread_time() - c0) * 1000, 2))
 
     def timed(self, kind: str, name: str, fn):
         @functools.wraps(fn)

@@ -5,11 +5,15 @@ NX-27017 answers a `find` by running the whole query at once, under the lock tha
 of the database takes, and serves the getMores from what it gathered (MongoDB reads a cursor's
 batches lazily). A sweep whose window held 30,000 wallets held the main store for 3-6 s, and
 every webhook's ledger flush waited behind it (bench/tail.py at 100,000 workspaces: one flush of
-2.6 s). So the window is read by key ranges instead: each page is one `find` sorted on the
-`updated_ms` index with a `limit`, starting after the last wallet of the page before (its
-`updated_ms`, then its `_id` among the wallets of that same millisecond), so that no command
-reads more than `PAGE` wallets. (An `$or` of the two conditions in one command made NX-27017
-read the whole collection: 4 s for 100,000 wallets.)"""
+2.6 s). So the window is read by ranges of `updated_ms` instead: each page is one `find` on the
+`updated_ms` index, sorted on it, with a `limit`; the next page starts at the last millisecond
+of the one before, whose wallets it reads again (they are left out of the page before), so that
+every wallet is read once whatever number share a millisecond, and no command reads more than
+`PAGE` wallets, but for a millisecond that alone holds more: it is read whole, in one command
+(a billing pass takes its `now` once for all its wallets).
+
+Not `_id` in the filter (`updated_ms == t and _id > x`, the usual tie-break): NX-27017 then
+scans the whole collection, ~1 s per page at 100,000 wallets (SQLite's plan: `SCAN wallets`)."""
 from __future__ import annotations
 
 from typing import AsyncIterator
@@ -22,25 +26,20 @@ FIELDS = {"updated_ms": 1, "last": 1, "events": 1}
 
 async def wallet_pages(db: AsyncDatabase, since_ms: int, before_ms: int, *,
                        page: int = PAGE) -> AsyncIterator[list[dict]]:
-    """The wallets with `since_ms <= updated_ms < before_ms`, in (updated_ms, _id) order, `page`
-    at a time; every one exactly once, whatever number share a millisecond."""
-    at, after = since_ms, None     # resume at `updated_ms == at, _id > after`, then past `at`
+    """The wallets with `since_ms <= updated_ms < before_ms`, in `updated_ms` order, about `page`
+    at a time; every one exactly once."""
+    at = since_ms
     while True:
-        if after is not None:      # the rest of the wallets of that millisecond
-            ties = await db.wallets.find({"updated_ms": at, "_id": {"$gt": after}},
-                                         FIELDS).sort("_id", 1).limit(page).to_list()
-            if ties:
-                yield ties
-                after = ties[-1]["_id"]
-            if len(ties) == page:
-                continue
-            window = {"$gt": at, "$lt": before_ms}
-        else:
-            window = {"$gte": at, "$lt": before_ms}
-        found = await db.wallets.find({"updated_ms": window}, FIELDS).sort(
-            [("updated_ms", 1), ("_id", 1)]).limit(page).to_list()
-        if found:
-            yield found
+        found = await db.wallets.find({"updated_ms": {"$gte": at, "$lt": before_ms}},
+                                      FIELDS).sort("updated_ms", 1).limit(page).to_list()
         if len(found) < page:
+            if found:
+                yield found
             return
-        at, after = found[-1]["updated_ms"], found[-1]["_id"]
+        last = found[-1]["updated_ms"]
+        if last > found[0]["updated_ms"]:    # the last millisecond's wallets: in the next page
+            yield [w for w in found if w["updated_ms"] < last]
+            at = last
+        else:                                # a page of one millisecond: all of it at once
+            yield await db.wallets.find({"updated_ms": last}, FIELDS).to_list()
+            at = last + 1
