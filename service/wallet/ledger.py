@@ -193,11 +193,13 @@ class MongoLedger:
         `resume`, start where this process's previous resumed sweep ended, less SWEEP_OVERLAP
         (never before `updated_since`): a wallet is read by a few sweeps, not by every sweep of
         the window (100,000 active wallets were all read every 30 s). The window is read a page
-        (service/wallet/sweep.py) per command: the store is never held for all of it at once."""
+        (service/wallet/sweep.py) per command: the store is never held for all of it at once;
+        resumed (the periodic sweep), paced between its pages."""
         if resume and self._swept_before is not None:
             updated_since = max(updated_since, self._swept_before - SWEEP_OVERLAP)
         count = 0
-        async for page in sweep.wallet_pages(self.db, to_ms(updated_since), to_ms(updated_before)):
+        async for page in sweep.wallet_pages(self.db, to_ms(updated_since), to_ms(updated_before),
+                                             pace=sweep.PACE if resume else 0.0):
             count += await self._finalize_page(page)
         if resume:
             self._swept_before = updated_before

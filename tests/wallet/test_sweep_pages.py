@@ -4,6 +4,7 @@ wallets held every webhook's ledger flush for seconds (bench/tail.py, 100,000 wo
 import asyncio
 import dataclasses
 import random
+import time
 from datetime import timedelta
 
 import pytest
@@ -17,22 +18,27 @@ from tests.wallet.test_ledger_batch import charge, conversation, ledger_sums_hol
 
 
 class WalletReads(monitoring.CommandListener):
-    """Every command on `wallets` that reads documents: its name, and how many it returned."""
+    """Every command on `wallets` that reads documents: its name, and how many it returned;
+    when each began and how long it took."""
 
     def __init__(self) -> None:
         self.reads: list[tuple[str, int]] = []
+        self.times: list[tuple[float, float]] = []
         self._ids: dict[int, str] = {}
+        self._began: dict[int, float] = {}
 
     def started(self, event: monitoring.CommandStartedEvent) -> None:
         if event.command_name in ("find", "getMore") and "wallets" in (
                 event.command.get("find"), event.command.get("collection")):
             self._ids[event.request_id] = event.command_name
+            self._began[event.request_id] = time.monotonic()
 
     def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
         name = self._ids.pop(event.request_id, None)
         if name is not None:
             cursor = event.reply.get("cursor", {})
             self.reads.append((name, len(cursor.get("firstBatch", cursor.get("nextBatch", [])))))
+            self.times.append((self._began.pop(event.request_id), event.duration_micros / 1e6))
 
     def failed(self, event) -> None:
         self._ids.pop(event.request_id, None)
@@ -75,6 +81,21 @@ async def test_the_sweep_reads_no_more_than_a_page_of_wallets_per_command_and_fi
     assert await svc.db.ledger.count_documents({"kind": "charge"}) == 20
     assert {await conversation(svc, ws) for ws in lost} == {START_BALANCE - 40}
     assert await ledger_sums_hold(svc, wallets)
+
+
+async def test_the_periodic_sweep_leaves_the_store_to_the_webhooks_between_its_pages(watched, clock):
+    """Its pages back to back met every command of every ledger flush (bench/tail.py: the
+    flushes took twice as long during a sweep); it now waits PACE times what a page took."""
+    svc, reads = watched
+    since = clock.now() - timedelta(minutes=1)
+    for group in range(8):
+        await open_wallets(svc, clock, 40, f"p{group}")
+        clock.advance(timedelta(milliseconds=1))
+    reads.times.clear()
+    assert await svc.ledger.finalize_recent(since, clock.now(), resume=True) == 320
+    assert len(reads.times) >= 4
+    for (began, took), (next_began, _) in zip(reads.times, reads.times[1:]):
+        assert next_began - began >= (1 + sweep.PACE) * took
 
 
 async def test_the_pages_hold_every_wallet_of_the_window_once_whatever_shares_a_millisecond(
