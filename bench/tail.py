@@ -66,6 +66,7 @@ def timeline(samples: list, events: list[dict], t0: float, duration: int) -> Non
     """One line per second: probe n / max, loop lag max, GC, flush max, spans."""
     sec = defaultdict(lambda: {"n": 0, "max": 0.0, "lag": 0.0, "g01": 0.0, "g2": [],
                                "flush": (0.0, ""), "spans": set()})
+    ended = {(e["name"], e["t"]) for e in events if e["k"] == "span"}
     for t, ms in samples:
         s = sec[int(t - t0)]
         s["n"] += 1
@@ -80,6 +81,9 @@ def timeline(samples: list, events: list[dict], t0: float, duration: int) -> Non
             s["g01"] = max(s["g01"], e["ms"])
         elif e["k"] == "flush" and e["ms"] > s["flush"][0]:
             s["flush"] = (e["ms"], f"{e['name']}[{e['items']}]")
+        elif e["k"] == "begin" and e["name"] != "revision.read" and (e["name"], e["t"]) not in ended:
+            for k in range(int(e["t"] - t0), duration + 1):
+                sec[k]["spans"].add(f"{e['name']} running")
         elif e["k"] == "span" and e["name"] != "revision.read":
             for k in range(int(e["t"] - t0), int(e["t"] + e["ms"] / 1000 - t0) + 1):
                 sec[k]["spans"].add(f"{e['name']} {e['ms']:.0f}ms")
@@ -92,9 +96,13 @@ def timeline(samples: list, events: list[dict], t0: float, duration: int) -> Non
 
 
 def slowest(samples: list, events: list[dict], n: int = 10) -> None:
+    ended = {(e["name"], e["t"]) for e in events if e["k"] == "span"}
+    running = [e for e in events if e["k"] == "begin" and (e["name"], e["t"]) not in ended]
     print(f"  the {n} slowest probe requests, and what overlapped them:")
     for t, ms in sorted(samples, key=lambda s: -s[1])[:n]:
-        over = [e for e in events if e["t"] <= t + ms / 1000 and e["t"] + e.get("ms", 0) / 1000 >= t]
+        over = [e for e in events if e["k"] != "begin" and e["t"] <= t + ms / 1000
+                and e["t"] + e.get("ms", 0) / 1000 >= t]
+        over += [{**e, "name": e["name"] + " (running)", "ms": 0} for e in running if e["t"] <= t]
         what = defaultdict(float)
         for e in over:
             name = {"gc": f"gc{e.get('gen')}", "lag": "lag"}.get(e["k"], e.get("name", e["k"]))

@@ -72,6 +72,7 @@ class Trace:
         @functools.wraps(fn)
         async def wrapper(*args, **kwargs):
             t0, w0 = time.perf_counter(), time.time()
+            self.write("begin", w0, name=name)    # a sweep still running when a run ends
             try:
                 return await fn(*args, **kwargs)
             finally:
