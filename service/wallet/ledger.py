@@ -48,7 +48,7 @@ from billing.wallet import BALANCE_KINDS, Buckets, Entry, LedgerIntent, Posted, 
 from service.mongo.batching import GroupCommit
 from service.mongo.docs import buckets_from_doc, buckets_to_doc, entry_from_doc, to_ms
 from service.mongo.recent import Recent
-from service.wallet import alerts, ledger_batch
+from service.wallet import alerts, ledger_batch, sweep
 from service.wallet.journal import unjournal, wallet_write
 from service.wallet.ledger_batch import MAX_INTENTS_PER_APPLY, Answer, Post
 from service.wallet.remembered import RememberedWallets
@@ -60,7 +60,6 @@ __all__ = ["MongoLedger", "unjournal", "zero_wallet_doc"]
 log = logging.getLogger("saldo.ledger")
 FLUSH_INTENTS = MAX_INTENTS_PER_APPLY   # intents one flush takes from the queue (summed)
 REMEMBERED_WALLETS = 120_000  # wallets whose last write this process remembers (~240 B each)
-FINALIZE_PAGE = 500                    # wallets whose journals the sweep finishes together
 SWEEP_OVERLAP = timedelta(minutes=5)   # a resumed sweep looks this far behind the previous one
 
 
@@ -195,18 +194,15 @@ class MongoLedger:
         """Finish step 3 for wallets whose writer died after its wallet update (sweep). With
         `resume`, start where this process's previous resumed sweep ended, less SWEEP_OVERLAP
         (never before `updated_since`): a wallet is read by a few sweeps, not by every sweep of
-        the window (100,000 active wallets were all read every 30 s)."""
+        the window (100,000 active wallets were all read every 30 s). The window is read a page
+        (service/wallet/sweep.py) per command: the store is never held for all of it at once;
+        resumed (the periodic sweep), paced between its pages."""
         if resume and self._swept_before is not None:
             updated_since = max(updated_since, self._swept_before - SWEEP_OVERLAP)
-        count, page = 0, []
-        async for wallet in self.wallets.find(
-                {"updated_ms": {"$gte": to_ms(updated_since), "$lt": to_ms(updated_before)}},
-                {"last": 1, "events": 1}):
-            page.append(wallet)
-            if len(page) == FINALIZE_PAGE:
-                count += await self._finalize_page(page)
-                page = []
-        count += await self._finalize_page(page)
+        count = 0
+        async for page in sweep.wallet_pages(self.db, to_ms(updated_since), to_ms(updated_before),
+                                             pace=sweep.PACE if resume else 0.0):
+            count += await self._finalize_page(page)
         if resume:
             self._swept_before = updated_before
         return count
