@@ -29,6 +29,20 @@ async def open_wallets(svc, clock, count: int, tag: str) -> list[str]:
     return wallets
 
 
+def killed_before_entries(ledger: MongoLedger, monkeypatch, prefix: str = "lost:") -> MongoLedger:
+    """`ledger`, killed (ConnectionError) after its wallets' write and before their entries reach
+    the ledger collection, in every post holding a key that starts with `prefix`."""
+    real_finalize = ledger.finalize
+
+    async def die(docs, *, check=True):
+        if any(d["_id"].startswith(prefix) for d in docs):
+            raise ConnectionError("process killed")
+        await real_finalize(docs, check=check)
+
+    monkeypatch.setattr(ledger, "finalize", die)
+    return ledger
+
+
 async def conversation(svc, ws: str) -> int:
     return (await svc.ledger.balances(ws))["conversation"].net.amount
 
@@ -127,15 +141,7 @@ async def test_killed_between_the_wallets_write_and_the_entries_insert_every_wal
         counted, clock, monkeypatch):
     svc, commands = counted
     wallets = await open_wallets(svc, clock, 4, "crash")
-    dying = svc.ledger
-    real_finalize = dying.finalize
-
-    async def die(docs, *, check=True):
-        if any(d["_id"].startswith("lost:") for d in docs):
-            raise ConnectionError("process killed")
-        await real_finalize(docs, check=check)
-
-    monkeypatch.setattr(dying, "finalize", die)
+    dying = killed_before_entries(svc.ledger, monkeypatch)
     posted = await asyncio.gather(*[dying.post(ws, [charge(f"lost:{ws}", 40)], clock.now())
                                     for ws in wallets], return_exceptions=True)
     assert all(isinstance(p, ConnectionError) for p in posted)
@@ -172,15 +178,7 @@ async def test_the_sweep_finishes_many_wallets_writes_in_a_few_commands_not_one_
     wallet: at 100,000 workspaces, tens of thousands of commands every 30 s."""
     svc, commands = counted
     wallets = await open_wallets(svc, clock, 60, "swept")
-    dying = MongoLedger(svc.db)
-    real_finalize = dying.finalize
-
-    async def die(docs, *, check=True):      # after the wallets' write, before the entries
-        if any(d["_id"].startswith("lost:") for d in docs):
-            raise ConnectionError("process killed")
-        await real_finalize(docs, check=check)
-
-    monkeypatch.setattr(dying, "finalize", die)
+    dying = killed_before_entries(MongoLedger(svc.db), monkeypatch)
     lost = await asyncio.gather(*[dying.post(ws, [charge(f"lost:{ws}", 40)], clock.now())
                                   for ws in wallets[:20]], return_exceptions=True)
     assert all(isinstance(p, ConnectionError) for p in lost)

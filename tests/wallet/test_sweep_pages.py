@@ -2,7 +2,6 @@
 sweep.py): NX-27017 runs a whole `find` under its lock at once, so one unbounded read of 30,000
 wallets held every webhook's ledger flush for seconds (bench/tail.py, 100,000 workspaces)."""
 import asyncio
-import dataclasses
 import random
 import time
 from datetime import timedelta
@@ -10,11 +9,10 @@ from datetime import timedelta
 import pytest
 from pymongo import monitoring
 
-from service.runtime.app import create_app
-from service.runtime.context import SERVICES
 from service.wallet import sweep
 from service.wallet.ledger import MongoLedger
-from tests.wallet.test_ledger_batch import charge, conversation, ledger_sums_hold, open_wallets, START_BALANCE
+from tests.wallet.test_ledger_batch import (START_BALANCE, charge, conversation, killed_before_entries,
+                                            ledger_sums_hold, open_wallets)
 
 
 class WalletReads(monitoring.CommandListener):
@@ -45,12 +43,9 @@ class WalletReads(monitoring.CommandListener):
 
 
 @pytest.fixture
-async def watched(aiohttp_client, settings, clock):
+async def watched(listening):
     reads = WalletReads()
-    app = create_app(dataclasses.replace(settings, event_listeners=(reads,)), clock=clock,
-                     background=False)
-    await aiohttp_client(app)
-    return app[SERVICES], reads
+    return await listening(reads), reads
 
 
 async def test_the_sweep_reads_no_more_than_a_page_of_wallets_per_command_and_finishes_them_all(
@@ -61,15 +56,7 @@ async def test_the_sweep_reads_no_more_than_a_page_of_wallets_per_command_and_fi
     for group in range(10):             # 25 wallets a millisecond: the pages end inside some
         wallets += await open_wallets(svc, clock, 25, f"g{group}")
         clock.advance(timedelta(milliseconds=1))
-    dying = MongoLedger(svc.db)
-    real_finalize = dying.finalize
-
-    async def die(docs, *, check=True):      # after the wallets' write, before the entries
-        if any(d["_id"].startswith("lost:") for d in docs):
-            raise ConnectionError("process killed")
-        await real_finalize(docs, check=check)
-
-    monkeypatch.setattr(dying, "finalize", die)
+    dying = killed_before_entries(MongoLedger(svc.db), monkeypatch)
     lost = wallets[140:160]
     await asyncio.gather(*[dying.post(ws, [charge(f"lost:{ws}", 40)], clock.now()) for ws in lost],
                          return_exceptions=True)
