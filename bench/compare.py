@@ -165,7 +165,9 @@ async def bench(args, workdir: Path, saldo_proc, base: str) -> bool:
                 for side, url, secret in (("naive", naive_url, NAIVE_SECRET),
                                           ("saldo", base, args.app_secret)):
                     bodies = make_bodies(args.per_run, phones, f"{run}{side[0]}{r}", r * args.per_run)
-                    load, pids = os.getloadavg(), [saldo_proc.pid] + descendants(saldo_proc.pid)
+                    load = os.getloadavg()
+                    pids = ([saldo_proc.pid] + descendants(saldo_proc.pid) if side == "saldo"
+                            else [naive_proc.pid, naive_store.pid])
                     cpu = cpu_seconds(pids)
                     res = await replay(side, url, bodies, secret, workdir, args)
                     cpu = cpu_line(cpu, cpu_seconds(pids), max(1, sum(res["sent"].values())))
@@ -173,7 +175,7 @@ async def bench(args, workdir: Path, saldo_proc, base: str) -> bool:
                     results.append(res)
                     print(f"  {side:<6} run {r}: {res['rps']:8.0f} req/s  p50 {res['p50']:6.1f} ms  "
                           f"p99 {res['p99']:6.1f} ms  non-200 {res['errors']} {res['socket']}  "
-                          f"load avg {load[0]:.2f}" + (f"\n           {cpu}" if side == "saldo" else ""),
+                          f"load avg {load[0]:.2f}\n           {cpu}",
                           flush=True)
                     if side == "saldo":
                         done, again = delivered(bodies, res["sent"], 2 * args.connections)
