@@ -4,11 +4,16 @@ on a 375-px phone, under var/screenshots/ (ignored by git), for review. Run by h
 Starts Saldo on a scratch embedded store with the development defaults and SALDO_DEMO=1 (so
 service/portal/demo.py seeds "Toko Demo" and prints its portal link), opens the link in Debian's
 Chromium with Playwright (/usr/bin/chromium or SALDO_CHROMIUM; no browser download) and visits
-SCREENS. A new screen is one line in SCREENS; `{invoice}` is the first invoice's code. A screen
-that is not served (404) is reported and skipped."""
+SCREENS. Before that it adds, through the admin API, two add-ons (one recurring, one one-time:
+tests/addon_helpers.py's) and a reseller, so the add-on screens have rows and forms. A new screen
+is one line in SCREENS; `{invoice}` is the first invoice's code, `{addon}` the recurring add-on,
+`{topup}` the latest top-up, `{ws}` the demo workspace, `{reseller}` the reseller. A screen that
+is not served (404) is reported and skipped. Every phone screen is checked for horizontal
+scrolling: the elements wider than the screen are printed."""
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import re
 import socket
@@ -24,6 +29,7 @@ if str(ROOT) not in sys.path:
 
 from bench.scratch import with_service  # noqa: E402
 from bench.webhooks import stop_service  # noqa: E402
+from tests.addon_helpers import EXTRA_USER, WA_CONV  # noqa: E402
 from tests.browser import ARGS, CHROMIUM  # noqa: E402
 
 OUT = ROOT / "var" / "screenshots"
@@ -32,9 +38,14 @@ SCREENS = (                      # (file name, path): every portal screen, one l
     ("plans", "/portal/plans"),
     ("addons", "/portal/addons"),
     ("addons-buy", "/portal/addons/buy"),
+    ("addon-order", "/portal/addons/buy/{addon}?quantity=2"),
+    ("plans-order", "/portal/plans?plan=pro&period=monthly"),
+    ("renew", "/portal/renew"),
+    ("unsubscribe", "/portal/unsubscribe"),
     ("balance", "/portal/balance"),
     ("balance-topup", "/portal/balance/topup"),
     ("balance-topups", "/portal/balance/topups"),
+    ("topup", "/portal/balance/topups/{topup}"),
     ("balance-usage", "/portal/balance/usage"),
     ("invoices", "/portal/invoices"),
     ("invoice", "/portal/invoices/{invoice}"),
@@ -45,8 +56,11 @@ PANEL_SCREENS = (                # the agency panel's, signed in with the develo
     ("panel-home", "/panel"),
     ("panel-addons", "/panel/addons"),
     ("panel-addon-new", "/panel/addons/new"),
+    ("panel-addon-edit", "/panel/addons/{addon}/edit"),
     ("panel-resellers", "/panel/resellers"),
+    ("panel-reseller", "/panel/resellers/{reseller}"),
     ("panel-workspaces", "/panel/workspaces"),
+    ("panel-workspace", "/panel/workspaces/{ws}"),
     ("panel-operations", "/panel/operations"),
 )
 ADMIN_TOKEN = "dev-admin"        # the Makefile's development default, as the demo needs it
@@ -86,7 +100,27 @@ def demo_link(base: str, proc: subprocess.Popen, log: Path) -> str:
     raise SystemExit(f"no demo link within 90 s; see {log}")
 
 
-async def shoot(base: str, link: str) -> int:
+def seed(base: str) -> dict:
+    """The add-ons and the reseller the screens show → their ids."""
+    def post(path: str, body: dict) -> dict:
+        req = urllib.request.Request(base + path, data=json.dumps(body).encode(), method="POST",
+                                     headers={"Authorization": f"Bearer {ADMIN_TOKEN}",
+                                              "Content-Type": "application/json"})
+        with urllib.request.urlopen(req, timeout=30) as resp:
+            return json.loads(resp.read())
+    addon = post("/v1/admin/addons", EXTRA_USER)["id"]
+    post("/v1/admin/addons", WA_CONV)
+    reseller = post("/v1/admin/resellers", {"name": "Mitra Jaya"})["reseller"]["id"]
+    return {"addon": addon, "reseller": reseller}
+
+
+async def _first_link(page, url: str, selector: str, prefix: str) -> str:
+    await page.goto(url)
+    href = await page.locator(selector).first.get_attribute("href") or ""
+    return href.removeprefix(prefix)
+
+
+async def shoot(base: str, link: str, ids: dict) -> int:
     from playwright.async_api import async_playwright
     OUT.mkdir(parents=True, exist_ok=True)
     saved = 0
@@ -94,26 +128,39 @@ async def shoot(base: str, link: str) -> int:
         browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         page = await (await browser.new_context()).new_page()
         await page.goto(link)
-        await page.goto(base + "/portal/invoices")
-        first = page.locator("table.inv-table tbody tr a").first
-        code = (await first.get_attribute("href") or "").removeprefix("/portal/invoices/")
-        saved += await _screens(page, base, SCREENS, code)
+        ids["invoice"] = await _first_link(page, base + "/portal/invoices",
+                                           "table.inv-table tbody tr a", "/portal/invoices/")
+        ids["topup"] = await _first_link(page, base + "/portal/balance/topups",
+                                         "a[href^='/portal/balance/topups/']",
+                                         "/portal/balance/topups/")
+        saved += await _screens(page, base, SCREENS, ids)
         await page.goto(base + "/panel/signin")
         await page.get_by_label("API key").or_(page.get_by_label("Kunci API")).fill(ADMIN_TOKEN)
         await page.locator("form[action='/panel/signin'] button[type=submit]").click()
         await page.wait_for_load_state()
-        saved += await _screens(page, base, PANEL_SCREENS, code)
+        ids["ws"] = await _first_link(page, base + "/panel/workspaces",
+                                      "a[href^='/panel/workspaces/ws_']", "/panel/workspaces/")
+        saved += await _screens(page, base, PANEL_SCREENS, ids)
         await browser.close()
     return saved
 
 
-async def _screens(page, base: str, screens, code: str) -> int:
+# The elements wider than the screen, deepest first: what makes a phone scroll sideways.
+WIDE = """() => { const w = document.documentElement.clientWidth;
+  if (document.documentElement.scrollWidth <= w) return [];
+  return [...document.querySelectorAll('body *')].filter(e => e.getBoundingClientRect().right > w
+    && ![...e.children].some(c => c.getBoundingClientRect().right > w)).slice(0, 5)
+    .map(e => e.tagName.toLowerCase() + (e.className ? '.' + e.className : '') + ' '
+              + Math.round(e.getBoundingClientRect().right) + 'px'); }"""
+
+
+async def _screens(page, base: str, screens, ids: dict) -> int:
     saved = 0
     for lang in ("id", "en"):
         await page.get_by_role("button", name=lang.upper()).click()
         await page.wait_for_load_state()
         for name, path in screens:
-            resp = await page.goto(base + path.format(invoice=code))
+            resp = await page.goto(base + path.format(**ids))
             if resp is None or resp.status == 404:
                 print(f"  {path}: not served (404), skipped")
                 continue
@@ -122,6 +169,8 @@ async def _screens(page, base: str, screens, code: str) -> int:
                 target = OUT / f"{name}-{lang}-{label}.png"
                 await page.screenshot(path=str(target), full_page=True)
                 saved += 1
+                if label == "phone" and (wide := await page.evaluate(WIDE)):
+                    print(f"  {target.name}: scrolls sideways: {', '.join(wide)}")
             await page.set_viewport_size(VIEWPORTS[0][1])
     return saved
 
@@ -138,7 +187,7 @@ def main() -> int:
 
     def run_all(base: str, proc: subprocess.Popen) -> bool:
         link = demo_link(base, proc, holder["log"])
-        saved = asyncio.run(shoot(base, link))
+        saved = asyncio.run(shoot(base, link, seed(base)))
         print(f"{saved} screenshots in {OUT}")
         return saved > 0
     return with_service("saldo-screenshots-", started, stop_service, run_all)
