@@ -166,6 +166,25 @@ def body_of(form: MultiDictProxy) -> dict:
     }
 
 
+def _refused(field: str) -> str:
+    """What to do about a field pydantic refused, in the page's language (pydantic's own
+    message is English and names patterns: never shown)."""
+    known = {
+        "name": _("Fill in the internal name: lowercase letters, digits, dots and dashes, "
+                  "for example wa-conv-1000."),
+        "display_name": _("Fill in the name customers see."),
+        "type": _("Choose the add-on type."),
+        "billing": _("Choose how it is billed."),
+        "consumption": _("Enter a whole number of 0 or more."),
+        "entitlements": _("Write entitlements as lowercase words separated by commas, for "
+                          "example api_access, webhooks."),
+        "limits": _("Write one limit a line: key action value, for example users increment 5 "
+                    "or contacts set unlimited."),
+        "metadata": _("Write one entry a line: key=value."),
+    }
+    return known.get(field) or _("Check this value.")
+
+
 def validated(body: dict, *, new: bool) -> AddonFields:
     """The API's model over the body: {field: message} for every refusal pydantic finds."""
     try:
@@ -174,7 +193,7 @@ def validated(body: dict, *, new: bool) -> AddonFields:
         errors: dict[str, str] = {}
         for error in exc.errors():
             field = form_field(".".join(str(p) for p in error["loc"]))
-            errors.setdefault(field, _("Check this value: %(reason)s", reason=error["msg"]))
+            errors.setdefault(field, _refused(field))
         raise FormErrors(errors) from None
 
 

@@ -69,7 +69,7 @@ async def test_field_errors_and_nothing_saved(api, panel):
                                                                    price_monthly="abc"))
     assert status == 422 and error_at(page, "price_monthly") and not error_at(page, "name")
     status, page, _ = await send(browser, "/panel/addons/new", form(name="Bad Name"))
-    assert status == 422 and error_at(page, "name").startswith("Periksa nilai ini")
+    assert status == 422 and error_at(page, "name").startswith("Isi nama internal: huruf kecil")
     status, page, _ = await send(browser, "/panel/addons/new", form(limits="users plus"))
     assert status == 422 and error_at(page, "limits") and "<details class=\"card ad-more\" open" \
         in page
