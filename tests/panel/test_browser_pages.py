@@ -1,10 +1,12 @@
 """What an agency operator notices on the panel's pages in a real browser (Chromium), found by the
 screenshots of bench/screenshots.py: an empty Create Add-on says in the page's language what to
-fill in (not pydantic's English)."""
+fill in (not pydantic's English), and badges and the phone's row labels are never broken in
+the middle of a word."""
 from __future__ import annotations
 
 from playwright.async_api import expect
 
+from tests.addon_helpers import EXTRA_USER, WA_CONV, create_addon, create_reseller
 from tests.panel.test_browser_addons import sign_in
 from tests.helpers import ADMIN_TOKEN
 
@@ -35,3 +37,39 @@ async def test_an_empty_create_addon_says_what_to_fill_in_in_each_language(api, 
     await expect(page.locator("#err-type")).to_have_text("Choose the add-on type.")
     errors = " ".join(await page.locator(".error").all_inner_texts())
     assert not [word for word in DEVELOPER_TEXT if word in errors], errors
+
+
+async def _broken_mid_word(page, selector: str) -> list[str]:
+    """The elements of `selector` whose text takes more lines than it has words."""
+    return await page.evaluate("""(selector) => [...document.querySelectorAll(selector)]
+      .filter(e => e.offsetParent !== null).filter(e => {
+        const range = document.createRange(); range.selectNodeContents(e);
+        const lines = new Set([...range.getClientRects()].filter(r => r.width > 0)
+                                .map(r => Math.round(r.top)));
+        return lines.size > e.textContent.trim().split(/\\s+/).length; })
+      .map(e => e.textContent.trim())""", selector)
+
+
+async def test_badges_and_row_labels_keep_their_words_whole(api, page):
+    await create_addon(api, WA_CONV)
+    await create_addon(api, EXTRA_USER)
+    await create_reseller(api, "Mitra Jaya")
+    await sign_in(page, api, ADMIN_TOKEN)
+    await page.get_by_role("button", name="EN").click()
+    await page.get_by_role("heading", name="Add-ons").wait_for()
+    await page.set_viewport_size({"width": 1280, "height": 900})      # the table, not the cards
+    await expect(page.locator("table.ad-list .badge")).to_have_text(["Active", "Active"])
+    assert await _broken_mid_word(page, ".badge") == []
+    await page.set_viewport_size({"width": 375, "height": 740})
+    assert await _broken_mid_word(page, ".badge") == []
+    await page.get_by_role("link", name="Resellers", exact=True).first.click()
+    await page.get_by_text("Mitra Jaya").first.wait_for()
+    # a label narrower than its text on one line (the canvas measures it in the label's font)
+    labels = await page.evaluate("""() => [...document.querySelectorAll('table.stack td')]
+      .map(td => { const label = getComputedStyle(td, '::before');
+                   const text = label.content.slice(1, -1);
+                   const ctx = document.createElement('canvas').getContext('2d');
+                   ctx.font = label.font;
+                   return [text, parseFloat(label.width) + 0.5 >= ctx.measureText(text).width]; })""")
+    assert ["ID", True] in labels, labels
+    assert [text for text, one_line in labels if not one_line] == [], "a row's label wraps"
