@@ -167,8 +167,34 @@ def _error(exc: BillingError, field: str) -> str:
             exc.message:
         return _("Enter the price for this period.")
     if isinstance(exc, ValidationFailed):
-        return _("Check this value: %(reason)s", reason=exc.message)
+        return _refusal(field, exc.message)
     return error_text(exc)
+
+
+def _refusal(field: str, message: str) -> str:
+    """The catalog's refusal (English, in the API's field names) → what to change, in the
+    page's language; a refusal not listed here: "Check this value." at its field."""
+    if field == "max_quantity":
+        for word, text in (("bracket", _("Keep the maximum quantity within the last price "
+                                         "bracket.")),
+                           ("true", _("Enter a maximum quantity of 2 or more when a customer "
+                                      "may buy several units.")),
+                           ("false", _("Enter a maximum quantity of 1, or allow multiple."))):
+            if word in message:
+                return text
+        return _("Enter a maximum quantity of 1 or more.")
+    if field in ("requires", "incompatible_with"):
+        return (_("An add-on cannot refer to itself.") if "itself" in message else
+                _("An add-on cannot both require and exclude the same add-on."))
+    known = {
+        "periods": _("Choose at least one period."),
+        "consumption": _("Enter what one unit adds: 1 or more (0 only for a feature)."),
+        "entitlements": _("A feature add-on grants at least one entitlement, for example "
+                          "api_access."),
+        "limits": _("Write one limit a line: key action value, for example users increment 5 "
+                    "or contacts set unlimited."),
+    }
+    return known.get(field) or _("Check this value.")
 
 
 async def _form(request: web.Request, addon: Addon | None, values: dict, errors: dict,

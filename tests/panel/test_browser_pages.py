@@ -39,6 +39,29 @@ async def test_an_empty_create_addon_says_what_to_fill_in_in_each_language(api, 
     assert not [word for word in DEVELOPER_TEXT if word in errors], errors
 
 
+async def test_a_refused_addon_says_what_to_change_in_the_pages_language(api, page):
+    await sign_in(page, api, ADMIN_TOKEN)
+    await page.get_by_role("link", name="Buat Add-on").click()
+    await page.get_by_label("Nama Add-on").fill("extra-user")
+    await page.get_by_label("Nama Tampilan").fill("Extra User")
+    await page.get_by_role("checkbox", name="Semua paket, termasuk paket baru nanti").check()
+    await page.get_by_label("Tipe Add-on").select_option("users")
+    await page.get_by_role("checkbox", name="Bulanan").uncheck()       # no period at all
+    await page.get_by_role("button", name="Simpan Add-on").click()
+    await expect(page.locator("#err-periods")).to_have_text("Pilih setidaknya satu periode.")
+
+    await page.get_by_role("checkbox", name="Bulanan").check()
+    await page.get_by_label("Mata uang").select_option("IDR")
+    await page.get_by_label("Harga, Bulanan", exact=True).fill("49.000")
+    await page.get_by_text("Opsi lainnya").click()
+    await page.get_by_role("checkbox", name="Boleh lebih dari satu").check()   # no maximum
+    await page.get_by_role("button", name="Simpan Add-on").click()
+    await expect(page.locator("#err-max_quantity")).to_have_text(
+        "Isi jumlah maksimum 2 atau lebih bila pelanggan boleh membeli beberapa unit.")
+    errors = " ".join(await page.locator(".error").all_inner_texts())
+    assert not [word for word in DEVELOPER_TEXT + ("allow_multiple", "needs") if word in errors]
+
+
 async def _broken_mid_word(page, selector: str) -> list[str]:
     """The elements of `selector` whose text takes more lines than it has words."""
     return await page.evaluate("""(selector) => [...document.querySelectorAll(selector)]
