@@ -1,0 +1,34 @@
+"""What a workspace owner notices on the portal's pages in a real browser (Chromium, a 375-px
+phone), found by the screenshots of bench/screenshots.py: the Order Summary's ➖/➕ buttons
+show a sign, not the box of a glyph no font has."""
+from __future__ import annotations
+
+from playwright.async_api import expect
+
+from tests.addon_helpers import EXTRA_USER, create_addon
+from tests.helpers import PHONE_A
+from tests.portal.test_browser_plans import _open
+
+# The button's text and a private-use character (drawn as the missing-glyph box) drawn in the
+# button's font: the same pixels mean the button shows a box.
+SHOWS_A_BOX = """(button) => {
+  const style = getComputedStyle(button), canvas = document.createElement('canvas');
+  canvas.width = canvas.height = 64;
+  const draw = (text) => { const ctx = canvas.getContext('2d');
+    ctx.clearRect(0, 0, 64, 64); ctx.font = style.font; ctx.textBaseline = 'top';
+    ctx.fillText(text, 8, 8); return ctx.getImageData(0, 0, 64, 64).data.join(); };
+  return draw(button.textContent.trim()) === draw('\\uE000'); }"""
+
+
+async def test_the_order_summarys_quantity_buttons_show_a_sign(api, page):
+    ws, key = await api.create_workspace([PHONE_A])
+    await create_addon(api, EXTRA_USER)
+    base = await _open(api, page, ws, key)
+    await page.goto(f"{base}/portal/plans?plan=pro&period=monthly")
+    plus = page.get_by_role("button", name="Tambah satu Additional User")
+    minus = page.get_by_role("button", name="Kurangi satu Additional User")
+    await expect(plus).to_be_visible()
+    assert not await plus.evaluate(SHOWS_A_BOX)
+    assert not await minus.evaluate(SHOWS_A_BOX)
+    await plus.click()
+    await expect(page.get_by_role("textbox", name="Additional User")).to_have_value("1")
