@@ -1,8 +1,11 @@
 """What an agency operator notices on the panel's pages in a real browser (Chromium), found by the
 screenshots of bench/screenshots.py: an empty Create Add-on says in the page's language what to
-fill in (not pydantic's English), and badges and the phone's row labels are never broken in
+fill in (not pydantic's English), Save shows that it is saving and is sent once however often
+it is pressed, and badges and the phone's row labels are never broken in
 the middle of a word."""
 from __future__ import annotations
+
+import asyncio
 
 from playwright.async_api import expect
 
@@ -62,6 +65,43 @@ async def test_a_refused_addon_says_what_to_change_in_the_pages_language(api, pa
     assert not [word for word in DEVELOPER_TEXT + ("allow_multiple", "needs") if word in errors]
 
 
+async def held_posts(page, pattern: str) -> tuple[list[str], asyncio.Event]:
+    """The POSTs to `pattern` are counted and held until the event is set (the server's answer
+    is slow): what a button shows meanwhile, and whether a second press sends again."""
+    posts: list[str] = []
+    release = asyncio.Event()
+
+    async def hold(route):
+        if route.request.method != "POST":
+            return await route.continue_()
+        posts.append(route.request.url)
+        await release.wait()
+        await route.continue_()
+    await page.route(pattern, hold)
+    return posts, release
+
+
+async def test_save_addon_shows_it_is_saving_and_is_sent_once(api, page):
+    await sign_in(page, api, ADMIN_TOKEN)
+    await page.get_by_role("link", name="Buat Add-on").click()
+    await page.get_by_label("Nama Add-on").fill("extra-user")
+    await page.get_by_label("Nama Tampilan").fill("Extra User")
+    await page.get_by_role("checkbox", name="Semua paket, termasuk paket baru nanti").check()
+    await page.get_by_label("Tipe Add-on").select_option("users")
+    await page.get_by_label("Mata uang").select_option("IDR")
+    await page.get_by_label("Harga, Bulanan", exact=True).fill("49.000")
+    posts, release = await held_posts(page, "**/panel/addons/new")
+    save = page.locator("form.ad-form button[type=submit]")
+    # pressed, then what the button shows while the answer is held, then pressed again
+    shown = await save.evaluate("""button => { button.click();
+      const shown = [button.getAttribute('aria-busy'), button.textContent.trim()];
+      button.click(); return shown; }""")
+    assert shown == ["true", "Menyimpan…"]
+    release.set()
+    await expect(page.get_by_role("status")).to_contain_text("tersimpan")
+    assert len(posts) == 1
+
+
 async def _broken_mid_word(page, selector: str) -> list[str]:
     """The elements of `selector` whose text takes more lines than it has words."""
     return await page.evaluate("""(selector) => [...document.querySelectorAll(selector)]
@@ -93,6 +133,7 @@ async def test_badges_and_row_labels_keep_their_words_whole(api, page):
                    const text = label.content.slice(1, -1);
                    const ctx = document.createElement('canvas').getContext('2d');
                    ctx.font = label.font;
-                   return [text, parseFloat(label.width) + 0.5 >= ctx.measureText(text).width]; })""")
+                   const needed = ctx.measureText(text).width;
+                   return [text, parseFloat(label.width) + 0.5 >= needed]; })""")
     assert ["ID", True] in labels, labels
     assert [text for text, one_line in labels if not one_line] == [], "a row's label wraps"

@@ -150,8 +150,8 @@ async def test_stop_at_the_period_end_shows_it_stopping_and_keep_undoes_it(api, 
     assert (await held(api, ws, key))[user["id"]]["stops_at_period_end"] is True
     page = (await browser.get(where))[1]
     assert "Berhenti pada 21 Des 2026" in page and "Tetap pakai" in page
-    idem = re.search(r'/keep">\s*<input[^>]*>\s*<input type="hidden" name="idem" value="([^"]+)"',
-                     page).group(1)
+    idem = re.search(r'/keep"[^>]*>\s*<input[^>]*>\s*'
+                     r'<input type="hidden" name="idem" value="([^"]+)"', page).group(1)
     status, _, where = await browser.post(f"/portal/addons/{user['id']}/keep", {"idem": idem})
     assert status == 303 and (await held(api, ws, key))[user["id"]]["stops_at_period_end"] is False
     assert await account_credit(api, ws, key) == (0, [])
