@@ -5,7 +5,7 @@ so no `.mo` file is committed or built.
 
 The language of a request is set once by the page decorator (handlers/portal/web.py) in a context
 variable; templates and Python code translate through it. Money and dates are formatted with
-Babel in that language, dates in SALDO_TIMEZONE."""
+Babel in that language, dates in SALDO_TIMEZONE (a time with its zone: WIB)."""
 from __future__ import annotations
 
 import contextvars
@@ -71,7 +71,10 @@ def date(value: datetime | None, tz: ZoneInfo) -> str:
 
 
 def date_time(value: datetime | None, tz: ZoneInfo) -> str:
+    """`21 Nov 2026 10:00 WIB`: the zone as Indonesians write it (WIB, WITA, WIT; Indonesia has
+    three) in both languages, since a customer in Bali reads a bare 10:00 as its own time."""
     if value is None:
         return ""
-    return format_datetime(value.astimezone(tz), format="d MMM y HH:mm", tzinfo=tz,
-                           locale=LANG.get())
+    local = value.astimezone(tz)
+    return (format_datetime(local, format="d MMM y HH:mm", tzinfo=tz, locale=LANG.get()) + " "
+            + format_datetime(local, format="z", tzinfo=tz, locale="id"))

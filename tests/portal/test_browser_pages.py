@@ -1,12 +1,13 @@
 """What a workspace owner notices on the portal's pages in a real browser (Chromium, a 375-px
 phone), found by the screenshots of bench/screenshots.py: the Order Summary's ➖/➕ buttons
-show a sign, not the box of a glyph no font has."""
+show a sign, not the box of a glyph no font has; a time says its zone (WIB: Indonesia has
+three) in both languages."""
 from __future__ import annotations
 
 from playwright.async_api import expect
 
 from tests.addon_helpers import EXTRA_USER, create_addon
-from tests.helpers import PHONE_A
+from tests.helpers import PHONE_A, topup
 from tests.portal.test_browser_plans import _open
 
 # The button's text and a private-use character (drawn as the missing-glyph box) drawn in the
@@ -32,3 +33,18 @@ async def test_the_order_summarys_quantity_buttons_show_a_sign(api, page):
     assert not await minus.evaluate(SHOWS_A_BOX)
     await plus.click()
     await expect(page.get_by_role("textbox", name="Additional User")).to_have_value("1")
+
+
+async def test_a_time_says_its_zone_in_both_languages(api, page):
+    ws, key = await api.create_workspace([PHONE_A])
+    order = await topup(api, ws, key)                     # ordered at 03:00 UTC (the clock)
+    base = await _open(api, page, ws, key)
+    await page.goto(f"{base}/portal/balance/topups")
+    date = page.locator("table tbody td").first
+    await expect(date).to_have_text("21 Nov 2026 10:00 WIB")
+    await page.goto(f"{base}/portal/invoices/{order['invoice']['code']}")
+    await expect(page.locator("dd", has_text="2026 10:00")).to_have_text(
+        ["21 Nov 2026 10:00 WIB", "22 Nov 2026 10:00 WIB"])          # requested, pay before
+    await page.get_by_role("button", name="EN").click()
+    await page.goto(f"{base}/portal/balance/topups")
+    await expect(date).to_have_text("21 Nov 2026 10:00 WIB")
