@@ -137,3 +137,14 @@ async def test_badges_and_row_labels_keep_their_words_whole(api, page):
                    return [text, parseFloat(label.width) + 0.5 >= needed]; })""")
     assert ["ID", True] in labels, labels
     assert [text for text, one_line in labels if not one_line] == [], "a row's label wraps"
+
+
+async def test_a_fields_hint_is_read_with_the_field(api, page):
+    await sign_in(page, api, ADMIN_TOKEN)
+    await page.get_by_role("link", name="Buat Add-on").click()
+    await expect(page.get_by_label("Nama Add-on")).to_have_accessible_description(
+        "Internal dan unik: huruf kecil, angka, titik, tanda hubung, misalnya wa-conv-1000.")
+    await page.get_by_role("button", name="Simpan Add-on").click()
+    await expect(page.get_by_label("Nama Add-on")).to_have_accessible_description(
+        "Internal dan unik: huruf kecil, angka, titik, tanda hubung, misalnya wa-conv-1000. "
+        "Isi nama internal: huruf kecil, angka, titik dan tanda hubung, misalnya wa-conv-1000.")

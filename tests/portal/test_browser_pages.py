@@ -1,7 +1,7 @@
 """What a workspace owner notices on the portal's pages in a real browser (Chromium, a 375-px
 phone), found by the screenshots of bench/screenshots.py: the Order Summary's ➖/➕ buttons
 show a sign, not the box of a glyph no font has; a time says its zone (WIB: Indonesia has
-three) in both languages."""
+three) in both languages; a field's hint is read with the field (its accessible description)."""
 from __future__ import annotations
 
 from playwright.async_api import expect
@@ -48,3 +48,17 @@ async def test_a_time_says_its_zone_in_both_languages(api, page):
     await page.get_by_role("button", name="EN").click()
     await page.goto(f"{base}/portal/balance/topups")
     await expect(date).to_have_text("21 Nov 2026 10:00 WIB")
+
+
+async def test_a_fields_hint_is_read_with_the_field(api, page):
+    ws, key = await api.create_workspace([PHONE_A])
+    base = await _open(api, page, ws, key)
+    await page.goto(f"{base}/portal/billing-info")
+    await expect(page.get_by_label("NPWP")).to_have_accessible_description(
+        "Nomor pajak: 15 atau 16 digit, misalnya 01.234.567.8-901.000")
+    await page.get_by_label("NPWP").fill("123")
+    await page.get_by_role("button", name="Simpan").click()
+    npwp = page.get_by_label("NPWP")
+    await expect(npwp).to_have_attribute("aria-invalid", "true")
+    description = await npwp.evaluate("e => e.getAttribute('aria-describedby')")
+    assert description == "bi-npwp-hint bi-npwp-error"
