@@ -139,6 +139,13 @@ async def test_badges_and_row_labels_keep_their_words_whole(api, page):
     assert [text for text, one_line in labels if not one_line] == [], "a row's label wraps"
 
 
+async def test_the_indonesian_form_gives_an_indonesian_example(api, page):
+    await sign_in(page, api, ADMIN_TOKEN)
+    await page.get_by_role("link", name="Buat Add-on").click()
+    await expect(page.locator("#hint-display_name")).to_have_text(
+        "Yang dilihat pelanggan, misalnya Ekstra 1.000 percakapan WhatsApp.")
+
+
 async def test_a_fields_hint_is_read_with_the_field(api, page):
     await sign_in(page, api, ADMIN_TOKEN)
     await page.get_by_role("link", name="Buat Add-on").click()
