@@ -8,8 +8,8 @@ SCREENS. Before that it adds, through the admin API, two add-ons (one recurring,
 tests/addon_helpers.py's) and a reseller, so the add-on screens have rows and forms. A new screen
 is one line in SCREENS; `{invoice}` is the first invoice's code, `{addon}` the recurring add-on,
 `{topup}` the latest top-up, `{ws}` the demo workspace, `{reseller}` the reseller. A screen that
-is not served (404) is reported and skipped. Every phone screen is checked for horizontal
-scrolling: the elements wider than the screen are printed."""
+is not served (404) is reported and skipped. Every phone screen is checked: the elements wider
+than the screen (sideways scrolling) and those drawn past their card's edge are printed."""
 from __future__ import annotations
 
 import asyncio
@@ -145,13 +145,21 @@ async def shoot(base: str, link: str, ids: dict) -> int:
     return saved
 
 
-# The elements wider than the screen, deepest first: what makes a phone scroll sideways.
-WIDE = """() => { const w = document.documentElement.clientWidth;
-  if (document.documentElement.scrollWidth <= w) return [];
-  return [...document.querySelectorAll('body *')].filter(e => e.getBoundingClientRect().right > w
-    && ![...e.children].some(c => c.getBoundingClientRect().right > w)).slice(0, 5)
-    .map(e => e.tagName.toLowerCase() + (e.className ? '.' + e.className : '') + ' '
-              + Math.round(e.getBoundingClientRect().right) + 'px'); }"""
+# The elements wider than the screen, deepest first (what makes a phone scroll sideways), and
+# the elements drawn past the inside of their card's padding.
+WIDE = """() => { const w = document.documentElement.clientWidth, out = [];
+  const name = e => e.tagName.toLowerCase() + (e.className ? '.' + e.className : '') + ' '
+                    + JSON.stringify(e.textContent.trim().slice(0, 24));
+  if (document.documentElement.scrollWidth > w)
+    out.push(...[...document.querySelectorAll('body *')].filter(e =>
+      e.getBoundingClientRect().right > w
+      && ![...e.children].some(c => c.getBoundingClientRect().right > w))
+      .map(e => 'wider than the screen: ' + name(e)));
+  document.querySelectorAll('.card').forEach(card => {
+    const edge = card.getBoundingClientRect().right - parseFloat(getComputedStyle(card).paddingRight);
+    out.push(...[...card.querySelectorAll('*')].filter(e => e.offsetParent !== null
+      && e.getBoundingClientRect().right > edge + 1).map(e => 'past its card: ' + name(e))); });
+  return out.slice(0, 5); }"""
 
 
 async def _screens(page, base: str, screens, ids: dict) -> int:
@@ -170,7 +178,7 @@ async def _screens(page, base: str, screens, ids: dict) -> int:
                 await page.screenshot(path=str(target), full_page=True)
                 saved += 1
                 if label == "phone" and (wide := await page.evaluate(WIDE)):
-                    print(f"  {target.name}: scrolls sideways: {', '.join(wide)}")
+                    print(f"  {target.name}: {'; '.join(wide)}")
             await page.set_viewport_size(VIEWPORTS[0][1])
     return saved
 

@@ -1,7 +1,7 @@
 """What a workspace owner notices on the portal's pages in a real browser (Chromium, a 375-px
 phone), found by the screenshots of bench/screenshots.py: the Order Summary's ➖/➕ buttons
 show a sign, not the box of a glyph no font has; a time says its zone (WIB: Indonesia has
-three) in both languages; a field's hint is read with the field (its accessible description)."""
+three) in both languages, and on a phone nothing runs past its card's edge; a field's hint is read with the field (its accessible description)."""
 from __future__ import annotations
 
 from playwright.async_api import expect
@@ -62,3 +62,20 @@ async def test_a_fields_hint_is_read_with_the_field(api, page):
     await expect(npwp).to_have_attribute("aria-invalid", "true")
     description = await npwp.evaluate("e => e.getAttribute('aria-describedby')")
     assert description == "bi-npwp-hint bi-npwp-error"
+
+
+# The elements drawn past the inside of their card's padding (up to 5 of them).
+PAST_THE_CARD = """() => [...document.querySelectorAll('.card')].flatMap(card => {
+  const box = card.getBoundingClientRect(), pad = parseFloat(getComputedStyle(card).paddingRight);
+  return [...card.querySelectorAll('*')].filter(e => e.offsetParent !== null
+    && e.getBoundingClientRect().right > box.right - pad + 1)
+    .map(e => e.tagName.toLowerCase() + ' ' + e.textContent.trim().slice(0, 30)); }).slice(0, 5)"""
+
+
+async def test_an_invoice_waiting_for_payment_fits_its_cards_on_a_phone(api, page):
+    ws, key = await api.create_workspace([PHONE_A])
+    order = await topup(api, ws, key)
+    base = await _open(api, page, ws, key)
+    await page.goto(f"{base}/portal/invoices/{order['invoice']['code']}")
+    await expect(page.locator(".badge")).to_have_text("Menunggu pembayaran")
+    assert await page.evaluate(PAST_THE_CARD) == []
