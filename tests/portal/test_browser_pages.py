@@ -79,3 +79,13 @@ async def test_an_invoice_waiting_for_payment_fits_its_cards_on_a_phone(api, pag
     await page.goto(f"{base}/portal/invoices/{order['invoice']['code']}")
     await expect(page.locator(".badge")).to_have_text("Menunggu pembayaran")
     assert await page.evaluate(PAST_THE_CARD) == []
+
+
+async def test_a_top_ups_invoice_opens_from_the_top_up(api, page):
+    ws, key = await api.create_workspace([PHONE_A])
+    order = await topup(api, ws, key)
+    base = await _open(api, page, ws, key)
+    await page.goto(f"{base}/portal/balance/topups/{order['topup']['id']}")
+    code = order["invoice"]["code"]
+    await page.get_by_role("link", name=code).click()
+    await expect(page.get_by_role("heading", name=f"Faktur {code}")).to_be_visible()
