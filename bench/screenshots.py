@@ -9,7 +9,8 @@ tests/addon_helpers.py's) and a reseller, so the add-on screens have rows and fo
 is one line in SCREENS; `{invoice}` is the first invoice's code, `{addon}` the recurring add-on,
 `{topup}` the latest top-up, `{ws}` the demo workspace, `{reseller}` the reseller. A screen that
 is not served (404) is reported and skipped. Every phone screen is checked: the elements wider
-than the screen (sideways scrolling) and those drawn past their card's edge are printed."""
+than the screen (sideways scrolling), those drawn past their card's edge and the selects whose
+chosen option is cut are printed."""
 from __future__ import annotations
 
 import asyncio
@@ -145,8 +146,9 @@ async def shoot(base: str, link: str, ids: dict) -> int:
     return saved
 
 
-# The elements wider than the screen, deepest first (what makes a phone scroll sideways), and
-# the elements drawn past the inside of their card's padding.
+# The elements wider than the screen, deepest first (what makes a phone scroll sideways), the
+# elements drawn past the inside of their card's padding, and the selects too narrow for their
+# chosen option.
 WIDE = """() => { const w = document.documentElement.clientWidth, out = [];
   const name = e => e.tagName.toLowerCase() + (e.className ? '.' + e.className : '') + ' '
                     + JSON.stringify(e.textContent.trim().slice(0, 24));
@@ -159,6 +161,14 @@ WIDE = """() => { const w = document.documentElement.clientWidth, out = [];
     const edge = card.getBoundingClientRect().right - parseFloat(getComputedStyle(card).paddingRight);
     out.push(...[...card.querySelectorAll('*')].filter(e => e.offsetParent !== null
       && e.getBoundingClientRect().right > edge + 1).map(e => 'past its card: ' + name(e))); });
+  [...document.querySelectorAll('select')].filter(select => select.offsetParent !== null)
+    .forEach(select => {     // its choice cut (the arrow: about 20 px)
+    const style = getComputedStyle(select), ctx = document.createElement('canvas').getContext('2d');
+    ctx.font = style.font;
+    const text = (select.options[select.selectedIndex] || {}).text || '';
+    if (ctx.measureText(text).width + parseFloat(style.paddingLeft)
+        + parseFloat(style.paddingRight) + 20 > select.clientWidth)
+      out.push('choice cut: select ' + JSON.stringify(text)); });
   return out.slice(0, 5); }"""
 
 

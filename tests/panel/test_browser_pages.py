@@ -12,6 +12,7 @@ from playwright.async_api import expect
 from tests.addon_helpers import EXTRA_USER, WA_CONV, create_addon, create_reseller
 from tests.panel.test_browser_addons import sign_in
 from tests.helpers import ADMIN_TOKEN
+from tests.portal.test_browser_pages import CUT_SELECTS
 
 # What an operator must never read: pydantic's own English and its patterns.
 DEVELOPER_TEXT = ("should", "String", "Input", "pattern", "^[")
@@ -137,6 +138,16 @@ async def test_badges_and_row_labels_keep_their_words_whole(api, page):
                    return [text, parseFloat(label.width) + 0.5 >= needed]; })""")
     assert ["ID", True] in labels, labels
     assert [text for text, one_line in labels if not one_line] == [], "a row's label wraps"
+
+
+async def test_the_addon_forms_choices_show_whole_on_a_phone(api, page):
+    await sign_in(page, api, ADMIN_TOKEN)
+    await page.get_by_role("link", name="Buat Add-on").click()
+    await expect(page.get_by_label("Penagihan")).to_be_visible()
+    assert await page.evaluate(CUT_SELECTS) == []
+    await page.get_by_role("button", name="EN").click()
+    await page.get_by_role("heading", name="Create Add-on").wait_for()
+    assert await page.evaluate(CUT_SELECTS) == []
 
 
 async def test_the_indonesian_form_gives_an_indonesian_example(api, page):

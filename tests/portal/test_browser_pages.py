@@ -89,3 +89,23 @@ async def test_a_top_ups_invoice_opens_from_the_top_up(api, page):
     code = order["invoice"]["code"]
     await page.get_by_role("link", name=code).click()
     await expect(page.get_by_role("heading", name=f"Faktur {code}")).to_be_visible()
+
+
+# A select too narrow for its chosen option: the option's text in the select's font, its
+# padding and Chromium's arrow (about 20 px) wider than the box.
+CUT_SELECTS = """() => [...document.querySelectorAll('select')]
+  .filter(select => select.offsetParent !== null).filter(select => {
+  const style = getComputedStyle(select), ctx = document.createElement('canvas').getContext('2d');
+  ctx.font = style.font;
+  const text = select.options[select.selectedIndex].text;
+  return ctx.measureText(text).width + parseFloat(style.paddingLeft)
+         + parseFloat(style.paddingRight) + 20 > select.clientWidth; })
+  .map(select => select.options[select.selectedIndex].text)"""
+
+
+async def test_the_usage_filters_show_their_choices_whole_on_a_phone(api, page):
+    ws, key = await api.create_workspace([PHONE_A])
+    base = await _open(api, page, ws, key)
+    await page.goto(f"{base}/portal/balance/usage")
+    await expect(page.get_by_label("Aktivitas")).to_be_visible()
+    assert await page.evaluate(CUT_SELECTS) == []
