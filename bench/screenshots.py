@@ -159,9 +159,9 @@ WIDE = """() => { const w = document.documentElement.clientWidth, out = [];
       .map(e => 'wider than the screen: ' + name(e)));
   document.querySelectorAll('.card').forEach(card => {
     const edge = card.getBoundingClientRect().right - parseFloat(getComputedStyle(card).paddingRight);
-    out.push(...[...card.querySelectorAll('*')].filter(e => e.offsetParent !== null
+    out.push(...[...card.querySelectorAll('*')].filter(e => e.checkVisibility()
       && e.getBoundingClientRect().right > edge + 1).map(e => 'past its card: ' + name(e))); });
-  [...document.querySelectorAll('select')].filter(select => select.offsetParent !== null)
+  [...document.querySelectorAll('select')].filter(select => select.checkVisibility())
     .forEach(select => {     // its choice cut (the arrow: about 20 px)
     const style = getComputedStyle(select), ctx = document.createElement('canvas').getContext('2d');
     ctx.font = style.font;

@@ -106,7 +106,7 @@ async def test_save_addon_shows_it_is_saving_and_is_sent_once(api, page):
 async def _broken_mid_word(page, selector: str) -> list[str]:
     """The elements of `selector` whose text takes more lines than it has words."""
     return await page.evaluate("""(selector) => [...document.querySelectorAll(selector)]
-      .filter(e => e.offsetParent !== null).filter(e => {
+      .filter(e => e.checkVisibility()).filter(e => {
         const range = document.createRange(); range.selectNodeContents(e);
         const lines = new Set([...range.getClientRects()].filter(r => r.width > 0)
                                 .map(r => Math.round(r.top)));

@@ -67,7 +67,7 @@ async def test_a_fields_hint_is_read_with_the_field(api, page):
 # The elements drawn past the inside of their card's padding (up to 5 of them).
 PAST_THE_CARD = """() => [...document.querySelectorAll('.card')].flatMap(card => {
   const box = card.getBoundingClientRect(), pad = parseFloat(getComputedStyle(card).paddingRight);
-  return [...card.querySelectorAll('*')].filter(e => e.offsetParent !== null
+  return [...card.querySelectorAll('*')].filter(e => e.checkVisibility()
     && e.getBoundingClientRect().right > box.right - pad + 1)
     .map(e => e.tagName.toLowerCase() + ' ' + e.textContent.trim().slice(0, 30)); }).slice(0, 5)"""
 
@@ -94,7 +94,7 @@ async def test_a_top_ups_invoice_opens_from_the_top_up(api, page):
 # A select too narrow for its chosen option: the option's text in the select's font, its
 # padding and Chromium's arrow (about 20 px) wider than the box.
 CUT_SELECTS = """() => [...document.querySelectorAll('select')]
-  .filter(select => select.offsetParent !== null).filter(select => {
+  .filter(select => select.checkVisibility()).filter(select => {
   const style = getComputedStyle(select), ctx = document.createElement('canvas').getContext('2d');
   ctx.font = style.font;
   const text = select.options[select.selectedIndex].text;
