@@ -71,6 +71,11 @@ class PassLedger:
 
     def __init__(self, ledger: MongoLedger, db: GroupedDatabase) -> None:
         self._ledger, self.db = ledger, db
+        # MongoLedger.balances reads `self.wallets` (made once, in its __init__): the grouped
+        # one here, else `__getattr__` would hand it the process ledger's and every Free
+        # rollover's balance read would be a command of its own (bill20: 1,000 of 1,311 per
+        # 2,000-subscription pass)
+        self.wallets = db.wallets
 
     def __getattr__(self, name: str):
         return getattr(self._ledger, name)
