@@ -96,16 +96,19 @@ def cpu_by_process() -> dict[str, float]:
 
 
 @contextlib.contextmanager
-def timed_reconcile(took: list[float]):
-    """The pass's closing reconcile (`billing_run.check_reconciliation`) timed into `took`."""
+def timed_reconcile(took: list[float], cpu: dict[str, float]):
+    """The pass's closing reconcile (`billing_run.check_reconciliation`): its wall time into
+    `took`, the CPU it cost each process (as `cpu_by_process`) added to `cpu`."""
     real = billing_run.check_reconciliation
 
     async def timed(svc, now):
-        t0 = time.perf_counter()
+        t0, before = time.perf_counter(), cpu_by_process()
         try:
             return await real(svc, now)
         finally:
             took.append(time.perf_counter() - t0)
+            for name, seconds in cpu_by_process().items():
+                cpu[name] = cpu.get(name, 0.0) + seconds - before.get(name, 0.0)
     billing_run.check_reconciliation = timed
     try:
         yield
@@ -149,7 +152,8 @@ async def main(args: argparse.Namespace) -> int:
         t0, cpu0 = time.perf_counter(), cpu_by_process()
         profile.on = True
         closing: list[float] = []
-        with timed_reconcile(closing):
+        closing_cpu: dict[str, float] = {}
+        with timed_reconcile(closing, closing_cpu):
             report = await run_pass(svc, now)
         profile.on = False
         wall, cpu1 = time.perf_counter() - t0, cpu_by_process()
@@ -172,6 +176,11 @@ async def main(args: argparse.Namespace) -> int:
     print("  CPU during the pass, ms per subscription: " + ", ".join(
         f"{name} {1000 * (cpu1[name] - cpu0.get(name, 0.0)) / args.subscriptions:.2f}"
         for name in cpu1))
+    closing_ms = {name: 1000 * closing_cpu.get(name, 0.0) / args.subscriptions for name in cpu1}
+    print("    of which its closing reconcile: " + ", ".join(
+        f"{name} {ms:.2f}" for name, ms in closing_ms.items()) + "; the renewals: " + ", ".join(
+        f"{name} {1000 * (cpu1[name] - cpu0.get(name, 0.0)) / args.subscriptions - ms:.2f}"
+        for name, ms in closing_ms.items()))
     if args.profile_commands:
         print(profile.table(args.subscriptions))
     ok = not bad and report.get("claimed") == args.subscriptions and not report.get("errors")
