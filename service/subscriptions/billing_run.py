@@ -65,17 +65,13 @@ CONCURRENCY = 2 * PAGE
 
 class PassLedger:
     """`svc.ledger` during a pass: its balance reads go through the pass's grouped database
-    (one find for the wallets of the subscriptions in progress); everything else, posts
-    included, is the process's ledger itself, looked up at each call (a test that patches
-    `svc.ledger.post` patches the pass too)."""
+    (one find for the wallets in progress; without `wallets` set here, one per rollover);
+    everything else, posts included, is the process's ledger itself, looked up at each call
+    (a test that patches `svc.ledger.post` patches the pass too)."""
 
     def __init__(self, ledger: MongoLedger, db: GroupedDatabase) -> None:
         self._ledger, self.db = ledger, db
-        # MongoLedger.balances reads `self.wallets` (made once, in its __init__): the grouped
-        # one here, else `__getattr__` would hand it the process ledger's and every Free
-        # rollover's balance read would be a command of its own (bill20: 1,000 of 1,311 per
-        # 2,000-subscription pass)
-        self.wallets = db.wallets
+        self.wallets = db.wallets   # MongoLedger.balances reads it (else __getattr__'s: bill20)
 
     def __getattr__(self, name: str):
         return getattr(self._ledger, name)
