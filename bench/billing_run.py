@@ -9,13 +9,15 @@ boundary + 1 minute (`service.subscriptions.billing_run.run_pass`, the jobs' com
 subscription rolls over (new period, new grant, the old grant expired), each Growth one gets its
 renewal invoice. Prints subscriptions/s, the pass's counts and the peak RSS during the pass.
 `--profile-commands`: also the store time per command shape during the pass
-(bench/command_profile.py).
+(bench/command_profile.py). The pass ends with the full reconcile, since its store has no kept
+run younger than SALDO_RECONCILE_EVERY (in service, the first pass of each hour): its time
+within the pass is printed, and the pass's rate without it (bill20).
 
 `--steady` (bill19): the month after, as every later month: the Free workspace is created a
 period earlier and renewed once by a real pass before it is copied, the Growth one at that
 boundary, and their events are copied too (each copy then has its `entitlements.changed` and
 what that pass left, as a workspace that went through a pass has)."""
-import argparse, asyncio, dataclasses, os, secrets, sys, tempfile, time  # noqa: E401
+import argparse, asyncio, contextlib, dataclasses, os, secrets, sys, tempfile, time  # noqa: E401
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -26,6 +28,7 @@ from service.runtime.bootstrap import open_services  # noqa: E402
 from service.runtime.clock import FrozenClock  # noqa: E402
 from service.runtime.settings import Settings  # noqa: E402
 from service.mongo.docs import to_ms  # noqa: E402
+from service.subscriptions import billing_run  # noqa: E402
 from service.subscriptions.billing_run import run_pass  # noqa: E402
 from service.subscriptions.repository import due_at  # noqa: E402
 from service.reconcile.reconcile import count_failing  # noqa: E402
@@ -92,6 +95,27 @@ def cpu_by_process() -> dict[str, float]:
     return out
 
 
+@contextlib.contextmanager
+def timed_reconcile(took: list[float], cpu: dict[str, float]):
+    """The pass's closing reconcile (`billing_run.check_reconciliation`): its wall time into
+    `took`, the CPU it cost each process (as `cpu_by_process`) added to `cpu`."""
+    real = billing_run.check_reconciliation
+
+    async def timed(svc, now):
+        t0, before = time.perf_counter(), cpu_by_process()
+        try:
+            return await real(svc, now)
+        finally:
+            took.append(time.perf_counter() - t0)
+            for name, seconds in cpu_by_process().items():
+                cpu[name] = cpu.get(name, 0.0) + seconds - before.get(name, 0.0)
+    billing_run.check_reconciliation = timed
+    try:
+        yield
+    finally:
+        billing_run.check_reconciliation = real
+
+
 def reset_peak_rss() -> None:
     Path("/proc/self/clear_refs").write_text("5")  # Linux: VmHWM starts again from VmRSS
 
@@ -127,7 +151,10 @@ async def main(args: argparse.Namespace) -> int:
         before = rss_mb("VmRSS")
         t0, cpu0 = time.perf_counter(), cpu_by_process()
         profile.on = True
-        report = await run_pass(svc, now)
+        closing: list[float] = []
+        closing_cpu: dict[str, float] = {}
+        with timed_reconcile(closing, closing_cpu):
+            report = await run_pass(svc, now)
         profile.on = False
         wall, cpu1 = time.perf_counter() - t0, cpu_by_process()
         peak = rss_mb("VmHWM")
@@ -142,9 +169,18 @@ async def main(args: argparse.Namespace) -> int:
     print(f"  peak RSS during the pass {peak:.0f} MB (before it {before:.0f} MB); still due after: "
           f"{still_due}; not reconciled: {bad}")
     print(f"  the reconcile that ends the pass, run again alone: {reconcile_s:.1f} s")
+    renewals = wall - sum(closing)
+    print(f"  of the pass, its closing reconcile: {sum(closing):.1f} s (the kept run is older than "
+          f"SALDO_RECONCILE_EVERY here, as in the first pass of every hour); without it "
+          f"{renewals:.1f} s, {args.subscriptions / renewals:.0f} subscriptions/s")
     print("  CPU during the pass, ms per subscription: " + ", ".join(
         f"{name} {1000 * (cpu1[name] - cpu0.get(name, 0.0)) / args.subscriptions:.2f}"
         for name in cpu1))
+    closing_ms = {name: 1000 * closing_cpu.get(name, 0.0) / args.subscriptions for name in cpu1}
+    print("    of which its closing reconcile: " + ", ".join(
+        f"{name} {ms:.2f}" for name, ms in closing_ms.items()) + "; the renewals: " + ", ".join(
+        f"{name} {1000 * (cpu1[name] - cpu0.get(name, 0.0)) / args.subscriptions - ms:.2f}"
+        for name, ms in closing_ms.items()))
     if args.profile_commands:
         print(profile.table(args.subscriptions))
     ok = not bad and report.get("claimed") == args.subscriptions and not report.get("errors")

@@ -65,12 +65,13 @@ CONCURRENCY = 2 * PAGE
 
 class PassLedger:
     """`svc.ledger` during a pass: its balance reads go through the pass's grouped database
-    (one find for the wallets of the subscriptions in progress); everything else, posts
-    included, is the process's ledger itself, looked up at each call (a test that patches
-    `svc.ledger.post` patches the pass too)."""
+    (one find for the wallets in progress; without `wallets` set here, one per rollover);
+    everything else, posts included, is the process's ledger itself, looked up at each call
+    (a test that patches `svc.ledger.post` patches the pass too)."""
 
     def __init__(self, ledger: MongoLedger, db: GroupedDatabase) -> None:
         self._ledger, self.db = ledger, db
+        self.wallets = db.wallets   # MongoLedger.balances reads it (else __getattr__'s: bill20)
 
     def __getattr__(self, name: str):
         return getattr(self._ledger, name)
