@@ -43,6 +43,25 @@ def unit_names() -> dict[str, str]:
     return {"monthly": _("Monthly"), "quarterly": _("Quarterly"), "yearly": _("Yearly")}
 
 
+def one_time_names() -> dict[str, str]:
+    return {"monthly": _("One-time, monthly plan"), "quarterly": _("One-time, quarterly plan"),
+            "yearly": _("One-time, yearly plan")}
+
+
+def price_labels(addon: Addon) -> list[tuple[str, dict]]:
+    """The catalog's prices as the list names them: a recurring add-on's per period (Monthly:
+    …); a one-time add-on is bought once, at the price for the buyer's plan period, so it shows
+    one price when those agree (One-time: …) and otherwise each with its plan period."""
+    entries = [(unit, entry) for unit, entry in addon.periods.items() if entry]
+    if addon.billing == "recurring":
+        names = unit_names()
+    elif all(entry == entries[0][1] for _unit, entry in entries):
+        return [(_("One-time"), entries[0][1])] if entries else []
+    else:
+        names = one_time_names()
+    return [(names.get(unit, unit), entry) for unit, entry in entries]
+
+
 def _query(request: web.Request) -> tuple[str, str]:
     q = "".join(c for c in request.query.get("q", "") if c.isprintable()).strip()[:100]
     filter_by = request.query.get("filter_by", "all")
@@ -72,7 +91,7 @@ async def addon_list(request: web.Request) -> web.StreamResponse:
     return render(request, "panel/addons/index.html", {
         "addons": found, "older": older, "q": q, "filter_by": filter_by, "here": here,
         "paged": "cursor" in request.query, "resellers": resellers, "types": type_names(),
-        "units": unit_names(), "saved": request.query.get("saved"),
+        "prices": {a.id: price_labels(a) for a in found}, "saved": request.query.get("saved"),
         "deleted": request.query.get("deleted")})
 
 

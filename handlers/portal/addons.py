@@ -1,4 +1,4 @@
-"""Manage Add-Ons (issue 12 screen 5): the add-ons the workspace holds, with quantity and next
+"""Manage Add-ons (issue 12 screen 5): the add-ons the workspace holds, with quantity and next
 renewal (the subscription's view and outlook, as GET …/subscription shows them), and Stop: a
 confirmation ("Yes, Stop"; a <dialog> with JavaScript, its own page without), at the period
 end by default (then shown as stopping, with Keep to undo it), or now with the account credit

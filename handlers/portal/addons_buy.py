@@ -1,9 +1,9 @@
-"""Buy Add-Ons (issue 12 screen 4): the add-ons this workspace may buy, each with its price for
+"""Buy Add-ons (issue 12 screen 4): the add-ons this workspace may buy, each with its price for
 its period (service/addons/offers.py, GET /v1/addons' use case), then the Order Summary of one:
 ➕/➖ within its maximum, and the lines, proration, account credit, tax and total exactly as the
 previews use case answers (POST …/previews, kind `addon_purchase`); Continue To Payment places
 the add-on purchase (the use case of POST …/subscription/addons) once, and leads to the
-provider's checkout (→ /portal/return/{payment_id} → Manage Add-Ons), or straight back when
+provider's checkout (→ /portal/return/{payment_id} → Manage Add-ons), or straight back when
 account credit paid it all.
 
 ➕, ➖ and Update submit a GET form: without JavaScript it reloads the page; with htmx it asks

@@ -19,8 +19,8 @@ from billing.errors import BillingError, BillingInfoIncomplete, StoreUnavailable
 from handlers.http import request_now, services
 from handlers.portal import i18n
 from handlers.portal.once import once
-from handlers.portal.plans_summary import (Choice, asked_addons, cards, errors_of, rows,
-                                           scheduled, summary, unit_label, url)
+from handlers.portal.plans_summary import (Choice, asked_addons, cards, errors_of, heading,
+                                           rows, scheduled, summary, unit_label, url)
 from handlers.portal.web import WORKSPACE, page, redirect, render
 from service.addons.plan_offers import change_offers
 from service.previews.previews import OrderAsked, preview
@@ -45,7 +45,8 @@ async def _context(request: web.Request, choice: Choice) -> dict:
                  "view": view, "current_label": unit_label(view.period), "chosen": chosen,
                  "plan": plan, "period": period, "period_label": unit_label(period),
                  "rows": [], "errors": {}, "summary": None, "asked": [], "url": PAGE,
-                 "scheduled": scheduled(view, plans)}
+                 "scheduled": scheduled(view, plans),
+                 "heading": heading(view, plan if chosen else None, period)}
     if not chosen:
         return ctx
     errors: dict[str, str] = {}

@@ -15,6 +15,7 @@ from billing.errors import BillingError
 from billing.periods import UNIT_MONTHS
 from billing.plans import PlanTerms, saving_vs_monthly
 from billing.previews import Preview
+from billing.subscriptions import Choice as PlanChoice, change_direction
 from handlers.portal.i18n import LANG, _
 from handlers.portal.messages import error_text
 from service.addons.plan_offers import Offer
@@ -145,6 +146,16 @@ def cards(plans: list[PlanTerms], view: SubscriptionView, chosen: tuple[str, str
                     "grant": plan.grant, "options": options,
                     "limits": [(limit_label(k), count(v)) for k, v in plan.limits.items()]})
     return out
+
+
+def heading(view: SubscriptionView, plan: PlanTerms | None, period: str) -> str:
+    """The page's name for the change chosen (the domain's `change_direction`): a downgrade is
+    not called an upgrade; before a choice, the overview's button's name."""
+    direction = change_direction(PlanChoice(view.plan, view.period), PlanChoice(plan, period)) \
+        if plan is not None else "upgrade"
+    return {"downgrade": _("Downgrade Subscription"),
+            "period_change": _("Change Subscription Period")}.get(direction,
+                                                                   _("Upgrade Subscription"))
 
 
 def scheduled(view: SubscriptionView, plans: list[PlanTerms]) -> dict | None:

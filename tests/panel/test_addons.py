@@ -7,8 +7,8 @@ from __future__ import annotations
 import html
 import re
 
-from tests.addon_helpers import (ADMIN, EXTRA_USER, addon_body, buy_and_pay, create_addon,
-                                 create_reseller)
+from tests.addon_helpers import (ADMIN, EXTRA_USER, WA_CONV, addon_body, buy_and_pay,
+                                 create_addon, create_reseller)
 from tests.helpers import ADMIN_TOKEN, PHONE_A
 
 HELP_PAGE = {"name": "wa-conv-1000", "display_name": "Extra 1.000 WhatsApp conversations",
@@ -244,3 +244,30 @@ async def test_absurd_input_is_a_field_error_not_a_crash(api, panel):
         status, page, _ = await send(browser, "/panel/addons/new", form(**changes))
         assert status == 422 and error_at(page, field), (changes.keys(), page[-3000:])
     assert await addons(api) == []
+
+
+def prices_of(page: str, display_name: str) -> list[str]:
+    """The price texts of one row of the add-on list, as a person reads them."""
+    row = next(r for r in page.split("<tr>") if f"<strong>{html.escape(display_name)}</strong>" in r)
+    return [html.unescape(p) for p in re.findall(r'<span class="ad-price">([^<]*)</span>', row)]
+
+
+async def test_the_list_shows_a_one_time_addons_price_as_one_time(api, panel):
+    await create_addon(api, WA_CONV)                                    # one-time, one price
+    await create_addon(api, addon_body(                                 # one-time, per plan period
+        "pack", display_name="Pack", billing="one_time",
+        periods={"monthly": {"currency": "IDR", "amount": 30_000},
+                 "yearly": {"currency": "IDR", "amount": 300_000}}))
+    await create_addon(api, EXTRA_USER)                                 # recurring
+    browser = await panel(ADMIN_TOKEN)
+    page = (await browser.get("/panel/addons"))[1]
+    assert prices_of(page, WA_CONV["display_name"]) == ["Sekali beli: Rp30.000"]
+    assert prices_of(page, "Pack") == ["Sekali beli, paket bulanan: Rp30.000",
+                                       "Sekali beli, paket tahunan: Rp300.000"]
+    assert prices_of(page, "Additional User") == ["Bulanan: Rp49.000", "Tahunan: Rp490.000"]
+    await browser.post("/panel/locale", {"lang": "en", "next": "/panel"})
+    page = (await browser.get("/panel/addons"))[1]
+    assert prices_of(page, WA_CONV["display_name"]) == ["One-time: IDR 30,000"]
+    assert prices_of(page, "Pack") == ["One-time, monthly plan: IDR 30,000",
+                                       "One-time, yearly plan: IDR 300,000"]
+    assert prices_of(page, "Additional User") == ["Monthly: IDR 49,000", "Yearly: IDR 490,000"]

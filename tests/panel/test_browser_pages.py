@@ -1,8 +1,8 @@
 """What an agency operator notices on the panel's pages in a real browser (Chromium), found by the
 screenshots of bench/screenshots.py: an empty Create Add-on says in the page's language what to
 fill in (not pydantic's English), Save shows that it is saving and is sent once however often
-it is pressed, and badges and the phone's row labels are never broken in
-the middle of a word."""
+it is pressed, and badges, the phone's row labels and the list's column headings are never
+broken in the middle of a word."""
 from __future__ import annotations
 
 import asyncio
@@ -166,3 +166,20 @@ async def test_a_fields_hint_is_read_with_the_field(api, page):
     await expect(page.get_by_label("Nama Add-on")).to_have_accessible_description(
         "Internal dan unik: huruf kecil, angka, titik, tanda hubung, misalnya wa-conv-1000. "
         "Isi nama internal: huruf kecil, angka, titik dan tanda hubung, misalnya wa-conv-1000.")
+
+
+# The column headings of one word drawn on more than one line (a word broken in the middle).
+BROKEN_HEADINGS = """() => [...document.querySelectorAll('th')].filter(th => th.checkVisibility()
+  && th.textContent.trim() && !/\\s/.test(th.textContent.trim())).filter(th => {
+  const range = document.createRange(); range.selectNodeContents(th);
+  return new Set([...range.getClientRects()].filter(r => r.width > 0)
+    .map(r => Math.round(r.top))).size > 1; }).map(th => th.textContent.trim())"""
+
+
+async def test_the_addon_lists_column_headings_keep_their_words_whole_on_a_desktop(api, page):
+    await create_addon(api, WA_CONV)
+    await create_addon(api, EXTRA_USER)
+    await page.set_viewport_size({"width": 1280, "height": 900})
+    await sign_in(page, api, ADMIN_TOKEN)
+    await expect(page.get_by_role("columnheader", name="Status")).to_be_visible()
+    assert await page.evaluate(BROKEN_HEADINGS) == []

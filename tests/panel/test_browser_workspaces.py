@@ -31,7 +31,7 @@ async def test_a_reseller_creates_a_workspace_and_opens_its_portal(api, page):
     assert await page.get_by_role("button", name="Salin").count() == 1
     assert await no_horizontal_scroll(page)
     await page.get_by_role("link", name="Buka workspace").click()
-    await page.get_by_role("heading", name="Tetapkan Add-On").wait_for()
+    await page.get_by_role("heading", name="Tetapkan Add-on").wait_for()
     assert await no_horizontal_scroll(page)
     await page.get_by_role("button", name="Buka portal pelanggan sebagai workspace ini").click()
     await page.locator(".brand .ws").get_by_text("Toko Sinar Jaya").wait_for()

@@ -1,4 +1,4 @@
-"""Buy Add-Ons and Manage Add-Ons in the portal (issue 12 screens 4 and 5): what a workspace may
+"""Buy Add-ons and Manage Add-ons in the portal (issue 12 screens 4 and 5): what a workspace may
 buy with its period price, the Order Summary's numbers (the previews API's, tax and account
 credit included), ➕/➖ and the maximum, Continue To Payment placed once, stopping at the period
 end (and keeping it after all) or now with its credit, CSRF, and add-ons of others."""
@@ -37,14 +37,14 @@ async def test_buy_addons_lists_what_the_workspace_may_buy_with_its_period_price
                                        visibility={"resellers": "all", "direct": False}))
     browser = await portal(ws, key)
     status, page = await browser.get("/portal/addons/buy")
-    assert status == 200 and "Beli Add-On" in page
+    assert status == 200 and "Beli Add-on" in page
     assert "Additional User" in page and "Rp49.000" in page and "per bulan" in page
     assert "Extra 1.000 WhatsApp conversations" in page and "Rp30.000" in page
     assert "Developer bundle" not in page and "Hidden Seat" not in page
     assert f'href="/portal/addons/buy/{user["id"]}"' in page
     await browser.post("/portal/locale", {"lang": "en"})
     page = (await browser.get("/portal/addons/buy"))[1]
-    assert "Buy Add-Ons" in page and "IDR 49,000" in page and "per month" in page
+    assert "Buy Add-ons" in page and "IDR 49,000" in page and "per month" in page
 
 
 async def test_the_order_summary_shows_the_previews_numbers_with_tax_and_credit(api, portal):
@@ -215,5 +215,22 @@ async def test_manage_addons_empty_state(api, portal):
     ws, key = await api.create_workspace([PHONE_A], plan="growth")
     browser = await portal(ws, key)
     status, page = await browser.get("/portal/addons")
-    assert status == 200 and "Kelola Add-On" in page and "Anda belum punya add-on" in page
+    assert status == 200 and "Kelola Add-on" in page and "Anda belum punya add-on" in page
     assert 'href="/portal/addons/buy"' in page
+
+
+async def test_the_stop_page_is_headed_by_its_question_and_add_on_is_written_one_way(api, portal):
+    """Without JavaScript the stop dialog is a page of its own: its question is the page's h1.
+    Every add-on page writes "Add-on" as the catalog does (not "Add-on"), in both languages."""
+    ws, key = await api.create_workspace([PHONE_A], plan="growth")
+    user = await create_addon(api, EXTRA_USER)
+    await buy_and_pay(api, ws, key, user["id"])
+    browser = await portal(ws, key)
+    paths = ("/portal/addons", "/portal/addons/buy", buy_url(user["id"]),
+             f"/portal/addons/{user['id']}/stop")
+    for lang, stop in (("id", "Hentikan Additional User?"), ("en", "Stop Additional User?")):
+        await browser.post("/portal/locale", {"lang": lang})
+        pages = {path: (await browser.get(path))[1] for path in paths}
+        assert re.findall(r"<h1[^>]*>([^<]*)</h1>", pages[paths[-1]]) == [stop]
+        assert [p for p, page in pages.items() if re.search("Add-O" + "n", page)] == []
+    assert re.findall(r"<h1>([^<]*)</h1>", pages["/portal/addons"]) == ["Manage Add-ons"]

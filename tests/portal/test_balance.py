@@ -175,3 +175,16 @@ async def test_a_preset_or_another_balance_asks_htmx_for_the_form_alone(api, por
     assert status_ == 200 and page.lstrip().startswith('<form id="topup-form"')
     assert "<html" not in page and 'value="100000"' in page
     assert 'value="broadcast" checked' in page and "maximum IDR 5,000,000." in page
+
+
+async def test_the_amounts_label_names_the_currency_as_its_amounts_are_written(api, portal):
+    """Indonesian writes Rp50.000, English IDR 50,000: the amount's label agrees in each."""
+    ws, key = await api.create_workspace([PHONE_A])
+    browser = await portal(ws, key, locale="en")
+    page = (await browser.get("/portal/balance/topup"))[1]
+    label = re.search(r'<label for="topup-amount">([^<]*)</label>', page).group(1)
+    assert label == "Amount (IDR)" and "IDR 50,000" in _text(page)
+    await browser.post("/portal/locale", {"lang": "id"})
+    page = (await browser.get("/portal/balance/topup"))[1]
+    label = re.search(r'<label for="topup-amount">([^<]*)</label>', page).group(1)
+    assert label == "Jumlah (Rp)" and "Rp50.000" in _text(page)

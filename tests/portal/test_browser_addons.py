@@ -1,4 +1,4 @@
-"""Buying and stopping an add-on in a real browser (Chromium) on a phone: Buy Add-Ons → Add →
+"""Buying and stopping an add-on in a real browser (Chromium) on a phone: Buy Add-ons → Add →
 ➕ to 2 (the summary recomputed by the server without a reload) → Continue To Payment → the
 sandbox checkout's Pay → back to Saldo → listed; Stop → its dialog → Yes, Stop → shown as
 stopping at the period end; in English, Keep undoes it."""
@@ -22,8 +22,8 @@ async def test_buy_an_addon_with_two_units_then_stop_it_at_the_period_end(api, p
     await page.get_by_text("Anda belum punya add-on.").wait_for()
     assert await no_horizontal_scroll(page)
 
-    await page.get_by_role("link", name="Beli Add-On").click()
-    await page.get_by_role("heading", name="Beli Add-On").wait_for()
+    await page.get_by_role("link", name="Beli Add-on").click()
+    await page.get_by_role("heading", name="Beli Add-on").wait_for()
     assert await no_horizontal_scroll(page)
     await page.get_by_role("link", name="Tambah Additional User").click()
     await page.get_by_role("heading", name="Ringkasan Pesanan").wait_for()
@@ -57,7 +57,7 @@ async def test_buy_an_addon_with_two_units_then_stop_it_at_the_period_end(api, p
     assert await no_horizontal_scroll(page)
 
     await page.get_by_role("button", name="EN").click()
-    await page.get_by_role("heading", name="Manage Add-Ons").wait_for()
+    await page.get_by_role("heading", name="Manage Add-ons").wait_for()
     await expect(row).to_contain_text("Stops on 21 Dec 2026")
     await row.get_by_role("button", name="Keep it").click()
     await expect(row).to_contain_text("Active")

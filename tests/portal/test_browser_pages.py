@@ -1,7 +1,8 @@
 """What a workspace owner notices on the portal's pages in a real browser (Chromium, a 375-px
 phone), found by the screenshots of bench/screenshots.py: the Order Summary's ➖/➕ buttons
 show a sign, not the box of a glyph no font has; a time says its zone (WIB: Indonesia has
-three) in both languages, and on a phone nothing runs past its card's edge; a field's hint is read with the field (its accessible description)."""
+three) in both languages, and on a phone nothing runs past its card's edge and an invoice's
+facts keep to a line or two beside their labels; a field's hint is read with the field (its accessible description)."""
 from __future__ import annotations
 
 from playwright.async_api import expect
@@ -78,6 +79,43 @@ async def test_an_invoice_waiting_for_payment_fits_its_cards_on_a_phone(api, pag
     base = await _open(api, page, ws, key)
     await page.goto(f"{base}/portal/invoices/{order['invoice']['code']}")
     await expect(page.locator(".badge")).to_have_text("Menunggu pembayaran")
+    assert await page.evaluate(PAST_THE_CARD) == []
+
+
+# The lines each value of a card's list (<dd>) is drawn on, by its label.
+LINES_OF_VALUES = """(dl) => Object.fromEntries([...dl.querySelectorAll('dt')].map(dt => {
+  const walk = document.createTreeWalker(dt.nextElementSibling, NodeFilter.SHOW_TEXT), lines = new Set();
+  for (let text = walk.nextNode(); text; text = walk.nextNode()) {
+    const range = document.createRange(); range.selectNodeContents(text);
+    [...range.getClientRects()].filter(r => r.width > 0).forEach(r => lines.add(Math.round(r.top)));
+  }
+  return [dt.textContent.trim(), lines.size]; }))"""
+# The texts of a list drawn past its right edge (an unbreakable value beside a long label).
+TEXT_PAST_THE_LIST = """(dl) => { const edge = dl.getBoundingClientRect().right + 1, out = [];
+  const walk = document.createTreeWalker(dl, NodeFilter.SHOW_TEXT);
+  for (let text = walk.nextNode(); text; text = walk.nextNode()) {
+    const range = document.createRange(); range.selectNodeContents(text);
+    if ([...range.getClientRects()].some(r => r.right > edge)) out.push(text.textContent.trim());
+  }
+  return out; }"""
+
+
+async def test_an_invoices_facts_keep_to_a_line_or_two_on_a_phone(api, page):
+    ws, key = await api.create_workspace([PHONE_A])
+    order = await topup(api, ws, key, amount=250_000)
+    base = await _open(api, page, ws, key)
+    await page.goto(f"{base}/portal/invoices/{order['invoice']['code']}")
+    facts = page.locator(".inv-summary dl")
+    assert await facts.evaluate(LINES_OF_VALUES) == {
+        "Status": 1, "Jenis Faktur": 1, "Paket": 2, "Tanggal Permintaan": 1,
+        "Bayar sebelum": 1}
+    assert await facts.evaluate(TEXT_PAST_THE_LIST) == []
+    await page.get_by_role("button", name="EN").click()
+    await expect(page.get_by_role("heading", name=f"Invoice {order['invoice']['code']}")) \
+        .to_be_visible()
+    lines = await facts.evaluate(LINES_OF_VALUES)
+    assert max(lines.values()) <= 2 and lines["Status"] == 1, lines
+    assert await facts.evaluate(TEXT_PAST_THE_LIST) == []
     assert await page.evaluate(PAST_THE_CARD) == []
 
 

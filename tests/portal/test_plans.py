@@ -260,3 +260,25 @@ async def test_an_immediate_upgrade_is_prorated_and_takes_the_account_credit(api
                   f"{proration['numerator']} of {proration['denominator']} days"):
         assert words in shown, (words, shown)
     assert credit["amount"]["amount"] == -49_000
+
+
+def heading(page: str) -> tuple[str, str]:
+    """The page's <title> (before " · …") and its one h1, as a person reads them."""
+    title = text(re.search(r"<title>(.*?)</title>", page, re.S).group(1))
+    [h1] = re.findall(r"<h1[^>]*>(.*?)</h1>", page, re.S)
+    return title.split(" · ")[0].strip(), text(h1).strip()
+
+
+async def test_the_page_is_named_after_the_change_chosen(api, portal):
+    ws, key = await api.create_workspace([PHONE_A], plan="growth")
+    browser = await portal(ws, key, locale="id")
+    pages = {chosen: (await browser.get(f"{PLANS}{chosen}"))[1] for chosen in (
+        "", "?plan=pro&period=monthly", "?plan=free&period=monthly",
+        "?plan=growth&period=yearly")}
+    assert heading(pages[""]) == ("Tingkatkan Langganan",) * 2
+    assert heading(pages["?plan=pro&period=monthly"]) == ("Tingkatkan Langganan",) * 2
+    assert heading(pages["?plan=free&period=monthly"]) == ("Turunkan Langganan",) * 2
+    assert heading(pages["?plan=growth&period=yearly"]) == ("Ubah Periode Langganan",) * 2
+    await browser.post("/portal/locale", {"lang": "en"})
+    _, page = await browser.get(f"{PLANS}?plan=free&period=monthly")
+    assert heading(page) == ("Downgrade Subscription",) * 2
