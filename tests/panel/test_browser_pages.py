@@ -18,38 +18,46 @@ from tests.portal.test_browser_pages import CUT_SELECTS
 DEVELOPER_TEXT = ("should", "String", "Input", "pattern", "^[")
 
 
+EMPTY_FORM_ERRORS = {   # the button, then what each field says, per language
+    "id": ("Simpan Add-on", {
+        "name": "Isi nama internal: huruf kecil, angka, titik dan tanda hubung, misalnya "
+                "wa-conv-1000.",
+        "display_name": "Isi nama yang dilihat pelanggan.",
+        "type": "Pilih tipe add-on."}),
+    "en": ("Save Add-on", {
+        "name": "Fill in the internal name: lowercase letters, digits, dots and dashes, for "
+                "example wa-conv-1000.",
+        "display_name": "Fill in the name customers see.",
+        "type": "Choose the add-on type."}),
+}
+
+
 async def test_an_empty_create_addon_says_what_to_fill_in_in_each_language(api, page):
     await sign_in(page, api, ADMIN_TOKEN)
     await page.get_by_role("link", name="Buat Add-on").click()
-    await page.get_by_role("button", name="Simpan Add-on").click()
-    await expect(page.locator("#err-name")).to_have_text(
-        "Isi nama internal: huruf kecil, angka, titik dan tanda hubung, misalnya wa-conv-1000.")
-    await expect(page.locator("#err-display_name")).to_have_text(
-        "Isi nama yang dilihat pelanggan.")
-    await expect(page.locator("#err-type")).to_have_text("Pilih tipe add-on.")
-    errors = " ".join(await page.locator(".error").all_inner_texts())
-    assert not [word for word in DEVELOPER_TEXT if word in errors], errors
-
-    await page.get_by_role("button", name="EN").click()
-    await page.get_by_role("heading", name="Create Add-on").wait_for()
-    await page.get_by_role("button", name="Save Add-on").click()
-    await expect(page.locator("#err-name")).to_have_text(
-        "Fill in the internal name: lowercase letters, digits, dots and dashes, for example "
-        "wa-conv-1000.")
-    await expect(page.locator("#err-display_name")).to_have_text(
-        "Fill in the name customers see.")
-    await expect(page.locator("#err-type")).to_have_text("Choose the add-on type.")
-    errors = " ".join(await page.locator(".error").all_inner_texts())
-    assert not [word for word in DEVELOPER_TEXT if word in errors], errors
+    for lang, (save, said) in EMPTY_FORM_ERRORS.items():
+        if lang == "en":
+            await page.get_by_role("button", name="EN").click()
+            await page.get_by_role("heading", name="Create Add-on").wait_for()
+        await page.get_by_role("button", name=save).click()
+        for field, text in said.items():
+            await expect(page.locator(f"#err-{field}")).to_have_text(text)
+        errors = " ".join(await page.locator(".error").all_inner_texts())
+        assert not [word for word in DEVELOPER_TEXT if word in errors], (lang, errors)
 
 
-async def test_a_refused_addon_says_what_to_change_in_the_pages_language(api, page):
+async def new_users_addon(page, api) -> None:
+    """The admin on Buat Add-on (id), its name, display name, every plan and type filled in."""
     await sign_in(page, api, ADMIN_TOKEN)
     await page.get_by_role("link", name="Buat Add-on").click()
     await page.get_by_label("Nama Add-on").fill("extra-user")
     await page.get_by_label("Nama Tampilan").fill("Extra User")
     await page.get_by_role("checkbox", name="Semua paket, termasuk paket baru nanti").check()
     await page.get_by_label("Tipe Add-on").select_option("users")
+
+
+async def test_a_refused_addon_says_what_to_change_in_the_pages_language(api, page):
+    await new_users_addon(page, api)
     await page.get_by_role("checkbox", name="Bulanan").uncheck()       # no period at all
     await page.get_by_role("button", name="Simpan Add-on").click()
     await expect(page.locator("#err-periods")).to_have_text("Pilih setidaknya satu periode.")
@@ -83,12 +91,7 @@ async def held_posts(page, pattern: str) -> tuple[list[str], asyncio.Event]:
 
 
 async def test_save_addon_shows_it_is_saving_and_is_sent_once(api, page):
-    await sign_in(page, api, ADMIN_TOKEN)
-    await page.get_by_role("link", name="Buat Add-on").click()
-    await page.get_by_label("Nama Add-on").fill("extra-user")
-    await page.get_by_label("Nama Tampilan").fill("Extra User")
-    await page.get_by_role("checkbox", name="Semua paket, termasuk paket baru nanti").check()
-    await page.get_by_label("Tipe Add-on").select_option("users")
+    await new_users_addon(page, api)
     await page.get_by_label("Mata uang").select_option("IDR")
     await page.get_by_label("Harga, Bulanan", exact=True).fill("49.000")
     posts, release = await held_posts(page, "**/panel/addons/new")
