@@ -100,7 +100,8 @@ def quantity_rules(allow_multiple: bool | None, maximum: object) -> tuple[bool, 
     above 1. One left out (None) is derived from the other; neither → one unit at a time."""
     if maximum is None:
         if allow_multiple:
-            raise _bad("max_quantity", "allow_multiple: true needs max_quantity (2 or more)")
+            raise _bad("max_quantity", "allow_multiple: true needs max_quantity (2 or more)",
+                       allow_multiple=True)
         return False, 1
     if isinstance(maximum, bool) or not isinstance(maximum, int) or maximum < 1:
         raise _bad("max_quantity", "max_quantity must be at least 1")
@@ -137,7 +138,8 @@ def _check_quantity(data: Mapping) -> None:
         top = brackets[-1]["to"] if brackets else None
         if top is not None and maximum > top:
             raise _bad("max_quantity", f"max_quantity {maximum} is beyond the last bracket of "
-                                       f"{unit} (up to {top})")
+                                       f"{unit} (up to {top})",
+                       max_quantity=maximum, period=unit, bracket_up_to=top)
 
 
 def _limits(data: Mapping) -> list[dict]:
@@ -160,9 +162,9 @@ def _check_links(data: Mapping, self_id: str | None, known: Collection[str]) -> 
     for field, ids in (("requires", requires), ("incompatible_with", incompatible)):
         for i, other in enumerate(ids):
             if other == self_id:
-                raise _bad(f"{field}.{i}", "An add-on cannot refer to itself")
+                raise _bad(f"{field}.{i}", "An add-on cannot refer to itself", addon=other, itself=True)
             if other not in known:
-                raise _bad(f"{field}.{i}", f"Unknown add-on {other!r}")
+                raise _bad(f"{field}.{i}", f"Unknown add-on {other!r}", addon=other, unknown=True)
     both = sorted(set(requires) & set(incompatible))
     if both:
         raise _bad("incompatible_with", "An add-on cannot both require and exclude another",

@@ -186,25 +186,29 @@ def _error(exc: BillingError, field: str) -> str:
             exc.message:
         return _("Enter the price for this period.")
     if isinstance(exc, ValidationFailed):
-        return _refusal(field, exc.message)
+        return _refusal(field, exc.details or {})
     return error_text(exc)
 
 
-def _refusal(field: str, message: str) -> str:
-    """The catalog's refusal (English, in the API's field names) → what to change, in the
-    page's language; a refusal not listed here: "Check this value." at its field."""
+def _refusal(field: str, details: dict) -> str:
+    """The catalog's refusal (billing/addon_catalog.py: English, in the API's field names; its
+    `details` say which case it is) → what to change, in the page's language; a refusal not
+    listed here: "Check this value." at its field."""
     if field == "max_quantity":
-        for word, text in (("bracket", _("Keep the maximum quantity within the last price "
-                                         "bracket.")),
-                           ("true", _("Enter a maximum quantity of 2 or more when a customer "
-                                      "may buy several units.")),
-                           ("false", _("Enter a maximum quantity of 1, or allow multiple."))):
-            if word in message:
-                return text
+        if "bracket_up_to" in details:
+            return _("Keep the maximum quantity within the last price bracket.")
+        if details.get("allow_multiple") is True:
+            return _("Enter a maximum quantity of 2 or more when a customer may buy several "
+                     "units.")
+        if details.get("allow_multiple") is False:
+            return _("Enter a maximum quantity of 1, or allow multiple.")
         return _("Enter a maximum quantity of 1 or more.")
     if field in ("requires", "incompatible_with"):
-        return (_("An add-on cannot refer to itself.") if "itself" in message else
-                _("An add-on cannot both require and exclude the same add-on."))
+        if details.get("itself"):
+            return _("An add-on cannot refer to itself.")
+        if "addons" in details:
+            return _("An add-on cannot both require and exclude the same add-on.")
+        return _("Choose add-ons from the list.")
     known = {
         "periods": _("Choose at least one period."),
         "consumption": _("Enter what one unit adds: 1 or more (0 only for a feature)."),
